@@ -1,0 +1,196 @@
+// Header and catalog validation for the REZL v1.0 format. Pure functions:
+// the caller reads the bytes (pread, never the mapping) and owns them.
+#include "mmwatch/rezl.hpp"
+
+#include <cstring>
+
+#include "mmwatch/h2.hpp"
+
+namespace mmwatch::rezl {
+
+namespace {
+
+uint32_t load_le32(const std::byte* p) noexcept {
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+struct ReasonInfo {
+    std::string_view name;
+    std::string_view message;
+};
+
+constexpr ReasonInfo kReasons[kReasonCount] = {
+    {"none", "accepted"},
+    {"truncated", "file is shorter than its header or catalog"},
+    {"bad_magic", "file does not start with the magic bytes REZL"},
+    {"byte_swapped_magic", "magic is LZER: the producer wrote 0x52455A4C little-endian; write the bytes R E Z L"},
+    {"bad_version", "unsupported major version (mmwatch reads 1.x)"},
+    {"not_ready", "ready flag was still 0 when --ready-timeout expired"},
+    {"too_many_metrics", "metric count is over 1024"},
+    {"bad_type", "catalog entry has a type other than 1 (counter), 2 (gauge) or 3 (histogram)"},
+    {"bad_histogram_config", "histogram needs grouping power < max value power <= 64 and at most 65536 buckets"},
+    {"bad_name_length", "metric name is empty"},
+    {"bad_name_utf8", "metric name is not valid UTF-8"},
+    {"catalog_overrun", "catalog entries do not fit exactly in the catalog size, or the catalog runs past the file"},
+    {"size_mismatch", "file size differs from data offset plus the sizes of all values"},
+    {"read_fault", "reading the mapped data faulted (file truncated or IO error while mapped)"},
+    {"file_too_large", "file is larger than --max-file-bytes"},
+    {"too_many_files", "directory holds more files than --max-files"},
+    {"mapped_bytes_limit", "mapping the file would exceed --max-mapped-bytes in total"},
+    {"open_failed", "the file could not be opened, examined or mapped"},
+};
+
+}  // namespace
+
+std::string_view reason_name(Reason r) noexcept {
+    const auto i = size_t(r);
+    return i < kReasonCount ? kReasons[i].name : "unknown";
+}
+
+std::string_view reason_message(Reason r) noexcept {
+    const auto i = size_t(r);
+    return i < kReasonCount ? kReasons[i].message : "unknown";
+}
+
+std::string_view type_name(MetricType t) noexcept {
+    switch (t) {
+        case MetricType::counter: return "counter";
+        case MetricType::gauge: return "gauge";
+        case MetricType::histogram: return "histogram";
+    }
+    return "unknown";
+}
+
+bool valid_utf8(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    while (p < end) {
+        const unsigned c = *p;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        unsigned need;
+        uint32_t cp;
+        if ((c & 0xE0) == 0xC0) { need = 1; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { need = 2; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { need = 3; cp = c & 0x07; }
+        else return false;
+        if (size_t(end - p) <= need) return false;
+        for (unsigned k = 1; k <= need; ++k) {
+            if ((p[k] & 0xC0) != 0x80) return false;
+            cp = cp << 6 | (p[k] & 0x3F);
+        }
+        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
+        static constexpr uint32_t kMinForLength[4] = {0, 0x80, 0x800, 0x10000};
+        if (cp < kMinForLength[need] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
+        p += need + 1;
+    }
+    return true;
+}
+
+Result<Header> parse_header(std::span<const std::byte> bytes) noexcept {
+    Result<Header> r;
+    if (bytes.size() < kHeaderBytes) {
+        r.reason = Reason::truncated;
+        return r;
+    }
+    const auto* b = bytes.data();
+    if (std::memcmp(b, "REZL", 4) != 0) {
+        r.reason = std::memcmp(b, "LZER", 4) == 0 ? Reason::byte_swapped_magic : Reason::bad_magic;
+        return r;
+    }
+    r.value.major = uint8_t(b[4]);
+    r.value.minor = uint8_t(b[5]);
+    r.value.status = uint8_t(b[6]);
+    r.value.metric_count = load_le32(b + 8);
+    r.value.catalog_bytes = load_le32(b + 12);
+    if (r.value.major != kMajorVersion) r.reason = Reason::bad_version;
+    return r;
+}
+
+namespace {
+
+// Parses one catalog entry at `pos`, advancing it. Returns the reason the
+// entry is invalid, or none.
+Reason parse_entry(std::span<const std::byte> catalog, size_t& pos, Metric& out) {
+    const size_t size = catalog.size();
+    if (pos >= size) return Reason::catalog_overrun;
+    const auto type = uint8_t(catalog[pos++]);
+    if (type < 1 || type > 3) return Reason::bad_type;
+    out.type = MetricType(type);
+    if (out.type == MetricType::histogram) {
+        if (size - pos < 2) return Reason::catalog_overrun;
+        out.grouping_power = uint8_t(catalog[pos]);
+        out.max_power = uint8_t(catalog[pos + 1]);
+        pos += 2;
+        if (!h2::valid_config(out.grouping_power, out.max_power)) return Reason::bad_histogram_config;
+        out.words = h2::bucket_count(out.grouping_power, out.max_power);
+    } else {
+        out.words = 1;
+    }
+    if (pos >= size) return Reason::catalog_overrun;
+    const auto len = size_t(uint8_t(catalog[pos++]));
+    if (len == 0) return Reason::bad_name_length;
+    if (size - pos < len) return Reason::catalog_overrun;
+    out.name.assign(reinterpret_cast<const char*>(catalog.data() + pos), len);
+    pos += len;
+    if (!valid_utf8(out.name)) return Reason::bad_name_utf8;
+    return Reason::none;
+}
+
+}  // namespace
+
+Result<Layout> parse_layout(std::span<const std::byte> prefix, uint64_t file_size) {
+    Result<Layout> r;
+    auto h = parse_header(prefix);
+    if (!h.ok()) {
+        r.reason = h.reason;
+        return r;
+    }
+    r.value.header = h.value;
+    const Header& hdr = h.value;
+    if (!hdr.ready()) {
+        r.reason = Reason::not_ready;
+        return r;
+    }
+    if (hdr.metric_count > kMaxMetrics) {
+        r.reason = Reason::too_many_metrics;
+        return r;
+    }
+    if (hdr.catalog_bytes > kMaxCatalogBytes || kHeaderBytes + uint64_t(hdr.catalog_bytes) > file_size) {
+        r.reason = Reason::catalog_overrun;
+        return r;
+    }
+    if (prefix.size() < kHeaderBytes + hdr.catalog_bytes) {
+        r.reason = Reason::truncated;
+        return r;
+    }
+    const auto catalog = prefix.subspan(kHeaderBytes, hdr.catalog_bytes);
+    r.value.data_offset = (kHeaderBytes + uint64_t(hdr.catalog_bytes) + 7) & ~uint64_t{7};
+    r.value.metrics.resize(hdr.metric_count);
+    size_t pos = 0;
+    uint64_t words = 0;
+    for (auto& m : r.value.metrics) {
+        if (Reason why = parse_entry(catalog, pos, m); why != Reason::none) {
+            r.reason = why;
+            r.value.metrics.clear();
+            return r;
+        }
+        m.data_offset = r.value.data_offset + words * 8;
+        words += m.words;
+    }
+    if (pos != catalog.size()) {
+        r.reason = Reason::catalog_overrun;
+        r.value.metrics.clear();
+        return r;
+    }
+    r.value.data_words = words;
+    if (r.value.expected_size() != file_size) {
+        r.reason = Reason::size_mismatch;
+        r.value.metrics.clear();
+    }
+    return r;
+}
+
+}  // namespace mmwatch::rezl

@@ -1,0 +1,188 @@
+"""Publish metrics into a REZL v1.0 memory-mapped file, with the standard
+library only. Same format and lifecycle as the C producer (docs/producer.md):
+the file is built under a dot-name, fully sized, catalog written, ready set
+last, then renamed into place.
+
+    from mmwatch_producer import Producer
+    p = Producer("/run/metrics", "myapp")
+    reqs = p.counter("requests_total")
+    temp = p.gauge("temperature_celsius")
+    lat = p.histogram("latency_us", grouping_power=4, max_value_power=32)
+    p.publish()
+    reqs.add(1); temp.set(-5); lat.record(1234)
+    p.close()
+
+Each value is updated with one 8-byte store into the mapping. Python gives
+no atomic read-modify-write, so add() is safe from one thread of one
+process only; use the C library for concurrent writers.
+"""
+
+import mmap
+import os
+import struct
+
+COUNTER, GAUGE, HISTOGRAM = 1, 2, 3
+MAX_METRICS = 1024
+MAX_BUCKETS = 65536
+
+
+def bucket_count(g, m):
+    return (m - g + 1) << g
+
+
+def bucket_index(v, g, m):
+    """Index of the H2 bucket holding v; values above 2^m - 1 go to the last."""
+    if m < 64 and v >> m:
+        return bucket_count(g, m) - 1
+    if v < (2 << g):
+        return v
+    p = v.bit_length() - 1
+    return (2 << g) + (p - g - 1) * (1 << g) + ((v - (1 << p)) >> (p - g))
+
+
+def bucket_upper(i, g, m):
+    if i + 1 == bucket_count(g, m):
+        return (1 << m) - 1
+    group, h = i >> g, i & ((1 << g) - 1)
+    if group == 0:
+        return h
+    return (1 << (g + group - 1)) + ((h + 1) << (group - 1)) - 1
+
+
+class ProducerError(ValueError):
+    pass
+
+
+class _Value:
+    def __init__(self, producer, offset, fmt):
+        self._p, self._off, self._fmt = producer, offset, fmt
+
+    def get(self):
+        return struct.unpack_from(self._fmt, self._p._map, self._off)[0]
+
+    def set(self, v):
+        struct.pack_into(self._fmt, self._p._map, self._off, v)
+
+
+class Counter(_Value):
+    def __init__(self, producer, offset):
+        super().__init__(producer, offset, "<Q")
+
+    def add(self, n=1):
+        self.set((self.get() + n) & 0xFFFFFFFFFFFFFFFF)
+
+
+class Gauge(_Value):
+    def __init__(self, producer, offset):
+        super().__init__(producer, offset, "<q")
+
+    def add(self, n):
+        v = (self.get() + n + 2**63) % 2**64 - 2**63
+        self.set(v)
+
+
+class Histogram:
+    def __init__(self, producer, offset, g, m):
+        self._p, self._off, self.g, self.m = producer, offset, g, m
+
+    def record(self, value, count=1):
+        if value < 0:
+            raise ProducerError("histogram values are unsigned integers")
+        off = self._off + 8 * bucket_index(int(value), self.g, self.m)
+        (old,) = struct.unpack_from("<Q", self._p._map, off)
+        struct.pack_into("<Q", self._p._map, off, (old + count) & 0xFFFFFFFFFFFFFFFF)
+
+    def buckets(self):
+        n = bucket_count(self.g, self.m)
+        return list(struct.unpack_from("<%dQ" % n, self._p._map, self._off))
+
+
+class Producer:
+    def __init__(self, directory, name, extension=".rezl", keep=False):
+        if not name or "/" in name or name.startswith("."):
+            raise ProducerError("file name must be non-empty, without '/', not a dot-file")
+        self.directory, self.keep = directory, keep
+        self.path = os.path.join(directory, name + extension)
+        self._decls, self._names, self._map, self._fd = [], set(), None, -1
+
+    def _declare(self, kind, name, g=0, m=0):
+        if self._map is not None:
+            raise ProducerError("metrics are fixed once published")
+        raw = name.encode("utf-8")
+        if not 1 <= len(raw) <= 255:
+            raise ProducerError("metric name must be 1..255 bytes: %r" % name)
+        if name in self._names:
+            raise ProducerError("duplicate metric name: %r" % name)
+        if len(self._decls) >= MAX_METRICS:
+            raise ProducerError("at most %d metrics per file" % MAX_METRICS)
+        if kind == HISTOGRAM and not (0 <= g < m <= 64 and g < 32 and bucket_count(g, m) <= MAX_BUCKETS):
+            raise ProducerError("histogram needs g < m <= 64 and at most %d buckets" % MAX_BUCKETS)
+        self._names.add(name)
+        self._decls.append((kind, raw, g, m))
+        return len(self._decls) - 1
+
+    def counter(self, name):
+        return ("c", self._declare(COUNTER, name))
+
+    def gauge(self, name):
+        return ("g", self._declare(GAUGE, name))
+
+    def histogram(self, name, grouping_power=4, max_value_power=64):
+        return ("h", self._declare(HISTOGRAM, name, grouping_power, max_value_power))
+
+    def layout(self):
+        catalog = bytearray()
+        for kind, raw, g, m in self._decls:
+            catalog.append(kind)
+            if kind == HISTOGRAM:
+                catalog += bytes([g, m])
+            catalog.append(len(raw))
+            catalog += raw
+        data_offset = (16 + len(catalog) + 7) & ~7
+        offsets, words = [], 0
+        for kind, _, g, m in self._decls:
+            offsets.append(data_offset + 8 * words)
+            words += bucket_count(g, m) if kind == HISTOGRAM else 1
+        return bytes(catalog), data_offset, offsets, data_offset + 8 * words
+
+    def publish(self):
+        """Create the file: size it, map it, header with ready=0, catalog,
+        zeroed data, ready=1 last, then rename the dot-file into place."""
+        catalog, _, offsets, size = self.layout()
+        tmp = os.path.join(self.directory, "." + os.path.basename(self.path) + ".tmp")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.posix_fallocate(fd, 0, size)
+            mm = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        except OSError:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        mm[0:16] = b"REZL" + bytes([1, 0, 0, 0]) + struct.pack("<II", len(self._decls), len(catalog))
+        mm[16:16 + len(catalog)] = catalog
+        mm[6] = 1
+        os.rename(tmp, self.path)
+        self._fd, self._map, self._offsets = fd, mm, offsets
+        return self
+
+    def handle(self, decl):
+        kind, i = decl
+        off = self._offsets[i]
+        if kind == "c":
+            return Counter(self, off)
+        if kind == "g":
+            return Gauge(self, off)
+        _, _, g, m = self._decls[i]
+        return Histogram(self, off, g, m)
+
+    def close(self):
+        if self._map is None:
+            return
+        self._map.close()
+        os.close(self._fd)
+        self._map, self._fd = None, -1
+        if not self.keep:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
