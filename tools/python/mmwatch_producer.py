@@ -53,9 +53,21 @@ class ProducerError(ValueError):
     pass
 
 
-class _Value:
-    def __init__(self, producer, offset, fmt):
-        self._p, self._off, self._fmt = producer, offset, fmt
+class _Handle:
+    """A declared metric; usable once its producer is published."""
+
+    def __init__(self, producer, index):
+        self._p, self._i = producer, index
+
+    @property
+    def _off(self):
+        if self._p._map is None:
+            raise ProducerError("publish() the producer before updating values")
+        return self._p._offsets[self._i]
+
+
+class _Value(_Handle):
+    _fmt = "<Q"
 
     def get(self):
         return struct.unpack_from(self._fmt, self._p._map, self._off)[0]
@@ -65,25 +77,24 @@ class _Value:
 
 
 class Counter(_Value):
-    def __init__(self, producer, offset):
-        super().__init__(producer, offset, "<Q")
+    _fmt = "<Q"
 
     def add(self, n=1):
         self.set((self.get() + n) & 0xFFFFFFFFFFFFFFFF)
 
 
 class Gauge(_Value):
-    def __init__(self, producer, offset):
-        super().__init__(producer, offset, "<q")
+    _fmt = "<q"
 
     def add(self, n):
         v = (self.get() + n + 2**63) % 2**64 - 2**63
         self.set(v)
 
 
-class Histogram:
-    def __init__(self, producer, offset, g, m):
-        self._p, self._off, self.g, self.m = producer, offset, g, m
+class Histogram(_Handle):
+    def __init__(self, producer, index, g, m):
+        super().__init__(producer, index)
+        self.g, self.m = g, m
 
     def record(self, value, count=1):
         if value < 0:
@@ -122,13 +133,14 @@ class Producer:
         return len(self._decls) - 1
 
     def counter(self, name):
-        return ("c", self._declare(COUNTER, name))
+        return Counter(self, self._declare(COUNTER, name))
 
     def gauge(self, name):
-        return ("g", self._declare(GAUGE, name))
+        return Gauge(self, self._declare(GAUGE, name))
 
     def histogram(self, name, grouping_power=4, max_value_power=64):
-        return ("h", self._declare(HISTOGRAM, name, grouping_power, max_value_power))
+        g, m = grouping_power, max_value_power
+        return Histogram(self, self._declare(HISTOGRAM, name, g, m), g, m)
 
     def layout(self):
         catalog = bytearray()
@@ -164,16 +176,6 @@ class Producer:
         os.rename(tmp, self.path)
         self._fd, self._map, self._offsets = fd, mm, offsets
         return self
-
-    def handle(self, decl):
-        kind, i = decl
-        off = self._offsets[i]
-        if kind == "c":
-            return Counter(self, off)
-        if kind == "g":
-            return Gauge(self, off)
-        _, _, g, m = self._decls[i]
-        return Histogram(self, off, g, m)
 
     def close(self):
         if self._map is None:
