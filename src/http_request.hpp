@@ -1,0 +1,59 @@
+// Pure HTTP/1.x request parsing over a byte span: no IO, no allocation.
+// parse_request() returns complete / incomplete / error; the caller owns
+// the buffer and its cap (an incomplete request at the cap is an error of
+// its own: 413 or 431, never a hang).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "limits.hpp"
+
+namespace mmwatch::http {
+
+enum class ParseStatus : uint8_t { complete, incomplete, error };
+
+struct Header {
+    std::string_view name;
+    std::string_view value;
+};
+
+// Views into the caller's buffer: valid while the buffer is.
+struct Request {
+    std::string_view method;
+    std::string_view target;   // as sent: path plus optional ?query
+    std::string_view path;     // target up to '?'
+    std::string_view query;    // after '?', without it; empty if none
+    int minor_version = 1;     // HTTP/1.<minor>
+    std::array<Header, kMaxRequestHeaders> headers{};
+    size_t header_count = 0;
+    uint64_t content_length = 0;
+    bool keep_alive = true;    // from version and Connection header
+    std::string_view body;     // content_length bytes after the head
+
+    [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
+};
+
+struct ParseResult {
+    ParseStatus status = ParseStatus::incomplete;
+    size_t consumed = 0;       // head + body bytes when complete
+    int error_status = 0;      // 400, 413, 431, 501, 505 when status == error
+    std::string_view error;    // a short reason for the error body
+};
+
+// Parses one request from the start of `buf`. `max_head_bytes` caps the
+// request line plus headers; `max_body_bytes` caps Content-Length.
+[[nodiscard]] ParseResult parse_request(std::string_view buf, Request& out,
+                                        size_t max_head_bytes, uint64_t max_body_bytes) noexcept;
+
+// Case-insensitive ASCII comparison, for header names and tokens.
+[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// Decodes one query parameter's value (%XX and '+'), into `out`; returns
+// false when the parameter is absent. Values are percent-decoded into a
+// caller buffer to keep parsing allocation-free.
+[[nodiscard]] bool query_param(std::string_view query, std::string_view key, std::string& out);
+
+}  // namespace mmwatch::http

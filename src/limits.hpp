@@ -1,0 +1,60 @@
+// Every limit mmwatch enforces, in one place, each with its unit in the name
+// and the reason for its value. Limits a user may tune are flags (see
+// --help and docs/operations.md); these constants are their defaults and
+// the ones that are fixed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mmwatch {
+
+// --- HTTP -----------------------------------------------------------------
+// A scrape request is a request line and a few headers; 8 KiB is what
+// common servers allow for a head and far more than curl or Prometheus send.
+inline constexpr size_t kMaxRequestHeadBytes = 8 * 1024;
+// Header lines per request; Prometheus sends about 6.
+inline constexpr size_t kMaxRequestHeaders = 32;
+// Default cap on an OTLP POST body, before and after decompression
+// (--max-body-bytes). OTLP exporters batch to well under 4 MiB by default.
+inline constexpr uint64_t kDefaultMaxBodyBytes = 4 * 1024 * 1024;
+// Time a client has from connecting (or from its previous response) to
+// deliver a whole request. Long enough for a person typing into nc.
+inline constexpr uint64_t kRequestDeadlineMs = 10'000;
+// Time a client has to read a whole response. A scrape of 100,000 series
+// is ~6 MB: even a slow link moves that in far less.
+inline constexpr uint64_t kResponseDeadlineMs = 30'000;
+// Default concurrent connections (--max-connections). Each costs a few KiB
+// plus a reference to a shared response body.
+inline constexpr size_t kDefaultMaxConnections = 256;
+// Bytes handed to the kernel per write on one connection; the next chunk
+// is queued when this one completes, so no callback writes more.
+inline constexpr size_t kWriteChunkBytes = 256 * 1024;
+// Bytes read from one connection per readable event before yielding.
+inline constexpr size_t kReadChunkBytes = 64 * 1024;
+// Default cap on one /metrics response (--max-response-bytes): the
+// exposition stops adding series past it and counts the hit.
+inline constexpr size_t kDefaultMaxResponseBytes = 64 * 1024 * 1024;
+
+// --- Files ----------------------------------------------------------------
+// Default files watched at once (--max-files).
+inline constexpr size_t kDefaultMaxFiles = 4096;
+// Default largest file accepted (--max-file-bytes): 1024 histograms of
+// g=7, m=64 are ~61 MB; 256 MiB leaves room and refuses absurd sizes.
+inline constexpr uint64_t kDefaultMaxFileBytes = 256ull * 1024 * 1024;
+// Default total bytes mapped across all files (--max-mapped-bytes).
+inline constexpr uint64_t kDefaultMaxMappedBytes = 1024ull * 1024 * 1024;
+// Data bytes copied per timer tick; sources past it are copied next tick
+// (resumed with a cursor), so one tick never stalls the loop for long.
+inline constexpr uint64_t kMaxSnapshotBytesPerTick = 256ull * 1024 * 1024;
+// inotify events read per readable wake-up (one read of this many bytes).
+inline constexpr size_t kInotifyReadBytes = 64 * 1024;
+// Default time a file may stay not ready before it is rejected.
+inline constexpr uint64_t kDefaultReadyTimeoutMs = 5'000;
+// Default snapshot interval.
+inline constexpr uint64_t kDefaultIntervalMs = 1'000;
+// Default --histogram-grouping-power: 8 buckets per power of two (12.5%
+// relative width) keeps at most 496 `le` series for an m=64 histogram.
+inline constexpr unsigned kDefaultExpositionGroupingPower = 3;
+
+}  // namespace mmwatch
