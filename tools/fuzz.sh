@@ -9,6 +9,11 @@
 # target found a crash. See docs/testing.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source tools/deps.sh
+set +e  # deps.sh sets -e; a failing target must not stop the others
+# The fuzzer runtime is only "recommended" by clang, so not installed by
+# default (apt-get --no-install-recommends).
+mmwatch_install_deps libclang-rt-dev
 
 seconds=${1:-60}
 shift || true
