@@ -92,7 +92,7 @@ void Watcher::scan(Now now) {
     count_states();
 }
 
-void Watcher::consider(const std::string& name, Now now) {
+void Watcher::consider(const std::string& name, Now now, bool written) {
     if (ignored_name(name)) return;
     const int fd = openat(dir_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
@@ -124,14 +124,10 @@ void Watcher::consider(const std::string& name, Now now) {
         Source& s = *it->second;
         if (s.state == SourceState::active) {
             ::close(fd);
-            // Same file, new size: the producer rewrote or truncated it.
-            if (uint64_t(st.st_size) != s.file_size) {
-                s.unmap(mapped_total_);
-                ++generation_;
-                s.state = SourceState::pending;
-                s.first_seen_ms = now.mono_ms;
-                try_activate(s, now);
-            }
+            // Producers update data through the mapping, which raises no
+            // inotify event: a write, truncate or new size means the file
+            // was rewritten, so validate it again from its header.
+            if (written || uint64_t(st.st_size) != s.file_size) revalidate(s, now);
             return;
         }
         s.reset_fd(fd);
@@ -157,6 +153,14 @@ void Watcher::consider(const std::string& name, Now now) {
     Source& ref = *s;
     sources_.emplace(name, std::move(s));
     try_activate(ref, now);
+}
+
+void Watcher::revalidate(Source& s, Now now) {
+    s.unmap(mapped_total_);
+    ++generation_;
+    s.state = SourceState::pending;
+    s.first_seen_ms = now.mono_ms;
+    try_activate(s, now);
 }
 
 void Watcher::try_activate(Source& s, Now now) {
@@ -227,7 +231,7 @@ void Watcher::on_readable(Now now) {
         const std::string name(ev->name);
         if (ignored_name(name)) continue;
         if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) remove(name, EventKind::removed, now);
-        else consider(name, now);
+        else consider(name, now, (ev->mask & (IN_MODIFY | IN_CLOSE_WRITE)) != 0);
     }
     if (directory_unlinked()) {
         lose_directory(now);
@@ -298,13 +302,7 @@ void Watcher::snapshot_active(Now now) {
         budget -= std::min(budget, bytes);
         switch (s.snapshot(now.mono_ms)) {
             case Source::Copy::ok: update_stale(s, now); break;
-            case Source::Copy::changed_size:
-                s.unmap(mapped_total_);
-                ++generation_;
-                s.state = SourceState::pending;
-                s.first_seen_ms = now.mono_ms;
-                try_activate(s, now);
-                break;
+            case Source::Copy::changed_size: revalidate(s, now); break;
             case Source::Copy::fault:
                 ++metrics_.read_faults;
                 reject(s, rezl::Reason::read_fault, now);

@@ -63,7 +63,8 @@ public:
 
 private:
     void scan(Now now);
-    void consider(const std::string& name, Now now);
+    void consider(const std::string& name, Now now, bool written = false);
+    void revalidate(Source& s, Now now);
     void try_activate(Source& s, Now now);
     void reject(Source& s, rezl::Reason why, Now now);
     void remove(const std::string& name, EventKind kind, Now now);
