@@ -97,26 +97,9 @@ void Watcher::consider(const std::string& name, Now now, bool written) {
     const int fd = openat(dir_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        // Gone, a symlink (ELOOP), a directory, a FIFO...: not a source.
-        // Unreadable regular files are shown as rejected (open_failed).
         const int err = fd < 0 ? errno : 0;
         if (fd >= 0) ::close(fd);
-        struct stat lst;
-        const bool unreadable_file = err == EACCES && fstatat(dir_fd_, name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
-                                     S_ISREG(lst.st_mode);
-        if (!unreadable_file) {
-            if (sources_.count(name)) remove(name, EventKind::removed, now);
-            return;
-        }
-        auto it = sources_.find(name);
-        if (it == sources_.end() || it->second->dev != lst.st_dev || it->second->ino != lst.st_ino) {
-            if (it != sources_.end()) remove(name, EventKind::replaced, now);
-            auto s = std::make_unique<Source>(next_id_++, name, -1, lst.st_dev, lst.st_ino, now.mono_ms);
-            events_.record(EventKind::discovered, s->label, name, now.unix_ms);
-            Source& ref = *s;
-            sources_.emplace(name, std::move(s));
-            reject(ref, rezl::Reason::open_failed, now);
-        }
+        consider_unopened(name, err, now);
         return;
     }
     auto it = sources_.find(name);
@@ -139,20 +122,8 @@ void Watcher::consider(const std::string& name, Now now, bool written) {
         try_activate(s, now);
         return;
     }
-    if (it != sources_.end()) {
-        remove(name, EventKind::replaced, now);
-    } else if (sources_.size() >= config_.max_files) {
-        ::close(fd);
-        if (!skipped_files_) events_.record(EventKind::limit, label_for(name), "files: over --max-files", now.unix_ms);
-        ++metrics_.limit_hits[size_t(Limit::files)];
-        skipped_files_ = true;
-        return;
-    }
-    auto s = std::make_unique<Source>(next_id_++, name, fd, st.st_dev, st.st_ino, now.mono_ms);
-    events_.record(EventKind::discovered, s->label, name, now.unix_ms);
-    Source& ref = *s;
-    sources_.emplace(name, std::move(s));
-    try_activate(ref, now);
+    if (it != sources_.end()) remove(name, EventKind::replaced, now);
+    if (Source* s = add_source(name, fd, st, now)) try_activate(*s, now);
 }
 
 void Watcher::revalidate(Source& s, Now now) {
@@ -161,6 +132,37 @@ void Watcher::revalidate(Source& s, Now now) {
     s.state = SourceState::pending;
     s.first_seen_ms = now.mono_ms;
     try_activate(s, now);
+}
+
+void Watcher::consider_unopened(const std::string& name, int err, Now now) {
+    // Gone, a symlink (ELOOP), a directory, a FIFO...: not a source.
+    // An unreadable regular file is shown as rejected (open_failed).
+    struct stat st;
+    const bool unreadable_file = err == EACCES && fstatat(dir_fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                 S_ISREG(st.st_mode);
+    auto it = sources_.find(name);
+    if (!unreadable_file) {
+        if (it != sources_.end()) remove(name, EventKind::removed, now);
+        return;
+    }
+    if (it != sources_.end() && it->second->dev == st.st_dev && it->second->ino == st.st_ino) return;
+    if (it != sources_.end()) remove(name, EventKind::replaced, now);
+    if (Source* s = add_source(name, -1, st, now)) reject(*s, rezl::Reason::open_failed, now);
+}
+
+Source* Watcher::add_source(const std::string& name, int fd, const struct stat& st, Now now) {
+    if (sources_.size() >= config_.max_files) {
+        if (fd >= 0) ::close(fd);
+        if (!skipped_files_) events_.record(EventKind::limit, label_for(name), "files: over --max-files", now.unix_ms);
+        ++metrics_.limit_hits[size_t(Limit::files)];
+        skipped_files_ = true;
+        return nullptr;
+    }
+    auto s = std::make_unique<Source>(next_id_++, name, fd, st.st_dev, st.st_ino, now.mono_ms);
+    events_.record(EventKind::discovered, s->label, name, now.unix_ms);
+    Source* raw = s.get();
+    sources_.emplace(name, std::move(s));
+    return raw;
 }
 
 void Watcher::try_activate(Source& s, Now now) {
