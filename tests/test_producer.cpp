@@ -156,8 +156,7 @@ TEST_CASE("largest_valid_file_1024_metrics_of_255_byte_names") {
     ScratchDir dir;
     CProducer c(dir.path(), "big");
     for (int i = 0; i < 1024; ++i) {
-        std::string name(255, 'a');
-        name.replace(0, 4, std::to_string(1000 + i));
+        const std::string name = std::to_string(1000 + i) + std::string(251, 'a');
         mmw_metric m = 0;
         REQUIRE(mmw_declare_counter(c.p, name.c_str(), &m) == MMW_OK);
     }
@@ -304,7 +303,7 @@ TEST_CASE("full_filesystem_is_no_space_when_one_is_provided") {
     const char* full = std::getenv("MMWATCH_TEST_FULL_DIR");
     if (full == nullptr) return;
     Producer p(full, "full");
-    for (int i = 0; i < 16; ++i) (void)p.histogram("h" + std::to_string(i), 7, 64);
+    for (int i = 0; i < 16; ++i) (void)p.histogram(std::to_string(i).insert(0, 1, 'h'), 7, 64);
     const Status st = p.publish();
     CHECK(st.code == MMW_ERR_NO_SPACE);
     CHECK(!exists(std::string(full) + "/full.rezl"));
