@@ -166,6 +166,37 @@ class CrowdedDirectory(MmwatchTestCase):
             os.rmdir(d)
 
 
+class SizeLimits(MmwatchTestCase):
+    def test_file_and_mapped_bytes_limits(self):
+        small = raw_file([(2, "g")])                         # 32 bytes
+        big = raw_file([(2, "g%d" % i) for i in range(40)])  # over 256 bytes
+        self.write("a.rezl", small)
+        self.write("huge.rezl", big)
+        m = self.start("--max-file-bytes", "256", "--max-mapped-bytes", "48")
+        wait_until(lambda: m.sources().get("huge.rezl", {}).get("reason") == "file_too_large", "file_too_large")
+        self.write("b.rezl", small)  # 32 + 32 > 48
+        wait_until(lambda: m.sources().get("b.rezl", {}).get("reason") == "mapped_bytes_limit", "mapped limit")
+        self.assertEqual(m.sources()["a.rezl"]["state"], "active")
+        self.assertEqual(limit_hits(m, "file_bytes"), 1)
+        self.assertEqual(limit_hits(m, "mapped_bytes"), 1)
+        self.assertIn("mmwatch_mapped_bytes 32\n", m.metrics())
+
+    def test_series_and_response_limits(self):
+        self.write("a.rezl", raw_file([(2, "series_%03d" % i) for i in range(300)]))
+        m = self.start("--max-series", "100")
+        wait_until(lambda: "series_099{" in m.metrics(), "served")
+        text = m.metrics()
+        self.assertNotIn("series_100{", text)
+        self.assertIn("mmwatch_file_series 100\n", text)
+        self.assertGreaterEqual(limit_hits(m, "series"), 1)
+        m2 = self.start("--max-response-bytes", "4096")
+        wait_until(lambda: limit_hits(m2, "response_bytes") >= 1, "response cut short")
+        text = m2.metrics()
+        self.assertIn("series_000{", text)
+        self.assertNotIn("series_299{", text)
+        self.assertIn("mmwatch_build_info", text)  # self-metrics still follow
+
+
 class Events(MmwatchTestCase):
     def test_event_log_records_the_lifecycle(self):
         log = os.path.join(tempfile.mkdtemp(), "events.tsv")
