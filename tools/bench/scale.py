@@ -25,7 +25,7 @@ import urllib.request
 
 INTERVAL_MS = 100   # mmwatch --interval during the scrape phases
 PACE_MS = 120       # sleep between "fresh" scrapes: each finds a new snapshot
-IDLE_S = 3          # idle baseline for the CPU figures
+IDLE_S = 2          # idle baseline for the CPU figures
 WRK_S = 10
 
 # name, workload spec (files,metrics[,histograms,g,m]), fresh scrapes
@@ -261,7 +261,7 @@ def phase_profile(build, tmp, outdir):
                 os.path.join(build, "src", "mmwatch"), "--dir", d, "--listen", "127.0.0.1:%d" % port,
                 "--interval", "%dms" % INTERVAL_MS], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_http(port, 120)
-    scrapes = 20
+    scrapes = 12
     for _ in range(scrapes):
         get(port, timeout=120)
         time.sleep(0.25)  # under callgrind a tick is slow; let each scrape render anew
@@ -282,7 +282,7 @@ def top_lines(ann, n=12):
         m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)", line)
         if m and "PROGRAM TOTALS" not in line:
             rows.append({"ir": int(m.group(1).replace(",", "")), "pct": float(m.group(2)),
-                         "fn": m.group(3).strip()[:160]})
+                         "fn": m.group(3).strip()})
     return rows[:n]
 
 
@@ -297,7 +297,7 @@ def machine():
         "hypervisor": sh("lscpu | sed -n 's/^Hypervisor vendor: *//p'"),
         "node_exporter": sh("prometheus-node-exporter --version 2>&1 | head -1"),
         "compiler": sh("${CXX:-c++} --version | head -1"),
-        "wrk": sh("wrk --version 2>&1 | head -1"),
+        "wrk": sh("wrk --version 2>&1 | head -1 | cut -d' ' -f1-2"),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
