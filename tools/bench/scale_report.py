@@ -140,7 +140,9 @@ def profile_lines(res):
 def chart(res, outdir):
     dat = os.path.join(outdir, "scale.dat")
     with open(dat, "w") as f:
-        f.write("workload floor mmwatch_b2b mmwatch_fresh node_exporter mmwatch_rss ne_rss\n")
+        # Columns: workload, floor, mmwatch back to back, mmwatch fresh,
+        # node_exporter (ms), mmwatch RSS, node_exporter RSS (MiB). No
+        # header line: gnuplot would count it as a first, empty cluster.
         for w in res["workloads"]:
             a, b = w["mmwatch"], w["node_exporter"]
             f.write('"%s" %g %g %g %g %g %g\n' % (
@@ -157,6 +159,7 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set logscale y
 set grid ytics
+set xrange [-0.6:%g]
 set key below vertical maxrows 2
 set xtics rotate by -15
 set title "median scrape wall time (ms, log)"
@@ -164,7 +167,7 @@ plot '%s' using 2:xtic(1) title "floor (copy + format)", '' using 3 title "mmwat
 set title "resident memory (MiB, log)"
 plot '%s' using 6:xtic(1) title "mmwatch RSS", '' using 7 title "node_exporter RSS"
 unset multiplot
-""" % (png, dat, dat)
+""" % (png, len(res["workloads"]) - 0.4, dat, dat)
     try:
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
