@@ -3,7 +3,9 @@
 // is then one pass of integer formatting over the snapshots.
 #include "exposition.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "mmwatch/h2.hpp"
 
@@ -24,25 +26,46 @@ size_t utf8_sequence(std::string_view s, size_t i) noexcept {
     return rezl::valid_utf8(s.substr(i, n)) ? n : 0;
 }
 
-void append_u64(std::string& out, uint64_t v) {
-    char buf[24];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+char* put(char* p, std::string_view s) noexcept {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
 }
 
-void append_i64(std::string& out, int64_t v) {
-    char buf[24];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-void append_type_line(std::string& out, std::string_view name, rezl::MetricType t) {
-    out += "# TYPE ";
-    out += name;
-    out += ' ';
-    out += rezl::type_name(t);
-    out += '\n';
-}
+// Room for a u64 or i64 in decimal.
+constexpr size_t kMaxDigits = 20;
 
 }  // namespace
+
+// Writes lines through a raw pointer into room made a block at a time: one
+// bounds check per line instead of one capacity check and one memcpy call
+// per piece (std::string's +=), which was most of a render. At most one
+// block of zero-filled slack, trimmed when the writer goes away.
+class LineWriter {
+public:
+    explicit LineWriter(std::string& out) : out_(out), p_(out.data() + out.size()), end_(p_) {}
+    LineWriter(const LineWriter&) = delete;
+    LineWriter& operator=(const LineWriter&) = delete;
+    ~LineWriter() { out_.resize(size()); }
+
+    // Where a line of at most `bytes` starts; pass its end to done().
+    char* line(size_t bytes) {
+        if (size_t(end_ - p_) < bytes) {
+            const size_t used = size();
+            out_.resize(used + std::max(bytes, kBlockBytes));
+            p_ = out_.data() + used;
+            end_ = out_.data() + out_.size();
+        }
+        return p_;
+    }
+    void done(char* end) noexcept { p_ = end; }
+    [[nodiscard]] size_t size() const noexcept { return size_t(p_ - out_.data()); }
+
+private:
+    static constexpr size_t kBlockBytes = 64 * 1024;
+    std::string& out_;
+    char* p_;
+    char* end_;
+};
 
 void append_sanitized_name(std::string_view raw, std::string& out) {
     if (!raw.empty() && raw[0] >= '0' && raw[0] <= '9') out += '_';
@@ -106,6 +129,7 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
     families_.clear();
     claims_.clear();
     file_labels_.clear();
+    max_label_bytes_ = 0;
     series_count_ = 0;
     static constexpr std::string_view kHistogramSuffixes[] = {"_bucket", "_count", "_sum"};
     std::unordered_map<std::string, uint32_t> label_owner;  // escaped label -> file
@@ -114,6 +138,7 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
         std::string label = "{name=\"";
         append_escaped_label_value(f.label, label);
         label += '"';
+        max_label_bytes_ = std::max(max_label_bytes_, label.size());
         file_labels_.push_back(label);
         const bool label_taken = !label_owner.emplace(label, fi).second;
         for (uint32_t mi = 0; mi < f.layout->metrics.size(); ++mi) {
@@ -170,7 +195,7 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
 }
 
 void FilePlan::render_histogram(const Family& fam, const Series& s, const FileView& f, unsigned grouping_power,
-                                std::string& out) const {
+                                LineWriter& out) const {
     const rezl::Metric& m = f.layout->metrics[s.metric];
     const unsigned g = m.grouping_power, mp = m.max_power;
     const unsigned cg = grouping_power < g ? grouping_power : g;
@@ -179,6 +204,8 @@ void FilePlan::render_histogram(const Family& fam, const Series& s, const FileVi
     auto& sticky = (*f.sticky)[s.metric];
     if (sticky.empty()) sticky.assign((h2::bucket_count(cg, mp) + 63) / 64, 0);
     const std::string& label = file_labels_[s.file];
+    // name, "_bucket", label, ",le=\"", bound, "\"} ", count, '\n'
+    const size_t line_bytes = fam.name.size() + 7 + label.size() + 5 + kMaxDigits + 3 + kMaxDigits + 1;
     uint64_t cumulative = 0;
     // Fine buckets map to coarse ones monotonically: accumulate a coarse
     // bucket's count until its index changes, then emit it.
@@ -191,48 +218,65 @@ void FilePlan::render_histogram(const Family& fam, const Series& s, const FileVi
         uint64_t& word = sticky[ci / 64];
         if (sum) word |= uint64_t{1} << (ci % 64);
         if (!(word >> (ci % 64) & 1)) continue;
-        out += fam.name;
-        out += "_bucket";
-        out += label;
-        out += ",le=\"";
-        append_u64(out, upper);
-        out += "\"} ";
-        append_u64(out, cumulative);
-        out += '\n';
+        char* p = out.line(line_bytes);
+        p = put(p, fam.name);
+        p = put(p, "_bucket");
+        p = put(p, label);
+        p = put(p, ",le=\"");
+        p = std::to_chars(p, p + kMaxDigits, upper).ptr;
+        p = put(p, "\"} ");
+        p = std::to_chars(p, p + kMaxDigits, cumulative).ptr;
+        *p++ = '\n';
+        out.done(p);
     }
-    out += fam.name;
-    out += "_bucket";
-    out += label;
-    out += ",le=\"+Inf\"} ";
-    append_u64(out, cumulative);
-    out += '\n';
-    out += fam.name;
-    out += "_count";
-    out += label;
-    out += "} ";
-    append_u64(out, cumulative);
-    out += '\n';
+    char* p = out.line(2 * line_bytes);
+    p = put(p, fam.name);
+    p = put(p, "_bucket");
+    p = put(p, label);
+    p = put(p, ",le=\"+Inf\"} ");
+    p = std::to_chars(p, p + kMaxDigits, cumulative).ptr;
+    *p++ = '\n';
+    p = put(p, fam.name);
+    p = put(p, "_count");
+    p = put(p, label);
+    p = put(p, "} ");
+    p = std::to_chars(p, p + kMaxDigits, cumulative).ptr;
+    *p++ = '\n';
+    out.done(p);
 }
 
-bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, std::string& out,
+bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, std::string& text,
                       size_t max_bytes) const {
+    LineWriter out(text);
     for (const Family& fam : families_) {
         if (fam.series.empty()) continue;
         if (out.size() >= max_bytes) return false;
-        append_type_line(out, fam.name, fam.type);
+        const std::string_view type = rezl::type_name(fam.type);
+        char* p = out.line(7 + fam.name.size() + 1 + type.size() + 1);
+        p = put(p, "# TYPE ");
+        p = put(p, fam.name);
+        *p++ = ' ';
+        p = put(p, type);
+        *p++ = '\n';
+        out.done(p);
+        if (fam.type == rezl::MetricType::histogram) {
+            for (const Series& s : fam.series) render_histogram(fam, s, files[s.file], grouping_power, out);
+            continue;
+        }
+        // name, label, "} ", value, '\n'
+        const size_t line_bytes = fam.name.size() + max_label_bytes_ + 2 + kMaxDigits + 1;
         for (const Series& s : fam.series) {
             const FileView& f = files[s.file];
-            if (fam.type == rezl::MetricType::histogram) {
-                render_histogram(fam, s, f, grouping_power, out);
-                continue;
-            }
             const uint64_t word = f.words[(f.layout->metrics[s.metric].data_offset - f.layout->data_offset) / 8];
-            out += fam.name;
-            out += file_labels_[s.file];
-            out += "} ";
-            if (fam.type == rezl::MetricType::gauge) append_i64(out, int64_t(word));
-            else append_u64(out, word);
-            out += '\n';
+            p = out.line(line_bytes);
+            p = put(p, fam.name);
+            p = put(p, file_labels_[s.file]);
+            *p++ = '}';
+            *p++ = ' ';
+            p = fam.type == rezl::MetricType::gauge ? std::to_chars(p, p + kMaxDigits, int64_t(word)).ptr
+                                                    : std::to_chars(p, p + kMaxDigits, word).ptr;
+            *p++ = '\n';
+            out.done(p);
         }
     }
     return true;

@@ -39,6 +39,8 @@ struct FileView {
     std::vector<std::vector<uint64_t>>* sticky = nullptr;
 };
 
+class LineWriter;  // exposition.cpp: the render's output buffer
+
 enum class DropKind : uint8_t { type_conflict, duplicate_series, series_limit };
 
 // A series left out of the exposition, reported once per source and metric.
@@ -82,11 +84,12 @@ private:
     };
     void note_drop(DropKind kind, const FileView& f, uint32_t metric, std::string detail);
     void render_histogram(const Family& fam, const Series& s, const FileView& f, unsigned grouping_power,
-                          std::string& out) const;
+                          LineWriter& out) const;
 
     std::vector<Family> families_;
     std::unordered_map<std::string, uint32_t> claims_;  // sample name -> family index
-    std::vector<std::string> file_labels_;              // escaped: {name="..."
+    std::vector<std::string> file_labels_;              // escaped: {name="...
+    size_t max_label_bytes_ = 0;                        // longest of file_labels_"
     std::unordered_set<uint64_t> reported_;             // (source_id << 11) | metric
     std::vector<Drop> new_drops_;
     size_t series_count_ = 0;

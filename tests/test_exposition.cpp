@@ -247,3 +247,32 @@ TEST_CASE("two_files_with_one_label_do_not_duplicate_series") {
     CHECK(out == "# TYPE x gauge\nx{name=\"app\"} 0\n");
     CHECK(fx.drops.size() == 1);
 }
+
+TEST_CASE("render_longer_than_one_output_block_is_exact_and_appends") {
+    // The render makes room 64 KiB at a time: lines of the widest values
+    // (20 characters) across many blocks must come out whole, after what
+    // the output already held.
+    std::vector<test::Entry> entries;
+    for (int i = 0; i < 1000; ++i) entries.push_back({2, std::string(200, 'g') + std::to_string(i)});
+    entries.push_back({3, "h", 2, 64});
+    File f("a_rather_long_file_label", entries);
+    std::string expected = "already here\n";
+    for (size_t i = 0; i < 1000; ++i) {
+        f.word(i) = uint64_t(INT64_MIN);
+        expected += "# TYPE " + entries[i].name + " gauge\n" + entries[i].name +
+                    "{name=\"a_rather_long_file_label\"} -9223372036854775808\n";
+    }
+    f.word(1000, h2::bucket_count(2, 64) - 1) = 1;  // the last bucket: le = 2^64 - 1
+    expected += "# TYPE h histogram\n"
+                "h_bucket{name=\"a_rather_long_file_label\",le=\"18446744073709551615\"} 1\n"
+                "h_bucket{name=\"a_rather_long_file_label\",le=\"+Inf\"} 1\n"
+                "h_count{name=\"a_rather_long_file_label\"} 1\n";
+    Fixture fx;
+    fx.files = {&f};
+    auto v = fx.views();
+    fx.plan.rebuild(v, {}, 10000);
+    std::string out = "already here\n";
+    CHECK(fx.plan.render(v, 16, out, SIZE_MAX));
+    CHECK(out.size() > 3 * 64 * 1024);
+    CHECK(out == expected);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Scrape cost at scale (docs/benchmarks.md): builds mmwatch in release mode
+# in build-bench/, builds the bench's helper programs, runs every workload
+# against mmwatch and node_exporter's textfile collector, and rewrites the
+# generated part of docs/benchmarks.md, docs/benchmarks/scale.png and
+# docs/benchmarks/scale-results.json. Reports numbers, never pass/fail.
+#   tools/bench/run.sh            # the full run, under 10 minutes on 2 cores
+#   tools/bench/run.sh --quick    # a short trial of the whole pipeline
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tools/deps.sh
+# The bench's own tools: the alternative it compares with, the load
+# generator, the chart, the profiler.
+mmwatch_install_deps prometheus-node-exporter wrk gnuplot-nox valgrind
+
+build=build-bench
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" --buildtype=release -Dtests=false >"$build.setup.log" 2>&1 ||
+    { cat "$build.setup.log"; exit 1; }
+fi
+ninja -C "$build" >"$build.build.log" 2>&1 || { tail -50 "$build.build.log"; exit 1; }
+
+# The helpers are plain programs over the format's headers; built here
+# rather than by meson so the bench stays out of the project's build files.
+mkdir -p "$build/bench"
+for p in scale_producer scrape_probe floor; do
+  "${CXX:-c++}" -std=c++20 -O2 -Wall -Wextra -Iinclude "tools/bench/$p.cpp" -o "$build/bench/$p"
+done
+
+PYTHONPATH=tools/bench python3 tools/bench/scale.py --build "$build" --out docs "$@"
+echo "wrote docs/benchmarks.md (section \"Scrape cost at scale\"), docs/benchmarks/scale.png"
