@@ -25,7 +25,7 @@ constexpr ReasonInfo kReasons[kReasonCount] = {
     {"bad_magic", "file does not start with the magic bytes REZL"},
     {"byte_swapped_magic", "magic is LZER: the producer wrote 0x52455A4C little-endian; write the bytes R E Z L"},
     {"bad_version", "unsupported major version (mmwatch reads 1.x)"},
-    {"not_ready", "ready flag was still 0 when --ready-timeout expired"},
+    {"not_ready", "ready flag (or the whole header) was still 0 when --ready-timeout expired"},
     {"too_many_metrics", "metric count is over 1024"},
     {"bad_type", "catalog entry has a type other than 1 (counter), 2 (gauge) or 3 (histogram)"},
     {"bad_histogram_config", "histogram needs grouping power < max value power <= 64 and at most 65536 buckets"},
@@ -96,7 +96,12 @@ Result<Header> parse_header(std::span<const std::byte> bytes) noexcept {
     }
     const auto* b = bytes.data();
     if (std::memcmp(b, "REZL", 4) != 0) {
-        r.reason = std::memcmp(b, "LZER", 4) == 0 ? Reason::byte_swapped_magic : Reason::bad_magic;
+        // A producer allocates the file (zero-filled) before it writes the
+        // header through its mapping, and that write raises no inotify
+        // event: an all-zero magic is a file not ready yet, not a bad one.
+        static constexpr std::byte kZero[4] = {};
+        if (std::memcmp(b, kZero, 4) == 0) r.reason = Reason::not_ready;
+        else r.reason = std::memcmp(b, "LZER", 4) == 0 ? Reason::byte_swapped_magic : Reason::bad_magic;
         return r;
     }
     r.value.major = uint8_t(b[4]);

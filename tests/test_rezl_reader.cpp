@@ -53,6 +53,10 @@ TEST_CASE("every_header_rejection_has_its_reason") {
         f.bytes[0] = std::byte{'X'};
         CHECK(parse(f.bytes).reason == Reason::bad_magic);
     }
+    SUBCASE("zero-filled header: allocated, not written yet") {
+        std::memset(f.bytes.data(), 0, 16);
+        CHECK(parse(f.bytes).reason == Reason::not_ready);
+    }
     SUBCASE("byte-swapped magic") {
         std::memcpy(f.bytes.data(), "LZER", 4);
         CHECK(parse(f.bytes).reason == Reason::byte_swapped_magic);

@@ -1,5 +1,6 @@
 """Black-box tests of the real binary: discovery, lifecycle, exposition."""
 
+import mmap
 import os
 import struct
 import unittest
@@ -41,6 +42,19 @@ class Discovery(MmwatchTestCase):
             f.write(b"\x01")
         wait_until(lambda: m.sample('jobs_total{name="slow"}') == "5", "served once ready")
         self.assertEqual(m.sources()["slow.rezl"]["state"], "active")
+
+    def test_file_sized_before_its_header_is_written(self):
+        # The format's lifecycle: allocate the whole file, then write the
+        # header through the mapping (which raises no inotify event).
+        m = self.start()
+        data = raw_file([(2, "late_header")])
+        path = os.path.join(self.dir, "inplace.rezl")
+        with open(path, "wb") as f:
+            f.truncate(len(data))
+        wait_until(lambda: m.sources().get("inplace.rezl", {}).get("state") == "pending", "pending while zero")
+        with open(path, "r+b") as f, mmap.mmap(f.fileno(), len(data)) as mm:
+            mm[:] = data
+            wait_until(lambda: m.sample('late_header{name="inplace"}') == "0", "served once written")
 
     def test_never_ready_file_is_rejected_after_timeout(self):
         m = self.start("--ready-timeout", "300ms")
