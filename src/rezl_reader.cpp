@@ -35,7 +35,6 @@ constexpr ReasonInfo kReasons[kReasonCount] = {
     {"size_mismatch", "file size differs from data offset plus the sizes of all values"},
     {"read_fault", "reading the mapped data faulted (file truncated or IO error while mapped)"},
     {"file_too_large", "file is larger than --max-file-bytes"},
-    {"too_many_files", "directory holds more files than --max-files"},
     {"mapped_bytes_limit", "mapping the file would exceed --max-mapped-bytes in total"},
     {"open_failed", "the file could not be opened, examined or mapped"},
 };

@@ -42,7 +42,6 @@ enum class Reason : uint8_t {
     size_mismatch,         // file size != data offset + data sizes
     read_fault,            // SIGBUS or a failed read while copying
     file_too_large,        // over --max-file-bytes
-    too_many_files,        // over --max-files
     mapped_bytes_limit,    // would take the total mapped bytes over its limit
     open_failed,           // open/fstat/mmap refused (permissions, ...)
 };

@@ -1,0 +1,136 @@
+#include "daemon.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "guarded_copy.hpp"
+#include "mmwatch_version.h"
+
+namespace mmwatch {
+
+namespace {
+
+Now now_from(uv_loop_t* loop) {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return {uv_now(loop), int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000};
+}
+
+WatcherConfig watcher_config(const Options& o) {
+    WatcherConfig c;
+    c.dir = o.dir;
+    c.ready_timeout_ms = o.ready_timeout_ms;
+    c.stale_after_ms = o.stale_after_ms;
+    c.max_files = o.max_files;
+    c.limits = {o.max_file_bytes, o.max_mapped_bytes};
+    return c;
+}
+
+PageConfig page_config(const Options& o) {
+    return {o.grouping_power, o.max_series, o.max_response_bytes, MMWATCH_VERSION};
+}
+
+}  // namespace
+
+Daemon::Daemon(const Options& options)
+    : options_(options),
+      watcher_(watcher_config(options), metrics_, events_),
+      page_(page_config(options), watcher_, metrics_, events_),
+      router_(watcher_, page_, metrics_, MMWATCH_VERSION) {
+    loop_ready_ = uv_loop_init(&loop_) == 0;
+}
+
+Daemon::~Daemon() {
+    stop();
+    if (loop_ready_) {
+        // Let the close callbacks run so every handle's memory is freed.
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        uv_loop_close(&loop_);
+    }
+}
+
+bool Daemon::start(std::string& error) {
+    if (!loop_ready_) {
+        error = "cannot initialize the event loop";
+        return false;
+    }
+    if (!install_fault_handler()) {
+        error = "cannot install the SIGBUS handler";
+        return false;
+    }
+    const Now now = now_from(&loop_);
+    metrics_.start_time_ms = now.unix_ms;
+    if (!options_.event_log.empty()) {
+        if (int err = events_.open(options_.event_log)) {
+            error = "cannot open --event-log " + options_.event_log + ": " + std::strerror(err);
+            return false;
+        }
+    }
+    if (int err = watcher_.open(now)) {
+        error = "cannot watch directory " + options_.dir + ": " + std::strerror(err);
+        return false;
+    }
+    ServerConfig sc{options_.max_connections, options_.max_body_bytes};
+    server_ = std::make_unique<ScrapeServer>(&loop_, sc, metrics_,
+                                             [this](const http::Request& r) { return router_.route(r); });
+    if (int rc = server_->listen(options_.listen_host, options_.listen_port, bound_)) {
+        error = "cannot listen on " + options_.listen_host + ":" + std::to_string(options_.listen_port) + ": " +
+                uv_strerror(rc);
+        return false;
+    }
+    uv_poll_init(&loop_, inotify_poll_.get(), watcher_.inotify_fd());
+    inotify_poll_.mark_initialized();
+    inotify_poll_.get()->data = this;
+    uv_poll_start(inotify_poll_.get(), UV_READABLE, on_inotify);
+    uv_timer_init(&loop_, tick_timer_.get());
+    tick_timer_.mark_initialized();
+    tick_timer_.get()->data = this;
+    uv_timer_start(tick_timer_.get(), on_tick, options_.interval_ms, options_.interval_ms);
+    for (auto* sig : {&sigint_, &sigterm_}) {
+        uv_signal_init(&loop_, sig->get());
+        sig->mark_initialized();
+        sig->get()->data = this;
+    }
+    uv_signal_start(sigint_.get(), on_signal, SIGINT);
+    uv_signal_start(sigterm_.get(), on_signal, SIGTERM);
+    after_watcher_activity();
+    return true;
+}
+
+void Daemon::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+
+void Daemon::on_inotify(uv_poll_t* p, int status, int) {
+    auto* d = static_cast<Daemon*>(p->data);
+    if (status < 0) return;
+    d->watcher_.on_readable(now_from(&d->loop_));
+    d->after_watcher_activity();
+}
+
+void Daemon::on_tick(uv_timer_t* t) {
+    auto* d = static_cast<Daemon*>(t->data);
+    d->watcher_.tick(now_from(&d->loop_));
+    d->after_watcher_activity();
+    if (int err = d->events_.flush(); err && !d->event_log_error_reported_) {
+        // Reported once; later failures are only counted.
+        std::fprintf(stderr, "mmwatch: writing --event-log %s failed: %s (counted from now on)\n",
+                     d->options_.event_log.c_str(), std::strerror(err));
+        d->event_log_error_reported_ = true;
+    }
+}
+
+void Daemon::after_watcher_activity() { page_.refresh_plan(now_from(&loop_).unix_ms); }
+
+void Daemon::on_signal(uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->stop(); }
+
+void Daemon::stop() {
+    if (server_) server_->close();
+    inotify_poll_.close();
+    tick_timer_.close();
+    sigint_.close();
+    sigterm_.close();
+    (void)events_.flush();
+    watcher_.close();
+}
+
+}  // namespace mmwatch

@@ -1,0 +1,60 @@
+// The daemon owns the libuv loop and everything on it: the watcher (polled
+// through its inotify fd), the snapshot timer, the scrape server, the
+// signal handlers and the event log. It is a local in main().
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+
+#include "event_log.hpp"
+#include "metrics_page.hpp"
+#include "options.hpp"
+#include "routes.hpp"
+#include "scrape_server.hpp"
+#include "self_metrics.hpp"
+#include "uv_handle.hpp"
+#include "watcher.hpp"
+
+namespace mmwatch {
+
+class Daemon {
+public:
+    explicit Daemon(const Options& options);
+    ~Daemon();
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    // Opens the directory, binds the listener, arms the timer and signals.
+    // On failure returns false with a one-line `error`.
+    [[nodiscard]] bool start(std::string& error);
+    // Runs the loop until SIGINT or SIGTERM.
+    void run();
+    [[nodiscard]] const std::string& bound_address() const noexcept { return bound_; }
+
+private:
+    static void on_inotify(uv_poll_t* p, int status, int events);
+    static void on_tick(uv_timer_t* t);
+    static void on_signal(uv_signal_t* s, int signum);
+    void after_watcher_activity();
+    void stop();
+
+    Options options_;
+    uv_loop_t loop_{};
+    bool loop_ready_ = false;
+    SelfMetrics metrics_;
+    EventLog events_;
+    Watcher watcher_;
+    MetricsPage page_;
+    Router router_;
+    std::unique_ptr<ScrapeServer> server_;
+    UvHandle<uv_poll_t> inotify_poll_;
+    UvHandle<uv_timer_t> tick_timer_;
+    UvHandle<uv_signal_t> sigint_;
+    UvHandle<uv_signal_t> sigterm_;
+    std::string bound_;
+    bool event_log_error_reported_ = false;
+};
+
+}  // namespace mmwatch

@@ -1,0 +1,244 @@
+// HTTP/1.x request parsing: request line, headers, Content-Length body.
+// Strict where strictness protects us (no bare CR, no obsolete line
+// folding, no Transfer-Encoding: chunked bodies), lenient where clients
+// differ (bare LF line endings, as typed into nc).
+#include "http_request.hpp"
+
+#include <charconv>
+#include <string>
+
+namespace mmwatch::http {
+
+namespace {
+
+constexpr char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; }
+
+bool is_tchar(char c) noexcept {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    switch (c) {
+        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+        case '-': case '.': case '^': case '_': case '`': case '|': case '~': return true;
+        default: return false;
+    }
+}
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Finds the end of the head (the empty line). Returns the offset just past
+// it, or npos. Accepts CRLF and bare LF line endings.
+size_t find_head_end(std::string_view buf) noexcept {
+    for (size_t i = buf.find('\n'); i != std::string_view::npos; i = buf.find('\n', i + 1)) {
+        if (i + 1 < buf.size() && buf[i + 1] == '\n') return i + 2;
+        if (i + 2 < buf.size() && buf[i + 1] == '\r' && buf[i + 2] == '\n') return i + 3;
+    }
+    return std::string_view::npos;
+}
+
+// Splits off one line (without its CRLF/LF) from the front of `rest`.
+std::string_view next_line(std::string_view& rest) noexcept {
+    const size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+}
+
+ParseResult fail(int status, std::string_view why) noexcept {
+    ParseResult r;
+    r.status = ParseStatus::error;
+    r.error_status = status;
+    r.error = why;
+    return r;
+}
+
+bool parse_request_line(std::string_view line, Request& out, ParseResult& err) noexcept {
+    const size_t sp1 = line.find(' ');
+    const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+        err = fail(400, "malformed request line");
+        return false;
+    }
+    out.method = line.substr(0, sp1);
+    out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    const std::string_view version = line.substr(sp2 + 1);
+    if (out.method.empty()) {
+        err = fail(400, "empty method");
+        return false;
+    }
+    for (char c : out.method) {
+        if (!is_tchar(c)) {
+            err = fail(400, "invalid method");
+            return false;
+        }
+    }
+    if (out.target.empty() || out.target.front() != '/') {
+        err = fail(400, "request target must start with /");
+        return false;
+    }
+    for (char c : out.target) {
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+            err = fail(400, "invalid character in request target");
+            return false;
+        }
+    }
+    if (version.size() != 8 || version.substr(0, 7) != "HTTP/1." || version[7] < '0' || version[7] > '9') {
+        err = version.substr(0, 5) == "HTTP/" ? fail(505, "only HTTP/1.x is supported")
+                                              : fail(400, "malformed HTTP version");
+        return false;
+    }
+    out.minor_version = version[7] - '0';
+    const size_t q = out.target.find('?');
+    out.path = out.target.substr(0, q);
+    out.query = q == std::string_view::npos ? std::string_view{} : out.target.substr(q + 1);
+    return true;
+}
+
+bool parse_header_line(std::string_view line, Request& out, ParseResult& err) noexcept {
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+        err = fail(400, line.front() == ' ' || line.front() == '\t' ? "obsolete header folding"
+                                                                    : "malformed header line");
+        return false;
+    }
+    const std::string_view name = line.substr(0, colon);
+    for (char c : name) {
+        if (!is_tchar(c)) {
+            err = fail(400, "invalid header name");
+            return false;
+        }
+    }
+    const std::string_view value = trim(line.substr(colon + 1));
+    for (char c : value) {
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+            err = fail(400, "invalid character in header value");
+            return false;
+        }
+    }
+    if (out.header_count == out.headers.size()) {
+        err = fail(431, "too many header lines");
+        return false;
+    }
+    out.headers[out.header_count++] = {name, value};
+    return true;
+}
+
+// Applies Content-Length, Transfer-Encoding and Connection.
+bool apply_framing(Request& out, uint64_t max_body_bytes, ParseResult& err) noexcept {
+    bool seen_length = false;
+    out.keep_alive = out.minor_version >= 1;
+    for (size_t i = 0; i < out.header_count; ++i) {
+        const auto& h = out.headers[i];
+        if (iequals(h.name, "content-length")) {
+            uint64_t n = 0;
+            const auto* end = h.value.data() + h.value.size();
+            const auto [ptr, ec] = std::from_chars(h.value.data(), end, n);
+            if (ec != std::errc{} || ptr != end || h.value.empty() || (seen_length && n != out.content_length)) {
+                err = fail(400, "invalid Content-Length");
+                return false;
+            }
+            seen_length = true;
+            out.content_length = n;
+        } else if (iequals(h.name, "transfer-encoding")) {
+            err = fail(501, "Transfer-Encoding is not supported; send Content-Length");
+            return false;
+        } else if (iequals(h.name, "connection")) {
+            if (iequals(h.value, "close")) out.keep_alive = false;
+            else if (iequals(h.value, "keep-alive")) out.keep_alive = true;
+        }
+    }
+    if (out.content_length > max_body_bytes) {
+        err = fail(413, "request body is over the limit");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+std::string_view Request::header(std::string_view name) const noexcept {
+    for (size_t i = 0; i < header_count; ++i) {
+        if (iequals(headers[i].name, name)) return headers[i].value;
+    }
+    return {};
+}
+
+ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_bytes,
+                          uint64_t max_body_bytes) noexcept {
+    out = Request{};
+    // Tolerate blank lines before a request (RFC 9112 section 2.2).
+    size_t skip = 0;
+    while (skip < buf.size() && (buf[skip] == '\r' || buf[skip] == '\n')) ++skip;
+    const std::string_view rest_all = buf.substr(skip);
+    const size_t head_end = find_head_end(rest_all);
+    if (head_end == std::string_view::npos) {
+        if (rest_all.size() >= max_head_bytes) return fail(431, "request head is over the limit");
+        return {};
+    }
+    if (head_end > max_head_bytes) return fail(431, "request head is over the limit");
+    std::string_view rest = rest_all.substr(0, head_end);
+    ParseResult r;
+    if (!parse_request_line(next_line(rest), out, r)) return r;
+    for (std::string_view line = next_line(rest); !line.empty(); line = next_line(rest)) {
+        if (!parse_header_line(line, out, r)) return r;
+    }
+    if (!apply_framing(out, max_body_bytes, r)) return r;
+    const size_t head = skip + head_end;
+    if (buf.size() - head < out.content_length) return {};
+    out.body = buf.substr(head, out.content_length);
+    r.status = ParseStatus::complete;
+    r.consumed = head + out.content_length;
+    return r;
+}
+
+namespace {
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+void percent_decode(std::string_view in, std::string& out) {
+    out.clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        if (c == '+') {
+            out.push_back(' ');
+        } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+            out.push_back(char(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(c);
+        }
+    }
+}
+
+}  // namespace
+
+bool query_param(std::string_view query, std::string_view key, std::string& out) {
+    while (!query.empty()) {
+        const size_t amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+        const size_t eq = pair.find('=');
+        if (pair.substr(0, eq) != key) continue;
+        percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), out);
+        return true;
+    }
+    return false;
+}
+
+}  // namespace mmwatch::http

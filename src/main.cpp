@@ -1,0 +1,34 @@
+// mmwatch: parses the command line, builds the Daemon and runs it.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "daemon.hpp"
+#include "mmwatch_version.h"
+#include "options.hpp"
+
+int main(int argc, char** argv) {
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    std::string error;
+    const auto options = mmwatch::parse_options(args, error);
+    if (!options) {
+        std::fprintf(stderr, "mmwatch: %s\n", error.c_str());
+        return 2;
+    }
+    if (options->help) {
+        std::fputs(mmwatch::usage().c_str(), stdout);
+        return 0;
+    }
+    if (options->version) {
+        std::printf("mmwatch %s\n", MMWATCH_VERSION);
+        return 0;
+    }
+    mmwatch::Daemon daemon(*options);
+    if (!daemon.start(error)) {
+        std::fprintf(stderr, "mmwatch: %s\n", error.c_str());
+        return 2;
+    }
+    std::fprintf(stderr, "mmwatch: listening on http://%s\n", daemon.bound_address().c_str());
+    daemon.run();
+    return 0;
+}

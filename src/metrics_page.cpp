@@ -1,0 +1,59 @@
+#include "metrics_page.hpp"
+
+namespace mmwatch {
+
+MetricsPage::MetricsPage(PageConfig config, Watcher& watcher, SelfMetrics& metrics, EventLog& events)
+    : config_(std::move(config)), watcher_(watcher), metrics_(metrics), events_(events) {}
+
+std::vector<expo::FileView> MetricsPage::views() {
+    std::vector<expo::FileView> out;
+    for (Source* s : watcher_.active_in_discovery_order()) {
+        out.push_back({s->id, s->label, &s->layout, s->data, &s->sticky});
+    }
+    return out;
+}
+
+void MetricsPage::refresh_plan(int64_t unix_ms) {
+    for (uint64_t id : watcher_.take_forgotten()) plan_.forget_source(id);
+    if (plan_generation_ == watcher_.generation()) return;
+    plan_generation_ = watcher_.generation();
+    rendered_snapshot_ = UINT64_MAX;
+    const auto files = views();
+    plan_.rebuild(files, self_metric_names(), config_.max_series);
+    metrics_.series_exposed = plan_.series_count();
+    for (const expo::Drop& d : plan_.take_new_drops()) {
+        switch (d.kind) {
+            case expo::DropKind::type_conflict:
+                ++metrics_.type_conflicts;
+                events_.record(EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
+                break;
+            case expo::DropKind::duplicate_series:
+                ++metrics_.duplicate_series;
+                events_.record(EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
+                break;
+            case expo::DropKind::series_limit:
+                ++metrics_.limit_hits[size_t(Limit::series)];
+                events_.record(EventKind::limit, d.label, d.metric + ": " + d.detail, unix_ms);
+                break;
+        }
+    }
+}
+
+std::shared_ptr<const std::string> MetricsPage::body() {
+    if (body_ && rendered_snapshot_ == watcher_.snapshot_generation()) return body_;
+    rendered_snapshot_ = watcher_.snapshot_generation();
+    auto text = std::make_shared<std::string>();
+    // Reserve what the last render needed, so a render is one allocation.
+    text->reserve(last_size_ + last_size_ / 8 + 4096);
+    const auto files = views();
+    if (!plan_.render(files, config_.grouping_power, *text, config_.max_response_bytes)) {
+        ++metrics_.limit_hits[size_t(Limit::response_bytes)];
+    }
+    ++metrics_.renders;
+    render_self_metrics(metrics_, events_, config_.version, *text);
+    last_size_ = text->size();
+    body_ = std::move(text);
+    return body_;
+}
+
+}  // namespace mmwatch

@@ -1,0 +1,50 @@
+// The /metrics body: file metrics, then mmwatch's own metrics, rendered at
+// most once per snapshot and shared by every scrape until the next one, so
+// a scrape storm costs no extra reading or formatting.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exposition.hpp"
+#include "self_metrics.hpp"
+#include "watcher.hpp"
+
+namespace mmwatch {
+
+struct PageConfig {
+    unsigned grouping_power = 0;
+    size_t max_series = 0;
+    size_t max_response_bytes = 0;
+    std::string version;
+};
+
+class MetricsPage {
+public:
+    MetricsPage(PageConfig config, Watcher& watcher, SelfMetrics& metrics, EventLog& events);
+
+    // Rebuilds the family plan if the active files changed: counts and logs
+    // dropped series. The daemon calls it after every watcher activity.
+    void refresh_plan(int64_t unix_ms);
+    // The current body, rendered if a snapshot was taken since the last one.
+    [[nodiscard]] std::shared_ptr<const std::string> body();
+    // Makes the next body() render again (self-metrics changed in bulk).
+    void invalidate() noexcept { rendered_snapshot_ = UINT64_MAX; }
+
+private:
+    std::vector<expo::FileView> views();
+
+    PageConfig config_;
+    Watcher& watcher_;
+    SelfMetrics& metrics_;
+    EventLog& events_;
+    expo::FilePlan plan_;
+    uint64_t plan_generation_ = UINT64_MAX;
+    uint64_t rendered_snapshot_ = UINT64_MAX;
+    size_t last_size_ = 0;
+    std::shared_ptr<const std::string> body_;
+};
+
+}  // namespace mmwatch

@@ -1,0 +1,204 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <functional>
+
+#include "limits.hpp"
+
+namespace mmwatch {
+
+namespace {
+
+std::optional<uint64_t> parse_u64(std::string_view s) {
+    uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || p != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+
+struct Flag {
+    std::string_view name;
+    std::string_view arg;      // empty: takes no value
+    std::string_view help;
+    std::function<bool(Options&, std::string_view)> apply;  // false: bad value
+};
+
+template <typename T>
+auto number_in(T Options::*field, uint64_t lo, uint64_t hi) {
+    return [=](Options& o, std::string_view v) {
+        const auto n = parse_size(v);
+        if (!n || *n < lo || *n > hi) return false;
+        o.*field = T(*n);
+        return true;
+    };
+}
+
+auto duration_in(uint64_t Options::*field, uint64_t lo_ms, uint64_t hi_ms) {
+    return [=](Options& o, std::string_view v) {
+        const auto n = parse_duration_ms(v);
+        if (!n || *n < lo_ms || *n > hi_ms) return false;
+        o.*field = *n;
+        return true;
+    };
+}
+
+constexpr uint64_t kHourMs = 3'600'000;
+
+const std::vector<Flag>& flags() {
+    static const std::vector<Flag> f = {
+        {"--dir", "DIR", "directory of metric files to watch (required)",
+         [](Options& o, std::string_view v) { o.dir = v; return !v.empty(); }},
+        {"--listen", "HOST:PORT", "HTTP address; port 0 picks a free port (default 127.0.0.1:9479)",
+         [](Options& o, std::string_view v) { return parse_listen(v, o.listen_host, o.listen_port); }},
+        {"--interval", "DUR", "how often mapped files are copied, 10ms..1h (default 1s)",
+         duration_in(&Options::interval_ms, 10, kHourMs)},
+        {"--ready-timeout", "DUR", "how long a file may stay not ready before it is rejected, 0..1h (default 5s)",
+         duration_in(&Options::ready_timeout_ms, 0, kHourMs)},
+        {"--stale-after", "DUR", "mark a file stale when its data has not changed this long, 0 = off (default off)",
+         duration_in(&Options::stale_after_ms, 0, 24 * kHourMs)},
+        {"--histogram-grouping-power", "N", "histogram bucket resolution on /metrics, 0..16 (default 3)",
+         number_in(&Options::grouping_power, 0, 16)},
+        {"--max-files", "N", "files watched at once, 1..1000000 (default 4096)",
+         number_in(&Options::max_files, 1, 1'000'000)},
+        {"--max-file-bytes", "SIZE", "largest file accepted, e.g. 64Mi (default 256Mi)",
+         number_in(&Options::max_file_bytes, 16, uint64_t{1} << 40)},
+        {"--max-mapped-bytes", "SIZE", "total bytes mapped across files (default 1Gi)",
+         number_in(&Options::max_mapped_bytes, 16, uint64_t{1} << 44)},
+        {"--max-series", "N", "file series exposed on /metrics (default 1000000)",
+         number_in(&Options::max_series, 1, uint64_t{1} << 32)},
+        {"--max-connections", "N", "concurrent HTTP connections, 1..65536 (default 256)",
+         number_in(&Options::max_connections, 1, 65536)},
+        {"--max-response-bytes", "SIZE", "largest /metrics body (default 64Mi)",
+         number_in(&Options::max_response_bytes, 4096, uint64_t{1} << 34)},
+        {"--max-body-bytes", "SIZE", "largest request body, after decompression (default 4Mi)",
+         number_in(&Options::max_body_bytes, 1024, uint64_t{1} << 30)},
+        {"--event-log", "FILE", "append one tab-separated line per event to FILE",
+         [](Options& o, std::string_view v) { o.event_log = v; return !v.empty(); }},
+        {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; }},
+        {"--version", "", "print the version and exit",
+         [](Options& o, std::string_view) { o.version = true; return true; }},
+    };
+    return f;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_duration_ms(std::string_view s) {
+    struct Unit {
+        std::string_view suffix;
+        uint64_t ms;
+    };
+    static constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", kHourMs}};
+    if (s == "0") return 0;  // "off" needs no unit
+    for (const Unit& u : kUnits) {
+        if (s.size() > u.suffix.size() && s.substr(s.size() - u.suffix.size()) == u.suffix) {
+            const auto n = parse_u64(s.substr(0, s.size() - u.suffix.size()));
+            // "5m" must not parse as 5 with suffix "m" of "ms" and so on:
+            // the digits-only check in parse_u64 guarantees that.
+            if (!n || *n > UINT64_MAX / u.ms) return std::nullopt;
+            return *n * u.ms;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<uint64_t> parse_size(std::string_view s) {
+    struct Unit {
+        std::string_view suffix;
+        uint64_t factor;
+    };
+    static constexpr Unit kUnits[] = {{"Ki", 1ull << 10}, {"Mi", 1ull << 20}, {"Gi", 1ull << 30}, {"", 1}};
+    for (const Unit& u : kUnits) {
+        if (s.size() >= u.suffix.size() && s.substr(s.size() - u.suffix.size()) == u.suffix) {
+            const auto n = parse_u64(s.substr(0, s.size() - u.suffix.size()));
+            if (!n || *n > UINT64_MAX / u.factor) return std::nullopt;
+            return *n * u.factor;
+        }
+    }
+    return std::nullopt;
+}
+
+bool parse_listen(std::string_view s, std::string& host, int& port) {
+    const size_t colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    std::string_view h = s.substr(0, colon);
+    if (h.front() == '[') {
+        if (h.size() < 3 || h.back() != ']') return false;
+        h = h.substr(1, h.size() - 2);
+    } else if (h.find(':') != std::string_view::npos) {
+        return false;  // a bare IPv6 address needs brackets
+    }
+    const auto p = parse_u64(s.substr(colon + 1));
+    if (!p || *p > 65535) return false;
+    host = h;
+    port = int(*p);
+    return true;
+}
+
+std::optional<Options> parse_options(const std::vector<std::string_view>& args, std::string& error) {
+    Options o;
+    o.interval_ms = kDefaultIntervalMs;
+    o.ready_timeout_ms = kDefaultReadyTimeoutMs;
+    o.grouping_power = kDefaultExpositionGroupingPower;
+    o.max_files = kDefaultMaxFiles;
+    o.max_file_bytes = kDefaultMaxFileBytes;
+    o.max_mapped_bytes = kDefaultMaxMappedBytes;
+    o.max_series = 1'000'000;
+    o.max_connections = kDefaultMaxConnections;
+    o.max_response_bytes = kDefaultMaxResponseBytes;
+    o.max_body_bytes = kDefaultMaxBodyBytes;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        std::string_view value;
+        bool inline_value = false;
+        if (const size_t eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
+            value = a.substr(eq + 1);
+            a = a.substr(0, eq);
+            inline_value = true;
+        }
+        const Flag* flag = nullptr;
+        for (const Flag& f : flags()) {
+            if (f.name == a) flag = &f;
+        }
+        if (!flag) {
+            error = "unknown argument '" + std::string(args[i]) + "' (see --help)";
+            return std::nullopt;
+        }
+        if (!flag->arg.empty() && !inline_value) {
+            if (i + 1 == args.size()) {
+                error = std::string(a) + " needs a value: " + std::string(flag->arg);
+                return std::nullopt;
+            }
+            value = args[++i];
+        }
+        if (!flag->apply(o, value)) {
+            error = "invalid value '" + std::string(value) + "' for " + std::string(a) + ": " + std::string(flag->help);
+            return std::nullopt;
+        }
+    }
+    if (!o.help && !o.version && o.dir.empty()) {
+        error = "--dir is required (see --help)";
+        return std::nullopt;
+    }
+    return o;
+}
+
+std::string usage() {
+    std::string out =
+        "usage: mmwatch --dir DIR [options]\n\n"
+        "Watches DIR for memory-mapped metric files (REZL v1.0), maps them read-only\n"
+        "and serves their values over HTTP: /metrics (Prometheus text), /api/v1/sources\n"
+        "(JSON), /-/healthy, and / (a page linking them).\n\n"
+        "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
+    for (const Flag& f : flags()) {
+        std::string left = "  " + std::string(f.name);
+        if (!f.arg.empty()) left += " " + std::string(f.arg);
+        if (left.size() < 34) left.resize(34, ' ');
+        else left += "\n" + std::string(34, ' ');
+        out += left + std::string(f.help) + "\n";
+    }
+    out += "\nExit status: 0 after SIGINT/SIGTERM, 2 on a bad flag, a missing directory or a busy port.\n";
+    return out;
+}
+
+}  // namespace mmwatch

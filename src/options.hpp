@@ -1,0 +1,48 @@
+// The command line: parsing and validation only, no IO. Every flag has a
+// default and a range, listed by usage().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mmwatch {
+
+inline constexpr std::string_view kDefaultListen = "127.0.0.1:9479";
+
+struct Options {
+    std::string dir;
+    std::string listen_host = "127.0.0.1";
+    int listen_port = 9479;
+    uint64_t interval_ms = 0;
+    uint64_t ready_timeout_ms = 0;
+    uint64_t stale_after_ms = 0;
+    unsigned grouping_power = 0;
+    uint64_t max_files = 0;
+    uint64_t max_file_bytes = 0;
+    uint64_t max_mapped_bytes = 0;
+    uint64_t max_series = 0;
+    uint64_t max_connections = 0;
+    uint64_t max_response_bytes = 0;
+    uint64_t max_body_bytes = 0;
+    std::string event_log;
+    bool help = false;
+    bool version = false;
+};
+
+// Parses argv. On error returns nullopt and sets `error` to one line that
+// names the problem.
+[[nodiscard]] std::optional<Options> parse_options(const std::vector<std::string_view>& args, std::string& error);
+
+// "250ms", "2s", "1m", "1h" -> milliseconds.
+[[nodiscard]] std::optional<uint64_t> parse_duration_ms(std::string_view s);
+// "4096", "64Ki", "256Mi", "1Gi" -> bytes or a count.
+[[nodiscard]] std::optional<uint64_t> parse_size(std::string_view s);
+// "HOST:PORT" or "[v6]:PORT".
+[[nodiscard]] bool parse_listen(std::string_view s, std::string& host, int& port);
+
+[[nodiscard]] std::string usage();
+
+}  // namespace mmwatch

@@ -1,0 +1,95 @@
+#include "routes.hpp"
+
+#include "json_out.hpp"
+
+namespace mmwatch {
+
+namespace {
+
+constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+bool is_get(const http::Request& req) { return req.method == "GET" || req.method == "HEAD"; }
+
+http::Response method_not_allowed(std::string_view allow) {
+    http::Response r = error_response(405, "method not allowed");
+    r.extra_headers = "Allow: " + std::string(allow) + "\r\n";
+    return r;
+}
+
+}  // namespace
+
+http::Response error_response(int status, std::string_view message) {
+    std::string body(message);
+    body += '\n';
+    return http::Response::text(status, std::move(body));
+}
+
+Router::Router(Watcher& watcher, MetricsPage& page, SelfMetrics& metrics, std::string version)
+    : watcher_(watcher), page_(page), metrics_(metrics), version_(std::move(version)) {}
+
+http::Response Router::route(const http::Request& req) {
+    const std::string_view path = req.path;
+    if (path == "/metrics") {
+        if (!is_get(req)) return method_not_allowed("GET, HEAD");
+        ++metrics_.scrapes;
+        http::Response r;
+        r.content_type = kPrometheusContentType;
+        r.body = page_.body();
+        return r;
+    }
+    if (path == "/api/v1/sources") return is_get(req) ? sources_json() : method_not_allowed("GET, HEAD");
+    if (path == "/-/healthy") return is_get(req) ? http::Response::text(200, "OK\n") : method_not_allowed("GET, HEAD");
+    if (path == "/") return is_get(req) ? landing() : method_not_allowed("GET, HEAD");
+    return error_response(404, "not found; see / for the endpoints");
+}
+
+http::Response Router::sources_json() const {
+    std::string out = "{\"directory_present\":";
+    out += watcher_.directory_present() ? "true" : "false";
+    out += ",\"sources\":[";
+    bool first = true;
+    for (const auto& [name, s] : watcher_.sources()) {
+        if (!first) out += ',';
+        first = false;
+        out += "{\"name\":";
+        json::append_string(out, s->label);
+        out += ",\"path\":";
+        json::append_string(out, name);
+        out += ",\"state\":\"";
+        out += state_name(s->state);
+        out += '"';
+        if (s->state != SourceState::active && s->reason != rezl::Reason::none) {
+            out += ",\"reason\":\"";
+            out += rezl::reason_name(s->reason);
+            out += "\",\"message\":";
+            json::append_string(out, rezl::reason_message(s->reason));
+        }
+        out += ",\"metrics\":";
+        json::append_number(out, s->state == SourceState::active ? s->layout.metrics.size() : 0);
+        out += ",\"size\":";
+        json::append_number(out, s->file_size);
+        out += ",\"stale\":";
+        out += s->stale ? "true" : "false";
+        out += '}';
+    }
+    out += "]}\n";
+    return http::Response::json(200, std::move(out));
+}
+
+http::Response Router::landing() const {
+    std::string body =
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>mmwatch</title></head><body>\n"
+        "<h1>mmwatch ";
+    body += version_;
+    body +=
+        "</h1>\n<p>Serves the metrics of memory-mapped files.</p>\n<ul>\n"
+        "<li><a href=\"/metrics\">/metrics</a>: Prometheus text format</li>\n"
+        "<li><a href=\"/api/v1/sources\">/api/v1/sources</a>: every file seen, with its state (JSON)</li>\n"
+        "<li><a href=\"/-/healthy\">/-/healthy</a>: liveness</li>\n"
+        "</ul>\n</body></html>\n";
+    http::Response r = http::Response::text(200, std::move(body));
+    r.content_type = "text/html; charset=utf-8";
+    return r;
+}
+
+}  // namespace mmwatch

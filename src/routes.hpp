@@ -1,0 +1,32 @@
+// Maps a parsed request to a response: /metrics, /, /api/v1/sources,
+// /-/healthy. Pure with respect to the network: no libuv here, so every
+// route is testable by calling route() with a Request.
+#pragma once
+
+#include "http_request.hpp"
+#include "http_response.hpp"
+#include "metrics_page.hpp"
+#include "watcher.hpp"
+
+namespace mmwatch {
+
+class Router {
+public:
+    Router(Watcher& watcher, MetricsPage& page, SelfMetrics& metrics, std::string version);
+
+    [[nodiscard]] http::Response route(const http::Request& req);
+
+private:
+    http::Response sources_json() const;
+    http::Response landing() const;
+
+    Watcher& watcher_;
+    MetricsPage& page_;
+    SelfMetrics& metrics_;
+    std::string version_;
+};
+
+// A response for a request that could not be parsed or was over a cap.
+[[nodiscard]] http::Response error_response(int status, std::string_view message);
+
+}  // namespace mmwatch

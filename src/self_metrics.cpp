@@ -1,0 +1,192 @@
+#include "self_metrics.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+
+namespace mmwatch {
+
+namespace {
+
+struct Family {
+    std::string_view name;
+    std::string_view type;
+    std::string_view help;
+};
+
+constexpr Family kSources{"mmwatch_sources", "gauge", "Files in the watched directory by state."};
+constexpr Family kRejections{"mmwatch_source_rejections_total", "counter", "Files rejected, by reason."};
+constexpr Family kReadFaults{"mmwatch_read_faults_total", "counter", "Faults (SIGBUS) while copying mapped data."};
+constexpr Family kConflicts{"mmwatch_type_conflicts_total", "counter",
+                            "Series dropped because their family has another type or a reserved name."};
+constexpr Family kDuplicates{"mmwatch_duplicate_series_total", "counter",
+                             "Series dropped as duplicates: a name twice in one file, or two files with one name label."};
+constexpr Family kLimits{"mmwatch_limit_hits_total", "counter", "Times a limit was reached, by limit."};
+constexpr Family kEvents{"mmwatch_events_total", "counter", "Events recorded, by kind."};
+constexpr Family kEventErrors{"mmwatch_event_log_write_errors_total", "counter", "Failed writes to --event-log."};
+constexpr Family kStale{"mmwatch_stale_sources", "gauge", "Active files whose data has not changed for --stale-after."};
+constexpr Family kRescans{"mmwatch_rescans_total", "counter", "Full rescans of the watched directory."};
+constexpr Family kRequests{"mmwatch_http_requests_total", "counter", "HTTP requests answered."};
+constexpr Family kHttpErrors{"mmwatch_http_errors_total", "counter", "HTTP responses with status 400 or above."};
+constexpr Family kScrapes{"mmwatch_scrapes_total", "counter", "GET /metrics requests served."};
+constexpr Family kRenders{"mmwatch_renders_total", "counter", "Expositions rendered (at most one per snapshot)."};
+constexpr Family kConnections{"mmwatch_http_connections", "gauge", "Open HTTP connections."};
+constexpr Family kSeries{"mmwatch_file_series", "gauge", "Series exposed from files."};
+constexpr Family kMapped{"mmwatch_mapped_bytes", "gauge", "Bytes of files mapped."};
+constexpr Family kBuildInfo{"mmwatch_build_info", "gauge", "Build information; always 1."};
+constexpr Family kRss{"process_resident_memory_bytes", "gauge", "Resident memory size in bytes."};
+constexpr Family kCpu{"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds."};
+constexpr Family kFds{"process_open_fds", "gauge", "Number of open file descriptors."};
+constexpr Family kMaxFds{"process_max_fds", "gauge", "Maximum number of open file descriptors."};
+constexpr Family kStart{"process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds."};
+
+constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
+                                  &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
+                                  &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kBuildInfo,
+                                  &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
+
+void head(std::string& out, const Family& f) {
+    out += "# HELP ";
+    out += f.name;
+    out += ' ';
+    out += f.help;
+    out += "\n# TYPE ";
+    out += f.name;
+    out += ' ';
+    out += f.type;
+    out += '\n';
+}
+
+template <typename T>
+void append_number(std::string& out, T v) {
+    char buf[64];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+void sample(std::string& out, const Family& f, std::string_view label, std::string_view value, uint64_t v) {
+    out += f.name;
+    if (!label.empty()) {
+        out += '{';
+        out += label;
+        out += "=\"";
+        out += value;
+        out += "\"}";
+    }
+    out += ' ';
+    append_number(out, v);
+    out += '\n';
+}
+
+void single(std::string& out, const Family& f, uint64_t v) {
+    head(out, f);
+    sample(out, f, {}, {}, v);
+}
+
+struct ProcessStats {
+    uint64_t rss_bytes = 0;
+    double cpu_seconds = 0;
+    uint64_t open_fds = 0;
+    uint64_t max_fds = 0;
+};
+
+ProcessStats read_process_stats() {
+    ProcessStats s;
+    const long page = sysconf(_SC_PAGESIZE);
+    const long ticks = sysconf(_SC_CLK_TCK);
+    if (FILE* f = fopen("/proc/self/stat", "r")) {
+        char buf[1024];
+        const size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        // Fields after the command name, which is in parentheses and may
+        // hold spaces: state is field 3, utime 14, stime 15, rss 24.
+        if (const char* p = strrchr(buf, ')')) {
+            unsigned long utime = 0, stime = 0;
+            long rss = 0;
+            if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
+                       &utime, &stime, &rss) == 3) {
+                s.cpu_seconds = double(utime + stime) / double(ticks);
+                s.rss_bytes = uint64_t(rss) * uint64_t(page);
+            }
+        }
+    }
+    if (DIR* d = opendir("/proc/self/fd")) {
+        while (const dirent* e = readdir(d)) {
+            if (e->d_name[0] != '.') ++s.open_fds;
+        }
+        closedir(d);
+        if (s.open_fds) --s.open_fds;  // the directory stream's own fd
+    }
+    s.max_fds = uint64_t(sysconf(_SC_OPEN_MAX));
+    return s;
+}
+
+}  // namespace
+
+std::string_view limit_name(Limit l) noexcept {
+    static constexpr std::string_view kNames[kLimitCount] = {
+        "files", "file_bytes", "mapped_bytes", "series", "connections", "request_head_bytes",
+        "request_headers", "body_bytes", "request_deadline", "response_deadline", "response_bytes",
+        "write_chunks", "snapshot_budget", "inotify_overflow",
+    };
+    return size_t(l) < kLimitCount ? kNames[size_t(l)] : "unknown";
+}
+
+const std::unordered_set<std::string>& self_metric_names() {
+    static const std::unordered_set<std::string> names = [] {
+        std::unordered_set<std::string> s;
+        for (const Family* f : kAll) s.emplace(f->name);
+        return s;
+    }();
+    return names;
+}
+
+void render_self_metrics(const SelfMetrics& m, const EventLog& events, std::string_view version, std::string& out) {
+    head(out, kSources);
+    for (size_t i = 0; i < kSourceStateCount; ++i) sample(out, kSources, "state", state_name(SourceState(i)), m.sources[i]);
+    head(out, kRejections);
+    for (size_t i = 1; i < rezl::kReasonCount; ++i) {
+        sample(out, kRejections, "reason", rezl::reason_name(rezl::Reason(i)), m.rejections[i]);
+    }
+    single(out, kReadFaults, m.read_faults);
+    single(out, kConflicts, m.type_conflicts);
+    single(out, kDuplicates, m.duplicate_series);
+    head(out, kLimits);
+    for (size_t i = 0; i < kLimitCount; ++i) sample(out, kLimits, "limit", limit_name(Limit(i)), m.limit_hits[i]);
+    head(out, kEvents);
+    for (size_t i = 0; i < kEventKindCount; ++i) {
+        sample(out, kEvents, "kind", event_kind_name(EventKind(i)), events.recorded(EventKind(i)));
+    }
+    single(out, kEventErrors, events.write_errors());
+    single(out, kStale, m.stale_sources);
+    single(out, kRescans, m.rescans);
+    single(out, kRequests, m.http_requests);
+    single(out, kHttpErrors, m.http_errors);
+    single(out, kScrapes, m.scrapes);
+    single(out, kRenders, m.renders);
+    single(out, kConnections, m.connections_open);
+    single(out, kSeries, m.series_exposed);
+    single(out, kMapped, m.mapped_bytes);
+    head(out, kBuildInfo);
+    sample(out, kBuildInfo, "version", version, 1);
+
+    const ProcessStats p = read_process_stats();
+    single(out, kRss, p.rss_bytes);
+    head(out, kCpu);
+    out += kCpu.name;
+    out += ' ';
+    append_number(out, p.cpu_seconds);
+    out += '\n';
+    single(out, kFds, p.open_fds);
+    single(out, kMaxFds, p.max_fds);
+    head(out, kStart);
+    out += kStart.name;
+    out += ' ';
+    append_number(out, double(m.start_time_ms) / 1000.0);
+    out += '\n';
+}
+
+}  // namespace mmwatch

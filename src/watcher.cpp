@@ -1,0 +1,332 @@
+// Discovery and lifecycle of sources. Files are opened read-only without
+// following links; a source is its (device, inode): the same name with a
+// new inode is a replacement, i.e. a new source.
+#include "watcher.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <iterator>
+#include <cstring>
+
+#include "limits.hpp"
+
+namespace mmwatch {
+
+namespace {
+
+constexpr uint32_t kWatchMask = IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | IN_MODIFY | IN_DELETE |
+                                IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+
+bool ignored_name(std::string_view name) { return name.empty() || name[0] == '.'; }
+
+}  // namespace
+
+Watcher::Watcher(WatcherConfig config, SelfMetrics& metrics, EventLog& events)
+    : config_(std::move(config)), metrics_(metrics), events_(events) {}
+
+Watcher::~Watcher() { close(); }
+
+int Watcher::open(Now now) {
+    dir_fd_ = ::open(config_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd_ < 0) return errno;
+    // Listing needs read permission; opening O_RDONLY succeeds without it
+    // only for root, so probe with a real listing.
+    DIR* probe = opendir(config_.dir.c_str());
+    if (!probe) {
+        const int err = errno;
+        close();
+        return err;
+    }
+    closedir(probe);
+    if (inotify_fd_ < 0) inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (inotify_fd_ < 0) {
+        const int err = errno;
+        close();
+        return err;
+    }
+    watch_ = inotify_add_watch(inotify_fd_, config_.dir.c_str(), kWatchMask);
+    if (watch_ < 0) {
+        const int err = errno;
+        close();
+        return err;
+    }
+    scan(now);
+    return 0;
+}
+
+void Watcher::close() noexcept {
+    for (auto& [name, s] : sources_) {
+        s->unmap(mapped_total_);
+        s->close();
+    }
+    sources_.clear();
+    if (inotify_fd_ >= 0) ::close(inotify_fd_);
+    if (dir_fd_ >= 0) ::close(dir_fd_);
+    inotify_fd_ = dir_fd_ = watch_ = -1;
+}
+
+void Watcher::scan(Now now) {
+    const int fd = openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* d = fd >= 0 ? fdopendir(fd) : nullptr;
+    if (!d) {
+        if (fd >= 0) ::close(fd);
+        return;
+    }
+    std::map<std::string, bool> present;
+    while (const dirent* e = readdir(d)) {
+        if (!ignored_name(e->d_name)) present.emplace(e->d_name, true);
+    }
+    closedir(d);
+    for (auto it = sources_.begin(); it != sources_.end();) {
+        const std::string name = (it++)->first;
+        if (!present.count(name)) remove(name, EventKind::removed, now);
+    }
+    skipped_files_ = false;
+    for (const auto& [name, _] : present) consider(name, now);
+    count_states();
+}
+
+void Watcher::consider(const std::string& name, Now now) {
+    if (ignored_name(name)) return;
+    const int fd = openat(dir_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        // Gone, a symlink (ELOOP), a directory, a FIFO...: not a source.
+        // Unreadable regular files are shown as rejected (open_failed).
+        const int err = fd < 0 ? errno : 0;
+        if (fd >= 0) ::close(fd);
+        struct stat lst;
+        const bool unreadable_file = err == EACCES && fstatat(dir_fd_, name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                     S_ISREG(lst.st_mode);
+        if (!unreadable_file) {
+            if (sources_.count(name)) remove(name, EventKind::removed, now);
+            return;
+        }
+        auto it = sources_.find(name);
+        if (it == sources_.end() || it->second->dev != lst.st_dev || it->second->ino != lst.st_ino) {
+            if (it != sources_.end()) remove(name, EventKind::replaced, now);
+            auto s = std::make_unique<Source>(next_id_++, name, -1, lst.st_dev, lst.st_ino, now.mono_ms);
+            events_.record(EventKind::discovered, s->label, name, now.unix_ms);
+            Source& ref = *s;
+            sources_.emplace(name, std::move(s));
+            reject(ref, rezl::Reason::open_failed, now);
+        }
+        return;
+    }
+    auto it = sources_.find(name);
+    if (it != sources_.end() && it->second->dev == st.st_dev && it->second->ino == st.st_ino) {
+        Source& s = *it->second;
+        if (s.state == SourceState::active) {
+            ::close(fd);
+            // Same file, new size: the producer rewrote or truncated it.
+            if (uint64_t(st.st_size) != s.file_size) {
+                s.unmap(mapped_total_);
+                ++generation_;
+                s.state = SourceState::pending;
+                s.first_seen_ms = now.mono_ms;
+                try_activate(s, now);
+            }
+            return;
+        }
+        s.reset_fd(fd);
+        if (s.state == SourceState::rejected) {
+            // Changed since it was refused: give it a fresh ready window.
+            s.state = SourceState::pending;
+            s.first_seen_ms = now.mono_ms;
+        }
+        try_activate(s, now);
+        return;
+    }
+    if (it != sources_.end()) {
+        remove(name, EventKind::replaced, now);
+    } else if (sources_.size() >= config_.max_files) {
+        ::close(fd);
+        if (!skipped_files_) events_.record(EventKind::limit, label_for(name), "files: over --max-files", now.unix_ms);
+        ++metrics_.limit_hits[size_t(Limit::files)];
+        skipped_files_ = true;
+        return;
+    }
+    auto s = std::make_unique<Source>(next_id_++, name, fd, st.st_dev, st.st_ino, now.mono_ms);
+    events_.record(EventKind::discovered, s->label, name, now.unix_ms);
+    Source& ref = *s;
+    sources_.emplace(name, std::move(s));
+    try_activate(ref, now);
+}
+
+void Watcher::try_activate(Source& s, Now now) {
+    const rezl::Reason why = s.activate(config_.limits, mapped_total_, now.mono_ms);
+    if (why == rezl::Reason::none) {
+        s.state = SourceState::active;
+        s.reason = why;
+        ++generation_;
+        events_.record(EventKind::ready, s.label, s.file_name, now.unix_ms);
+        return;
+    }
+    s.unmap(mapped_total_);
+    const bool may_still_be_written = why == rezl::Reason::not_ready || why == rezl::Reason::truncated;
+    if (may_still_be_written && now.mono_ms - s.first_seen_ms < config_.ready_timeout_ms) {
+        s.state = SourceState::pending;
+        s.reason = why;
+        return;
+    }
+    reject(s, why, now);
+}
+
+void Watcher::reject(Source& s, rezl::Reason why, Now now) {
+    if (why == rezl::Reason::file_too_large) ++metrics_.limit_hits[size_t(Limit::file_bytes)];
+    if (why == rezl::Reason::mapped_bytes_limit) ++metrics_.limit_hits[size_t(Limit::mapped_bytes)];
+    if (s.state == SourceState::active) ++generation_;
+    s.unmap(mapped_total_);
+    s.reset_fd(-1);
+    s.state = SourceState::rejected;
+    s.reason = why;
+    s.stale = false;
+    ++metrics_.rejections[size_t(why)];
+    events_.record(why == rezl::Reason::read_fault ? EventKind::read_fault : EventKind::rejected, s.label,
+                   rezl::reason_name(why), now.unix_ms);
+}
+
+void Watcher::remove(const std::string& name, EventKind kind, Now now) {
+    auto it = sources_.find(name);
+    if (it == sources_.end()) return;
+    Source& s = *it->second;
+    if (s.state == SourceState::active) ++generation_;
+    events_.record(kind, s.label, name, now.unix_ms);
+    forgotten_.push_back(s.id);
+    s.unmap(mapped_total_);
+    s.close();
+    sources_.erase(it);
+    // A slot freed up: files skipped at --max-files get their turn.
+    if (skipped_files_) need_rescan_ = true;
+}
+
+void Watcher::on_readable(Now now) {
+    alignas(inotify_event) char buf[kInotifyReadBytes];
+    const ssize_t n = read(inotify_fd_, buf, sizeof buf);
+    if (n <= 0) return;
+    for (ssize_t off = 0; off < n;) {
+        const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+        off += ssize_t(sizeof(inotify_event) + ev->len);
+        if (ev->mask & IN_Q_OVERFLOW) {
+            ++metrics_.limit_hits[size_t(Limit::inotify_overflow)];
+            need_rescan_ = true;
+            continue;
+        }
+        if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+            lose_directory(now);
+            return;
+        }
+        if (ev->wd != watch_ || ev->len == 0 || (ev->mask & IN_ISDIR)) continue;
+        const std::string name(ev->name);
+        if (ignored_name(name)) continue;
+        if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) remove(name, EventKind::removed, now);
+        else consider(name, now);
+    }
+    if (need_rescan_ && dir_fd_ >= 0) {
+        need_rescan_ = false;
+        ++metrics_.rescans;
+        scan(now);
+    }
+    count_states();
+}
+
+void Watcher::lose_directory(Now now) {
+    while (!sources_.empty()) remove(sources_.begin()->first, EventKind::removed, now);
+    if (watch_ >= 0) inotify_rm_watch(inotify_fd_, watch_);
+    if (dir_fd_ >= 0) ::close(dir_fd_);
+    dir_fd_ = watch_ = -1;
+    count_states();
+}
+
+void Watcher::tick(Now now) {
+    if (dir_fd_ < 0) {
+        // The directory was removed or moved away: pick it up again once
+        // it exists, as a new directory.
+        const int fd = ::open(config_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return;
+        dir_fd_ = fd;
+        watch_ = inotify_add_watch(inotify_fd_, config_.dir.c_str(), kWatchMask);
+        ++metrics_.rescans;
+        scan(now);
+    }
+    if (need_rescan_) {
+        need_rescan_ = false;
+        ++metrics_.rescans;
+        scan(now);
+    }
+    for (auto& [name, s] : sources_) {
+        if (s->state == SourceState::pending) try_activate(*s, now);
+    }
+    snapshot_active(now);
+    count_states();
+}
+
+void Watcher::snapshot_active(Now now) {
+    uint64_t budget = kMaxSnapshotBytesPerTick;
+    // Resume after the source where the last tick's budget ran out.
+    auto it = cursor_.empty() ? sources_.begin() : sources_.upper_bound(cursor_);
+    cursor_.clear();
+    for (size_t visited = 0; visited < sources_.size(); ++visited, ++it) {
+        if (it == sources_.end()) it = sources_.begin();
+        Source& s = *it->second;
+        if (s.state != SourceState::active) continue;
+        const uint64_t bytes = s.layout.data_words * 8;
+        if (bytes > budget && budget != kMaxSnapshotBytesPerTick) {
+            ++metrics_.limit_hits[size_t(Limit::snapshot_budget)];
+            cursor_ = std::prev(it == sources_.begin() ? sources_.end() : it)->first;
+            break;
+        }
+        budget -= std::min(budget, bytes);
+        switch (s.snapshot(now.mono_ms)) {
+            case Source::Copy::ok: update_stale(s, now); break;
+            case Source::Copy::changed_size:
+                s.unmap(mapped_total_);
+                ++generation_;
+                s.state = SourceState::pending;
+                s.first_seen_ms = now.mono_ms;
+                try_activate(s, now);
+                break;
+            case Source::Copy::fault:
+                ++metrics_.read_faults;
+                reject(s, rezl::Reason::read_fault, now);
+                break;
+        }
+    }
+    ++snapshots_;
+}
+
+void Watcher::update_stale(Source& s, Now now) {
+    if (config_.stale_after_ms == 0) return;
+    const bool stale = now.mono_ms - s.last_change_ms >= config_.stale_after_ms;
+    if (stale == s.stale) return;
+    s.stale = stale;
+    events_.record(stale ? EventKind::stale : EventKind::fresh, s.label, s.file_name, now.unix_ms);
+}
+
+void Watcher::count_states() {
+    metrics_.sources = {};
+    metrics_.stale_sources = 0;
+    for (const auto& [name, s] : sources_) {
+        ++metrics_.sources[size_t(s->state)];
+        if (s->state == SourceState::active && s->stale) ++metrics_.stale_sources;
+    }
+    metrics_.mapped_bytes = mapped_total_;
+}
+
+std::vector<Source*> Watcher::active_in_discovery_order() const {
+    std::vector<Source*> out;
+    out.reserve(sources_.size());
+    for (const auto& [name, s] : sources_) {
+        if (s->state == SourceState::active) out.push_back(s.get());
+    }
+    std::sort(out.begin(), out.end(), [](const Source* a, const Source* b) { return a->id < b->id; });
+    return out;
+}
+
+}  // namespace mmwatch

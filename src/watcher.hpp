@@ -1,0 +1,92 @@
+// The watcher owns the watched directory, its inotify fd and every source
+// in it: discovery (initial scan, inotify events, rescans), the lifecycle
+// pending -> active | rejected, replacement by rename, removal, and the
+// periodic snapshot of active sources. It does no event-loop work itself:
+// the daemon polls inotify_fd() and calls on_readable() and tick().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "event_log.hpp"
+#include "self_metrics.hpp"
+#include "source.hpp"
+
+namespace mmwatch {
+
+struct WatcherConfig {
+    std::string dir;
+    uint64_t ready_timeout_ms = 0;
+    uint64_t stale_after_ms = 0;  // 0: never mark stale
+    size_t max_files = 0;
+    SourceLimits limits;
+};
+
+struct Now {
+    uint64_t mono_ms;  // for intervals and timeouts
+    int64_t unix_ms;   // for the event log
+};
+
+class Watcher {
+public:
+    Watcher(WatcherConfig config, SelfMetrics& metrics, EventLog& events);
+    ~Watcher();
+    Watcher(const Watcher&) = delete;
+    Watcher& operator=(const Watcher&) = delete;
+
+    // Opens the directory and the inotify watch, then scans what is there.
+    // Returns 0 or the errno that makes the directory unusable.
+    [[nodiscard]] int open(Now now);
+    void close() noexcept;
+
+    [[nodiscard]] int inotify_fd() const noexcept { return inotify_fd_; }
+    // Drains inotify events (one bounded read) and acts on them.
+    void on_readable(Now now);
+    // Re-checks pending sources, snapshots active ones (within the per-tick
+    // budget), updates staleness, and recovers a removed directory.
+    void tick(Now now);
+
+    // Every source, ordered by file name.
+    [[nodiscard]] const std::map<std::string, std::unique_ptr<Source>>& sources() const noexcept { return sources_; }
+    // Active sources in discovery order; the exposition's input.
+    [[nodiscard]] std::vector<Source*> active_in_discovery_order() const;
+    // Changes whenever the set of active sources changes.
+    [[nodiscard]] uint64_t generation() const noexcept { return generation_; }
+    // Changes whenever any snapshot was taken.
+    [[nodiscard]] uint64_t snapshot_generation() const noexcept { return snapshots_; }
+    [[nodiscard]] bool directory_present() const noexcept { return dir_fd_ >= 0; }
+    // Ids of sources dropped since the last call (for the exposition's bookkeeping).
+    std::vector<uint64_t> take_forgotten() { return std::move(forgotten_); }
+
+private:
+    void scan(Now now);
+    void consider(const std::string& name, Now now);
+    void try_activate(Source& s, Now now);
+    void reject(Source& s, rezl::Reason why, Now now);
+    void remove(const std::string& name, EventKind kind, Now now);
+    void snapshot_active(Now now);
+    void update_stale(Source& s, Now now);
+    void lose_directory(Now now);
+    void count_states();
+
+    WatcherConfig config_;
+    SelfMetrics& metrics_;
+    EventLog& events_;
+    int dir_fd_ = -1;
+    int inotify_fd_ = -1;
+    int watch_ = -1;
+    std::map<std::string, std::unique_ptr<Source>> sources_;
+    uint64_t next_id_ = 1;
+    uint64_t generation_ = 0;
+    uint64_t snapshots_ = 0;
+    uint64_t mapped_total_ = 0;
+    bool skipped_files_ = false;   // files were left out at --max-files: rescan when room frees up
+    bool need_rescan_ = false;
+    std::string cursor_;           // where the snapshot pass resumes when the budget ran out
+    std::vector<uint64_t> forgotten_;
+};
+
+}  // namespace mmwatch

@@ -1,0 +1,249 @@
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+#include "exposition.hpp"
+#include "mmwatch/h2.hpp"
+#include "rezl_builder.hpp"
+
+using namespace mmwatch;
+
+namespace {
+
+// One parsed test file with a data snapshot we can set.
+struct File {
+    rezl::Layout layout;
+    std::vector<uint64_t> words;
+    std::vector<std::vector<uint64_t>> sticky;
+    std::string label;
+
+    File(std::string lbl, const std::vector<test::Entry>& entries) : label(std::move(lbl)) {
+        auto b = test::build(entries);
+        auto r = rezl::parse_layout(b.bytes, b.bytes.size());
+        REQUIRE(r.ok());
+        layout = r.value;
+        words.assign(layout.data_words, 0);
+        sticky.resize(layout.metrics.size());
+    }
+    uint64_t& word(size_t metric, size_t i = 0) {
+        return words[(layout.metrics[metric].data_offset - layout.data_offset) / 8 + i];
+    }
+};
+
+struct Fixture {
+    std::vector<File*> files;
+    expo::FilePlan plan;
+    std::vector<expo::Drop> drops;
+
+    std::vector<expo::FileView> views() {
+        std::vector<expo::FileView> v;
+        uint64_t id = 1;
+        for (File* f : files) v.push_back({id++, f->label, &f->layout, f->words, &f->sticky});
+        return v;
+    }
+    std::string render(unsigned g = 16, size_t max_series = 1000) {
+        auto v = views();
+        plan.rebuild(v, {"mmwatch_sources"}, max_series);
+        for (auto& d : plan.take_new_drops()) drops.push_back(d);
+        std::string out;
+        plan.render(v, g, out, SIZE_MAX);
+        return out;
+    }
+};
+
+bool contains(const std::string& hay, std::string_view needle) { return hay.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("names_are_sanitized") {
+    auto s = [](std::string_view raw) {
+        std::string out;
+        expo::append_sanitized_name(raw, out);
+        return out;
+    };
+    CHECK(s("http_requests") == "http_requests");
+    CHECK(s("http.requests-total") == "http_requests_total");
+    CHECK(s("9lives") == "_9lives");
+    CHECK(s("a:b") == "a:b");
+    CHECK(s("evil\n# TYPE x counter") == "evil___TYPE_x_counter");
+    CHECK(s("caf\xc3\xa9") == "caf_");  // one '_' per character, not per byte
+}
+
+TEST_CASE("label_values_are_escaped") {
+    auto e = [](std::string_view raw) {
+        std::string out;
+        expo::append_escaped_label_value(raw, out);
+        return out;
+    };
+    CHECK(e("plain") == "plain");
+    CHECK(e("a\"b") == "a\\\"b");
+    CHECK(e("a\\b") == "a\\\\b");
+    CHECK(e("a\nb") == "a\\nb");
+    CHECK(e("caf\xc3\xa9") == "caf\xc3\xa9");
+    CHECK(e("bad\xff") == "bad\xEF\xBF\xBD");
+}
+
+TEST_CASE("counters_get_total_suffix_once") {
+    rezl::Metric m;
+    m.type = rezl::MetricType::counter;
+    m.name = "requests";
+    CHECK(expo::exposed_name(m) == "requests_total");
+    m.name = "requests_total";
+    CHECK(expo::exposed_name(m) == "requests_total");
+    m.type = rezl::MetricType::gauge;
+    m.name = "temp";
+    CHECK(expo::exposed_name(m) == "temp");
+}
+
+TEST_CASE("u64_and_negative_gauges_are_exact") {
+    File f("app", {{1, "big_total"}, {2, "neg"}});
+    f.word(0) = 9223372036854775813ull;
+    f.word(1) = uint64_t(int64_t{-42});
+    Fixture fx;
+    fx.files = {&f};
+    const auto out = fx.render();
+    CHECK(contains(out, "# TYPE big_total counter\nbig_total{name=\"app\"} 9223372036854775813\n"));
+    CHECK(contains(out, "# TYPE neg gauge\nneg{name=\"app\"} -42\n"));
+}
+
+TEST_CASE("one_family_across_files_one_type_line") {
+    File a("a", {{2, "temp"}});
+    File b("b", {{2, "temp"}});
+    a.word(0) = 1;
+    b.word(0) = 2;
+    Fixture fx;
+    fx.files = {&a, &b};
+    const auto out = fx.render();
+    CHECK(out == "# TYPE temp gauge\ntemp{name=\"a\"} 1\ntemp{name=\"b\"} 2\n");
+}
+
+TEST_CASE("type_conflict_keeps_first_seen_type") {
+    File a("a", {{2, "x"}});
+    File b("b", {{3, "x", 1, 4}});
+    Fixture fx;
+    fx.files = {&a, &b};
+    const auto out = fx.render();
+    CHECK(contains(out, "# TYPE x gauge\nx{name=\"a\"} 0\n"));
+    CHECK_FALSE(contains(out, "x_bucket"));
+    REQUIRE(fx.drops.size() == 1);
+    CHECK(fx.drops[0].kind == expo::DropKind::type_conflict);
+    CHECK(fx.drops[0].label == "b");
+    // Reported once, not on every rebuild.
+    fx.render();
+    CHECK(fx.drops.size() == 1);
+}
+
+TEST_CASE("counter_and_gauge_named_total_conflict") {
+    File a("a", {{1, "jobs"}, {2, "jobs_total"}});
+    Fixture fx;
+    fx.files = {&a};
+    const auto out = fx.render();
+    CHECK(contains(out, "# TYPE jobs_total counter"));
+    CHECK_FALSE(contains(out, "jobs_total gauge"));
+    REQUIRE(fx.drops.size() == 1);
+}
+
+TEST_CASE("duplicate_names_in_one_file_first_wins") {
+    File a("a", {{2, "dup"}, {2, "dup"}});
+    a.word(0) = 7;
+    a.word(1) = 8;
+    Fixture fx;
+    fx.files = {&a};
+    const auto out = fx.render();
+    CHECK(out == "# TYPE dup gauge\ndup{name=\"a\"} 7\n");
+    REQUIRE(fx.drops.size() == 1);
+    CHECK(fx.drops[0].kind == expo::DropKind::duplicate_series);
+}
+
+TEST_CASE("histogram_suffix_collisions_are_conflicts") {
+    File a("a", {{3, "lat", 1, 4}, {2, "lat_count"}});
+    Fixture fx;
+    fx.files = {&a};
+    const auto out = fx.render();
+    CHECK_FALSE(contains(out, "# TYPE lat_count"));
+    CHECK(fx.drops.size() == 1);
+}
+
+TEST_CASE("reserved_self_metric_names_are_refused") {
+    File a("a", {{2, "mmwatch_sources"}});
+    Fixture fx;
+    fx.files = {&a};
+    CHECK(fx.render().empty());
+    CHECK(fx.drops.size() == 1);
+}
+
+TEST_CASE("hostile_names_cannot_inject_lines") {
+    File a("we\"ird\nfile\\", {{2, "x\n# TYPE y counter\ny"}});
+    Fixture fx;
+    fx.files = {&a};
+    const auto out = fx.render();
+    CHECK(out == "# TYPE x___TYPE_y_counter_y gauge\nx___TYPE_y_counter_y{name=\"we\\\"ird\\nfile\\\\\"} 0\n");
+}
+
+TEST_CASE("histogram_is_cumulative_with_inf_equal_to_count") {
+    File a("a", {{3, "lat", 2, 4}});  // 12 buckets, exact at g=2
+    a.word(0, 0) = 1;   // value 0
+    a.word(0, 5) = 2;   // value 5
+    a.word(0, 11) = 3;  // 14..15
+    Fixture fx;
+    fx.files = {&a};
+    const auto out = fx.render();
+    CHECK(out ==
+          "# TYPE lat histogram\n"
+          "lat_bucket{name=\"a\",le=\"0\"} 1\n"
+          "lat_bucket{name=\"a\",le=\"5\"} 3\n"
+          "lat_bucket{name=\"a\",le=\"15\"} 6\n"
+          "lat_bucket{name=\"a\",le=\"+Inf\"} 6\n"
+          "lat_count{name=\"a\"} 6\n");
+}
+
+TEST_CASE("histogram_le_set_is_sticky_while_the_file_lives") {
+    File a("a", {{3, "lat", 2, 4}});
+    a.word(0, 5) = 2;
+    Fixture fx;
+    fx.files = {&a};
+    CHECK(contains(fx.render(), "le=\"5\"} 2"));
+    a.word(0, 5) = 0;  // a producer cannot do this, but the series must stay
+    const auto out = fx.render();
+    CHECK(contains(out, "le=\"5\"} 0"));
+}
+
+TEST_CASE("histogram_grouping_merges_to_coarser_buckets") {
+    File a("a", {{3, "lat", 7, 64}});
+    // Values 256 and 257 share fine bucket 256; 300 is in another fine
+    // bucket but the same coarse (g=1) bucket [256, 383].
+    a.word(0, h2::index_of(256, 7, 64)) = 1;
+    a.word(0, h2::index_of(300, 7, 64)) = 1;
+    a.word(0, h2::index_of(UINT64_MAX, 7, 64)) = 1;
+    Fixture fx;
+    fx.files = {&a};
+    const auto out = fx.render(1);
+    CHECK(contains(out, "lat_bucket{name=\"a\",le=\"383\"} 2\n"));
+    CHECK(contains(out, "lat_bucket{name=\"a\",le=\"18446744073709551615\"} 3\n"));
+    CHECK(contains(out, "lat_bucket{name=\"a\",le=\"+Inf\"} 3\n"));
+    // Only buckets that ever held a value are emitted.
+    size_t lines = 0;
+    for (char c : out) lines += c == '\n';
+    CHECK(lines == 1 + 2 + 2);
+}
+
+TEST_CASE("series_limit_drops_and_reports") {
+    File a("a", {{2, "x"}, {2, "y"}, {2, "z"}});
+    Fixture fx;
+    fx.files = {&a};
+    const auto out = fx.render(16, 2);
+    CHECK(fx.plan.series_count() == 2);
+    CHECK_FALSE(contains(out, "z{"));
+    REQUIRE(fx.drops.size() == 1);
+    CHECK(fx.drops[0].kind == expo::DropKind::series_limit);
+}
+
+TEST_CASE("two_files_with_one_label_do_not_duplicate_series") {
+    File a("app", {{2, "x"}});
+    File b("app", {{2, "x"}});
+    Fixture fx;
+    fx.files = {&a, &b};
+    const auto out = fx.render();
+    CHECK(out == "# TYPE x gauge\nx{name=\"app\"} 0\n");
+    CHECK(fx.drops.size() == 1);
+}

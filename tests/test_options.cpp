@@ -1,0 +1,82 @@
+#include <doctest/doctest.h>
+
+#include "options.hpp"
+
+using namespace mmwatch;
+
+static std::optional<Options> parse(std::vector<std::string_view> args, std::string& err) {
+    return parse_options(args, err);
+}
+
+TEST_CASE("durations_parse_with_units") {
+    CHECK(parse_duration_ms("250ms") == 250);
+    CHECK(parse_duration_ms("2s") == 2000);
+    CHECK(parse_duration_ms("1m") == 60000);
+    CHECK(parse_duration_ms("1h") == 3600000);
+    CHECK(parse_duration_ms("0") == 0);
+    CHECK_FALSE(parse_duration_ms("10"));
+    CHECK_FALSE(parse_duration_ms("s"));
+    CHECK_FALSE(parse_duration_ms("1.5s"));
+    CHECK_FALSE(parse_duration_ms("-1s"));
+    CHECK_FALSE(parse_duration_ms("99999999999999999999s"));
+}
+
+TEST_CASE("sizes_parse_with_binary_suffixes") {
+    CHECK(parse_size("4096") == 4096);
+    CHECK(parse_size("64Ki") == 65536);
+    CHECK(parse_size("1Gi") == (uint64_t{1} << 30));
+    CHECK_FALSE(parse_size("1GB"));
+    CHECK_FALSE(parse_size(""));
+}
+
+TEST_CASE("listen_addresses") {
+    std::string host;
+    int port = 0;
+    CHECK(parse_listen("127.0.0.1:0", host, port));
+    CHECK(host == "127.0.0.1");
+    CHECK(port == 0);
+    CHECK(parse_listen("[::1]:9479", host, port));
+    CHECK(host == "::1");
+    CHECK(port == 9479);
+    CHECK_FALSE(parse_listen("::1:9479", host, port));
+    CHECK_FALSE(parse_listen("localhost", host, port));
+    CHECK_FALSE(parse_listen("localhost:65536", host, port));
+}
+
+TEST_CASE("defaults_and_flags") {
+    std::string err;
+    auto o = parse({"--dir", "/tmp/x"}, err);
+    REQUIRE(o);
+    CHECK(o->interval_ms == 1000);
+    CHECK(o->listen_host == "127.0.0.1");
+    CHECK(o->listen_port == 9479);
+    CHECK(o->grouping_power == 3);
+    o = parse({"--dir=/d", "--interval", "250ms", "--histogram-grouping-power=5", "--max-files", "10"}, err);
+    REQUIRE(o);
+    CHECK(o->dir == "/d");
+    CHECK(o->interval_ms == 250);
+    CHECK(o->grouping_power == 5);
+    CHECK(o->max_files == 10);
+}
+
+TEST_CASE("bad_flags_name_the_problem") {
+    std::string err;
+    CHECK_FALSE(parse({}, err));
+    CHECK(err.find("--dir") != std::string::npos);
+    CHECK_FALSE(parse({"--dir", "d", "--bogus"}, err));
+    CHECK(err.find("--bogus") != std::string::npos);
+    CHECK_FALSE(parse({"--dir", "d", "--interval", "5"}, err));
+    CHECK(err.find("--interval") != std::string::npos);
+    CHECK_FALSE(parse({"--dir", "d", "--interval", "1ms"}, err));
+    CHECK_FALSE(parse({"--dir", "d", "--histogram-grouping-power", "17"}, err));
+    CHECK_FALSE(parse({"--dir"}, err));
+    CHECK(err.find("needs a value") != std::string::npos);
+}
+
+TEST_CASE("usage_lists_every_flag") {
+    const std::string u = usage();
+    for (const char* f : {"--dir", "--listen", "--interval", "--ready-timeout", "--histogram-grouping-power",
+                          "--max-files", "--stale-after", "--event-log", "--help", "--version"}) {
+        CHECK(u.find(f) != std::string::npos);
+    }
+}
