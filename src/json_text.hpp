@@ -1,5 +1,6 @@
-// Small helpers for writing JSON text by hand into a std::string: the
-// answers of the query API and the canonical form of OTLP AnyValues.
+// Number and string writers for the OTLP JSON answers and the canonical
+// form of AnyValues. Strings go through json::append_string (json_out.hpp),
+// which keeps the output valid UTF-8.
 #pragma once
 
 #include <charconv>
@@ -8,32 +9,12 @@
 #include <string>
 #include <string_view>
 
-namespace mmwatch::json {
+#include "json_out.hpp"
+
+namespace mmwatch::otlp::jtext {
 
 // Appends `s` as a JSON string literal, quotes included.
-inline void append_quoted(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20) {
-            if (c == '\n') out += "\\n";
-            else if (c == '\t') out += "\\t";
-            else if (c == '\r') out += "\\r";
-            else {
-                out += "\\u00";
-                out += kHex[u >> 4];
-                out += kHex[u & 15];
-            }
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-}
+inline void append_quoted(std::string& out, std::string_view s) { json::append_string(out, s); }
 
 inline void append_int(std::string& out, int64_t v) {
     char buf[24];
@@ -72,4 +53,4 @@ inline void append_double(std::string& out, double v) {
     }
 }
 
-}  // namespace mmwatch::json
+}  // namespace mmwatch::otlp::jtext

@@ -262,7 +262,7 @@ DecodeError encode_list_json(od::value v, std::string& buf, unsigned depth, Ctx&
             OTLP_TRY(for_each_field(el, ctx, "KeyValue", [&](std::string_view kk, od::value kv) {
                 if (kk == "key") {
                     OTLP_TRY(get_string(kv, k, ctx, "KeyValue.key"));
-                    json::append_quoted(buf, k);
+                    jtext::append_quoted(buf, k);
                     buf += ':';
                     return DecodeError::none;
                 }
@@ -286,7 +286,7 @@ DecodeError encode_any_json(od::value v, std::string& buf, unsigned depth, Ctx& 
         std::string_view s;
         if (key == "stringValue" || key == "bytesValue") {
             OTLP_TRY(get_string(x, s, ctx, "AnyValue string"));
-            json::append_quoted(buf, s);
+            jtext::append_quoted(buf, s);
         } else if (key == "boolValue") {
             bool b = false;
             OTLP_TRY(get_bool(x, b, ctx, "AnyValue.boolValue"));
@@ -294,11 +294,11 @@ DecodeError encode_any_json(od::value v, std::string& buf, unsigned depth, Ctx& 
         } else if (key == "intValue") {
             int64_t n = 0;
             OTLP_TRY(get_int(x, n, ctx, "AnyValue.intValue"));
-            json::append_int(buf, n);
+            jtext::append_int(buf, n);
         } else if (key == "doubleValue") {
             double d = 0;
             OTLP_TRY(get_double(x, d, ctx, "AnyValue.doubleValue"));
-            json::append_double(buf, d);
+            jtext::append_double(buf, d);
         } else if (key == "arrayValue" || key == "kvlistValue") {
             return encode_list_json(x, buf, depth, ctx, key == "kvlistValue");
         }
@@ -322,11 +322,11 @@ DecodeError decode_any(od::value v, std::string_view& out, Ctx& ctx) {
         if (key == "intValue") {
             int64_t n = 0;
             OTLP_TRY(get_int(x, n, ctx, "AnyValue.intValue"));
-            json::append_int(ctx.tmp, n);
+            jtext::append_int(ctx.tmp, n);
         } else if (key == "doubleValue") {
             double d = 0;
             OTLP_TRY(get_double(x, d, ctx, "AnyValue.doubleValue"));
-            json::append_number(ctx.tmp, d);
+            jtext::append_number(ctx.tmp, d);
         } else if (key == "arrayValue" || key == "kvlistValue") {
             OTLP_TRY(encode_list_json(x, ctx.tmp, 1, ctx, key == "kvlistValue"));
         } else {

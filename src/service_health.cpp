@@ -99,7 +99,7 @@ HealthSummary ServiceHealth::summarize(uint32_t svc, int64_t now_ns) const {
 void ServiceHealth::render_json(std::string& out, int64_t now_ns) const {
     out.reserve(out.size() + 64 + services_.size() * 300);
     out += "{\"window_seconds\":";
-    json::append_int(out, kOtlpHealthWindowMs / 1000);
+    jtext::append_int(out, kOtlpHealthWindowMs / 1000);
     out += ",\"services\":[";
     bool first = true;
     for (uint32_t id : sorted_) {
@@ -107,32 +107,32 @@ void ServiceHealth::render_json(std::string& out, int64_t now_ns) const {
         if (!first) out += ',';
         first = false;
         out += "{\"name\":";
-        json::append_quoted(out, h.name);
+        jtext::append_quoted(out, h.name);
         out += ",\"namespace\":";
-        json::append_quoted(out, h.ns);
+        jtext::append_quoted(out, h.ns);
         out += ",\"points_received\":";
-        json::append_uint(out, h.points);
+        jtext::append_uint(out, h.points);
         out += ",\"last_seen_unix_nanos\":\"";
-        json::append_int(out, h.last_seen_ns);
+        jtext::append_int(out, h.last_seen_ns);
         out += "\",\"http\":";
         if (!h.has_http) {
             out += "null}";
             continue;
         }
         out += "{\"requests\":";
-        json::append_uint(out, h.requests);
+        jtext::append_uint(out, h.requests);
         out += ",\"errors_5xx\":";
-        json::append_uint(out, h.errors);
+        jtext::append_uint(out, h.errors);
         out += ",\"request_rate_per_second\":";
-        json::append_double(out, h.rate_per_s);
+        jtext::append_double(out, h.rate_per_s);
         out += ",\"error_ratio\":";
-        json::append_double(out, h.error_ratio);
+        jtext::append_double(out, h.error_ratio);
         out += ",\"latency_seconds\":{\"p50\":";
-        json::append_double(out, h.p50_s);
+        jtext::append_double(out, h.p50_s);
         out += ",\"p95\":";
-        json::append_double(out, h.p95_s);
+        jtext::append_double(out, h.p95_s);
         out += ",\"p99\":";
-        json::append_double(out, h.p99_s);
+        jtext::append_double(out, h.p99_s);
         out += "}}}";
     }
     out += "]}";

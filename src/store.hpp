@@ -137,6 +137,23 @@ struct StoreCounters {
     uint64_t evicted_capacity = 0;
 };
 
+// Outcome of one POST /v1/metrics, counted by otlp_http.cpp.
+enum class ExportResult : uint8_t { ok, partial, bad_request, too_large, unsupported_media_type, method_not_allowed };
+inline constexpr size_t kExportResultCount = 6;
+
+struct ReceiverCounters {
+    uint64_t requests[kExportResultCount] = {};
+    uint64_t decode_errors[kDecodeErrorCount] = {};
+    uint64_t gzip_errors = 0;
+    uint64_t body_bytes = 0;  // after decompression
+};
+
+// Families left out of the latest /metrics render, by reason.
+struct ExpositionSkips {
+    uint64_t family_taken = 0;    // the file metrics already define the name
+    uint64_t name_collision = 0;  // two OTLP metrics translate to one name
+};
+
 class Store {
 public:
     explicit Store(StoreLimits limits);
@@ -169,6 +186,10 @@ public:
     // from_ms <= t <= to_ms, oldest first; stops early when f returns false.
     template <class F>
     void for_each_point(uint32_t series_id, int64_t from_ms, int64_t to_ms, F&& f) const;
+
+    ReceiverCounters& receiver() noexcept { return receiver_; }
+    [[nodiscard]] const ReceiverCounters& receiver() const noexcept { return receiver_; }
+    ExpositionSkips& exposition_skips() const noexcept { return skips_; }
 
     // Scratch owned here so that steady-state ingest does not allocate.
     Decoder& decoder() noexcept { return decoder_; }
@@ -215,6 +236,8 @@ private:
 
     StoreLimits limits_;
     StoreCounters counters_;
+    ReceiverCounters receiver_;
+    mutable ExpositionSkips skips_;
     Interner strings_;
     std::unordered_map<std::string, uint32_t, SetHash, SetEq> set_ids_;
     std::vector<LabelIds> set_pool_;
