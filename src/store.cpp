@@ -99,8 +99,14 @@ std::span<const LabelIds> Store::label_set(uint32_t id) const noexcept {
 uint32_t Store::intern_set(std::span<const Attr> attrs) {
     pair_scratch_.clear();
     for (const Attr& a : attrs) pair_scratch_.push_back({strings_.intern(a.key), strings_.intern(a.value)});
-    std::stable_sort(pair_scratch_.begin(), pair_scratch_.end(),
-                     [](const LabelIds& a, const LabelIds& b) { return a.key < b.key; });
+    // Insertion sort: attribute lists are short, and std::stable_sort
+    // would allocate a buffer per point.
+    for (size_t i = 1; i < pair_scratch_.size(); ++i) {
+        const LabelIds x = pair_scratch_[i];
+        size_t j = i;
+        for (; j > 0 && pair_scratch_[j - 1].key > x.key; --j) pair_scratch_[j] = pair_scratch_[j - 1];
+        pair_scratch_[j] = x;
+    }
     // A key given twice keeps its last value.
     size_t n = 0;
     for (size_t i = 0; i < pair_scratch_.size(); ++i) {
@@ -406,8 +412,7 @@ uint32_t Store::alloc_chunk() {
         chunk_gen_.push_back(0);
     } else {
         for (;;) {
-            const auto [oc, gen] = chunk_order_.front();
-            chunk_order_.pop_front();
+            const auto [oc, gen] = order_pop();
             if (chunk_gen_[oc] != gen || chunk_series_[oc] == kNone) continue;
             Series& owner = series_[chunk_series_[oc]];
             if (owner.head_chunk != oc) continue;
@@ -418,8 +423,39 @@ uint32_t Store::alloc_chunk() {
         free_chunks_.pop_back();
     }
     ++chunk_gen_[c];
-    chunk_order_.emplace_back(c, chunk_gen_[c]);
+    order_push(c, chunk_gen_[c]);
     return c;
+}
+
+bool Store::order_live(size_t i) const noexcept {
+    const auto [c, gen] = order_[i % order_.size()];
+    return chunk_gen_[c] == gen && chunk_series_[c] != kNone;
+}
+
+std::pair<uint32_t, uint32_t> Store::order_pop() noexcept {
+    const auto e = order_[order_head_];
+    order_head_ = (order_head_ + 1) % order_.size();
+    --order_size_;
+    return e;
+}
+
+// The allocation order is a ring that grows only while the pool does: when
+// full it first drops the entries of freed chunks (at most max_chunks_ are
+// live), so steady-state ingest never allocates here.
+void Store::order_push(uint32_t c, uint32_t gen) {
+    if (order_size_ == order_.size()) {
+        std::vector<std::pair<uint32_t, uint32_t>> live;
+        live.reserve(std::max<size_t>(64, order_.size()));
+        for (size_t i = 0; i < order_size_; ++i)
+            if (order_live(order_head_ + i)) live.push_back(order_[(order_head_ + i) % order_.size()]);
+        if (live.size() * 2 > live.capacity()) live.reserve(live.capacity() * 2);
+        order_size_ = live.size();
+        live.resize(live.capacity());
+        order_ = std::move(live);
+        order_head_ = 0;
+    }
+    order_[(order_head_ + order_size_) % order_.size()] = {c, gen};
+    ++order_size_;
 }
 
 size_t Store::drop_head(Series& s) {
@@ -468,11 +504,7 @@ void Store::tick(int64_t now_ns) {
         counters_.evicted_window += trim_series(series_[evict_cursor_++], cutoff_ms);
     }
     // Entries of freed chunks at the front of the order are dead weight.
-    while (!chunk_order_.empty()) {
-        const auto [c, gen] = chunk_order_.front();
-        if (chunk_gen_[c] == gen && chunk_series_[c] != kNone) break;
-        chunk_order_.pop_front();
-    }
+    while (order_size_ > 0 && !order_live(order_head_)) (void)order_pop();
 }
 
 size_t Store::chunk_bytes() const noexcept { return slabs_.size() * kChunksPerSlab * sizeof(ChunkData); }
@@ -482,7 +514,7 @@ size_t Store::memory_bytes() const noexcept {
     constexpr size_t kNodeOverhead = 32;
     size_t b = chunk_bytes();
     b += (chunk_next_.capacity() + chunk_series_.capacity() + chunk_gen_.capacity() + free_chunks_.capacity()) * 4;
-    b += chunk_order_.size() * 8;
+    b += order_.capacity() * 8;
     b += series_.capacity() * sizeof(Series);
     b += series_by_key_.size() * (sizeof(SeriesKey) + 4 + kNodeOverhead) + series_by_key_.bucket_count() * 8;
     b += set_pool_.capacity() * sizeof(LabelIds) + sets_.capacity() * sizeof(Range);

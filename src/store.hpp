@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -230,6 +229,9 @@ private:
     void feed_health(PointCtx& pc, std::span<const double> old_values);
     void append(uint32_t series_id, int64_t t_ms, double v);
     uint32_t alloc_chunk();
+    void order_push(uint32_t c, uint32_t gen);
+    std::pair<uint32_t, uint32_t> order_pop() noexcept;
+    [[nodiscard]] bool order_live(size_t i) const noexcept;
     size_t trim_series(Series& s, int64_t cutoff_ms);
     size_t drop_head(Series& s);
     bool add_series(PointCtx& pc, Role role, double extra, double value, Reject& why);
@@ -259,7 +261,9 @@ private:
     std::vector<uint32_t> chunk_series_;
     std::vector<uint32_t> chunk_gen_;
     std::vector<uint32_t> free_chunks_;
-    std::deque<std::pair<uint32_t, uint32_t>> chunk_order_;
+    std::vector<std::pair<uint32_t, uint32_t>> order_;  // a ring
+    size_t order_head_ = 0;
+    size_t order_size_ = 0;
     size_t max_chunks_ = 0;
     size_t stored_points_ = 0;
     size_t evict_cursor_ = 0;
