@@ -39,6 +39,22 @@ void MetricsPage::refresh_plan(int64_t unix_ms) {
     }
 }
 
+namespace {
+
+// One series per active file, so an alert can name the producer that
+// stopped: 1 when its data has not changed for --stale-after.
+void render_staleness(const std::vector<Source*>& active, std::string& out) {
+    out += "# HELP mmwatch_source_stale 1 when the file's data has not changed for --stale-after (0 when off).\n"
+           "# TYPE mmwatch_source_stale gauge\n";
+    for (const Source* s : active) {
+        out += "mmwatch_source_stale{name=\"";
+        expo::append_escaped_label_value(s->label, out);
+        out += s->stale ? "\"} 1\n" : "\"} 0\n";
+    }
+}
+
+}  // namespace
+
 std::shared_ptr<const std::string> MetricsPage::body() {
     if (body_ && rendered_snapshot_ == watcher_.snapshot_generation()) return body_;
     rendered_snapshot_ = watcher_.snapshot_generation();
@@ -51,6 +67,7 @@ std::shared_ptr<const std::string> MetricsPage::body() {
     }
     ++metrics_.renders;
     render_self_metrics(metrics_, events_, config_.version, *text);
+    render_staleness(watcher_.active_in_discovery_order(), *text);
     last_size_ = text->size();
     body_ = std::move(text);
     return body_;

@@ -47,6 +47,8 @@ constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConfl
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
+// Rendered by the metrics page (it needs the sources), reserved here.
+constexpr std::string_view kSourceStale = "mmwatch_source_stale";
 
 void head(std::string& out, const Family& f) {
     out += "# HELP ";
@@ -139,6 +141,7 @@ const std::unordered_set<std::string>& self_metric_names() {
     static const std::unordered_set<std::string> names = [] {
         std::unordered_set<std::string> s;
         for (const Family* f : kAll) s.emplace(f->name);
+        s.emplace(kSourceStale);
         return s;
     }();
     return names;

@@ -218,15 +218,20 @@ void Watcher::on_readable(Now now) {
             need_rescan_ = true;
             continue;
         }
+        if (ev->wd != watch_) continue;  // a watch we already dropped
         if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
             lose_directory(now);
             return;
         }
-        if (ev->wd != watch_ || ev->len == 0 || (ev->mask & IN_ISDIR)) continue;
+        if (ev->len == 0 || (ev->mask & IN_ISDIR)) continue;
         const std::string name(ev->name);
         if (ignored_name(name)) continue;
         if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) remove(name, EventKind::removed, now);
         else consider(name, now);
+    }
+    if (directory_unlinked()) {
+        lose_directory(now);
+        return;
     }
     if (need_rescan_ && dir_fd_ >= 0) {
         need_rescan_ = false;
@@ -234,6 +239,13 @@ void Watcher::on_readable(Now now) {
         scan(now);
     }
     count_states();
+}
+
+bool Watcher::directory_unlinked() const {
+    // Our open fd keeps a removed directory's inode alive, which holds back
+    // IN_DELETE_SELF until we close it; a link count of 0 tells us at once.
+    struct stat st;
+    return dir_fd_ >= 0 && fstat(dir_fd_, &st) == 0 && st.st_nlink == 0;
 }
 
 void Watcher::lose_directory(Now now) {
@@ -245,6 +257,7 @@ void Watcher::lose_directory(Now now) {
 }
 
 void Watcher::tick(Now now) {
+    if (directory_unlinked()) lose_directory(now);
     if (dir_fd_ < 0) {
         // The directory was removed or moved away: pick it up again once
         // it exists, as a new directory.

@@ -70,6 +70,7 @@ private:
     void snapshot_active(Now now);
     void update_stale(Source& s, Now now);
     void lose_directory(Now now);
+    [[nodiscard]] bool directory_unlinked() const;
     void count_states();
 
     WatcherConfig config_;

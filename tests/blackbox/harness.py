@@ -1,0 +1,153 @@
+"""Black-box test harness: runs the real mmwatch binary on a temporary
+directory and a free loopback port, and talks to it over real sockets."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
+
+from mmwatch_producer import Producer  # noqa: E402
+
+BIN = os.environ.get("MMWATCH_BIN", os.path.join(ROOT, "build", "src", "mmwatch"))
+# Generous: tests wait for behaviour, they never assert speed.
+WAIT_S = float(os.environ.get("MMWATCH_TEST_WAIT_S", "15"))
+
+
+def wait_until(pred, what, timeout=WAIT_S, step=0.02):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(step)
+    raise AssertionError("timed out waiting for: %s (last: %r)" % (what, last))
+
+
+def raw_file(entries, ready=True, magic=b"REZL", major=1, count=None, catalog_size=None, extra=0):
+    """REZL bytes from (type, name, g, m) entries, with overridable fields."""
+    catalog = bytearray()
+    words = 0
+    for e in entries:
+        t, name = e[0], e[1]
+        raw = name if isinstance(name, bytes) else name.encode()
+        catalog.append(t)
+        if t == 3:
+            g, m = e[2], e[3]
+            catalog += bytes([g, m])
+            words += (m - g + 1) << g if 0 <= g < m <= 64 else 0
+        else:
+            words += 1
+        catalog.append(len(raw) & 0xFF)
+        catalog += raw
+    data_offset = (16 + len(catalog) + 7) & ~7
+    size = data_offset + 8 * words + extra
+    out = bytearray(max(size, 16 + len(catalog)))
+    out[0:4] = magic
+    out[4] = major
+    out[6] = 1 if ready else 0
+    out[8:16] = struct.pack("<II", len(entries) if count is None else count,
+                            len(catalog) if catalog_size is None else catalog_size)
+    out[16:16 + len(catalog)] = catalog
+    return bytes(out[:size]) if extra < 0 else bytes(out)
+
+
+class Mmwatch:
+    def __init__(self, directory, *args, interval="100ms"):
+        self.dir = directory
+        cmd = [BIN, "--dir", directory, "--listen", "127.0.0.1:0", "--interval", interval] + list(args)
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        line = self.proc.stderr.readline()
+        m = re.match(r"^mmwatch: listening on http://127\.0\.0\.1:(\d+)$", line.strip())
+        if not m:
+            self.proc.kill()
+            raise AssertionError("unexpected first line: %r" % line)
+        self.port = int(m.group(1))
+
+    def get(self, path, timeout=10):
+        """(status, headers, body) of a GET."""
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path))
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, dict(r.headers), r.read().decode("utf-8")
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode("utf-8")
+
+    def metrics(self):
+        status, _, body = self.get("/metrics")
+        assert status == 200, status
+        return body
+
+    def sources(self):
+        return {s["path"]: s for s in json.loads(self.get("/api/v1/sources")[2])["sources"]}
+
+    def sample(self, series):
+        """Value of one exposed series line (exact text before the value), or None."""
+        for line in self.metrics().splitlines():
+            if line.startswith(series + " "):
+                return line[len(series) + 1:]
+        return None
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rest = self.proc.stderr.read()
+        self.proc.stderr.close()
+        return self.proc.returncode, rest
+
+
+class MmwatchTestCase(unittest.TestCase):
+    """A temporary directory per test; start() runs mmwatch on it."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="mmwatch-test-")
+        self.instances = []
+        self.producers = []
+
+    def tearDown(self):
+        for p in self.producers:
+            p.close()
+        for m in self.instances:
+            code, _ = m.stop()
+            self.assertEqual(code, 0, "mmwatch did not exit 0 on SIGTERM")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, *args, **kw):
+        m = Mmwatch(self.dir, *args, **kw)
+        self.instances.append(m)
+        return m
+
+    def producer(self, name, **kw):
+        p = Producer(self.dir, name, **kw)
+        self.producers.append(p)
+        return p
+
+    def write(self, name, data):
+        """Writes a file atomically (dot-name + rename), as a careful producer would."""
+        tmp = os.path.join(self.dir, "." + name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, os.path.join(self.dir, name))
+        return os.path.join(self.dir, name)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mmwatch builds and tests with, once. Sourced
+# by tools/demo and tools/run-tests; safe to run again (does nothing when
+# everything is there).
+set -euo pipefail
+
+MMWATCH_DEBS=(
+  g++ clang meson ninja-build pkg-config
+  libuv1-dev libsimdjson-dev doctest-dev zlib1g-dev
+  python3 curl netcat-openbsd
+  prometheus
+)
+
+mmwatch_install_deps() {
+  local missing=()
+  for p in "${MMWATCH_DEBS[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
