@@ -218,6 +218,15 @@ void write_target_info(std::string& out, const Store& store, const std::vector<b
     }
 }
 
+// A histogram or summary also writes NAME_sum and NAME_count (and
+// NAME_bucket): any of them owned by the files makes the family clash.
+bool taken(const std::function<bool(std::string_view)>& family_taken, const Family& f, const std::string& name) {
+    if (family_taken(name)) return true;
+    const bool hist = f.kind == MetricKind::histogram || f.kind == MetricKind::exponential_histogram;
+    if (!hist && f.kind != MetricKind::summary) return false;
+    return family_taken(name + "_sum") || family_taken(name + "_count") || (hist && family_taken(name + "_bucket"));
+}
+
 }  // namespace
 
 void write_self_metrics(const Store& store, std::string& out);
@@ -236,7 +245,7 @@ void render_prometheus(const Store& store, std::string& out,
         if (ids.empty()) continue;
         const std::string name =
             prometheus_name(store.strings().get(f.name), store.strings().get(f.unit), f.kind, f.monotonic);
-        if (family_taken && family_taken(name)) {
+        if (family_taken && taken(family_taken, f, name)) {
             ++skips.family_taken;
             continue;
         }
