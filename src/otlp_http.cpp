@@ -40,9 +40,19 @@ http::Response counted(Store& store, ExportResult result, http::Response r) {
 // false with the response to send when it cannot.
 bool read_body(Store& store, const http::Request& req, uint64_t max_body_bytes, http::Response& error) {
     std::string& input = store.decoder().input();
+    std::string_view body = req.body;
+    if (req.chunked) {
+        http::dechunk(req.body, store.body_scratch());
+        body = store.body_scratch();
+    }
+    if (body.size() > max_body_bytes) {
+        error = counted(store, ExportResult::too_large,
+                        status_json(413, kGrpcResourceExhausted, "body is over --max-body-bytes"));
+        return false;
+    }
     const std::string_view enc = trim(req.header("Content-Encoding"));
     if (enc.empty() || http::iequals(enc, "identity")) {
-        input.assign(req.body.data(), req.body.size());
+        input.assign(body.data(), body.size());
         return true;
     }
     if (!http::iequals(enc, "gzip")) {
@@ -50,7 +60,7 @@ bool read_body(Store& store, const http::Request& req, uint64_t max_body_bytes, 
                         status_json(415, kGrpcUnimplemented, "Content-Encoding must be gzip or identity"));
         return false;
     }
-    switch (gunzip(req.body, input, max_body_bytes)) {
+    switch (gunzip(body, input, max_body_bytes)) {
     case InflateStatus::ok: return true;
     case InflateStatus::too_large:
         error = counted(store, ExportResult::too_large,
@@ -81,9 +91,6 @@ http::Response handle_export(Store& store, const http::Request& req, uint64_t ma
     if (!http::iequals(media, "application/json"))
         return counted(store, ExportResult::unsupported_media_type,
                        status_json(415, kGrpcUnimplemented, "Content-Type must be application/json"));
-    if (req.body.size() > max_body_bytes)
-        return counted(store, ExportResult::too_large,
-                       status_json(413, kGrpcResourceExhausted, "body is over --max-body-bytes"));
     http::Response error;
     if (!read_body(store, req, max_body_bytes, error)) return error;
     store.receiver().body_bytes += store.decoder().input().size();

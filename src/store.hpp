@@ -193,6 +193,7 @@ public:
     // Scratch owned here so that steady-state ingest does not allocate.
     Decoder& decoder() noexcept { return decoder_; }
     DecodedRequest& decoded() noexcept { return decoded_; }
+    std::string& body_scratch() noexcept { return body_scratch_; }
 
     // Chunk layout: timestamps as 32-bit millisecond offsets from the
     // chunk's base, so a point costs 12 bytes (plus 8 bytes of base and 12
@@ -281,6 +282,7 @@ private:
     std::vector<uint8_t> had_value_;
     Decoder decoder_;
     DecodedRequest decoded_;
+    std::string body_scratch_;  // a chunked body, joined
 
     [[nodiscard]] const ChunkData& chunk(uint32_t c) const noexcept;
     [[nodiscard]] ChunkData& chunk(uint32_t c) noexcept;
