@@ -110,6 +110,20 @@ DecodeError fail(Ctx& ctx, DecodeError e, std::string_view where) noexcept {
         if (DecodeError name = (expr); name != DecodeError::none) return name; \
     } while (0)
 
+// Keys are compared as they sit in the input (no copy); only a key with an
+// escape sequence is unescaped, so "na\u006de" still means "name".
+DecodeError field_key(od::field& f, std::string_view& key, Ctx& ctx, std::string_view where) {
+    const char* raw = f.key().raw();
+    size_t n = 0;
+    while (raw[n] != '"' && raw[n] != '\\') ++n;
+    if (raw[n] == '"') {
+        key = {raw, n};
+        return DecodeError::none;
+    }
+    if (auto e = f.unescaped_key().get(key)) return fail(ctx, e, where);
+    return DecodeError::none;
+}
+
 template <class F>
 DecodeError for_each_field(od::value v, Ctx& ctx, std::string_view where, F&& on_field) {
     od::object obj;
@@ -118,7 +132,7 @@ DecodeError for_each_field(od::value v, Ctx& ctx, std::string_view where, F&& on
         od::field f;
         if (auto e = std::move(fr).get(f)) return fail(ctx, e, where);
         std::string_view key;
-        if (auto e = f.unescaped_key().get(key)) return fail(ctx, e, where);
+        OTLP_TRY(field_key(f, key, ctx, where));
         OTLP_TRY(on_field(key, f.value()));
     }
     return DecodeError::none;
@@ -149,12 +163,17 @@ DecodeError json_type_of(od::value& v, od::json_type& t, Ctx& ctx, std::string_v
     return DecodeError::none;
 }
 
-DecodeError get_string(od::value v, std::string_view& out, Ctx& ctx, std::string_view where) {
+// Scalars try the expected type first and look at the JSON type only when
+// that fails (null means "default"), saving a type() call per value.
+bool is_null(od::value& v) {
     od::json_type t;
-    OTLP_TRY(json_type_of(v, t, ctx, where));
-    if (t == od::json_type::null) return DecodeError::none;
-    if (auto e = v.get_string().get(out)) return fail(ctx, e, where);
-    return DecodeError::none;
+    return !v.type().get(t) && t == od::json_type::null;
+}
+
+DecodeError get_string(od::value v, std::string_view& out, Ctx& ctx, std::string_view where) {
+    const error_code e = v.get_string().get(out);
+    if (!e || (e == simdjson::INCORRECT_TYPE && is_null(v))) return DecodeError::none;
+    return fail(ctx, e, where);
 }
 
 DecodeError get_bool(od::value v, bool& out, Ctx& ctx, std::string_view where) {
@@ -169,6 +188,15 @@ DecodeError get_bool(od::value v, bool& out, Ctx& ctx, std::string_view where) {
 // as decimal strings.
 template <class Int>
 DecodeError get_int(od::value v, Int& out, Ctx& ctx, std::string_view where) {
+    if constexpr (sizeof(Int) == 8) {  // the common case: a quoted 64-bit integer
+        Int n = 0;
+        const error_code e = std::is_signed_v<Int> ? v.get_int64_in_string().get(reinterpret_cast<int64_t&>(n))
+                                                   : v.get_uint64_in_string().get(reinterpret_cast<uint64_t&>(n));
+        if (!e) {
+            out = n;
+            return DecodeError::none;
+        }
+    }
     od::json_type t;
     OTLP_TRY(json_type_of(v, t, ctx, where));
     if (t == od::json_type::null) return DecodeError::none;
@@ -188,15 +216,24 @@ DecodeError get_int(od::value v, Int& out, Ctx& ctx, std::string_view where) {
         return DecodeError::none;
     }
     if (t != od::json_type::string) return fail(ctx, DecodeError::wrong_type, where);
-    std::string_view s;
-    if (auto e = v.get_string().get(s)) return fail(ctx, e, where);
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec != std::errc() || end != s.data() + s.size() || s.empty())
-        return fail(ctx, DecodeError::bad_number, where);
+    // Parsed inside the quotes, without copying the string out first.
+    if constexpr (std::is_signed_v<Int>) {
+        int64_t n = 0;
+        if (v.get_int64_in_string().get(n) || n < int64_t(std::numeric_limits<Int>::min()) ||
+            n > int64_t(std::numeric_limits<Int>::max()))
+            return fail(ctx, DecodeError::bad_number, where);
+        out = Int(n);
+    } else {
+        uint64_t n = 0;
+        if (v.get_uint64_in_string().get(n) || n > uint64_t(std::numeric_limits<Int>::max()))
+            return fail(ctx, DecodeError::bad_number, where);
+        out = Int(n);
+    }
     return DecodeError::none;
 }
 
 DecodeError get_double(od::value v, double& out, Ctx& ctx, std::string_view where) {
+    if (!v.get_double().get(out)) return DecodeError::none;
     od::json_type t;
     OTLP_TRY(json_type_of(v, t, ctx, where));
     if (t == od::json_type::null) return DecodeError::none;

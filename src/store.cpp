@@ -57,14 +57,6 @@ int parse_status(std::string_view s) noexcept {
 std::string_view reject_name(Reject r) noexcept { return kRejects[size_t(r)].name; }
 std::string_view reject_message(Reject r) noexcept { return kRejects[size_t(r)].message; }
 
-uint32_t Interner::intern(std::string_view s) {
-    if (auto it = map_.find(s); it != map_.end()) return it->second;
-    const auto id = uint32_t(strings_.size());
-    auto [it, inserted] = map_.emplace(std::string(s), id);
-    strings_.push_back(it->first);
-    return id;
-}
-
 size_t Store::KeyHash::operator()(const SeriesKey& k) const noexcept {
     uint64_t extra;
     std::memcpy(&extra, &k.extra, sizeof extra);
@@ -114,12 +106,12 @@ uint32_t Store::intern_set(std::span<const Attr> attrs) {
         pair_scratch_[n++] = pair_scratch_[i];
     }
     pair_scratch_.resize(n);
-    key_scratch_.assign(reinterpret_cast<const char*>(pair_scratch_.data()), n * sizeof(LabelIds));
-    if (auto it = set_ids_.find(std::string_view(key_scratch_)); it != set_ids_.end()) return it->second;
-    const auto id = uint32_t(sets_.size());
-    sets_.push_back({uint32_t(set_pool_.size()), uint32_t(set_pool_.size() + n)});
-    set_pool_.insert(set_pool_.end(), pair_scratch_.begin(), pair_scratch_.end());
-    set_ids_.emplace(key_scratch_, id);
+    const uint32_t id =
+        set_ids_.intern({reinterpret_cast<const char*>(pair_scratch_.data()), n * sizeof(LabelIds)});
+    if (id == sets_.size()) {
+        sets_.push_back({uint32_t(set_pool_.size()), uint32_t(set_pool_.size() + n)});
+        set_pool_.insert(set_pool_.end(), pair_scratch_.begin(), pair_scratch_.end());
+    }
     return id;
 }
 
@@ -518,8 +510,7 @@ size_t Store::memory_bytes() const noexcept {
     b += series_.capacity() * sizeof(Series);
     b += series_by_key_.size() * (sizeof(SeriesKey) + 4 + kNodeOverhead) + series_by_key_.bucket_count() * 8;
     b += set_pool_.capacity() * sizeof(LabelIds) + sets_.capacity() * sizeof(Range);
-    b += set_ids_.size() * (32 + kNodeOverhead);
-    for (size_t i = 0; i < strings_.size(); ++i) b += strings_.get(uint32_t(i)).size() + 32 + kNodeOverhead;
+    b += set_ids_.memory_bytes() + strings_.memory_bytes();
     for (const Family& f : families_) b += sizeof(Family) + f.series.capacity() * 4;
     return b;
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include "limits.hpp"
 #include "otlp_decoder.hpp"
 #include "service_health.hpp"
+#include "string_index.hpp"
 
 namespace mmwatch::otlp {
 
@@ -44,24 +46,7 @@ struct StoreLimits {
 };
 
 // Strings interned once; ids are dense and stable for the store's life.
-class Interner {
-public:
-    uint32_t intern(std::string_view s);
-    [[nodiscard]] std::string_view get(uint32_t id) const noexcept { return strings_[id]; }
-    [[nodiscard]] size_t size() const noexcept { return strings_.size(); }
-
-private:
-    struct Hash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    struct Eq {
-        using is_transparent = void;
-        bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-    };
-    std::unordered_map<std::string, uint32_t, Hash, Eq> map_;
-    std::vector<std::string_view> strings_;  // views of map_'s keys (nodes are stable)
-};
+using Interner = StringIndex;
 
 // A label pair as interned ids.
 struct LabelIds {
@@ -210,14 +195,6 @@ private:
     struct KeyHash {
         size_t operator()(const SeriesKey& k) const noexcept;
     };
-    struct SetHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    struct SetEq {
-        using is_transparent = void;
-        bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-    };
     struct PointCtx;
 
     uint32_t intern_set(std::span<const Attr> attrs);
@@ -242,7 +219,7 @@ private:
     ReceiverCounters receiver_;
     mutable ExpositionSkips skips_;
     Interner strings_;
-    std::unordered_map<std::string, uint32_t, SetHash, SetEq> set_ids_;
+    StringIndex set_ids_;  // label sets by their LabelIds bytes
     std::vector<LabelIds> set_pool_;
     std::vector<Range> sets_;  // into set_pool_
     std::unordered_map<uint32_t, uint32_t> resource_by_set_;
@@ -273,7 +250,6 @@ private:
     std::vector<uint32_t> req_resources_;
     std::vector<uint32_t> req_scopes_;
     std::vector<LabelIds> pair_scratch_;
-    std::string key_scratch_;
     std::vector<uint32_t> point_series_;
     std::vector<double> point_values_;
     std::vector<double> old_values_;

@@ -270,3 +270,13 @@ TEST_CASE("decoder_reuse_does_not_leak_state_between_requests") {
     CHECK(r.points.empty());
     CHECK(r.attrs.empty());
 }
+
+TEST_CASE("keys_with_escape_sequences_still_match") {
+    DecodedRequest r;
+    const std::string body = R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"na\u006de":"x",
+        "g\u0061uge":{"dataPoints":[{"asInt":"1"}]}}]}]}]})";
+    REQUIRE(decode(body, r).error == DecodeError::none);
+    CHECK(r.metrics.at(0).name == "x");
+    CHECK(r.metrics.at(0).kind == MetricKind::gauge);
+    CHECK(r.points.size() == 1);
+}
