@@ -53,4 +53,28 @@ inline void append_double(std::string& out, double v) {
     }
 }
 
+// A finite double with at most 6 decimals, trailing zeros dropped: integer
+// arithmetic instead of shortest round-trip formatting, several times
+// faster, for the health answer's rates, ratios and latencies.
+inline void append_fixed6(std::string& out, double v) {
+    if (!std::isfinite(v) || v >= 9e12 || v <= -9e12) {
+        append_double(out, v);
+        return;
+    }
+    int64_t scaled = std::llround(v * 1e6);
+    if (scaled < 0) {
+        out += '-';
+        scaled = -scaled;
+    }
+    append_int(out, scaled / 1'000'000);
+    int64_t frac = scaled % 1'000'000;
+    if (frac == 0) return;
+    char digits[7] = "000000";
+    for (int i = 5; i >= 0; --i, frac /= 10) digits[i] = char('0' + frac % 10);
+    int n = 6;
+    while (digits[n - 1] == '0') --n;
+    out += '.';
+    out.append(digits, size_t(n));
+}
+
 }  // namespace mmwatch::otlp::jtext

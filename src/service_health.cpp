@@ -124,15 +124,15 @@ void ServiceHealth::render_json(std::string& out, int64_t now_ns) const {
         out += ",\"errors_5xx\":";
         jtext::append_uint(out, h.errors);
         out += ",\"request_rate_per_second\":";
-        jtext::append_double(out, h.rate_per_s);
+        jtext::append_fixed6(out, h.rate_per_s);
         out += ",\"error_ratio\":";
-        jtext::append_double(out, h.error_ratio);
+        jtext::append_fixed6(out, h.error_ratio);
         out += ",\"latency_seconds\":{\"p50\":";
-        jtext::append_double(out, h.p50_s);
+        jtext::append_fixed6(out, h.p50_s);
         out += ",\"p95\":";
-        jtext::append_double(out, h.p95_s);
+        jtext::append_fixed6(out, h.p95_s);
         out += ",\"p99\":";
-        jtext::append_double(out, h.p99_s);
+        jtext::append_fixed6(out, h.p99_s);
         out += "}}}";
     }
     out += "]}";
