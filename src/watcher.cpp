@@ -92,31 +92,14 @@ void Watcher::scan(Now now) {
     count_states();
 }
 
-void Watcher::consider(const std::string& name, Now now) {
+void Watcher::consider(const std::string& name, Now now, bool written) {
     if (ignored_name(name)) return;
     const int fd = openat(dir_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        // Gone, a symlink (ELOOP), a directory, a FIFO...: not a source.
-        // Unreadable regular files are shown as rejected (open_failed).
         const int err = fd < 0 ? errno : 0;
         if (fd >= 0) ::close(fd);
-        struct stat lst;
-        const bool unreadable_file = err == EACCES && fstatat(dir_fd_, name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
-                                     S_ISREG(lst.st_mode);
-        if (!unreadable_file) {
-            if (sources_.count(name)) remove(name, EventKind::removed, now);
-            return;
-        }
-        auto it = sources_.find(name);
-        if (it == sources_.end() || it->second->dev != lst.st_dev || it->second->ino != lst.st_ino) {
-            if (it != sources_.end()) remove(name, EventKind::replaced, now);
-            auto s = std::make_unique<Source>(next_id_++, name, -1, lst.st_dev, lst.st_ino, now.mono_ms);
-            events_.record(EventKind::discovered, s->label, name, now.unix_ms);
-            Source& ref = *s;
-            sources_.emplace(name, std::move(s));
-            reject(ref, rezl::Reason::open_failed, now);
-        }
+        consider_unopened(name, err, now);
         return;
     }
     auto it = sources_.find(name);
@@ -124,14 +107,10 @@ void Watcher::consider(const std::string& name, Now now) {
         Source& s = *it->second;
         if (s.state == SourceState::active) {
             ::close(fd);
-            // Same file, new size: the producer rewrote or truncated it.
-            if (uint64_t(st.st_size) != s.file_size) {
-                s.unmap(mapped_total_);
-                ++generation_;
-                s.state = SourceState::pending;
-                s.first_seen_ms = now.mono_ms;
-                try_activate(s, now);
-            }
+            // Producers update data through the mapping, which raises no
+            // inotify event: a write, truncate or new size means the file
+            // was rewritten, so validate it again from its header.
+            if (written || uint64_t(st.st_size) != s.file_size) revalidate(s, now);
             return;
         }
         s.reset_fd(fd);
@@ -143,20 +122,47 @@ void Watcher::consider(const std::string& name, Now now) {
         try_activate(s, now);
         return;
     }
-    if (it != sources_.end()) {
-        remove(name, EventKind::replaced, now);
-    } else if (sources_.size() >= config_.max_files) {
-        ::close(fd);
+    if (it != sources_.end()) remove(name, EventKind::replaced, now);
+    if (Source* s = add_source(name, fd, st, now)) try_activate(*s, now);
+}
+
+void Watcher::revalidate(Source& s, Now now) {
+    s.unmap(mapped_total_);
+    ++generation_;
+    s.state = SourceState::pending;
+    s.first_seen_ms = now.mono_ms;
+    try_activate(s, now);
+}
+
+void Watcher::consider_unopened(const std::string& name, int err, Now now) {
+    // Gone, a symlink (ELOOP), a directory, a FIFO...: not a source.
+    // An unreadable regular file is shown as rejected (open_failed).
+    struct stat st;
+    const bool unreadable_file = err == EACCES && fstatat(dir_fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                 S_ISREG(st.st_mode);
+    auto it = sources_.find(name);
+    if (!unreadable_file) {
+        if (it != sources_.end()) remove(name, EventKind::removed, now);
+        return;
+    }
+    if (it != sources_.end() && it->second->dev == st.st_dev && it->second->ino == st.st_ino) return;
+    if (it != sources_.end()) remove(name, EventKind::replaced, now);
+    if (Source* s = add_source(name, -1, st, now)) reject(*s, rezl::Reason::open_failed, now);
+}
+
+Source* Watcher::add_source(const std::string& name, int fd, const struct stat& st, Now now) {
+    if (sources_.size() >= config_.max_files) {
+        if (fd >= 0) ::close(fd);
         if (!skipped_files_) events_.record(EventKind::limit, label_for(name), "files: over --max-files", now.unix_ms);
         ++metrics_.limit_hits[size_t(Limit::files)];
         skipped_files_ = true;
-        return;
+        return nullptr;
     }
     auto s = std::make_unique<Source>(next_id_++, name, fd, st.st_dev, st.st_ino, now.mono_ms);
     events_.record(EventKind::discovered, s->label, name, now.unix_ms);
-    Source& ref = *s;
+    Source* raw = s.get();
     sources_.emplace(name, std::move(s));
-    try_activate(ref, now);
+    return raw;
 }
 
 void Watcher::try_activate(Source& s, Now now) {
@@ -227,7 +233,7 @@ void Watcher::on_readable(Now now) {
         const std::string name(ev->name);
         if (ignored_name(name)) continue;
         if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) remove(name, EventKind::removed, now);
-        else consider(name, now);
+        else consider(name, now, (ev->mask & (IN_MODIFY | IN_CLOSE_WRITE)) != 0);
     }
     if (directory_unlinked()) {
         lose_directory(now);
@@ -298,13 +304,7 @@ void Watcher::snapshot_active(Now now) {
         budget -= std::min(budget, bytes);
         switch (s.snapshot(now.mono_ms)) {
             case Source::Copy::ok: update_stale(s, now); break;
-            case Source::Copy::changed_size:
-                s.unmap(mapped_total_);
-                ++generation_;
-                s.state = SourceState::pending;
-                s.first_seen_ms = now.mono_ms;
-                try_activate(s, now);
-                break;
+            case Source::Copy::changed_size: revalidate(s, now); break;
             case Source::Copy::fault:
                 ++metrics_.read_faults;
                 reject(s, rezl::Reason::read_fault, now);

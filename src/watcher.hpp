@@ -5,6 +5,8 @@
 // the daemon polls inotify_fd() and calls on_readable() and tick().
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -63,7 +65,11 @@ public:
 
 private:
     void scan(Now now);
-    void consider(const std::string& name, Now now);
+    void consider(const std::string& name, Now now, bool written = false);
+    void revalidate(Source& s, Now now);
+    void consider_unopened(const std::string& name, int err, Now now);
+    // Adds a new source, or counts the files limit and returns null.
+    Source* add_source(const std::string& name, int fd, const struct stat& st, Now now);
     void try_activate(Source& s, Now now);
     void reject(Source& s, rezl::Reason why, Now now);
     void remove(const std::string& name, EventKind kind, Now now);

@@ -57,7 +57,7 @@ inline Built build(const std::vector<Entry>& entries, bool ready = true) {
     out.bytes[6] = std::byte(ready ? 1 : 0);
     put_le32(out.bytes, 8, uint32_t(entries.size()));
     put_le32(out.bytes, 12, uint32_t(catalog.size()));
-    std::memcpy(out.bytes.data() + 16, catalog.data(), catalog.size());
+    if (!catalog.empty()) std::memcpy(out.bytes.data() + 16, catalog.data(), catalog.size());
     return out;
 }
 
