@@ -54,8 +54,8 @@ struct ParseResult {
 
 // Scans a chunked body at the start of `buf` (after the head): complete
 // with `raw_bytes` (framing included) and `decoded_bytes`, incomplete, or
-// an error (400 malformed, 413 when the decoded size passes
-// max_body_bytes or the framing grows past twice that plus a margin).
+// an error (400 malformed, 413 when the body, framing included, passes
+// max_body_bytes).
 [[nodiscard]] ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, size_t& raw_bytes,
                                        uint64_t& decoded_bytes) noexcept;
 // Concatenates the chunk data of a body scan_chunked() accepted.

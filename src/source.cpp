@@ -94,7 +94,9 @@ Source::Copy Source::snapshot(uint64_t now_ms) {
     if (::fstat(fd_, &st) != 0 || uint64_t(st.st_size) != file_size) return Copy::changed_size;
     const auto* src = reinterpret_cast<const uint64_t*>(static_cast<const char*>(map_) + layout.data_offset);
     if (!guarded_copy(scratch_.data(), src, scratch_.size())) return Copy::fault;
-    if (std::memcmp(scratch_.data(), data.data(), data.size() * 8) != 0) last_change_ms = now_ms;
+    // Not memcmp: a file with no metrics has empty vectors whose data() is
+    // null, and memcmp on null is undefined even for 0 bytes (UBSan).
+    if (scratch_ != data) last_change_ms = now_ms;
     data.swap(scratch_);
     return Copy::ok;
 }

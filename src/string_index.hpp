@@ -25,7 +25,7 @@ namespace mmwatch::otlp {
         h ^= h >> 32;
     }
     uint64_t w = 0;
-    std::memcpy(&w, p, n);
+    if (n) std::memcpy(&w, p, n);  // an empty view may have a null data()
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
 }

@@ -39,12 +39,18 @@ TEST_CASE("chunked_body_arriving_byte_by_byte_is_incomplete_until_the_last_chunk
     CHECK(parse(msg, r).status == ParseStatus::complete);
 }
 
-TEST_CASE("chunked_body_over_the_limit_is_413_exactly_at_it_is_accepted") {
+TEST_CASE("chunked_body_with_framing_over_the_limit_is_413_exactly_at_it_is_accepted") {
     Request r;
-    const std::string at = std::string(kHead) + "400\r\n" + std::string(1024, 'x') + "\r\n0\r\n\r\n";
+    // 1024 bytes on the wire: "3f4\r\n" + 1012 bytes + "\r\n0\r\n\r\n".
+    const std::string at = std::string(kHead) + "3f4\r\n" + std::string(1012, 'x') + "\r\n0\r\n\r\n";
+    REQUIRE(at.size() - kHead.size() == 1024);
     CHECK(parse(at, r).status == ParseStatus::complete);
-    const std::string over = std::string(kHead) + "400\r\n" + std::string(1024, 'x') + "\r\n1\r\ny\r\n0\r\n\r\n";
+    CHECK(r.content_length == 1012);
+    const std::string over = std::string(kHead) + "3f5\r\n" + std::string(1013, 'x') + "\r\n0\r\n\r\n";
     CHECK(parse(over, r).error_status == 413);
+    // Incomplete but already past the limit: 413 now, not a wait.
+    const std::string pending = std::string(kHead) + "1f4\r\n" + std::string(500, 'x') + "\r\n1;" + std::string(600, 'e');
+    CHECK(parse(pending, r).error_status == 413);
     // A huge declared chunk is refused before its bytes arrive.
     CHECK(parse(std::string(kHead) + "ffffffffffffffff\r\n", r).error_status == 413);
 }
@@ -62,5 +68,5 @@ TEST_CASE("one_byte_chunk_flood_stops_at_the_framing_cap") {
     Request r;
     std::string msg(kHead);
     for (int i = 0; i < 100000; ++i) msg += "0000000001\r\nx\r\n";
-    CHECK(parse(msg, r, 1 << 16).error_status == 413);  // 192 KiB of framing for 13 KiB of data
+    CHECK(parse(msg, r, 1 << 16).error_status == 413);  // 64 KiB of framing carry 4.4 KiB of data
 }

@@ -57,7 +57,9 @@ TEST_CASE("body_is_framed_by_content_length") {
     http::Request r;
     const std::string head = "POST /v1/metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\n";
     CHECK(parse(head + "abc", r).status == ParseStatus::incomplete);
-    auto res = parse(head + "abcdeGET", r);
+    // The request's views point into the buffer, which must outlive them.
+    const std::string buf = head + "abcdeGET";
+    auto res = parse(buf, r);
     REQUIRE(res.status == ParseStatus::complete);
     CHECK(r.body == "abcde");
     CHECK(res.consumed == head.size() + 5);

@@ -1,7 +1,7 @@
 // libFuzzer target: any bytes as an OTLP/JSON body, plain and as gzip,
 // through the receiver, then /metrics, the health answer and a query.
-// Build: CXX=clang++ meson setup build-fuzz -Dfuzzers=true; run
-// build-fuzz/tests/fuzz_otlp -max_total_time=60.
+// Built with -Dfuzzers=true (clang); run it with tools/fuzz.sh or
+// build-fuzz/tests/fuzz/fuzz_otlp -max_total_time=60.
 #include <cstddef>
 #include <cstdint>
 #include <string>
