@@ -6,6 +6,7 @@
 
 #include "guarded_copy.hpp"
 #include "mmwatch_version.h"
+#include "otlp_exposition.hpp"
 
 namespace mmwatch {
 
@@ -27,6 +28,19 @@ WatcherConfig watcher_config(const Options& o) {
     return c;
 }
 
+otlp::StoreLimits otlp_limits(const Options& o) {
+    otlp::StoreLimits l;
+    l.window_ms = int64_t(o.otlp_window_ms);
+    l.max_series = o.otlp_max_series;
+    return l;
+}
+
+int64_t unix_nanos(uv_loop_t*) {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 PageConfig page_config(const Options& o) {
     return {o.grouping_power, o.max_series, o.max_response_bytes, MMWATCH_VERSION};
 }
@@ -37,8 +51,13 @@ Daemon::Daemon(const Options& options)
     : options_(options),
       watcher_(watcher_config(options), metrics_, events_),
       page_(page_config(options), watcher_, metrics_, events_),
+      otlp_(otlp_limits(options)),
       router_(watcher_, page_, metrics_, MMWATCH_VERSION) {
     loop_ready_ = uv_loop_init(&loop_) == 0;
+    router_.attach_otlp(&otlp_, options.max_body_bytes);
+    page_.set_extra_renderer([this](std::string& out, const MetricsPage::FamilyTaken& taken) {
+        otlp::render_prometheus(otlp_, out, taken);
+    });
 }
 
 Daemon::~Daemon() {
@@ -79,6 +98,15 @@ bool Daemon::start(std::string& error) {
                 uv_strerror(rc);
         return false;
     }
+    if (!options_.otlp_listen_host.empty()) {
+        otlp_server_ = std::make_unique<ScrapeServer>(&loop_, sc, metrics_,
+                                                      [this](const http::Request& r) { return router_.route_otlp(r); });
+        if (int rc = otlp_server_->listen(options_.otlp_listen_host, options_.otlp_listen_port, otlp_bound_)) {
+            error = "cannot listen on --otlp-listen " + options_.otlp_listen_host + ":" +
+                    std::to_string(options_.otlp_listen_port) + ": " + uv_strerror(rc);
+            return false;
+        }
+    }
     uv_poll_init(&loop_, inotify_poll_.get(), watcher_.inotify_fd());
     inotify_poll_.mark_initialized();
     inotify_poll_.get()->data = this;
@@ -110,6 +138,10 @@ void Daemon::on_inotify(uv_poll_t* p, int status, int) {
 void Daemon::on_tick(uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
     d->watcher_.tick(now_from(&d->loop_));
+    // OTLP points past --otlp-window leave /metrics with the next render.
+    const size_t before = d->otlp_.stored_points();
+    d->otlp_.tick(unix_nanos(&d->loop_));
+    if (d->otlp_.stored_points() != before) d->page_.invalidate();
     d->after_watcher_activity();
     if (int err = d->events_.flush(); err && !d->event_log_error_reported_) {
         // Reported once; later failures are only counted.
@@ -125,6 +157,7 @@ void Daemon::on_signal(uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->sto
 
 void Daemon::stop() {
     if (server_) server_->close();
+    if (otlp_server_) otlp_server_->close();
     inotify_poll_.close();
     tick_timer_.close();
     sigint_.close();

@@ -11,6 +11,7 @@
 #include "event_log.hpp"
 #include "metrics_page.hpp"
 #include "options.hpp"
+#include "store.hpp"
 #include "routes.hpp"
 #include "scrape_server.hpp"
 #include "self_metrics.hpp"
@@ -32,6 +33,8 @@ public:
     // Runs the loop until SIGINT or SIGTERM.
     void run();
     [[nodiscard]] const std::string& bound_address() const noexcept { return bound_; }
+    // "HOST:PORT" of --otlp-listen, empty when not asked for.
+    [[nodiscard]] const std::string& otlp_bound_address() const noexcept { return otlp_bound_; }
 
 private:
     static void on_inotify(uv_poll_t* p, int status, int events);
@@ -47,13 +50,16 @@ private:
     EventLog events_;
     Watcher watcher_;
     MetricsPage page_;
+    otlp::Store otlp_;
     Router router_;
     std::unique_ptr<ScrapeServer> server_;
+    std::unique_ptr<ScrapeServer> otlp_server_;
     UvHandle<uv_poll_t> inotify_poll_;
     UvHandle<uv_timer_t> tick_timer_;
     UvHandle<uv_signal_t> sigint_;
     UvHandle<uv_signal_t> sigterm_;
     std::string bound_;
+    std::string otlp_bound_;
     bool event_log_error_reported_ = false;
 };
 

@@ -1,6 +1,6 @@
 // HTTP/1.x request parsing: request line, headers, Content-Length body.
 // Strict where strictness protects us (no bare CR, no obsolete line
-// folding, no Transfer-Encoding: chunked bodies), lenient where clients
+// folding, no Transfer-Encoding but chunked), lenient where clients
 // differ (bare LF line endings, as typed into nc).
 #include "http_request.hpp"
 
@@ -143,12 +143,19 @@ bool apply_framing(Request& out, uint64_t max_body_bytes, ParseResult& err) noex
             seen_length = true;
             out.content_length = n;
         } else if (iequals(h.name, "transfer-encoding")) {
-            err = fail(501, "Transfer-Encoding is not supported; send Content-Length");
-            return false;
+            if (!iequals(h.value, "chunked") || out.chunked) {
+                err = fail(501, "Transfer-Encoding other than chunked is not supported");
+                return false;
+            }
+            out.chunked = true;
         } else if (iequals(h.name, "connection")) {
             if (iequals(h.value, "close")) out.keep_alive = false;
             else if (iequals(h.value, "keep-alive")) out.keep_alive = true;
         }
+    }
+    if (out.chunked && seen_length) {  // ambiguous framing: a smuggling vector
+        err = fail(400, "both Content-Length and Transfer-Encoding");
+        return false;
     }
     if (out.content_length > max_body_bytes) {
         err = fail(413, "request body is over the limit");
@@ -195,6 +202,15 @@ ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_by
     }
     if (!apply_framing(out, max_body_bytes, r)) return r;
     const size_t head = skip + head_end;
+    if (out.chunked) {
+        size_t raw = 0;
+        const ParseResult c = scan_chunked(buf.substr(head), max_body_bytes, raw, out.content_length);
+        if (c.status != ParseStatus::complete) return c;
+        out.body = buf.substr(head, raw);
+        r.status = ParseStatus::complete;
+        r.consumed = head + raw;
+        return r;
+    }
     if (buf.size() - head < out.content_length) return {};
     out.body = buf.substr(head, out.content_length);
     r.status = ParseStatus::complete;

@@ -32,6 +32,10 @@ struct Request {
     uint64_t content_length = 0;
     bool keep_alive = true;    // from version and Connection header
     std::string_view body;     // content_length bytes after the head
+    // Transfer-Encoding: chunked (the OpenTelemetry JS exporter sends it):
+    // `body` is then the raw chunked framing, validated, and
+    // content_length the decoded size; dechunk() yields the bytes.
+    bool chunked = false;
 
     [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
 };
@@ -47,6 +51,15 @@ struct ParseResult {
 // request line plus headers; `max_body_bytes` caps Content-Length.
 [[nodiscard]] ParseResult parse_request(std::string_view buf, Request& out,
                                         size_t max_head_bytes, uint64_t max_body_bytes) noexcept;
+
+// Scans a chunked body at the start of `buf` (after the head): complete
+// with `raw_bytes` (framing included) and `decoded_bytes`, incomplete, or
+// an error (400 malformed, 413 when the body, framing included, passes
+// max_body_bytes).
+[[nodiscard]] ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, size_t& raw_bytes,
+                                       uint64_t& decoded_bytes) noexcept;
+// Concatenates the chunk data of a body scan_chunked() accepted.
+void dechunk(std::string_view raw, std::string& out);
 
 // Case-insensitive ASCII comparison, for header names and tokens.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;

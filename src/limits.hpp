@@ -57,4 +57,37 @@ inline constexpr uint64_t kDefaultIntervalMs = 1'000;
 // relative width) keeps at most 496 `le` series for an m=64 histogram.
 inline constexpr unsigned kDefaultExpositionGroupingPower = 3;
 
+
+// --- OTLP ingest ------------------------------------------------------------
+// Default time recent OTLP points are kept (--otlp-window): long enough for
+// the last-minute health figures and a few scrapes, short enough that a
+// sidecar's store stays a few megabytes.
+inline constexpr uint64_t kDefaultOtlpWindowMs = 5 * 60 * 1000;
+// Default cap on distinct OTLP series (--otlp-max-series). Each costs ~100
+// bytes of metadata plus its points; a point for a new series past the cap
+// is refused and counted (series_limit).
+inline constexpr size_t kDefaultOtlpMaxSeries = 100'000;
+// Cap on stored points across all series (12.8 bytes each, ~50 MiB). When
+// full, the oldest chunk of points is evicted first, like a ring.
+inline constexpr size_t kDefaultOtlpMaxPoints = 4 * 1024 * 1024;
+// Nesting of AnyValue arrays/kvlists decoded into a label value. Real
+// attributes nest one or two levels; the cap bounds decoder recursion.
+inline constexpr unsigned kMaxOtlpAnyValueDepth = 16;
+// Buckets per histogram point (explicit bounds + 1). Each bucket is a
+// stored series; OTel's default layouts have 16 and exponential ones 160.
+inline constexpr size_t kMaxOtlpHistogramBuckets = 256;
+// Quantiles per summary point; each is a stored series.
+inline constexpr size_t kMaxOtlpSummaryQuantiles = 64;
+// Series trimmed by time per tick (the rest resume next tick from a cursor),
+// so one tick of eviction stays well under a millisecond.
+inline constexpr size_t kOtlpEvictSeriesPerTick = 20'000;
+// Series listed by one /api/v1/series or query_range answer, and points
+// per query_range answer: caps on the response size of a query.
+inline constexpr size_t kMaxOtlpQuerySeries = 10'000;
+inline constexpr size_t kMaxOtlpQueryPoints = 1'000'000;
+// The health figures' window ("last minute"), kept as 12 slots of 5 s so a
+// 1,000-service answer sums 12 slots per service, not every point.
+inline constexpr int64_t kOtlpHealthWindowMs = 60'000;
+inline constexpr int64_t kOtlpHealthSlotMs = 5'000;
+
 }  // namespace mmwatch

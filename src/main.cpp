@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::fprintf(stderr, "mmwatch: listening on http://%s\n", daemon.bound_address().c_str());
+    if (!daemon.otlp_bound_address().empty())
+        std::fprintf(stderr, "mmwatch: OTLP listening on http://%s\n", daemon.otlp_bound_address().c_str());
     daemon.run();
     return 0;
 }

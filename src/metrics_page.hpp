@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,12 @@ public:
     // Makes the next body() render again (self-metrics changed in bulk).
     void invalidate() noexcept { rendered_snapshot_ = UINT64_MAX; }
 
+    // Appended after the self-metrics (the OTLP exposition). `family_taken`
+    // says which names the files and self-metrics already own.
+    using FamilyTaken = std::function<bool(std::string_view)>;
+    using ExtraRenderer = std::function<void(std::string& out, const FamilyTaken& family_taken)>;
+    void set_extra_renderer(ExtraRenderer r) { extra_ = std::move(r); }
+
 private:
     std::vector<expo::FileView> views();
 
@@ -45,6 +52,7 @@ private:
     uint64_t rendered_snapshot_ = UINT64_MAX;
     size_t last_size_ = 0;
     std::shared_ptr<const std::string> body_;
+    ExtraRenderer extra_;
 };
 
 }  // namespace mmwatch

@@ -72,6 +72,12 @@ const std::vector<Flag>& flags() {
          number_in(&Options::max_response_bytes, 4096, uint64_t{1} << 34)},
         {"--max-body-bytes", "SIZE", "largest request body, after decompression (default 4Mi)",
          number_in(&Options::max_body_bytes, 1024, uint64_t{1} << 30)},
+        {"--otlp-listen", "HOST:PORT", "extra listener for OTLP POST /v1/metrics, e.g. 0.0.0.0:4318 (default off)",
+         [](Options& o, std::string_view v) { return parse_listen(v, o.otlp_listen_host, o.otlp_listen_port); }},
+        {"--otlp-window", "DUR", "how long OTLP points are kept, 1s..24h (default 5m)",
+         duration_in(&Options::otlp_window_ms, 1000, 24 * kHourMs)},
+        {"--otlp-max-series", "N", "distinct OTLP series stored, 1..10000000 (default 100000)",
+         number_in(&Options::otlp_max_series, 1, 10'000'000)},
         {"--event-log", "FILE", "append one tab-separated line per event to FILE",
          [](Options& o, std::string_view v) { o.event_log = v; return !v.empty(); }},
         {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; }},
@@ -147,6 +153,8 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.max_connections = kDefaultMaxConnections;
     o.max_response_bytes = kDefaultMaxResponseBytes;
     o.max_body_bytes = kDefaultMaxBodyBytes;
+    o.otlp_window_ms = kDefaultOtlpWindowMs;
+    o.otlp_max_series = kDefaultOtlpMaxSeries;
     for (size_t i = 0; i < args.size(); ++i) {
         std::string_view a = args[i];
         std::string_view value;
@@ -188,7 +196,9 @@ std::string usage() {
         "usage: mmwatch --dir DIR [options]\n\n"
         "Watches DIR for memory-mapped metric files (REZL v1.0), maps them read-only\n"
         "and serves their values over HTTP: /metrics (Prometheus text), /api/v1/sources\n"
-        "(JSON), /-/healthy, and / (a page linking them).\n\n"
+        "(JSON), /-/healthy, and / (a page linking them). It also receives OTLP/HTTP\n"
+        "JSON metrics on POST /v1/metrics and serves them on /metrics and /api/v1/services,\n"
+        "/api/v1/series, /api/v1/query_range (see docs/otlp.md).\n\n"
         "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
     for (const Flag& f : flags()) {
         std::string left = "  " + std::string(f.name);

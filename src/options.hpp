@@ -27,6 +27,10 @@ struct Options {
     uint64_t max_connections = 0;
     uint64_t max_response_bytes = 0;
     uint64_t max_body_bytes = 0;
+    std::string otlp_listen_host;  // empty: no second listener
+    int otlp_listen_port = 0;
+    uint64_t otlp_window_ms = 0;
+    uint64_t otlp_max_series = 0;
     std::string event_log;
     bool help = false;
     bool version = false;

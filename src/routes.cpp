@@ -1,12 +1,21 @@
 #include "routes.hpp"
 
+#include <ctime>
+
 #include "json_out.hpp"
+#include "otlp_http.hpp"
 
 namespace mmwatch {
 
 namespace {
 
 constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+int64_t unix_nanos_now() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 bool is_get(const http::Request& req) { return req.method == "GET" || req.method == "HEAD"; }
 
@@ -40,7 +49,32 @@ http::Response Router::route(const http::Request& req) {
     if (path == "/api/v1/sources") return is_get(req) ? sources_json() : method_not_allowed("GET, HEAD");
     if (path == "/-/healthy") return is_get(req) ? http::Response::text(200, "OK\n") : method_not_allowed("GET, HEAD");
     if (path == "/") return is_get(req) ? landing() : method_not_allowed("GET, HEAD");
+    if (otlp_) {
+        if (path == "/v1/metrics") return otlp_export(req);
+        if (path == "/api/v1/services")
+            return is_get(req) ? otlp::services(*otlp_, unix_nanos_now()) : method_not_allowed("GET, HEAD");
+        if (path == "/api/v1/series") return is_get(req) ? otlp::series(*otlp_, req) : method_not_allowed("GET, HEAD");
+        if (path == "/api/v1/query_range")
+            return is_get(req) ? otlp::query_range(*otlp_, req, unix_nanos_now()) : method_not_allowed("GET, HEAD");
+    }
     return error_response(404, "not found; see / for the endpoints");
+}
+
+void Router::attach_otlp(otlp::Store* store, uint64_t max_body_bytes) noexcept {
+    otlp_ = store;
+    max_body_bytes_ = max_body_bytes;
+}
+
+http::Response Router::route_otlp(const http::Request& req) {
+    if (otlp_ && req.path == "/v1/metrics") return otlp_export(req);
+    return error_response(404, "not found; this listener only takes OTLP POST /v1/metrics");
+}
+
+http::Response Router::otlp_export(const http::Request& req) {
+    http::Response r = otlp::handle_export(*otlp_, req, max_body_bytes_, unix_nanos_now());
+    // New points: the next /metrics renders again instead of the cached body.
+    if (r.status == 200) page_.invalidate();
+    return r;
 }
 
 http::Response Router::sources_json() const {
@@ -86,6 +120,9 @@ http::Response Router::landing() const {
         "<li><a href=\"/metrics\">/metrics</a>: Prometheus text format</li>\n"
         "<li><a href=\"/api/v1/sources\">/api/v1/sources</a>: every file seen, with its state (JSON)</li>\n"
         "<li><a href=\"/-/healthy\">/-/healthy</a>: liveness</li>\n"
+        "<li>POST /v1/metrics: OTLP/HTTP JSON ingest; "
+        "<a href=\"/api/v1/services\">/api/v1/services</a>, /api/v1/series?match=NAME, "
+        "/api/v1/query_range?series=ID (JSON)</li>\n"
         "</ul>\n</body></html>\n";
     http::Response r = http::Response::text(200, std::move(body));
     r.content_type = "text/html; charset=utf-8";

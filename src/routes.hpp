@@ -10,20 +10,33 @@
 
 namespace mmwatch {
 
+namespace otlp {
+class Store;
+}
+
 class Router {
 public:
     Router(Watcher& watcher, MetricsPage& page, SelfMetrics& metrics, std::string version);
 
     [[nodiscard]] http::Response route(const http::Request& req);
 
+    // OTLP ingest (POST /v1/metrics) and its query API; until attached
+    // those paths answer 404.
+    void attach_otlp(otlp::Store* store, uint64_t max_body_bytes) noexcept;
+    // The OTLP-only listener (--otlp-listen): POST /v1/metrics, else 404.
+    [[nodiscard]] http::Response route_otlp(const http::Request& req);
+
 private:
     http::Response sources_json() const;
     http::Response landing() const;
+    http::Response otlp_export(const http::Request& req);
 
     Watcher& watcher_;
     MetricsPage& page_;
     SelfMetrics& metrics_;
     std::string version_;
+    otlp::Store* otlp_ = nullptr;
+    uint64_t max_body_bytes_ = 0;
 };
 
 // A response for a request that could not be parsed or was over a cap.

@@ -1,0 +1,133 @@
+// Chunked request bodies (RFC 9112 section 7.1): framing validated in place
+// by scan_chunked() without copying; dechunk() concatenates the data for
+// the one route that reads bodies (OTLP ingest).
+#include "http_request.hpp"
+
+#include <string>
+
+namespace mmwatch::http {
+
+namespace {
+
+// A chunk-size line with extensions is short; more is not a client we serve.
+constexpr size_t kMaxChunkLineBytes = 1024;
+
+ParseResult error(int status, std::string_view why) noexcept {
+    ParseResult r;
+    r.status = ParseStatus::error;
+    r.error_status = status;
+    r.error = why;
+    return r;
+}
+
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+enum class Line : uint8_t { ok, incomplete, too_long };
+
+// The line starting at `pos`, without its CRLF (or bare LF); `next` is the
+// offset after it.
+Line read_line(std::string_view buf, size_t pos, std::string_view& line, size_t& next) noexcept {
+    const size_t nl = buf.find('\n', pos);
+    if (nl == std::string_view::npos) return buf.size() - pos > kMaxChunkLineBytes ? Line::too_long : Line::incomplete;
+    if (nl - pos > kMaxChunkLineBytes) return Line::too_long;
+    line = buf.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    next = nl + 1;
+    return Line::ok;
+}
+
+// chunk-size [ ";" extensions ]: 1..16 hex digits.
+bool parse_size(std::string_view line, uint64_t& size) noexcept {
+    size = 0;
+    size_t i = 0;
+    for (; i < line.size() && hex_digit(line[i]) >= 0; ++i) {
+        if (i == 16) return false;
+        size = size * 16 + uint64_t(hex_digit(line[i]));
+    }
+    if (i == 0) return false;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    return i == line.size() || line[i] == ';';
+}
+
+// Size of the CRLF (or LF) ending chunk data at `pos`: 0 if absent, -1 if
+// more bytes are needed.
+int data_end(std::string_view buf, size_t pos) noexcept {
+    if (pos >= buf.size()) return -1;
+    if (buf[pos] == '\n') return 1;
+    if (buf[pos] != '\r') return 0;
+    if (pos + 1 >= buf.size()) return -1;
+    return buf[pos + 1] == '\n' ? 2 : 0;
+}
+
+}  // namespace
+
+ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, size_t& raw_bytes,
+                         uint64_t& decoded_bytes) noexcept {
+    // The framing counts against the body limit: a client that sends bytes
+    // past it gets 413, however it splits them into chunks. Real clients
+    // send one chunk per write, a few bytes of framing per kilobytes.
+    const uint64_t max_raw = max_body_bytes;
+    size_t pos = 0;
+    decoded_bytes = 0;
+    for (;;) {
+        if (pos > max_raw) return error(413, "request body is over the limit");
+        std::string_view line;
+        size_t next = 0;
+        const Line l = read_line(buf, pos, line, next);
+        if (l == Line::too_long) return error(400, "malformed chunk size line");
+        if (l == Line::incomplete) return buf.size() > max_raw ? error(413, "request body is over the limit") : ParseResult{};
+        if (next > max_raw) return error(413, "request body is over the limit");
+        uint64_t size = 0;
+        if (!parse_size(line, size)) return error(400, "malformed chunk size line");
+        pos = next;
+        if (size == 0) break;
+        if (size > max_body_bytes - decoded_bytes) return error(413, "request body is over the limit");
+        if (buf.size() - pos < size) return buf.size() > max_raw ? error(413, "request body is over the limit") : ParseResult{};
+        const int end = data_end(buf, pos + size);
+        if (end < 0) return buf.size() > max_raw ? error(413, "request body is over the limit") : ParseResult{};
+        if (end == 0) return error(400, "chunk data is not followed by CRLF");
+        decoded_bytes += size;
+        pos += size + size_t(end);
+    }
+    // Trailer fields, then the empty line.
+    for (;;) {
+        std::string_view line;
+        size_t next = 0;
+        const Line l = read_line(buf, pos, line, next);
+        if (l == Line::too_long) return error(400, "malformed chunked trailer");
+        if (l == Line::incomplete) return buf.size() > max_raw ? error(413, "request body is over the limit") : ParseResult{};
+        pos = next;
+        if (pos > max_raw) return error(413, "request body is over the limit");
+        if (line.empty()) break;
+    }
+    raw_bytes = pos;
+    ParseResult r;
+    r.status = ParseStatus::complete;
+    r.consumed = pos;
+    return r;
+}
+
+void dechunk(std::string_view raw, std::string& out) {
+    out.clear();
+    size_t pos = 0;
+    for (;;) {
+        std::string_view line;
+        size_t next = 0;
+        uint64_t size = 0;
+        if (read_line(raw, pos, line, next) != Line::ok || !parse_size(line, size) || size == 0) return;
+        pos = next;
+        if (raw.size() - pos < size) return;
+        out.append(raw.substr(pos, size));
+        pos += size;
+        const int end = data_end(raw, pos);
+        if (end <= 0) return;
+        pos += size_t(end);
+    }
+}
+
+}  // namespace mmwatch::http

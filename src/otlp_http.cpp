@@ -1,0 +1,129 @@
+#include "otlp_http.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include "json_text.hpp"
+#include "otlp_gzip.hpp"
+#include "otlp_names.hpp"
+
+namespace mmwatch::otlp {
+
+namespace {
+
+// google.rpc.Code values used in the Status bodies OTLP/HTTP asks for.
+constexpr int kGrpcInvalidArgument = 3;
+constexpr int kGrpcResourceExhausted = 8;
+constexpr int kGrpcUnimplemented = 12;
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+http::Response status_json(int http_status, int grpc_code, std::string_view message) {
+    std::string body = "{\"code\":";
+    jtext::append_int(body, grpc_code);
+    body += ",\"message\":";
+    jtext::append_quoted(body, message);
+    body += "}";
+    return http::Response::json(http_status, std::move(body));
+}
+
+http::Response counted(Store& store, ExportResult result, http::Response r) {
+    ++store.receiver().requests[size_t(result)];
+    return r;
+}
+
+// Reads the body into the decoder's input buffer, inflating gzip; returns
+// false with the response to send when it cannot.
+bool read_body(Store& store, const http::Request& req, uint64_t max_body_bytes, http::Response& error) {
+    std::string& input = store.decoder().input();
+    std::string_view body = req.body;
+    if (req.chunked) {
+        http::dechunk(req.body, store.body_scratch());
+        body = store.body_scratch();
+    }
+    if (body.size() > max_body_bytes) {
+        error = counted(store, ExportResult::too_large,
+                        status_json(413, kGrpcResourceExhausted, "body is over --max-body-bytes"));
+        return false;
+    }
+    const std::string_view enc = trim(req.header("Content-Encoding"));
+    if (enc.empty() || http::iequals(enc, "identity")) {
+        input.assign(body.data(), body.size());
+        return true;
+    }
+    if (!http::iequals(enc, "gzip")) {
+        error = counted(store, ExportResult::unsupported_media_type,
+                        status_json(415, kGrpcUnimplemented, "Content-Encoding must be gzip or identity"));
+        return false;
+    }
+    switch (gunzip(body, input, max_body_bytes)) {
+    case InflateStatus::ok: return true;
+    case InflateStatus::too_large:
+        error = counted(store, ExportResult::too_large,
+                        status_json(413, kGrpcResourceExhausted, "body is over --max-body-bytes after decompression"));
+        return false;
+    case InflateStatus::corrupt: break;
+    }
+    ++store.receiver().gzip_errors;
+    error = counted(store, ExportResult::bad_request,
+                    status_json(400, kGrpcInvalidArgument, "body is not a complete gzip stream"));
+    return false;
+}
+
+}  // namespace
+
+http::Response handle_export(Store& store, const http::Request& req, uint64_t max_body_bytes, int64_t now_unix_nanos) {
+    if (req.method != "POST") {
+        http::Response r = status_json(405, kGrpcUnimplemented, "use POST");
+        r.extra_headers = "Allow: POST\r\n";
+        return counted(store, ExportResult::method_not_allowed, std::move(r));
+    }
+    const std::string_view ct = req.header("Content-Type");
+    const std::string_view media = trim(ct.substr(0, ct.find(';')));
+    if (http::iequals(media, "application/x-protobuf"))
+        return counted(store, ExportResult::unsupported_media_type,
+                       status_json(415, kGrpcUnimplemented,
+                                   "protobuf is not supported yet; send OTLP/HTTP JSON (Content-Type: application/json)"));
+    if (!http::iequals(media, "application/json"))
+        return counted(store, ExportResult::unsupported_media_type,
+                       status_json(415, kGrpcUnimplemented, "Content-Type must be application/json"));
+    http::Response error;
+    if (!read_body(store, req, max_body_bytes, error)) return error;
+    store.receiver().body_bytes += store.decoder().input().size();
+
+    DecodedRequest& decoded = store.decoded();
+    const DecodeResult dr = store.decoder().decode_input(decoded);
+    if (dr.error != DecodeError::none) {
+        ++store.receiver().decode_errors[size_t(dr.error)];
+        std::string msg = "undecodable ExportMetricsServiceRequest: ";
+        msg += decode_error_name(dr.error);
+        msg += " at ";
+        msg += dr.where;
+        return counted(store, ExportResult::bad_request, status_json(400, kGrpcInvalidArgument, msg));
+    }
+    const IngestResult ir = store.ingest(decoded, now_unix_nanos);
+    if (ir.rejected == 0) return counted(store, ExportResult::ok, http::Response::json(200, "{}"));
+    std::string body = "{\"partialSuccess\":{\"rejectedDataPoints\":\"";
+    jtext::append_uint(body, ir.rejected);
+    body += "\",\"errorMessage\":";
+    std::string msg(reject_name(ir.first_reason));
+    msg += ": ";
+    msg += reject_message(ir.first_reason);
+    msg += " (counted per reason in mmwatch_otlp_points_rejected_total)";
+    jtext::append_quoted(body, msg);
+    body += "}}";
+    return counted(store, ExportResult::partial, http::Response::json(200, std::move(body)));
+}
+
+http::Response services(const Store& store, int64_t now_unix_nanos) {
+    std::string out;
+    store.health().render_json(out, now_unix_nanos);
+    out += '\n';
+    return http::Response::json(200, std::move(out));
+}
+
+}  // namespace mmwatch::otlp

@@ -1,0 +1,37 @@
+// OpenTelemetry-to-Prometheus name translation (the "Prometheus and
+// OpenMetrics Compatibility" rules): metric names with unit and type
+// suffixes, label names, and text-format escaping.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "otlp_decoder.hpp"
+
+namespace mmwatch::otlp {
+
+// "http.server.request.duration" + "s" -> "http_server_request_duration_seconds";
+// monotonic sums get "_total", gauges with unit "1" get "_ratio".
+[[nodiscard]] std::string prometheus_name(std::string_view name, std::string_view unit, MetricKind kind,
+                                          bool monotonic);
+
+// The unit as a name suffix: "s" -> "seconds", "By/s" -> "bytes_per_second",
+// "{request}" -> "" (annotations are dropped), unknown units sanitized.
+[[nodiscard]] std::string unit_suffix(std::string_view unit);
+
+// Invalid characters to '_', runs of '_' collapsed, leading/trailing '_'
+// dropped, '_' prefixed before a leading digit.
+[[nodiscard]] std::string sanitize_metric_name(std::string_view name);
+
+// Invalid characters to '_'; "key_" before a leading digit, "key" before a
+// single leading '_' ("__" is reserved to Prometheus).
+[[nodiscard]] std::string sanitize_label_name(std::string_view key);
+
+// Label value escaping for the text format: \ " and newline.
+void append_label_value(std::string& out, std::string_view v);
+// HELP text escaping: \ and newline.
+void append_help(std::string& out, std::string_view v);
+// Sample values: shortest round-trip form, +Inf, -Inf, NaN.
+void append_sample_value(std::string& out, double v);
+
+}  // namespace mmwatch::otlp

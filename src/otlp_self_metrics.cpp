@@ -1,0 +1,96 @@
+// mmwatch_otlp_* self-metrics: every counter written on every scrape, zero
+// or not, so a dashboard never has to tell "no data" from "none happened".
+#include "otlp_decoder.hpp"
+#include "otlp_names.hpp"
+#include "store.hpp"
+
+namespace mmwatch::otlp {
+
+namespace {
+
+constexpr std::string_view kResultNames[kExportResultCount] = {
+    "ok", "partial", "bad_request", "too_large", "unsupported_media_type", "method_not_allowed",
+};
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+}
+
+void sample(std::string& out, std::string_view name, std::string_view label, std::string_view value, double v) {
+    out += name;
+    if (!label.empty()) {
+        out += '{';
+        out += label;
+        out += "=\"";
+        out += value;
+        out += "\"}";
+    }
+    out += ' ';
+    append_sample_value(out, v);
+    out += '\n';
+}
+
+void single(std::string& out, std::string_view name, std::string_view type, std::string_view help, double v) {
+    header(out, name, type, help);
+    sample(out, name, {}, {}, v);
+}
+
+}  // namespace
+
+void write_self_metrics(const Store& store, std::string& out) {
+    const ReceiverCounters& rc = store.receiver();
+    const StoreCounters& sc = store.counters();
+    const ExpositionSkips& skips = store.exposition_skips();
+
+    constexpr std::string_view kRequests = "mmwatch_otlp_requests_total";
+    header(out, kRequests, "counter", "OTLP export requests (POST /v1/metrics) by result.");
+    for (size_t i = 0; i < kExportResultCount; ++i) sample(out, kRequests, "result", kResultNames[i], double(rc.requests[i]));
+
+    constexpr std::string_view kDecode = "mmwatch_otlp_decode_errors_total";
+    header(out, kDecode, "counter", "OTLP bodies refused with 400, by decode error.");
+    for (size_t i = 1; i < kDecodeErrorCount; ++i)
+        sample(out, kDecode, "reason", decode_error_name(DecodeError(i)), double(rc.decode_errors[i]));
+    sample(out, kDecode, "reason", "bad_gzip", double(rc.gzip_errors));
+
+    single(out, "mmwatch_otlp_body_bytes_total", "counter", "OTLP request body bytes decoded, after decompression.",
+           double(rc.body_bytes));
+    single(out, "mmwatch_otlp_points_accepted_total", "counter", "OTLP data points stored.", double(sc.points_accepted));
+
+    constexpr std::string_view kRejected = "mmwatch_otlp_points_rejected_total";
+    header(out, kRejected, "counter", "OTLP data points refused (reported in partialSuccess), by reason.");
+    for (size_t i = 0; i < kRejectCount; ++i)
+        sample(out, kRejected, "reason", reject_name(Reject(i)), double(sc.points_rejected[i]));
+
+    single(out, "mmwatch_otlp_points_no_recorded_value_total", "counter",
+           "OTLP data points flagged NO_RECORDED_VALUE, skipped.", double(sc.points_no_recorded_value));
+
+    constexpr std::string_view kEvicted = "mmwatch_otlp_points_evicted_total";
+    header(out, kEvicted, "counter", "Stored OTLP points dropped: older than --otlp-window, or the oldest when the pool was full.");
+    sample(out, kEvicted, "reason", "window", double(sc.evicted_window));
+    sample(out, kEvicted, "reason", "capacity", double(sc.evicted_capacity));
+
+    constexpr std::string_view kSkipped = "mmwatch_otlp_exposition_skipped_families";
+    header(out, kSkipped, "gauge", "OTLP metric families left out of the latest /metrics, by reason.");
+    sample(out, kSkipped, "reason", "family_taken", double(skips.family_taken));
+    sample(out, kSkipped, "reason", "name_collision", double(skips.name_collision));
+
+    single(out, "mmwatch_otlp_series", "gauge", "OTLP series in the store.", double(store.series().size()));
+    single(out, "mmwatch_otlp_series_limit", "gauge", "Cap on OTLP series (--otlp-max-series).",
+           double(store.limits().max_series));
+    single(out, "mmwatch_otlp_stored_points", "gauge", "OTLP points currently stored.", double(store.stored_points()));
+    single(out, "mmwatch_otlp_stored_points_limit", "gauge", "Cap on stored OTLP points.", double(store.limits().max_points));
+    single(out, "mmwatch_otlp_services", "gauge", "Services (service.namespace, service.name) seen.",
+           double(store.health().size()));
+    single(out, "mmwatch_otlp_store_bytes", "gauge", "Estimated memory held by the OTLP store.",
+           double(store.memory_bytes()));
+}
+
+}  // namespace mmwatch::otlp

@@ -1,0 +1,291 @@
+// The OTLP store: interned names and labels, one compact id per series,
+// and the recent points of every series in fixed-size chunks drawn from a
+// bounded pool (a ring: when the pool is full the oldest chunk goes).
+// Pure: fed DecodedRequests and a clock value, never touches IO.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "limits.hpp"
+#include "otlp_decoder.hpp"
+#include "service_health.hpp"
+#include "string_index.hpp"
+
+namespace mmwatch::otlp {
+
+inline constexpr uint32_t kNone = 0xffffffffu;
+
+// Why a data point was refused; each has a counter and a name shown in
+// partialSuccess.errorMessage, /metrics and docs/otlp.md.
+enum class Reject : uint8_t {
+    series_limit,
+    type_conflict,
+    unspecified_temporality,
+    no_value,
+    bad_bucket_counts,
+    too_many_buckets,
+    out_of_order,
+    missing_name,
+};
+inline constexpr size_t kRejectCount = 8;
+[[nodiscard]] std::string_view reject_name(Reject r) noexcept;
+[[nodiscard]] std::string_view reject_message(Reject r) noexcept;
+
+struct StoreLimits {
+    int64_t window_ms = int64_t(kDefaultOtlpWindowMs);
+    size_t max_series = kDefaultOtlpMaxSeries;
+    size_t max_points = kDefaultOtlpMaxPoints;
+};
+
+// Strings interned once; ids are dense and stable for the store's life.
+using Interner = StringIndex;
+
+// A label pair as interned ids.
+struct LabelIds {
+    uint32_t key;
+    uint32_t value;
+};
+
+enum class Role : uint8_t { value, bucket, sum, count, quantile };
+
+struct SeriesKey {
+    uint32_t family;
+    uint32_t resource;
+    uint32_t scope;
+    uint32_t attrs;  // interned label set of the point's attributes
+    Role role;
+    double extra;    // `le` for buckets, quantile for quantiles, else 0
+    bool operator==(const SeriesKey&) const = default;
+};
+
+struct Series {
+    SeriesKey key;
+    uint32_t head_chunk = kNone;
+    uint32_t tail_chunk = kNone;
+    uint16_t head_off = 0;  // first live point in head_chunk
+    uint16_t tail_len = 0;  // points written in tail_chunk
+    uint32_t stored = 0;    // live points
+    int64_t last_ms = 0;
+    double last_value = 0;  // newest value (cumulative for delta sums)
+    bool has_value = false;
+    int64_t last_received_ns = 0;
+};
+
+struct Family {
+    uint32_t name;
+    uint32_t unit;
+    uint32_t description;
+    MetricKind kind;
+    bool monotonic;
+    Temporality temporality;
+    bool http_duration;      // feeds service health
+    double seconds_per_unit; // for http_duration families
+    std::vector<uint32_t> series;
+};
+
+struct Resource {
+    uint32_t attrs;    // interned label set
+    uint32_t service;  // index into the health table
+};
+
+struct Scope {
+    uint32_t name;
+    uint32_t version;
+};
+
+// A stored point, as handed out by for_each_point().
+struct StoredPoint {
+    int64_t t_ms;
+    double value;
+};
+
+struct IngestResult {
+    uint64_t accepted = 0;
+    uint64_t rejected = 0;
+    Reject first_reason = Reject::series_limit;
+};
+
+struct StoreCounters {
+    uint64_t points_accepted = 0;
+    uint64_t points_rejected[kRejectCount] = {};
+    uint64_t points_no_recorded_value = 0;  // flagged "no recorded value": skipped, not refused
+    uint64_t evicted_window = 0;
+    uint64_t evicted_capacity = 0;
+};
+
+// Outcome of one POST /v1/metrics, counted by otlp_http.cpp.
+enum class ExportResult : uint8_t { ok, partial, bad_request, too_large, unsupported_media_type, method_not_allowed };
+inline constexpr size_t kExportResultCount = 6;
+
+struct ReceiverCounters {
+    uint64_t requests[kExportResultCount] = {};
+    uint64_t decode_errors[kDecodeErrorCount] = {};
+    uint64_t gzip_errors = 0;
+    uint64_t body_bytes = 0;  // after decompression
+};
+
+// Families left out of the latest /metrics render, by reason.
+struct ExpositionSkips {
+    uint64_t family_taken = 0;    // the file metrics already define the name
+    uint64_t name_collision = 0;  // two OTLP metrics translate to one name
+};
+
+class Store {
+public:
+    explicit Store(StoreLimits limits);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Stores every point it can; all-or-nothing per data point.
+    IngestResult ingest(const DecodedRequest& req, int64_t now_ns);
+    // Drops points older than the window, a bounded number of series per
+    // call (resuming from a cursor).
+    void tick(int64_t now_ns);
+
+    [[nodiscard]] const StoreLimits& limits() const noexcept { return limits_; }
+    [[nodiscard]] const StoreCounters& counters() const noexcept { return counters_; }
+    [[nodiscard]] const Interner& strings() const noexcept { return strings_; }
+    [[nodiscard]] std::span<const LabelIds> label_set(uint32_t id) const noexcept;
+    [[nodiscard]] const std::vector<Family>& families() const noexcept { return families_; }
+    [[nodiscard]] const std::vector<Series>& series() const noexcept { return series_; }
+    [[nodiscard]] const std::vector<Resource>& resources() const noexcept { return resources_; }
+    [[nodiscard]] const std::vector<Scope>& scopes() const noexcept { return scopes_; }
+    [[nodiscard]] const ServiceHealth& health() const noexcept { return health_; }
+    [[nodiscard]] size_t stored_points() const noexcept { return stored_points_; }
+    [[nodiscard]] size_t chunk_bytes() const noexcept;
+    // The store's own memory, estimated from container sizes (for docs
+    // and the benchmark; RSS is measured separately).
+    [[nodiscard]] size_t memory_bytes() const noexcept;
+
+    // Calls f(StoredPoint) for every live point of `series_id` with
+    // from_ms <= t <= to_ms, oldest first; stops early when f returns false.
+    template <class F>
+    void for_each_point(uint32_t series_id, int64_t from_ms, int64_t to_ms, F&& f) const;
+
+    ReceiverCounters& receiver() noexcept { return receiver_; }
+    [[nodiscard]] const ReceiverCounters& receiver() const noexcept { return receiver_; }
+    ExpositionSkips& exposition_skips() const noexcept { return skips_; }
+
+    // Scratch owned here so that steady-state ingest does not allocate.
+    Decoder& decoder() noexcept { return decoder_; }
+    DecodedRequest& decoded() noexcept { return decoded_; }
+    std::string& body_scratch() noexcept { return body_scratch_; }
+
+    // Chunk layout: timestamps as 32-bit millisecond offsets from the
+    // chunk's base, so a point costs 12 bytes (plus 8 bytes of base and 12
+    // of bookkeeping per 20 points): 13.4 bytes per point when full.
+    static constexpr size_t kPointsPerChunk = 20;
+    static constexpr size_t kChunksPerSlab = 1024;
+    struct ChunkData {
+        int64_t base_ms;
+        uint32_t dt_ms[kPointsPerChunk];
+        double value[kPointsPerChunk];
+    };
+
+private:
+    struct KeyHash {
+        size_t operator()(const SeriesKey& k) const noexcept;
+    };
+    struct PointCtx;
+
+    uint32_t intern_set(std::span<const Attr> attrs);
+    uint32_t resource_id(const DecodedRequest& req, uint32_t index);
+    uint32_t scope_id(const DecodedScope& s);
+    bool family_for(const DecodedMetric& m, uint32_t& family, Reject& why);
+    bool series_for(const SeriesKey& key, uint32_t& id);
+    bool resolve_series(PointCtx& pc, Reject& why);
+    bool ingest_point(PointCtx& pc, Reject& why);
+    void feed_health(PointCtx& pc, std::span<const double> old_values);
+    void append(uint32_t series_id, int64_t t_ms, double v);
+    uint32_t alloc_chunk();
+    void order_push(uint32_t c, uint32_t gen);
+    std::pair<uint32_t, uint32_t> order_pop() noexcept;
+    [[nodiscard]] bool order_live(size_t i) const noexcept;
+    size_t trim_series(Series& s, int64_t cutoff_ms);
+    size_t drop_head(Series& s);
+    bool add_series(PointCtx& pc, Role role, double extra, double value, Reject& why);
+
+    StoreLimits limits_;
+    StoreCounters counters_;
+    ReceiverCounters receiver_;
+    mutable ExpositionSkips skips_;
+    Interner strings_;
+    StringIndex set_ids_;  // label sets by their LabelIds bytes
+    std::vector<LabelIds> set_pool_;
+    std::vector<Range> sets_;  // into set_pool_
+    std::unordered_map<uint32_t, uint32_t> resource_by_set_;
+    std::unordered_map<uint64_t, uint32_t> scope_by_ids_;
+    std::unordered_map<uint32_t, uint32_t> family_by_name_;
+    std::unordered_map<SeriesKey, uint32_t, KeyHash> series_by_key_;
+    std::vector<Resource> resources_;
+    std::vector<Scope> scopes_;
+    std::vector<Family> families_;
+    std::vector<Series> series_;
+    ServiceHealth health_;
+
+    // Chunk pool: slabs of chunks, a free list, and the allocation order
+    // (chunk, generation) so the oldest chunk can be evicted when full.
+    std::vector<std::unique_ptr<ChunkData[]>> slabs_;
+    std::vector<uint32_t> chunk_next_;
+    std::vector<uint32_t> chunk_series_;
+    std::vector<uint32_t> chunk_gen_;
+    std::vector<uint32_t> free_chunks_;
+    std::vector<std::pair<uint32_t, uint32_t>> order_;  // a ring
+    size_t order_head_ = 0;
+    size_t order_size_ = 0;
+    size_t max_chunks_ = 0;
+    size_t stored_points_ = 0;
+    size_t evict_cursor_ = 0;
+
+    // Per-request scratch, reused.
+    std::vector<uint32_t> req_resources_;
+    std::vector<uint32_t> req_scopes_;
+    std::vector<LabelIds> pair_scratch_;
+    std::vector<uint32_t> point_series_;
+    std::vector<double> point_values_;
+    std::vector<double> old_values_;
+    std::vector<uint64_t> delta_scratch_;
+    std::vector<double> bounds_scratch_;
+    std::vector<uint8_t> had_value_;
+    Decoder decoder_;
+    DecodedRequest decoded_;
+    std::string body_scratch_;  // a chunked body, joined
+
+    [[nodiscard]] const ChunkData& chunk(uint32_t c) const noexcept;
+    [[nodiscard]] ChunkData& chunk(uint32_t c) noexcept;
+};
+
+inline const Store::ChunkData& Store::chunk(uint32_t c) const noexcept {
+    return slabs_[c / kChunksPerSlab][c % kChunksPerSlab];
+}
+inline Store::ChunkData& Store::chunk(uint32_t c) noexcept { return slabs_[c / kChunksPerSlab][c % kChunksPerSlab]; }
+
+template <class F>
+void Store::for_each_point(uint32_t series_id, int64_t from_ms, int64_t to_ms, F&& f) const {
+    const Series& s = series_[series_id];
+    uint32_t c = s.head_chunk;
+    size_t i = s.head_off;
+    while (c != kNone) {
+        const ChunkData& d = chunk(c);
+        const size_t end = c == s.tail_chunk ? s.tail_len : kPointsPerChunk;
+        for (; i < end; ++i) {
+            const int64_t t = d.base_ms + int64_t(d.dt_ms[i]);
+            if (t > to_ms) return;
+            if (t >= from_ms && !f(StoredPoint{t, d.value[i]})) return;
+        }
+        if (c == s.tail_chunk) return;
+        c = chunk_next_[c];
+        i = 0;
+    }
+}
+
+}  // namespace mmwatch::otlp

@@ -1,0 +1,59 @@
+// An append-only map from byte strings to dense ids (0, 1, 2, ...), with
+// the bytes copied into stable blocks: the interner of the OTLP store.
+// Open addressing with the hash kept per slot: one probe usually answers,
+// and a lookup with a string_view never allocates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace mmwatch::otlp {
+
+// A fast hash for short strings: 8 bytes per multiply.
+[[nodiscard]] inline uint64_t hash_bytes(std::string_view s) noexcept {
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
+    const char* p = s.data();
+    size_t n = s.size();
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    if (n) std::memcpy(&w, p, n);  // an empty view may have a null data()
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+class StringIndex {
+public:
+    // The id of `s`, added as the next id if new.
+    uint32_t intern(std::string_view s);
+    [[nodiscard]] std::string_view get(uint32_t id) const noexcept { return keys_[id]; }
+    [[nodiscard]] size_t size() const noexcept { return keys_.size(); }
+    // Bytes held: slots, views and copied strings.
+    [[nodiscard]] size_t memory_bytes() const noexcept;
+
+private:
+    struct Slot {
+        uint64_t hash = 0;
+        uint32_t id = UINT32_MAX;  // empty
+    };
+    void grow();
+    std::string_view store(std::string_view s);
+
+    static constexpr size_t kBlockBytes = 64 * 1024;
+    std::vector<Slot> slots_;  // power of two, at most half full
+    std::vector<std::string_view> keys_;
+    std::vector<std::unique_ptr<char[]>> blocks_;  // small strings, back() is being filled
+    std::vector<std::unique_ptr<char[]>> big_;
+    size_t block_used_ = kBlockBytes;
+    size_t bytes_ = 0;
+};
+
+}  // namespace mmwatch::otlp

@@ -1,0 +1,140 @@
+"""Black-box: the real OpenTelemetry JS SDK (from the npm registry, pinned
+by tests/blackbox/otel/package-lock.json) exports to mmwatch over OTLP/HTTP
+JSON, and /metrics then shows the metrics with the translated names and the
+exported values. Plus the receiver's status codes over a real socket."""
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+import urllib.error
+import urllib.request
+
+from harness import MmwatchTestCase
+
+OTEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "otel")
+
+
+def npm_ci():
+    """Installs the pinned SDK once (node_modules is not committed)."""
+    if os.path.exists(os.path.join(OTEL_DIR, "node_modules", ".package-lock.json")):
+        return
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OTEL_DIR, check=True,
+                   stdout=subprocess.DEVNULL, timeout=600)
+
+
+class OtlpCase(MmwatchTestCase):
+    def start_otlp(self, *args):
+        m = self.start("--otlp-listen", "127.0.0.1:0", *args)
+        line = m.proc.stderr.readline()
+        found = re.match(r"^mmwatch: OTLP listening on http://127\.0\.0\.1:(\d+)$", line.strip())
+        self.assertIsNotNone(found, line)
+        m.otlp_port = int(found.group(1))
+        return m
+
+    def post(self, port, body, ctype="application/json", encoding=None, path="/v1/metrics"):
+        headers = {"Content-Type": ctype}
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=body, headers=headers,
+                                     method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+
+@unittest.skipIf(shutil.which("node") is None or shutil.which("npm") is None, "node and npm are needed")
+class TestOpenTelemetryJsSdk(OtlpCase):
+    @classmethod
+    def setUpClass(cls):
+        npm_ci()
+
+    def test_js_sdk_counter_updown_histogram_gauge_reach_metrics_translated(self):
+        m = self.start_otlp()
+        env = dict(os.environ, MMWATCH_OTLP_URL="http://127.0.0.1:%d/v1/metrics" % m.otlp_port)
+        out = subprocess.run(["node", "export.mjs"], cwd=OTEL_DIR, env=env, capture_output=True, text=True,
+                             timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        # Two forceFlush() rounds, then shutdown() exports once more.
+        exports = len(json.loads(out.stdout.strip().splitlines()[-1])["results"])
+        self.assertGreaterEqual(exports, 2)
+
+        text = m.metrics()
+        lab = 'job="bb/otel-js-test",instance="i-42"'
+        scope = 'otel_scope_name="mmwatch-blackbox",otel_scope_version="1.0.0"'
+        self.assertIn("# TYPE jobs_processed_total counter\n", text)
+        self.assertIn("# HELP jobs_processed_total Jobs processed\n", text)
+        self.assertEqual(m.sample('jobs_processed_total{%s,queue="a",%s}' % (lab, scope)), "10")
+        self.assertEqual(m.sample('jobs_processed_total{%s,queue="b",%s}' % (lab, scope)), "4")
+        self.assertIn("# TYPE queue_depth gauge\n", text)
+        self.assertEqual(m.sample("queue_depth{%s,%s}" % (lab, scope)), "5")
+        self.assertIn("# TYPE memory_usage_bytes gauge\n", text)
+        self.assertEqual(m.sample('memory_usage_bytes{%s,kind="heap",%s}' % (lab, scope)), "23456")
+        h = "http_server_request_duration_seconds"
+        self.assertIn("# TYPE %s histogram\n" % h, text)
+        ok = '%s,http_response_status_code="200",%s' % (lab, scope)
+        self.assertEqual(m.sample('%s_bucket{%s,le="0.1"}' % (h, ok)), "2")
+        self.assertEqual(m.sample('%s_bucket{%s,le="0.5"}' % (h, ok)), "3")
+        self.assertEqual(m.sample('%s_bucket{%s,le="1"}' % (h, ok)), "3")
+        self.assertEqual(m.sample('%s_bucket{%s,le="+Inf"}' % (h, ok)), "3")
+        self.assertEqual(m.sample("%s_count{%s}" % (h, ok)), "3")
+        self.assertAlmostEqual(float(m.sample("%s_sum{%s}" % (h, ok))), 0.42, places=9)
+        err = '%s,http_response_status_code="500",%s' % (lab, scope)
+        self.assertEqual(m.sample('%s_bucket{%s,le="1"}' % (h, err)), "0")
+        self.assertEqual(m.sample("%s_count{%s}" % (h, err)), "1")
+        info = [l for l in text.splitlines() if l.startswith("target_info{")]
+        self.assertEqual(len(info), 1, info)
+        self.assertIn('deployment_environment="test"', info[0])
+        self.assertIn('telemetry_sdk_language="nodejs"', info[0])
+        self.assertIn('%s,' % lab, info[0])
+        self.assertEqual(text.count("# TYPE jobs_processed_total "), 1)
+        self.assertIn('mmwatch_otlp_requests_total{result="ok"} %d\n' % exports, text)
+
+        services = json.loads(m.get("/api/v1/services")[2])["services"]
+        svc = [s for s in services if s["name"] == "otel-js-test"]
+        self.assertEqual(len(svc), 1, services)
+        self.assertEqual(svc[0]["namespace"], "bb")
+        self.assertEqual(svc[0]["http"]["requests"], 4)
+        self.assertEqual(svc[0]["http"]["errors_5xx"], 1)
+        self.assertAlmostEqual(svc[0]["http"]["error_ratio"], 0.25)
+
+        series = json.loads(m.get("/api/v1/series?match=jobs_processed_total")[2])["series"]
+        self.assertEqual(sorted(s["labels"]["queue"] for s in series), ["a", "b"])
+        a = [s for s in series if s["labels"]["queue"] == "a"][0]
+        rng = json.loads(m.get("/api/v1/query_range?series=%d" % a["id"])[2])["series"][0]["values"]
+        values = [v[1] for v in rng]
+        self.assertEqual(values[:2], [7, 10])
+        self.assertEqual(set(values[2:]), {10} if values[2:] else set())
+
+
+class TestOtlpReceiver(OtlpCase):
+    BODY = json.dumps({"resourceMetrics": [{"resource": {"attributes": [
+        {"key": "service.name", "value": {"stringValue": "curl"}}]}, "scopeMetrics": [{"metrics": [
+            {"name": "temp", "unit": "Cel", "gauge": {"dataPoints": [{"asDouble": 21.5}]}}]}]}]}).encode()
+
+    def test_main_listener_accepts_otlp_and_answers_per_the_spec(self):
+        m = self.start_otlp("--max-body-bytes", "64Ki")
+        self.assertEqual(self.post(m.port, self.BODY), (200, "{}"))
+        self.assertEqual(self.post(m.otlp_port, gzip.compress(self.BODY), encoding="gzip"), (200, "{}"))
+        status, body = self.post(m.port, b"\x0a\x02", ctype="application/x-protobuf")
+        self.assertEqual(status, 415)
+        self.assertIn("protobuf", json.loads(body)["message"])
+        status, body = self.post(m.port, b'{"resourceMetrics":[{')
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["code"], 3)
+        bomb = gzip.compress(self.BODY[:-1] + b" " * (8 << 20) + b"}")
+        self.assertEqual(self.post(m.otlp_port, bomb, encoding="gzip")[0], 413)
+        self.assertEqual(self.post(m.otlp_port, b"{}", path="/metrics")[0], 404)
+        self.assertEqual(m.sample('temp_celsius{job="curl"}'), "21.5")
+        text = m.metrics()
+        self.assertIn('mmwatch_otlp_requests_total{result="too_large"}', text)
+        self.assertIn('mmwatch_otlp_decode_errors_total{reason="malformed_json"} 1\n', text)
+
+
+if __name__ == "__main__":
+    unittest.main()

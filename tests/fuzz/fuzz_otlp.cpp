@@ -1,0 +1,41 @@
+// libFuzzer target: any bytes as an OTLP/JSON body, plain and as gzip,
+// through the receiver, then /metrics, the health answer and a query.
+// Built with -Dfuzzers=true (clang); run it with tools/fuzz.sh or
+// build-fuzz/tests/fuzz/fuzz_otlp -max_total_time=60.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "otlp_exposition.hpp"
+#include "otlp_http.hpp"
+
+using namespace mmwatch;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    static otlp::Store store([] {
+        otlp::StoreLimits l;
+        l.max_series = 5000;
+        l.max_points = 100'000;
+        return l;
+    }());
+    http::Request req;
+    req.method = "POST";
+    req.path = "/v1/metrics";
+    req.headers[req.header_count++] = {"Content-Type", "application/json"};
+    const bool gzip = size > 0 && data[0] == 0x1f;
+    if (gzip) req.headers[req.header_count++] = {"Content-Encoding", "gzip"};
+    req.body = {reinterpret_cast<const char*>(data), size};
+    static int64_t now = 1'700'000'000'000'000'000;
+    now += 1'000'000'000;
+    const http::Response r = otlp::handle_export(store, req, 1 << 20, now);
+    if (r.status != 200 && r.status != 400 && r.status != 413) __builtin_trap();
+    store.tick(now);
+    std::string out;
+    otlp::render_prometheus(store, out, [](std::string_view n) { return n == "taken"; });
+    (void)otlp::services(store, now);
+    http::Request q;
+    q.method = "GET";
+    q.query = "series=0";
+    if (!store.series().empty()) (void)otlp::query_range(store, q, now);
+    return 0;
+}

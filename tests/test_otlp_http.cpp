@@ -1,0 +1,232 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "json_text.hpp"
+#include "otlp_http.hpp"
+#include "otlp_test_util.hpp"
+
+using namespace mmwatch;
+using namespace mmwatch::otlp;
+
+namespace {
+
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kT0 = 1'700'000'000 * kSec;
+constexpr uint64_t kMaxBody = 64 * 1024;
+
+http::Response post(Store& store, std::string body, std::string_view ct = "application/json",
+                    std::string_view enc = {}, int64_t now = kT0) {
+    test::TestRequest t("POST", "/v1/metrics", "", std::move(body), ct, enc);
+    return handle_export(store, t.req, kMaxBody, now);
+}
+
+http::Response get(const Store& store, std::string_view path, std::string_view query) {
+    test::TestRequest t("GET", path, query, "");
+    if (path == "/api/v1/series") return series(store, t.req);
+    return query_range(store, t.req, kT0 + 10 * kSec);
+}
+
+std::string body_of(const http::Response& r) { return r.body ? *r.body : std::string(); }
+
+}  // namespace
+
+TEST_CASE("export_of_valid_points_answers_200_with_empty_object") {
+    Store store({});
+    const http::Response r = post(store, test::otlp_body(test::gauge_metric("g", 1, kT0)));
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "application/json");
+    CHECK(body_of(r) == "{}");
+    CHECK(store.receiver().requests[size_t(ExportResult::ok)] == 1);
+}
+
+TEST_CASE("refused_points_answer_partial_success_with_count_as_string") {
+    Store store({});
+    const std::string m = test::gauge_metric("g", 1, kT0) + "," + test::sum_metric("s", 1, kT0, 0, true) + "," +
+                          test::sum_metric("s2", 1, kT0, 0, true);
+    const http::Response r = post(store, test::otlp_body(m));
+    CHECK(r.status == 200);
+    const std::string b = body_of(r);
+    CHECK(b.find(R"("partialSuccess":{"rejectedDataPoints":"2","errorMessage":"unspecified_temporality: )") !=
+          std::string::npos);
+}
+
+TEST_CASE("protobuf_body_is_415_until_supported") {
+    Store store({});
+    const http::Response r = post(store, "\x0a\x00", "application/x-protobuf");
+    CHECK(r.status == 415);
+    CHECK(body_of(r).find("protobuf") != std::string::npos);
+    CHECK(post(store, "{}", "text/plain").status == 415);
+    CHECK(post(store, "{}", "").status == 415);
+    CHECK(post(store, "{}", "Application/JSON; charset=utf-8").status == 200);
+}
+
+TEST_CASE("undecodable_body_is_400_with_a_status_message_and_stores_nothing") {
+    Store store({});
+    // The first metric is fine; the second breaks the body: nothing stored.
+    const std::string body = test::otlp_body(test::gauge_metric("g", 1, kT0) + R"(,{"name":"x","gauge":{"dataPoints":7}})");
+    const http::Response r = post(store, body);
+    CHECK(r.status == 400);
+    CHECK(body_of(r).starts_with(R"({"code":3,"message":"undecodable ExportMetricsServiceRequest: wrong_type at dataPoints"})"));
+    CHECK(store.series().empty());
+    CHECK(store.receiver().decode_errors[size_t(DecodeError::wrong_type)] == 1);
+}
+
+TEST_CASE("body_over_the_limit_is_413_and_exactly_at_it_is_accepted") {
+    Store store({});
+    std::string body = test::otlp_body(test::gauge_metric("g", 1, kT0));
+    body.append(kMaxBody - body.size(), ' ');
+    CHECK(post(store, body).status == 200);
+    body += ' ';
+    CHECK(post(store, body).status == 413);
+}
+
+TEST_CASE("gzip_body_is_inflated_and_decoded") {
+    Store store({});
+    const http::Response r = post(store, test::gzip(test::otlp_body(test::gauge_metric("g", 3, kT0))),
+                                  "application/json", "gzip");
+    CHECK(r.status == 200);
+    REQUIRE(store.series().size() == 1);
+    CHECK(store.series()[0].last_value == 3);
+}
+
+TEST_CASE("gzip_bomb_stops_at_the_limit_with_413") {
+    Store store({});
+    std::string big = test::otlp_body(test::gauge_metric("g", 3, kT0));
+    big.append(64 * 1024 * 1024, ' ');  // 64 MiB of whitespace: valid JSON, ~64 KiB compressed
+    const std::string bomb = test::gzip(big);
+    REQUIRE(bomb.size() < kMaxBody);
+    const http::Response r = post(store, bomb, "application/json", "gzip");
+    CHECK(r.status == 413);
+    CHECK(store.decoder().input().size() <= kMaxBody + 1);
+    CHECK(store.series().empty());
+}
+
+TEST_CASE("inflated_exactly_at_the_limit_is_accepted") {
+    Store store({});
+    std::string body = test::otlp_body(test::gauge_metric("g", 1, kT0));
+    body.append(kMaxBody - body.size(), ' ');
+    CHECK(post(store, test::gzip(body), "application/json", "gzip").status == 200);
+    body += ' ';
+    CHECK(post(store, test::gzip(body), "application/json", "gzip").status == 413);
+}
+
+TEST_CASE("truncated_or_corrupt_gzip_is_400") {
+    Store store({});
+    const std::string z = test::gzip(test::otlp_body(test::gauge_metric("g", 1, kT0)));
+    CHECK(post(store, z.substr(0, z.size() / 2), "application/json", "gzip").status == 400);
+    CHECK(post(store, "not gzip at all", "application/json", "gzip").status == 400);
+    CHECK(post(store, "{}", "application/json", "br").status == 415);
+    CHECK(store.receiver().gzip_errors == 2);
+}
+
+TEST_CASE("export_with_get_is_405_with_allow") {
+    Store store({});
+    test::TestRequest t("GET", "/v1/metrics", "", "");
+    const http::Response r = handle_export(store, t.req, kMaxBody, kT0);
+    CHECK(r.status == 405);
+    CHECK(r.extra_headers == "Allow: POST\r\n");
+}
+
+TEST_CASE("series_lists_labels_by_otlp_or_prometheus_name") {
+    Store store({});
+    post(store, test::otlp_body(test::sum_metric("http.requests", 4, kT0, 2, true,
+                                                 R"([{"key":"route","value":{"stringValue":"/a"}}])")));
+    for (const char* q : {"match=http.requests", "match=http_requests_total"}) {
+        CAPTURE(q);
+        const http::Response r = get(store, "/api/v1/series", q);
+        CHECK(r.status == 200);
+        const std::string b = body_of(r);
+        CHECK(b.find(R"("id":0,"metric":"http.requests","type":"sum","role":"value")") != std::string::npos);
+        CHECK(b.find(R"("labels":{"route":"/a"})") != std::string::npos);
+        CHECK(b.find(R"("resource":{"service.name":"checkout"})") != std::string::npos);
+    }
+    CHECK(body_of(get(store, "/api/v1/series", "match=nope")) == "{\"series\":[],\"truncated\":false}\n");
+    CHECK(get(store, "/api/v1/series", "").status == 400);
+    CHECK(get(store, "/api/v1/series", "match=").status == 400);
+}
+
+TEST_CASE("query_range_by_id_or_selector_returns_points_in_range") {
+    Store store({});
+    for (int i = 0; i < 5; ++i)
+        post(store, test::otlp_body(test::gauge_metric("temp", i, kT0 + i * kSec,
+                                                       R"([{"key":"room","value":{"stringValue":"a b"}}])")));
+    const http::Response r = get(store, "/api/v1/query_range", "series=0&start=1700000001&end=1700000003");
+    CHECK(r.status == 200);
+    CHECK(body_of(r).find(R"("values":[[1700000001.000,1],[1700000002.000,2],[1700000003.000,3]]})") !=
+          std::string::npos);
+    const http::Response s = get(store, "/api/v1/query_range", "series=temp%7Broom%3D%22a+b%22%7D");
+    CHECK(s.status == 200);
+    CHECK(body_of(s).find("[1700000004.000,4]") != std::string::npos);
+    CHECK(body_of(get(store, "/api/v1/query_range", "series=temp%7Broom%3D%22c%22%7D")).starts_with("{\"series\":[]"));
+}
+
+TEST_CASE("query_range_bad_parameters_are_400_with_a_message") {
+    Store store({});
+    post(store, test::otlp_body(test::gauge_metric("g", 1, kT0)));
+    for (const char* q : {"", "series=", "series=7", "series=0&start=abc", "series=0&end=-1",
+                          "series=0&start=20&end=10", "series=g%7Bx", "series=g%7Bx%3D1%7D"}) {
+        CAPTURE(q);
+        const http::Response r = get(store, "/api/v1/query_range", q);
+        CHECK(r.status == 400);
+        CHECK(body_of(r).starts_with("{\"error\":\""));
+    }
+}
+
+TEST_CASE("services_report_points_rate_errors_and_latency_quantiles") {
+    Store store({});
+    // A fresh cumulative series (started within the minute) counts in full.
+    auto hist = [](int64_t t, const char* status, const char* counts, const char* count) {
+        return std::string(R"({"name":"http.server.request.duration","unit":"s","histogram":{"aggregationTemporality":2,
+            "dataPoints":[{"attributes":[{"key":"http.response.status_code","value":{"intValue":")") + status +
+               R"("}}],"startTimeUnixNano":")" + std::to_string(kT0 - kSec) + R"(","timeUnixNano":")" +
+               std::to_string(t) + R"(","count":")" + count + R"(","sum":1,"bucketCounts":)" + counts +
+               R"(,"explicitBounds":[0.1,0.2,0.4]}]}})";
+    };
+    post(store, test::otlp_body(hist(kT0, "200", R"(["50","40","10","0"])", "100")), "application/json", {}, kT0);
+    post(store, test::otlp_body(hist(kT0, "503", R"(["0","0","0","20"])", "20")), "application/json", {}, kT0);
+    // Second export of the 200 series: 60 more requests, all under 0.1 s.
+    post(store, test::otlp_body(hist(kT0 + 10 * kSec, "200", R"(["110","40","10","0"])", "160")), "application/json",
+         {}, kT0 + 10 * kSec);
+    const HealthSummary h = store.health().summarize(0, kT0 + 10 * kSec);
+    CHECK(h.name == "checkout");
+    CHECK(h.points == 3);
+    CHECK(h.last_seen_ns == kT0 + 10 * kSec);
+    CHECK(h.requests == 180);
+    CHECK(h.errors == 20);
+    CHECK(h.error_ratio == doctest::Approx(20.0 / 180));
+    CHECK(h.rate_per_s == doctest::Approx(3.0));
+    CHECK(h.p50_s == doctest::Approx(0.1 * 90 / 110));  // rank 90 of 110 in the first bucket
+    CHECK(h.p99_s == doctest::Approx(0.4));             // +Inf bucket: the highest bound
+    // A minute later the window is empty but the service is still listed.
+    const HealthSummary later = store.health().summarize(0, kT0 + 200 * kSec);
+    CHECK_FALSE(later.has_http);
+    const std::string json = body_of(services(store, kT0 + 10 * kSec));
+    CHECK(json.find(R"("name":"checkout","namespace":"","points_received":3)") != std::string::npos);
+    CHECK(json.find(R"("requests":180,"errors_5xx":20,"request_rate_per_second":3)") != std::string::npos);
+}
+
+TEST_CASE("old_http_server_duration_in_milliseconds_is_converted_to_seconds") {
+    Store store({});
+    post(store, test::otlp_body(R"({"name":"http.server.duration","unit":"ms","histogram":{"aggregationTemporality":1,
+        "dataPoints":[{"attributes":[{"key":"http.status_code","value":{"intValue":"500"}}],"timeUnixNano":"1",
+        "count":"10","bucketCounts":["0","10"],"explicitBounds":[100]}]}})"));
+    const HealthSummary h = store.health().summarize(0, kT0);
+    CHECK(h.requests == 10);
+    CHECK(h.errors == 10);
+    CHECK(h.p50_s == doctest::Approx(0.1));
+}
+
+TEST_CASE("health_numbers_are_fixed_point_without_trailing_zeros") {
+    auto f = [](double v) {
+        std::string s;
+        jtext::append_fixed6(s, v);
+        return s;
+    };
+    CHECK(f(3.0) == "3");
+    CHECK(f(0.1234567) == "0.123457");
+    CHECK(f(-0.5) == "-0.5");
+    CHECK(f(0.0000004) == "0");
+    CHECK(f(NAN) == "\"NaN\"");
+}

@@ -1,0 +1,259 @@
+// The replaced operator new/delete below pair malloc with free; GCC cannot
+// see that through inlined allocators and warns.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "otlp_test_util.hpp"
+#include "store.hpp"
+
+using namespace mmwatch;
+using namespace mmwatch::otlp;
+
+// Counts heap allocations while `g_count_allocs` is set, to pin "no
+// allocation per point after warm-up".
+static std::atomic<bool> g_count_allocs{false};
+static std::atomic<uint64_t> g_allocs{0};
+
+void* operator new(size_t n) {
+    if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+// The nothrow forms too, so every new pairs with the delete below (the
+// sanitizers flag a sanitizer-allocated block freed with plain free()).
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+    if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
+    return std::malloc(n ? n : 1);
+}
+void* operator new[](size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace {
+
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kT0 = 1'700'000'000 * kSec;
+
+IngestResult feed(Store& store, const std::string& body, int64_t now) {
+    const DecodeResult d = store.decoder().decode(body, store.decoded());
+    REQUIRE(d.error == DecodeError::none);
+    return store.ingest(store.decoded(), now);
+}
+
+std::vector<StoredPoint> points_of(const Store& s, uint32_t id) {
+    std::vector<StoredPoint> out;
+    s.for_each_point(id, INT64_MIN, INT64_MAX, [&](StoredPoint p) {
+        out.push_back(p);
+        return true;
+    });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("same_attributes_in_another_order_are_the_same_series") {
+    Store store({});
+    const char* a = R"([{"key":"a","value":{"stringValue":"1"}},{"key":"b","value":{"stringValue":"2"}}])";
+    const char* b = R"([{"key":"b","value":{"stringValue":"2"}},{"key":"a","value":{"stringValue":"1"}}])";
+    feed(store, test::otlp_body(test::gauge_metric("g", 1, kT0, a)), kT0);
+    feed(store, test::otlp_body(test::gauge_metric("g", 2, kT0 + kSec, b)), kT0);
+    REQUIRE(store.series().size() == 1);
+    CHECK(store.series()[0].stored == 2);
+    CHECK(store.series()[0].last_value == 2);
+}
+
+TEST_CASE("delta_sums_accumulate_into_cumulative_values") {
+    Store store({});
+    for (int i = 0; i < 3; ++i) feed(store, test::otlp_body(test::sum_metric("req", 5, kT0 + i * kSec, 1, true)), kT0);
+    REQUIRE(store.series().size() == 1);
+    const auto pts = points_of(store, 0);
+    REQUIRE(pts.size() == 3);
+    CHECK(pts[0].value == 5);
+    CHECK(pts[1].value == 10);
+    CHECK(pts[2].value == 15);
+    CHECK(pts[2].t_ms == kT0 / 1'000'000 + 2000);
+}
+
+TEST_CASE("cumulative_sums_are_stored_as_sent") {
+    Store store({});
+    feed(store, test::otlp_body(test::sum_metric("req", 5, kT0, 2, true)), kT0);
+    feed(store, test::otlp_body(test::sum_metric("req", 7, kT0 + kSec, 2, true)), kT0);
+    CHECK(store.series()[0].last_value == 7);
+}
+
+TEST_CASE("sum_without_temporality_is_refused_and_counted") {
+    Store store({});
+    const IngestResult r = feed(store, test::otlp_body(test::sum_metric("req", 5, kT0, 0, true)), kT0);
+    CHECK(r.rejected == 1);
+    CHECK(r.first_reason == Reject::unspecified_temporality);
+    CHECK(store.counters().points_rejected[size_t(Reject::unspecified_temporality)] == 1);
+}
+
+TEST_CASE("series_cap_refuses_new_series_and_counts_each_point") {
+    StoreLimits limits;
+    limits.max_series = 2;
+    Store store(limits);
+    std::string metrics;
+    for (int i = 0; i < 4; ++i) {
+        if (i) metrics += ',';
+        metrics += test::gauge_metric("g" + std::to_string(i), i, kT0);
+    }
+    const IngestResult r = feed(store, test::otlp_body(metrics), kT0);
+    CHECK(r.accepted == 2);
+    CHECK(r.rejected == 2);
+    CHECK(r.first_reason == Reject::series_limit);
+    CHECK(store.series().size() == 2);
+    CHECK(store.counters().points_rejected[size_t(Reject::series_limit)] == 2);
+    // Known series still take points at the cap.
+    CHECK(feed(store, test::otlp_body(test::gauge_metric("g0", 9, kT0 + kSec)), kT0).accepted == 1);
+}
+
+TEST_CASE("points_older_than_the_window_are_evicted_by_tick") {
+    StoreLimits limits;
+    limits.window_ms = 10'000;
+    Store store(limits);
+    for (int i = 0; i < 30; ++i) feed(store, test::otlp_body(test::gauge_metric("g", i, kT0 + i * kSec)), kT0);
+    CHECK(store.stored_points() == 30);
+    store.tick(kT0 + 29 * kSec);  // cutoff: t0 + 19 s
+    CHECK(store.stored_points() == 11);
+    CHECK(store.counters().evicted_window == 19);
+    const auto pts = points_of(store, 0);
+    REQUIRE(pts.size() == 11);
+    CHECK(pts.front().value == 19);
+    store.tick(kT0 + 100 * kSec);
+    CHECK(store.stored_points() == 0);
+    CHECK(store.series()[0].stored == 0);
+    // The series keeps its id and takes new points.
+    feed(store, test::otlp_body(test::gauge_metric("g", 99, kT0 + 100 * kSec)), kT0);
+    CHECK(points_of(store, 0).size() == 1);
+}
+
+TEST_CASE("full_pool_evicts_the_oldest_chunk_like_a_ring") {
+    StoreLimits limits;
+    limits.max_points = 2 * Store::kPointsPerChunk;  // two chunks
+    Store store(limits);
+    for (int i = 0; i < 50; ++i) {
+        std::string m = test::gauge_metric("a", i, kT0 + i * kSec) + "," + test::gauge_metric("b", i, kT0 + i * kSec);
+        feed(store, test::otlp_body(m), kT0);
+    }
+    CHECK(store.stored_points() <= limits.max_points);
+    CHECK(store.counters().evicted_capacity == 100 - store.stored_points());
+    // Both series keep their newest point.
+    CHECK(points_of(store, 0).back().value == 49);
+    CHECK(points_of(store, 1).back().value == 49);
+}
+
+TEST_CASE("out_of_order_points_are_refused") {
+    Store store({});
+    feed(store, test::otlp_body(test::gauge_metric("g", 1, kT0 + 5 * kSec)), kT0);
+    const IngestResult r = feed(store, test::otlp_body(test::gauge_metric("g", 2, kT0)), kT0);
+    CHECK(r.rejected == 1);
+    CHECK(r.first_reason == Reject::out_of_order);
+}
+
+TEST_CASE("a_name_reused_with_another_type_is_a_type_conflict") {
+    Store store({});
+    feed(store, test::otlp_body(test::gauge_metric("x", 1, kT0)), kT0);
+    const IngestResult r = feed(store, test::otlp_body(test::sum_metric("x", 1, kT0, 2, true)), kT0);
+    CHECK(r.rejected == 1);
+    CHECK(r.first_reason == Reject::type_conflict);
+}
+
+TEST_CASE("histogram_buckets_are_stored_cumulative_per_le") {
+    Store store({});
+    feed(store, test::otlp_body(R"({"name":"h","histogram":{"aggregationTemporality":2,"dataPoints":[
+        {"timeUnixNano":"1700000000000000000","count":"6","sum":3,"bucketCounts":["1","2","3"],"explicitBounds":[1,2]}]}})"),
+         kT0);
+    REQUIRE(store.series().size() == 5);  // 3 buckets, sum, count
+    std::vector<double> les, values;
+    for (const Series& s : store.series())
+        if (s.key.role == Role::bucket) {
+            les.push_back(s.key.extra);
+            values.push_back(s.last_value);
+        }
+    CHECK(les == std::vector<double>{1, 2, INFINITY});
+    CHECK(values == std::vector<double>{1, 3, 6});
+}
+
+TEST_CASE("histogram_with_mismatched_bucket_counts_is_refused") {
+    Store store({});
+    const IngestResult r = feed(store, test::otlp_body(R"({"name":"h","histogram":{"aggregationTemporality":2,
+        "dataPoints":[{"count":"6","bucketCounts":["1","2"],"explicitBounds":[1,2]}]}})"), kT0);
+    CHECK(r.first_reason == Reject::bad_bucket_counts);
+    const IngestResult r2 = feed(store, test::otlp_body(R"({"name":"h","histogram":{"aggregationTemporality":2,
+        "dataPoints":[{"count":"6","bucketCounts":["1","2","3"],"explicitBounds":[2,1]}]}})"), kT0);
+    CHECK(r2.first_reason == Reject::bad_bucket_counts);
+}
+
+TEST_CASE("histogram_with_more_buckets_than_stored_is_refused") {
+    Store store({});
+    std::string counts, bounds;
+    for (size_t i = 0; i < kMaxOtlpHistogramBuckets; ++i) {
+        counts += i ? ",\"1\"" : "\"1\"";
+        bounds += (i ? "," : "") + std::to_string(i);
+    }
+    const IngestResult r = feed(store, test::otlp_body(R"({"name":"h","histogram":{"aggregationTemporality":2,
+        "dataPoints":[{"count":"1","bucketCounts":[)" + counts + ",\"1\"],\"explicitBounds\":[" + bounds + "]}]}}"), kT0);
+    CHECK(r.first_reason == Reject::too_many_buckets);
+    CHECK(store.series().empty());
+}
+
+TEST_CASE("number_point_without_value_is_refused") {
+    Store store({});
+    const IngestResult r = feed(store, test::otlp_body(R"({"name":"g","gauge":{"dataPoints":[{"timeUnixNano":"1"}]}})"), kT0);
+    CHECK(r.first_reason == Reject::no_value);
+}
+
+TEST_CASE("no_recorded_value_points_are_skipped_not_refused") {
+    Store store({});
+    const IngestResult r = feed(store, test::otlp_body(R"({"name":"g","gauge":{"dataPoints":[{"flags":1}]}})"), kT0);
+    CHECK(r.rejected == 0);
+    CHECK(r.accepted == 0);
+    CHECK(store.counters().points_no_recorded_value == 1);
+}
+
+TEST_CASE("stored_number_point_costs_at_most_16_bytes") {
+    CHECK(sizeof(Store::ChunkData) / Store::kPointsPerChunk <= 16);
+    // Chunk plus its bookkeeping (next, series, generation, order entry).
+    CHECK((sizeof(Store::ChunkData) + 4 * 3 + 8) / double(Store::kPointsPerChunk) <= 16.0);
+}
+
+TEST_CASE("steady_state_ingest_does_not_allocate_per_point") {
+    StoreLimits limits;
+    limits.max_points = 100 * Store::kPointsPerChunk;
+    Store store(limits);
+    auto body_at = [](int64_t t) {
+        std::string m;
+        for (int i = 0; i < 50; ++i) {
+            if (i) m += ',';
+            m += test::gauge_metric("g", i, t,
+                                    R"([{"key":"i","value":{"intValue":")" + std::to_string(i) +
+                                        R"("}},{"key":"k","value":{"stringValue":"v"}}])");
+        }
+        return test::otlp_body(m);
+    };
+    std::vector<std::string> bodies;
+    for (int r = 0; r < 300; ++r) bodies.push_back(body_at(kT0 + r * kSec));
+    for (int r = 0; r < 200; ++r) feed(store, bodies[size_t(r)], kT0);  // warm-up: pool fills, then recycles
+    g_allocs = 0;
+    g_count_allocs = true;
+    uint64_t accepted = 0;
+    for (int r = 200; r < 300; ++r) {
+        (void)store.decoder().decode(bodies[size_t(r)], store.decoded());
+        accepted += store.ingest(store.decoded(), kT0).accepted;
+    }
+    g_count_allocs = false;
+    CHECK(accepted == 100 * 50);
+    CHECK(g_allocs.load() == 0);
+    CHECK(store.counters().evicted_capacity > 0);
+}
