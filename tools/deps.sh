@@ -16,6 +16,9 @@ mmwatch_install_deps() {
   for p in "${MMWATCH_DEBS[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # node and npm run the OpenTelemetry JS SDK end-to-end test. Machines of
+  # this kind ship them (nodesource's nodejs); Debian's are the fallback.
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing: ${missing[*]}" >&2
   local sudo=""

@@ -7,7 +7,6 @@ import gzip
 import json
 import os
 import re
-import shutil
 import subprocess
 import unittest
 import urllib.error
@@ -48,7 +47,6 @@ class OtlpCase(MmwatchTestCase):
             return e.code, e.read().decode()
 
 
-@unittest.skipIf(shutil.which("node") is None or shutil.which("npm") is None, "node and npm are needed")
 class TestOpenTelemetryJsSdk(OtlpCase):
     @classmethod
     def setUpClass(cls):
