@@ -263,6 +263,9 @@ void Watcher::lose_directory(Now now) {
 }
 
 void Watcher::tick(Now now) {
+    // Every tick makes the next /metrics render anew, even one that copies
+    // nothing (no directory, no files): the self-metrics move on.
+    ++snapshots_;
     if (directory_unlinked()) lose_directory(now);
     if (dir_fd_ < 0) {
         // The directory was removed or moved away: pick it up again once
@@ -311,7 +314,6 @@ void Watcher::snapshot_active(Now now) {
                 break;
         }
     }
-    ++snapshots_;
 }
 
 void Watcher::update_stale(Source& s, Now now) {

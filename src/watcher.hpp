@@ -57,7 +57,7 @@ public:
     [[nodiscard]] std::vector<Source*> active_in_discovery_order() const;
     // Changes whenever the set of active sources changes.
     [[nodiscard]] uint64_t generation() const noexcept { return generation_; }
-    // Changes whenever any snapshot was taken.
+    // Changes on every tick (after which snapshots are new).
     [[nodiscard]] uint64_t snapshot_generation() const noexcept { return snapshots_; }
     [[nodiscard]] bool directory_present() const noexcept { return dir_fd_ >= 0; }
     // Ids of sources dropped since the last call (for the exposition's bookkeeping).
