@@ -2,6 +2,7 @@
 // or not, so a dashboard never has to tell "no data" from "none happened".
 #include "otlp_decoder.hpp"
 #include "otlp_names.hpp"
+#include "prom_text.hpp"
 #include "store.hpp"
 
 namespace mmwatch::otlp {
@@ -13,27 +14,11 @@ constexpr std::string_view kResultNames[kExportResultCount] = {
 };
 
 void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
+    prom::append_head(out, name, type, help);
 }
 
 void sample(std::string& out, std::string_view name, std::string_view label, std::string_view value, double v) {
-    out += name;
-    if (!label.empty()) {
-        out += '{';
-        out += label;
-        out += "=\"";
-        out += value;
-        out += "\"}";
-    }
-    out += ' ';
+    prom::append_series(out, name, label, value);
     append_sample_value(out, v);
     out += '\n';
 }

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "prom_text.hpp"
+
 namespace mmwatch {
 
 namespace {
@@ -50,17 +52,7 @@ constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConfl
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
 
-void head(std::string& out, const Family& f) {
-    out += "# HELP ";
-    out += f.name;
-    out += ' ';
-    out += f.help;
-    out += "\n# TYPE ";
-    out += f.name;
-    out += ' ';
-    out += f.type;
-    out += '\n';
-}
+void head(std::string& out, const Family& f) { prom::append_head(out, f.name, f.type, f.help); }
 
 template <typename T>
 void append_number(std::string& out, T v) {
@@ -69,15 +61,7 @@ void append_number(std::string& out, T v) {
 }
 
 void sample(std::string& out, const Family& f, std::string_view label, std::string_view value, uint64_t v) {
-    out += f.name;
-    if (!label.empty()) {
-        out += '{';
-        out += label;
-        out += "=\"";
-        out += value;
-        out += "\"}";
-    }
-    out += ' ';
+    prom::append_series(out, f.name, label, value);
     append_number(out, v);
     out += '\n';
 }
