@@ -12,20 +12,7 @@ namespace {
 // A chunk-size line with extensions is short; more is not a client we serve.
 constexpr size_t kMaxChunkLineBytes = 1024;
 
-ParseResult error(int status, std::string_view why) noexcept {
-    ParseResult r;
-    r.status = ParseStatus::error;
-    r.error_status = status;
-    r.error = why;
-    return r;
-}
-
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+constexpr auto error = ParseResult::failure;
 
 enum class Line : uint8_t { ok, incomplete, too_long };
 

@@ -47,13 +47,7 @@ std::string_view next_line(std::string_view& rest) noexcept {
     return line;
 }
 
-ParseResult fail(int status, std::string_view why) noexcept {
-    ParseResult r;
-    r.status = ParseStatus::error;
-    r.error_status = status;
-    r.error = why;
-    return r;
-}
+constexpr auto fail = ParseResult::failure;
 
 bool parse_request_line(std::string_view line, Request& out, ParseResult& err) noexcept {
     const size_t sp1 = line.find(' ');
@@ -220,21 +214,14 @@ ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_by
 
 namespace {
 
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
 void percent_decode(std::string_view in, std::string& out) {
     out.clear();
     for (size_t i = 0; i < in.size(); ++i) {
         const char c = in[i];
         if (c == '+') {
             out.push_back(' ');
-        } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-            out.push_back(char(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+        } else if (c == '%' && i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 && hex_digit(in[i + 2]) >= 0) {
+            out.push_back(char(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2])));
             i += 2;
         } else {
             out.push_back(c);

@@ -45,7 +45,23 @@ struct ParseResult {
     size_t consumed = 0;       // head + body bytes when complete
     int error_status = 0;      // 400, 413, 431, 501, 505 when status == error
     std::string_view error;    // a short reason for the error body
+
+    [[nodiscard]] static ParseResult failure(int status, std::string_view why) noexcept {
+        ParseResult r;
+        r.status = ParseStatus::error;
+        r.error_status = status;
+        r.error = why;
+        return r;
+    }
 };
+
+// Value of one hex digit, or -1 (percent-encoding, chunk sizes).
+[[nodiscard]] constexpr int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
 
 // Parses one request from the start of `buf`. `max_head_bytes` caps the
 // request line plus headers; `max_body_bytes` caps Content-Length.
