@@ -7,7 +7,6 @@ import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "corpus"))
+
+from make_corpus import rezl  # noqa: E402
 from mmwatch_producer import Producer  # noqa: E402
 
 BIN = os.environ.get("MMWATCH_BIN", os.path.join(ROOT, "build", "src", "mmwatch"))
@@ -39,31 +41,12 @@ def wait_until(pred, what, timeout=WAIT_S, step=0.02):
 
 
 def raw_file(entries, ready=True, magic=b"REZL", major=1, count=None, catalog_size=None, extra=0):
-    """REZL bytes from (type, name, g, m) entries, with overridable fields."""
-    catalog = bytearray()
-    words = 0
-    for e in entries:
-        t, name = e[0], e[1]
-        raw = name if isinstance(name, bytes) else name.encode()
-        catalog.append(t)
-        if t == 3:
-            g, m = e[2], e[3]
-            catalog += bytes([g, m])
-            words += (m - g + 1) << g if 0 <= g < m <= 64 else 0
-        else:
-            words += 1
-        catalog.append(len(raw) & 0xFF)
-        catalog += raw
-    data_offset = (16 + len(catalog) + 7) & ~7
-    size = data_offset + 8 * words + extra
-    out = bytearray(max(size, 16 + len(catalog)))
-    out[0:4] = magic
-    out[4] = major
-    out[6] = 1 if ready else 0
-    out[8:16] = struct.pack("<II", len(entries) if count is None else count,
-                            len(catalog) if catalog_size is None else catalog_size)
-    out[16:16 + len(catalog)] = catalog
-    return bytes(out[:size]) if extra < 0 else bytes(out)
+    """REZL bytes from (type, name[, g, m]) entries, with overridable fields;
+    `extra` bytes are appended (or cut, when negative). Built by the
+    malformed-file corpus's generator, the one REZL writer of the tests."""
+    data = rezl(entries, magic=magic, major=major, status=1 if ready else 0, count=count,
+                catalog_size=catalog_size)
+    return data[:len(data) + extra] if extra < 0 else data + bytes(extra)
 
 
 class Mmwatch:
