@@ -67,12 +67,12 @@ std::shared_ptr<const std::string> MetricsPage::body() {
     }
     ++metrics_.renders;
     render_self_metrics(metrics_, events_, config_.version, *text);
+    render_staleness(watcher_.active_in_discovery_order(), *text);
     if (extra_) {
         extra_(*text, [this](std::string_view name) {
             return plan_.has_family(name) || self_metric_names().count(std::string(name)) > 0;
         });
     }
-    render_staleness(watcher_.active_in_discovery_order(), *text);
     last_size_ = text->size();
     body_ = std::move(text);
     return body_;
