@@ -10,7 +10,6 @@
 
 namespace mmwatch {
 
-inline constexpr std::string_view kDefaultListen = "127.0.0.1:9479";
 
 struct Options {
     std::string dir;

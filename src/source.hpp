@@ -46,7 +46,6 @@ public:
     void close() noexcept;
 
     [[nodiscard]] bool mapped() const noexcept { return map_ != nullptr; }
-    [[nodiscard]] uint64_t bytes_mapped() const noexcept { return map_len_; }
 
     const uint64_t id;
     const std::string file_name;
