@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon.hpp"
-#include "mmwatch_version.h"
-#include "options.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/version.h"
+#include "daemon/options.hpp"
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "mmwatch/h2.hpp"
-#include "mmwatch/rezl.hpp"
+#include "format/rezl.hpp"
 
 namespace rezl = mmwatch::rezl;
 namespace h2 = mmwatch::h2;

@@ -1,6 +1,6 @@
-#include "json_out.hpp"
+#include "base/json.hpp"
 
-#include "mmwatch/rezl.hpp"
+#include "base/utf8.hpp"
 
 namespace mmwatch::json {
 
@@ -9,6 +9,13 @@ void append_string(std::string& out, std::string_view s) {
     out += '"';
     for (size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            const size_t n = utf8::sequence_length(s, i);
+            if (n) out.append(s.substr(i, n));
+            else out += utf8::kReplacement;
+            i += n ? n : 1;
+            continue;
+        }
         if (c == '"' || c == '\\') {
             out += '\\';
             out += char(c);
@@ -22,16 +29,6 @@ void append_string(std::string& out, std::string_view s) {
             out += "\\u00";
             out += kHex[c >> 4];
             out += kHex[c & 15];
-        } else if (c >= 0x80) {
-            const size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-            if (n && i + n <= s.size() && rezl::valid_utf8(s.substr(i, n))) {
-                out.append(s.substr(i, n));
-                i += n;
-            } else {
-                out += "\xEF\xBF\xBD";
-                ++i;
-            }
-            continue;
         } else {
             out += char(c);
         }

@@ -1,5 +1,6 @@
-// Minimal JSON writing helpers for the API endpoints: strings escaped per
-// RFC 8259, invalid UTF-8 replaced by U+FFFD so the output always parses.
+// JSON writing, the one escaper: strings per RFC 8259 with invalid UTF-8
+// replaced by U+FFFD so the output always parses, and numbers. Used by the
+// API answers, the OTLP answers and the in-process library's export.
 #pragma once
 
 #include <charconv>
@@ -9,6 +10,7 @@
 
 namespace mmwatch::json {
 
+// Appends `s` as a JSON string literal, quotes included.
 void append_string(std::string& out, std::string_view s);
 
 template <typename T>

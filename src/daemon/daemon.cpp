@@ -1,22 +1,18 @@
-#include "daemon.hpp"
+#include "daemon/daemon.hpp"
 
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 
-#include "guarded_copy.hpp"
-#include "mmwatch_version.h"
-#include "otlp_exposition.hpp"
+#include "files/guarded_copy.hpp"
+#include "daemon/version.h"
+#include "otlp/exposition.hpp"
+#include "otlp/self_metrics.hpp"
 
 namespace mmwatch {
 
 namespace {
 
-Now now_from(uv_loop_t* loop) {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return {uv_now(loop), int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000};
-}
+Now now_from(uv_loop_t* loop) { return now_at(uv_now(loop)); }
 
 WatcherConfig watcher_config(const Options& o) {
     WatcherConfig c;
@@ -35,29 +31,36 @@ otlp::StoreLimits otlp_limits(const Options& o) {
     return l;
 }
 
-int64_t unix_nanos(uv_loop_t*) {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-PageConfig page_config(const Options& o) {
-    return {o.grouping_power, o.max_series, o.max_response_bytes, MMWATCH_VERSION};
-}
+PageConfig page_config(const Options& o) { return {o.grouping_power, o.max_series, o.max_response_bytes}; }
 
 }  // namespace
 
 Daemon::Daemon(const Options& options)
     : options_(options),
-      watcher_(watcher_config(options), metrics_, events_),
-      page_(page_config(options), watcher_, metrics_, events_),
+      watcher_(watcher_config(options), events_),
+      page_(page_config(options), watcher_, events_),
       otlp_(otlp_limits(options)),
-      router_(watcher_, page_, metrics_, MMWATCH_VERSION) {
+      receiver_(otlp_, options.max_body_bytes),
+      router_(watcher_, page_, MMWATCH_VERSION) {
     loop_ready_ = uv_loop_init(&loop_) == 0;
-    router_.attach_otlp(&otlp_, options.max_body_bytes);
+    router_.attach_otlp(&otlp_, &receiver_);
+    page_.set_self_renderer([this](std::string& out) { render_self_metrics_into(out); });
     page_.set_extra_renderer([this](std::string& out, const MetricsPage::FamilyTaken& taken) {
-        otlp::render_prometheus(otlp_, out, taken);
+        const otlp::ExpositionSkips skips = otlp::render_prometheus(otlp_, out, taken);
+        otlp::write_self_metrics(otlp_, receiver_.counters(), skips, out);
     });
+}
+
+void Daemon::render_self_metrics_into(std::string& out) const {
+    static const http::ServerCounters kNone;
+    const Listener listeners[] = {
+        {"metrics", server_ ? &server_->counters() : &kNone},
+        {"otlp", otlp_server_ ? &otlp_server_->counters() : &kNone},
+    };
+    const size_t n = otlp_server_ ? 2 : 1;
+    render_self_metrics({watcher_.counters(), page_.counters(), std::span(listeners, n), events_, MMWATCH_VERSION,
+                         start_unix_ns_},
+                        out);
 }
 
 Daemon::~Daemon() {
@@ -79,7 +82,7 @@ bool Daemon::start(std::string& error) {
         return false;
     }
     const Now now = now_from(&loop_);
-    metrics_.start_time_ms = now.unix_ms;
+    start_unix_ns_ = now.unix_ns;
     if (!options_.event_log.empty()) {
         if (int err = events_.open(options_.event_log)) {
             error = "cannot open --event-log " + options_.event_log + ": " + std::strerror(err);
@@ -90,17 +93,19 @@ bool Daemon::start(std::string& error) {
         error = "cannot watch directory " + options_.dir + ": " + std::strerror(err);
         return false;
     }
-    ServerConfig sc{options_.max_connections, options_.max_body_bytes};
-    server_ = std::make_unique<ScrapeServer>(&loop_, sc, metrics_,
-                                             [this](const http::Request& r) { return router_.route(r); });
+    // Each listener has its own cap: OTLP exporters can't take the
+    // scraper's connections, nor scrapers the exporters'.
+    const http::ServerConfig sc{options_.max_connections, options_.max_body_bytes};
+    server_ = std::make_unique<http::ScrapeServer>(&loop_, sc,
+                                                   [this](const http::Request& r) { return router_.route(r); });
     if (int rc = server_->listen(options_.listen_host, options_.listen_port, bound_)) {
         error = "cannot listen on " + options_.listen_host + ":" + std::to_string(options_.listen_port) + ": " +
                 uv_strerror(rc);
         return false;
     }
     if (!options_.otlp_listen_host.empty()) {
-        otlp_server_ = std::make_unique<ScrapeServer>(&loop_, sc, metrics_,
-                                                      [this](const http::Request& r) { return router_.route_otlp(r); });
+        otlp_server_ = std::make_unique<http::ScrapeServer>(
+            &loop_, sc, [this](const http::Request& r) { return router_.route_otlp(r); });
         if (int rc = otlp_server_->listen(options_.otlp_listen_host, options_.otlp_listen_port, otlp_bound_)) {
             error = "cannot listen on --otlp-listen " + options_.otlp_listen_host + ":" +
                     std::to_string(options_.otlp_listen_port) + ": " + uv_strerror(rc);
@@ -137,10 +142,11 @@ void Daemon::on_inotify(uv_poll_t* p, int status, int) {
 
 void Daemon::on_tick(uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
-    d->watcher_.tick(now_from(&d->loop_));
+    const Now now = now_from(&d->loop_);
+    d->watcher_.tick(now);
     // OTLP points past --otlp-window leave /metrics with the next render.
     const size_t before = d->otlp_.stored_points();
-    d->otlp_.tick(unix_nanos(&d->loop_));
+    d->otlp_.tick(now.unix_ns);
     if (d->otlp_.stored_points() != before) d->page_.invalidate();
     d->after_watcher_activity();
     if (int err = d->events_.flush(); err && !d->event_log_error_reported_) {
@@ -151,7 +157,7 @@ void Daemon::on_tick(uv_timer_t* t) {
     }
 }
 
-void Daemon::after_watcher_activity() { page_.refresh_plan(now_from(&loop_).unix_ms); }
+void Daemon::after_watcher_activity() { page_.refresh_plan(now_from(&loop_).unix_ms()); }
 
 void Daemon::on_signal(uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->stop(); }
 

@@ -8,15 +8,16 @@
 #include <memory>
 #include <string>
 
-#include "event_log.hpp"
-#include "metrics_page.hpp"
-#include "options.hpp"
-#include "store.hpp"
-#include "routes.hpp"
-#include "scrape_server.hpp"
-#include "self_metrics.hpp"
-#include "uv_handle.hpp"
-#include "watcher.hpp"
+#include "daemon/metrics_page.hpp"
+#include "daemon/options.hpp"
+#include "daemon/routes.hpp"
+#include "daemon/self_metrics.hpp"
+#include "files/event_log.hpp"
+#include "files/watcher.hpp"
+#include "http/server.hpp"
+#include "http/uv_handle.hpp"
+#include "otlp/receiver.hpp"
+#include "otlp/store.hpp"
 
 namespace mmwatch {
 
@@ -41,19 +42,21 @@ private:
     static void on_tick(uv_timer_t* t);
     static void on_signal(uv_signal_t* s, int signum);
     void after_watcher_activity();
+    void render_self_metrics_into(std::string& out) const;
     void stop();
 
     Options options_;
     uv_loop_t loop_{};
     bool loop_ready_ = false;
-    SelfMetrics metrics_;
+    int64_t start_unix_ns_ = 0;
     EventLog events_;
     Watcher watcher_;
     MetricsPage page_;
     otlp::Store otlp_;
+    otlp::Receiver receiver_;
     Router router_;
-    std::unique_ptr<ScrapeServer> server_;
-    std::unique_ptr<ScrapeServer> otlp_server_;
+    std::unique_ptr<http::ScrapeServer> server_;
+    std::unique_ptr<http::ScrapeServer> otlp_server_;
     UvHandle<uv_poll_t> inotify_poll_;
     UvHandle<uv_timer_t> tick_timer_;
     UvHandle<uv_signal_t> sigint_;

@@ -1,14 +1,16 @@
-#include "metrics_page.hpp"
+#include "daemon/metrics_page.hpp"
+
+#include "prom/text.hpp"
 
 namespace mmwatch {
 
-MetricsPage::MetricsPage(PageConfig config, Watcher& watcher, SelfMetrics& metrics, EventLog& events)
-    : config_(std::move(config)), watcher_(watcher), metrics_(metrics), events_(events) {}
+MetricsPage::MetricsPage(PageConfig config, Watcher& watcher, EventLog& events)
+    : config_(std::move(config)), watcher_(watcher), events_(events) {}
 
 std::vector<expo::FileView> MetricsPage::views() {
     std::vector<expo::FileView> out;
     for (Source* s : watcher_.active_in_discovery_order()) {
-        out.push_back({s->id, s->label, &s->layout, s->data, &s->sticky});
+        out.push_back({s->id(), s->activation(), s->label(), &s->layout(), s->data()});
     }
     return out;
 }
@@ -20,19 +22,19 @@ void MetricsPage::refresh_plan(int64_t unix_ms) {
     rendered_snapshot_ = UINT64_MAX;
     const auto files = views();
     plan_.rebuild(files, self_metric_names(), config_.max_series);
-    metrics_.series_exposed = plan_.series_count();
+    counters_.series_exposed = plan_.series_count();
     for (const expo::Drop& d : plan_.take_new_drops()) {
         switch (d.kind) {
             case expo::DropKind::type_conflict:
-                ++metrics_.type_conflicts;
+                ++counters_.type_conflicts;
                 events_.record(EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
             case expo::DropKind::duplicate_series:
-                ++metrics_.duplicate_series;
+                ++counters_.duplicate_series;
                 events_.record(EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
             case expo::DropKind::series_limit:
-                ++metrics_.limit_hits[size_t(Limit::series)];
+                ++counters_.series_limit;
                 events_.record(EventKind::limit, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
         }
@@ -48,8 +50,8 @@ void render_staleness(const std::vector<Source*>& active, std::string& out) {
            "# TYPE mmwatch_source_stale gauge\n";
     for (const Source* s : active) {
         out += "mmwatch_source_stale{name=\"";
-        expo::append_escaped_label_value(s->label, out);
-        out += s->stale ? "\"} 1\n" : "\"} 0\n";
+        prom::append_label_value(out, s->label());
+        out += s->stale() ? "\"} 1\n" : "\"} 0\n";
     }
 }
 
@@ -63,10 +65,10 @@ std::shared_ptr<const std::string> MetricsPage::body() {
     text->reserve(last_size_ + last_size_ / 8 + 4096);
     const auto files = views();
     if (!plan_.render(files, config_.grouping_power, *text, config_.max_response_bytes)) {
-        ++metrics_.limit_hits[size_t(Limit::response_bytes)];
+        ++counters_.response_bytes_limit;
     }
-    ++metrics_.renders;
-    render_self_metrics(metrics_, events_, config_.version, *text);
+    ++counters_.renders;
+    if (self_) self_(*text);
     render_staleness(watcher_.active_in_discovery_order(), *text);
     if (extra_) {
         extra_(*text, [this](std::string_view name) {

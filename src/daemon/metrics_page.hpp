@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "exposition.hpp"
-#include "self_metrics.hpp"
-#include "watcher.hpp"
+#include "prom/file_plan.hpp"
+#include "daemon/self_metrics.hpp"
+#include "files/watcher.hpp"
 
 namespace mmwatch {
 
@@ -19,21 +19,30 @@ struct PageConfig {
     unsigned grouping_power = 0;
     size_t max_series = 0;
     size_t max_response_bytes = 0;
-    std::string version;
 };
 
 class MetricsPage {
 public:
-    MetricsPage(PageConfig config, Watcher& watcher, SelfMetrics& metrics, EventLog& events);
+    MetricsPage(PageConfig config, Watcher& watcher, EventLog& events);
 
     // Rebuilds the family plan if the active files changed: counts and logs
     // dropped series. The daemon calls it after every watcher activity.
     void refresh_plan(int64_t unix_ms);
     // The current body, rendered if a snapshot was taken since the last one.
     [[nodiscard]] std::shared_ptr<const std::string> body();
+    // body() for a scrape: counted in mmwatch_scrapes_total.
+    [[nodiscard]] std::shared_ptr<const std::string> serve() {
+        ++counters_.scrapes;
+        return body();
+    }
+    [[nodiscard]] const PageCounters& counters() const noexcept { return counters_; }
     // Makes the next body() render again (self-metrics changed in bulk).
     void invalidate() noexcept { rendered_snapshot_ = UINT64_MAX; }
 
+    // Appended after the file metrics: the self-metrics (the daemon knows
+    // every owner of a counter).
+    using SelfRenderer = std::function<void(std::string& out)>;
+    void set_self_renderer(SelfRenderer r) { self_ = std::move(r); }
     // Appended after the self-metrics (the OTLP exposition). `family_taken`
     // says which names the files and self-metrics already own.
     using FamilyTaken = std::function<bool(std::string_view)>;
@@ -45,13 +54,14 @@ private:
 
     PageConfig config_;
     Watcher& watcher_;
-    SelfMetrics& metrics_;
     EventLog& events_;
+    PageCounters counters_;
     expo::FilePlan plan_;
     uint64_t plan_generation_ = UINT64_MAX;
     uint64_t rendered_snapshot_ = UINT64_MAX;
     size_t last_size_ = 0;
     std::shared_ptr<const std::string> body_;
+    SelfRenderer self_;
     ExtraRenderer extra_;
 };
 

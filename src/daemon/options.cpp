@@ -1,9 +1,9 @@
-#include "options.hpp"
+#include "daemon/options.hpp"
 
 #include <charconv>
 #include <functional>
 
-#include "limits.hpp"
+#include "base/limits.hpp"
 
 namespace mmwatch {
 

@@ -1,9 +1,8 @@
-#include "routes.hpp"
+#include "daemon/routes.hpp"
 
-#include <ctime>
-
-#include "json_out.hpp"
-#include "otlp_http.hpp"
+#include "base/clock.hpp"
+#include "base/json.hpp"
+#include "otlp/receiver.hpp"
 
 namespace mmwatch {
 
@@ -11,13 +10,9 @@ namespace {
 
 constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-int64_t unix_nanos_now() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 bool is_get(const http::Request& req) { return req.method == "GET" || req.method == "HEAD"; }
+
+using http::error_response;
 
 http::Response method_not_allowed(std::string_view allow) {
     http::Response r = error_response(405, "method not allowed");
@@ -27,23 +22,16 @@ http::Response method_not_allowed(std::string_view allow) {
 
 }  // namespace
 
-http::Response error_response(int status, std::string_view message) {
-    std::string body(message);
-    body += '\n';
-    return http::Response::text(status, std::move(body));
-}
-
-Router::Router(Watcher& watcher, MetricsPage& page, SelfMetrics& metrics, std::string version)
-    : watcher_(watcher), page_(page), metrics_(metrics), version_(std::move(version)) {}
+Router::Router(Watcher& watcher, MetricsPage& page, std::string version)
+    : watcher_(watcher), page_(page), version_(std::move(version)) {}
 
 http::Response Router::route(const http::Request& req) {
     const std::string_view path = req.path;
     if (path == "/metrics") {
         if (!is_get(req)) return method_not_allowed("GET, HEAD");
-        ++metrics_.scrapes;
         http::Response r;
         r.content_type = kPrometheusContentType;
-        r.body = page_.body();
+        r.body = page_.serve();
         return r;
     }
     if (path == "/api/v1/sources") return is_get(req) ? sources_json() : method_not_allowed("GET, HEAD");
@@ -52,17 +40,17 @@ http::Response Router::route(const http::Request& req) {
     if (otlp_) {
         if (path == "/v1/metrics") return otlp_export(req);
         if (path == "/api/v1/services")
-            return is_get(req) ? otlp::services(*otlp_, unix_nanos_now()) : method_not_allowed("GET, HEAD");
+            return is_get(req) ? otlp::services(*otlp_, unix_ns_now()) : method_not_allowed("GET, HEAD");
         if (path == "/api/v1/series") return is_get(req) ? otlp::series(*otlp_, req) : method_not_allowed("GET, HEAD");
         if (path == "/api/v1/query_range")
-            return is_get(req) ? otlp::query_range(*otlp_, req, unix_nanos_now()) : method_not_allowed("GET, HEAD");
+            return is_get(req) ? otlp::query_range(*otlp_, req, unix_ns_now()) : method_not_allowed("GET, HEAD");
     }
     return error_response(404, "not found; see / for the endpoints");
 }
 
-void Router::attach_otlp(otlp::Store* store, uint64_t max_body_bytes) noexcept {
+void Router::attach_otlp(otlp::Store* store, otlp::Receiver* receiver) noexcept {
     otlp_ = store;
-    max_body_bytes_ = max_body_bytes;
+    receiver_ = receiver;
 }
 
 http::Response Router::route_otlp(const http::Request& req) {
@@ -71,7 +59,7 @@ http::Response Router::route_otlp(const http::Request& req) {
 }
 
 http::Response Router::otlp_export(const http::Request& req) {
-    http::Response r = otlp::handle_export(*otlp_, req, max_body_bytes_, unix_nanos_now());
+    http::Response r = receiver_->handle_export(req, unix_ns_now());
     // New points: the next /metrics renders again instead of the cached body.
     if (r.status == 200) page_.invalidate();
     return r;
@@ -86,24 +74,24 @@ http::Response Router::sources_json() const {
         if (!first) out += ',';
         first = false;
         out += "{\"name\":";
-        json::append_string(out, s->label);
+        json::append_string(out, s->label());
         out += ",\"path\":";
         json::append_string(out, name);
         out += ",\"state\":\"";
-        out += state_name(s->state);
+        out += state_name(s->state());
         out += '"';
-        if (s->state != SourceState::active && s->reason != rezl::Reason::none) {
+        if (s->state() != SourceState::active && s->reason() != rezl::Reason::none) {
             out += ",\"reason\":\"";
-            out += rezl::reason_name(s->reason);
+            out += rezl::reason_name(s->reason());
             out += "\",\"message\":";
-            json::append_string(out, rezl::reason_message(s->reason));
+            json::append_string(out, rezl::reason_message(s->reason()));
         }
         out += ",\"metrics\":";
-        json::append_number(out, s->state == SourceState::active ? s->layout.metrics.size() : 0);
+        json::append_number(out, s->state() == SourceState::active ? s->layout().metrics.size() : 0);
         out += ",\"size\":";
-        json::append_number(out, s->file_size);
+        json::append_number(out, s->file_size());
         out += ",\"stale\":";
-        out += s->stale ? "true" : "false";
+        out += s->stale() ? "true" : "false";
         out += '}';
     }
     out += "]}\n";

@@ -1,13 +1,12 @@
-#include "self_metrics.hpp"
+#include "daemon/self_metrics.hpp"
 
 #include <dirent.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 
-#include "prom_text.hpp"
+#include "prom/text.hpp"
 
 namespace mmwatch {
 
@@ -38,6 +37,11 @@ constexpr Family kRenders{"mmwatch_renders_total", "counter", "Expositions rende
 constexpr Family kConnections{"mmwatch_http_connections", "gauge", "Open HTTP connections."};
 constexpr Family kSeries{"mmwatch_file_series", "gauge", "Series exposed from files."};
 constexpr Family kMapped{"mmwatch_mapped_bytes", "gauge", "Bytes of files mapped."};
+constexpr Family kWatchFailures{"mmwatch_inotify_watch_failures_total", "counter",
+                                "Times the recovered directory could not be watched (retried next tick)."};
+constexpr Family kListenerConnections{"mmwatch_listener_connections", "gauge", "Open HTTP connections, by listener."};
+constexpr Family kListenerRefused{"mmwatch_listener_refused_connections_total", "counter",
+                                  "Connections refused at the listener's cap (--max-connections), by listener."};
 constexpr Family kBuildInfo{"mmwatch_build_info", "gauge", "Build information; always 1."};
 constexpr Family kRss{"process_resident_memory_bytes", "gauge", "Resident memory size in bytes."};
 constexpr Family kCpu{"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds."};
@@ -47,22 +51,17 @@ constexpr Family kStart{"process_start_time_seconds", "gauge", "Start time of th
 
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
-                                  &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kBuildInfo,
+                                  &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWatchFailures,
+                                  &kListenerConnections, &kListenerRefused, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
 
 void head(std::string& out, const Family& f) { prom::append_head(out, f.name, f.type, f.help); }
 
-template <typename T>
-void append_number(std::string& out, T v) {
-    char buf[64];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
 void sample(std::string& out, const Family& f, std::string_view label, std::string_view value, uint64_t v) {
     prom::append_series(out, f.name, label, value);
-    append_number(out, v);
+    prom::append_int(out, v);
     out += '\n';
 }
 
@@ -110,16 +109,33 @@ ProcessStats read_process_stats() {
     return s;
 }
 
-}  // namespace
 
-std::string_view limit_name(Limit l) noexcept {
-    static constexpr std::string_view kNames[kLimitCount] = {
-        "files", "file_bytes", "mapped_bytes", "series", "connections", "request_head_bytes",
-        "request_headers", "body_bytes", "request_deadline", "response_deadline", "response_bytes",
-        "write_chunks", "snapshot_budget", "inotify_overflow",
-    };
-    return size_t(l) < kLimitCount ? kNames[size_t(l)] : "unknown";
+struct LimitHit {
+    std::string_view name;
+    uint64_t hits;
+};
+
+// The listeners' counters summed: the limit and request families count
+// every listener together (the per-listener families split them).
+http::ServerCounters sum(std::span<const Listener> listeners) {
+    http::ServerCounters t;
+    for (const Listener& l : listeners) {
+        const http::ServerCounters& c = *l.counters;
+        t.requests += c.requests;
+        t.errors += c.errors;
+        t.connections_open += c.connections_open;
+        t.connections_limit += c.connections_limit;
+        t.head_bytes_limit += c.head_bytes_limit;
+        t.headers_limit += c.headers_limit;
+        t.body_bytes_limit += c.body_bytes_limit;
+        t.request_deadline += c.request_deadline;
+        t.response_deadline += c.response_deadline;
+        t.write_chunks += c.write_chunks;
+    }
+    return t;
 }
+
+}  // namespace
 
 const std::unordered_set<std::string>& self_metric_names() {
     static const std::unordered_set<std::string> names = [] {
@@ -131,48 +147,73 @@ const std::unordered_set<std::string>& self_metric_names() {
     return names;
 }
 
-void render_self_metrics(const SelfMetrics& m, const EventLog& events, std::string_view version, std::string& out) {
+void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
+    const FileCounters& f = in.files;
+    const PageCounters& page = in.page;
+    const http::ServerCounters http = sum(in.listeners);
+    const EventLog& events = in.events;
     head(out, kSources);
-    for (size_t i = 0; i < kSourceStateCount; ++i) sample(out, kSources, "state", state_name(SourceState(i)), m.sources[i]);
+    for (size_t i = 0; i < kSourceStateCount; ++i) sample(out, kSources, "state", state_name(SourceState(i)), f.sources[i]);
     head(out, kRejections);
     for (size_t i = 1; i < rezl::kReasonCount; ++i) {
-        sample(out, kRejections, "reason", rezl::reason_name(rezl::Reason(i)), m.rejections[i]);
+        sample(out, kRejections, "reason", rezl::reason_name(rezl::Reason(i)), f.rejections[i]);
     }
-    single(out, kReadFaults, m.read_faults);
-    single(out, kConflicts, m.type_conflicts);
-    single(out, kDuplicates, m.duplicate_series);
+    single(out, kReadFaults, f.read_faults);
+    single(out, kConflicts, page.type_conflicts);
+    single(out, kDuplicates, page.duplicate_series);
+    const LimitHit limits[] = {
+        {"files", f.files_limit},
+        {"file_bytes", f.file_bytes_limit},
+        {"mapped_bytes", f.mapped_bytes_limit},
+        {"series", page.series_limit},
+        {"connections", http.connections_limit},
+        {"request_head_bytes", http.head_bytes_limit},
+        {"request_headers", http.headers_limit},
+        {"body_bytes", http.body_bytes_limit},
+        {"request_deadline", http.request_deadline},
+        {"response_deadline", http.response_deadline},
+        {"response_bytes", page.response_bytes_limit},
+        {"write_chunks", http.write_chunks},
+        {"snapshot_budget", f.snapshot_budget},
+        {"inotify_overflow", f.inotify_overflow},
+    };
     head(out, kLimits);
-    for (size_t i = 0; i < kLimitCount; ++i) sample(out, kLimits, "limit", limit_name(Limit(i)), m.limit_hits[i]);
+    for (const LimitHit& l : limits) sample(out, kLimits, "limit", l.name, l.hits);
     head(out, kEvents);
     for (size_t i = 0; i < kEventKindCount; ++i) {
         sample(out, kEvents, "kind", event_kind_name(EventKind(i)), events.recorded(EventKind(i)));
     }
     single(out, kEventErrors, events.write_errors());
-    single(out, kStale, m.stale_sources);
-    single(out, kRescans, m.rescans);
-    single(out, kRequests, m.http_requests);
-    single(out, kHttpErrors, m.http_errors);
-    single(out, kScrapes, m.scrapes);
-    single(out, kRenders, m.renders);
-    single(out, kConnections, m.connections_open);
-    single(out, kSeries, m.series_exposed);
-    single(out, kMapped, m.mapped_bytes);
+    single(out, kStale, f.stale_sources);
+    single(out, kRescans, f.rescans);
+    single(out, kRequests, http.requests);
+    single(out, kHttpErrors, http.errors);
+    single(out, kScrapes, page.scrapes);
+    single(out, kRenders, page.renders);
+    single(out, kConnections, http.connections_open);
+    single(out, kSeries, page.series_exposed);
+    single(out, kMapped, f.mapped_bytes);
+    single(out, kWatchFailures, f.watch_failures);
+    head(out, kListenerConnections);
+    for (const Listener& l : in.listeners) sample(out, kListenerConnections, "listener", l.name, l.counters->connections_open);
+    head(out, kListenerRefused);
+    for (const Listener& l : in.listeners) sample(out, kListenerRefused, "listener", l.name, l.counters->connections_limit);
     head(out, kBuildInfo);
-    sample(out, kBuildInfo, "version", version, 1);
+    sample(out, kBuildInfo, "version", in.version, 1);
 
     const ProcessStats p = read_process_stats();
     single(out, kRss, p.rss_bytes);
     head(out, kCpu);
     out += kCpu.name;
     out += ' ';
-    append_number(out, p.cpu_seconds);
+    prom::append_value(out, p.cpu_seconds);
     out += '\n';
     single(out, kFds, p.open_fds);
     single(out, kMaxFds, p.max_fds);
     head(out, kStart);
     out += kStart.name;
     out += ' ';
-    append_number(out, double(m.start_time_ms) / 1000.0);
+    prom::append_value(out, double(in.start_unix_ns / 1'000'000) / 1000.0);
     out += '\n';
 }
 

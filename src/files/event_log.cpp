@@ -1,10 +1,12 @@
-#include "event_log.hpp"
+#include "files/event_log.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <ctime>
+
+#include "base/enum_names.hpp"
 
 namespace mmwatch {
 
@@ -25,7 +27,7 @@ std::string_view event_kind_name(EventKind k) noexcept {
         "discovered", "ready", "rejected", "removed", "replaced",
         "stale", "fresh", "read_fault", "type_conflict", "limit",
     };
-    return size_t(k) < kEventKindCount ? kNames[size_t(k)] : "unknown";
+    return enum_name(kNames, k);
 }
 
 EventLog::~EventLog() { close(); }

@@ -2,7 +2,7 @@
 // so one jump buffer and one "active range" suffice; the handler only jumps
 // when the faulting address lies inside the range being copied, so a fault
 // anywhere else (a real bug) still kills the process as it should.
-#include "guarded_copy.hpp"
+#include "files/guarded_copy.hpp"
 
 #include <csetjmp>
 #include <csignal>

@@ -1,6 +1,6 @@
 // A source reads its header and catalog with pread (so validation can never
 // fault) and touches the mapping only through guarded_copy.
-#include "source.hpp"
+#include "files/source.hpp"
 
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,27 +9,25 @@
 #include <algorithm>
 #include <cstring>
 
-#include "guarded_copy.hpp"
+#include "base/enum_names.hpp"
+#include "files/guarded_copy.hpp"
 
 namespace mmwatch {
 
-std::string_view state_name(SourceState s) noexcept {
-    switch (s) {
-        case SourceState::pending: return "pending";
-        case SourceState::active: return "active";
-        case SourceState::rejected: return "rejected";
-    }
-    return "unknown";
-}
+namespace {
+constexpr std::string_view kStateNames[kSourceStateCount] = {"pending", "active", "rejected"};
+}  // namespace
+
+std::string_view state_name(SourceState s) noexcept { return enum_name(kStateNames, s); }
 
 std::string label_for(std::string_view file_name) {
     const size_t dot = file_name.rfind('.');
     return std::string(dot == 0 || dot == std::string_view::npos ? file_name : file_name.substr(0, dot));
 }
 
-Source::Source(uint64_t id_, std::string name, int fd, dev_t dev_, ino_t ino_, uint64_t now_ms)
-    : id(id_), file_name(std::move(name)), label(label_for(file_name)), dev(dev_), ino(ino_),
-      first_seen_ms(now_ms), last_change_ms(now_ms), fd_(fd) {}
+Source::Source(uint64_t id, std::string name, int fd, dev_t dev, ino_t ino, uint64_t now_ms)
+    : id_(id), file_name_(std::move(name)), label_(label_for(file_name_)), dev_(dev), ino_(ino),
+      first_seen_ms_(now_ms), last_change_ms_(now_ms), fd_(fd) {}
 
 Source::~Source() { close(); }
 
@@ -51,34 +49,34 @@ bool pread_all(int fd, std::byte* buf, size_t n, off_t offset) {
 rezl::Reason Source::activate(const SourceLimits& limits, uint64_t& mapped_total, uint64_t now_ms) {
     struct stat st;
     if (fd_ < 0 || ::fstat(fd_, &st) != 0) return rezl::Reason::open_failed;
-    file_size = uint64_t(st.st_size);
-    if (file_size > limits.max_file_bytes) return rezl::Reason::file_too_large;
+    file_size_ = uint64_t(st.st_size);
+    if (file_size_ > limits.max_file_bytes) return rezl::Reason::file_too_large;
     std::byte head[rezl::kHeaderBytes];
-    if (file_size < rezl::kHeaderBytes) return rezl::Reason::truncated;
+    if (file_size_ < rezl::kHeaderBytes) return rezl::Reason::truncated;
     if (!pread_all(fd_, head, sizeof head, 0)) return rezl::Reason::truncated;
     const auto hdr = rezl::parse_header(head);
     if (!hdr.ok()) return hdr.reason;
     if (!hdr.value.ready()) return rezl::Reason::not_ready;
     // Read no more than the file holds or a valid catalog can need;
     // parse_layout reports what is missing.
-    const uint64_t want = std::min<uint64_t>({rezl::prefix_bytes(hdr.value), file_size,
+    const uint64_t want = std::min<uint64_t>({rezl::prefix_bytes(hdr.value), file_size_,
                                               rezl::kHeaderBytes + rezl::kMaxCatalogBytes});
     std::vector<std::byte> prefix(want);
     if (!pread_all(fd_, prefix.data(), prefix.size(), 0)) return rezl::Reason::truncated;
-    auto parsed = rezl::parse_layout(prefix, file_size);
+    auto parsed = rezl::parse_layout(prefix, file_size_);
     if (!parsed.ok()) return parsed.reason;
-    if (mapped_total + file_size > limits.max_mapped_bytes) return rezl::Reason::mapped_bytes_limit;
-    void* m = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd_, 0);
+    if (mapped_total + file_size_ > limits.max_mapped_bytes) return rezl::Reason::mapped_bytes_limit;
+    void* m = ::mmap(nullptr, file_size_, PROT_READ, MAP_SHARED, fd_, 0);
     if (m == MAP_FAILED) return rezl::Reason::open_failed;
     map_ = m;
-    map_len_ = file_size;
-    mapped_total += file_size;
-    layout = std::move(parsed.value);
-    data.assign(layout.data_words, 0);
-    scratch_.assign(layout.data_words, 0);
-    sticky.assign(layout.metrics.size(), {});
-    stale = false;
-    last_change_ms = now_ms;
+    map_len_ = file_size_;
+    mapped_total += file_size_;
+    layout_ = std::move(parsed.value);
+    data_.assign(layout_.data_words, 0);
+    scratch_.assign(layout_.data_words, 0);
+    ++activation_;
+    stale_ = false;
+    last_change_ms_ = now_ms;
     switch (snapshot(now_ms)) {
         case Copy::ok: return rezl::Reason::none;
         case Copy::changed_size: return rezl::Reason::size_mismatch;
@@ -91,13 +89,13 @@ Source::Copy Source::snapshot(uint64_t now_ms) {
     // Most truncations are caught here, without a fault; guarded_copy
     // handles the ones that race with us.
     struct stat st;
-    if (::fstat(fd_, &st) != 0 || uint64_t(st.st_size) != file_size) return Copy::changed_size;
-    const auto* src = reinterpret_cast<const uint64_t*>(static_cast<const char*>(map_) + layout.data_offset);
+    if (::fstat(fd_, &st) != 0 || uint64_t(st.st_size) != file_size_) return Copy::changed_size;
+    const auto* src = reinterpret_cast<const uint64_t*>(static_cast<const char*>(map_) + layout_.data_offset);
     if (!guarded_copy(scratch_.data(), src, scratch_.size())) return Copy::fault;
     // Not memcmp: a file with no metrics has empty vectors whose data() is
     // null, and memcmp on null is undefined even for 0 bytes (UBSan).
-    if (scratch_ != data) last_change_ms = now_ms;
-    data.swap(scratch_);
+    if (scratch_ != data_) last_change_ms_ = now_ms;
+    data_.swap(scratch_);
     return Copy::ok;
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "mmwatch/rezl.hpp"
+#include "format/rezl.hpp"
 
 namespace mmwatch {
 
@@ -47,22 +47,53 @@ public:
 
     [[nodiscard]] bool mapped() const noexcept { return map_ != nullptr; }
 
-    const uint64_t id;
-    const std::string file_name;
-    const std::string label;  // file name without its last extension
-    const dev_t dev;
-    const ino_t ino;
-    SourceState state = SourceState::pending;
-    rezl::Reason reason = rezl::Reason::none;
-    uint64_t file_size = 0;
-    uint64_t first_seen_ms;   // start of the current ready window
-    uint64_t last_change_ms;  // last time the data differed from the snapshot before
-    bool stale = false;
-    rezl::Layout layout;
-    std::vector<uint64_t> data;                 // latest snapshot of the data section
-    std::vector<std::vector<uint64_t>> sticky;  // per metric: histogram buckets ever emitted
+    // The lifecycle, driven by the watcher.
+    // Pending again with a fresh ready window (a changed or rewritten file).
+    void restart_pending(uint64_t now_ms) noexcept {
+        state_ = SourceState::pending;
+        first_seen_ms_ = now_ms;
+    }
+    void set_state(SourceState state, rezl::Reason why) noexcept {
+        state_ = state;
+        reason_ = why;
+    }
+    void set_stale(bool stale) noexcept { stale_ = stale; }
+
+    [[nodiscard]] uint64_t id() const noexcept { return id_; }
+    [[nodiscard]] const std::string& file_name() const noexcept { return file_name_; }
+    // The file name without its last extension: the `name` label.
+    [[nodiscard]] const std::string& label() const noexcept { return label_; }
+    [[nodiscard]] dev_t dev() const noexcept { return dev_; }
+    [[nodiscard]] ino_t ino() const noexcept { return ino_; }
+    [[nodiscard]] SourceState state() const noexcept { return state_; }
+    [[nodiscard]] rezl::Reason reason() const noexcept { return reason_; }
+    [[nodiscard]] uint64_t file_size() const noexcept { return file_size_; }
+    // Start of the current ready window.
+    [[nodiscard]] uint64_t first_seen_ms() const noexcept { return first_seen_ms_; }
+    // Last time the data differed from the snapshot before.
+    [[nodiscard]] uint64_t last_change_ms() const noexcept { return last_change_ms_; }
+    [[nodiscard]] bool stale() const noexcept { return stale_; }
+    [[nodiscard]] const rezl::Layout& layout() const noexcept { return layout_; }
+    // The latest snapshot of the data section.
+    [[nodiscard]] const std::vector<uint64_t>& data() const noexcept { return data_; }
+    // Counts successful validations: a new value means a new layout.
+    [[nodiscard]] uint64_t activation() const noexcept { return activation_; }
 
 private:
+    const uint64_t id_;
+    const std::string file_name_;
+    const std::string label_;
+    const dev_t dev_;
+    const ino_t ino_;
+    SourceState state_ = SourceState::pending;
+    rezl::Reason reason_ = rezl::Reason::none;
+    uint64_t file_size_ = 0;
+    uint64_t first_seen_ms_;
+    uint64_t last_change_ms_;
+    bool stale_ = false;
+    uint64_t activation_ = 0;
+    rezl::Layout layout_;
+    std::vector<uint64_t> data_;
     int fd_ = -1;
     void* map_ = nullptr;
     size_t map_len_ = 0;

@@ -1,7 +1,7 @@
 // Discovery and lifecycle of sources. Files are opened read-only without
 // following links; a source is its (device, inode): the same name with a
 // new inode is a replacement, i.e. a new source.
-#include "watcher.hpp"
+#include "files/watcher.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <iterator>
 #include <cstring>
 
-#include "limits.hpp"
+#include "base/limits.hpp"
 
 namespace mmwatch {
 
@@ -27,8 +27,9 @@ bool ignored_name(std::string_view name) { return name.empty() || name[0] == '.'
 
 }  // namespace
 
-Watcher::Watcher(WatcherConfig config, SelfMetrics& metrics, EventLog& events)
-    : config_(std::move(config)), metrics_(metrics), events_(events) {}
+Watcher::Watcher(WatcherConfig config, EventLog& events) : config_(std::move(config)), events_(events) {
+    if (!config_.add_watch) config_.add_watch = ::inotify_add_watch;
+}
 
 Watcher::~Watcher() { close(); }
 
@@ -50,7 +51,7 @@ int Watcher::open(Now now) {
         close();
         return err;
     }
-    watch_ = inotify_add_watch(inotify_fd_, config_.dir.c_str(), kWatchMask);
+    watch_ = config_.add_watch(inotify_fd_, config_.dir.c_str(), kWatchMask);
     if (watch_ < 0) {
         const int err = errno;
         close();
@@ -103,21 +104,20 @@ void Watcher::consider(const std::string& name, Now now, bool written) {
         return;
     }
     auto it = sources_.find(name);
-    if (it != sources_.end() && it->second->dev == st.st_dev && it->second->ino == st.st_ino) {
+    if (it != sources_.end() && it->second->dev() == st.st_dev && it->second->ino() == st.st_ino) {
         Source& s = *it->second;
-        if (s.state == SourceState::active) {
+        if (s.state() == SourceState::active) {
             ::close(fd);
             // Producers update data through the mapping, which raises no
             // inotify event: a write, truncate or new size means the file
             // was rewritten, so validate it again from its header.
-            if (written || uint64_t(st.st_size) != s.file_size) revalidate(s, now);
+            if (written || uint64_t(st.st_size) != s.file_size()) revalidate(s, now);
             return;
         }
         s.reset_fd(fd);
-        if (s.state == SourceState::rejected) {
+        if (s.state() == SourceState::rejected) {
             // Changed since it was refused: give it a fresh ready window.
-            s.state = SourceState::pending;
-            s.first_seen_ms = now.mono_ms;
+            s.restart_pending(now.mono_ms);
         }
         try_activate(s, now);
         return;
@@ -129,8 +129,7 @@ void Watcher::consider(const std::string& name, Now now, bool written) {
 void Watcher::revalidate(Source& s, Now now) {
     s.unmap(mapped_total_);
     ++generation_;
-    s.state = SourceState::pending;
-    s.first_seen_ms = now.mono_ms;
+    s.restart_pending(now.mono_ms);
     try_activate(s, now);
 }
 
@@ -145,7 +144,7 @@ void Watcher::consider_unopened(const std::string& name, int err, Now now) {
         if (it != sources_.end()) remove(name, EventKind::removed, now);
         return;
     }
-    if (it != sources_.end() && it->second->dev == st.st_dev && it->second->ino == st.st_ino) return;
+    if (it != sources_.end() && it->second->dev() == st.st_dev && it->second->ino() == st.st_ino) return;
     if (it != sources_.end()) remove(name, EventKind::replaced, now);
     if (Source* s = add_source(name, -1, st, now)) reject(*s, rezl::Reason::open_failed, now);
 }
@@ -153,13 +152,13 @@ void Watcher::consider_unopened(const std::string& name, int err, Now now) {
 Source* Watcher::add_source(const std::string& name, int fd, const struct stat& st, Now now) {
     if (sources_.size() >= config_.max_files) {
         if (fd >= 0) ::close(fd);
-        if (!skipped_files_) events_.record(EventKind::limit, label_for(name), "files: over --max-files", now.unix_ms);
-        ++metrics_.limit_hits[size_t(Limit::files)];
+        if (!skipped_files_) events_.record(EventKind::limit, label_for(name), "files: over --max-files", now.unix_ms());
+        ++counters_.files_limit;
         skipped_files_ = true;
         return nullptr;
     }
     auto s = std::make_unique<Source>(next_id_++, name, fd, st.st_dev, st.st_ino, now.mono_ms);
-    events_.record(EventKind::discovered, s->label, name, now.unix_ms);
+    events_.record(EventKind::discovered, s->label(), name, now.unix_ms());
     Source* raw = s.get();
     sources_.emplace(name, std::move(s));
     return raw;
@@ -168,43 +167,40 @@ Source* Watcher::add_source(const std::string& name, int fd, const struct stat& 
 void Watcher::try_activate(Source& s, Now now) {
     const rezl::Reason why = s.activate(config_.limits, mapped_total_, now.mono_ms);
     if (why == rezl::Reason::none) {
-        s.state = SourceState::active;
-        s.reason = why;
+        s.set_state(SourceState::active, why);
         ++generation_;
-        events_.record(EventKind::ready, s.label, s.file_name, now.unix_ms);
+        events_.record(EventKind::ready, s.label(), s.file_name(), now.unix_ms());
         return;
     }
     s.unmap(mapped_total_);
     const bool may_still_be_written = why == rezl::Reason::not_ready || why == rezl::Reason::truncated;
-    if (may_still_be_written && now.mono_ms - s.first_seen_ms < config_.ready_timeout_ms) {
-        s.state = SourceState::pending;
-        s.reason = why;
+    if (may_still_be_written && now.mono_ms - s.first_seen_ms() < config_.ready_timeout_ms) {
+        s.set_state(SourceState::pending, why);
         return;
     }
     reject(s, why, now);
 }
 
 void Watcher::reject(Source& s, rezl::Reason why, Now now) {
-    if (why == rezl::Reason::file_too_large) ++metrics_.limit_hits[size_t(Limit::file_bytes)];
-    if (why == rezl::Reason::mapped_bytes_limit) ++metrics_.limit_hits[size_t(Limit::mapped_bytes)];
-    if (s.state == SourceState::active) ++generation_;
+    if (why == rezl::Reason::file_too_large) ++counters_.file_bytes_limit;
+    if (why == rezl::Reason::mapped_bytes_limit) ++counters_.mapped_bytes_limit;
+    if (s.state() == SourceState::active) ++generation_;
     s.unmap(mapped_total_);
     s.reset_fd(-1);
-    s.state = SourceState::rejected;
-    s.reason = why;
-    s.stale = false;
-    ++metrics_.rejections[size_t(why)];
-    events_.record(why == rezl::Reason::read_fault ? EventKind::read_fault : EventKind::rejected, s.label,
-                   rezl::reason_name(why), now.unix_ms);
+    s.set_state(SourceState::rejected, why);
+    s.set_stale(false);
+    ++counters_.rejections[size_t(why)];
+    events_.record(why == rezl::Reason::read_fault ? EventKind::read_fault : EventKind::rejected, s.label(),
+                   rezl::reason_name(why), now.unix_ms());
 }
 
 void Watcher::remove(const std::string& name, EventKind kind, Now now) {
     auto it = sources_.find(name);
     if (it == sources_.end()) return;
     Source& s = *it->second;
-    if (s.state == SourceState::active) ++generation_;
-    events_.record(kind, s.label, name, now.unix_ms);
-    forgotten_.push_back(s.id);
+    if (s.state() == SourceState::active) ++generation_;
+    events_.record(kind, s.label(), name, now.unix_ms());
+    forgotten_.push_back(s.id());
     s.unmap(mapped_total_);
     s.close();
     sources_.erase(it);
@@ -220,7 +216,7 @@ void Watcher::on_readable(Now now) {
         const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
         off += ssize_t(sizeof(inotify_event) + ev->len);
         if (ev->mask & IN_Q_OVERFLOW) {
-            ++metrics_.limit_hits[size_t(Limit::inotify_overflow)];
+            ++counters_.inotify_overflow;
             need_rescan_ = true;
             continue;
         }
@@ -241,7 +237,7 @@ void Watcher::on_readable(Now now) {
     }
     if (need_rescan_ && dir_fd_ >= 0) {
         need_rescan_ = false;
-        ++metrics_.rescans;
+        ++counters_.rescans;
         scan(now);
     }
     count_states();
@@ -270,23 +266,36 @@ void Watcher::tick(Now now) {
     if (dir_fd_ < 0) {
         // The directory was removed or moved away: pick it up again once
         // it exists, as a new directory.
-        const int fd = ::open(config_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) return;
-        dir_fd_ = fd;
-        watch_ = inotify_add_watch(inotify_fd_, config_.dir.c_str(), kWatchMask);
-        ++metrics_.rescans;
-        scan(now);
+        recover_directory(now);
+        if (dir_fd_ < 0) return;
     }
     if (need_rescan_) {
         need_rescan_ = false;
-        ++metrics_.rescans;
+        ++counters_.rescans;
         scan(now);
     }
     for (auto& [name, s] : sources_) {
-        if (s->state == SourceState::pending) try_activate(*s, now);
+        if (s->state() == SourceState::pending) try_activate(*s, now);
     }
     snapshot_active(now);
     count_states();
+}
+
+void Watcher::recover_directory(Now now) {
+    const int fd = ::open(config_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    // Without a watch every later event would be lost and new files never
+    // seen: hold the directory only once it is watched, else retry next tick.
+    const int wd = config_.add_watch(inotify_fd_, config_.dir.c_str(), kWatchMask);
+    if (wd < 0) {
+        ::close(fd);
+        ++counters_.watch_failures;
+        return;
+    }
+    dir_fd_ = fd;
+    watch_ = wd;
+    ++counters_.rescans;
+    scan(now);
 }
 
 void Watcher::snapshot_active(Now now) {
@@ -297,10 +306,10 @@ void Watcher::snapshot_active(Now now) {
     for (size_t visited = 0; visited < sources_.size(); ++visited, ++it) {
         if (it == sources_.end()) it = sources_.begin();
         Source& s = *it->second;
-        if (s.state != SourceState::active) continue;
-        const uint64_t bytes = s.layout.data_words * 8;
+        if (s.state() != SourceState::active) continue;
+        const uint64_t bytes = s.layout().data_words * 8;
         if (bytes > budget && budget != kMaxSnapshotBytesPerTick) {
-            ++metrics_.limit_hits[size_t(Limit::snapshot_budget)];
+            ++counters_.snapshot_budget;
             cursor_ = std::prev(it == sources_.begin() ? sources_.end() : it)->first;
             break;
         }
@@ -309,7 +318,7 @@ void Watcher::snapshot_active(Now now) {
             case Source::Copy::ok: update_stale(s, now); break;
             case Source::Copy::changed_size: revalidate(s, now); break;
             case Source::Copy::fault:
-                ++metrics_.read_faults;
+                ++counters_.read_faults;
                 reject(s, rezl::Reason::read_fault, now);
                 break;
         }
@@ -318,29 +327,29 @@ void Watcher::snapshot_active(Now now) {
 
 void Watcher::update_stale(Source& s, Now now) {
     if (config_.stale_after_ms == 0) return;
-    const bool stale = now.mono_ms - s.last_change_ms >= config_.stale_after_ms;
-    if (stale == s.stale) return;
-    s.stale = stale;
-    events_.record(stale ? EventKind::stale : EventKind::fresh, s.label, s.file_name, now.unix_ms);
+    const bool stale = now.mono_ms - s.last_change_ms() >= config_.stale_after_ms;
+    if (stale == s.stale()) return;
+    s.set_stale(stale);
+    events_.record(stale ? EventKind::stale : EventKind::fresh, s.label(), s.file_name(), now.unix_ms());
 }
 
 void Watcher::count_states() {
-    metrics_.sources = {};
-    metrics_.stale_sources = 0;
+    counters_.sources = {};
+    counters_.stale_sources = 0;
     for (const auto& [name, s] : sources_) {
-        ++metrics_.sources[size_t(s->state)];
-        if (s->state == SourceState::active && s->stale) ++metrics_.stale_sources;
+        ++counters_.sources[size_t(s->state())];
+        if (s->state() == SourceState::active && s->stale()) ++counters_.stale_sources;
     }
-    metrics_.mapped_bytes = mapped_total_;
+    counters_.mapped_bytes = mapped_total_;
 }
 
 std::vector<Source*> Watcher::active_in_discovery_order() const {
     std::vector<Source*> out;
     out.reserve(sources_.size());
     for (const auto& [name, s] : sources_) {
-        if (s->state == SourceState::active) out.push_back(s.get());
+        if (s->state() == SourceState::active) out.push_back(s.get());
     }
-    std::sort(out.begin(), out.end(), [](const Source* a, const Source* b) { return a->id < b->id; });
+    std::sort(out.begin(), out.end(), [](const Source* a, const Source* b) { return a->id() < b->id(); });
     return out;
 }
 

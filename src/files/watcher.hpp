@@ -13,9 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "event_log.hpp"
-#include "self_metrics.hpp"
-#include "source.hpp"
+#include "base/clock.hpp"
+#include "files/counters.hpp"
+#include "files/event_log.hpp"
+#include "files/source.hpp"
 
 namespace mmwatch {
 
@@ -25,16 +26,13 @@ struct WatcherConfig {
     uint64_t stale_after_ms = 0;  // 0: never mark stale
     size_t max_files = 0;
     SourceLimits limits;
-};
-
-struct Now {
-    uint64_t mono_ms;  // for intervals and timeouts
-    int64_t unix_ms;   // for the event log
+    // The inotify_add_watch(2) call; a seam so tests can make it fail.
+    int (*add_watch)(int fd, const char* path, uint32_t mask) = nullptr;
 };
 
 class Watcher {
 public:
-    Watcher(WatcherConfig config, SelfMetrics& metrics, EventLog& events);
+    Watcher(WatcherConfig config, EventLog& events);
     ~Watcher();
     Watcher(const Watcher&) = delete;
     Watcher& operator=(const Watcher&) = delete;
@@ -60,6 +58,7 @@ public:
     // Changes on every tick (after which snapshots are new).
     [[nodiscard]] uint64_t snapshot_generation() const noexcept { return snapshots_; }
     [[nodiscard]] bool directory_present() const noexcept { return dir_fd_ >= 0; }
+    [[nodiscard]] const FileCounters& counters() const noexcept { return counters_; }
     // Ids of sources dropped since the last call (for the exposition's bookkeeping).
     std::vector<uint64_t> take_forgotten() { return std::move(forgotten_); }
 
@@ -76,11 +75,12 @@ private:
     void snapshot_active(Now now);
     void update_stale(Source& s, Now now);
     void lose_directory(Now now);
+    void recover_directory(Now now);
     [[nodiscard]] bool directory_unlinked() const;
     void count_states();
 
     WatcherConfig config_;
-    SelfMetrics& metrics_;
+    FileCounters counters_;
     EventLog& events_;
     int dir_fd_ = -1;
     int inotify_fd_ = -1;

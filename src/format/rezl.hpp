@@ -97,8 +97,6 @@ Result<Layout> parse_layout(std::span<const std::byte> prefix, uint64_t file_siz
     return kHeaderBytes + uint64_t(h.catalog_bytes);
 }
 
-[[nodiscard]] bool valid_utf8(std::string_view s) noexcept;
-
 [[nodiscard]] std::string_view type_name(MetricType t) noexcept;
 
 }  // namespace mmwatch::rezl

@@ -1,9 +1,11 @@
 // Header and catalog validation for the REZL v1.0 format. Pure functions:
 // the caller reads the bytes (pread, never the mapping) and owns them.
-#include "mmwatch/rezl.hpp"
+#include "format/rezl.hpp"
 
 #include <cstring>
 
+#include "base/enum_names.hpp"
+#include "base/utf8.hpp"
 #include "mmwatch/h2.hpp"
 
 namespace mmwatch::rezl {
@@ -39,54 +41,21 @@ constexpr ReasonInfo kReasons[kReasonCount] = {
     {"open_failed", "the file could not be opened, examined or mapped"},
 };
 
+constexpr std::string_view kTypeNames[] = {"unknown", "counter", "gauge", "histogram"};
+
 }  // namespace
 
 std::string_view reason_name(Reason r) noexcept {
-    const auto i = size_t(r);
-    return i < kReasonCount ? kReasons[i].name : "unknown";
+    const ReasonInfo* e = enum_entry(kReasons, r);
+    return e ? e->name : "unknown";
 }
 
 std::string_view reason_message(Reason r) noexcept {
-    const auto i = size_t(r);
-    return i < kReasonCount ? kReasons[i].message : "unknown";
+    const ReasonInfo* e = enum_entry(kReasons, r);
+    return e ? e->message : "unknown";
 }
 
-std::string_view type_name(MetricType t) noexcept {
-    switch (t) {
-        case MetricType::counter: return "counter";
-        case MetricType::gauge: return "gauge";
-        case MetricType::histogram: return "histogram";
-    }
-    return "unknown";
-}
-
-bool valid_utf8(std::string_view s) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* end = p + s.size();
-    while (p < end) {
-        const unsigned c = *p;
-        if (c < 0x80) {
-            ++p;
-            continue;
-        }
-        unsigned need;
-        uint32_t cp;
-        if ((c & 0xE0) == 0xC0) { need = 1; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { need = 2; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { need = 3; cp = c & 0x07; }
-        else return false;
-        if (size_t(end - p) <= need) return false;
-        for (unsigned k = 1; k <= need; ++k) {
-            if ((p[k] & 0xC0) != 0x80) return false;
-            cp = cp << 6 | (p[k] & 0x3F);
-        }
-        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
-        static constexpr uint32_t kMinForLength[4] = {0, 0x80, 0x800, 0x10000};
-        if (cp < kMinForLength[need] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
-        p += need + 1;
-    }
-    return true;
-}
+std::string_view type_name(MetricType t) noexcept { return enum_name(kTypeNames, t); }
 
 Result<Header> parse_header(std::span<const std::byte> bytes) noexcept {
     Result<Header> r;
@@ -139,7 +108,7 @@ Reason parse_entry(std::span<const std::byte> catalog, size_t& pos, Metric& out)
     if (size - pos < len) return Reason::catalog_overrun;
     out.name.assign(reinterpret_cast<const char*>(catalog.data() + pos), len);
     pos += len;
-    if (!valid_utf8(out.name)) return Reason::bad_name_utf8;
+    if (!utf8::valid(out.name)) return Reason::bad_name_utf8;
     return Reason::none;
 }
 

@@ -1,7 +1,7 @@
 // Chunked request bodies (RFC 9112 section 7.1): framing validated in place
 // by scan_chunked() without copying; dechunk() concatenates the data for
 // the one route that reads bodies (OTLP ingest).
-#include "http_request.hpp"
+#include "http/request.hpp"
 
 #include <string>
 
@@ -62,22 +62,22 @@ ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, size_t& 
     size_t pos = 0;
     decoded_bytes = 0;
     for (;;) {
-        if (pos > max_raw) return error(413, "request body is over the limit");
+        if (pos > max_raw) return error(Error::body_too_large);
         std::string_view line;
         size_t next = 0;
         const Line l = read_line(buf, pos, line, next);
-        if (l == Line::too_long) return error(400, "malformed chunk size line");
-        if (l == Line::incomplete) return buf.size() > max_raw ? error(413, "request body is over the limit") : ParseResult{};
-        if (next > max_raw) return error(413, "request body is over the limit");
+        if (l == Line::too_long) return error(Error::malformed_chunk_size);
+        if (l == Line::incomplete) return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{};
+        if (next > max_raw) return error(Error::body_too_large);
         uint64_t size = 0;
-        if (!parse_size(line, size)) return error(400, "malformed chunk size line");
+        if (!parse_size(line, size)) return error(Error::malformed_chunk_size);
         pos = next;
         if (size == 0) break;
-        if (size > max_body_bytes - decoded_bytes) return error(413, "request body is over the limit");
-        if (buf.size() - pos < size) return buf.size() > max_raw ? error(413, "request body is over the limit") : ParseResult{};
+        if (size > max_body_bytes - decoded_bytes) return error(Error::body_too_large);
+        if (buf.size() - pos < size) return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{};
         const int end = data_end(buf, pos + size);
-        if (end < 0) return buf.size() > max_raw ? error(413, "request body is over the limit") : ParseResult{};
-        if (end == 0) return error(400, "chunk data is not followed by CRLF");
+        if (end < 0) return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{};
+        if (end == 0) return error(Error::chunk_missing_crlf);
         decoded_bytes += size;
         pos += size + size_t(end);
     }
@@ -86,10 +86,10 @@ ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, size_t& 
         std::string_view line;
         size_t next = 0;
         const Line l = read_line(buf, pos, line, next);
-        if (l == Line::too_long) return error(400, "malformed chunked trailer");
-        if (l == Line::incomplete) return buf.size() > max_raw ? error(413, "request body is over the limit") : ParseResult{};
+        if (l == Line::too_long) return error(Error::malformed_trailer);
+        if (l == Line::incomplete) return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{};
         pos = next;
-        if (pos > max_raw) return error(413, "request body is over the limit");
+        if (pos > max_raw) return error(Error::body_too_large);
         if (line.empty()) break;
     }
     raw_bytes = pos;

@@ -2,10 +2,13 @@
 // Strict where strictness protects us (no bare CR, no obsolete line
 // folding, no Transfer-Encoding but chunked), lenient where clients
 // differ (bare LF line endings, as typed into nc).
-#include "http_request.hpp"
+#include "http/request.hpp"
 
 #include <charconv>
+#include <iterator>
 #include <string>
+
+#include "base/enum_names.hpp"
 
 namespace mmwatch::http {
 
@@ -53,35 +56,35 @@ bool parse_request_line(std::string_view line, Request& out, ParseResult& err) n
     const size_t sp1 = line.find(' ');
     const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
     if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
-        err = fail(400, "malformed request line");
+        err = fail(Error::malformed_request_line);
         return false;
     }
     out.method = line.substr(0, sp1);
     out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
     const std::string_view version = line.substr(sp2 + 1);
     if (out.method.empty()) {
-        err = fail(400, "empty method");
+        err = fail(Error::empty_method);
         return false;
     }
     for (char c : out.method) {
         if (!is_tchar(c)) {
-            err = fail(400, "invalid method");
+            err = fail(Error::invalid_method);
             return false;
         }
     }
     if (out.target.empty() || out.target.front() != '/') {
-        err = fail(400, "request target must start with /");
+        err = fail(Error::target_not_absolute_path);
         return false;
     }
     for (char c : out.target) {
         if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-            err = fail(400, "invalid character in request target");
+            err = fail(Error::invalid_target_character);
             return false;
         }
     }
     if (version.size() != 8 || version.substr(0, 7) != "HTTP/1." || version[7] < '0' || version[7] > '9') {
-        err = version.substr(0, 5) == "HTTP/" ? fail(505, "only HTTP/1.x is supported")
-                                              : fail(400, "malformed HTTP version");
+        err = version.substr(0, 5) == "HTTP/" ? fail(Error::unsupported_version)
+                                              : fail(Error::malformed_version);
         return false;
     }
     out.minor_version = version[7] - '0';
@@ -94,26 +97,26 @@ bool parse_request_line(std::string_view line, Request& out, ParseResult& err) n
 bool parse_header_line(std::string_view line, Request& out, ParseResult& err) noexcept {
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) {
-        err = fail(400, line.front() == ' ' || line.front() == '\t' ? "obsolete header folding"
-                                                                    : "malformed header line");
+        err = fail(line.front() == ' ' || line.front() == '\t' ? Error::obsolete_folding
+                                                                  : Error::malformed_header_line);
         return false;
     }
     const std::string_view name = line.substr(0, colon);
     for (char c : name) {
         if (!is_tchar(c)) {
-            err = fail(400, "invalid header name");
+            err = fail(Error::invalid_header_name);
             return false;
         }
     }
     const std::string_view value = trim(line.substr(colon + 1));
     for (char c : value) {
         if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
-            err = fail(400, "invalid character in header value");
+            err = fail(Error::invalid_header_value);
             return false;
         }
     }
     if (out.header_count == out.headers.size()) {
-        err = fail(431, "too many header lines");
+        err = fail(Error::too_many_headers);
         return false;
     }
     out.headers[out.header_count++] = {name, value};
@@ -131,14 +134,14 @@ bool apply_framing(Request& out, uint64_t max_body_bytes, ParseResult& err) noex
             const auto* end = h.value.data() + h.value.size();
             const auto [ptr, ec] = std::from_chars(h.value.data(), end, n);
             if (ec != std::errc{} || ptr != end || h.value.empty() || (seen_length && n != out.content_length)) {
-                err = fail(400, "invalid Content-Length");
+                err = fail(Error::invalid_content_length);
                 return false;
             }
             seen_length = true;
             out.content_length = n;
         } else if (iequals(h.name, "transfer-encoding")) {
             if (!iequals(h.value, "chunked") || out.chunked) {
-                err = fail(501, "Transfer-Encoding other than chunked is not supported");
+                err = fail(Error::unsupported_transfer_encoding);
                 return false;
             }
             out.chunked = true;
@@ -148,17 +151,57 @@ bool apply_framing(Request& out, uint64_t max_body_bytes, ParseResult& err) noex
         }
     }
     if (out.chunked && seen_length) {  // ambiguous framing: a smuggling vector
-        err = fail(400, "both Content-Length and Transfer-Encoding");
+        err = fail(Error::ambiguous_framing);
         return false;
     }
     if (out.content_length > max_body_bytes) {
-        err = fail(413, "request body is over the limit");
+        err = fail(Error::body_too_large);
         return false;
     }
     return true;
 }
 
+struct ErrorInfo {
+    int status;
+    std::string_view message;
+};
+
+constexpr ErrorInfo kErrors[] = {
+    {0, "no error"},
+    {400, "malformed request line"},
+    {400, "empty method"},
+    {400, "invalid method"},
+    {400, "request target must start with /"},
+    {400, "invalid character in request target"},
+    {400, "malformed HTTP version"},
+    {505, "only HTTP/1.x is supported"},
+    {400, "obsolete header folding"},
+    {400, "malformed header line"},
+    {400, "invalid header name"},
+    {400, "invalid character in header value"},
+    {431, "too many header lines"},
+    {431, "request head is over the limit"},
+    {400, "invalid Content-Length"},
+    {501, "Transfer-Encoding other than chunked is not supported"},
+    {400, "both Content-Length and Transfer-Encoding"},
+    {413, "request body is over the limit"},
+    {400, "malformed chunk size line"},
+    {400, "chunk data is not followed by CRLF"},
+    {400, "malformed chunked trailer"},
+};
+static_assert(std::size(kErrors) == size_t(Error::malformed_trailer) + 1);
+
 }  // namespace
+
+int error_status(Error e) noexcept {
+    const ErrorInfo* i = enum_entry(kErrors, e);
+    return i ? i->status : 400;
+}
+
+std::string_view error_message(Error e) noexcept {
+    const ErrorInfo* i = enum_entry(kErrors, e);
+    return i ? i->message : "unknown";
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
@@ -184,10 +227,10 @@ ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_by
     const std::string_view rest_all = buf.substr(skip);
     const size_t head_end = find_head_end(rest_all);
     if (head_end == std::string_view::npos) {
-        if (rest_all.size() >= max_head_bytes) return fail(431, "request head is over the limit");
+        if (rest_all.size() >= max_head_bytes) return fail(Error::head_too_large);
         return {};
     }
-    if (head_end > max_head_bytes) return fail(431, "request head is over the limit");
+    if (head_end > max_head_bytes) return fail(Error::head_too_large);
     std::string_view rest = rest_all.substr(0, head_end);
     ParseResult r;
     if (!parse_request_line(next_line(rest), out, r)) return r;

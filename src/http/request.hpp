@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "limits.hpp"
+#include "base/limits.hpp"
 
 namespace mmwatch::http {
 
@@ -40,16 +40,46 @@ struct Request {
     [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
 };
 
+// Why a request was refused; each has one status and one message in the
+// table in request.cpp (error_status(), error_message()).
+enum class Error : uint8_t {
+    none,
+    malformed_request_line,
+    empty_method,
+    invalid_method,
+    target_not_absolute_path,
+    invalid_target_character,
+    malformed_version,
+    unsupported_version,       // 505
+    obsolete_folding,
+    malformed_header_line,
+    invalid_header_name,
+    invalid_header_value,
+    too_many_headers,          // 431, kMaxRequestHeaders
+    head_too_large,            // 431, kMaxRequestHeadBytes
+    invalid_content_length,
+    unsupported_transfer_encoding,  // 501
+    ambiguous_framing,         // Content-Length and Transfer-Encoding
+    body_too_large,            // 413, --max-body-bytes
+    malformed_chunk_size,
+    chunk_missing_crlf,
+    malformed_trailer,
+};
+[[nodiscard]] int error_status(Error e) noexcept;
+[[nodiscard]] std::string_view error_message(Error e) noexcept;
+
 struct ParseResult {
     ParseStatus status = ParseStatus::incomplete;
     size_t consumed = 0;       // head + body bytes when complete
-    int error_status = 0;      // 400, 413, 431, 501, 505 when status == error
-    std::string_view error;    // a short reason for the error body
+    Error error = Error::none;
 
-    [[nodiscard]] static ParseResult failure(int status, std::string_view why) noexcept {
+    // 400, 413, 431, 501 or 505 when status == error.
+    [[nodiscard]] int error_status() const noexcept { return http::error_status(error); }
+    [[nodiscard]] std::string_view message() const noexcept { return error_message(error); }
+
+    [[nodiscard]] static ParseResult failure(Error why) noexcept {
         ParseResult r;
         r.status = ParseStatus::error;
-        r.error_status = status;
         r.error = why;
         return r;
     }

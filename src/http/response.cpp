@@ -1,5 +1,5 @@
 // Response helpers: status texts and the serialized head.
-#include "http_response.hpp"
+#include "http/response.hpp"
 
 #include <charconv>
 
@@ -16,6 +16,12 @@ Response Response::json(int status, std::string body_text) {
     Response r = text(status, std::move(body_text));
     r.content_type = "application/json";
     return r;
+}
+
+Response error_response(int status, std::string_view message) {
+    std::string body(message);
+    body += '\n';
+    return Response::text(status, std::move(body));
 }
 
 std::string_view status_text(int status) noexcept {

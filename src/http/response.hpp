@@ -18,6 +18,10 @@ struct Response {
     static Response json(int status, std::string body_text);
 };
 
+// A plain-text answer for a request that could not be parsed, was over a
+// cap, or asked for what is not there: the message and a newline.
+[[nodiscard]] Response error_response(int status, std::string_view message);
+
 [[nodiscard]] std::string_view status_text(int status) noexcept;
 
 // Serializes the status line and headers for `r` (Content-Length from the

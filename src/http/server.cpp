@@ -2,14 +2,13 @@
 // keep-alive | lingering -> closed). One timer per connection enforces the
 // phase's deadline; writes go out in chunks of kWriteChunkBytes, the next
 // queued only when the last completed, so no callback does unbounded work.
-#include "scrape_server.hpp"
+#include "http/server.hpp"
 
 #include <cstring>
 
-#include "limits.hpp"
-#include "routes.hpp"
+#include "base/limits.hpp"
 
-namespace mmwatch {
+namespace mmwatch::http {
 
 namespace {
 
@@ -47,7 +46,7 @@ struct ScrapeServer::Connection {
     void arm(uint64_t ms) { uv_timer_start(&timer, on_deadline, ms, 0); }
     void start_reading();
     void process_input();
-    void respond(http::Response r, bool keep, bool head_only);
+    void respond(Response r, bool keep, bool head_only);
     void send_next();
     void finish_response();
     void linger();
@@ -88,32 +87,30 @@ void Connection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
 
 void Connection::process_input() {
     if (in.empty()) return;
-    http::Request req;
-    const auto r = http::parse_request(in, req, kMaxRequestHeadBytes, server->config_.max_body_bytes);
-    SelfMetrics& m = server->metrics_;
-    if (r.status == http::ParseStatus::incomplete) return;
+    Request req;
+    const auto r = parse_request(in, req, kMaxRequestHeadBytes, server->config_.max_body_bytes);
+    ServerCounters& m = server->counters_;
+    if (r.status == ParseStatus::incomplete) return;
     uv_read_stop(stream());
-    if (r.status == http::ParseStatus::error) {
-        if (r.error_status == 431) {
-            const bool headers = r.error == "too many header lines";
-            ++m.limit_hits[size_t(headers ? Limit::request_headers : Limit::request_head_bytes)];
-        }
-        if (r.error_status == 413) ++m.limit_hits[size_t(Limit::body_bytes)];
-        respond(error_response(r.error_status, r.error), false, false);
+    if (r.status == ParseStatus::error) {
+        if (r.error == Error::too_many_headers) ++m.headers_limit;
+        if (r.error == Error::head_too_large) ++m.head_bytes_limit;
+        if (r.error == Error::body_too_large) ++m.body_bytes_limit;
+        respond(error_response(r.error_status(), r.message()), false, false);
         return;
     }
     consumed = r.consumed;
-    http::Response resp = server->handler_(req);
+    Response resp = server->handler_(req);
     respond(std::move(resp), req.keep_alive, req.method == "HEAD");
 }
 
-void Connection::respond(http::Response r, bool keep, bool head_only) {
-    SelfMetrics& m = server->metrics_;
-    ++m.http_requests;
-    if (r.status >= 400) ++m.http_errors;
+void Connection::respond(Response r, bool keep, bool head_only) {
+    ServerCounters& m = server->counters_;
+    ++m.requests;
+    if (r.status >= 400) ++m.errors;
     keep_alive = keep;
     // A HEAD answer has GET's head, Content-Length included, and no body.
-    head = http::render_head(r, keep);
+    head = render_head(r, keep);
     if (head_only) r.body.reset();
     body = std::move(r.body);
     body_sent = 0;
@@ -132,7 +129,7 @@ void Connection::send_next() {
     const size_t chunk = std::min(body_size - body_sent, kWriteChunkBytes);
     if (chunk) bufs[n++] = uv_buf_init(const_cast<char*>(body->data() + body_sent), unsigned(chunk));
     if (body_sent + chunk < body_size && !counted_chunks) {
-        ++server->metrics_.limit_hits[size_t(Limit::write_chunks)];
+        ++server->counters_.write_chunks;
         counted_chunks = true;
     }
     head_sent = true;
@@ -186,10 +183,10 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) {
 
 void Connection::on_deadline(uv_timer_t* t) {
     auto* c = static_cast<Connection*>(t->data);
-    SelfMetrics& m = c->server->metrics_;
+    ServerCounters& m = c->server->counters_;
     // An idle keep-alive connection timing out is normal, not a limit hit.
-    if (c->phase == Phase::reading && !c->in.empty()) ++m.limit_hits[size_t(Limit::request_deadline)];
-    if (c->phase == Phase::writing) ++m.limit_hits[size_t(Limit::response_deadline)];
+    if (c->phase == Phase::reading && !c->in.empty()) ++m.request_deadline;
+    if (c->phase == Phase::writing) ++m.response_deadline;
     c->close();
 }
 
@@ -200,7 +197,7 @@ void Connection::close() {
     if (prev) prev->next = next;
     else s->connections_ = next;
     if (next) next->prev = prev;
-    --s->metrics_.connections_open;
+    --s->counters_.connections_open;
     uv_close(reinterpret_cast<uv_handle_t*>(&timer), on_closed);
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp), on_closed);
 }
@@ -210,8 +207,8 @@ void Connection::on_closed(uv_handle_t* h) {
     if (--c->open_handles == 0) delete c;
 }
 
-ScrapeServer::ScrapeServer(uv_loop_t* loop, ServerConfig config, SelfMetrics& metrics, Handler handler)
-    : loop_(loop), config_(config), metrics_(metrics), handler_(std::move(handler)) {}
+ScrapeServer::ScrapeServer(uv_loop_t* loop, ServerConfig config, Handler handler)
+    : loop_(loop), config_(config), handler_(std::move(handler)) {}
 
 ScrapeServer::~ScrapeServer() { close(); }
 
@@ -269,15 +266,15 @@ void ScrapeServer::accept_one(uv_stream_t* listener) {
     c->next = connections_;
     if (connections_) connections_->prev = c;
     connections_ = c;
-    ++metrics_.connections_open;
+    ++counters_.connections_open;
     if (uv_accept(listener, c->stream()) != 0) {
         c->close();
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    if (metrics_.connections_open > config_.max_connections) {
+    if (counters_.connections_open > config_.max_connections) {
         // Over the cap: answer 503 with one non-blocking write and close.
-        ++metrics_.limit_hits[size_t(Limit::connections)];
+        ++counters_.connections_limit;
         static constexpr std::string_view kBusy =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 34\r\n"
             "Connection: close\r\nRetry-After: 1\r\n\r\ntoo many connections, retry later\n";
@@ -296,4 +293,4 @@ void ScrapeServer::close() {
     while (connections_) connections_->close();
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::http

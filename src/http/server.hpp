@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "http_request.hpp"
-#include "http_response.hpp"
-#include "self_metrics.hpp"
-#include "uv_handle.hpp"
+#include "http/counters.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/uv_handle.hpp"
 
-namespace mmwatch {
+namespace mmwatch::http {
 
 struct ServerConfig {
     size_t max_connections = 0;
@@ -26,9 +26,9 @@ struct ServerConfig {
 
 class ScrapeServer {
 public:
-    using Handler = std::function<http::Response(const http::Request&)>;
+    using Handler = std::function<Response(const Request&)>;
 
-    ScrapeServer(uv_loop_t* loop, ServerConfig config, SelfMetrics& metrics, Handler handler);
+    ScrapeServer(uv_loop_t* loop, ServerConfig config, Handler handler);
     ~ScrapeServer();
     ScrapeServer(const ScrapeServer&) = delete;
     ScrapeServer& operator=(const ScrapeServer&) = delete;
@@ -39,6 +39,8 @@ public:
     // Stops listening and closes every connection; safe twice.
     void close();
 
+    [[nodiscard]] const ServerCounters& counters() const noexcept { return counters_; }
+
     struct Connection;
 
 private:
@@ -47,11 +49,11 @@ private:
 
     uv_loop_t* loop_;
     ServerConfig config_;
-    SelfMetrics& metrics_;
+    ServerCounters counters_;
     Handler handler_;
     std::vector<UvHandle<uv_tcp_t>> listeners_;
     Connection* connections_ = nullptr;  // intrusive list, for close()
     friend struct Connection;
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::http

@@ -1,37 +1,14 @@
 // Prometheus text format 0.0.4 and JSON from metric samples. Pure: no IO,
 // no locks; the providers collect, these render.
-#include <charconv>
 #include <cmath>
 
+#include "base/json.hpp"
 #include "mmwatch/metrics.hpp"
+#include "prom/text.hpp"
 
 namespace mmwatch::metrics {
 
 namespace {
-
-// Shortest text that reads back as the same double; Prometheus spells the
-// special values +Inf, -Inf and NaN.
-void append_double(std::string& out, double v) {
-    if (std::isnan(v)) {
-        out += "NaN";
-        return;
-    }
-    if (std::isinf(v)) {
-        out += v > 0 ? "+Inf" : "-Inf";
-        return;
-    }
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    out.append(buf, r.ptr);
-}
-
-void append_help(std::string& out, std::string_view help) {
-    for (char c : help) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-}
 
 void append_histogram(std::string& out, const MetricSample& s) {
     // Buckets are summed here rather than taking the stored count, so +Inf
@@ -43,14 +20,14 @@ void append_histogram(std::string& out, const MetricSample& s) {
         cumulative += counts[i];
         out += s.name;
         out += "_bucket{le=\"";
-        if (i < s.bounds.size()) append_double(out, s.bounds[i]);
+        if (i < s.bounds.size()) prom::append_value(out, s.bounds[i]);
         else out += "+Inf";
         out += "\"} ";
         out += std::to_string(cumulative);
         out += '\n';
     }
     out += s.name + "_sum ";
-    append_double(out, s.histogram.sum);
+    prom::append_value(out, s.histogram.sum);
     out += '\n' + s.name + "_count " + std::to_string(cumulative) + '\n';
 }
 
@@ -63,28 +40,9 @@ std::string_view kind_name(MetricKind k) {
     return "untyped";
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\u00";
-            out += kHex[u >> 4];
-            out += kHex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-}
-
 // JSON has no NaN or infinity.
 void append_json_number(std::string& out, double v) {
-    if (std::isfinite(v)) append_double(out, v);
+    if (std::isfinite(v)) prom::append_value(out, v);
     else out += "null";
 }
 
@@ -108,11 +66,7 @@ void append_json_histogram(std::string& out, const MetricSample& s) {
 std::string render_prometheus(const std::vector<MetricSample>& samples) {
     std::string out;
     for (const auto& s : samples) {
-        out += "# HELP " + s.name + ' ';
-        append_help(out, s.help);
-        out += "\n# TYPE " + s.name + ' ';
-        out += kind_name(s.kind);
-        out += '\n';
+        prom::append_head(out, s.name, kind_name(s.kind), s.help);
         switch (s.kind) {
             case MetricKind::counter: out += s.name + ' ' + std::to_string(s.counter) + '\n'; break;
             case MetricKind::gauge: out += s.name + ' ' + std::to_string(s.gauge) + '\n'; break;
@@ -130,11 +84,11 @@ std::string render_json(const std::vector<MetricSample>& samples, uint64_t uptim
         const auto& s = samples[i];
         if (i) out += ',';
         out += "{\"name\":";
-        append_json_string(out, s.name);
+        json::append_string(out, s.name);
         out += ",\"type\":\"";
         out += kind_name(s.kind);
         out += "\",\"help\":";
-        append_json_string(out, s.help);
+        json::append_string(out, s.help);
         switch (s.kind) {
             case MetricKind::counter: out += ",\"value\":" + std::to_string(s.counter); break;
             case MetricKind::gauge: out += ",\"value\":" + std::to_string(s.gauge); break;

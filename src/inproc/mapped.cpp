@@ -11,7 +11,7 @@
 #include <map>
 #include <mutex>
 
-#include "metrics_atomic.hpp"
+#include "inproc/atomic.hpp"
 #include "mmwatch/h2.hpp"
 #include "mmwatch/metrics.hpp"
 

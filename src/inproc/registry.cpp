@@ -8,9 +8,11 @@
 #include <mutex>
 #include <shared_mutex>
 
-#include "metrics_atomic.hpp"
+#include "inproc/atomic.hpp"
 #include "mmwatch/metrics.hpp"
-#include "mmwatch/rezl.hpp"
+#include "base/enum_names.hpp"
+#include "base/names.hpp"
+#include "format/rezl.hpp"
 
 namespace mmwatch::metrics {
 
@@ -31,23 +33,21 @@ constexpr ErrcInfo kErrcs[] = {
     {"file_limit", "the mapped file refused the metric (at most 1024 metrics per file)"},
 };
 
-bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':'; }
 
 }  // namespace
 
 std::string_view errc_name(Errc e) noexcept {
-    const auto i = size_t(e);
-    return i < std::size(kErrcs) ? kErrcs[i].name : "unknown";
+    const auto* i = enum_entry(kErrcs, e);
+    return i ? i->name : "unknown";
 }
 
 std::string_view errc_message(Errc e) noexcept {
-    const auto i = size_t(e);
-    return i < std::size(kErrcs) ? kErrcs[i].message : "unknown";
+    const auto* i = enum_entry(kErrcs, e);
+    return i ? i->message : "unknown";
 }
 
 bool valid_metric_name(std::string_view name) noexcept {
-    if (name.empty() || name.size() > rezl::kMaxNameBytes || !name_start(name[0])) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) { return name_start(c) || (c >= '0' && c <= '9'); });
+    return name.size() <= rezl::kMaxNameBytes && mmwatch::valid_metric_name(name);
 }
 
 bool valid_bounds(const std::vector<double>& bounds) noexcept {

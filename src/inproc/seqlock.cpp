@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "metrics_atomic.hpp"
+#include "inproc/atomic.hpp"
 #include "mmwatch/metrics.hpp"
 
 namespace mmwatch::metrics {

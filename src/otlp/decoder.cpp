@@ -2,7 +2,7 @@
 // into a slot pushed before its fields are read, so field order does not
 // matter (a metric's "name" may follow its "sum"). Unknown fields are
 // skipped by simdjson; known fields with the wrong JSON type are errors.
-#include "otlp_decoder.hpp"
+#include "otlp/decoder.hpp"
 
 #include <simdjson.h>
 
@@ -11,9 +11,10 @@
 #include <cstring>
 #include <limits>
 
-#include "json_text.hpp"
-#include "otlp_json_read.hpp"
-#include "limits.hpp"
+#include "base/enum_names.hpp"
+#include "otlp/json_text.hpp"
+#include "otlp/json_read.hpp"
+#include "base/limits.hpp"
 
 namespace mmwatch::otlp {
 
@@ -31,7 +32,7 @@ std::string_view decode_error_name(DecodeError e) noexcept {
     constexpr std::string_view kNames[kDecodeErrorCount] = {
         "none", "malformed_json", "wrong_type", "bad_number", "too_deep", "duplicate_field",
     };
-    return kNames[size_t(e)];
+    return enum_name(kNames, e);
 }
 
 namespace {

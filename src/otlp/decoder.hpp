@@ -119,6 +119,7 @@ public:
     // inflates into it), then call decode_input(), which makes sure
     // simdjson's padding fits in the capacity behind the body.
     std::string& input() noexcept { return input_; }
+    [[nodiscard]] const std::string& input() const noexcept { return input_; }
     [[nodiscard]] DecodeResult decode_input(DecodedRequest& out);
 
     // Convenience for tests and benchmarks: copies `body` into input().

@@ -1,4 +1,4 @@
-#include "otlp_exposition.hpp"
+#include "otlp/exposition.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "otlp_names.hpp"
+#include "otlp/names.hpp"
+#include "prom/text.hpp"
 
 namespace mmwatch::otlp {
 
@@ -46,14 +47,14 @@ struct Fragments {
             if (labels[i].second.empty()) continue;
             if (labels[i].first == last) {
                 std::string more = ";";
-                append_label_value(more, labels[i].second);
+                prom::append_label_value(more, labels[i].second);
                 out.insert(out.size() - 2, more);  // before the closing quote and comma
                 continue;
             }
             last = labels[i].first;
             out += labels[i].first;
             out += "=\"";
-            append_label_value(out, labels[i].second);
+            prom::append_label_value(out, labels[i].second);
             out += "\",";
         }
         return out;
@@ -74,15 +75,15 @@ struct Fragments {
         if (!name.empty()) {
             out += "job=\"";
             if (!ns.empty()) {
-                append_label_value(out, ns);
+                prom::append_label_value(out, ns);
                 out += '/';
             }
-            append_label_value(out, name);
+            prom::append_label_value(out, name);
             out += "\",";
         }
         if (!instance.empty()) {
             out += "instance=\"";
-            append_label_value(out, instance);
+            prom::append_label_value(out, instance);
             out += "\",";
         }
         return out;
@@ -98,7 +99,7 @@ struct Fragments {
             if (v.empty()) continue;
             out += label;
             out += "=\"";
-            append_label_value(out, v);
+            prom::append_label_value(out, v);
             out += "\",";
         }
         return out;
@@ -129,13 +130,13 @@ void write_sample(std::string& out, std::string_view name, std::string_view suff
     if (!extra_label.empty()) {
         out += extra_label;
         out += "=\"";
-        append_sample_value(out, extra);
+        prom::append_value(out, extra);
         out += "\",";
     }
     if (out.size() == open) out.pop_back();  // no labels: drop the '{'
     else out.back() = '}';
     out += ' ';
-    append_sample_value(out, value);
+    prom::append_value(out, value);
     out += '\n';
 }
 
@@ -151,18 +152,8 @@ void write_family(std::string& out, const Store& store, const Family& f, const s
         return x.extra < y.extra;
     });
     const std::string_view description = store.strings().get(f.description);
-    if (!description.empty()) {
-        out += "# HELP ";
-        out += name;
-        out += ' ';
-        append_help(out, description);
-        out += '\n';
-    }
-    out += "# TYPE ";
-    out += name;
-    out += ' ';
-    out += prometheus_type(f);
-    out += '\n';
+    if (!description.empty()) prom::append_help(out, name, description);
+    prom::append_type(out, name, prometheus_type(f));
     const bool histogram = f.kind == MetricKind::histogram || f.kind == MetricKind::exponential_histogram;
     bool saw_inf = false;
     for (uint32_t id : ids) {
@@ -205,7 +196,7 @@ void write_target_info(std::string& out, const Store& store, const std::vector<b
             if (name.empty() || v.empty() || name == "job" || name == "instance") continue;
             labels += name;
             labels += "=\"";
-            append_label_value(labels, v);
+            prom::append_label_value(labels, v);
             labels += "\",";
         }
         out += kTargetInfo;
@@ -229,10 +220,8 @@ bool taken(const std::function<bool(std::string_view)>& family_taken, const Fami
 
 }  // namespace
 
-void write_self_metrics(const Store& store, std::string& out);
-
-void render_prometheus(const Store& store, std::string& out,
-                       const std::function<bool(std::string_view family)>& family_taken) {
+ExpositionSkips render_prometheus(const Store& store, std::string& out,
+                                  const std::function<bool(std::string_view family)>& family_taken) {
     ExpositionSkips skips;
     Fragments frags{store, {}, {}, {}};
     std::vector<bool> resource_used(store.resources().size(), false);
@@ -257,8 +246,7 @@ void render_prometheus(const Store& store, std::string& out,
     }
     if (family_taken && family_taken(kTargetInfo)) ++skips.family_taken;
     else write_target_info(out, store, resource_used, frags);
-    store.exposition_skips() = skips;
-    write_self_metrics(store, out);
+    return skips;
 }
 
 }  // namespace mmwatch::otlp

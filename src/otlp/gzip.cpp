@@ -1,4 +1,4 @@
-#include "otlp_gzip.hpp"
+#include "otlp/gzip.hpp"
 
 #include <zlib.h>
 

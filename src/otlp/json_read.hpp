@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "otlp_decoder.hpp"
+#include "otlp/decoder.hpp"
 
 namespace mmwatch::otlp::json_read {
 

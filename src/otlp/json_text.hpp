@@ -9,24 +9,15 @@
 #include <string>
 #include <string_view>
 
-#include "json_out.hpp"
+#include "base/json.hpp"
 
 namespace mmwatch::otlp::jtext {
 
 // Appends `s` as a JSON string literal, quotes included.
 inline void append_quoted(std::string& out, std::string_view s) { json::append_string(out, s); }
 
-inline void append_int(std::string& out, int64_t v) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-}
-
-inline void append_uint(std::string& out, uint64_t v) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-}
+inline void append_int(std::string& out, int64_t v) { json::append_number(out, v); }
+inline void append_uint(std::string& out, uint64_t v) { json::append_number(out, v); }
 
 // Shortest round-trip form; NaN and infinities as the bare words NaN,
 // Infinity, -Infinity (the protobuf JSON spellings, unquoted).

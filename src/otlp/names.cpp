@@ -1,7 +1,6 @@
-#include "otlp_names.hpp"
+#include "otlp/names.hpp"
 
-#include <charconv>
-#include <cmath>
+#include "base/names.hpp"
 
 namespace mmwatch::otlp {
 
@@ -26,10 +25,6 @@ constexpr UnitName kPerUnits[] = {
     {"s", "second"}, {"m", "minute"}, {"h", "hour"}, {"d", "day"},
     {"w", "week"},   {"mo", "month"}, {"y", "year"},
 };
-
-bool name_char(char c, bool first) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (!first && c >= '0' && c <= '9');
-}
 
 bool alnum(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
@@ -79,7 +74,7 @@ std::string sanitize_metric_name(std::string_view name) {
     std::string out;
     out.reserve(name.size() + 1);
     for (char c : name) {
-        const char x = name_char(c, false) ? c : '_';
+        const char x = metric_name_char(c, false) ? c : '_';
         if (x == '_' && (out.empty() || out.back() == '_')) continue;
         out += x;
     }
@@ -111,37 +106,11 @@ std::string prometheus_name(std::string_view name, std::string_view unit, Metric
 std::string sanitize_label_name(std::string_view key) {
     std::string out;
     out.reserve(key.size() + 4);
-    for (char c : key) out += (name_char(c, false) && c != ':') ? c : '_';
+    for (char c : key) out += label_name_char(c, false) ? c : '_';
     if (out.empty()) return out;
     if (out[0] >= '0' && out[0] <= '9') out.insert(0, "key_");
     else if (out[0] == '_' && (out.size() == 1 || out[1] != '_')) out.insert(0, "key");
     return out;
-}
-
-void append_label_value(std::string& out, std::string_view v) {
-    for (char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-}
-
-void append_help(std::string& out, std::string_view v) {
-    for (char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-}
-
-void append_sample_value(std::string& out, double v) {
-    if (std::isnan(v)) out += "NaN";
-    else if (std::isinf(v)) out += v > 0 ? "+Inf" : "-Inf";
-    else {
-        char buf[32];
-        out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-    }
 }
 
 }  // namespace mmwatch::otlp

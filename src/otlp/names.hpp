@@ -1,12 +1,12 @@
 // OpenTelemetry-to-Prometheus name translation (the "Prometheus and
 // OpenMetrics Compatibility" rules): metric names with unit and type
-// suffixes, label names, and text-format escaping.
+// suffixes, and label names. Escaping is prom/text.hpp's.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "otlp_decoder.hpp"
+#include "otlp/decoder.hpp"
 
 namespace mmwatch::otlp {
 
@@ -26,12 +26,5 @@ namespace mmwatch::otlp {
 // Invalid characters to '_'; "key_" before a leading digit, "key" before a
 // single leading '_' ("__" is reserved to Prometheus).
 [[nodiscard]] std::string sanitize_label_name(std::string_view key);
-
-// Label value escaping for the text format: \ " and newline.
-void append_label_value(std::string& out, std::string_view v);
-// HELP text escaping: \ and newline.
-void append_help(std::string& out, std::string_view v);
-// Sample values: shortest round-trip form, +Inf, -Inf, NaN.
-void append_sample_value(std::string& out, double v);
 
 }  // namespace mmwatch::otlp

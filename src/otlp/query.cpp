@@ -3,9 +3,10 @@
 #include <charconv>
 #include <cmath>
 
-#include "json_text.hpp"
-#include "otlp_http.hpp"
-#include "otlp_names.hpp"
+#include "otlp/json_text.hpp"
+#include "otlp/receiver.hpp"
+#include "otlp/names.hpp"
+#include "prom/text.hpp"
 
 namespace mmwatch::otlp {
 
@@ -98,7 +99,7 @@ bool set_has(const Store& store, uint32_t set, std::string_view key, std::string
 bool series_has_label(const Store& store, const Series& s, const Label& l) {
     if ((l.key == "le" && s.key.role == Role::bucket) || (l.key == "quantile" && s.key.role == Role::quantile)) {
         std::string v;
-        append_sample_value(v, s.key.extra);
+        prom::append_value(v, s.key.extra);
         return v == l.value;
     }
     return set_has(store, s.key.attrs, l.key, l.value) ||

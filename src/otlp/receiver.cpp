@@ -1,11 +1,13 @@
-#include "otlp_http.hpp"
+#include "otlp/receiver.hpp"
 
 #include <charconv>
 #include <cmath>
+#include <iterator>
 
-#include "json_text.hpp"
-#include "otlp_gzip.hpp"
-#include "otlp_names.hpp"
+#include "base/enum_names.hpp"
+#include "otlp/json_text.hpp"
+#include "otlp/gzip.hpp"
+#include "otlp/names.hpp"
 
 namespace mmwatch::otlp {
 
@@ -31,22 +33,32 @@ http::Response status_json(int http_status, int grpc_code, std::string_view mess
     return http::Response::json(http_status, std::move(body));
 }
 
-http::Response counted(Store& store, ExportResult result, http::Response r) {
-    ++store.receiver().requests[size_t(result)];
+constexpr std::string_view kResultNames[] = {
+    "ok", "partial", "bad_request", "too_large", "unsupported_media_type", "method_not_allowed",
+};
+static_assert(std::size(kResultNames) == kExportResultCount);
+
+}  // namespace
+
+std::string_view export_result_name(ExportResult r) noexcept { return enum_name(kResultNames, r); }
+
+http::Response Receiver::counted(ExportResult result, http::Response r) {
+    ++counters_.requests[size_t(result)];
     return r;
 }
 
 // Reads the body into the decoder's input buffer, inflating gzip; returns
 // false with the response to send when it cannot.
-bool read_body(Store& store, const http::Request& req, uint64_t max_body_bytes, http::Response& error) {
-    std::string& input = store.decoder().input();
+bool Receiver::read_body(const http::Request& req, http::Response& error) {
+    const uint64_t max_body_bytes = max_body_bytes_;
+    std::string& input = decoder_.input();
     std::string_view body = req.body;
     if (req.chunked) {
-        http::dechunk(req.body, store.body_scratch());
-        body = store.body_scratch();
+        http::dechunk(req.body, body_scratch_);
+        body = body_scratch_;
     }
     if (body.size() > max_body_bytes) {
-        error = counted(store, ExportResult::too_large,
+        error = counted(ExportResult::too_large,
                         status_json(413, kGrpcResourceExhausted, "body is over --max-body-bytes"));
         return false;
     }
@@ -56,57 +68,54 @@ bool read_body(Store& store, const http::Request& req, uint64_t max_body_bytes, 
         return true;
     }
     if (!http::iequals(enc, "gzip")) {
-        error = counted(store, ExportResult::unsupported_media_type,
+        error = counted(ExportResult::unsupported_media_type,
                         status_json(415, kGrpcUnimplemented, "Content-Encoding must be gzip or identity"));
         return false;
     }
     switch (gunzip(body, input, max_body_bytes)) {
     case InflateStatus::ok: return true;
     case InflateStatus::too_large:
-        error = counted(store, ExportResult::too_large,
+        error = counted(ExportResult::too_large,
                         status_json(413, kGrpcResourceExhausted, "body is over --max-body-bytes after decompression"));
         return false;
     case InflateStatus::corrupt: break;
     }
-    ++store.receiver().gzip_errors;
-    error = counted(store, ExportResult::bad_request,
+    ++counters_.gzip_errors;
+    error = counted(ExportResult::bad_request,
                     status_json(400, kGrpcInvalidArgument, "body is not a complete gzip stream"));
     return false;
 }
 
-}  // namespace
-
-http::Response handle_export(Store& store, const http::Request& req, uint64_t max_body_bytes, int64_t now_unix_nanos) {
+http::Response Receiver::handle_export(const http::Request& req, int64_t now_unix_nanos) {
     if (req.method != "POST") {
         http::Response r = status_json(405, kGrpcUnimplemented, "use POST");
         r.extra_headers = "Allow: POST\r\n";
-        return counted(store, ExportResult::method_not_allowed, std::move(r));
+        return counted(ExportResult::method_not_allowed, std::move(r));
     }
     const std::string_view ct = req.header("Content-Type");
     const std::string_view media = trim(ct.substr(0, ct.find(';')));
     if (http::iequals(media, "application/x-protobuf"))
-        return counted(store, ExportResult::unsupported_media_type,
+        return counted(ExportResult::unsupported_media_type,
                        status_json(415, kGrpcUnimplemented,
                                    "protobuf is not supported yet; send OTLP/HTTP JSON (Content-Type: application/json)"));
     if (!http::iequals(media, "application/json"))
-        return counted(store, ExportResult::unsupported_media_type,
+        return counted(ExportResult::unsupported_media_type,
                        status_json(415, kGrpcUnimplemented, "Content-Type must be application/json"));
     http::Response error;
-    if (!read_body(store, req, max_body_bytes, error)) return error;
-    store.receiver().body_bytes += store.decoder().input().size();
+    if (!read_body(req, error)) return error;
+    counters_.body_bytes += decoder_.input().size();
 
-    DecodedRequest& decoded = store.decoded();
-    const DecodeResult dr = store.decoder().decode_input(decoded);
+    const DecodeResult dr = decoder_.decode_input(decoded_);
     if (dr.error != DecodeError::none) {
-        ++store.receiver().decode_errors[size_t(dr.error)];
+        ++counters_.decode_errors[size_t(dr.error)];
         std::string msg = "undecodable ExportMetricsServiceRequest: ";
         msg += decode_error_name(dr.error);
         msg += " at ";
         msg += dr.where;
-        return counted(store, ExportResult::bad_request, status_json(400, kGrpcInvalidArgument, msg));
+        return counted(ExportResult::bad_request, status_json(400, kGrpcInvalidArgument, msg));
     }
-    const IngestResult ir = store.ingest(decoded, now_unix_nanos);
-    if (ir.rejected == 0) return counted(store, ExportResult::ok, http::Response::json(200, "{}"));
+    const IngestResult ir = store_.ingest(decoded_, now_unix_nanos);
+    if (ir.rejected == 0) return counted(ExportResult::ok, http::Response::json(200, "{}"));
     std::string body = "{\"partialSuccess\":{\"rejectedDataPoints\":\"";
     jtext::append_uint(body, ir.rejected);
     body += "\",\"errorMessage\":";
@@ -116,7 +125,7 @@ http::Response handle_export(Store& store, const http::Request& req, uint64_t ma
     msg += " (counted per reason in mmwatch_otlp_points_rejected_total)";
     jtext::append_quoted(body, msg);
     body += "}}";
-    return counted(store, ExportResult::partial, http::Response::json(200, std::move(body)));
+    return counted(ExportResult::partial, http::Response::json(200, std::move(body)));
 }
 
 http::Response services(const Store& store, int64_t now_unix_nanos) {

@@ -1,22 +1,56 @@
-// The OTLP routes as pure functions of (store, request, clock): the
-// receiver POST /v1/metrics and the JSON query API. The daemon's router
-// calls these; nothing here touches a socket or the loop.
+// The OTLP routes: the receiver of POST /v1/metrics (which owns the decoder,
+// its reusable scratch and its counters) and the JSON query API as pure
+// functions of (store, request, clock). The daemon's router calls these;
+// nothing here touches a socket or the loop.
 #pragma once
 
 #include <cstdint>
 
-#include "http_request.hpp"
-#include "http_response.hpp"
-#include "store.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "otlp/decoder.hpp"
+#include "otlp/store.hpp"
 
 namespace mmwatch::otlp {
 
-// POST /v1/metrics (OTLP/HTTP, JSON encoding). 200 "{}" when every point
-// was stored; 200 with partialSuccess when some were refused; 400 with a
-// google.rpc.Status JSON for an undecodable body; 413 over max_body_bytes
-// (before or after gzip); 415 for protobuf or an unknown encoding.
-[[nodiscard]] http::Response handle_export(Store& store, const http::Request& req, uint64_t max_body_bytes,
-                                           int64_t now_unix_nanos);
+// Outcome of one POST /v1/metrics.
+enum class ExportResult : uint8_t { ok, partial, bad_request, too_large, unsupported_media_type, method_not_allowed };
+inline constexpr size_t kExportResultCount = 6;
+[[nodiscard]] std::string_view export_result_name(ExportResult r) noexcept;
+
+struct ReceiverCounters {
+    uint64_t requests[kExportResultCount] = {};
+    uint64_t decode_errors[kDecodeErrorCount] = {};
+    uint64_t gzip_errors = 0;
+    uint64_t body_bytes = 0;  // after decompression
+};
+
+class Receiver {
+public:
+    Receiver(Store& store, uint64_t max_body_bytes) : store_(store), max_body_bytes_(max_body_bytes) {}
+
+    // POST /v1/metrics (OTLP/HTTP, JSON encoding). 200 "{}" when every point
+    // was stored; 200 with partialSuccess when some were refused; 400 with a
+    // google.rpc.Status JSON for an undecodable body; 413 over max_body_bytes
+    // (before or after gzip); 415 for protobuf or an unknown encoding.
+    [[nodiscard]] http::Response handle_export(const http::Request& req, int64_t now_unix_nanos);
+
+    [[nodiscard]] const ReceiverCounters& counters() const noexcept { return counters_; }
+    // The decoder's input buffer (tests check its bound).
+    [[nodiscard]] const std::string& input() const noexcept { return decoder_.input(); }
+
+private:
+    http::Response counted(ExportResult result, http::Response r);
+    bool read_body(const http::Request& req, http::Response& error);
+
+    Store& store_;
+    uint64_t max_body_bytes_;
+    ReceiverCounters counters_;
+    // Scratch reused by every request, so steady-state ingest does not allocate.
+    Decoder decoder_;
+    DecodedRequest decoded_;
+    std::string body_scratch_;  // a chunked body, joined
+};
 
 // GET /api/v1/services: health per service over the last minute.
 [[nodiscard]] http::Response services(const Store& store, int64_t now_unix_nanos);

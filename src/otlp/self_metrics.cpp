@@ -1,17 +1,11 @@
-// mmwatch_otlp_* self-metrics: every counter written on every scrape, zero
-// or not, so a dashboard never has to tell "no data" from "none happened".
-#include "otlp_decoder.hpp"
-#include "otlp_names.hpp"
-#include "prom_text.hpp"
-#include "store.hpp"
+#include "otlp/self_metrics.hpp"
+
+#include "otlp/decoder.hpp"
+#include "prom/text.hpp"
 
 namespace mmwatch::otlp {
 
 namespace {
-
-constexpr std::string_view kResultNames[kExportResultCount] = {
-    "ok", "partial", "bad_request", "too_large", "unsupported_media_type", "method_not_allowed",
-};
 
 void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
     prom::append_head(out, name, type, help);
@@ -19,7 +13,7 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
 
 void sample(std::string& out, std::string_view name, std::string_view label, std::string_view value, double v) {
     prom::append_series(out, name, label, value);
-    append_sample_value(out, v);
+    prom::append_value(out, v);
     out += '\n';
 }
 
@@ -30,14 +24,13 @@ void single(std::string& out, std::string_view name, std::string_view type, std:
 
 }  // namespace
 
-void write_self_metrics(const Store& store, std::string& out) {
-    const ReceiverCounters& rc = store.receiver();
+void write_self_metrics(const Store& store, const ReceiverCounters& rc, const ExpositionSkips& skips,
+                        std::string& out) {
     const StoreCounters& sc = store.counters();
-    const ExpositionSkips& skips = store.exposition_skips();
 
     constexpr std::string_view kRequests = "mmwatch_otlp_requests_total";
     header(out, kRequests, "counter", "OTLP export requests (POST /v1/metrics) by result.");
-    for (size_t i = 0; i < kExportResultCount; ++i) sample(out, kRequests, "result", kResultNames[i], double(rc.requests[i]));
+    for (size_t i = 0; i < kExportResultCount; ++i) sample(out, kRequests, "result", export_result_name(ExportResult(i)), double(rc.requests[i]));
 
     constexpr std::string_view kDecode = "mmwatch_otlp_decode_errors_total";
     header(out, kDecode, "counter", "OTLP bodies refused with 400, by decode error.");

@@ -1,8 +1,8 @@
-#include "service_health.hpp"
+#include "otlp/service_health.hpp"
 
 #include <algorithm>
 
-#include "json_text.hpp"
+#include "otlp/json_text.hpp"
 
 namespace mmwatch::otlp {
 

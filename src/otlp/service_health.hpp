@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "limits.hpp"
+#include "base/limits.hpp"
 
 namespace mmwatch::otlp {
 

@@ -1,4 +1,6 @@
-#include "store.hpp"
+#include "otlp/store.hpp"
+
+#include "base/enum_names.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -54,8 +56,15 @@ int parse_status(std::string_view s) noexcept {
 
 }  // namespace
 
-std::string_view reject_name(Reject r) noexcept { return kRejects[size_t(r)].name; }
-std::string_view reject_message(Reject r) noexcept { return kRejects[size_t(r)].message; }
+std::string_view reject_name(Reject r) noexcept {
+    const RejectInfo* e = enum_entry(kRejects, r);
+    return e ? e->name : "unknown";
+}
+
+std::string_view reject_message(Reject r) noexcept {
+    const RejectInfo* e = enum_entry(kRejects, r);
+    return e ? e->message : "unknown";
+}
 
 size_t Store::KeyHash::operator()(const SeriesKey& k) const noexcept {
     uint64_t extra;

@@ -1,7 +1,8 @@
 // The OTLP store: interned names and labels, one compact id per series,
 // and the recent points of every series in fixed-size chunks drawn from a
 // bounded pool (a ring: when the pool is full the oldest chunk goes).
-// Pure: fed DecodedRequests and a clock value, never touches IO.
+// Pure: fed DecodedRequests and a clock value, never touches IO. It holds
+// data only; the receiver (receiver.hpp) owns decoding and its counters.
 #pragma once
 
 #include <cstddef>
@@ -14,10 +15,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "limits.hpp"
-#include "otlp_decoder.hpp"
-#include "service_health.hpp"
-#include "string_index.hpp"
+#include "base/limits.hpp"
+#include "otlp/decoder.hpp"
+#include "otlp/service_health.hpp"
+#include "otlp/string_index.hpp"
 
 namespace mmwatch::otlp {
 
@@ -121,23 +122,6 @@ struct StoreCounters {
     uint64_t evicted_capacity = 0;
 };
 
-// Outcome of one POST /v1/metrics, counted by otlp_http.cpp.
-enum class ExportResult : uint8_t { ok, partial, bad_request, too_large, unsupported_media_type, method_not_allowed };
-inline constexpr size_t kExportResultCount = 6;
-
-struct ReceiverCounters {
-    uint64_t requests[kExportResultCount] = {};
-    uint64_t decode_errors[kDecodeErrorCount] = {};
-    uint64_t gzip_errors = 0;
-    uint64_t body_bytes = 0;  // after decompression
-};
-
-// Families left out of the latest /metrics render, by reason.
-struct ExpositionSkips {
-    uint64_t family_taken = 0;    // the file metrics already define the name
-    uint64_t name_collision = 0;  // two OTLP metrics translate to one name
-};
-
 class Store {
 public:
     explicit Store(StoreLimits limits);
@@ -170,15 +154,6 @@ public:
     // from_ms <= t <= to_ms, oldest first; stops early when f returns false.
     template <class F>
     void for_each_point(uint32_t series_id, int64_t from_ms, int64_t to_ms, F&& f) const;
-
-    ReceiverCounters& receiver() noexcept { return receiver_; }
-    [[nodiscard]] const ReceiverCounters& receiver() const noexcept { return receiver_; }
-    ExpositionSkips& exposition_skips() const noexcept { return skips_; }
-
-    // Scratch owned here so that steady-state ingest does not allocate.
-    Decoder& decoder() noexcept { return decoder_; }
-    DecodedRequest& decoded() noexcept { return decoded_; }
-    std::string& body_scratch() noexcept { return body_scratch_; }
 
     // Chunk layout: timestamps as 32-bit millisecond offsets from the
     // chunk's base, so a point costs 12 bytes (plus 8 bytes of base and 12
@@ -216,8 +191,6 @@ private:
 
     StoreLimits limits_;
     StoreCounters counters_;
-    ReceiverCounters receiver_;
-    mutable ExpositionSkips skips_;
     Interner strings_;
     StringIndex set_ids_;  // label sets by their LabelIds bytes
     std::vector<LabelIds> set_pool_;
@@ -256,9 +229,6 @@ private:
     std::vector<uint64_t> delta_scratch_;
     std::vector<double> bounds_scratch_;
     std::vector<uint8_t> had_value_;
-    Decoder decoder_;
-    DecodedRequest decoded_;
-    std::string body_scratch_;  // a chunked body, joined
 
     [[nodiscard]] const ChunkData& chunk(uint32_t c) const noexcept;
     [[nodiscard]] ChunkData& chunk(uint32_t c) noexcept;

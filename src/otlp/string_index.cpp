@@ -1,4 +1,4 @@
-#include "string_index.hpp"
+#include "otlp/string_index.hpp"
 
 namespace mmwatch::otlp {
 

@@ -17,7 +17,8 @@
 #include <vector>
 
 #include "mmwatch/h2.hpp"
-#include "mmwatch/rezl.hpp"
+#include "base/utf8.hpp"
+#include "format/rezl.hpp"
 
 // Values are stored in native order and updated with atomic read-modify-write
 // instructions; the format is little-endian, so a big-endian port would have
@@ -30,6 +31,7 @@ namespace {
 using mmwatch::rezl::MetricType;
 namespace rezl = mmwatch::rezl;
 namespace h2 = mmwatch::h2;
+namespace utf8 = mmwatch::utf8;
 
 // A file name leaves room for the dot, the extension, a pid and ".tmp"
 // within the 255-byte NAME_MAX of common filesystems.
@@ -110,7 +112,7 @@ mmw_error declare(mmw_producer* p, const char* name, Decl d, mmw_metric* out) {
     d.name = name;
     if (d.name.empty()) return fail(p, MMW_ERR_NAME_EMPTY);
     if (d.name.size() > rezl::kMaxNameBytes) return fail(p, MMW_ERR_NAME_TOO_LONG, d.name.substr(0, 40) + "...");
-    if (!rezl::valid_utf8(d.name)) return fail(p, MMW_ERR_NAME_NOT_UTF8);
+    if (!utf8::valid(d.name)) return fail(p, MMW_ERR_NAME_NOT_UTF8);
     if (p->names.count(d.name)) return fail(p, MMW_ERR_DUPLICATE_NAME, d.name);
     if (p->decls.size() >= rezl::kMaxMetrics) return fail(p, MMW_ERR_TOO_MANY_METRICS, d.name);
     if (d.type == MetricType::histogram) {

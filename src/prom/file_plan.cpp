@@ -1,30 +1,20 @@
 // Renders file metrics as Prometheus text. The plan (families, series,
 // escaped labels) is rebuilt only when the set of files changes; a render
 // is then one pass of integer formatting over the snapshots.
-#include "exposition.hpp"
+#include "prom/file_plan.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 
+#include "base/names.hpp"
+#include "base/utf8.hpp"
 #include "mmwatch/h2.hpp"
+#include "prom/text.hpp"
 
 namespace mmwatch::expo {
 
 namespace {
-
-bool name_char(char c, bool first) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-           (!first && c >= '0' && c <= '9');
-}
-
-// Length of the UTF-8 sequence starting at s[i] if valid, else 0.
-size_t utf8_sequence(std::string_view s, size_t i) noexcept {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return 0;
-    return rezl::valid_utf8(s.substr(i, n)) ? n : 0;
-}
 
 char* put(char* p, std::string_view s) noexcept {
     std::memcpy(p, s.data(), s.size());
@@ -71,32 +61,14 @@ void append_sanitized_name(std::string_view raw, std::string& out) {
     if (!raw.empty() && raw[0] >= '0' && raw[0] <= '9') out += '_';
     for (size_t i = 0; i < raw.size();) {
         const char c = raw[i];
-        if (name_char(c, false)) {
+        if (metric_name_char(c, false)) {
             out += c;
             ++i;
             continue;
         }
         out += '_';
-        const size_t n = utf8_sequence(raw, i);
+        const size_t n = utf8::sequence_length(raw, i);
         i += n ? n : 1;
-    }
-}
-
-void append_escaped_label_value(std::string_view raw, std::string& out) {
-    for (size_t i = 0; i < raw.size();) {
-        const char c = raw[i];
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else if (static_cast<unsigned char>(c) < 0x80) out += c;
-        else {
-            const size_t n = utf8_sequence(raw, i);
-            if (n) out.append(raw.substr(i, n));
-            else out += "\xEF\xBF\xBD";
-            i += n ? n : 1;
-            continue;
-        }
-        ++i;
     }
 }
 
@@ -112,12 +84,15 @@ std::string exposed_name(const rezl::Metric& m) {
 }
 
 void FilePlan::note_drop(DropKind kind, const FileView& f, uint32_t metric, std::string detail) {
-    if (!reported_.insert(f.source_id << 11 | metric).second) return;
+    if (!reported_.insert(key(f.source_id, metric)).second) return;
     new_drops_.push_back({kind, f.source_id, std::string(f.label), f.layout->metrics[metric].name, std::move(detail)});
 }
 
 void FilePlan::forget_source(uint64_t source_id) {
-    for (uint32_t m = 0; m < rezl::kMaxMetrics; ++m) reported_.erase(source_id << 11 | m);
+    for (uint32_t m = 0; m < rezl::kMaxMetrics; ++m) {
+        reported_.erase(key(source_id, m));
+        sticky_.erase(key(source_id, m));
+    }
 }
 
 bool FilePlan::has_family(std::string_view name) const {
@@ -136,7 +111,7 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
     for (uint32_t fi = 0; fi < files.size(); ++fi) {
         const FileView& f = files[fi];
         std::string label = "{name=\"";
-        append_escaped_label_value(f.label, label);
+        prom::append_label_value(label, f.label);
         label += '"';
         max_label_bytes_ = std::max(max_label_bytes_, label.size());
         file_labels_.push_back(label);
@@ -188,7 +163,12 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
                 note_drop(DropKind::series_limit, f, mi, "over --max-series");
                 continue;
             }
-            fam.series.push_back({fi, mi});
+            Sticky* sticky = nullptr;
+            if (m.type == rezl::MetricType::histogram) {
+                sticky = &sticky_[key(f.source_id, mi)];
+                if (sticky->activation != f.activation) *sticky = {f.activation, {}};
+            }
+            fam.series.push_back({fi, mi, sticky});
             ++series_count_;
         }
     }
@@ -201,7 +181,7 @@ void FilePlan::render_histogram(const Family& fam, const Series& s, const FileVi
     const unsigned cg = grouping_power < g ? grouping_power : g;
     const uint64_t base = (m.data_offset - f.layout->data_offset) / 8;
     const auto buckets = f.words.subspan(base, m.words);
-    auto& sticky = (*f.sticky)[s.metric];
+    auto& sticky = s.sticky->bits;
     if (sticky.empty()) sticky.assign((h2::bucket_count(cg, mp) + 63) / 64, 0);
     const std::string& label = file_labels_[s.file];
     // name, "_bucket", label, ",le=\"", bound, "\"} ", count, '\n'
@@ -246,7 +226,7 @@ void FilePlan::render_histogram(const Family& fam, const Series& s, const FileVi
 }
 
 bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, std::string& text,
-                      size_t max_bytes) const {
+                      size_t max_bytes) {
     LineWriter out(text);
     for (const Family& fam : families_) {
         if (fam.series.empty()) continue;

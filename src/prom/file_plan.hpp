@@ -12,7 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "mmwatch/rezl.hpp"
+#include "format/rezl.hpp"
 
 namespace mmwatch::expo {
 
@@ -20,23 +20,18 @@ namespace mmwatch::expo {
 // [a-zA-Z0-9_:] becomes one '_', and a leading digit gets a '_' prefix.
 void append_sanitized_name(std::string_view raw, std::string& out);
 
-// Appends `raw` escaped for a label value: \ " and newline are escaped and
-// bytes that are not valid UTF-8 become U+FFFD, so the output always parses.
-void append_escaped_label_value(std::string_view raw, std::string& out);
-
 // The family name a catalog metric is exposed under: sanitized, and for
 // counters suffixed with _total unless the name already ends with it.
 [[nodiscard]] std::string exposed_name(const rezl::Metric& m);
 
-// One active file as the exposition sees it. `sticky` holds, per metric,
-// the bitset of coarse histogram buckets ever emitted, so a bucket series
-// never disappears while the file lives (owned by the source).
+// One active file as the exposition sees it. `activation` changes each
+// time the source is validated anew (its layout may have changed).
 struct FileView {
     uint64_t source_id = 0;
+    uint64_t activation = 0;
     std::string_view label;
     const rezl::Layout* layout = nullptr;
     std::span<const uint64_t> words;
-    std::vector<std::vector<uint64_t>>* sticky = nullptr;
 };
 
 class LineWriter;  // exposition.cpp: the render's output buffer
@@ -62,20 +57,29 @@ public:
 
     // Appends every family to `out`. `grouping_power` caps the histograms'
     // bucket resolution. Returns false if `max_bytes` stopped it early.
+    // Not const: it records the histogram buckets it emitted (sticky sets).
     bool render(std::span<const FileView> files, unsigned grouping_power, std::string& out,
-                size_t max_bytes) const;
+                size_t max_bytes);
 
     [[nodiscard]] bool has_family(std::string_view name) const;
     [[nodiscard]] size_t series_count() const noexcept { return series_count_; }
     // Drops first seen by the last rebuild(); the caller counts and logs them.
     std::vector<Drop> take_new_drops() { return std::move(new_drops_); }
-    // Forgets drop bookkeeping of sources that are gone.
+    // Forgets the drop bookkeeping and sticky sets of a source that is gone.
     void forget_source(uint64_t source_id);
 
 private:
+    // The coarse histogram buckets ever emitted for one (source, metric),
+    // as a bitset, so a bucket series never disappears while the file
+    // lives; reset when the source is validated anew.
+    struct Sticky {
+        uint64_t activation = 0;
+        std::vector<uint64_t> bits;
+    };
     struct Series {
         uint32_t file;
         uint32_t metric;
+        Sticky* sticky;  // histograms only: a node of sticky_ (stable)
     };
     struct Family {
         std::string name;
@@ -85,12 +89,14 @@ private:
     void note_drop(DropKind kind, const FileView& f, uint32_t metric, std::string detail);
     void render_histogram(const Family& fam, const Series& s, const FileView& f, unsigned grouping_power,
                           LineWriter& out) const;
+    [[nodiscard]] static uint64_t key(uint64_t source_id, uint32_t metric) noexcept { return source_id << 11 | metric; }
 
     std::vector<Family> families_;
     std::unordered_map<std::string, uint32_t> claims_;  // sample name -> family index
     std::vector<std::string> file_labels_;              // escaped: {name="...
     size_t max_label_bytes_ = 0;                        // longest of file_labels_"
-    std::unordered_set<uint64_t> reported_;             // (source_id << 11) | metric
+    std::unordered_set<uint64_t> reported_;             // key(source, metric)
+    std::unordered_map<uint64_t, Sticky> sticky_;       // key(source, metric)
     std::vector<Drop> new_drops_;
     size_t series_count_ = 0;
 };

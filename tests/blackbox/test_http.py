@@ -86,9 +86,13 @@ class Requests(MmwatchTestCase):
             elapsed = time.monotonic() - start
             self.assertEqual(status, 200)
             self.assertIn("mmwatch_build_info", body)
-            # Not a speed test: the stalled client holds its connection for
-            # the 10 s request deadline; the other scrape must not wait for it.
-            self.assertLess(elapsed, 5.0)
+            # The scrape was answered while the stalled client still holds
+            # its connection (closed only at the 10 s request deadline): it
+            # did not wait for it. The time is reported, not asserted.
+            stalled.setblocking(False)
+            with self.assertRaises(BlockingIOError):
+                stalled.recv(1)  # still open, nothing sent to it yet
+            print("scrape beside a half-sent request: %.1f ms" % (elapsed * 1000))
         finally:
             stalled.close()
 

@@ -36,14 +36,20 @@ class HostileClients(MmwatchTestCase):
         self.write("big.rezl", raw_file([(2, "gauge_number_%04d" % i) for i in range(1000)]))
 
     def timed_scrapes(self, m, n):
+        """n normal scrapes, each of which must succeed; returns the worst
+        time, which is reported, never asserted (docs/benchmarks.md)."""
         worst = 0.0
+        body = ""
         for _ in range(n):
             t = time.monotonic()
             status, _, body = m.get("/metrics")
             worst = max(worst, time.monotonic() - t)
             self.assertEqual(status, 200)
             self.assertIn("gauge_number_0999", body)
-        return worst
+        return worst, body
+
+    def open_connections(self, body):
+        return int(re.search(r"^mmwatch_http_connections (\d+)$", body, re.M).group(1))
 
     def test_hundreds_of_dribbling_connections(self):
         self.big_file()
@@ -69,10 +75,11 @@ class HostileClients(MmwatchTestCase):
         t.start()
         try:
             time.sleep(0.5)
-            worst = self.timed_scrapes(m, 20)
-            # Not a speed test: a generous bound that only a blocked loop
-            # (one dribbler holding everyone up) could exceed.
-            self.assertLess(worst, 2.0)
+            worst, body = self.timed_scrapes(m, 20)
+            # Every scrape was answered while all 300 dribblers were still
+            # connected and mid-request (their 4 KB head takes 40 s to send).
+            self.assertTrue(t.is_alive())
+            self.assertGreaterEqual(self.open_connections(body), 300)
             self.assertLess(rss_bytes(m) - before, 64 << 20)
         finally:
             stop.set()
@@ -97,8 +104,9 @@ class HostileClients(MmwatchTestCase):
             # Serving the hogs' 2,000 requests until their buffers fill is
             # real work; once they are stalled, they must cost nothing.
             time.sleep(2)
-            worst = self.timed_scrapes(m, 20)
-            self.assertLess(worst, 2.0)
+            worst, body = self.timed_scrapes(m, 20)
+            # Answered while every hog still holds its connection.
+            self.assertGreaterEqual(self.open_connections(body), 100)
             # The hogs share one rendered body: memory must not grow per hog
             # by the size of a response times its requests.
             self.assertLess(rss_bytes(m) - before, 64 << 20)

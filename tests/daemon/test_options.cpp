@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "options.hpp"
+#include "daemon/options.hpp"
 
 using namespace mmwatch;
 

@@ -6,8 +6,8 @@
 #include <csignal>
 #include <cstring>
 
-#include "guarded_copy.hpp"
-#include "temp_dir.hpp"
+#include "files/guarded_copy.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace mmwatch;
 

@@ -1,15 +1,17 @@
 #include <doctest/doctest.h>
 
+#include <sys/inotify.h>
 #include <sys/mman.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
-#include "guarded_copy.hpp"
-#include "rezl_builder.hpp"
-#include "temp_dir.hpp"
-#include "watcher.hpp"
+#include "files/guarded_copy.hpp"
+#include "support/rezl_builder.hpp"
+#include "support/temp_dir.hpp"
+#include "files/watcher.hpp"
 
 using namespace mmwatch;
 
@@ -18,17 +20,18 @@ namespace {
 // A watcher on a temp dir driven by a fake clock: no loop, no sleeps.
 struct Rig {
     test::TempDir dir;
-    SelfMetrics metrics;
     EventLog events;
     std::unique_ptr<Watcher> w;
     uint64_t t = 1000;
 
-    explicit Rig(uint64_t ready_timeout_ms = 500, uint64_t stale_after_ms = 0, size_t max_files = 100) {
+    explicit Rig(uint64_t ready_timeout_ms = 500, uint64_t stale_after_ms = 0, size_t max_files = 100,
+                 int (*add_watch)(int, const char*, uint32_t) = nullptr) {
         REQUIRE(install_fault_handler());
-        WatcherConfig c{dir.path(), ready_timeout_ms, stale_after_ms, max_files, {1 << 20, 1 << 30}};
-        w = std::make_unique<Watcher>(c, metrics, events);
+        WatcherConfig c{dir.path(), ready_timeout_ms, stale_after_ms, max_files, {1 << 20, 1 << 30}, add_watch};
+        w = std::make_unique<Watcher>(c, events);
     }
-    Now now() const { return {t, int64_t(t)}; }
+    Now now() const { return {t, int64_t(t) * 1'000'000}; }
+    const FileCounters& metrics() const { return w->counters(); }
     void open() { REQUIRE(w->open(now()) == 0); }
     void events_in() { w->on_readable(now()); }
     void tick(uint64_t advance_ms = 100) {
@@ -54,14 +57,14 @@ TEST_CASE("files_present_at_start_and_created_later_become_active") {
     r.dir.write("a.rezl", gauge_file(1));
     r.open();
     REQUIRE(r.src("a.rezl"));
-    CHECK(r.src("a.rezl")->state == SourceState::active);
-    CHECK(r.src("a.rezl")->data[0] == 1);
+    CHECK(r.src("a.rezl")->state() == SourceState::active);
+    CHECK(r.src("a.rezl")->data()[0] == 1);
     r.dir.write("b.rezl", gauge_file(-2));
     r.events_in();
     REQUIRE(r.src("b.rezl"));
-    CHECK(r.src("b.rezl")->state == SourceState::active);
-    CHECK(int64_t(r.src("b.rezl")->data[0]) == -2);
-    CHECK(r.metrics.sources[size_t(SourceState::active)] == 2);
+    CHECK(r.src("b.rezl")->state() == SourceState::active);
+    CHECK(int64_t(r.src("b.rezl")->data()[0]) == -2);
+    CHECK(r.metrics().sources[size_t(SourceState::active)] == 2);
 }
 
 TEST_CASE("not_ready_file_is_pending_then_rejected_at_the_timeout") {
@@ -70,13 +73,13 @@ TEST_CASE("not_ready_file_is_pending_then_rejected_at_the_timeout") {
     auto b = test::build({{1, "c"}}, false);
     r.dir.write("slow.rezl", b.bytes);
     r.events_in();
-    CHECK(r.src("slow.rezl")->state == SourceState::pending);
-    CHECK(r.src("slow.rezl")->reason == rezl::Reason::not_ready);
+    CHECK(r.src("slow.rezl")->state() == SourceState::pending);
+    CHECK(r.src("slow.rezl")->reason() == rezl::Reason::not_ready);
     r.tick(400);
-    CHECK(r.src("slow.rezl")->state == SourceState::pending);
+    CHECK(r.src("slow.rezl")->state() == SourceState::pending);
     r.tick(200);
-    CHECK(r.src("slow.rezl")->state == SourceState::rejected);
-    CHECK(r.metrics.rejections[size_t(rezl::Reason::not_ready)] == 1);
+    CHECK(r.src("slow.rezl")->state() == SourceState::rejected);
+    CHECK(r.metrics().rejections[size_t(rezl::Reason::not_ready)] == 1);
 }
 
 TEST_CASE("ready_flag_flipped_in_place_activates_on_the_next_tick") {
@@ -85,13 +88,13 @@ TEST_CASE("ready_flag_flipped_in_place_activates_on_the_next_tick") {
     auto b = test::build({{1, "c"}}, false);
     r.dir.write("p.rezl", b.bytes);
     r.events_in();
-    REQUIRE(r.src("p.rezl")->state == SourceState::pending);
+    REQUIRE(r.src("p.rezl")->state() == SourceState::pending);
     const int fd = ::open(r.dir.file("p.rezl").c_str(), O_RDWR);
     const char one = 1;
     REQUIRE(pwrite(fd, &one, 1, 6) == 1);
     ::close(fd);
     r.tick();
-    CHECK(r.src("p.rezl")->state == SourceState::active);
+    CHECK(r.src("p.rezl")->state() == SourceState::active);
 }
 
 TEST_CASE("replaced_by_rename_is_a_new_source_and_delete_removes") {
@@ -99,13 +102,13 @@ TEST_CASE("replaced_by_rename_is_a_new_source_and_delete_removes") {
     r.open();
     r.dir.write("a.rezl", gauge_file(1));
     r.events_in();
-    const uint64_t first_id = r.src("a.rezl")->id;
+    const uint64_t first_id = r.src("a.rezl")->id();
     const uint64_t gen = r.w->generation();
     r.dir.write("a.rezl", gauge_file(2));
     r.events_in();
     REQUIRE(r.src("a.rezl"));
-    CHECK(r.src("a.rezl")->id != first_id);
-    CHECK(r.src("a.rezl")->data[0] == 2);
+    CHECK(r.src("a.rezl")->id() != first_id);
+    CHECK(r.src("a.rezl")->data()[0] == 2);
     CHECK(r.w->generation() != gen);
     CHECK(r.events.recorded(EventKind::replaced) == 1);
     ::unlink(r.dir.file("a.rezl").c_str());
@@ -119,11 +122,11 @@ TEST_CASE("file_truncated_while_active_is_revalidated") {
     r.open();
     r.dir.write("t.rezl", gauge_file(5));
     r.events_in();
-    REQUIRE(r.src("t.rezl")->state == SourceState::active);
+    REQUIRE(r.src("t.rezl")->state() == SourceState::active);
     REQUIRE(truncate(r.dir.file("t.rezl").c_str(), 20) == 0);
     r.tick();
-    CHECK(r.src("t.rezl")->state == SourceState::rejected);
-    CHECK(r.src("t.rezl")->reason == rezl::Reason::size_mismatch);
+    CHECK(r.src("t.rezl")->state() == SourceState::rejected);
+    CHECK(r.src("t.rezl")->reason() == rezl::Reason::size_mismatch);
     CHECK_FALSE(r.src("t.rezl")->mapped());
 }
 
@@ -138,15 +141,15 @@ TEST_CASE("stale_after_marks_and_clears") {
     ::close(fd);
     REQUIRE(map != MAP_FAILED);
     r.tick(600);
-    CHECK_FALSE(r.src("s.rezl")->stale);
+    CHECK_FALSE(r.src("s.rezl")->stale());
     r.tick(600);
-    CHECK(r.src("s.rezl")->stale);
-    CHECK(r.metrics.stale_sources == 1);
+    CHECK(r.src("s.rezl")->stale());
+    CHECK(r.metrics().stale_sources == 1);
     CHECK(r.events.recorded(EventKind::stale) == 1);
     map[size / 8 - 1] = 99;  // the one gauge is the last word
     r.tick(100);
-    CHECK_FALSE(r.src("s.rezl")->stale);
-    CHECK(r.src("s.rezl")->data[0] == 99);
+    CHECK_FALSE(r.src("s.rezl")->stale());
+    CHECK(r.src("s.rezl")->data()[0] == 99);
     CHECK(r.events.recorded(EventKind::fresh) == 1);
     munmap(map, size);
 }
@@ -156,13 +159,52 @@ TEST_CASE("more_files_than_the_limit_serves_the_first_and_rescans_when_room") {
     for (int i = 0; i < 5; ++i) r.dir.write("f" + std::to_string(i) + ".rezl", gauge_file(i));
     r.open();
     CHECK(r.w->sources().size() == 3);
-    CHECK(r.metrics.limit_hits[size_t(Limit::files)] >= 1);
+    CHECK(r.metrics().files_limit >= 1);
     CHECK(r.events.recorded(EventKind::limit) == 1);
     ::unlink(r.dir.file("f0.rezl").c_str());
     r.events_in();
     r.tick();
     CHECK(r.w->sources().size() == 3);
     CHECK(r.src("f3.rezl") != nullptr);
+}
+
+namespace {
+
+// The seam for inotify_add_watch: fails while failures_left > 0.
+int failures_left = 0;
+int flaky_add_watch(int fd, const char* path, uint32_t mask) {
+    if (failures_left > 0) {
+        --failures_left;
+        errno = ENOSPC;  // what the kernel says at fs.inotify.max_user_watches
+        return -1;
+    }
+    return inotify_add_watch(fd, path, mask);
+}
+
+}  // namespace
+
+TEST_CASE("recovered_directory_whose_watch_fails_is_retried_until_watched") {
+    Rig r(500, 0, 100, flaky_add_watch);
+    r.dir.write("a.rezl", gauge_file(1));
+    r.open();
+    std::filesystem::remove_all(r.dir.path());
+    r.events_in();
+    REQUIRE_FALSE(r.w->directory_present());
+    std::filesystem::create_directory(r.dir.path());
+    failures_left = 2;
+    r.tick();
+    CHECK_FALSE(r.w->directory_present());  // not held without a watch
+    CHECK(r.metrics().watch_failures == 1);
+    r.tick();
+    CHECK(r.metrics().watch_failures == 2);
+    r.tick();
+    REQUIRE(r.w->directory_present());
+    CHECK(r.metrics().watch_failures == 2);
+    // Events flow again: a file created now is seen without a rescan.
+    r.dir.write("late.rezl", gauge_file(7));
+    r.events_in();
+    REQUIRE(r.src("late.rezl") != nullptr);
+    CHECK(r.src("late.rezl")->state() == SourceState::active);
 }
 
 TEST_CASE("directory_removed_and_recreated_is_recovered") {
@@ -181,37 +223,10 @@ TEST_CASE("directory_removed_and_recreated_is_recovered") {
     r.tick();
     REQUIRE(r.w->directory_present());
     REQUIRE(r.src("b.rezl"));
-    CHECK(r.src("b.rezl")->state == SourceState::active);
+    CHECK(r.src("b.rezl")->state() == SourceState::active);
     // And inotify works on the new directory.
     r.dir.write("c.rezl", gauge_file(3));
     r.events_in();
     CHECK(r.src("c.rezl") != nullptr);
 }
 
-TEST_CASE("event_log_lines_are_tab_separated_and_sanitized") {
-    test::TempDir dir;
-    EventLog log;
-    REQUIRE(log.open(dir.file("events.tsv")) == 0);
-    log.record(EventKind::rejected, "we\tird\nname", "bad_magic", 1'700'000'000'123);
-    log.record(EventKind::ready, "app", "app.rezl", 1'700'000'001'000);
-    REQUIRE(log.flush() == 0);
-    std::ifstream in(dir.file("events.tsv"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    CHECK(ss.str() ==
-          "2023-11-14T22:13:20.123Z\trejected\twe ird name\tbad_magic\n"
-          "2023-11-14T22:13:21.000Z\tready\tapp\tapp.rezl\n");
-    CHECK(log.recorded(EventKind::rejected) == 1);
-}
-
-TEST_CASE("event_log_write_error_is_counted_not_fatal") {
-    EventLog log;
-    REQUIRE(log.open("/dev/full") == 0);
-    log.record(EventKind::ready, "a", "b", 0);
-    CHECK(log.flush() != 0);
-    CHECK(log.write_errors() == 1);
-    CHECK(log.lines_lost() == 1);
-    log.record(EventKind::ready, "a", "b", 0);
-    CHECK(log.flush() != 0);
-    CHECK(log.write_errors() == 2);
-}

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "mmwatch/rezl.hpp"
-#include "rezl_builder.hpp"
+#include "format/rezl.hpp"
+#include "support/rezl_builder.hpp"
 
 using namespace mmwatch;
 using rezl::Reason;

@@ -1,7 +1,7 @@
 // Shared by the fuzz targets: an invariant check that aborts (so libFuzzer
 // records a crash with the input) and a reference UTF-8 validator written
 // from the Unicode well-formed byte table (Unicode 15, table 3-7), kept
-// independent of rezl::valid_utf8 so the two can be compared.
+// independent of utf8::valid so the two can be compared.
 #pragma once
 
 #include <cstdio>

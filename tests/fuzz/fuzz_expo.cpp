@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "exposition.hpp"
+#include "prom/file_plan.hpp"
 #include "fuzz_check.hpp"
 
 using namespace mmwatch;

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "http_request.hpp"
+#include "http/request.hpp"
 
 using namespace mmwatch;
 using http::ParseStatus;
@@ -41,9 +41,9 @@ void check_result(std::string_view buf, const http::Request& req, const http::Pa
             FUZZ_CHECK(r.consumed == 0);
             break;
         case ParseStatus::error: {
-            const int s = r.error_status;
+            const int s = r.error_status();
             FUZZ_CHECK(s == 400 || s == 413 || s == 431 || s == 501 || s == 505);
-            FUZZ_CHECK(!r.error.empty());
+            FUZZ_CHECK(r.error != http::Error::none && !r.message().empty());
             FUZZ_CHECK(r.consumed == 0);
             break;
         }

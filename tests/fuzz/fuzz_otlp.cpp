@@ -6,8 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "otlp_exposition.hpp"
-#include "otlp_http.hpp"
+#include "otlp/exposition.hpp"
+#include "otlp/receiver.hpp"
+#include "otlp/self_metrics.hpp"
 
 using namespace mmwatch;
 
@@ -18,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         l.max_points = 100'000;
         return l;
     }());
+    static otlp::Receiver receiver(store, 1 << 20);
     http::Request req;
     req.method = "POST";
     req.path = "/v1/metrics";
@@ -27,11 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     req.body = {reinterpret_cast<const char*>(data), size};
     static int64_t now = 1'700'000'000'000'000'000;
     now += 1'000'000'000;
-    const http::Response r = otlp::handle_export(store, req, 1 << 20, now);
+    const http::Response r = receiver.handle_export(req, now);
     if (r.status != 200 && r.status != 400 && r.status != 413) __builtin_trap();
     store.tick(now);
     std::string out;
-    otlp::render_prometheus(store, out, [](std::string_view n) { return n == "taken"; });
+    const otlp::ExpositionSkips skips =
+        otlp::render_prometheus(store, out, [](std::string_view n) { return n == "taken"; });
+    otlp::write_self_metrics(store, receiver.counters(), skips, out);
     (void)otlp::services(store, now);
     http::Request q;
     q.method = "GET";

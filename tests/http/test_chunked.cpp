@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "http_request.hpp"
+#include "http/request.hpp"
 
 using namespace mmwatch::http;
 
@@ -47,26 +47,26 @@ TEST_CASE("chunked_body_with_framing_over_the_limit_is_413_exactly_at_it_is_acce
     CHECK(parse(at, r).status == ParseStatus::complete);
     CHECK(r.content_length == 1012);
     const std::string over = std::string(kHead) + "3f5\r\n" + std::string(1013, 'x') + "\r\n0\r\n\r\n";
-    CHECK(parse(over, r).error_status == 413);
+    CHECK(parse(over, r).error_status() == 413);
     // Incomplete but already past the limit: 413 now, not a wait.
     const std::string pending = std::string(kHead) + "1f4\r\n" + std::string(500, 'x') + "\r\n1;" + std::string(600, 'e');
-    CHECK(parse(pending, r).error_status == 413);
+    CHECK(parse(pending, r).error_status() == 413);
     // A huge declared chunk is refused before its bytes arrive.
-    CHECK(parse(std::string(kHead) + "ffffffffffffffff\r\n", r).error_status == 413);
+    CHECK(parse(std::string(kHead) + "ffffffffffffffff\r\n", r).error_status() == 413);
 }
 
 TEST_CASE("malformed_chunk_framing_is_400") {
     Request r;
     for (const char* body : {"zz\r\n", "5\r\nhelloX\r\n0\r\n\r\n", "11111111111111111\r\n", ";\r\n"}) {
         CAPTURE(body);
-        CHECK(parse(std::string(kHead) + body, r).error_status == 400);
+        CHECK(parse(std::string(kHead) + body, r).error_status() == 400);
     }
-    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", r).error_status == 400);
+    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", r).error_status() == 400);
 }
 
 TEST_CASE("one_byte_chunk_flood_stops_at_the_framing_cap") {
     Request r;
     std::string msg(kHead);
     for (int i = 0; i < 100000; ++i) msg += "0000000001\r\nx\r\n";
-    CHECK(parse(msg, r, 1 << 16).error_status == 413);  // 64 KiB of framing carry 4.4 KiB of data
+    CHECK(parse(msg, r, 1 << 16).error_status() == 413);  // 64 KiB of framing carry 4.4 KiB of data
 }

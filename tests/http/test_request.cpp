@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "http_request.hpp"
+#include "http/request.hpp"
 
 using namespace mmwatch;
 using http::ParseStatus;
@@ -76,11 +76,11 @@ TEST_CASE("head_exactly_at_the_cap_and_one_byte_over") {
     std::string over = prefix + std::string(kMaxRequestHeadBytes - prefix.size() - suffix.size() + 1, 'a') + suffix;
     auto res = parse(over, r);
     CHECK(res.status == ParseStatus::error);
-    CHECK(res.error_status == 431);
+    CHECK(res.error_status() == 431);
     // Incomplete at the cap is an error too, not a wait for more.
     auto partial = parse(std::string(kMaxRequestHeadBytes, 'a'), r);
     CHECK(partial.status == ParseStatus::error);
-    CHECK(partial.error_status == 431);
+    CHECK(partial.error_status() == 431);
 }
 
 TEST_CASE("too_many_header_lines") {
@@ -90,14 +90,14 @@ TEST_CASE("too_many_header_lines") {
     CHECK(parse(req + "\r\n", r).status == ParseStatus::complete);
     auto res = parse(req + "X-One-More: v\r\n\r\n", r);
     CHECK(res.status == ParseStatus::error);
-    CHECK(res.error_status == 431);
+    CHECK(res.error_status() == 431);
 }
 
 TEST_CASE("body_over_the_cap_is_413_before_it_arrives") {
     http::Request r;
     auto res = parse("POST /v1/metrics HTTP/1.1\r\nContent-Length: 1025\r\n\r\n", r, 1024);
     CHECK(res.status == ParseStatus::error);
-    CHECK(res.error_status == 413);
+    CHECK(res.error_status() == 413);
     CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 1024\r\n\r\n", r, 1024).status == ParseStatus::incomplete);
 }
 
@@ -122,14 +122,14 @@ TEST_CASE("malformed_requests_are_400") {
         auto res = parse(b, r);
         CAPTURE(b);
         CHECK(res.status == ParseStatus::error);
-        CHECK(res.error_status == 400);
+        CHECK(res.error_status() == 400);
     }
 }
 
 TEST_CASE("unsupported_versions_and_chunked_bodies") {
     http::Request r;
-    CHECK(parse("GET / HTTP/2.0\r\n\r\n", r).error_status == 505);
-    CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", r).error_status == 501);
+    CHECK(parse("GET / HTTP/2.0\r\n\r\n", r).error_status() == 505);
+    CHECK(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", r).error_status() == 501);
 }
 
 TEST_CASE("pipelined_requests_parse_one_at_a_time") {

@@ -9,7 +9,7 @@
 
 #include "mmwatch/h2.hpp"
 #include "mmwatch/metrics.hpp"
-#include "producer_testing.hpp"
+#include "support/producer_testing.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::metrics;
@@ -160,7 +160,7 @@ TEST_CASE("json_export_is_exact_and_escapes_strings") {
     h->observe(std::numeric_limits<double>::infinity());
     CHECK(m->export_json() ==
           "{\"uptime_seconds\":0,\"metrics\":["
-          "{\"name\":\"c_total\",\"type\":\"counter\",\"help\":\"say \\\"hi\\\"\\u0009\",\"value\":1},"
+          "{\"name\":\"c_total\",\"type\":\"counter\",\"help\":\"say \\\"hi\\\"\\t\",\"value\":1},"
           "{\"name\":\"h\",\"type\":\"histogram\",\"help\":\"\",\"count\":2,\"sum\":null,"
           "\"buckets\":[{\"le\":1,\"count\":1},{\"le\":\"+Inf\",\"count\":1}]}]}");
     CHECK(m->uptime_seconds() == 0);

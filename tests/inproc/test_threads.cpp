@@ -12,7 +12,7 @@
 #include "mmwatch/h2.hpp"
 #include "mmwatch/metrics.hpp"
 #include "mmwatch/producer.hpp"
-#include "producer_testing.hpp"
+#include "support/producer_testing.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::metrics;

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <string>
 
-#include "otlp_decoder.hpp"
-#include "otlp_test_util.hpp"
+#include "otlp/decoder.hpp"
+#include "support/otlp_test_util.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::otlp;

@@ -2,10 +2,11 @@
 
 #include <string>
 
-#include "otlp_exposition.hpp"
-#include "otlp_http.hpp"
-#include "otlp_names.hpp"
-#include "otlp_test_util.hpp"
+#include "otlp/exposition.hpp"
+#include "otlp/receiver.hpp"
+#include "otlp/names.hpp"
+#include "otlp/self_metrics.hpp"
+#include "support/otlp_test_util.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::otlp;
@@ -15,15 +16,18 @@ namespace {
 constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kT0 = 1'700'000'000 * kSec;
 
-void post(Store& store, const std::string& body) {
+void post(test::OtlpRig& rig, const std::string& body) {
     test::TestRequest t("POST", "/v1/metrics", "", body);
-    const http::Response r = handle_export(store, t.req, 1 << 20, kT0);
+    const http::Response r = rig.receiver.handle_export(t.req, kT0);
     REQUIRE(r.status == 200);
 }
 
-std::string render(const Store& store, std::function<bool(std::string_view)> taken = {}) {
+// The OTLP part of /metrics as the daemon writes it: families, then the
+// self-metrics with the skips of that render.
+std::string render(const test::OtlpRig& rig, std::function<bool(std::string_view)> taken = {}) {
     std::string out;
-    render_prometheus(store, out, taken);
+    const ExpositionSkips skips = render_prometheus(rig.store, out, taken);
+    write_self_metrics(rig.store, rig.receiver.counters(), skips, out);
     return out;
 }
 
@@ -61,8 +65,8 @@ TEST_CASE("metric_and_label_names_are_sanitized") {
 }
 
 TEST_CASE("monotonic_sum_is_a_counter_with_total_and_job_instance_from_resource") {
-    Store store({});
-    post(store, R"({"resourceMetrics":[{"resource":{"attributes":[
+    test::OtlpRig rig({}, 1 << 20);
+    post(rig, R"({"resourceMetrics":[{"resource":{"attributes":[
         {"key":"service.name","value":{"stringValue":"cart"}},
         {"key":"service.namespace","value":{"stringValue":"shop"}},
         {"key":"service.instance.id","value":{"stringValue":"i-1"}},
@@ -71,7 +75,7 @@ TEST_CASE("monotonic_sum_is_a_counter_with_total_and_job_instance_from_resource"
         "description":"Orders placed","sum":{"aggregationTemporality":2,"isMonotonic":true,"dataPoints":[
         {"attributes":[{"key":"pay.method","value":{"stringValue":"card"}}],"timeUnixNano":"1700000000000000000",
         "asInt":"12"}]}}]}]}]})");
-    const std::string text = render(store);
+    const std::string text = render(rig);
     CHECK(has_line(text, "# HELP orders_total Orders placed"));
     CHECK(has_line(text, "# TYPE orders_total counter"));
     CHECK(has_line(text,
@@ -81,21 +85,21 @@ TEST_CASE("monotonic_sum_is_a_counter_with_total_and_job_instance_from_resource"
 }
 
 TEST_CASE("non_monotonic_sum_and_gauge_are_gauges") {
-    Store store({});
-    post(store, test::otlp_body(test::sum_metric("queue.depth", -3, kT0, 2, false) + "," +
+    test::OtlpRig rig({}, 1 << 20);
+    post(rig, test::otlp_body(test::sum_metric("queue.depth", -3, kT0, 2, false) + "," +
                                 test::gauge_metric("temp", 21.5, kT0)));
-    const std::string text = render(store);
+    const std::string text = render(rig);
     CHECK(has_line(text, "# TYPE queue_depth gauge"));
     CHECK(has_line(text, R"(queue_depth{job="checkout",otel_scope_name="test.scope",otel_scope_version="1.2"} -3)"));
     CHECK(has_line(text, R"(temp{job="checkout",otel_scope_name="test.scope",otel_scope_version="1.2"} 21.5)"));
 }
 
 TEST_CASE("explicit_histogram_is_a_classic_histogram_with_cumulative_buckets") {
-    Store store({});
-    post(store, test::otlp_body(R"({"name":"rpc.duration","unit":"ms","histogram":{"aggregationTemporality":2,
+    test::OtlpRig rig({}, 1 << 20);
+    post(rig, test::otlp_body(R"({"name":"rpc.duration","unit":"ms","histogram":{"aggregationTemporality":2,
         "dataPoints":[{"timeUnixNano":"1700000000000000000","count":"6","sum":42.5,"bucketCounts":["1","2","3"],
         "explicitBounds":[5,10]}]}})"));
-    const std::string text = render(store);
+    const std::string text = render(rig);
     const std::string labels = R"(job="checkout",otel_scope_name="test.scope",otel_scope_version="1.2")";
     CHECK(has_line(text, "# TYPE rpc_duration_milliseconds histogram"));
     CHECK(has_line(text, "rpc_duration_milliseconds_bucket{" + labels + R"(,le="5"} 1)"));
@@ -107,12 +111,12 @@ TEST_CASE("explicit_histogram_is_a_classic_histogram_with_cumulative_buckets") {
 }
 
 TEST_CASE("summary_has_quantile_labels_and_exponential_histogram_keeps_totals") {
-    Store store({});
-    post(store, test::otlp_body(R"({"name":"lat","unit":"s","summary":{"dataPoints":[{"timeUnixNano":"1","count":"4",
+    test::OtlpRig rig({}, 1 << 20);
+    post(rig, test::otlp_body(R"({"name":"lat","unit":"s","summary":{"dataPoints":[{"timeUnixNano":"1","count":"4",
         "sum":2,"quantileValues":[{"quantile":0.5,"value":0.4},{"quantile":0.99,"value":0.9}]}]}},
         {"name":"size","unit":"By","exponentialHistogram":{"aggregationTemporality":2,"dataPoints":[
         {"timeUnixNano":"1","count":"7","sum":100,"scale":1,"positive":{"offset":0,"bucketCounts":["3","4"]}}]}})"));
-    const std::string text = render(store);
+    const std::string text = render(rig);
     const std::string labels = R"(job="checkout",otel_scope_name="test.scope",otel_scope_version="1.2")";
     CHECK(has_line(text, "# TYPE lat_seconds summary"));
     CHECK(has_line(text, "lat_seconds{" + labels + R"(,quantile="0.5"} 0.4)"));
@@ -124,18 +128,18 @@ TEST_CASE("summary_has_quantile_labels_and_exponential_histogram_keeps_totals") 
 }
 
 TEST_CASE("a_family_the_files_define_is_skipped_and_counted_never_typed_twice") {
-    Store store({});
-    post(store, test::otlp_body(test::gauge_metric("queue", 1, kT0) + "," + test::gauge_metric("other", 2, kT0)));
-    const std::string text = render(store, [](std::string_view f) { return f == "queue"; });
+    test::OtlpRig rig({}, 1 << 20);
+    post(rig, test::otlp_body(test::gauge_metric("queue", 1, kT0) + "," + test::gauge_metric("other", 2, kT0)));
+    const std::string text = render(rig, [](std::string_view f) { return f == "queue"; });
     CHECK(text.find("# TYPE queue ") == std::string::npos);
     CHECK(has_line(text, "# TYPE other gauge"));
     CHECK(has_line(text, R"(mmwatch_otlp_exposition_skipped_families{reason="family_taken"} 1)"));
 }
 
 TEST_CASE("two_otlp_names_translating_to_one_family_keep_the_first") {
-    Store store({});
-    post(store, test::otlp_body(test::gauge_metric("a.b", 1, kT0) + "," + test::gauge_metric("a_b", 2, kT0)));
-    const std::string text = render(store);
+    test::OtlpRig rig({}, 1 << 20);
+    post(rig, test::otlp_body(test::gauge_metric("a.b", 1, kT0) + "," + test::gauge_metric("a_b", 2, kT0)));
+    const std::string text = render(rig);
     size_t n = 0;
     for (size_t p = 0; (p = text.find("# TYPE a_b gauge", p)) != std::string::npos; ++p) ++n;
     CHECK(n == 1);
@@ -143,8 +147,8 @@ TEST_CASE("two_otlp_names_translating_to_one_family_keep_the_first") {
 }
 
 TEST_CASE("self_metrics_are_present_at_zero_on_an_empty_store") {
-    Store store({});
-    const std::string text = render(store);
+    test::OtlpRig rig({}, 1 << 20);
+    const std::string text = render(rig);
     for (const char* line : {
              "# TYPE mmwatch_otlp_requests_total counter",
              R"(mmwatch_otlp_requests_total{result="ok"} 0)",
@@ -164,10 +168,10 @@ TEST_CASE("self_metrics_are_present_at_zero_on_an_empty_store") {
 }
 
 TEST_CASE("label_values_are_escaped_and_colliding_label_names_joined") {
-    Store store({});
-    post(store, test::otlp_body(test::gauge_metric("g", 1, kT0, R"([
+    test::OtlpRig rig({}, 1 << 20);
+    post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0, R"([
         {"key":"a.b","value":{"stringValue":"x\"y\\z\nw"}},{"key":"a_b","value":{"stringValue":"2"}}])")));
-    const std::string text = render(store);
+    const std::string text = render(rig);
     const bool joined = text.find(R"(a_b="x\"y\\z\nw;2")") != std::string::npos ||
                         text.find(R"(a_b="2;x\"y\\z\nw")") != std::string::npos;
     CHECK(joined);
@@ -176,9 +180,10 @@ TEST_CASE("label_values_are_escaped_and_colliding_label_names_joined") {
 TEST_CASE("series_without_points_in_the_window_are_not_exposed") {
     StoreLimits limits;
     limits.window_ms = 1000;
-    Store store(limits);
-    post(store, test::otlp_body(test::gauge_metric("g", 1, kT0)));
-    CHECK(render(store).find("# TYPE g gauge") != std::string::npos);
+    test::OtlpRig rig(limits, 1 << 20);
+    Store& store = rig.store;
+    post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0)));
+    CHECK(render(rig).find("# TYPE g gauge") != std::string::npos);
     store.tick(kT0 + 10 * kSec);
-    CHECK(render(store).find("# TYPE g gauge") == std::string::npos);
+    CHECK(render(rig).find("# TYPE g gauge") == std::string::npos);
 }

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <string>
 
-#include "json_text.hpp"
-#include "otlp_http.hpp"
-#include "otlp_test_util.hpp"
+#include "otlp/json_text.hpp"
+#include "otlp/receiver.hpp"
+#include "support/otlp_test_util.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::otlp;
@@ -16,10 +16,10 @@ constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kT0 = 1'700'000'000 * kSec;
 constexpr uint64_t kMaxBody = 64 * 1024;
 
-http::Response post(Store& store, std::string body, std::string_view ct = "application/json",
+http::Response post(test::OtlpRig& rig, std::string body, std::string_view ct = "application/json",
                     std::string_view enc = {}, int64_t now = kT0) {
     test::TestRequest t("POST", "/v1/metrics", "", std::move(body), ct, enc);
-    return handle_export(store, t.req, kMaxBody, now);
+    return rig.receiver.handle_export(t.req, now);
 }
 
 http::Response get(const Store& store, std::string_view path, std::string_view query) {
@@ -33,19 +33,19 @@ std::string body_of(const http::Response& r) { return r.body ? *r.body : std::st
 }  // namespace
 
 TEST_CASE("export_of_valid_points_answers_200_with_empty_object") {
-    Store store({});
-    const http::Response r = post(store, test::otlp_body(test::gauge_metric("g", 1, kT0)));
+    test::OtlpRig rig({}, kMaxBody);
+    const http::Response r = post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0)));
     CHECK(r.status == 200);
     CHECK(r.content_type == "application/json");
     CHECK(body_of(r) == "{}");
-    CHECK(store.receiver().requests[size_t(ExportResult::ok)] == 1);
+    CHECK(rig.receiver.counters().requests[size_t(ExportResult::ok)] == 1);
 }
 
 TEST_CASE("refused_points_answer_partial_success_with_count_as_string") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
     const std::string m = test::gauge_metric("g", 1, kT0) + "," + test::sum_metric("s", 1, kT0, 0, true) + "," +
                           test::sum_metric("s2", 1, kT0, 0, true);
-    const http::Response r = post(store, test::otlp_body(m));
+    const http::Response r = post(rig, test::otlp_body(m));
     CHECK(r.status == 200);
     const std::string b = body_of(r);
     CHECK(b.find(R"("partialSuccess":{"rejectedDataPoints":"2","errorMessage":"unspecified_temporality: )") !=
@@ -53,38 +53,40 @@ TEST_CASE("refused_points_answer_partial_success_with_count_as_string") {
 }
 
 TEST_CASE("protobuf_body_is_415_until_supported") {
-    Store store({});
-    const http::Response r = post(store, "\x0a\x00", "application/x-protobuf");
+    test::OtlpRig rig({}, kMaxBody);
+    const http::Response r = post(rig, "\x0a\x00", "application/x-protobuf");
     CHECK(r.status == 415);
     CHECK(body_of(r).find("protobuf") != std::string::npos);
-    CHECK(post(store, "{}", "text/plain").status == 415);
-    CHECK(post(store, "{}", "").status == 415);
-    CHECK(post(store, "{}", "Application/JSON; charset=utf-8").status == 200);
+    CHECK(post(rig, "{}", "text/plain").status == 415);
+    CHECK(post(rig, "{}", "").status == 415);
+    CHECK(post(rig, "{}", "Application/JSON; charset=utf-8").status == 200);
 }
 
 TEST_CASE("undecodable_body_is_400_with_a_status_message_and_stores_nothing") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
+    Store& store = rig.store;
     // The first metric is fine; the second breaks the body: nothing stored.
     const std::string body = test::otlp_body(test::gauge_metric("g", 1, kT0) + R"(,{"name":"x","gauge":{"dataPoints":7}})");
-    const http::Response r = post(store, body);
+    const http::Response r = post(rig, body);
     CHECK(r.status == 400);
     CHECK(body_of(r).starts_with(R"({"code":3,"message":"undecodable ExportMetricsServiceRequest: wrong_type at dataPoints"})"));
     CHECK(store.series().empty());
-    CHECK(store.receiver().decode_errors[size_t(DecodeError::wrong_type)] == 1);
+    CHECK(rig.receiver.counters().decode_errors[size_t(DecodeError::wrong_type)] == 1);
 }
 
 TEST_CASE("body_over_the_limit_is_413_and_exactly_at_it_is_accepted") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
     std::string body = test::otlp_body(test::gauge_metric("g", 1, kT0));
     body.append(kMaxBody - body.size(), ' ');
-    CHECK(post(store, body).status == 200);
+    CHECK(post(rig, body).status == 200);
     body += ' ';
-    CHECK(post(store, body).status == 413);
+    CHECK(post(rig, body).status == 413);
 }
 
 TEST_CASE("gzip_body_is_inflated_and_decoded") {
-    Store store({});
-    const http::Response r = post(store, test::gzip(test::otlp_body(test::gauge_metric("g", 3, kT0))),
+    test::OtlpRig rig({}, kMaxBody);
+    Store& store = rig.store;
+    const http::Response r = post(rig, test::gzip(test::otlp_body(test::gauge_metric("g", 3, kT0))),
                                   "application/json", "gzip");
     CHECK(r.status == 200);
     REQUIRE(store.series().size() == 1);
@@ -92,46 +94,48 @@ TEST_CASE("gzip_body_is_inflated_and_decoded") {
 }
 
 TEST_CASE("gzip_bomb_stops_at_the_limit_with_413") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
+    Store& store = rig.store;
     std::string big = test::otlp_body(test::gauge_metric("g", 3, kT0));
     big.append(64 * 1024 * 1024, ' ');  // 64 MiB of whitespace: valid JSON, ~64 KiB compressed
     const std::string bomb = test::gzip(big);
     REQUIRE(bomb.size() < kMaxBody);
-    const http::Response r = post(store, bomb, "application/json", "gzip");
+    const http::Response r = post(rig, bomb, "application/json", "gzip");
     CHECK(r.status == 413);
-    CHECK(store.decoder().input().size() <= kMaxBody + 1);
+    CHECK(rig.receiver.input().size() <= kMaxBody + 1);
     CHECK(store.series().empty());
 }
 
 TEST_CASE("inflated_exactly_at_the_limit_is_accepted") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
     std::string body = test::otlp_body(test::gauge_metric("g", 1, kT0));
     body.append(kMaxBody - body.size(), ' ');
-    CHECK(post(store, test::gzip(body), "application/json", "gzip").status == 200);
+    CHECK(post(rig, test::gzip(body), "application/json", "gzip").status == 200);
     body += ' ';
-    CHECK(post(store, test::gzip(body), "application/json", "gzip").status == 413);
+    CHECK(post(rig, test::gzip(body), "application/json", "gzip").status == 413);
 }
 
 TEST_CASE("truncated_or_corrupt_gzip_is_400") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
     const std::string z = test::gzip(test::otlp_body(test::gauge_metric("g", 1, kT0)));
-    CHECK(post(store, z.substr(0, z.size() / 2), "application/json", "gzip").status == 400);
-    CHECK(post(store, "not gzip at all", "application/json", "gzip").status == 400);
-    CHECK(post(store, "{}", "application/json", "br").status == 415);
-    CHECK(store.receiver().gzip_errors == 2);
+    CHECK(post(rig, z.substr(0, z.size() / 2), "application/json", "gzip").status == 400);
+    CHECK(post(rig, "not gzip at all", "application/json", "gzip").status == 400);
+    CHECK(post(rig, "{}", "application/json", "br").status == 415);
+    CHECK(rig.receiver.counters().gzip_errors == 2);
 }
 
 TEST_CASE("export_with_get_is_405_with_allow") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
     test::TestRequest t("GET", "/v1/metrics", "", "");
-    const http::Response r = handle_export(store, t.req, kMaxBody, kT0);
+    const http::Response r = rig.receiver.handle_export(t.req, kT0);
     CHECK(r.status == 405);
     CHECK(r.extra_headers == "Allow: POST\r\n");
 }
 
 TEST_CASE("series_lists_labels_by_otlp_or_prometheus_name") {
-    Store store({});
-    post(store, test::otlp_body(test::sum_metric("http.requests", 4, kT0, 2, true,
+    test::OtlpRig rig({}, kMaxBody);
+    Store& store = rig.store;
+    post(rig, test::otlp_body(test::sum_metric("http.requests", 4, kT0, 2, true,
                                                  R"([{"key":"route","value":{"stringValue":"/a"}}])")));
     for (const char* q : {"match=http.requests", "match=http_requests_total"}) {
         CAPTURE(q);
@@ -148,9 +152,10 @@ TEST_CASE("series_lists_labels_by_otlp_or_prometheus_name") {
 }
 
 TEST_CASE("query_range_by_id_or_selector_returns_points_in_range") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
+    Store& store = rig.store;
     for (int i = 0; i < 5; ++i)
-        post(store, test::otlp_body(test::gauge_metric("temp", i, kT0 + i * kSec,
+        post(rig, test::otlp_body(test::gauge_metric("temp", i, kT0 + i * kSec,
                                                        R"([{"key":"room","value":{"stringValue":"a b"}}])")));
     const http::Response r = get(store, "/api/v1/query_range", "series=0&start=1700000001&end=1700000003");
     CHECK(r.status == 200);
@@ -163,8 +168,9 @@ TEST_CASE("query_range_by_id_or_selector_returns_points_in_range") {
 }
 
 TEST_CASE("query_range_bad_parameters_are_400_with_a_message") {
-    Store store({});
-    post(store, test::otlp_body(test::gauge_metric("g", 1, kT0)));
+    test::OtlpRig rig({}, kMaxBody);
+    Store& store = rig.store;
+    post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0)));
     for (const char* q : {"", "series=", "series=7", "series=0&start=abc", "series=0&end=-1",
                           "series=0&start=20&end=10", "series=g%7Bx", "series=g%7Bx%3D1%7D"}) {
         CAPTURE(q);
@@ -175,7 +181,8 @@ TEST_CASE("query_range_bad_parameters_are_400_with_a_message") {
 }
 
 TEST_CASE("services_report_points_rate_errors_and_latency_quantiles") {
-    Store store({});
+    test::OtlpRig rig({}, kMaxBody);
+    Store& store = rig.store;
     // A fresh cumulative series (started within the minute) counts in full.
     auto hist = [](int64_t t, const char* status, const char* counts, const char* count) {
         return std::string(R"({"name":"http.server.request.duration","unit":"s","histogram":{"aggregationTemporality":2,
@@ -184,10 +191,10 @@ TEST_CASE("services_report_points_rate_errors_and_latency_quantiles") {
                std::to_string(t) + R"(","count":")" + count + R"(","sum":1,"bucketCounts":)" + counts +
                R"(,"explicitBounds":[0.1,0.2,0.4]}]}})";
     };
-    post(store, test::otlp_body(hist(kT0, "200", R"(["50","40","10","0"])", "100")), "application/json", {}, kT0);
-    post(store, test::otlp_body(hist(kT0, "503", R"(["0","0","0","20"])", "20")), "application/json", {}, kT0);
+    post(rig, test::otlp_body(hist(kT0, "200", R"(["50","40","10","0"])", "100")), "application/json", {}, kT0);
+    post(rig, test::otlp_body(hist(kT0, "503", R"(["0","0","0","20"])", "20")), "application/json", {}, kT0);
     // Second export of the 200 series: 60 more requests, all under 0.1 s.
-    post(store, test::otlp_body(hist(kT0 + 10 * kSec, "200", R"(["110","40","10","0"])", "160")), "application/json",
+    post(rig, test::otlp_body(hist(kT0 + 10 * kSec, "200", R"(["110","40","10","0"])", "160")), "application/json",
          {}, kT0 + 10 * kSec);
     const HealthSummary h = store.health().summarize(0, kT0 + 10 * kSec);
     CHECK(h.name == "checkout");
@@ -208,8 +215,9 @@ TEST_CASE("services_report_points_rate_errors_and_latency_quantiles") {
 }
 
 TEST_CASE("old_http_server_duration_in_milliseconds_is_converted_to_seconds") {
-    Store store({});
-    post(store, test::otlp_body(R"({"name":"http.server.duration","unit":"ms","histogram":{"aggregationTemporality":1,
+    test::OtlpRig rig({}, kMaxBody);
+    Store& store = rig.store;
+    post(rig, test::otlp_body(R"({"name":"http.server.duration","unit":"ms","histogram":{"aggregationTemporality":1,
         "dataPoints":[{"attributes":[{"key":"http.status_code","value":{"intValue":"500"}}],"timeUnixNano":"1",
         "count":"10","bucketCounts":["0","10"],"explicitBounds":[100]}]}})"));
     const HealthSummary h = store.health().summarize(0, kT0);

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "otlp_test_util.hpp"
-#include "store.hpp"
+#include "support/otlp_test_util.hpp"
+#include "otlp/store.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::otlp;
@@ -44,10 +44,21 @@ namespace {
 constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kT0 = 1'700'000'000 * kSec;
 
+// One decoder for the tests, as the receiver keeps one.
+Decoder& decoder() {
+    static Decoder d;
+    return d;
+}
+
+DecodedRequest& decoded() {
+    static DecodedRequest d;
+    return d;
+}
+
 IngestResult feed(Store& store, const std::string& body, int64_t now) {
-    const DecodeResult d = store.decoder().decode(body, store.decoded());
+    const DecodeResult d = decoder().decode(body, decoded());
     REQUIRE(d.error == DecodeError::none);
-    return store.ingest(store.decoded(), now);
+    return store.ingest(decoded(), now);
 }
 
 std::vector<StoredPoint> points_of(const Store& s, uint32_t id) {
@@ -249,8 +260,8 @@ TEST_CASE("steady_state_ingest_does_not_allocate_per_point") {
     g_count_allocs = true;
     uint64_t accepted = 0;
     for (int r = 200; r < 300; ++r) {
-        (void)store.decoder().decode(bodies[size_t(r)], store.decoded());
-        accepted += store.ingest(store.decoded(), kT0).accepted;
+        (void)decoder().decode(bodies[size_t(r)], decoded());
+        accepted += store.ingest(decoded(), kT0).accepted;
     }
     g_count_allocs = false;
     CHECK(accepted == 100 * 50);

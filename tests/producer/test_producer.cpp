@@ -19,7 +19,7 @@
 #include "mmwatch/h2.hpp"
 #include "mmwatch/producer.h"
 #include "mmwatch/producer.hpp"
-#include "producer_testing.hpp"
+#include "support/producer_testing.hpp"
 
 using namespace mmwatch;
 using rezl::MetricType;

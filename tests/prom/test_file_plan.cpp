@@ -2,9 +2,9 @@
 
 #include <cstring>
 
-#include "exposition.hpp"
+#include "prom/file_plan.hpp"
 #include "mmwatch/h2.hpp"
-#include "rezl_builder.hpp"
+#include "support/rezl_builder.hpp"
 
 using namespace mmwatch;
 
@@ -14,7 +14,7 @@ namespace {
 struct File {
     rezl::Layout layout;
     std::vector<uint64_t> words;
-    std::vector<std::vector<uint64_t>> sticky;
+    uint64_t activation = 1;
     std::string label;
 
     File(std::string lbl, const std::vector<test::Entry>& entries) : label(std::move(lbl)) {
@@ -23,7 +23,6 @@ struct File {
         REQUIRE(r.ok());
         layout = r.value;
         words.assign(layout.data_words, 0);
-        sticky.resize(layout.metrics.size());
     }
     uint64_t& word(size_t metric, size_t i = 0) {
         return words[(layout.metrics[metric].data_offset - layout.data_offset) / 8 + i];
@@ -38,7 +37,7 @@ struct Fixture {
     std::vector<expo::FileView> views() {
         std::vector<expo::FileView> v;
         uint64_t id = 1;
-        for (File* f : files) v.push_back({id++, f->label, &f->layout, f->words, &f->sticky});
+        for (File* f : files) v.push_back({id++, f->activation, f->label, &f->layout, f->words});
         return v;
     }
     std::string render(unsigned g = 16, size_t max_series = 1000) {
@@ -67,20 +66,6 @@ TEST_CASE("names_are_sanitized") {
     CHECK(s("a:b") == "a:b");
     CHECK(s("evil\n# TYPE x counter") == "evil___TYPE_x_counter");
     CHECK(s("caf\xc3\xa9") == "caf_");  // one '_' per character, not per byte
-}
-
-TEST_CASE("label_values_are_escaped") {
-    auto e = [](std::string_view raw) {
-        std::string out;
-        expo::append_escaped_label_value(raw, out);
-        return out;
-    };
-    CHECK(e("plain") == "plain");
-    CHECK(e("a\"b") == "a\\\"b");
-    CHECK(e("a\\b") == "a\\\\b");
-    CHECK(e("a\nb") == "a\\nb");
-    CHECK(e("caf\xc3\xa9") == "caf\xc3\xa9");
-    CHECK(e("bad\xff") == "bad\xEF\xBF\xBD");
 }
 
 TEST_CASE("counters_get_total_suffix_once") {
@@ -206,6 +191,28 @@ TEST_CASE("histogram_le_set_is_sticky_while_the_file_lives") {
     a.word(0, 5) = 0;  // a producer cannot do this, but the series must stay
     const auto out = fx.render();
     CHECK(contains(out, "le=\"5\"} 0"));
+}
+
+TEST_CASE("histogram_le_set_starts_anew_when_the_source_is_validated_again") {
+    File a("a", {{3, "lat", 2, 4}});
+    a.word(0, 5) = 2;
+    Fixture fx;
+    fx.files = {&a};
+    CHECK(contains(fx.render(), "le=\"5\"} 2"));
+    a.word(0, 5) = 0;
+    a.activation = 2;  // rewritten in place: a new layout, possibly other buckets
+    CHECK_FALSE(contains(fx.render(), "le=\"5\""));
+}
+
+TEST_CASE("histogram_le_set_is_forgotten_with_its_source") {
+    File a("a", {{3, "lat", 2, 4}});
+    a.word(0, 5) = 2;
+    Fixture fx;
+    fx.files = {&a};
+    CHECK(contains(fx.render(), "le=\"5\"} 2"));
+    a.word(0, 5) = 0;
+    fx.plan.forget_source(1);
+    CHECK_FALSE(contains(fx.render(), "le=\"5\""));
 }
 
 TEST_CASE("histogram_grouping_merges_to_coarser_buckets") {

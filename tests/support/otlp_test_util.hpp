@@ -8,9 +8,19 @@
 #include <string>
 #include <string_view>
 
-#include "http_request.hpp"
+#include "http/request.hpp"
+#include "otlp/receiver.hpp"
+#include "otlp/store.hpp"
 
 namespace mmwatch::test {
+
+// A store and the receiver that feeds it, as the daemon wires them.
+struct OtlpRig {
+    otlp::Store store;
+    otlp::Receiver receiver;
+    explicit OtlpRig(otlp::StoreLimits limits = {}, uint64_t max_body_bytes = 1 << 20)
+        : store(limits), receiver(store, max_body_bytes) {}
+};
 
 // One resourceMetrics with service.name `service`, one scope, `metrics`
 // being the JSON array body of "metrics": [...].

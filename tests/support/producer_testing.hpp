@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "mmwatch/rezl.hpp"
+#include "format/rezl.hpp"
 
 namespace mmwatch::test {
 

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "otlp_http.hpp"
-#include "store.hpp"
+#include "otlp/receiver.hpp"
+#include "otlp/store.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::otlp;
@@ -117,7 +117,8 @@ void bench_throughput(int rounds) {
     limits.max_points = size_t(rounds + 8) * kPointsPerRequest;
     Store store(limits);
 
-    Decoder& dec = store.decoder();
+    Decoder dec;
+    DecodedRequest decoded;
     uint64_t values = 0;
     double t = cpu_now();
     for (const std::string& b : bodies) {
@@ -127,21 +128,22 @@ void bench_throughput(int rounds) {
     report("simdjson parse-only (ceiling)", cpu_now() - t, points, bytes);
 
     t = cpu_now();
-    for (const std::string& b : bodies) (void)dec.decode(b, store.decoded());
+    for (const std::string& b : bodies) (void)dec.decode(b, decoded);
     report("decode (OTLP -> flat request)", cpu_now() - t, points, bytes);
 
-    (void)store.ingest(store.decoded(), kT0);  // warm the series once
+    (void)store.ingest(decoded, kT0);  // warm the series once
     Store store2(limits);
     t = cpu_now();
     uint64_t accepted = 0;
     for (const std::string& b : bodies) {
-        (void)store2.decoder().decode(b, store2.decoded());
-        accepted += store2.ingest(store2.decoded(), kT0).accepted;
+        (void)dec.decode(b, decoded);
+        accepted += store2.ingest(decoded, kT0).accepted;
     }
     report("decode + store", cpu_now() - t, points, bytes);
     if (accepted != points) std::printf("  !! accepted %llu of %llu\n", (unsigned long long)accepted, (unsigned long long)points);
 
     Store store3(limits);
+    Receiver receiver(store3, 64 << 20);
     t = cpu_now();
     for (const std::string& b : bodies) {
         http::Request req;
@@ -149,7 +151,7 @@ void bench_throughput(int rounds) {
         req.path = "/v1/metrics";
         req.headers[req.header_count++] = {"Content-Type", "application/json"};
         req.body = b;
-        const http::Response resp = handle_export(store3, req, 64 << 20, kT0);
+        const http::Response resp = receiver.handle_export(req, kT0);
         if (resp.status != 200 || *resp.body != "{}") std::printf("  !! status %d\n", resp.status);
     }
     report("handle_export (whole request)", cpu_now() - t, points, bytes);
@@ -191,13 +193,15 @@ void bench_health() {
     constexpr int kServices = 1000;
     std::printf("GET /api/v1/services with %d services (2 status codes x 15 buckets each):\n", kServices);
     Store store({});
+    Decoder dec;
+    DecodedRequest decoded;
     std::string body;
     for (int round = 0; round < 3; ++round) {
         const int64_t t = kT0 + int64_t(round) * 5 * kSec;
         for (int s = 0; s < kServices; ++s) {
             body = health_body(s, t, round);
-            (void)store.decoder().decode(body, store.decoded());
-            (void)store.ingest(store.decoded(), t);
+            (void)dec.decode(body, decoded);
+            (void)store.ingest(decoded, t);
         }
     }
     std::vector<double> us, cpu_us;

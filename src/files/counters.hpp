@@ -1,0 +1,30 @@
+// What the files path counts: every rejection reason, every limit it
+// enforces, and the gauges of the directory's state. Owned by the watcher,
+// read by the daemon's self-metrics.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "files/source.hpp"
+#include "format/rezl.hpp"
+
+namespace mmwatch {
+
+struct FileCounters {
+    std::array<uint64_t, rezl::kReasonCount> rejections{};
+    std::array<uint64_t, kSourceStateCount> sources{};  // current count per state (a gauge)
+    uint64_t read_faults = 0;
+    uint64_t stale_sources = 0;     // gauge
+    uint64_t rescans = 0;
+    uint64_t mapped_bytes = 0;      // gauge
+    uint64_t watch_failures = 0;    // inotify_add_watch refused on recovery: retried next tick
+    // Limit hits (mmwatch_limit_hits_total).
+    uint64_t files_limit = 0;       // --max-files: files past it are not watched
+    uint64_t file_bytes_limit = 0;  // --max-file-bytes
+    uint64_t mapped_bytes_limit = 0;  // --max-mapped-bytes
+    uint64_t snapshot_budget = 0;   // kMaxSnapshotBytesPerTick: copying resumed next tick
+    uint64_t inotify_overflow = 0;  // kernel queue overflowed: full rescan
+};
+
+}  // namespace mmwatch

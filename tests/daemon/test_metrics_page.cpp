@@ -1,0 +1,69 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "support/daemon_rig.hpp"
+
+using namespace mmwatch;
+
+TEST_CASE("one_render_per_snapshot_shared_by_every_scrape") {
+    test::DaemonRig rig;
+    rig.dir.write("app.rezl", test::gauge_file("g", 1));
+    rig.open();
+    const auto a = rig.page->serve();
+    const auto b = rig.page->serve();
+    CHECK(a.get() == b.get());  // the same body, not a copy
+    CHECK(rig.page->counters().renders == 1);
+    rig.tick();
+    const auto c = rig.page->serve();
+    CHECK(c.get() != a.get());
+    CHECK(rig.page->counters().renders == 2);
+    rig.page->invalidate();
+    (void)rig.page->serve();
+    CHECK(rig.page->counters().renders == 3);
+}
+
+TEST_CASE("body_order_is_files_self_metrics_staleness_then_otlp") {
+    test::DaemonRig rig;
+    rig.dir.write("app.rezl", test::gauge_file("g", 1));
+    rig.open();
+    const std::string body = *rig.page->serve();
+    const size_t file = body.find("# TYPE g gauge");
+    const size_t self = body.find("# TYPE mmwatch_sources gauge");
+    const size_t stale = body.find("# TYPE mmwatch_source_stale gauge");
+    const size_t otlp = body.find("# TYPE mmwatch_otlp_requests_total counter");
+    REQUIRE(file != std::string::npos);
+    CHECK(file < self);
+    CHECK(self < stale);
+    CHECK(stale < otlp);
+    CHECK(test::has_line(body, "mmwatch_source_stale{name=\"app\"} 0"));
+}
+
+TEST_CASE("conflicts_and_series_limit_are_counted_once_and_logged") {
+    test::DaemonRig rig(1);  // --max-series 1
+    rig.dir.write("a.rezl", test::gauge_file("x", 1));
+    rig.dir.write("b.rezl", test::build({{1, "x"}}).bytes);  // counter x_total: no conflict, but over the cap
+    rig.dir.write("c.rezl", test::gauge_file("mmwatch_sources", 1));  // a reserved name
+    rig.open();
+    rig.tick();
+    rig.tick();
+    const PageCounters& c = rig.page->counters();
+    CHECK(c.series_exposed == 1);
+    CHECK(c.series_limit == 1);
+    CHECK(c.type_conflicts == 1);
+    CHECK(rig.events.recorded(EventKind::limit) == 1);
+    CHECK(rig.events.recorded(EventKind::type_conflict) == 1);
+}
+
+TEST_CASE("a_file_named_like_an_otlp_family_keeps_it_and_otlp_skips") {
+    test::DaemonRig rig;
+    rig.dir.write("app.rezl", test::gauge_file("shared", 1));
+    rig.open();
+    rig.router->attach_otlp(&rig.otlp.store, &rig.otlp.receiver);
+    constexpr int64_t kT0 = 1'700'000'000'000'000'000;
+    test::TestRequest post("POST", "/v1/metrics", "", test::otlp_body(test::gauge_metric("shared", 5, kT0)));
+    REQUIRE(rig.router->route(post.req).status == 200);
+    const std::string body = *rig.page->serve();
+    CHECK(body.find("# TYPE shared gauge") == body.rfind("# TYPE shared gauge"));
+    CHECK(test::has_line(body, "mmwatch_otlp_exposition_skipped_families{reason=\"family_taken\"} 1"));
+}

@@ -1,0 +1,90 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "support/daemon_rig.hpp"
+
+using namespace mmwatch;
+
+namespace {
+
+std::string body_of(const http::Response& r) { return r.body ? *r.body : std::string(); }
+
+}  // namespace
+
+TEST_CASE("metrics_answers_the_text_format_and_counts_the_scrape") {
+    test::DaemonRig rig;
+    rig.dir.write("app.rezl", test::gauge_file("temp", -40));
+    rig.open();
+    const http::Response r = rig.get("/metrics");
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "text/plain; version=0.0.4; charset=utf-8");
+    CHECK(test::has_line(body_of(r), "temp{name=\"app\"} -40"));
+    CHECK(rig.page->counters().scrapes == 1);
+    CHECK(rig.get("/metrics", "HEAD").status == 200);
+    CHECK(rig.page->counters().scrapes == 2);
+}
+
+TEST_CASE("only_get_and_head_are_allowed_on_the_read_endpoints") {
+    test::DaemonRig rig;
+    rig.open();
+    for (std::string_view path : {"/metrics", "/api/v1/sources", "/-/healthy", "/"}) {
+        CAPTURE(path);
+        const http::Response r = rig.get(path, "DELETE");
+        CHECK(r.status == 405);
+        CHECK(r.extra_headers == "Allow: GET, HEAD\r\n");
+    }
+    CHECK(rig.page->counters().scrapes == 0);
+}
+
+TEST_CASE("sources_json_shows_state_reason_and_message") {
+    test::DaemonRig rig;
+    rig.dir.write("good.rezl", test::gauge_file("g", 1));
+    std::vector<std::byte> bad(64, std::byte{'x'});
+    rig.dir.write("bad.rezl", bad);
+    rig.open();
+    const http::Response r = rig.get("/api/v1/sources");
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "application/json");
+    const std::string b = body_of(r);
+    CHECK(b.starts_with("{\"directory_present\":true,\"sources\":["));
+    CHECK(b.find(R"({"name":"bad","path":"bad.rezl","state":"rejected","reason":"bad_magic","message":)") !=
+          std::string::npos);
+    CHECK(b.find(R"({"name":"good","path":"good.rezl","state":"active","metrics":1,)") != std::string::npos);
+}
+
+TEST_CASE("healthy_landing_and_unknown_paths") {
+    test::DaemonRig rig;
+    rig.open();
+    CHECK(body_of(rig.get("/-/healthy")) == "OK\n");
+    const http::Response landing = rig.get("/");
+    CHECK(landing.content_type == "text/html; charset=utf-8");
+    CHECK(body_of(landing).find("mmwatch 9.9.9") != std::string::npos);
+    CHECK(rig.get("/nope").status == 404);
+}
+
+TEST_CASE("otlp_paths_are_404_until_attached_then_ingest_invalidates_the_page") {
+    test::DaemonRig rig;
+    rig.open();
+    constexpr int64_t kT0 = 1'700'000'000'000'000'000;
+    test::TestRequest post("POST", "/v1/metrics", "", test::otlp_body(test::gauge_metric("otel_g", 5, kT0)));
+    CHECK(rig.router->route(post.req).status == 404);
+    CHECK(rig.get("/api/v1/services").status == 404);
+    rig.router->attach_otlp(&rig.otlp.store, &rig.otlp.receiver);
+    const std::string before = body_of(rig.get("/metrics"));
+    CHECK(before.find("otel_g") == std::string::npos);
+    CHECK(rig.router->route(post.req).status == 200);
+    // No tick in between: the POST alone makes the next scrape render anew.
+    CHECK(test::has_line(body_of(rig.get("/metrics")), "otel_g{job=\"checkout\",otel_scope_name=\"test.scope\",otel_scope_version=\"1.2\"} 5"));
+    CHECK(rig.get("/api/v1/services").status == 200);
+}
+
+TEST_CASE("the_otlp_listener_routes_only_ingest") {
+    test::DaemonRig rig;
+    rig.open();
+    rig.router->attach_otlp(&rig.otlp.store, &rig.otlp.receiver);
+    test::TestRequest scrape("GET", "/metrics", "", "");
+    const http::Response r = rig.router->route_otlp(scrape.req);
+    CHECK(r.status == 404);
+    CHECK(body_of(r).find("only takes OTLP") != std::string::npos);
+}

@@ -1,0 +1,92 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "daemon/self_metrics.hpp"
+#include "support/daemon_rig.hpp"
+
+using namespace mmwatch;
+
+namespace {
+
+std::string render(const FileCounters& f, const PageCounters& p, std::span<const Listener> l) {
+    EventLog events;
+    std::string out;
+    render_self_metrics({f, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, out);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("every_reason_and_limit_is_exported_at_zero") {
+    const http::ServerCounters none;
+    const Listener l[] = {{"metrics", &none}};
+    const std::string out = render({}, {}, l);
+    for (size_t i = 1; i < rezl::kReasonCount; ++i) {
+        const std::string line = "mmwatch_source_rejections_total{reason=\"" +
+                                 std::string(rezl::reason_name(rezl::Reason(i))) + "\"} 0";
+        CAPTURE(line);
+        CHECK(test::has_line(out, line));
+    }
+    for (const char* limit : {"files", "file_bytes", "mapped_bytes", "series", "connections", "request_head_bytes",
+                              "request_headers", "body_bytes", "request_deadline", "response_deadline",
+                              "response_bytes", "write_chunks", "snapshot_budget", "inotify_overflow"}) {
+        const std::string line = "mmwatch_limit_hits_total{limit=\"" + std::string(limit) + "\"} 0";
+        CAPTURE(line);
+        CHECK(test::has_line(out, line));
+    }
+    CHECK(test::has_line(out, "mmwatch_inotify_watch_failures_total 0"));
+    CHECK(test::has_line(out, "mmwatch_build_info{version=\"1.2.3\"} 1"));
+    CHECK(test::has_line(out, "process_start_time_seconds 1700000000.5"));
+}
+
+TEST_CASE("each_counter_lands_on_its_own_line") {
+    FileCounters f;
+    f.rejections[size_t(rezl::Reason::bad_magic)] = 3;
+    f.files_limit = 4;
+    f.snapshot_budget = 5;
+    f.watch_failures = 6;
+    f.mapped_bytes = 7;
+    PageCounters p;
+    p.series_limit = 8;
+    p.response_bytes_limit = 9;
+    p.scrapes = 10;
+    const std::string out = render(f, p, {});
+    CHECK(test::has_line(out, "mmwatch_source_rejections_total{reason=\"bad_magic\"} 3"));
+    CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"files\"} 4"));
+    CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"snapshot_budget\"} 5"));
+    CHECK(test::has_line(out, "mmwatch_inotify_watch_failures_total 6"));
+    CHECK(test::has_line(out, "mmwatch_mapped_bytes 7"));
+    CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"series\"} 8"));
+    CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"response_bytes\"} 9"));
+    CHECK(test::has_line(out, "mmwatch_scrapes_total 10"));
+}
+
+TEST_CASE("listeners_are_summed_and_shown_one_by_one") {
+    http::ServerCounters a, b;
+    a.connections_open = 2;
+    a.connections_limit = 1;
+    a.requests = 10;
+    b.connections_open = 3;
+    b.connections_limit = 4;
+    b.requests = 5;
+    b.body_bytes_limit = 1;
+    const Listener l[] = {{"metrics", &a}, {"otlp", &b}};
+    const std::string out = render({}, {}, l);
+    CHECK(test::has_line(out, "mmwatch_http_connections 5"));
+    CHECK(test::has_line(out, "mmwatch_http_requests_total 15"));
+    CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"connections\"} 5"));
+    CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"body_bytes\"} 1"));
+    CHECK(test::has_line(out, "mmwatch_listener_connections{listener=\"metrics\"} 2"));
+    CHECK(test::has_line(out, "mmwatch_listener_connections{listener=\"otlp\"} 3"));
+    CHECK(test::has_line(out, "mmwatch_listener_refused_connections_total{listener=\"otlp\"} 4"));
+}
+
+TEST_CASE("self_metric_names_reserve_every_family") {
+    const auto& names = self_metric_names();
+    for (const char* n : {"mmwatch_sources", "mmwatch_source_stale", "mmwatch_listener_connections",
+                          "mmwatch_inotify_watch_failures_total", "process_open_fds"}) {
+        CAPTURE(n);
+        CHECK(names.count(n) == 1);
+    }
+}
