@@ -22,4 +22,22 @@ template <typename T, size_t N, typename E>
     return i < N ? &table[i] : nullptr;
 }
 
+// The common record: a reason's stable name and the sentence shown to users.
+struct NameAndMessage {
+    std::string_view name;
+    std::string_view message;
+};
+
+template <size_t N, typename E>
+[[nodiscard]] constexpr std::string_view name_of(const NameAndMessage (&table)[N], E e) noexcept {
+    const NameAndMessage* r = enum_entry(table, e);
+    return r ? r->name : std::string_view("unknown");
+}
+
+template <size_t N, typename E>
+[[nodiscard]] constexpr std::string_view message_of(const NameAndMessage (&table)[N], E e) noexcept {
+    const NameAndMessage* r = enum_entry(table, e);
+    return r ? r->message : std::string_view("unknown");
+}
+
 }  // namespace mmwatch

@@ -16,12 +16,7 @@ uint32_t load_le32(const std::byte* p) noexcept {
     return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
-struct ReasonInfo {
-    std::string_view name;
-    std::string_view message;
-};
-
-constexpr ReasonInfo kReasons[kReasonCount] = {
+constexpr NameAndMessage kReasons[kReasonCount] = {
     {"none", "accepted"},
     {"truncated", "file is shorter than its header or catalog"},
     {"bad_magic", "file does not start with the magic bytes REZL"},
@@ -45,15 +40,9 @@ constexpr std::string_view kTypeNames[] = {"unknown", "counter", "gauge", "histo
 
 }  // namespace
 
-std::string_view reason_name(Reason r) noexcept {
-    const ReasonInfo* e = enum_entry(kReasons, r);
-    return e ? e->name : "unknown";
-}
+std::string_view reason_name(Reason r) noexcept { return name_of(kReasons, r); }
 
-std::string_view reason_message(Reason r) noexcept {
-    const ReasonInfo* e = enum_entry(kReasons, r);
-    return e ? e->message : "unknown";
-}
+std::string_view reason_message(Reason r) noexcept { return message_of(kReasons, r); }
 
 std::string_view type_name(MetricType t) noexcept { return enum_name(kTypeNames, t); }
 

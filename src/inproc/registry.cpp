@@ -18,12 +18,7 @@ namespace mmwatch::metrics {
 
 namespace {
 
-struct ErrcInfo {
-    std::string_view name;
-    std::string_view message;
-};
-
-constexpr ErrcInfo kErrcs[] = {
+constexpr NameAndMessage kErrcs[] = {
     {"ok", "success"},
     {"bad_name", "metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* and be 1..255 bytes"},
     {"bad_buckets", "histogram bounds must be finite, strictly increasing and at most 256"},
@@ -33,18 +28,11 @@ constexpr ErrcInfo kErrcs[] = {
     {"file_limit", "the mapped file refused the metric (at most 1024 metrics per file)"},
 };
 
-
 }  // namespace
 
-std::string_view errc_name(Errc e) noexcept {
-    const auto* i = enum_entry(kErrcs, e);
-    return i ? i->name : "unknown";
-}
+std::string_view errc_name(Errc e) noexcept { return name_of(kErrcs, e); }
 
-std::string_view errc_message(Errc e) noexcept {
-    const auto* i = enum_entry(kErrcs, e);
-    return i ? i->message : "unknown";
-}
+std::string_view errc_message(Errc e) noexcept { return message_of(kErrcs, e); }
 
 bool valid_metric_name(std::string_view name) noexcept {
     return name.size() <= rezl::kMaxNameBytes && mmwatch::valid_metric_name(name);

@@ -123,16 +123,17 @@ void ServiceHealth::render_json(std::string& out, int64_t now_ns) const {
         jtext::append_uint(out, h.requests);
         out += ",\"errors_5xx\":";
         jtext::append_uint(out, h.errors);
-        out += ",\"request_rate_per_second\":";
-        jtext::append_fixed6(out, h.rate_per_s);
-        out += ",\"error_ratio\":";
-        jtext::append_fixed6(out, h.error_ratio);
-        out += ",\"latency_seconds\":{\"p50\":";
-        jtext::append_fixed6(out, h.p50_s);
-        out += ",\"p95\":";
-        jtext::append_fixed6(out, h.p95_s);
-        out += ",\"p99\":";
-        jtext::append_fixed6(out, h.p99_s);
+        const std::pair<std::string_view, double> figures[] = {
+            {",\"request_rate_per_second\":", h.rate_per_s},
+            {",\"error_ratio\":", h.error_ratio},
+            {",\"latency_seconds\":{\"p50\":", h.p50_s},
+            {",\"p95\":", h.p95_s},
+            {",\"p99\":", h.p99_s},
+        };
+        for (const auto& [key, v] : figures) {
+            out += key;
+            jtext::append_fixed6(out, v);
+        }
         out += "}}}";
     }
     out += "]}";

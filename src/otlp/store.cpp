@@ -12,12 +12,7 @@ namespace mmwatch::otlp {
 
 namespace {
 
-struct RejectInfo {
-    std::string_view name;
-    std::string_view message;
-};
-
-constexpr RejectInfo kRejects[kRejectCount] = {
+constexpr NameAndMessage kRejects[kRejectCount] = {
     {"series_limit", "the series cap (--otlp-max-series) is reached"},
     {"type_conflict", "the metric name is already stored with another type"},
     {"unspecified_temporality", "sum or histogram without a delta or cumulative aggregationTemporality"},
@@ -56,15 +51,9 @@ int parse_status(std::string_view s) noexcept {
 
 }  // namespace
 
-std::string_view reject_name(Reject r) noexcept {
-    const RejectInfo* e = enum_entry(kRejects, r);
-    return e ? e->name : "unknown";
-}
+std::string_view reject_name(Reject r) noexcept { return name_of(kRejects, r); }
 
-std::string_view reject_message(Reject r) noexcept {
-    const RejectInfo* e = enum_entry(kRejects, r);
-    return e ? e->message : "unknown";
-}
+std::string_view reject_message(Reject r) noexcept { return message_of(kRejects, r); }
 
 size_t Store::KeyHash::operator()(const SeriesKey& k) const noexcept {
     uint64_t extra;

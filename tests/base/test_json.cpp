@@ -1,16 +1,13 @@
 #include <doctest/doctest.h>
 
 #include "base/json.hpp"
+#include "support/written.hpp"
 
 using namespace mmwatch;
 
 namespace {
 
-std::string quoted(std::string_view s) {
-    std::string out;
-    json::append_string(out, s);
-    return out;
-}
+std::string quoted(std::string_view s) { return test::written(json::append_string, s); }
 
 }  // namespace
 

@@ -4,22 +4,14 @@
 #include <limits>
 
 #include "prom/text.hpp"
+#include "support/written.hpp"
 
 using namespace mmwatch;
 
 namespace {
 
-std::string label(std::string_view raw) {
-    std::string out;
-    prom::append_label_value(out, raw);
-    return out;
-}
-
-std::string value(double v) {
-    std::string out;
-    prom::append_value(out, v);
-    return out;
-}
+std::string label(std::string_view raw) { return test::written(prom::append_label_value, raw); }
+std::string value(double v) { return test::written(prom::append_value, v); }
 
 }  // namespace
 
