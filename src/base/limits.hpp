@@ -67,9 +67,39 @@ inline constexpr uint64_t kDefaultOtlpWindowMs = 5 * 60 * 1000;
 // bytes of metadata plus its points; a point for a new series past the cap
 // is refused and counted (series_limit).
 inline constexpr size_t kDefaultOtlpMaxSeries = 100'000;
-// Cap on stored points across all series (12.8 bytes each, ~50 MiB). When
-// full, the oldest chunk of points is evicted first, like a ring.
-inline constexpr size_t kDefaultOtlpMaxPoints = 4 * 1024 * 1024;
+// Default budget for everything the OTLP store keeps (--otlp-max-bytes):
+// half for stored points (a ring: when full the oldest chunk goes, about
+// 13 bytes a point, so ~2.5 M points), half for what identifies series
+// (strings, label sets, series, families, resources, services). 64 MiB fits
+// a sidecar or a small device next to its application.
+inline constexpr uint64_t kDefaultOtlpMaxBytes = 64ull * 1024 * 1024;
+// Caps beside the series cap: distinct metric names (families), resources
+// (distinct resource attribute sets) and services (namespace, name). A
+// point that would need a new one past its cap is refused and counted.
+inline constexpr size_t kDefaultOtlpMaxFamilies = 10'000;
+inline constexpr size_t kDefaultOtlpMaxResources = 1'000;
+inline constexpr size_t kDefaultOtlpMaxServices = 1'000;
+// What a sender can make mmwatch print on every line of a series: metric
+// names, label names and values, labels per series (point attributes plus
+// resource and scope labels). Prometheus' own defaults are unbounded; these
+// follow the order of Grafana Mimir's (name 1024, value 2048, 30 labels),
+// lower where a device's /metrics should stay small. Over: point refused.
+inline constexpr size_t kMaxOtlpNameBytes = 256;
+inline constexpr size_t kMaxOtlpLabelNameBytes = 128;
+inline constexpr size_t kMaxOtlpLabelValueBytes = 1024;
+inline constexpr size_t kMaxOtlpLabelsPerSeries = 32;
+// HELP text kept per family; a longer description is cut at a character
+// boundary (and counted), not refused: it is written once per family.
+inline constexpr size_t kMaxOtlpDescriptionBytes = 1024;
+// A point stamped further than this from the receiver's clock (either way)
+// is stored at its receipt time and counted by direction: a device that
+// booted without a real-time clock, or one set to 2099, neither vanishes
+// behind a 200 nor freezes its series. Mimir and Cortex use 10 minutes for
+// the future bound (creation_grace_period).
+inline constexpr int64_t kMaxOtlpClockSkewMs = 10 * 60 * 1000;
+// Decoder scratch kept between requests; after a larger request it is given
+// back, so one 4 MiB body does not hold its buffers for good.
+inline constexpr size_t kOtlpScratchKeepBytes = 1024 * 1024;
 // Nesting of AnyValue arrays/kvlists decoded into a label value. Real
 // attributes nest one or two levels; the cap bounds decoder recursion.
 inline constexpr unsigned kMaxOtlpAnyValueDepth = 16;
@@ -82,9 +112,12 @@ inline constexpr size_t kMaxOtlpSummaryQuantiles = 64;
 // so one tick of eviction stays well under a millisecond.
 inline constexpr size_t kOtlpEvictSeriesPerTick = 20'000;
 // Series listed by one /api/v1/series or query_range answer, and points
-// per query_range answer: caps on the response size of a query.
+// per query_range answer (the `limit` parameters' maxima and defaults),
+// and bytes of one query answer: past any of them the answer is cut and
+// says so ("truncated": true). 4 MiB of JSON renders in a few ms.
 inline constexpr size_t kMaxOtlpQuerySeries = 10'000;
-inline constexpr size_t kMaxOtlpQueryPoints = 1'000'000;
+inline constexpr size_t kMaxOtlpQueryPoints = 100'000;
+inline constexpr size_t kMaxOtlpQueryAnswerBytes = 4 * 1024 * 1024;
 // The health figures' window ("last minute"), kept as 12 slots of 5 s so a
 // 1,000-service answer sums 12 slots per service, not every point.
 inline constexpr int64_t kOtlpHealthWindowMs = 60'000;

@@ -45,4 +45,13 @@ inline constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
     return true;
 }
 
+// The longest prefix of `s` of at most `max_bytes` that does not cut a
+// character (for text that is shortened, never made invalid).
+[[nodiscard]] constexpr std::string_view prefix(std::string_view s, size_t max_bytes) noexcept {
+    if (s.size() <= max_bytes) return s;
+    size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    return s.substr(0, end);
+}
+
 }  // namespace mmwatch::utf8

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "files/guarded_copy.hpp"
 #include "daemon/version.h"
@@ -28,6 +29,7 @@ otlp::StoreLimits otlp_limits(const Options& o) {
     otlp::StoreLimits l;
     l.window_ms = int64_t(o.otlp_window_ms);
     l.max_series = o.otlp_max_series;
+    l.max_bytes = o.otlp_max_bytes;
     return l;
 }
 
@@ -46,7 +48,8 @@ Daemon::Daemon(const Options& options)
     router_.attach_otlp(&otlp_, &receiver_);
     page_.set_self_renderer([this](std::string& out) { render_self_metrics_into(out); });
     page_.set_extra_renderer([this](std::string& out, const MetricsPage::FamilyTaken& taken) {
-        const otlp::ExpositionSkips skips = otlp::render_prometheus(otlp_, out, taken);
+        const otlp::ExpositionSkips skips =
+            otlp::render_prometheus(otlp_, out, taken, unix_ns_now(), options_.max_response_bytes);
         otlp::write_self_metrics(otlp_, receiver_.counters(), skips, out);
     });
 }
@@ -58,7 +61,7 @@ void Daemon::render_self_metrics_into(std::string& out) const {
         {"otlp", otlp_server_ ? &otlp_server_->counters() : &kNone},
     };
     const size_t n = otlp_server_ ? 2 : 1;
-    render_self_metrics({watcher_.counters(), page_.counters(), std::span(listeners, n), events_, MMWATCH_VERSION,
+    render_self_metrics({watcher_.counters(), tick_alloc_failures_, page_.counters(), std::span(listeners, n), events_, MMWATCH_VERSION,
                          start_unix_ns_},
                         out);
 }
@@ -133,27 +136,44 @@ bool Daemon::start(std::string& error) {
 
 void Daemon::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
 
+// Memory running out in a callback skips the rest of its work (counted);
+// the loop, the listeners and the next tick go on.
+template <typename F>
+void Daemon::guarded(F&& work) noexcept {
+    try {
+        work();
+    } catch (const std::bad_alloc&) {
+        ++tick_alloc_failures_;
+    }
+}
+
 void Daemon::on_inotify(uv_poll_t* p, int status, int) {
     auto* d = static_cast<Daemon*>(p->data);
     if (status < 0) return;
-    d->watcher_.on_readable(now_from(&d->loop_));
-    d->after_watcher_activity();
+    d->guarded([d] {
+        d->watcher_.on_readable(now_from(&d->loop_));
+        d->after_watcher_activity();
+    });
 }
 
 void Daemon::on_tick(uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
-    const Now now = now_from(&d->loop_);
-    d->watcher_.tick(now);
+    d->guarded([d] { d->tick(); });
+}
+
+void Daemon::tick() {
+    const Now now = now_from(&loop_);
+    watcher_.tick(now);
     // OTLP points past --otlp-window leave /metrics with the next render.
-    const size_t before = d->otlp_.stored_points();
-    d->otlp_.tick(now.unix_ns);
-    if (d->otlp_.stored_points() != before) d->page_.invalidate();
-    d->after_watcher_activity();
-    if (int err = d->events_.flush(); err && !d->event_log_error_reported_) {
+    const size_t before = otlp_.stored_points();
+    otlp_.tick(now.unix_ns);
+    if (otlp_.stored_points() != before) page_.invalidate();
+    after_watcher_activity();
+    if (int err = events_.flush(); err && !event_log_error_reported_) {
         // Reported once; later failures are only counted.
         std::fprintf(stderr, "mmwatch: writing --event-log %s failed: %s (counted from now on)\n",
-                     d->options_.event_log.c_str(), std::strerror(err));
-        d->event_log_error_reported_ = true;
+                     options_.event_log.c_str(), std::strerror(err));
+        event_log_error_reported_ = true;
     }
 }
 

@@ -41,6 +41,9 @@ private:
     static void on_inotify(uv_poll_t* p, int status, int events);
     static void on_tick(uv_timer_t* t);
     static void on_signal(uv_signal_t* s, int signum);
+    template <typename F>
+    void guarded(F&& work) noexcept;
+    void tick();
     void after_watcher_activity();
     void render_self_metrics_into(std::string& out) const;
     void stop();
@@ -49,6 +52,7 @@ private:
     uv_loop_t loop_{};
     bool loop_ready_ = false;
     int64_t start_unix_ns_ = 0;
+    uint64_t tick_alloc_failures_ = 0;
     EventLog events_;
     Watcher watcher_;
     MetricsPage page_;

@@ -2,6 +2,8 @@
 
 #include "prom/text.hpp"
 
+#include <new>
+
 namespace mmwatch {
 
 MetricsPage::MetricsPage(PageConfig config, Watcher& watcher, EventLog& events)
@@ -59,6 +61,17 @@ void render_staleness(const std::vector<Source*>& active, std::string& out) {
 
 std::shared_ptr<const std::string> MetricsPage::body() {
     if (body_ && rendered_snapshot_ == watcher_.snapshot_generation()) return body_;
+    try {
+        render();
+    } catch (const std::bad_alloc&) {
+        // Serve the last body (null before the first): memory may come back.
+        ++counters_.render_alloc_failures;
+        rendered_snapshot_ = watcher_.snapshot_generation();
+    }
+    return body_;
+}
+
+void MetricsPage::render() {
     rendered_snapshot_ = watcher_.snapshot_generation();
     auto text = std::make_shared<std::string>();
     // Reserve what the last render needed, so a render is one allocation.
@@ -77,7 +90,6 @@ std::shared_ptr<const std::string> MetricsPage::body() {
     }
     last_size_ = text->size();
     body_ = std::move(text);
-    return body_;
 }
 
 }  // namespace mmwatch

@@ -29,6 +29,7 @@ public:
     // dropped series. The daemon calls it after every watcher activity.
     void refresh_plan(int64_t unix_ms);
     // The current body, rendered if a snapshot was taken since the last one.
+    // Null only if memory ran out before the first render.
     [[nodiscard]] std::shared_ptr<const std::string> body();
     // body() for a scrape: counted in mmwatch_scrapes_total.
     [[nodiscard]] std::shared_ptr<const std::string> serve() {
@@ -51,6 +52,7 @@ public:
 
 private:
     std::vector<expo::FileView> views();
+    void render();
 
     PageConfig config_;
     Watcher& watcher_;

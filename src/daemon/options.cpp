@@ -66,7 +66,7 @@ const std::vector<Flag>& flags() {
          number_in(&Options::max_mapped_bytes, 16, uint64_t{1} << 44)},
         {"--max-series", "N", "file series exposed on /metrics (default 1000000)",
          number_in(&Options::max_series, 1, uint64_t{1} << 32)},
-        {"--max-connections", "N", "concurrent HTTP connections, 1..65536 (default 256)",
+        {"--max-connections", "N", "concurrent HTTP connections per listener, 1..65536 (default 256)",
          number_in(&Options::max_connections, 1, 65536)},
         {"--max-response-bytes", "SIZE", "largest /metrics body (default 64Mi)",
          number_in(&Options::max_response_bytes, 4096, uint64_t{1} << 34)},
@@ -78,6 +78,9 @@ const std::vector<Flag>& flags() {
          duration_in(&Options::otlp_window_ms, 1000, 24 * kHourMs)},
         {"--otlp-max-series", "N", "distinct OTLP series stored, 1..10000000 (default 100000)",
          number_in(&Options::otlp_max_series, 1, 10'000'000)},
+        {"--otlp-max-bytes", "SIZE",
+         "memory for everything OTLP keeps: points, strings, series, 1Mi..64Gi (default 64Mi)",
+         number_in(&Options::otlp_max_bytes, uint64_t{1} << 20, uint64_t{64} << 30)},
         {"--event-log", "FILE", "append one tab-separated line per event to FILE",
          [](Options& o, std::string_view v) { o.event_log = v; return !v.empty(); }},
         {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; }},
@@ -155,6 +158,7 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.max_body_bytes = kDefaultMaxBodyBytes;
     o.otlp_window_ms = kDefaultOtlpWindowMs;
     o.otlp_max_series = kDefaultOtlpMaxSeries;
+    o.otlp_max_bytes = kDefaultOtlpMaxBytes;
     for (size_t i = 0; i < args.size(); ++i) {
         std::string_view a = args[i];
         std::string_view value;

@@ -30,6 +30,7 @@ struct Options {
     int otlp_listen_port = 0;
     uint64_t otlp_window_ms = 0;
     uint64_t otlp_max_series = 0;
+    uint64_t otlp_max_bytes = 0;
     std::string event_log;
     bool help = false;
     bool version = false;

@@ -32,6 +32,7 @@ http::Response Router::route(const http::Request& req) {
         http::Response r;
         r.content_type = kPrometheusContentType;
         r.body = page_.serve();
+        if (!r.body) return error_response(503, "out of memory rendering /metrics, retry later");
         return r;
     }
     if (path == "/api/v1/sources") return is_get(req) ? sources_json() : method_not_allowed("GET, HEAD");

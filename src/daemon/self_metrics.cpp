@@ -42,6 +42,8 @@ constexpr Family kWatchFailures{"mmwatch_inotify_watch_failures_total", "counter
 constexpr Family kListenerConnections{"mmwatch_listener_connections", "gauge", "Open HTTP connections, by listener."};
 constexpr Family kListenerRefused{"mmwatch_listener_refused_connections_total", "counter",
                                   "Connections refused at the listener's cap (--max-connections), by listener."};
+constexpr Family kAllocFailures{"mmwatch_allocation_failures_total", "counter",
+                                "Times memory ran out, by where: the request was answered 503, the render or tick skipped."};
 constexpr Family kBuildInfo{"mmwatch_build_info", "gauge", "Build information; always 1."};
 constexpr Family kRss{"process_resident_memory_bytes", "gauge", "Resident memory size in bytes."};
 constexpr Family kCpu{"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds."};
@@ -52,7 +54,7 @@ constexpr Family kStart{"process_start_time_seconds", "gauge", "Start time of th
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kBuildInfo,
+                                  &kListenerConnections, &kListenerRefused, &kAllocFailures, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
@@ -131,6 +133,7 @@ http::ServerCounters sum(std::span<const Listener> listeners) {
         t.request_deadline += c.request_deadline;
         t.response_deadline += c.response_deadline;
         t.write_chunks += c.write_chunks;
+        t.alloc_failures += c.alloc_failures;
     }
     return t;
 }
@@ -198,6 +201,10 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
     for (const Listener& l : in.listeners) sample(out, kListenerConnections, "listener", l.name, l.counters->connections_open);
     head(out, kListenerRefused);
     for (const Listener& l : in.listeners) sample(out, kListenerRefused, "listener", l.name, l.counters->connections_limit);
+    head(out, kAllocFailures);
+    sample(out, kAllocFailures, "where", "request", http.alloc_failures);
+    sample(out, kAllocFailures, "where", "render", page.render_alloc_failures);
+    sample(out, kAllocFailures, "where", "tick", in.tick_alloc_failures);
     head(out, kBuildInfo);
     sample(out, kBuildInfo, "version", in.version, 1);
 

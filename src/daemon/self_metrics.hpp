@@ -25,6 +25,7 @@ struct PageCounters {
     uint64_t duplicate_series = 0;
     uint64_t series_limit = 0;          // --max-series
     uint64_t response_bytes_limit = 0;  // --max-response-bytes: exposition cut short
+    uint64_t render_alloc_failures = 0; // memory ran out rendering: the last body is served again
 };
 
 struct Listener {
@@ -34,6 +35,7 @@ struct Listener {
 
 struct SelfMetricsInput {
     const FileCounters& files;
+    uint64_t tick_alloc_failures;  // memory ran out in a tick (watcher, store): the rest waits for the next
     const PageCounters& page;
     std::span<const Listener> listeners;
     const EventLog& events;

@@ -20,6 +20,7 @@ struct ServerCounters {
     uint64_t request_deadline = 0;   // kRequestDeadlineMs: connection closed
     uint64_t response_deadline = 0;  // kResponseDeadlineMs: connection closed
     uint64_t write_chunks = 0;       // kWriteChunkBytes: response sent in several turns
+    uint64_t alloc_failures = 0;     // memory ran out serving a request: 503 and closed
 };
 
 }  // namespace mmwatch::http

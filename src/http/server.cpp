@@ -5,6 +5,7 @@
 #include "http/server.hpp"
 
 #include <cstring>
+#include <new>
 
 #include "base/limits.hpp"
 
@@ -50,6 +51,7 @@ struct ScrapeServer::Connection {
     void send_next();
     void finish_response();
     void linger();
+    void out_of_memory();
     void close();
 
     static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
@@ -81,8 +83,27 @@ void Connection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
         return;
     }
     if (c->phase != Phase::reading) return;  // lingering: discard
-    c->in.append(buf->base, size_t(n));
-    c->process_input();
+    try {
+        c->in.append(buf->base, size_t(n));
+        c->process_input();
+    } catch (const std::bad_alloc&) {
+        c->out_of_memory();
+    }
+}
+
+// Memory ran out while reading, parsing or answering: a fixed answer that
+// needs no allocation, and the connection goes (its buffers with it). The
+// loop and every other connection go on.
+void Connection::out_of_memory() {
+    ++server->counters_.alloc_failures;
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n"
+        "Connection: close\r\nRetry-After: 1\r\n\r\nout of memory, retry later\n";
+    if (phase == Phase::reading) {
+        uv_buf_t b = uv_buf_init(const_cast<char*>(kBusy.data()), unsigned(kBusy.size()));
+        (void)uv_try_write(stream(), &b, 1);
+    }
+    close();
 }
 
 void Connection::process_input() {
@@ -162,7 +183,11 @@ void Connection::finish_response() {
     consumed = 0;
     arm(kRequestDeadlineMs);
     start_reading();
-    process_input();  // a pipelined request may be waiting already
+    try {
+        process_input();  // a pipelined request may be waiting already
+    } catch (const std::bad_alloc&) {
+        out_of_memory();
+    }
 }
 
 void Connection::linger() {

@@ -28,6 +28,12 @@ void DecodedRequest::clear() noexcept {
     u64s.clear();
 }
 
+size_t DecodedRequest::capacity_bytes() const noexcept {
+    return resources.capacity() * sizeof(DecodedResource) + scopes.capacity() * sizeof(DecodedScope) +
+           metrics.capacity() * sizeof(DecodedMetric) + points.capacity() * sizeof(DecodedPoint) +
+           attrs.capacity() * sizeof(Attr) + doubles.capacity() * sizeof(double) + u64s.capacity() * sizeof(uint64_t);
+}
+
 std::string_view decode_error_name(DecodeError e) noexcept {
     constexpr std::string_view kNames[kDecodeErrorCount] = {
         "none", "malformed_json", "wrong_type", "bad_number", "too_deep", "duplicate_field",
@@ -400,6 +406,18 @@ struct Decoder::Impl {
 
 Decoder::Decoder() : impl_(std::make_unique<Impl>()) {}
 Decoder::~Decoder() = default;
+
+size_t Decoder::scratch_bytes(const DecodedRequest& out) const noexcept {
+    return input_.capacity() + impl_->parser.capacity() * 2 + impl_->arena.capacity_bytes() + impl_->tmp.capacity() +
+           out.capacity_bytes();
+}
+
+void Decoder::release_scratch_over(size_t keep_bytes, DecodedRequest& out) {
+    if (scratch_bytes(out) <= keep_bytes) return;
+    std::string().swap(input_);
+    out = DecodedRequest{};
+    impl_ = std::make_unique<Impl>();
+}
 
 DecodeResult Decoder::decode(std::string_view body, DecodedRequest& out) {
     input_.assign(body.data(), body.size());

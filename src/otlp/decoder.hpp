@@ -87,6 +87,8 @@ struct DecodedRequest {
     std::vector<uint64_t> u64s;
 
     void clear() noexcept;
+    // Bytes the arrays hold (their capacities).
+    [[nodiscard]] size_t capacity_bytes() const noexcept;
 };
 
 enum class DecodeError : uint8_t {
@@ -124,6 +126,13 @@ public:
 
     // Convenience for tests and benchmarks: copies `body` into input().
     [[nodiscard]] DecodeResult decode(std::string_view body, DecodedRequest& out);
+
+    // Scratch held between requests: the input buffer, the parser's and
+    // the decoded request's. Over `keep_bytes` all of it is given back (the
+    // next request allocates again), so one large body does not hold its
+    // buffers for good.
+    [[nodiscard]] size_t scratch_bytes(const DecodedRequest& out) const noexcept;
+    void release_scratch_over(size_t keep_bytes, DecodedRequest& out);
 
     // Parse-only pass over input(): the simdjson ceiling for the benchmark
     // (iterates every value without building anything).

@@ -16,6 +16,46 @@ namespace {
 constexpr std::string_view kTargetInfo = "target_info";
 constexpr std::string_view kSelfPrefix = "mmwatch_otlp_";
 
+// Labels a translated series already has; an attribute that sanitizes to
+// one of them is left out, so no label is written twice.
+bool reserved_label(std::string_view name) {
+    return name == "job" || name == "instance" || name == "le" || name == "quantile" ||
+           name == "otel_scope_name" || name == "otel_scope_version";
+}
+
+// Appends `k="v",` for each pair, names sanitized; names that sanitize to
+// one name have their values joined with ';' in key order (the
+// OpenTelemetry rule), so a label name never appears twice. Keys `skip`
+// accepts and empty values are left out.
+template <typename Skip>
+void append_joined(std::string& out, const Store& store, std::span<const LabelIds> pairs, Skip skip) {
+    std::vector<std::pair<std::string, std::string_view>> labels;
+    for (const LabelIds& l : pairs) {
+        const std::string_view key = store.strings().get(l.key);
+        const std::string_view value = store.strings().get(l.value);
+        if (skip(key) || value.empty()) continue;
+        std::string name = sanitize_label_name(key);
+        if (name.empty() || reserved_label(name)) continue;
+        labels.emplace_back(std::move(name), value);
+    }
+    std::stable_sort(labels.begin(), labels.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::string_view last;
+    for (const auto& [name, value] : labels) {
+        if (name == last) {
+            out.insert(out.size() - 2, ";");  // before the closing quote and comma
+            std::string more;
+            prom::append_label_value(more, value);
+            out.insert(out.size() - 2, more);
+            continue;
+        }
+        last = name;
+        out += name;
+        out += "=\"";
+        prom::append_label_value(out, value);
+        out += "\",";
+    }
+}
+
 // Label fragments ("k=\"v\",...") cached per render, per label set and per
 // resource, so a 16-bucket histogram formats its attributes once.
 struct Fragments {
@@ -24,40 +64,12 @@ struct Fragments {
     std::unordered_map<uint32_t, std::string> resources;
     std::unordered_map<uint32_t, std::string> scopes;
 
-    static bool reserved(std::string_view name) {
-        return name == "job" || name == "instance" || name == "le" || name == "quantile" ||
-               name == "otel_scope_name" || name == "otel_scope_version";
-    }
-
     // Point attributes: sanitized names; names that collide after
     // sanitization get their values joined with ';' in key order.
     const std::string& of_attrs(uint32_t set) {
         auto [it, fresh] = attrs.try_emplace(set);
-        if (!fresh) return it->second;
-        std::vector<std::pair<std::string, std::string>> labels;
-        for (const LabelIds& l : store.label_set(set)) {
-            std::string name = sanitize_label_name(store.strings().get(l.key));
-            if (name.empty() || reserved(name)) continue;
-            labels.emplace_back(std::move(name), std::string(store.strings().get(l.value)));
-        }
-        std::stable_sort(labels.begin(), labels.end(), [](auto& a, auto& b) { return a.first < b.first; });
-        std::string& out = it->second;
-        std::string_view last;
-        for (size_t i = 0; i < labels.size(); ++i) {
-            if (labels[i].second.empty()) continue;
-            if (labels[i].first == last) {
-                std::string more = ";";
-                prom::append_label_value(more, labels[i].second);
-                out.insert(out.size() - 2, more);  // before the closing quote and comma
-                continue;
-            }
-            last = labels[i].first;
-            out += labels[i].first;
-            out += "=\"";
-            prom::append_label_value(out, labels[i].second);
-            out += "\",";
-        }
-        return out;
+        if (fresh) append_joined(it->second, store, store.label_set(set), [](std::string_view) { return false; });
+        return it->second;
     }
 
     // job = [service.namespace/]service.name, instance = service.instance.id.
@@ -141,7 +153,8 @@ void write_sample(std::string& out, std::string_view name, std::string_view suff
 }
 
 void write_family(std::string& out, const Store& store, const Family& f, const std::string& name,
-                  std::vector<uint32_t>& ids, Fragments& frags, std::vector<bool>& resource_used) {
+                  std::vector<uint32_t>& ids, Fragments& frags, std::vector<bool>& resource_used, size_t max_bytes,
+                  ExpositionSkips& skips) {
     std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) {
         const SeriesKey& x = store.series()[a].key;
         const SeriesKey& y = store.series()[b].key;
@@ -156,8 +169,16 @@ void write_family(std::string& out, const Store& store, const Family& f, const s
     prom::append_type(out, name, prometheus_type(f));
     const bool histogram = f.kind == MetricKind::histogram || f.kind == MetricKind::exponential_histogram;
     bool saw_inf = false;
+    const SeriesKey* group = nullptr;  // one point's series: its buckets, sum and count go together
     for (uint32_t id : ids) {
         const Series& s = store.series()[id];
+        const bool new_group = !group || group->resource != s.key.resource || group->scope != s.key.scope ||
+                               group->attrs != s.key.attrs || (!histogram && f.kind != MetricKind::summary);
+        if (new_group && out.size() >= max_bytes) {
+            ++skips.series_cut;  // the rest of this family is left out: --max-response-bytes
+            return;
+        }
+        group = &s.key;
         resource_used[s.key.resource] = true;
         switch (s.key.role) {
         case Role::value: write_sample(out, name, "", frags, s.key, {}, 0, s.last_value); break;
@@ -188,17 +209,9 @@ void write_target_info(std::string& out, const Store& store, const std::vector<b
             header = true;
         }
         std::string labels = frags.of_resource(r);
-        for (const LabelIds& l : store.label_set(store.resources()[r].attrs)) {
-            const std::string_view k = store.strings().get(l.key);
-            if (k == "service.name" || k == "service.namespace" || k == "service.instance.id") continue;
-            const std::string name = sanitize_label_name(k);
-            const std::string_view v = store.strings().get(l.value);
-            if (name.empty() || v.empty() || name == "job" || name == "instance") continue;
-            labels += name;
-            labels += "=\"";
-            prom::append_label_value(labels, v);
-            labels += "\",";
-        }
+        append_joined(labels, store, store.label_set(store.resources()[r].attrs), [](std::string_view key) {
+            return key == "service.name" || key == "service.namespace" || key == "service.instance.id";
+        });
         out += kTargetInfo;
         if (!labels.empty()) {
             labels.back() = '}';
@@ -209,42 +222,57 @@ void write_target_info(std::string& out, const Store& store, const std::vector<b
     }
 }
 
-// A histogram or summary also writes NAME_sum and NAME_count (and
-// NAME_bucket): any of them owned by the files makes the family clash.
-bool taken(const std::function<bool(std::string_view)>& family_taken, const Family& f, const std::string& name) {
-    if (family_taken(name)) return true;
+// Every sample name a family writes: a histogram or summary also writes
+// NAME_sum and NAME_count (and NAME_bucket). Two families collide when any
+// of these meet, whichever came first.
+std::vector<std::string> sample_names(const Family& f, const std::string& name) {
+    std::vector<std::string> out{name};
     const bool hist = f.kind == MetricKind::histogram || f.kind == MetricKind::exponential_histogram;
-    if (!hist && f.kind != MetricKind::summary) return false;
-    return family_taken(name + "_sum") || family_taken(name + "_count") || (hist && family_taken(name + "_bucket"));
+    if (hist) out.push_back(name + "_bucket");
+    if (hist || f.kind == MetricKind::summary) {
+        out.push_back(name + "_count");
+        out.push_back(name + "_sum");
+    }
+    return out;
 }
 
 }  // namespace
 
-ExpositionSkips render_prometheus(const Store& store, std::string& out,
-                                  const std::function<bool(std::string_view family)>& family_taken) {
+ExpositionSkips render_prometheus(const Store& store, std::string& out, const FamilyTaken& family_taken,
+                                  int64_t now_ns, size_t max_bytes) {
     ExpositionSkips skips;
     Fragments frags{store, {}, {}, {}};
     std::vector<bool> resource_used(store.resources().size(), false);
-    std::unordered_set<std::string> written;
+    std::unordered_set<std::string> claimed;  // sample names of the families written
     std::vector<uint32_t> ids;
     for (const Family& f : store.families()) {
         ids.clear();
         for (uint32_t id : f.series)
-            if (store.series()[id].stored > 0) ids.push_back(id);
+            if (store.live(store.series()[id], now_ns)) ids.push_back(id);
         if (ids.empty()) continue;
+        if (out.size() >= max_bytes) {
+            ++skips.response_bytes;
+            continue;
+        }
         const std::string name =
             prometheus_name(store.strings().get(f.name), store.strings().get(f.unit), f.kind, f.monotonic);
-        if (family_taken && taken(family_taken, f, name)) {
+        const std::vector<std::string> samples = sample_names(f, name);
+        const auto by_files = [&](const std::string& n) { return family_taken && family_taken(n); };
+        const auto by_otlp = [&](const std::string& n) {
+            return claimed.count(n) > 0 || n == kTargetInfo || n.starts_with(kSelfPrefix);
+        };
+        if (std::any_of(samples.begin(), samples.end(), by_files)) {
             ++skips.family_taken;
             continue;
         }
-        if (name == kTargetInfo || name.starts_with(kSelfPrefix) || !written.insert(name).second) {
+        if (std::any_of(samples.begin(), samples.end(), by_otlp)) {
             ++skips.name_collision;
             continue;
         }
-        write_family(out, store, f, name, ids, frags, resource_used);
+        claimed.insert(samples.begin(), samples.end());
+        write_family(out, store, f, name, ids, frags, resource_used, max_bytes, skips);
     }
-    if (family_taken && family_taken(kTargetInfo)) ++skips.family_taken;
+    if ((family_taken && family_taken(kTargetInfo)) || claimed.count(std::string(kTargetInfo))) ++skips.family_taken;
     else write_target_info(out, store, resource_used, frags);
     return skips;
 }

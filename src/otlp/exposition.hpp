@@ -2,6 +2,7 @@
 // OpenTelemetry compatibility rules.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -10,17 +11,23 @@
 
 namespace mmwatch::otlp {
 
-// Families left out of one render, by reason.
+// What one render left out, by reason.
 struct ExpositionSkips {
-    uint64_t family_taken = 0;    // the file metrics already define the name
-    uint64_t name_collision = 0;  // two OTLP metrics translate to one name
+    uint64_t family_taken = 0;    // the file metrics or self-metrics already use a sample name
+    uint64_t name_collision = 0;  // two OTLP metrics would write one sample name
+    uint64_t response_bytes = 0;  // families left out at --max-response-bytes
+    uint64_t series_cut = 0;      // families cut short at --max-response-bytes
 };
 
-// Appends every family that has points in the window, then target_info. A
-// family whose name `family_taken` claims (the file metrics define it) is
-// left out, as is a second OTLP metric translating to a name already
-// written; both are returned (mmwatch_otlp_exposition_skipped_families).
-[[nodiscard]] ExpositionSkips render_prometheus(const Store& store, std::string& out,
-                                                const std::function<bool(std::string_view family)>& family_taken);
+using FamilyTaken = std::function<bool(std::string_view family)>;
+
+// Appends every family with a series that received a point within the
+// window (by receipt time), then target_info. A family any of whose sample
+// names (NAME, and NAME_bucket, NAME_count, NAME_sum for histograms and
+// summaries) `family_taken` claims is left out, as is one colliding with an
+// OTLP family written before; families stop once `out` reaches `max_bytes`.
+// What was left out is returned (mmwatch_otlp_exposition_skipped_families).
+[[nodiscard]] ExpositionSkips render_prometheus(const Store& store, std::string& out, const FamilyTaken& family_taken,
+                                                int64_t now_ns, size_t max_bytes = SIZE_MAX);
 
 }  // namespace mmwatch::otlp

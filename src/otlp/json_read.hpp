@@ -32,6 +32,7 @@ public:
         used_ = 0;
         big_.clear();
     }
+    [[nodiscard]] size_t capacity_bytes() const noexcept { return blocks_.size() * kBlockBytes; }
     std::string_view copy(std::string_view s) {
         if (s.empty()) return {};
         if (s.size() > kBlockBytes / 4) {

@@ -109,7 +109,7 @@ std::string sanitize_label_name(std::string_view key) {
     for (char c : key) out += label_name_char(c, false) ? c : '_';
     if (out.empty()) return out;
     if (out[0] >= '0' && out[0] <= '9') out.insert(0, "key_");
-    else if (out[0] == '_' && (out.size() == 1 || out[1] != '_')) out.insert(0, "key");
+    else if (out[0] == '_') out.insert(0, "key");  // "__" is reserved to Prometheus: "key__x"
     return out;
 }
 

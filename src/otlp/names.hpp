@@ -24,7 +24,7 @@ namespace mmwatch::otlp {
 [[nodiscard]] std::string sanitize_metric_name(std::string_view name);
 
 // Invalid characters to '_'; "key_" before a leading digit, "key" before a
-// single leading '_' ("__" is reserved to Prometheus).
+// leading '_' (so no name starts with "__", which is reserved to Prometheus).
 [[nodiscard]] std::string sanitize_label_name(std::string_view key);
 
 }  // namespace mmwatch::otlp

@@ -86,6 +86,11 @@ bool Receiver::read_body(const http::Request& req, http::Response& error) {
     return false;
 }
 
+void Receiver::release_scratch() {
+    decoder_.release_scratch_over(kOtlpScratchKeepBytes, decoded_);
+    if (body_scratch_.capacity() > kOtlpScratchKeepBytes) std::string().swap(body_scratch_);
+}
+
 http::Response Receiver::handle_export(const http::Request& req, int64_t now_unix_nanos) {
     if (req.method != "POST") {
         http::Response r = status_json(405, kGrpcUnimplemented, "use POST");
@@ -102,12 +107,16 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
         return counted(ExportResult::unsupported_media_type,
                        status_json(415, kGrpcUnimplemented, "Content-Type must be application/json"));
     http::Response error;
-    if (!read_body(req, error)) return error;
+    if (!read_body(req, error)) {
+        release_scratch();
+        return error;
+    }
     counters_.body_bytes += decoder_.input().size();
 
     const DecodeResult dr = decoder_.decode_input(decoded_);
     if (dr.error != DecodeError::none) {
         ++counters_.decode_errors[size_t(dr.error)];
+        release_scratch();
         std::string msg = "undecodable ExportMetricsServiceRequest: ";
         msg += decode_error_name(dr.error);
         msg += " at ";
@@ -115,6 +124,7 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
         return counted(ExportResult::bad_request, status_json(400, kGrpcInvalidArgument, msg));
     }
     const IngestResult ir = store_.ingest(decoded_, now_unix_nanos);
+    release_scratch();
     if (ir.rejected == 0) return counted(ExportResult::ok, http::Response::json(200, "{}"));
     std::string body = "{\"partialSuccess\":{\"rejectedDataPoints\":\"";
     jtext::append_uint(body, ir.rejected);

@@ -38,10 +38,15 @@ public:
     [[nodiscard]] const ReceiverCounters& counters() const noexcept { return counters_; }
     // The decoder's input buffer (tests check its bound).
     [[nodiscard]] const std::string& input() const noexcept { return decoder_.input(); }
+    // Scratch held between requests (bounded by kOtlpScratchKeepBytes).
+    [[nodiscard]] size_t scratch_bytes() const noexcept {
+        return decoder_.scratch_bytes(decoded_) + body_scratch_.capacity();
+    }
 
 private:
     http::Response counted(ExportResult result, http::Response r);
     bool read_body(const http::Request& req, http::Response& error);
+    void release_scratch();
 
     Store& store_;
     uint64_t max_body_bytes_;

@@ -59,16 +59,29 @@ void write_self_metrics(const Store& store, const ReceiverCounters& rc, const Ex
     header(out, kSkipped, "gauge", "OTLP metric families left out of the latest /metrics, by reason.");
     sample(out, kSkipped, "reason", "family_taken", double(skips.family_taken));
     sample(out, kSkipped, "reason", "name_collision", double(skips.name_collision));
+    sample(out, kSkipped, "reason", "response_bytes", double(skips.response_bytes));
+    sample(out, kSkipped, "reason", "series_cut", double(skips.series_cut));
+
+    constexpr std::string_view kSkew = "mmwatch_otlp_points_clock_skewed_total";
+    header(out, kSkew, "counter",
+           "OTLP points stamped over 10 minutes from the receiver's clock, stored at receipt time, by direction.");
+    sample(out, kSkew, "direction", "past", double(sc.clock_skew_past));
+    sample(out, kSkew, "direction", "future", double(sc.clock_skew_future));
+    single(out, "mmwatch_otlp_descriptions_cut_total", "counter",
+           "OTLP metric descriptions cut to 1024 bytes for HELP.", double(sc.descriptions_cut));
 
     single(out, "mmwatch_otlp_series", "gauge", "OTLP series in the store.", double(store.series().size()));
     single(out, "mmwatch_otlp_series_limit", "gauge", "Cap on OTLP series (--otlp-max-series).",
            double(store.limits().max_series));
     single(out, "mmwatch_otlp_stored_points", "gauge", "OTLP points currently stored.", double(store.stored_points()));
-    single(out, "mmwatch_otlp_stored_points_limit", "gauge", "Cap on stored OTLP points.", double(store.limits().max_points));
+    single(out, "mmwatch_otlp_stored_points_limit", "gauge", "Cap on stored OTLP points (half of --otlp-max-bytes).",
+           double(store.max_points()));
     single(out, "mmwatch_otlp_services", "gauge", "Services (service.namespace, service.name) seen.",
            double(store.health().size()));
-    single(out, "mmwatch_otlp_store_bytes", "gauge", "Estimated memory held by the OTLP store.",
+    single(out, "mmwatch_otlp_store_bytes", "gauge", "Memory held by the OTLP store (points and identities).",
            double(store.memory_bytes()));
+    single(out, "mmwatch_otlp_store_bytes_limit", "gauge", "Cap on the OTLP store's memory (--otlp-max-bytes).",
+           double(store.limits().max_bytes));
 }
 
 }  // namespace mmwatch::otlp

@@ -14,6 +14,7 @@ uint32_t ServiceHealth::service_id(std::string_view ns, std::string_view name) {
     const auto id = uint32_t(services_.size());
     services_.push_back({std::string(ns), std::string(name), 0, 0, {}, {}});
     by_key_.emplace(key_scratch_, id);
+    bytes_ += 2 * (ns.size() + name.size()) + 64;  // the names, the key and its map node
     auto pos = std::lower_bound(sorted_.begin(), sorted_.end(), id, [&](uint32_t a, uint32_t b) {
         const Service& x = services_[a];
         const Service& y = services_[b];
@@ -21,6 +22,17 @@ uint32_t ServiceHealth::service_id(std::string_view ns, std::string_view name) {
     });
     sorted_.insert(pos, id);
     return id;
+}
+
+bool ServiceHealth::contains(std::string_view ns, std::string_view name) const {
+    std::string key(ns);
+    key += '\0';
+    key += name;
+    return by_key_.count(key) > 0;
+}
+
+size_t ServiceHealth::memory_bytes() const noexcept {
+    return bytes_ + services_.capacity() * sizeof(Service) + sorted_.capacity() * sizeof(uint32_t);
 }
 
 void ServiceHealth::on_points(uint32_t svc, uint64_t n, int64_t now_ns) noexcept {
@@ -31,7 +43,11 @@ void ServiceHealth::on_points(uint32_t svc, uint64_t n, int64_t now_ns) noexcept
 
 void ServiceHealth::on_http(uint32_t svc, const HttpSample& sample, int64_t now_ns) {
     Service& s = services_[svc];
-    if (s.bounds_s.empty() && !sample.bounds_s.empty()) s.bounds_s.assign(sample.bounds_s.begin(), sample.bounds_s.end());
+    if (s.bounds_s.empty() && !sample.bounds_s.empty()) {
+        s.bounds_s.assign(sample.bounds_s.begin(), sample.bounds_s.end());
+        // The layout and, once the slots fill, one bucket array per slot.
+        bytes_ += (s.bounds_s.size() + (s.bounds_s.size() + 1) * kHealthSlots) * 8;
+    }
     const size_t nb = s.bounds_s.size() + 1;
     const int64_t index = now_ns / 1'000'000 / kOtlpHealthSlotMs;
     Slot& slot = s.slots[size_t(index % int64_t(kHealthSlots))];

@@ -42,12 +42,19 @@ struct HealthSummary {
 
 class ServiceHealth {
 public:
+    // What a new service costs before it sees an HTTP point (its slots'
+    // buckets then grow with the histogram layout; memory_bytes() counts it).
+    static constexpr size_t kServiceBytes = 1024;
+
     // Finds or creates the service (namespace, name).
     uint32_t service_id(std::string_view ns, std::string_view name);
+    [[nodiscard]] bool contains(std::string_view ns, std::string_view name) const;
     void on_points(uint32_t svc, uint64_t n, int64_t now_ns) noexcept;
     void on_http(uint32_t svc, const HttpSample& sample, int64_t now_ns);
     [[nodiscard]] HealthSummary summarize(uint32_t svc, int64_t now_ns) const;
     [[nodiscard]] size_t size() const noexcept { return services_.size(); }
+    // Bytes held: services, their names, slots and bucket layouts.
+    [[nodiscard]] size_t memory_bytes() const noexcept;
     // {"services":[...]} sorted by namespace then name.
     void render_json(std::string& out, int64_t now_ns) const;
 
@@ -71,6 +78,7 @@ private:
     std::unordered_map<std::string, uint32_t> by_key_;
     std::string key_scratch_;
     mutable std::vector<uint64_t> sum_scratch_;
+    size_t bytes_ = 0;  // what memory_bytes() adds to the containers' capacities
 };
 
 // histogram_quantile-style estimate: linear inside the bucket holding the

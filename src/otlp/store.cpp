@@ -1,6 +1,7 @@
 #include "otlp/store.hpp"
 
 #include "base/enum_names.hpp"
+#include "base/utf8.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -21,6 +22,14 @@ constexpr NameAndMessage kRejects[kRejectCount] = {
     {"too_many_buckets", "more buckets or quantiles in one point than mmwatch stores"},
     {"out_of_order", "point is older than the newest stored point of its series"},
     {"missing_name", "metric without a name"},
+    {"memory_limit", "storing the point would take the OTLP store past --otlp-max-bytes"},
+    {"family_limit", "the cap on distinct metric names is reached"},
+    {"resource_limit", "the cap on distinct resources is reached"},
+    {"service_limit", "the cap on distinct services is reached"},
+    {"name_too_long", "metric name (with its unit) is over 256 bytes"},
+    {"label_too_long", "an attribute key is over 128 bytes or a value over 1024 bytes"},
+    {"too_many_labels", "the series would have more than 32 labels"},
+    {"bad_bound", "a histogram bound or summary quantile is NaN or infinite, or a quantile is outside [0, 1]"},
 };
 
 constexpr std::string_view kServiceName = "service.name";
@@ -41,6 +50,20 @@ double seconds_per_unit(std::string_view unit, std::string_view name) noexcept {
     // The old semantic convention http.server.duration was in milliseconds.
     if (unit.empty() && name == "http.server.duration") return 1e-3;
     return 1;
+}
+
+struct ServiceKey {
+    std::string_view ns;
+    std::string_view name;
+};
+
+ServiceKey service_key(std::span<const Attr> resource_attrs) noexcept {
+    ServiceKey k{{}, kUnknownService};
+    for (const Attr& a : resource_attrs) {
+        if (a.key == kServiceName) k.name = a.value;
+        if (a.key == kServiceNamespace) k.ns = a.value;
+    }
+    return k;
 }
 
 int parse_status(std::string_view s) noexcept {
@@ -75,8 +98,22 @@ struct Store::PointCtx {
     int64_t now_ns;
 };
 
+// What one metric of a request resolves to; kNone until found or created.
+struct Store::MetricCtx {
+    const DecodedMetric& metric;
+    uint32_t family;
+    uint32_t resource;
+    uint32_t scope;
+};
+
 Store::Store(StoreLimits limits) : limits_(limits) {
+    // Half the budget for points (a chunk of 20 costs its data and 16 bytes
+    // of bookkeeping), the rest for identities, unless points are given.
+    constexpr size_t kChunkCost = sizeof(ChunkData) + 16;
+    if (limits_.max_points == 0) limits_.max_points = size_t(limits_.max_bytes / 2 / kChunkCost) * kPointsPerChunk;
     max_chunks_ = std::max<size_t>(1, limits_.max_points / kPointsPerChunk);
+    const size_t pool = max_chunks_ * kChunkCost;
+    identity_budget_ = limits_.max_bytes > pool ? size_t(limits_.max_bytes - pool) : 0;
 }
 
 Store::~Store() = default;
@@ -88,7 +125,12 @@ std::span<const LabelIds> Store::label_set(uint32_t id) const noexcept {
 
 uint32_t Store::intern_set(std::span<const Attr> attrs) {
     pair_scratch_.clear();
-    for (const Attr& a : attrs) pair_scratch_.push_back({strings_.intern(a.key), strings_.intern(a.value)});
+    for (const Attr& a : attrs) {
+        const LabelIds ids = create_ ? LabelIds{strings_.intern(a.key), strings_.intern(a.value)}
+                                     : LabelIds{strings_.find(a.key), strings_.find(a.value)};
+        if (ids.key == kNone || ids.value == kNone) return kNone;
+        pair_scratch_.push_back(ids);
+    }
     // Insertion sort: attribute lists are short, and std::stable_sort
     // would allocate a buffer per point.
     for (size_t i = 1; i < pair_scratch_.size(); ++i) {
@@ -104,8 +146,9 @@ uint32_t Store::intern_set(std::span<const Attr> attrs) {
         pair_scratch_[n++] = pair_scratch_[i];
     }
     pair_scratch_.resize(n);
-    const uint32_t id =
-        set_ids_.intern({reinterpret_cast<const char*>(pair_scratch_.data()), n * sizeof(LabelIds)});
+    const std::string_view key(reinterpret_cast<const char*>(pair_scratch_.data()), n * sizeof(LabelIds));
+    if (!create_) return set_ids_.find(key);
+    const uint32_t id = set_ids_.intern(key);
     if (id == sets_.size()) {
         sets_.push_back({uint32_t(set_pool_.size()), uint32_t(set_pool_.size() + n)});
         set_pool_.insert(set_pool_.end(), pair_scratch_.begin(), pair_scratch_.end());
@@ -118,14 +161,12 @@ uint32_t Store::resource_id(const DecodedRequest& req, uint32_t index) {
     const Range r = req.resources[index].attrs;
     const std::span<const Attr> attrs(req.attrs.data() + r.begin, r.size());
     const uint32_t set = intern_set(attrs);
+    if (set == kNone) return kNone;
     auto it = resource_by_set_.find(set);
     if (it == resource_by_set_.end()) {
-        std::string_view name = kUnknownService, ns;
-        for (const Attr& a : attrs) {
-            if (a.key == kServiceName) name = a.value;
-            if (a.key == kServiceNamespace) ns = a.value;
-        }
-        const uint32_t svc = health_.service_id(ns, name);
+        if (!create_) return kNone;
+        const ServiceKey key = service_key(attrs);
+        const uint32_t svc = health_.service_id(key.ns, key.name);
         it = resource_by_set_.emplace(set, uint32_t(resources_.size())).first;
         resources_.push_back({set, svc});
     }
@@ -133,11 +174,13 @@ uint32_t Store::resource_id(const DecodedRequest& req, uint32_t index) {
 }
 
 uint32_t Store::scope_id(const DecodedScope& s) {
-    const uint32_t name = strings_.intern(s.name);
-    const uint32_t version = strings_.intern(s.version);
+    const uint32_t name = create_ ? strings_.intern(s.name) : strings_.find(s.name);
+    const uint32_t version = create_ ? strings_.intern(s.version) : strings_.find(s.version);
+    if (name == kNone || version == kNone) return kNone;
     const uint64_t key = (uint64_t(name) << 32) | version;
     auto it = scope_by_ids_.find(key);
     if (it == scope_by_ids_.end()) {
+        if (!create_) return kNone;
         it = scope_by_ids_.emplace(key, uint32_t(scopes_.size())).first;
         scopes_.push_back({name, version});
     }
@@ -145,8 +188,8 @@ uint32_t Store::scope_id(const DecodedScope& s) {
 }
 
 bool Store::family_for(const DecodedMetric& m, uint32_t& family, Reject& why) {
-    const uint32_t name = strings_.intern(m.name);
-    if (auto it = family_by_name_.find(name); it != family_by_name_.end()) {
+    const uint32_t name = create_ ? strings_.intern(m.name) : strings_.find(m.name);
+    if (auto it = name == kNone ? family_by_name_.end() : family_by_name_.find(name); it != family_by_name_.end()) {
         const Family& f = families_[it->second];
         const bool same = f.kind == m.kind && (m.kind != MetricKind::sum || f.monotonic == m.monotonic);
         if (!same) {
@@ -156,10 +199,19 @@ bool Store::family_for(const DecodedMetric& m, uint32_t& family, Reject& why) {
         family = it->second;
         return true;
     }
+    if (!create_) {
+        family = kNone;
+        return true;
+    }
     family = uint32_t(families_.size());
     const bool http = m.kind == MetricKind::histogram &&
                       (m.name == "http.server.request.duration" || m.name == "http.server.duration");
-    families_.push_back({name, strings_.intern(m.unit), strings_.intern(m.description), m.kind, m.monotonic,
+    std::string_view description = m.description;
+    if (description.size() > kMaxOtlpDescriptionBytes) {
+        description = utf8::prefix(description, kMaxOtlpDescriptionBytes);
+        ++counters_.descriptions_cut;
+    }
+    families_.push_back({name, strings_.intern(m.unit), strings_.intern(description), m.kind, m.monotonic,
                          m.temporality, http, seconds_per_unit(m.unit, m.name), {}});
     family_by_name_.emplace(name, family);
     return true;
@@ -170,19 +222,31 @@ bool Store::series_for(const SeriesKey& key, uint32_t& id) {
         id = it->second;
         return true;
     }
-    if (series_.size() >= limits_.max_series) return false;
+    if (!create_ || series_.size() >= limits_.max_series) return false;
     id = uint32_t(series_.size());
     series_.push_back({key});
     series_by_key_.emplace(key, id);
-    families_[key.family].series.push_back(id);
+    Family& f = families_[key.family];
+    const size_t before = f.series.capacity();
+    f.series.push_back(id);
+    track_family_capacity(f, before);
     return true;
 }
 
+void Store::track_family_capacity(const Family& f, size_t before) noexcept {
+    family_series_bytes_ += (f.series.capacity() - before) * sizeof(uint32_t);
+}
+
 bool Store::add_series(PointCtx& pc, Role role, double extra, double value, Reject& why) {
-    uint32_t id;
+    // -0 and 0 are one bound: one series, written "0".
+    if (extra == 0) extra = 0;
+    uint32_t id = kNone;
     if (!series_for({pc.family, pc.resource, pc.scope, pc.attrs, role, extra}, id)) {
-        why = Reject::series_limit;
-        return false;
+        if (create_) {
+            why = Reject::series_limit;
+            return false;
+        }
+        ++missing_series_;  // lookup mode: counted, created later if admitted
     }
     point_series_.push_back(id);
     point_values_.push_back(value);
@@ -208,6 +272,8 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
         if (nc + 1 > kMaxOtlpHistogramBuckets || nb + 1 > kMaxOtlpHistogramBuckets)
             return why = Reject::too_many_buckets, false;
         if (nc != 0 && nc != nb + 1) return why = Reject::bad_bucket_counts, false;
+        for (size_t i = 0; i < nb; ++i)
+            if (!std::isfinite(req.doubles[p.bounds.begin + i])) return why = Reject::bad_bound, false;
         for (size_t i = 1; i < nb; ++i)
             if (!(req.doubles[p.bounds.begin + i - 1] < req.doubles[p.bounds.begin + i]))
                 return why = Reject::bad_bucket_counts, false;
@@ -228,6 +294,10 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
     case MetricKind::summary:
         if (p.bounds.size() > kMaxOtlpSummaryQuantiles) return why = Reject::too_many_buckets, false;
         for (uint32_t i = 0; i < p.bounds.size(); ++i) {
+            const double q = req.doubles[p.bounds.begin + i];
+            if (!(q >= 0 && q <= 1)) return why = Reject::bad_bound, false;  // NaN fails both
+        }
+        for (uint32_t i = 0; i < p.bounds.size(); ++i) {
             if (!add_series(pc, Role::quantile, req.doubles[p.bounds.begin + i], req.doubles[p.values.begin + i], why))
                 return false;
         }
@@ -238,15 +308,11 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
     return add_series(pc, Role::count, 0, double(p.count), why);
 }
 
+// Stores a point admit() resolved: every series in point_series_ exists.
 bool Store::ingest_point(PointCtx& pc, Reject& why) {
     const MetricKind kind = pc.metric.kind;
     const bool temporal = kind == MetricKind::sum || kind == MetricKind::histogram ||
                           kind == MetricKind::exponential_histogram;
-    if (temporal && pc.metric.temporality == Temporality::unspecified) {
-        why = Reject::unspecified_temporality;
-        return false;
-    }
-    if (!resolve_series(pc, why)) return false;
     const Series& first = series_[point_series_[0]];
     if (first.has_value && pc.t_ms < first.last_ms) {
         why = Reject::out_of_order;
@@ -308,6 +374,120 @@ void Store::feed_health(PointCtx& pc, std::span<const double> old_values) {
     health_.on_http(resources_[pc.resource].service, sample, pc.now_ns);
 }
 
+namespace {
+
+bool attrs_within_caps(std::span<const Attr> attrs, Reject& why) noexcept {
+    for (const Attr& a : attrs) {
+        if (a.key.size() > kMaxOtlpLabelNameBytes || a.value.size() > kMaxOtlpLabelValueBytes) {
+            why = Reject::label_too_long;
+            return false;
+        }
+    }
+    return true;
+}
+
+// Labels a series of this point carries besides its attributes: job,
+// instance, otel_scope_name, otel_scope_version, and le or quantile.
+constexpr size_t kFixedLabels = 5;
+
+constexpr size_t kStringCost = 48;  // an interned string: two slots at half load and its view
+constexpr size_t kNodeCost = 48;    // one node of a std::unordered_map, with its bucket
+
+size_t attrs_cost(std::span<const Attr> attrs) noexcept {
+    size_t b = kStringCost + 2 * sizeof(Range);  // the set's own key and range
+    for (const Attr& a : attrs) b += a.key.size() + a.value.size() + 2 * kStringCost + 2 * sizeof(LabelIds);
+    return b;
+}
+
+template <typename V>
+size_t growth(const V& v, size_t more) noexcept {
+    if (v.size() + more <= v.capacity()) return 0;
+    return (std::max(v.capacity() * 2, v.size() + more) - v.capacity()) * sizeof(typename V::value_type);
+}
+
+}  // namespace
+
+// Checks a point against every cap with lookups only, then creates what it
+// needs: a refused point leaves nothing behind.
+bool Store::admit(MetricCtx& mc, PointCtx& pc, Reject& why) {
+    const DecodedPoint& p = pc.point;
+    const MetricKind kind = mc.metric.kind;
+    const bool temporal = kind == MetricKind::sum || kind == MetricKind::histogram ||
+                          kind == MetricKind::exponential_histogram;
+    if (temporal && mc.metric.temporality == Temporality::unspecified) return why = Reject::unspecified_temporality, false;
+    const std::span<const Attr> attrs(pc.req.attrs.data() + p.attrs.begin, p.attrs.size());
+    if (attrs.size() + kFixedLabels > kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
+    if (!attrs_within_caps(attrs, why)) return false;
+    create_ = false;
+    pc.attrs = intern_set(attrs);
+    missing_series_ = 0;
+    const bool ok = resolve_series(pc, why);
+    create_ = true;
+    if (!ok) return false;
+    if (missing_series_ == 0) return true;
+    if (mc.family == kNone && families_.size() >= limits_.max_families) return why = Reject::family_limit, false;
+    if (mc.resource == kNone && resources_.size() >= limits_.max_resources) return why = Reject::resource_limit, false;
+    if (series_.size() + missing_series_ > limits_.max_series) return why = Reject::series_limit, false;
+    if (identity_bytes() + new_identity_bytes(mc, pc) > identity_budget_) return why = Reject::memory_limit, false;
+    return resolve_identity(mc, pc, why);
+}
+
+size_t Store::new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const noexcept {
+    const DecodedRequest& req = pc.req;
+    const DecodedMetric& m = mc.metric;
+    size_t b = 0;
+    if (mc.family == kNone) {
+        b += m.name.size() + m.unit.size() + std::min(m.description.size(), kMaxOtlpDescriptionBytes) +
+             3 * kStringCost + sizeof(Family) + kNodeCost + growth(families_, 1);
+    }
+    const DecodedScope& ds = req.scopes[m.scope];
+    if (mc.resource == kNone) {
+        const Range r = req.resources[ds.resource].attrs;
+        b += attrs_cost({req.attrs.data() + r.begin, r.size()}) + sizeof(Resource) + kNodeCost +
+             ServiceHealth::kServiceBytes;
+    }
+    if (mc.scope == kNone) b += ds.name.size() + ds.version.size() + 2 * kStringCost + sizeof(Scope) + kNodeCost;
+    if (pc.attrs == kNone) b += attrs_cost({req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});
+    const size_t n = missing_series_;
+    b += n * (sizeof(SeriesKey) + sizeof(uint32_t) + kNodeCost + sizeof(uint32_t)) + growth(series_, n);
+    if (series_by_key_.size() + n > series_by_key_.bucket_count()) b += series_by_key_.bucket_count() * 2 * sizeof(void*);
+    return b + strings_.growth_bytes(4 + 2 * pc.point.attrs.size());
+}
+
+// Creates what admit() found missing, in dependency order.
+bool Store::resolve_identity(MetricCtx& mc, PointCtx& pc, Reject& why) {
+    const DecodedScope& ds = pc.req.scopes[mc.metric.scope];
+    if (mc.family == kNone && !family_for(mc.metric, mc.family, why)) return false;
+    if (mc.resource == kNone) {
+        mc.resource = resource_id(pc.req, ds.resource);
+        req_resources_[ds.resource] = mc.resource;
+    }
+    if (mc.scope == kNone) mc.scope = req_scopes_[mc.metric.scope] = scope_id(ds);
+    pc.family = mc.family;
+    pc.resource = mc.resource;
+    pc.scope = mc.scope;
+    pc.attrs = intern_set({pc.req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});
+    return resolve_series(pc, why);
+}
+
+// The one clock rule (docs/otlp.md, "Time"): a point is stored at its own
+// time unless that is further than kMaxOtlpClockSkewMs from its receipt;
+// then at its receipt, counted by direction.
+int64_t Store::stored_time_ms(int64_t point_ns, int64_t now_ns) noexcept {
+    const int64_t now_ms = now_ns / 1'000'000;
+    if (point_ns == 0) return now_ms;
+    const int64_t t_ms = point_ns / 1'000'000;
+    if (t_ms < now_ms - kMaxOtlpClockSkewMs) {
+        ++counters_.clock_skew_past;
+        return now_ms;
+    }
+    if (t_ms > now_ms + kMaxOtlpClockSkewMs) {
+        ++counters_.clock_skew_future;
+        return now_ms;
+    }
+    return t_ms;
+}
+
 IngestResult Store::ingest(const DecodedRequest& req, int64_t now_ns) {
     IngestResult result;
     req_resources_.assign(req.resources.size(), kNone);
@@ -320,18 +500,29 @@ IngestResult Store::ingest(const DecodedRequest& req, int64_t now_ns) {
     for (const DecodedMetric& m : req.metrics) {
         if (m.kind == MetricKind::none || m.points.size() == 0) continue;
         Reject why;
-        uint32_t family;
-        if (m.name.empty()) {
-            refuse(Reject::missing_name, m.points.size());
-            continue;
-        }
-        if (!family_for(m, family, why)) {
+        if (!metric_within_caps(req, m, why)) {
             refuse(why, m.points.size());
             continue;
         }
         const DecodedScope& ds = req.scopes[m.scope];
-        if (req_scopes_[m.scope] == kNone) req_scopes_[m.scope] = scope_id(ds);
-        const uint32_t resource = resource_id(req, ds.resource);
+        create_ = false;
+        MetricCtx mc{m, kNone, req_resources_[ds.resource], req_scopes_[m.scope]};
+        const bool known_type = family_for(m, mc.family, why);
+        if (mc.resource == kNone) mc.resource = req_resources_[ds.resource] = resource_id(req, ds.resource);
+        if (mc.scope == kNone) mc.scope = req_scopes_[m.scope] = scope_id(ds);
+        create_ = true;
+        if (!known_type) {
+            refuse(why, m.points.size());
+            continue;
+        }
+        if (mc.resource == kNone && health_.size() >= limits_.max_services) {
+            const Range r = req.resources[ds.resource].attrs;
+            const ServiceKey svc = service_key({req.attrs.data() + r.begin, r.size()});
+            if (!health_.contains(svc.ns, svc.name)) {
+                refuse(Reject::service_limit, m.points.size());
+                continue;
+            }
+        }
         uint64_t accepted = 0;
         for (uint32_t i = m.points.begin; i < m.points.end; ++i) {
             const DecodedPoint& p = req.points[i];
@@ -339,178 +530,40 @@ IngestResult Store::ingest(const DecodedRequest& req, int64_t now_ns) {
                 ++counters_.points_no_recorded_value;
                 continue;
             }
-            const uint32_t attrs = intern_set({req.attrs.data() + p.attrs.begin, p.attrs.size()});
-            const int64_t t_ns = p.time_ns ? p.time_ns : now_ns;
-            PointCtx pc{req, m, p, family, resource, req_scopes_[m.scope], attrs, t_ns / 1'000'000, now_ns};
-            if (ingest_point(pc, why)) ++accepted;
+            PointCtx pc{req, m, p, mc.family, mc.resource, mc.scope, kNone, stored_time_ms(p.time_ns, now_ns), now_ns};
+            if (admit(mc, pc, why) && ingest_point(pc, why)) ++accepted;
             else refuse(why, 1);
         }
         result.accepted += accepted;
         counters_.points_accepted += accepted;
-        if (accepted) health_.on_points(resources_[resource].service, accepted, now_ns);
+        if (accepted) health_.on_points(resources_[mc.resource].service, accepted, now_ns);
     }
     return result;
 }
 
-void Store::append(uint32_t series_id, int64_t t_ms, double v) {
-    {
-        const Series& s = series_[series_id];
-        const bool need_chunk = s.tail_chunk == kNone || s.tail_len == kPointsPerChunk ||
-                                t_ms - chunk(s.tail_chunk).base_ms > int64_t(UINT32_MAX);
-        if (need_chunk) {
-            const uint32_t c = alloc_chunk();  // may evict, even from this series
-            Series& t = series_[series_id];
-            chunk(c).base_ms = t_ms;
-            chunk_next_[c] = kNone;
-            chunk_series_[c] = series_id;
-            if (t.tail_chunk == kNone) {
-                t.head_chunk = c;
-                t.head_off = 0;
-            } else {
-                chunk_next_[t.tail_chunk] = c;
-            }
-            t.tail_chunk = c;
-            t.tail_len = 0;
-        }
-    }
-    Series& s = series_[series_id];
-    ChunkData& d = chunk(s.tail_chunk);
-    d.dt_ms[s.tail_len] = uint32_t(t_ms - d.base_ms);
-    d.value[s.tail_len] = v;
-    ++s.tail_len;
-    ++s.stored;
-    ++stored_points_;
-    s.last_ms = t_ms;
-    s.last_value = v;
-    s.has_value = true;
+// Caps on what a sender can make mmwatch print, checked per metric: its
+// name, its resource's and scope's attributes.
+bool Store::metric_within_caps(const DecodedRequest& req, const DecodedMetric& m, Reject& why) const noexcept {
+    if (m.name.empty()) return why = Reject::missing_name, false;
+    if (m.name.size() + m.unit.size() > kMaxOtlpNameBytes) return why = Reject::name_too_long, false;
+    const DecodedScope& ds = req.scopes[m.scope];
+    if (ds.name.size() > kMaxOtlpLabelValueBytes || ds.version.size() > kMaxOtlpLabelValueBytes)
+        return why = Reject::label_too_long, false;
+    const Range r = req.resources[ds.resource].attrs;
+    if (r.size() > kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
+    return attrs_within_caps({req.attrs.data() + r.begin, r.size()}, why);
 }
 
-// Chunks come from the free list, then from new slabs up to the cap, then
-// from the oldest live chunk: chunk_order_ holds allocations oldest first,
-// and a series' chunks are allocated in order, so the oldest live chunk is
-// always the head of its series.
-uint32_t Store::alloc_chunk() {
-    uint32_t c;
-    if (!free_chunks_.empty()) {
-        c = free_chunks_.back();
-        free_chunks_.pop_back();
-    } else if (chunk_series_.size() < max_chunks_) {
-        c = uint32_t(chunk_series_.size());
-        if (c % kChunksPerSlab == 0) slabs_.push_back(std::make_unique<ChunkData[]>(kChunksPerSlab));
-        chunk_next_.push_back(kNone);
-        chunk_series_.push_back(kNone);
-        chunk_gen_.push_back(0);
-    } else {
-        for (;;) {
-            const auto [oc, gen] = order_pop();
-            if (chunk_gen_[oc] != gen || chunk_series_[oc] == kNone) continue;
-            Series& owner = series_[chunk_series_[oc]];
-            if (owner.head_chunk != oc) continue;
-            counters_.evicted_capacity += drop_head(owner);
-            break;
-        }
-        c = free_chunks_.back();
-        free_chunks_.pop_back();
-    }
-    ++chunk_gen_[c];
-    order_push(c, chunk_gen_[c]);
-    return c;
-}
-
-bool Store::order_live(size_t i) const noexcept {
-    const auto [c, gen] = order_[i % order_.size()];
-    return chunk_gen_[c] == gen && chunk_series_[c] != kNone;
-}
-
-std::pair<uint32_t, uint32_t> Store::order_pop() noexcept {
-    const auto e = order_[order_head_];
-    order_head_ = (order_head_ + 1) % order_.size();
-    --order_size_;
-    return e;
-}
-
-// The allocation order is a ring that grows only while the pool does: when
-// full it first drops the entries of freed chunks (at most max_chunks_ are
-// live), so steady-state ingest never allocates here.
-void Store::order_push(uint32_t c, uint32_t gen) {
-    if (order_size_ == order_.size()) {
-        std::vector<std::pair<uint32_t, uint32_t>> live;
-        live.reserve(std::max<size_t>(64, order_.size()));
-        for (size_t i = 0; i < order_size_; ++i)
-            if (order_live(order_head_ + i)) live.push_back(order_[(order_head_ + i) % order_.size()]);
-        if (live.size() * 2 > live.capacity()) live.reserve(live.capacity() * 2);
-        order_size_ = live.size();
-        live.resize(live.capacity());
-        order_ = std::move(live);
-        order_head_ = 0;
-    }
-    order_[(order_head_ + order_size_) % order_.size()] = {c, gen};
-    ++order_size_;
-}
-
-size_t Store::drop_head(Series& s) {
-    const uint32_t c = s.head_chunk;
-    const size_t n = (c == s.tail_chunk ? s.tail_len : kPointsPerChunk) - s.head_off;
-    s.stored -= uint32_t(n);
-    stored_points_ -= n;
-    if (c == s.tail_chunk) {
-        s.head_chunk = s.tail_chunk = kNone;
-        s.tail_len = 0;
-    } else {
-        s.head_chunk = chunk_next_[c];
-    }
-    s.head_off = 0;
-    chunk_series_[c] = kNone;
-    ++chunk_gen_[c];
-    free_chunks_.push_back(c);
-    return n;
-}
-
-size_t Store::trim_series(Series& s, int64_t cutoff_ms) {
-    size_t removed = 0;
-    while (s.head_chunk != kNone) {
-        const ChunkData& d = chunk(s.head_chunk);
-        const size_t end = s.head_chunk == s.tail_chunk ? s.tail_len : kPointsPerChunk;
-        size_t i = s.head_off;
-        while (i < end && d.base_ms + int64_t(d.dt_ms[i]) < cutoff_ms) ++i;
-        if (i == end) {
-            removed += drop_head(s);
-            continue;
-        }
-        const size_t n = i - s.head_off;
-        s.stored -= uint32_t(n);
-        stored_points_ -= n;
-        s.head_off = uint16_t(i);
-        removed += n;
-        break;
-    }
-    return removed;
-}
-
-void Store::tick(int64_t now_ns) {
-    const int64_t cutoff_ms = now_ns / 1'000'000 - limits_.window_ms;
-    for (size_t budget = std::min(kOtlpEvictSeriesPerTick, series_.size()); budget > 0; --budget) {
-        if (evict_cursor_ >= series_.size()) evict_cursor_ = 0;
-        counters_.evicted_window += trim_series(series_[evict_cursor_++], cutoff_ms);
-    }
-    // Entries of freed chunks at the front of the order are dead weight.
-    while (order_size_ > 0 && !order_live(order_head_)) (void)order_pop();
-}
-
-size_t Store::chunk_bytes() const noexcept { return slabs_.size() * kChunksPerSlab * sizeof(ChunkData); }
-
-size_t Store::memory_bytes() const noexcept {
-    // Node-based maps: key/value plus about two pointers and a hash per node.
-    constexpr size_t kNodeOverhead = 32;
-    size_t b = chunk_bytes();
-    b += (chunk_next_.capacity() + chunk_series_.capacity() + chunk_gen_.capacity() + free_chunks_.capacity()) * 4;
-    b += order_.capacity() * 8;
-    b += series_.capacity() * sizeof(Series);
-    b += series_by_key_.size() * (sizeof(SeriesKey) + 4 + kNodeOverhead) + series_by_key_.bucket_count() * 8;
+size_t Store::identity_bytes() const noexcept {
+    size_t b = series_.capacity() * sizeof(Series);
+    b += series_by_key_.size() * (sizeof(SeriesKey) + sizeof(uint32_t) + kNodeCost) +
+         series_by_key_.bucket_count() * sizeof(void*);
     b += set_pool_.capacity() * sizeof(LabelIds) + sets_.capacity() * sizeof(Range);
     b += set_ids_.memory_bytes() + strings_.memory_bytes();
-    for (const Family& f : families_) b += sizeof(Family) + f.series.capacity() * 4;
-    return b;
+    b += families_.capacity() * sizeof(Family) + family_series_bytes_ + family_by_name_.size() * kNodeCost;
+    b += resources_.capacity() * sizeof(Resource) + resource_by_set_.size() * kNodeCost;
+    b += scopes_.capacity() * sizeof(Scope) + scope_by_ids_.size() * kNodeCost;
+    return b + health_.memory_bytes();
 }
 
 }  // namespace mmwatch::otlp

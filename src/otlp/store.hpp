@@ -35,15 +35,27 @@ enum class Reject : uint8_t {
     too_many_buckets,
     out_of_order,
     missing_name,
+    memory_limit,      // --otlp-max-bytes: the point needs new strings or series past the budget
+    family_limit,      // kDefaultOtlpMaxFamilies distinct metric names
+    resource_limit,    // kDefaultOtlpMaxResources distinct resources
+    service_limit,     // kDefaultOtlpMaxServices distinct services
+    name_too_long,     // metric name over kMaxOtlpNameBytes
+    label_too_long,    // an attribute key or value (point, resource, scope) over its cap
+    too_many_labels,   // over kMaxOtlpLabelsPerSeries labels
+    bad_bound,         // a histogram bound or summary quantile that is NaN, infinite or outside [0, 1]
 };
-inline constexpr size_t kRejectCount = 8;
+inline constexpr size_t kRejectCount = size_t(Reject::bad_bound) + 1;
 [[nodiscard]] std::string_view reject_name(Reject r) noexcept;
 [[nodiscard]] std::string_view reject_message(Reject r) noexcept;
 
 struct StoreLimits {
     int64_t window_ms = int64_t(kDefaultOtlpWindowMs);
     size_t max_series = kDefaultOtlpMaxSeries;
-    size_t max_points = kDefaultOtlpMaxPoints;
+    uint64_t max_bytes = kDefaultOtlpMaxBytes;  // half for points, half for the rest
+    size_t max_points = 0;                      // 0: what half of max_bytes holds
+    size_t max_families = kDefaultOtlpMaxFamilies;
+    size_t max_resources = kDefaultOtlpMaxResources;
+    size_t max_services = kDefaultOtlpMaxServices;
 };
 
 // Strings interned once; ids are dense and stable for the store's life.
@@ -120,6 +132,9 @@ struct StoreCounters {
     uint64_t points_no_recorded_value = 0;  // flagged "no recorded value": skipped, not refused
     uint64_t evicted_window = 0;
     uint64_t evicted_capacity = 0;
+    uint64_t clock_skew_past = 0;    // stamped over kMaxOtlpClockSkewMs before receipt: stored at receipt
+    uint64_t clock_skew_future = 0;  // stamped over kMaxOtlpClockSkewMs after receipt: stored at receipt
+    uint64_t descriptions_cut = 0;   // HELP text over kMaxOtlpDescriptionBytes, cut
 };
 
 class Store {
@@ -145,10 +160,21 @@ public:
     [[nodiscard]] const std::vector<Scope>& scopes() const noexcept { return scopes_; }
     [[nodiscard]] const ServiceHealth& health() const noexcept { return health_; }
     [[nodiscard]] size_t stored_points() const noexcept { return stored_points_; }
+    [[nodiscard]] size_t max_points() const noexcept { return max_chunks_ * kPointsPerChunk; }
     [[nodiscard]] size_t chunk_bytes() const noexcept;
-    // The store's own memory, estimated from container sizes (for docs
-    // and the benchmark; RSS is measured separately).
-    [[nodiscard]] size_t memory_bytes() const noexcept;
+    // The store's memory: the point pool plus the identity bytes, counted
+    // from container capacities and interned bytes (docs/otlp.md, "Memory").
+    [[nodiscard]] size_t memory_bytes() const noexcept { return chunk_bytes() + identity_bytes(); }
+    // Everything but the point pool: strings, label sets, series, families,
+    // resources, scopes, services and their maps. O(1).
+    [[nodiscard]] size_t identity_bytes() const noexcept;
+    // The budget identity_bytes() is held under.
+    [[nodiscard]] size_t identity_budget() const noexcept { return identity_budget_; }
+    // Whether a series is shown on /metrics: it received a point within
+    // the window (by receipt time, whatever the points' timestamps).
+    [[nodiscard]] bool live(const Series& s, int64_t now_ns) const noexcept {
+        return s.has_value && s.last_received_ns >= now_ns - limits_.window_ms * 1'000'000;
+    }
 
     // Calls f(StoredPoint) for every live point of `series_id` with
     // from_ms <= t <= to_ms, oldest first; stops early when f returns false.
@@ -171,7 +197,11 @@ private:
         size_t operator()(const SeriesKey& k) const noexcept;
     };
     struct PointCtx;
+    struct MetricCtx;
 
+    // Each lookup has two modes: with create_ false it only finds (kNone
+    // when missing), so a point is checked against every cap before any of
+    // it is stored; with create_ true it adds what is missing.
     uint32_t intern_set(std::span<const Attr> attrs);
     uint32_t resource_id(const DecodedRequest& req, uint32_t index);
     uint32_t scope_id(const DecodedScope& s);
@@ -179,6 +209,12 @@ private:
     bool series_for(const SeriesKey& key, uint32_t& id);
     bool resolve_series(PointCtx& pc, Reject& why);
     bool ingest_point(PointCtx& pc, Reject& why);
+    bool admit(MetricCtx& mc, PointCtx& pc, Reject& why);
+    [[nodiscard]] bool metric_within_caps(const DecodedRequest& req, const DecodedMetric& m, Reject& why) const noexcept;
+    int64_t stored_time_ms(int64_t point_ns, int64_t now_ns) noexcept;
+    bool resolve_identity(MetricCtx& mc, PointCtx& pc, Reject& why);
+    [[nodiscard]] size_t new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const noexcept;
+    void track_family_capacity(const Family& f, size_t before) noexcept;
     void feed_health(PointCtx& pc, std::span<const double> old_values);
     void append(uint32_t series_id, int64_t t_ms, double v);
     uint32_t alloc_chunk();
@@ -191,6 +227,10 @@ private:
 
     StoreLimits limits_;
     StoreCounters counters_;
+    size_t identity_budget_ = 0;
+    bool create_ = true;
+    size_t missing_series_ = 0;       // lookup mode: series a point would add
+    size_t family_series_bytes_ = 0;  // capacity of every Family::series, kept as they grow
     Interner strings_;
     StringIndex set_ids_;  // label sets by their LabelIds bytes
     std::vector<LabelIds> set_pool_;

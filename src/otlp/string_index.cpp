@@ -19,6 +19,17 @@ uint32_t StringIndex::intern(std::string_view s) {
     }
 }
 
+uint32_t StringIndex::find(std::string_view s) const noexcept {
+    if (slots_.empty()) return UINT32_MAX;
+    const uint64_t h = hash_bytes(s);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = size_t(h) & mask;; i = (i + 1) & mask) {
+        const Slot& slot = slots_[i];
+        if (slot.id == UINT32_MAX) return UINT32_MAX;
+        if (slot.hash == h && keys_[slot.id] == s) return slot.id;
+    }
+}
+
 void StringIndex::grow() {
     std::vector<Slot> old;
     old.swap(slots_);

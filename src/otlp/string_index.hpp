@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -34,6 +35,12 @@ class StringIndex {
 public:
     // The id of `s`, added as the next id if new.
     uint32_t intern(std::string_view s);
+    // The id of `s`, or UINT32_MAX when it was never interned; adds nothing.
+    [[nodiscard]] uint32_t find(std::string_view s) const noexcept;
+    // Bytes the slot table would grow by if `more` strings were added.
+    [[nodiscard]] size_t growth_bytes(size_t more) const noexcept {
+        return (keys_.size() + more) * 2 > slots_.size() ? std::max<size_t>(slots_.size(), 1024) * sizeof(Slot) : 0;
+    }
     [[nodiscard]] std::string_view get(uint32_t id) const noexcept { return keys_[id]; }
     [[nodiscard]] size_t size() const noexcept { return keys_.size(); }
     // Bytes held: slots, views and copied strings.

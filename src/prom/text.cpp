@@ -49,7 +49,8 @@ void append_help_text(std::string& out, std::string_view text) {
 }
 
 void append_value(std::string& out, double v) {
-    if (std::isnan(v)) out += "NaN";
+    if (v == 0) out += '0';  // -0 too: one spelling of zero
+    else if (std::isnan(v)) out += "NaN";
     else if (std::isinf(v)) out += v > 0 ? "+Inf" : "-Inf";
     else {
         char buf[32];

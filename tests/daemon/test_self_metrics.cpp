@@ -12,7 +12,7 @@ namespace {
 std::string render(const FileCounters& f, const PageCounters& p, std::span<const Listener> l) {
     EventLog events;
     std::string out;
-    render_self_metrics({f, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, out);
+    render_self_metrics({f, 0, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, out);
     return out;
 }
 

@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     store.tick(now);
     std::string out;
     const otlp::ExpositionSkips skips =
-        otlp::render_prometheus(store, out, [](std::string_view n) { return n == "taken"; });
+        otlp::render_prometheus(store, out, [](std::string_view n) { return n == "taken"; }, now);
     otlp::write_self_metrics(store, receiver.counters(), skips, out);
     (void)otlp::services(store, now);
     http::Request q;
