@@ -116,6 +116,7 @@ inline constexpr size_t kOtlpEvictSeriesPerTick = 20'000;
 // and bytes of one query answer: past any of them the answer is cut and
 // says so ("truncated": true). 4 MiB of JSON renders in a few ms.
 inline constexpr size_t kMaxOtlpQuerySeries = 10'000;
+inline constexpr size_t kDefaultOtlpQuerySeries = 1'000;
 inline constexpr size_t kMaxOtlpQueryPoints = 100'000;
 inline constexpr size_t kMaxOtlpQueryAnswerBytes = 4 * 1024 * 1024;
 // The health figures' window ("last minute"), kept as 12 slots of 5 s so a

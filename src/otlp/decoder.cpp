@@ -317,11 +317,21 @@ DecodeError decode_metric(od::value v, uint32_t scope, Ctx& ctx) {
     const size_t m = ctx.out.metrics.size();
     ctx.out.metrics.push_back({});
     ctx.out.metrics[m].scope = scope;
+    uint32_t seen = 0;
     return for_each_field(v, ctx, "metrics[]", [&](std::string_view key, od::value x) {
         DecodedMetric& metric = ctx.out.metrics[m];
-        if (key == "name") return get_string(x, metric.name, ctx, "metrics[].name");
-        if (key == "unit") return get_string(x, metric.unit, ctx, "metrics[].unit");
-        if (key == "description") return get_string(x, metric.description, ctx, "metrics[].description");
+        if (key == "name") {
+            OTLP_TRY(once(seen, 1, ctx, "metrics[].name"));
+            return get_string(x, metric.name, ctx, "metrics[].name");
+        }
+        if (key == "unit") {
+            OTLP_TRY(once(seen, 2, ctx, "metrics[].unit"));
+            return get_string(x, metric.unit, ctx, "metrics[].unit");
+        }
+        if (key == "description") {
+            OTLP_TRY(once(seen, 4, ctx, "metrics[].description"));
+            return get_string(x, metric.description, ctx, "metrics[].description");
+        }
         const MetricKind kind = kind_of_key(key);
         if (kind == MetricKind::none) return DecodeError::none;
         if (metric.kind != MetricKind::none) return fail(ctx, DecodeError::duplicate_field, "metrics[] data");

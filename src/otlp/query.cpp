@@ -1,8 +1,11 @@
 // The JSON query API over the store: /api/v1/series and
-// /api/v1/query_range. Declared in otlp_http.hpp.
+// /api/v1/query_range. Declared in receiver.hpp. Every answer is bounded:
+// `limit` series, `max_points` points and kMaxOtlpQueryAnswerBytes bytes;
+// past any of them it ends with "truncated": true.
 #include <charconv>
 #include <cmath>
 
+#include "base/enum_names.hpp"
 #include "otlp/json_text.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/names.hpp"
@@ -31,7 +34,7 @@ std::string_view kind_name(MetricKind k) noexcept {
 
 std::string_view role_name(Role r) noexcept {
     constexpr std::string_view kNames[] = {"value", "bucket", "sum", "count", "quantile"};
-    return kNames[size_t(r)];
+    return enum_name(kNames, r);
 }
 
 http::Response bad_request(std::string_view message) {
@@ -152,29 +155,54 @@ void append_time_s(std::string& out, int64_t t_ms) {
     out += char('0' + ms % 10);
 }
 
+// An optional count parameter: absent → `fallback`; 1..`max` → it;
+// anything else is refused.
+bool parse_limit(const http::Request& req, std::string_view key, size_t fallback, size_t max, size_t& out) {
+    std::string v;
+    out = fallback;
+    if (!http::query_param(req.query, key, v)) return true;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    return ec == std::errc() && end == v.data() + v.size() && out >= 1 && out <= max;
+}
+
+http::Response bad_limit(std::string_view key, size_t max) {
+    std::string msg(key);
+    msg += " must be a whole number from 1 to ";
+    jtext::append_uint(msg, max);
+    return bad_request(msg);
+}
+
+void close_answer(std::string& out, bool truncated) {
+    out += "],\"truncated\":";
+    out += truncated ? "true" : "false";
+    out += "}\n";
+}
+
 }  // namespace
 
 http::Response series(const Store& store, const http::Request& req) {
     std::string match;
     if (!http::query_param(req.query, "match", match) || match.empty())
         return bad_request("match=NAME is required (an OTLP metric name or its Prometheus name)");
+    size_t limit = 0;
+    if (!parse_limit(req, "limit", kDefaultOtlpQuerySeries, kMaxOtlpQuerySeries, limit))
+        return bad_limit("limit", kMaxOtlpQuerySeries);
     std::string out = "{\"series\":[";
     size_t n = 0;
     bool truncated = false;
     for (const Family& f : store.families()) {
         if (!family_matches(store, f, match)) continue;
         for (uint32_t id : f.series) {
-            if (n == kMaxOtlpQuerySeries) {
+            if (n == limit || out.size() >= kMaxOtlpQueryAnswerBytes) {
                 truncated = true;
                 break;
             }
             if (n++) out += ',';
             append_series_json(out, store, id);
         }
+        if (truncated) break;
     }
-    out += "],\"truncated\":";
-    out += truncated ? "true" : "false";
-    out += "}\n";
+    close_answer(out, truncated);
     return http::Response::json(200, std::move(out));
 }
 
@@ -189,6 +217,11 @@ http::Response query_range(const Store& store, const http::Request& req, int64_t
     if (http::query_param(req.query, "end", param) && !parse_time_ms(param, end_ms))
         return bad_request("end must be unix seconds, e.g. 1700000000.5");
     if (start_ms > end_ms) return bad_request("start is after end");
+    size_t max_series = 0, max_points = 0;
+    if (!parse_limit(req, "limit", kDefaultOtlpQuerySeries, kMaxOtlpQuerySeries, max_series))
+        return bad_limit("limit", kMaxOtlpQuerySeries);
+    if (!parse_limit(req, "max_points", kMaxOtlpQueryPoints, kMaxOtlpQueryPoints, max_points))
+        return bad_limit("max_points", kMaxOtlpQueryPoints);
 
     std::vector<uint32_t> ids;
     if (sel.find_first_not_of("0123456789") == std::string::npos) {
@@ -205,21 +238,26 @@ http::Response query_range(const Store& store, const http::Request& req, int64_t
             for (uint32_t id : f.series) {
                 bool ok = true;
                 for (const Label& l : labels) ok = ok && series_has_label(store, store.series()[id], l);
-                if (ok && ids.size() < kMaxOtlpQuerySeries) ids.push_back(id);
+                if (ok && ids.size() <= max_series) ids.push_back(id);
             }
         }
     }
     std::string out = "{\"series\":[";
     size_t points = 0;
-    bool truncated = ids.size() == kMaxOtlpQuerySeries;
+    bool truncated = ids.size() > max_series;
+    if (truncated) ids.resize(max_series);
     for (size_t i = 0; i < ids.size(); ++i) {
+        if (out.size() >= kMaxOtlpQueryAnswerBytes) {
+            truncated = true;
+            break;
+        }
         if (i) out += ',';
         append_series_json(out, store, ids[i]);
         out.pop_back();
         out += ",\"values\":[";
         bool first = true;
         store.for_each_point(ids[i], start_ms, end_ms, [&](StoredPoint p) {
-            if (points == kMaxOtlpQueryPoints) return truncated = true, false;
+            if (points == max_points || out.size() >= kMaxOtlpQueryAnswerBytes) return truncated = true, false;
             ++points;
             if (!first) out += ',';
             first = false;
@@ -232,9 +270,7 @@ http::Response query_range(const Store& store, const http::Request& req, int64_t
         });
         out += "]}";
     }
-    out += "],\"truncated\":";
-    out += truncated ? "true" : "false";
-    out += "}\n";
+    close_answer(out, truncated);
     return http::Response::json(200, std::move(out));
 }
 

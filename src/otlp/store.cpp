@@ -451,7 +451,11 @@ size_t Store::new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const 
     const size_t n = missing_series_;
     b += n * (sizeof(SeriesKey) + sizeof(uint32_t) + kNodeCost + sizeof(uint32_t)) + growth(series_, n);
     if (series_by_key_.size() + n > series_by_key_.bucket_count()) b += series_by_key_.bucket_count() * 2 * sizeof(void*);
-    return b + strings_.growth_bytes(4 + 2 * pc.point.attrs.size());
+    // Containers that double: the strings' table and blocks, the label sets.
+    const size_t strings = 6 + 2 * (pc.point.attrs.size() + req.resources[ds.resource].attrs.size());
+    b += strings_.growth_bytes(strings, b) + set_ids_.growth_bytes(2, b);
+    b += growth(set_pool_, pc.point.attrs.size() + req.resources[ds.resource].attrs.size()) + growth(sets_, 2);
+    return b + growth(resources_, 1) + growth(scopes_, 1);
 }
 
 // Creates what admit() found missing, in dependency order.

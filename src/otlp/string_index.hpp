@@ -37,9 +37,15 @@ public:
     uint32_t intern(std::string_view s);
     // The id of `s`, or UINT32_MAX when it was never interned; adds nothing.
     [[nodiscard]] uint32_t find(std::string_view s) const noexcept;
-    // Bytes the slot table would grow by if `more` strings were added.
-    [[nodiscard]] size_t growth_bytes(size_t more) const noexcept {
-        return (keys_.size() + more) * 2 > slots_.size() ? std::max<size_t>(slots_.size(), 1024) * sizeof(Slot) : 0;
+    // What memory_bytes() would grow by, beyond the bytes themselves, if
+    // `more` strings of `bytes` bytes in all were added: the slot table's
+    // doubling, the views' vector and new blocks.
+    [[nodiscard]] size_t growth_bytes(size_t more, size_t bytes) const noexcept {
+        size_t b = 0;
+        if ((keys_.size() + more) * 2 > slots_.size()) b += std::max<size_t>(slots_.size(), 1024) * sizeof(Slot) * 2;
+        if (keys_.size() + more > keys_.capacity()) b += std::max(keys_.capacity(), more) * sizeof(std::string_view);
+        if (block_used_ + bytes > kBlockBytes) b += (1 + bytes / kBlockBytes) * (kBlockBytes + 16);
+        return b;
     }
     [[nodiscard]] std::string_view get(uint32_t id) const noexcept { return keys_[id]; }
     [[nodiscard]] size_t size() const noexcept { return keys_.size(); }

@@ -260,6 +260,9 @@ TEST_CASE("a_second_data_kind_or_repeated_field_is_a_duplicate") {
           DecodeError::duplicate_field);
     CHECK(decode(test::otlp_body(R"({"name":"g","gauge":{"dataPoints":[{"asInt":"1","asDouble":2}]}})"), r).error ==
           DecodeError::duplicate_field);
+    // A metric named twice: which name would it be stored under?
+    CHECK(decode(test::otlp_body(R"({"name":"a","name":"b","gauge":{"dataPoints":[]}})"), r).error ==
+          DecodeError::duplicate_field);
 }
 
 TEST_CASE("decoder_reuse_does_not_leak_state_between_requests") {

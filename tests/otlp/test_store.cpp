@@ -268,3 +268,153 @@ TEST_CASE("steady_state_ingest_does_not_allocate_per_point") {
     CHECK(g_allocs.load() == 0);
     CHECK(store.counters().evicted_capacity > 0);
 }
+
+namespace {
+
+std::string attr(std::string_view key, std::string_view value) {
+    return R"({"key":")" + std::string(key) + R"(","value":{"stringValue":")" + std::string(value) + R"("}})";
+}
+
+std::string gauge_with_attr(std::string_view name, std::string_view key, std::string_view value, int64_t t = kT0) {
+    return test::otlp_body(test::gauge_metric(name, 1, t, "[" + attr(key, value) + "]"));
+}
+
+}  // namespace
+
+TEST_CASE("at_the_series_cap_a_refused_point_interns_nothing") {
+    StoreLimits limits;
+    limits.max_series = 1;
+    Store store(limits);
+    REQUIRE(feed(store, gauge_with_attr("g", "k", "first"), kT0).accepted == 1);
+    const size_t strings = store.strings().size();
+    const size_t bytes = store.identity_bytes();
+    for (int i = 0; i < 200; ++i) {
+        const IngestResult r = feed(store, gauge_with_attr("g", "k", std::string(1000, char('a' + i % 26)) + std::to_string(i)), kT0);
+        CHECK(r.first_reason == Reject::series_limit);
+    }
+    CHECK(store.strings().size() == strings);  // the 200 new 1,000-byte values are not kept
+    CHECK(store.identity_bytes() == bytes);
+}
+
+TEST_CASE("the_memory_budget_refuses_new_series_and_keeps_serving_known_ones") {
+    StoreLimits limits;
+    limits.max_bytes = 2 << 20;  // 1 MiB of identities
+    Store store(limits);
+    REQUIRE(feed(store, gauge_with_attr("known", "k", "v"), kT0).accepted == 1);
+    uint64_t refused = 0;
+    for (int i = 0; i < 3000 && refused == 0; ++i) {
+        const IngestResult r = feed(store, gauge_with_attr("g", "k", std::string(900, 'x') + std::to_string(i)), kT0);
+        if (r.rejected) {
+            CHECK(r.first_reason == Reject::memory_limit);
+            refused += r.rejected;
+        }
+    }
+    CHECK(refused > 0);
+    CHECK(store.identity_bytes() <= store.identity_budget());
+    CHECK(store.memory_bytes() <= limits.max_bytes);
+    // Known series still take points at the budget.
+    CHECK(feed(store, gauge_with_attr("known", "k", "v", kT0 + kSec), kT0 + kSec).accepted == 1);
+    CHECK(store.counters().points_rejected[size_t(Reject::memory_limit)] == refused);
+}
+
+TEST_CASE("families_resources_and_services_have_caps") {
+    StoreLimits limits;
+    limits.max_families = 2;
+    limits.max_resources = 2;
+    limits.max_services = 2;
+    Store store(limits);
+    CHECK(feed(store, test::otlp_body(test::gauge_metric("a", 1, kT0)), kT0).accepted == 1);
+    CHECK(feed(store, test::otlp_body(test::gauge_metric("b", 1, kT0)), kT0).accepted == 1);
+    CHECK(feed(store, test::otlp_body(test::gauge_metric("c", 1, kT0)), kT0).first_reason == Reject::family_limit);
+    CHECK(feed(store, test::otlp_body(test::gauge_metric("a", 1, kT0), "svc2"), kT0).accepted == 1);
+    CHECK(feed(store, test::otlp_body(test::gauge_metric("a", 1, kT0), "svc3"), kT0).first_reason ==
+          Reject::service_limit);
+    CHECK(store.families().size() == 2);
+    CHECK(store.health().size() == 2);
+}
+
+TEST_CASE("names_labels_and_label_counts_over_their_caps_are_refused") {
+    Store store({});
+    const auto reason = [&](const std::string& body) { return feed(store, body, kT0).first_reason; };
+    CHECK(reason(test::otlp_body(test::gauge_metric(std::string(kMaxOtlpNameBytes + 1, 'n'), 1, kT0))) ==
+          Reject::name_too_long);
+    CHECK(reason(gauge_with_attr("g", std::string(kMaxOtlpLabelNameBytes + 1, 'k'), "v")) == Reject::label_too_long);
+    CHECK(reason(gauge_with_attr("g", "k", std::string(kMaxOtlpLabelValueBytes + 1, 'v'))) == Reject::label_too_long);
+    CHECK(reason(test::otlp_body(test::gauge_metric("g", 1, kT0), std::string(kMaxOtlpLabelValueBytes + 1, 's'))) ==
+          Reject::label_too_long);  // service.name becomes job on every line
+    std::string many = "[";
+    for (size_t i = 0; i < kMaxOtlpLabelsPerSeries; ++i) many += (i ? "," : "") + attr("k" + std::to_string(i), "v");
+    CHECK(reason(test::otlp_body(test::gauge_metric("g", 1, kT0, many + "]"))) == Reject::too_many_labels);
+    // Exactly at the caps is fine.
+    CHECK(feed(store, gauge_with_attr("g", std::string(kMaxOtlpLabelNameBytes, 'k'),
+                                      std::string(kMaxOtlpLabelValueBytes, 'v')), kT0).accepted == 1);
+    CHECK(store.series().size() == 1);
+}
+
+TEST_CASE("nan_or_infinite_bounds_and_quantiles_outside_0_1_are_refused") {
+    Store store({});
+    const auto hist = [](std::string_view bounds) {
+        return test::otlp_body(R"({"name":"h","histogram":{"aggregationTemporality":2,"dataPoints":[
+            {"timeUnixNano":"1700000000000000000","count":"3","bucketCounts":["1","1","1"],"explicitBounds":)" +
+                               std::string(bounds) + "}]}}");
+    };
+    CHECK(feed(store, hist(R"(["NaN",2])"), kT0).first_reason == Reject::bad_bound);
+    CHECK(feed(store, hist(R"([1,"Infinity"])"), kT0).first_reason == Reject::bad_bound);
+    const auto summary = [](std::string_view q) {
+        return test::otlp_body(R"({"name":"s","summary":{"dataPoints":[{"timeUnixNano":"1700000000000000000","count":"1",
+            "sum":1,"quantileValues":[{"quantile":)" + std::string(q) + R"(,"value":1}]}]}})");
+    };
+    CHECK(feed(store, summary(R"("NaN")"), kT0).first_reason == Reject::bad_bound);
+    CHECK(feed(store, summary("1.5"), kT0).first_reason == Reject::bad_bound);
+    CHECK(feed(store, summary("0.5"), kT0).accepted == 1);
+    CHECK(store.counters().points_rejected[size_t(Reject::bad_bound)] == 4);
+    // The same NaN request five times made five series before: none now.
+    for (int i = 0; i < 5; ++i) (void)feed(store, hist(R"(["NaN",2])"), kT0);
+    CHECK(store.families().size() <= 2);
+}
+
+TEST_CASE("minus_zero_and_zero_bounds_are_one_series") {
+    Store store({});
+    const auto hist = [](std::string_view bound, int64_t t) {
+        return test::otlp_body(R"({"name":"h","histogram":{"aggregationTemporality":2,"dataPoints":[
+            {"timeUnixNano":")" + std::to_string(t) + R"(","count":"2","bucketCounts":["1","1"],"explicitBounds":[)" +
+                               std::string(bound) + "]}]}}");
+    };
+    REQUIRE(feed(store, hist("-0.0", kT0), kT0).accepted == 1);
+    REQUIRE(feed(store, hist("0", kT0 + kSec), kT0 + kSec).accepted == 1);
+    CHECK(store.series().size() == 3);  // le=0, le=+Inf, count
+}
+
+TEST_CASE("points_from_a_wrong_clock_are_stored_at_receipt_and_counted") {
+    Store store({});
+    constexpr int64_t k2018 = 1'514'764'800 * kSec;
+    constexpr int64_t k2099 = 4'070'908'800 * kSec;
+    REQUIRE(feed(store, test::otlp_body(test::gauge_metric("old", 1, k2018)), kT0).accepted == 1);
+    REQUIRE(feed(store, test::otlp_body(test::gauge_metric("future", 1, k2099)), kT0).accepted == 1);
+    CHECK(store.counters().clock_skew_past == 1);
+    CHECK(store.counters().clock_skew_future == 1);
+    for (const Series& s : store.series()) {
+        CHECK(s.last_ms == kT0 / 1'000'000);
+        CHECK(store.live(s, kT0));
+    }
+    // The 2099 point does not freeze its series: a real point a second later is taken.
+    CHECK(feed(store, test::otlp_body(test::gauge_metric("future", 2, kT0 + kSec)), kT0 + kSec).accepted == 1);
+    // And nothing vanishes at the next tick: points live for the window after receipt.
+    store.tick(kT0 + 2 * kSec);
+    CHECK(store.stored_points() == 3);
+    // Within ten minutes a point keeps its own time.
+    REQUIRE(feed(store, test::otlp_body(test::gauge_metric("near", 1, kT0 - 5 * 60 * kSec)), kT0).accepted == 1);
+    CHECK(store.series().back().last_ms == (kT0 - 5 * 60 * kSec) / 1'000'000);
+}
+
+TEST_CASE("long_descriptions_are_cut_at_a_character_boundary") {
+    Store store({});
+    std::string desc(kMaxOtlpDescriptionBytes - 1, 'd');
+    desc += "\xc3\xa9tail";  // a two-byte character across the cut
+    const std::string body = test::otlp_body(R"({"name":"g","description":")" + desc +
+                                             R"(","gauge":{"dataPoints":[{"timeUnixNano":"1700000000000000000","asInt":"1"}]}})");
+    REQUIRE(feed(store, body, kT0).accepted == 1);
+    const std::string_view kept = store.strings().get(store.families()[0].description);
+    CHECK(kept.size() == kMaxOtlpDescriptionBytes - 1);
+    CHECK(store.counters().descriptions_cut == 1);
+}
