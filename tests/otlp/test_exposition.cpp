@@ -187,3 +187,97 @@ TEST_CASE("series_not_received_within_the_window_are_not_exposed") {
     store.tick(kT0 + 10 * kSec);
     CHECK(render(rig, {}, kT0 + 10 * kSec).find("# TYPE g gauge") == std::string::npos);
 }
+
+namespace {
+
+std::string attrs_json(std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
+    std::string out = "[";
+    for (const auto& [k, v] : kv) {
+        if (out.size() > 1) out += ',';
+        out += R"({"key":")" + std::string(k) + R"(","value":{"stringValue":")" + std::string(v) + R"("}})";
+    }
+    return out + "]";
+}
+
+std::string with_resource(std::string_view resource_attrs, std::string_view metrics) {
+    return R"({"resourceMetrics":[{"resource":{"attributes":)" + std::string(resource_attrs) +
+           R"(},"scopeMetrics":[{"metrics":[)" + std::string(metrics) + "]}]}]}";
+}
+
+}  // namespace
+
+TEST_CASE("no_label_name_starts_with_two_underscores") {
+    test::OtlpRig rig;
+    post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0, attrs_json({{"__name__", "evil"}, {"__meta", "x"}}))));
+    const std::string text = render(rig);
+    CHECK(text.find("{__") == std::string::npos);
+    CHECK(text.find(",__") == std::string::npos);
+    CHECK(text.find(R"(key__name__="evil")") != std::string::npos);
+}
+
+TEST_CASE("target_info_joins_resource_attributes_that_sanitize_alike") {
+    test::OtlpRig rig;
+    post(rig, with_resource(attrs_json({{"service.name", "svc"}, {"host.name", "a"}, {"host_name", "b"}}),
+                            test::gauge_metric("g", 1, kT0)));
+    const std::string text = render(rig);
+    const bool joined = text.find(R"(host_name="a;b")") != std::string::npos ||
+                        text.find(R"(host_name="b;a")") != std::string::npos;
+    CHECK(joined);
+    CHECK(text.find(R"(host_name="a",host_name)") == std::string::npos);
+}
+
+TEST_CASE("a_gauge_named_like_a_histograms_count_is_one_family_not_two") {
+    test::OtlpRig rig;
+    post(rig, test::otlp_body(R"({"name":"x","histogram":{"aggregationTemporality":2,"dataPoints":[
+        {"timeUnixNano":"1700000000000000000","count":"1","sum":1,"bucketCounts":["1","0"],"explicitBounds":[1]}]}})"));
+    post(rig, test::otlp_body(test::gauge_metric("x_count", 7, kT0)));
+    const std::string text = render(rig);
+    CHECK(has_line(text, "# TYPE x histogram"));
+    CHECK(text.find("# TYPE x_count") == std::string::npos);
+    CHECK(has_line(text, R"(mmwatch_otlp_exposition_skipped_families{reason="name_collision"} 1)"));
+}
+
+TEST_CASE("a_file_gauge_named_like_an_otlp_histograms_sum_keeps_it") {
+    test::OtlpRig rig;
+    post(rig, test::otlp_body(R"({"name":"lat","histogram":{"aggregationTemporality":2,"dataPoints":[
+        {"timeUnixNano":"1700000000000000000","count":"1","sum":1,"bucketCounts":["1","0"],"explicitBounds":[1]}]}})"));
+    const std::string text = render(rig, [](std::string_view n) { return n == "lat_sum"; });
+    CHECK(text.find("# TYPE lat histogram") == std::string::npos);
+    CHECK(has_line(text, R"(mmwatch_otlp_exposition_skipped_families{reason="family_taken"} 1)"));
+}
+
+TEST_CASE("minus_zero_is_written_as_zero") {
+    test::OtlpRig rig;
+    post(rig, test::otlp_body(test::gauge_metric("g", -0.0, kT0)));
+    CHECK(has_line(render(rig), R"(g{job="checkout",otel_scope_name="test.scope",otel_scope_version="1.2"} 0)"));
+}
+
+TEST_CASE("the_otlp_part_stops_at_the_response_byte_cap_with_whole_series") {
+    test::OtlpRig rig;
+    std::string metrics;
+    for (int i = 0; i < 50; ++i) {
+        if (i) metrics += ',';
+        metrics += R"({"name":"h)" + std::to_string(i) + R"(","histogram":{"aggregationTemporality":2,"dataPoints":[
+            {"timeUnixNano":"1700000000000000000","count":"1","sum":1,"bucketCounts":["1","0"],"explicitBounds":[1]}]}})";
+    }
+    post(rig, test::otlp_body(metrics));
+    std::string out;
+    const ExpositionSkips skips = render_prometheus(rig.store, out, {}, kT0, 2000);
+    CHECK(out.size() < 2000 + 1000);  // one family's series past the cap at most
+    CHECK(skips.response_bytes > 0);
+    // Every histogram written is whole: as many +Inf buckets as _count lines.
+    size_t inf = 0, count = 0;
+    for (size_t p = 0; (p = out.find("le=\"+Inf\"", p)) != std::string::npos; ++p) ++inf;
+    for (size_t p = 0; (p = out.find("_count{", p)) != std::string::npos; ++p) ++count;
+    CHECK(inf == count);
+    CHECK(count > 0);
+}
+
+TEST_CASE("a_series_stays_for_the_window_after_its_last_receipt_whatever_its_timestamps") {
+    StoreLimits limits;
+    limits.window_ms = 60'000;
+    test::OtlpRig rig(limits);
+    post(rig, test::otlp_body(test::gauge_metric("old_clock", 5, 1'514'764'800 * kSec)));  // 2018
+    CHECK(render(rig, {}, kT0 + 30 * kSec).find("old_clock{") != std::string::npos);
+    CHECK(render(rig, {}, kT0 + 61 * kSec).find("old_clock{") == std::string::npos);
+}

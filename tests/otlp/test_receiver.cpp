@@ -238,3 +238,38 @@ TEST_CASE("health_numbers_are_fixed_point_without_trailing_zeros") {
     CHECK(f(0.0000004) == "0");
     CHECK(f(NAN) == "\"NaN\"");
 }
+
+TEST_CASE("query_answers_take_limits_and_say_when_they_are_cut") {
+    test::OtlpRig rig({}, kMaxBody);
+    std::string metrics;
+    for (int i = 0; i < 5; ++i) {
+        if (i) metrics += ',';
+        metrics += test::gauge_metric("g", i, kT0, R"([{"key":"i","value":{"intValue":")" + std::to_string(i) + R"("}}])");
+    }
+    REQUIRE(post(rig, test::otlp_body(metrics)).status == 200);
+    std::string b = body_of(get(rig.store, "/api/v1/series", "match=g&limit=2"));
+    CHECK(b.find("\"truncated\":true") != std::string::npos);
+    CHECK(b.find("\"id\":2") == std::string::npos);
+    b = body_of(get(rig.store, "/api/v1/series", "match=g"));
+    CHECK(b.find("\"truncated\":false") != std::string::npos);
+    CHECK(get(rig.store, "/api/v1/series", "match=g&limit=0").status == 400);
+    CHECK(get(rig.store, "/api/v1/series", "match=g&limit=10001").status == 400);
+    b = body_of(get(rig.store, "/api/v1/query_range", "series=g&limit=1"));
+    CHECK(b.find("\"truncated\":true") != std::string::npos);
+    b = body_of(get(rig.store, "/api/v1/query_range", "series=g&max_points=3"));
+    CHECK(b.find("\"truncated\":true") != std::string::npos);
+    CHECK(get(rig.store, "/api/v1/query_range", "series=g&max_points=x").status == 400);
+}
+
+TEST_CASE("decoder_scratch_is_given_back_after_a_large_request") {
+    test::OtlpRig rig({}, 8 << 20);
+    std::string metrics;
+    for (int i = 0; metrics.size() < 3'000'000; ++i) {
+        if (i) metrics += ',';
+        metrics += "{}";  // a million empty metrics: large scratch, nothing stored
+    }
+    (void)post(rig, test::otlp_body(metrics));
+    CHECK(rig.receiver.scratch_bytes() <= kOtlpScratchKeepBytes);
+    REQUIRE(post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0))).status == 200);
+    CHECK(rig.store.series().size() == 1);
+}
