@@ -170,15 +170,30 @@ void write_family(std::string& out, const Store& store, const Family& f, const s
     const bool histogram = f.kind == MetricKind::histogram || f.kind == MetricKind::exponential_histogram;
     bool saw_inf = false;
     const SeriesKey* group = nullptr;  // one point's series: its buckets, sum and count go together
+    // Label sets already written: two OTLP series can render alike (two
+    // resources with one service.name, an attribute with an empty value);
+    // the first is written, the others counted.
+    std::unordered_set<std::string> seen;
+    std::string labels;
+    bool skip = false;
     for (uint32_t id : ids) {
         const Series& s = store.series()[id];
         const bool new_group = !group || group->resource != s.key.resource || group->scope != s.key.scope ||
                                group->attrs != s.key.attrs || (!histogram && f.kind != MetricKind::summary);
-        if (new_group && out.size() >= max_bytes) {
-            ++skips.series_cut;  // the rest of this family is left out: --max-response-bytes
-            return;
-        }
         group = &s.key;
+        if (new_group) {
+            if (out.size() >= max_bytes) {
+                ++skips.cut_short;  // the rest of this family is left out: --max-response-bytes
+                return;
+            }
+            labels = frags.of_resource(s.key.resource);
+            labels += frags.of_attrs(s.key.attrs);
+            labels += frags.of_scope(s.key.scope);
+            skip = !seen.insert(labels).second;
+            if (skip) ++skips.duplicate_labels;
+            saw_inf = false;
+        }
+        if (skip) continue;
         resource_used[s.key.resource] = true;
         switch (s.key.role) {
         case Role::value: write_sample(out, name, "", frags, s.key, {}, 0, s.last_value); break;
@@ -200,8 +215,10 @@ void write_family(std::string& out, const Store& store, const Family& f, const s
     }
 }
 
-void write_target_info(std::string& out, const Store& store, const std::vector<bool>& used, Fragments& frags) {
+void write_target_info(std::string& out, const Store& store, const std::vector<bool>& used, Fragments& frags,
+                       ExpositionSkips& skips) {
     bool header = false;
+    std::unordered_set<std::string> seen;
     for (uint32_t r = 0; r < used.size(); ++r) {
         if (!used[r]) continue;
         if (!header) {
@@ -212,6 +229,10 @@ void write_target_info(std::string& out, const Store& store, const std::vector<b
         append_joined(labels, store, store.label_set(store.resources()[r].attrs), [](std::string_view key) {
             return key == "service.name" || key == "service.namespace" || key == "service.instance.id";
         });
+        if (!seen.insert(labels).second) {
+            ++skips.duplicate_labels;
+            continue;
+        }
         out += kTargetInfo;
         if (!labels.empty()) {
             labels.back() = '}';
@@ -273,7 +294,7 @@ ExpositionSkips render_prometheus(const Store& store, std::string& out, const Fa
         write_family(out, store, f, name, ids, frags, resource_used, max_bytes, skips);
     }
     if ((family_taken && family_taken(kTargetInfo)) || claimed.count(std::string(kTargetInfo))) ++skips.family_taken;
-    else write_target_info(out, store, resource_used, frags);
+    else write_target_info(out, store, resource_used, frags, skips);
     return skips;
 }
 

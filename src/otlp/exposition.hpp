@@ -16,7 +16,8 @@ struct ExpositionSkips {
     uint64_t family_taken = 0;    // the file metrics or self-metrics already use a sample name
     uint64_t name_collision = 0;  // two OTLP metrics would write one sample name
     uint64_t response_bytes = 0;  // families left out at --max-response-bytes
-    uint64_t series_cut = 0;      // families cut short at --max-response-bytes
+    uint64_t cut_short = 0;       // families cut short at --max-response-bytes
+    uint64_t duplicate_labels = 0;  // series (points) rendering to a label set already written
 };
 
 using FamilyTaken = std::function<bool(std::string_view family)>;

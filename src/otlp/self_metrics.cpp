@@ -60,7 +60,12 @@ void write_self_metrics(const Store& store, const ReceiverCounters& rc, const Ex
     sample(out, kSkipped, "reason", "family_taken", double(skips.family_taken));
     sample(out, kSkipped, "reason", "name_collision", double(skips.name_collision));
     sample(out, kSkipped, "reason", "response_bytes", double(skips.response_bytes));
-    sample(out, kSkipped, "reason", "series_cut", double(skips.series_cut));
+    sample(out, kSkipped, "reason", "cut_short", double(skips.cut_short));
+
+    constexpr std::string_view kSkippedSeries = "mmwatch_otlp_exposition_skipped_series";
+    header(out, kSkippedSeries, "gauge",
+           "OTLP points left out of the latest /metrics because their labels render like another's.");
+    sample(out, kSkippedSeries, "reason", "duplicate_labels", double(skips.duplicate_labels));
 
     constexpr std::string_view kSkew = "mmwatch_otlp_points_clock_skewed_total";
     header(out, kSkew, "counter",

@@ -18,7 +18,7 @@ constexpr NameAndMessage kRejects[kRejectCount] = {
     {"type_conflict", "the metric name is already stored with another type"},
     {"unspecified_temporality", "sum or histogram without a delta or cumulative aggregationTemporality"},
     {"no_value", "number data point with neither asInt nor asDouble"},
-    {"bad_bucket_counts", "explicitBounds must increase and bucketCounts must have one more entry"},
+    {"bad_bucket_counts", "explicitBounds must increase, bucketCounts must have one more entry and sum to count"},
     {"too_many_buckets", "more buckets or quantiles in one point than mmwatch stores"},
     {"out_of_order", "point is older than the newest stored point of its series"},
     {"missing_name", "metric without a name"},
@@ -277,6 +277,11 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
         for (size_t i = 1; i < nb; ++i)
             if (!(req.doubles[p.bounds.begin + i - 1] < req.doubles[p.bounds.begin + i]))
                 return why = Reject::bad_bucket_counts, false;
+        // OTLP: count must equal the sum of the bucket counts; Prometheus
+        // reads it as the +Inf bucket, so a point where they differ is refused.
+        uint64_t total = 0;
+        for (size_t i = 0; i < nc; ++i) total += req.u64s[p.counts.begin + i];
+        if (nc != 0 && total != p.count) return why = Reject::bad_bucket_counts, false;
         uint64_t cumulative = 0;
         for (size_t i = 0; i < nc; ++i) {
             cumulative += req.u64s[p.counts.begin + i];
