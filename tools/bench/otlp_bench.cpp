@@ -223,6 +223,35 @@ void bench_health() {
                 cpu_us[cpu_us.size() * 99 / 100], cpu_us.back());
 }
 
+// A query_range answer at its caps: 100 series of 1,000 points each, cut at
+// 100,000 points or 4 MiB. The answer is rendered in one callback: this is
+// how long that callback takes.
+void bench_query() {
+    std::printf("GET /api/v1/query_range at its caps (100 series x 1,000 points):\n");
+    StoreLimits limits;
+    limits.window_ms = 3600 * 1000;
+    Store store(limits);
+    Decoder dec;
+    DecodedRequest decoded;
+    for (int r = 0; r < 1000; ++r) {
+        (void)dec.decode(request_body(kT0 + int64_t(r) * kSec, r), decoded);
+        (void)store.ingest(decoded, kT0 + int64_t(r) * kSec);
+    }
+    http::Request req;
+    req.method = "GET";
+    req.query = "series=bench_metric_0_bytes_total&start=0&end=9999999999";
+    std::vector<double> us;
+    size_t size = 0;
+    for (int i = 0; i < 30; ++i) {
+        const double c = cpu_now();
+        const http::Response resp = query_range(store, req, kT0 + 1000 * kSec);
+        us.push_back((cpu_now() - c) * 1e6);
+        size = resp.body->size();
+    }
+    std::sort(us.begin(), us.end());
+    std::printf("  %zu bytes of JSON; cpu: median %.0f us, max %.0f us\n", size, us[us.size() / 2], us.back());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -241,5 +270,6 @@ int main(int argc, char** argv) {
     if (part == "all" || part == "throughput") bench_throughput(rounds);
     if (part == "all" || part == "memory") bench_memory();
     if (part == "all" || part == "health") bench_health();
+    if (part == "all" || part == "query") bench_query();
     return 0;
 }
