@@ -37,6 +37,10 @@ inline constexpr size_t kReadChunkBytes = 64 * 1024;
 inline constexpr size_t kDefaultMaxResponseBytes = 64 * 1024 * 1024;
 
 // --- Files ----------------------------------------------------------------
+// File descriptors kept free of sources, beyond one per connection of each
+// listener: listeners, inotify, the directory and its scans, the event log,
+// stdio, /proc reads. Files past the rest wait for an fd (counted).
+inline constexpr size_t kReservedFds = 32;
 // Default files watched at once (--max-files).
 inline constexpr size_t kDefaultMaxFiles = 4096;
 // Default largest file accepted (--max-file-bytes): 1024 histograms of

@@ -1,5 +1,7 @@
 #include "daemon/daemon.hpp"
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -15,12 +17,31 @@ namespace {
 
 Now now_from(uv_loop_t* loop) { return now_at(uv_now(loop)); }
 
+// Raises the soft RLIMIT_NOFILE to the hard one (as Go programs and nginx
+// do) and returns the fds the sources may hold: the limit less every
+// listener's connections and a reserve for the rest (listeners, inotify,
+// the directory, the event log, stdio).
+size_t file_fd_budget(const Options& o) {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return SIZE_MAX;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    const uint64_t listeners = o.otlp_listen_host.empty() ? 1 : 2;
+    const uint64_t sockets = listeners * (o.max_connections + 1) + kReservedFds;
+    return rl.rlim_cur > sockets ? size_t(rl.rlim_cur - sockets) : 0;
+}
+
 WatcherConfig watcher_config(const Options& o) {
     WatcherConfig c;
     c.dir = o.dir;
     c.ready_timeout_ms = o.ready_timeout_ms;
     c.stale_after_ms = o.stale_after_ms;
     c.max_files = o.max_files;
+    c.max_fds = file_fd_budget(o);
     c.limits = {o.max_file_bytes, o.max_mapped_bytes};
     return c;
 }

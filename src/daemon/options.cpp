@@ -58,7 +58,9 @@ const std::vector<Flag>& flags() {
          duration_in(&Options::stale_after_ms, 0, 24 * kHourMs)},
         {"--histogram-grouping-power", "N", "histogram bucket resolution on /metrics, 0..16 (default 3)",
          number_in(&Options::grouping_power, 0, 16)},
-        {"--max-files", "N", "files watched at once, 1..1000000 (default 4096)",
+        {"--max-files", "N",
+         "files watched at once, 1..1000000 (default 4096); each holds an fd, so at most RLIMIT_NOFILE (raised to "
+         "its hard limit) less 32 and one per connection: past that, files wait (counted)",
          number_in(&Options::max_files, 1, 1'000'000)},
         {"--max-file-bytes", "SIZE", "largest file accepted, e.g. 64Mi (default 256Mi)",
          number_in(&Options::max_file_bytes, 16, uint64_t{1} << 40)},

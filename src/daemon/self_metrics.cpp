@@ -37,6 +37,8 @@ constexpr Family kRenders{"mmwatch_renders_total", "counter", "Expositions rende
 constexpr Family kConnections{"mmwatch_http_connections", "gauge", "Open HTTP connections."};
 constexpr Family kSeries{"mmwatch_file_series", "gauge", "Series exposed from files."};
 constexpr Family kMapped{"mmwatch_mapped_bytes", "gauge", "Bytes of files mapped."};
+constexpr Family kWaitingForFds{"mmwatch_files_waiting_for_fds", "gauge",
+                                "Files not opened for lack of file descriptors (RLIMIT_NOFILE); retried every tick."};
 constexpr Family kWatchFailures{"mmwatch_inotify_watch_failures_total", "counter",
                                 "Times the recovered directory could not be watched (retried next tick)."};
 constexpr Family kListenerConnections{"mmwatch_listener_connections", "gauge", "Open HTTP connections, by listener."};
@@ -53,7 +55,7 @@ constexpr Family kStart{"process_start_time_seconds", "gauge", "Start time of th
 
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
-                                  &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWatchFailures,
+                                  &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kWatchFailures,
                                   &kListenerConnections, &kListenerRefused, &kAllocFailures, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
@@ -179,6 +181,7 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
         {"write_chunks", http.write_chunks},
         {"snapshot_budget", f.snapshot_budget},
         {"inotify_overflow", f.inotify_overflow},
+        {"open_fds", f.fd_exhausted},
     };
     head(out, kLimits);
     for (const LimitHit& l : limits) sample(out, kLimits, "limit", l.name, l.hits);
@@ -196,6 +199,7 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
     single(out, kConnections, http.connections_open);
     single(out, kSeries, page.series_exposed);
     single(out, kMapped, f.mapped_bytes);
+    single(out, kWaitingForFds, f.waiting_for_fds);
     single(out, kWatchFailures, f.watch_failures);
     head(out, kListenerConnections);
     for (const Listener& l : in.listeners) sample(out, kListenerConnections, "listener", l.name, l.counters->connections_open);

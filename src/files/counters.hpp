@@ -25,6 +25,8 @@ struct FileCounters {
     uint64_t mapped_bytes_limit = 0;  // --max-mapped-bytes
     uint64_t snapshot_budget = 0;   // kMaxSnapshotBytesPerTick: copying resumed next tick
     uint64_t inotify_overflow = 0;  // kernel queue overflowed: full rescan
+    uint64_t fd_exhausted = 0;      // no fd to open a file (RLIMIT_NOFILE): retried every tick
+    uint64_t waiting_for_fds = 0;   // gauge: files seen in the last scan that wait for an fd
 };
 
 }  // namespace mmwatch

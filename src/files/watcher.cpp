@@ -89,13 +89,24 @@ void Watcher::scan(Now now) {
         if (!present.count(name)) remove(name, EventKind::removed, now);
     }
     skipped_files_ = false;
+    fd_starved_ = false;
+    counters_.waiting_for_fds = 0;
     for (const auto& [name, _] : present) consider(name, now);
     count_states();
 }
 
 void Watcher::consider(const std::string& name, Now now, bool written) {
     if (ignored_name(name)) return;
+    auto known = sources_.find(name);
+    if (known == sources_.end() && sources_.size() >= config_.max_fds && sources_.size() < config_.max_files) {
+        starve(name, now);
+        return;
+    }
     const int fd = openat(dir_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        starve(name, now);
+        return;
+    }
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         const int err = fd < 0 ? errno : 0;
@@ -103,7 +114,7 @@ void Watcher::consider(const std::string& name, Now now, bool written) {
         consider_unopened(name, err, now);
         return;
     }
-    auto it = sources_.find(name);
+    auto it = known;
     if (it != sources_.end() && it->second->dev() == st.st_dev && it->second->ino() == st.st_ino) {
         Source& s = *it->second;
         if (s.state() == SourceState::active) {
@@ -131,6 +142,15 @@ void Watcher::revalidate(Source& s, Now now) {
     ++generation_;
     s.restart_pending(now.mono_ms);
     try_activate(s, now);
+}
+
+// No fd for this file now: it stays unknown, counted, and the directory is
+// scanned again every tick until it can be opened.
+void Watcher::starve(const std::string& name, Now now) {
+    if (!fd_starved_) events_.record(EventKind::limit, label_for(name), "open_fds: no file descriptor left", now.unix_ms());
+    ++counters_.fd_exhausted;
+    ++counters_.waiting_for_fds;
+    fd_starved_ = true;
 }
 
 void Watcher::consider_unopened(const std::string& name, int err, Now now) {
@@ -250,6 +270,16 @@ bool Watcher::directory_unlinked() const {
     return dir_fd_ >= 0 && fstat(dir_fd_, &st) == 0 && st.st_nlink == 0;
 }
 
+bool Watcher::directory_replaced() const {
+    // --dir as a symlink swapped to a new target (ln -sfn new current), or a
+    // directory renamed away and another put in its place: the path no
+    // longer names the directory we hold. Handled like a removal.
+    struct stat held, named;
+    if (dir_fd_ < 0 || fstat(dir_fd_, &held) != 0) return false;
+    if (stat(config_.dir.c_str(), &named) != 0) return false;  // gone: noticed as removed
+    return held.st_dev != named.st_dev || held.st_ino != named.st_ino;
+}
+
 void Watcher::lose_directory(Now now) {
     while (!sources_.empty()) remove(sources_.begin()->first, EventKind::removed, now);
     if (watch_ >= 0) inotify_rm_watch(inotify_fd_, watch_);
@@ -262,14 +292,14 @@ void Watcher::tick(Now now) {
     // Every tick makes the next /metrics render anew, even one that copies
     // nothing (no directory, no files): the self-metrics move on.
     ++snapshots_;
-    if (directory_unlinked()) lose_directory(now);
+    if (directory_unlinked() || directory_replaced()) lose_directory(now);
     if (dir_fd_ < 0) {
         // The directory was removed or moved away: pick it up again once
         // it exists, as a new directory.
         recover_directory(now);
         if (dir_fd_ < 0) return;
     }
-    if (need_rescan_) {
+    if (need_rescan_ || fd_starved_) {
         need_rescan_ = false;
         ++counters_.rescans;
         scan(now);

@@ -28,6 +28,10 @@ struct WatcherConfig {
     SourceLimits limits;
     // The inotify_add_watch(2) call; a seam so tests can make it fail.
     int (*add_watch)(int fd, const char* path, uint32_t mask) = nullptr;
+    // File descriptors sources may hold: what RLIMIT_NOFILE leaves after
+    // the listeners' connections and a reserve. Past it a file waits
+    // (counted), never silently forgotten, and sockets always have fds.
+    size_t max_fds = SIZE_MAX;
 };
 
 class Watcher {
@@ -67,6 +71,7 @@ private:
     void consider(const std::string& name, Now now, bool written = false);
     void revalidate(Source& s, Now now);
     void consider_unopened(const std::string& name, int err, Now now);
+    void starve(const std::string& name, Now now);
     // Adds a new source, or counts the files limit and returns null.
     Source* add_source(const std::string& name, int fd, const struct stat& st, Now now);
     void try_activate(Source& s, Now now);
@@ -77,6 +82,7 @@ private:
     void lose_directory(Now now);
     void recover_directory(Now now);
     [[nodiscard]] bool directory_unlinked() const;
+    [[nodiscard]] bool directory_replaced() const;
     void count_states();
 
     WatcherConfig config_;
@@ -91,6 +97,7 @@ private:
     uint64_t snapshots_ = 0;
     uint64_t mapped_total_ = 0;
     bool skipped_files_ = false;   // files were left out at --max-files: rescan when room frees up
+    bool fd_starved_ = false;      // a file could not be opened for lack of fds: rescan every tick
     bool need_rescan_ = false;
     std::string cursor_;           // where the snapshot pass resumes when the budget ran out
     std::vector<uint64_t> forgotten_;

@@ -230,3 +230,57 @@ TEST_CASE("directory_removed_and_recreated_is_recovered") {
     CHECK(r.src("c.rezl") != nullptr);
 }
 
+
+TEST_CASE("dir_given_as_a_symlink_follows_a_swapped_target") {
+    test::TempDir root;
+    std::filesystem::create_directory(root.file("a"));
+    std::filesystem::create_directory(root.file("b"));
+    std::filesystem::create_directory_symlink(root.file("a"), root.file("current"));
+    EventLog events;
+    REQUIRE(install_fault_handler());
+    WatcherConfig c{root.file("current"), 500, 0, 100, {1 << 20, 1 << 30}, nullptr};
+    Watcher w(c, events);
+    auto write = [](const std::string& dir, const std::string& name, int64_t v) {
+        auto b = test::build({{2, "g"}});
+        test::put_u64(b.bytes, b.offsets[0], uint64_t(v));
+        const std::string tmp = dir + "/." + name;
+        FILE* f = std::fopen(tmp.c_str(), "wb");
+        std::fwrite(b.bytes.data(), 1, b.bytes.size(), f);
+        std::fclose(f);
+        std::filesystem::rename(tmp, dir + "/" + name);
+    };
+    write(root.file("a"), "old.rezl", 1);
+    write(root.file("b"), "new.rezl", 2);
+    uint64_t t = 1000;
+    REQUIRE(w.open({t, 0}) == 0);
+    REQUIRE(w.sources().count("old.rezl") == 1);
+    // The deploy pattern: ln -sfn b current (a new link renamed over the old).
+    std::filesystem::create_directory_symlink(root.file("b"), root.file("next"));
+    std::filesystem::rename(root.file("next"), root.file("current"));
+    w.tick({t += 100, 0});  // noticed: the old target's files are removed
+    w.tick({t += 100, 0});  // the new target is picked up
+    CHECK(w.sources().count("old.rezl") == 0);
+    REQUIRE(w.sources().count("new.rezl") == 1);
+    CHECK(w.sources().at("new.rezl")->state() == SourceState::active);
+    CHECK(events.recorded(EventKind::removed) == 1);
+}
+
+TEST_CASE("files_past_the_fd_budget_wait_counted_and_are_opened_when_room_frees") {
+    test::TempDir dir;
+    for (int i = 0; i < 5; ++i) dir.write("f" + std::to_string(i) + ".rezl", gauge_file(i));
+    EventLog events;
+    REQUIRE(install_fault_handler());
+    WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr, 3};
+    Watcher w(c, events);
+    uint64_t t = 1000;
+    REQUIRE(w.open({t, 0}) == 0);
+    CHECK(w.sources().size() == 3);
+    CHECK(w.counters().waiting_for_fds == 2);
+    CHECK(w.counters().fd_exhausted >= 2);
+    CHECK(w.counters().files_limit == 0);  // not --max-files: the fd budget
+    std::filesystem::remove(dir.file("f0.rezl"));
+    w.on_readable({t += 100, 0});
+    w.tick({t += 100, 0});  // retried every tick: one of the waiting files takes the slot
+    CHECK(w.sources().size() == 3);
+    CHECK(w.counters().waiting_for_fds == 1);
+}
