@@ -66,6 +66,8 @@ Daemon::Daemon(const Options& options)
       receiver_(otlp_, options.max_body_bytes),
       router_(watcher_, page_, MMWATCH_VERSION) {
     loop_ready_ = uv_loop_init(&loop_) == 0;
+    // Idle time is what the busy ratio is measured against.
+    if (loop_ready_) (void)uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
     router_.attach_otlp(&otlp_, &receiver_);
     page_.set_self_renderer([this](std::string& out) { render_self_metrics_into(out); });
     page_.set_extra_renderer([this](std::string& out, const MetricsPage::FamilyTaken& taken) {
@@ -82,7 +84,7 @@ void Daemon::render_self_metrics_into(std::string& out) const {
         {"otlp", otlp_server_ ? &otlp_server_->counters() : &kNone},
     };
     const size_t n = otlp_server_ ? 2 : 1;
-    render_self_metrics({watcher_.counters(), tick_alloc_failures_, page_.counters(), std::span(listeners, n), events_, MMWATCH_VERSION,
+    render_self_metrics({watcher_.counters(), tick_alloc_failures_, loop_stats_, page_.counters(), std::span(listeners, n), events_, MMWATCH_VERSION,
                          start_unix_ns_},
                         out);
 }
@@ -182,8 +184,25 @@ void Daemon::on_tick(uv_timer_t* t) {
     d->guarded([d] { d->tick(); });
 }
 
+void Daemon::measure_loop(uint64_t now_ms) {
+    if (last_tick_ms_ != 0) {
+        const uint64_t due = last_tick_ms_ + options_.interval_ms;
+        loop_stats_.observe_lag(now_ms > due ? double(now_ms - due) / 1000.0 : 0.0);
+    }
+    last_tick_ms_ = now_ms;
+    const uint64_t t_ns = uv_hrtime();
+    const uint64_t idle_ns = uv_metrics_idle_time(&loop_);
+    if (last_tick_ns_ != 0 && t_ns > last_tick_ns_) {
+        const double busy = 1.0 - double(idle_ns - last_idle_ns_) / double(t_ns - last_tick_ns_);
+        loop_stats_.busy_ratio = busy < 0 ? 0 : busy > 1 ? 1 : busy;
+    }
+    last_tick_ns_ = t_ns;
+    last_idle_ns_ = idle_ns;
+}
+
 void Daemon::tick() {
     const Now now = now_from(&loop_);
+    measure_loop(now.mono_ms);
     watcher_.tick(now);
     // OTLP points past --otlp-window leave /metrics with the next render.
     const size_t before = otlp_.stored_points();

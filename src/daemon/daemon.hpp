@@ -44,6 +44,7 @@ private:
     template <typename F>
     void guarded(F&& work) noexcept;
     void tick();
+    void measure_loop(uint64_t now_ms);
     void after_watcher_activity();
     void render_self_metrics_into(std::string& out) const;
     void stop();
@@ -53,6 +54,10 @@ private:
     bool loop_ready_ = false;
     int64_t start_unix_ns_ = 0;
     uint64_t tick_alloc_failures_ = 0;
+    LoopStats loop_stats_;
+    uint64_t last_tick_ms_ = 0;
+    uint64_t last_idle_ns_ = 0;
+    uint64_t last_tick_ns_ = 0;
     EventLog events_;
     Watcher watcher_;
     MetricsPage page_;

@@ -21,7 +21,7 @@ void MetricsPage::refresh_plan(int64_t unix_ms) {
     for (uint64_t id : watcher_.take_forgotten()) plan_.forget_source(id);
     if (plan_generation_ == watcher_.generation()) return;
     plan_generation_ = watcher_.generation();
-    rendered_snapshot_ = UINT64_MAX;
+    invalidate();
     const auto files = views();
     plan_.rebuild(files, self_metric_names(), config_.max_series);
     counters_.series_exposed = plan_.series_count();
@@ -60,7 +60,10 @@ void render_staleness(const std::vector<Source*>& active, std::string& out) {
 }  // namespace
 
 std::shared_ptr<const std::string> MetricsPage::body() {
-    if (body_ && rendered_snapshot_ == watcher_.snapshot_generation()) return body_;
+    const bool new_tick = rendered_snapshot_ != watcher_.snapshot_generation();
+    if (body_ && !new_tick && !(dirty_ && !extra_render_used_)) return body_;
+    extra_render_used_ = !new_tick;
+    dirty_ = false;
     try {
         render();
     } catch (const std::bad_alloc&) {

@@ -37,8 +37,10 @@ public:
         return body();
     }
     [[nodiscard]] const PageCounters& counters() const noexcept { return counters_; }
-    // Makes the next body() render again (self-metrics changed in bulk).
-    void invalidate() noexcept { rendered_snapshot_ = UINT64_MAX; }
+    // Asks for a render before the next tick's (new OTLP points, a new
+    // plan). Renders stay bounded however often this is called: one per
+    // tick, plus at most one asked for this way.
+    void invalidate() noexcept { dirty_ = true; }
 
     // Appended after the file metrics: the self-metrics (the daemon knows
     // every owner of a counter).
@@ -61,6 +63,8 @@ private:
     expo::FilePlan plan_;
     uint64_t plan_generation_ = UINT64_MAX;
     uint64_t rendered_snapshot_ = UINT64_MAX;
+    bool dirty_ = false;
+    bool extra_render_used_ = false;  // this tick's one render on request
     size_t last_size_ = 0;
     std::shared_ptr<const std::string> body_;
     SelfRenderer self_;

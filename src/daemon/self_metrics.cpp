@@ -46,6 +46,10 @@ constexpr Family kListenerRefused{"mmwatch_listener_refused_connections_total", 
                                   "Connections refused at the listener's cap (--max-connections), by listener."};
 constexpr Family kAllocFailures{"mmwatch_allocation_failures_total", "counter",
                                 "Times memory ran out, by where: the request was answered 503, the render or tick skipped."};
+constexpr Family kLoopLag{"mmwatch_loop_lag_seconds", "histogram",
+                          "How late the snapshot tick ran: time callbacks held the loop past its turn."};
+constexpr Family kLoopBusy{"mmwatch_loop_busy_ratio", "gauge",
+                           "Share of the last tick interval the loop spent running callbacks (not waiting)."};
 constexpr Family kBuildInfo{"mmwatch_build_info", "gauge", "Build information; always 1."};
 constexpr Family kRss{"process_resident_memory_bytes", "gauge", "Resident memory size in bytes."};
 constexpr Family kCpu{"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds."};
@@ -56,7 +60,7 @@ constexpr Family kStart{"process_start_time_seconds", "gauge", "Start time of th
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kAllocFailures, &kBuildInfo,
+                                  &kListenerConnections, &kListenerRefused, &kAllocFailures, &kLoopLag, &kLoopBusy, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
@@ -140,12 +144,40 @@ http::ServerCounters sum(std::span<const Listener> listeners) {
     return t;
 }
 
+void render_loop(const LoopStats& l, std::string& out) {
+    head(out, kLoopLag);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= LoopStats::kBuckets; ++i) {
+        cumulative += l.lag_buckets[i];
+        std::string le;
+        if (i < LoopStats::kBuckets) prom::append_value(le, LoopStats::kBoundsSeconds[i]);
+        else le = "+Inf";
+        out += "mmwatch_loop_lag_seconds_bucket{le=\"";
+        out += le;
+        out += "\"} ";
+        prom::append_int(out, cumulative);
+        out += '\n';
+    }
+    out += "mmwatch_loop_lag_seconds_sum ";
+    prom::append_value(out, l.lag_sum_seconds);
+    out += "\nmmwatch_loop_lag_seconds_count ";
+    prom::append_int(out, l.lag_count);
+    out += '\n';
+    head(out, kLoopBusy);
+    out += kLoopBusy.name;
+    out += ' ';
+    prom::append_value(out, l.busy_ratio);
+    out += '\n';
+}
+
 }  // namespace
 
 const std::unordered_set<std::string>& self_metric_names() {
     static const std::unordered_set<std::string> names = [] {
         std::unordered_set<std::string> s;
         for (const Family* f : kAll) s.emplace(f->name);
+        // The histogram's sample names too: a file may not write them.
+        for (const char* suffix : {"_bucket", "_count", "_sum"}) s.emplace(std::string(kLoopLag.name) + suffix);
         s.emplace(kSourceStale);
         return s;
     }();
@@ -209,6 +241,7 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
     sample(out, kAllocFailures, "where", "request", http.alloc_failures);
     sample(out, kAllocFailures, "where", "render", page.render_alloc_failures);
     sample(out, kAllocFailures, "where", "tick", in.tick_alloc_failures);
+    render_loop(in.loop, out);
     head(out, kBuildInfo);
     sample(out, kBuildInfo, "version", in.version, 1);
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,26 @@ struct PageCounters {
     uint64_t render_alloc_failures = 0; // memory ran out rendering: the last body is served again
 };
 
+// How late the loop runs, measured by the daemon at every tick: the tick
+// timer's lateness (the time a callback held the loop past its turn) and
+// the share of the last interval spent in callbacks.
+struct LoopStats {
+    static constexpr double kBoundsSeconds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
+    static constexpr size_t kBuckets = std::size(kBoundsSeconds);
+    uint64_t lag_buckets[kBuckets + 1] = {};  // per bucket, the last one +Inf (not cumulative)
+    uint64_t lag_count = 0;
+    double lag_sum_seconds = 0;
+    double busy_ratio = 0;
+
+    void observe_lag(double seconds) noexcept {
+        size_t i = 0;
+        while (i < kBuckets && seconds > kBoundsSeconds[i]) ++i;
+        ++lag_buckets[i];
+        ++lag_count;
+        lag_sum_seconds += seconds;
+    }
+};
+
 struct Listener {
     std::string_view name;  // "metrics" (--listen) or "otlp" (--otlp-listen)
     const http::ServerCounters* counters;
@@ -36,6 +57,7 @@ struct Listener {
 struct SelfMetricsInput {
     const FileCounters& files;
     uint64_t tick_alloc_failures;  // memory ran out in a tick (watcher, store): the rest waits for the next
+    const LoopStats& loop;
     const PageCounters& page;
     std::span<const Listener> listeners;
     const EventLog& events;

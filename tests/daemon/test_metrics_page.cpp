@@ -67,3 +67,22 @@ TEST_CASE("a_file_named_like_an_otlp_family_keeps_it_and_otlp_skips") {
     CHECK(body.find("# TYPE shared gauge") == body.rfind("# TYPE shared gauge"));
     CHECK(test::has_line(body, "mmwatch_otlp_exposition_skipped_families{reason=\"family_taken\"} 1"));
 }
+
+TEST_CASE("a_storm_of_invalidations_renders_at_most_twice_per_tick") {
+    test::DaemonRig rig;
+    rig.dir.write("app.rezl", test::gauge_file("g", 1));
+    rig.open();
+    (void)rig.page->serve();
+    const uint64_t before = rig.page->counters().renders;
+    for (int i = 0; i < 100; ++i) {  // what POST + HEAD pairs did: a render each
+        rig.page->invalidate();
+        (void)rig.page->serve();
+    }
+    CHECK(rig.page->counters().renders - before == 1);
+    rig.tick();
+    for (int i = 0; i < 100; ++i) {
+        rig.page->invalidate();
+        (void)rig.page->serve();
+    }
+    CHECK(rig.page->counters().renders - before == 3);  // the tick's render and one asked for
+}

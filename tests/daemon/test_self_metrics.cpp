@@ -12,7 +12,8 @@ namespace {
 std::string render(const FileCounters& f, const PageCounters& p, std::span<const Listener> l) {
     EventLog events;
     std::string out;
-    render_self_metrics({f, 0, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, out);
+    const LoopStats loop;
+    render_self_metrics({f, 0, loop, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, out);
     return out;
 }
 
@@ -89,4 +90,24 @@ TEST_CASE("self_metric_names_reserve_every_family") {
         CAPTURE(n);
         CHECK(names.count(n) == 1);
     }
+}
+
+TEST_CASE("loop_lag_is_a_cumulative_histogram") {
+    LoopStats loop;
+    loop.observe_lag(0);
+    loop.observe_lag(0.003);
+    loop.observe_lag(9);
+    loop.busy_ratio = 0.25;
+    EventLog events;
+    std::string out;
+    render_self_metrics({{}, 0, loop, {}, {}, events, "v", 0}, out);
+    CHECK(test::has_line(out, "# TYPE mmwatch_loop_lag_seconds histogram"));
+    CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_bucket{le=\"0.001\"} 1"));
+    CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_bucket{le=\"0.005\"} 2"));
+    CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_bucket{le=\"5\"} 2"));
+    CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_bucket{le=\"+Inf\"} 3"));
+    CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_count 3"));
+    CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_sum 9.003"));
+    CHECK(test::has_line(out, "mmwatch_loop_busy_ratio 0.25"));
+    CHECK(self_metric_names().count("mmwatch_loop_lag_seconds_count") == 1);
 }

@@ -27,6 +27,7 @@ struct DaemonRig {
     std::unique_ptr<Router> router;
     OtlpRig otlp;
     http::ServerCounters listener;
+    LoopStats loop;
     uint64_t t = 1000;
 
     explicit DaemonRig(size_t max_series = 100'000) {
@@ -37,7 +38,7 @@ struct DaemonRig {
         router = std::make_unique<Router>(*watcher, *page, "9.9.9");
         page->set_self_renderer([this](std::string& out) {
             const Listener l[] = {{"metrics", &listener}};
-            render_self_metrics({watcher->counters(), 0, page->counters(), l, events, "9.9.9", 1'700'000'000'000'000'000},
+            render_self_metrics({watcher->counters(), 0, loop, page->counters(), l, events, "9.9.9", 1'700'000'000'000'000'000},
                                 out);
         });
         page->set_extra_renderer([this](std::string& out, const MetricsPage::FamilyTaken& taken) {
