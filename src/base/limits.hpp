@@ -30,6 +30,9 @@ inline constexpr size_t kDefaultMaxConnections = 256;
 // Bytes handed to the kernel per write on one connection; the next chunk
 // is queued when this one completes, so no callback writes more.
 inline constexpr size_t kWriteChunkBytes = 256 * 1024;
+// A connection's request buffer larger than this after its request was
+// answered is given back: an idle keep-alive connection holds no 4 MiB body.
+inline constexpr size_t kKeepRequestBufferBytes = 64 * 1024;
 // Bytes read from one connection per readable event before yielding.
 inline constexpr size_t kReadChunkBytes = 64 * 1024;
 // Default cap on one /metrics response (--max-response-bytes): the

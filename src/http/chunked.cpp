@@ -53,33 +53,37 @@ int data_end(std::string_view buf, size_t pos) noexcept {
 
 }  // namespace
 
-ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, size_t& raw_bytes,
-                         uint64_t& decoded_bytes) noexcept {
+ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, ChunkScan& scan) noexcept {
     // The framing counts against the body limit: a client that sends bytes
     // past it gets 413, however it splits them into chunks. Real clients
     // send one chunk per write, a few bytes of framing per kilobytes.
+    // The scan resumes at the element (size line, data, trailer line) where
+    // it stopped: each byte is looked at a bounded number of times.
     const uint64_t max_raw = max_body_bytes;
-    size_t pos = 0;
-    decoded_bytes = 0;
-    for (;;) {
+    const auto over = [&] { return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{}; };
+    size_t& pos = scan.pos;
+    while (!scan.in_trailer) {
         if (pos > max_raw) return error(Error::body_too_large);
         std::string_view line;
         size_t next = 0;
         const Line l = read_line(buf, pos, line, next);
         if (l == Line::too_long) return error(Error::malformed_chunk_size);
-        if (l == Line::incomplete) return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{};
+        if (l == Line::incomplete) return over();
         if (next > max_raw) return error(Error::body_too_large);
         uint64_t size = 0;
         if (!parse_size(line, size)) return error(Error::malformed_chunk_size);
-        pos = next;
-        if (size == 0) break;
-        if (size > max_body_bytes - decoded_bytes) return error(Error::body_too_large);
-        if (buf.size() - pos < size) return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{};
-        const int end = data_end(buf, pos + size);
-        if (end < 0) return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{};
+        if (size == 0) {
+            pos = next;
+            scan.in_trailer = true;
+            break;
+        }
+        if (size > max_body_bytes - scan.decoded) return error(Error::body_too_large);
+        if (buf.size() - next < size) return over();
+        const int end = data_end(buf, next + size);
+        if (end < 0) return over();
         if (end == 0) return error(Error::chunk_missing_crlf);
-        decoded_bytes += size;
-        pos += size + size_t(end);
+        scan.decoded += size;
+        pos = next + size + size_t(end);
     }
     // Trailer fields, then the empty line.
     for (;;) {
@@ -87,12 +91,11 @@ ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, size_t& 
         size_t next = 0;
         const Line l = read_line(buf, pos, line, next);
         if (l == Line::too_long) return error(Error::malformed_trailer);
-        if (l == Line::incomplete) return buf.size() > max_raw ? error(Error::body_too_large) : ParseResult{};
+        if (l == Line::incomplete) return over();
         pos = next;
         if (pos > max_raw) return error(Error::body_too_large);
         if (line.empty()) break;
     }
-    raw_bytes = pos;
     ParseResult r;
     r.status = ParseStatus::complete;
     r.consumed = pos;

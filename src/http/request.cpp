@@ -33,8 +33,8 @@ std::string_view trim(std::string_view s) noexcept {
 
 // Finds the end of the head (the empty line). Returns the offset just past
 // it, or npos. Accepts CRLF and bare LF line endings.
-size_t find_head_end(std::string_view buf) noexcept {
-    for (size_t i = buf.find('\n'); i != std::string_view::npos; i = buf.find('\n', i + 1)) {
+size_t find_head_end(std::string_view buf, size_t from) noexcept {
+    for (size_t i = buf.find('\n', from); i != std::string_view::npos; i = buf.find('\n', i + 1)) {
         if (i + 1 < buf.size() && buf[i + 1] == '\n') return i + 2;
         if (i + 2 < buf.size() && buf[i + 1] == '\r' && buf[i + 2] == '\n') return i + 3;
     }
@@ -218,41 +218,70 @@ std::string_view Request::header(std::string_view name) const noexcept {
     return {};
 }
 
+namespace {
+
+// The request line and headers of a complete head, into `out`.
+bool parse_head(std::string_view head, Request& out, uint64_t max_body_bytes, ParseResult& r) noexcept {
+    out = Request{};
+    if (!parse_request_line(next_line(head), out, r)) return false;
+    for (std::string_view line = next_line(head); !line.empty(); line = next_line(head)) {
+        if (!parse_header_line(line, out, r)) return false;
+    }
+    return apply_framing(out, max_body_bytes, r);
+}
+
+}  // namespace
+
+ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_bytes, uint64_t max_body_bytes,
+                          ParseState& st) noexcept {
+    // Blank lines before a request are tolerated (RFC 9112 section 2.2) but
+    // count toward the head cap, so a peer sending only CRLF is refused.
+    if (!st.skip_done) {
+        while (st.skip < buf.size() && (buf[st.skip] == '\r' || buf[st.skip] == '\n')) ++st.skip;
+        if (st.skip >= max_head_bytes) return fail(Error::head_too_large);
+        if (st.skip == buf.size()) return {};
+        st.skip_done = true;
+    }
+    ParseResult r;
+    if (st.head == 0) {
+        const std::string_view rest = buf.substr(st.skip);
+        // The end of head is at most 3 bytes ("\n\r\n") before the new ones.
+        const size_t from = st.scanned > 3 ? st.scanned - 3 : 0;
+        const size_t end = find_head_end(rest, from);
+        if (end == std::string_view::npos) {
+            st.scanned = rest.size();
+            if (st.skip + rest.size() >= max_head_bytes) return fail(Error::head_too_large);
+            return {};
+        }
+        if (st.skip + end > max_head_bytes) return fail(Error::head_too_large);
+        if (!parse_head(rest.substr(0, end), out, max_body_bytes, r)) return r;
+        st.head = st.skip + end;
+        st.content_length = out.content_length;
+        st.chunked = out.chunked;
+    }
+    size_t body_bytes = 0;
+    if (st.chunked) {
+        const ParseResult c = scan_chunked(buf.substr(st.head), max_body_bytes, st.chunks);
+        if (c.status != ParseStatus::complete) return c;
+        body_bytes = st.chunks.pos;
+    } else {
+        if (buf.size() - st.head < st.content_length) return {};
+        body_bytes = size_t(st.content_length);
+    }
+    // Complete: the head is parsed once more to point `out` into `buf` as it
+    // is now (the caller's buffer may have moved since).
+    if (!parse_head(buf.substr(st.skip, st.head - st.skip), out, max_body_bytes, r)) return r;
+    if (st.chunked) out.content_length = st.chunks.decoded;
+    out.body = buf.substr(st.head, body_bytes);
+    r.status = ParseStatus::complete;
+    r.consumed = st.head + body_bytes;
+    return r;
+}
+
 ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_bytes,
                           uint64_t max_body_bytes) noexcept {
-    out = Request{};
-    // Tolerate blank lines before a request (RFC 9112 section 2.2).
-    size_t skip = 0;
-    while (skip < buf.size() && (buf[skip] == '\r' || buf[skip] == '\n')) ++skip;
-    const std::string_view rest_all = buf.substr(skip);
-    const size_t head_end = find_head_end(rest_all);
-    if (head_end == std::string_view::npos) {
-        if (rest_all.size() >= max_head_bytes) return fail(Error::head_too_large);
-        return {};
-    }
-    if (head_end > max_head_bytes) return fail(Error::head_too_large);
-    std::string_view rest = rest_all.substr(0, head_end);
-    ParseResult r;
-    if (!parse_request_line(next_line(rest), out, r)) return r;
-    for (std::string_view line = next_line(rest); !line.empty(); line = next_line(rest)) {
-        if (!parse_header_line(line, out, r)) return r;
-    }
-    if (!apply_framing(out, max_body_bytes, r)) return r;
-    const size_t head = skip + head_end;
-    if (out.chunked) {
-        size_t raw = 0;
-        const ParseResult c = scan_chunked(buf.substr(head), max_body_bytes, raw, out.content_length);
-        if (c.status != ParseStatus::complete) return c;
-        out.body = buf.substr(head, raw);
-        r.status = ParseStatus::complete;
-        r.consumed = head + raw;
-        return r;
-    }
-    if (buf.size() - head < out.content_length) return {};
-    out.body = buf.substr(head, out.content_length);
-    r.status = ParseStatus::complete;
-    r.consumed = head + out.content_length;
-    return r;
+    ParseState st;
+    return parse_request(buf, out, max_head_bytes, max_body_bytes, st);
 }
 
 namespace {

@@ -93,17 +93,42 @@ struct ParseResult {
     return -1;
 }
 
+// Where a chunked body's scan stopped: the next element starts at `pos`.
+struct ChunkScan {
+    size_t pos = 0;              // bytes of framing and data validated
+    uint64_t decoded = 0;        // data bytes among them
+    bool in_trailer = false;     // the last chunk was seen; trailer lines follow
+};
+
+// What a parse of an incomplete request learned, so the next call with more
+// bytes (the same buffer, grown) resumes instead of starting over: every
+// byte is looked at a bounded number of times, however it is split.
+// Reset it (= {}) when a request has been taken off the buffer.
+struct ParseState {
+    size_t skip = 0;          // leading blank-line bytes (they count toward the head cap)
+    bool skip_done = false;
+    size_t scanned = 0;       // bytes after `skip` known to hold no end of head
+    size_t head = 0;          // skip + head bytes once the head parsed (0: not yet)
+    uint64_t content_length = 0;
+    bool chunked = false;
+    ChunkScan chunks;
+};
+
 // Parses one request from the start of `buf`. `max_head_bytes` caps the
-// request line plus headers; `max_body_bytes` caps Content-Length.
+// request line plus headers (leading blank lines included);
+// `max_body_bytes` caps Content-Length. With `state` it resumes a parse of
+// a shorter prefix of the same buffer.
+[[nodiscard]] ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_bytes,
+                                        uint64_t max_body_bytes, ParseState& state) noexcept;
 [[nodiscard]] ParseResult parse_request(std::string_view buf, Request& out,
                                         size_t max_head_bytes, uint64_t max_body_bytes) noexcept;
 
-// Scans a chunked body at the start of `buf` (after the head): complete
-// with `raw_bytes` (framing included) and `decoded_bytes`, incomplete, or
-// an error (400 malformed, 413 when the body, framing included, passes
+// Scans a chunked body at the start of `buf` (after the head), resuming at
+// `scan`: complete with `scan.pos` the raw size (framing included) and
+// `scan.decoded` the data size, incomplete (call again with more), or an
+// error (400 malformed, 413 when the body, framing included, passes
 // max_body_bytes).
-[[nodiscard]] ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, size_t& raw_bytes,
-                                       uint64_t& decoded_bytes) noexcept;
+[[nodiscard]] ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, ChunkScan& scan) noexcept;
 // Concatenates the chunk data of a body scan_chunked() accepted.
 void dechunk(std::string_view raw, std::string& out);
 

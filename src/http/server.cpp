@@ -33,6 +33,7 @@ struct ScrapeServer::Connection {
     Connection* next = nullptr;
     Phase phase = Phase::reading;
     std::string in;
+    ParseState parse_state;  // resumes the parse of `in` as bytes arrive
     size_t consumed = 0;          // bytes of `in` taken by the request being answered
     bool keep_alive = false;
     std::string head;
@@ -109,7 +110,7 @@ void Connection::out_of_memory() {
 void Connection::process_input() {
     if (in.empty()) return;
     Request req;
-    const auto r = parse_request(in, req, kMaxRequestHeadBytes, server->config_.max_body_bytes);
+    const auto r = parse_request(in, req, kMaxRequestHeadBytes, server->config_.max_body_bytes, parse_state);
     ServerCounters& m = server->counters_;
     if (r.status == ParseStatus::incomplete) return;
     uv_read_stop(stream());
@@ -181,6 +182,9 @@ void Connection::finish_response() {
     }
     in.erase(0, consumed);
     consumed = 0;
+    parse_state = {};
+    // A large request's buffer is given back, not kept through keep-alive.
+    if (in.capacity() > kKeepRequestBufferBytes) std::string(in).swap(in);
     arm(kRequestDeadlineMs);
     start_reading();
     try {

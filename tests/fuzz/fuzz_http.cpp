@@ -3,6 +3,7 @@
 // passes the input, that errors carry one of the statuses the server sends,
 // that a request delivered in pieces parses the same as in one piece, and
 // that query decoding stays inside its input.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -70,6 +71,19 @@ void parse_and_check(std::string_view buf, size_t max_head, uint64_t max_body) {
         http::Request part;
         const auto pr = http::parse_request(buf.substr(0, k), part, max_head, max_body);
         FUZZ_CHECK(pr.status == ParseStatus::incomplete);
+    }
+    // Resumed parses (one state, growing prefixes, as the server feeds it)
+    // end in the same request as one parse of the whole.
+    for (size_t k : {size_t(1), r.consumed / 3, r.consumed / 2, r.consumed - 1}) {
+        http::ParseState st;
+        http::Request inc;
+        std::string grow(buf.substr(0, std::min(k, r.consumed)));
+        auto ir = http::parse_request(grow, inc, max_head, max_body, st);
+        FUZZ_CHECK(ir.status == ParseStatus::incomplete || k >= r.consumed);
+        grow.assign(buf);
+        ir = http::parse_request(grow, inc, max_head, max_body, st);
+        FUZZ_CHECK(ir.status == ParseStatus::complete && ir.consumed == r.consumed);
+        FUZZ_CHECK(inc.header_count == req.header_count && inc.body.size() == req.body.size());
     }
     http::Request again;
     const auto ar = http::parse_request(buf.substr(0, r.consumed), again, max_head, max_body);
