@@ -18,9 +18,31 @@ inline constexpr size_t kMaxRequestHeaders = 32;
 // Default cap on an OTLP POST body, before and after decompression
 // (--max-body-bytes). OTLP exporters batch to well under 4 MiB by default.
 inline constexpr uint64_t kDefaultMaxBodyBytes = 4 * 1024 * 1024;
-// Time a client has from connecting (or from its previous response) to
-// deliver a whole request. Long enough for a person typing into nc.
+// Time a client has from its first byte to deliver a whole request. Long
+// enough for a person typing into nc.
 inline constexpr uint64_t kRequestDeadlineMs = 10'000;
+// Time a new connection may stay silent. A scraper sends its request at
+// once; a connection that says nothing holds a slot for nothing.
+inline constexpr uint64_t kFirstByteTimeoutMs = 5'000;
+// Time a keep-alive connection may wait for its next request: longer than
+// Prometheus' default 15 s interval, so its connection is reused.
+inline constexpr uint64_t kKeepAliveIdleMs = 30'000;
+// Minimum average rates once a request or response is under way (after a
+// grace period): a peer holding a slot must keep moving, as nginx's
+// send_timeout and Apache's mod_reqtimeout MinRate ask. Below them it is
+// the first to go when the listener is full; a reader below the send rate
+// is cut. 4 KiB/s is a slow modem, far below any scraper.
+inline constexpr uint64_t kMinReceiveBytesPerSec = 1024;
+inline constexpr uint64_t kMinSendBytesPerSec = 4096;
+inline constexpr uint64_t kRateGraceMs = 5'000;
+// How often a connection that is writing checks its send rate and deadline.
+inline constexpr uint64_t kSendCheckMs = 1'000;
+// Default budgets (--response-memory, --request-memory): bytes of response
+// bodies and of request buffers held by connections. 128 MiB holds a
+// 100,000-series body (about 5 MB) many times over, old bodies of slow
+// readers included; 64 MiB holds 16 OTLP bodies at the 4 MiB cap at once.
+inline constexpr uint64_t kDefaultResponseMemory = 128ull * 1024 * 1024;
+inline constexpr uint64_t kDefaultRequestMemory = 64ull * 1024 * 1024;
 // Time a client has to read a whole response. A scrape of 100,000 series
 // is ~6 MB: even a slow link moves that in far less.
 inline constexpr uint64_t kResponseDeadlineMs = 30'000;

@@ -121,7 +121,8 @@ bool Daemon::start(std::string& error) {
     }
     // Each listener has its own cap: OTLP exporters can't take the
     // scraper's connections, nor scrapers the exporters'.
-    const http::ServerConfig sc{options_.max_connections, options_.max_body_bytes};
+    const http::ServerConfig sc{options_.max_connections, options_.max_body_bytes, options_.response_memory,
+                                options_.request_memory};
     server_ = std::make_unique<http::ScrapeServer>(&loop_, sc,
                                                    [this](const http::Request& r) { return router_.route(r); });
     if (int rc = server_->listen(options_.listen_host, options_.listen_port, bound_)) {

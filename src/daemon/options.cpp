@@ -74,6 +74,14 @@ const std::vector<Flag>& flags() {
          number_in(&Options::max_response_bytes, 4096, uint64_t{1} << 34)},
         {"--max-body-bytes", "SIZE", "largest request body, after decompression (default 4Mi)",
          number_in(&Options::max_body_bytes, 1024, uint64_t{1} << 30)},
+        {"--response-memory", "SIZE",
+         "bytes of response bodies connections may hold, old bodies of slow readers included, per listener; "
+         "over it the slowest reader of an old body is cut (default 128Mi)",
+         number_in(&Options::response_memory, uint64_t{1} << 20, uint64_t{1} << 40)},
+        {"--request-memory", "SIZE",
+         "bytes of request buffers connections may hold, per listener; a request past it gets 503 and "
+         "Retry-After (default 64Mi)",
+         number_in(&Options::request_memory, uint64_t{1} << 20, uint64_t{1} << 40)},
         {"--otlp-listen", "HOST:PORT", "extra listener for OTLP POST /v1/metrics, e.g. 0.0.0.0:4318 (default off)",
          [](Options& o, std::string_view v) { return parse_listen(v, o.otlp_listen_host, o.otlp_listen_port); }},
         {"--otlp-window", "DUR", "how long OTLP points are kept, 1s..24h (default 5m)",
@@ -158,6 +166,8 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.max_connections = kDefaultMaxConnections;
     o.max_response_bytes = kDefaultMaxResponseBytes;
     o.max_body_bytes = kDefaultMaxBodyBytes;
+    o.response_memory = kDefaultResponseMemory;
+    o.request_memory = kDefaultRequestMemory;
     o.otlp_window_ms = kDefaultOtlpWindowMs;
     o.otlp_max_series = kDefaultOtlpMaxSeries;
     o.otlp_max_bytes = kDefaultOtlpMaxBytes;

@@ -31,6 +31,8 @@ struct Options {
     uint64_t otlp_window_ms = 0;
     uint64_t otlp_max_series = 0;
     uint64_t otlp_max_bytes = 0;
+    uint64_t response_memory = 0;
+    uint64_t request_memory = 0;
     std::string event_log;
     bool help = false;
     bool version = false;

@@ -44,6 +44,8 @@ constexpr Family kWatchFailures{"mmwatch_inotify_watch_failures_total", "counter
 constexpr Family kListenerConnections{"mmwatch_listener_connections", "gauge", "Open HTTP connections, by listener."};
 constexpr Family kListenerRefused{"mmwatch_listener_refused_connections_total", "counter",
                                   "Connections refused at the listener's cap (--max-connections), by listener."};
+constexpr Family kShed{"mmwatch_http_shed_connections_total", "counter",
+                       "Connections closed at the cap to make room for a new one, by reason: idle or slow."};
 constexpr Family kAllocFailures{"mmwatch_allocation_failures_total", "counter",
                                 "Times memory ran out, by where: the request was answered 503, the render or tick skipped."};
 constexpr Family kLoopLag{"mmwatch_loop_lag_seconds", "histogram",
@@ -60,7 +62,7 @@ constexpr Family kStart{"process_start_time_seconds", "gauge", "Start time of th
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kAllocFailures, &kLoopLag, &kLoopBusy, &kBuildInfo,
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
@@ -140,6 +142,12 @@ http::ServerCounters sum(std::span<const Listener> listeners) {
         t.response_deadline += c.response_deadline;
         t.write_chunks += c.write_chunks;
         t.alloc_failures += c.alloc_failures;
+        t.shed_idle += c.shed_idle;
+        t.shed_slow += c.shed_slow;
+        t.first_byte_timeout += c.first_byte_timeout;
+        t.send_rate += c.send_rate;
+        t.response_memory += c.response_memory;
+        t.request_memory += c.request_memory;
     }
     return t;
 }
@@ -214,6 +222,10 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
         {"snapshot_budget", f.snapshot_budget},
         {"inotify_overflow", f.inotify_overflow},
         {"open_fds", f.fd_exhausted},
+        {"first_byte", http.first_byte_timeout},
+        {"send_rate", http.send_rate},
+        {"response_memory", http.response_memory},
+        {"request_memory", http.request_memory},
     };
     head(out, kLimits);
     for (const LimitHit& l : limits) sample(out, kLimits, "limit", l.name, l.hits);
@@ -237,6 +249,9 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
     for (const Listener& l : in.listeners) sample(out, kListenerConnections, "listener", l.name, l.counters->connections_open);
     head(out, kListenerRefused);
     for (const Listener& l : in.listeners) sample(out, kListenerRefused, "listener", l.name, l.counters->connections_limit);
+    head(out, kShed);
+    sample(out, kShed, "reason", "idle", http.shed_idle);
+    sample(out, kShed, "reason", "slow", http.shed_slow);
     head(out, kAllocFailures);
     sample(out, kAllocFailures, "where", "request", http.alloc_failures);
     sample(out, kAllocFailures, "where", "render", page.render_alloc_failures);

@@ -21,6 +21,13 @@ struct ServerCounters {
     uint64_t response_deadline = 0;  // kResponseDeadlineMs: connection closed
     uint64_t write_chunks = 0;       // kWriteChunkBytes: response sent in several turns
     uint64_t alloc_failures = 0;     // memory ran out serving a request: 503 and closed
+    // Connections closed to make room or to keep budgets (mmwatch_http_shed_connections_total).
+    uint64_t shed_idle = 0;          // idle (nothing sent, or between keep-alive requests) at the cap
+    uint64_t shed_slow = 0;          // furthest behind its minimum rate at the cap
+    uint64_t first_byte_timeout = 0; // connected and sent nothing for kFirstByteTimeoutMs
+    uint64_t send_rate = 0;          // read its response slower than kMinSendBytesPerSec
+    uint64_t response_memory = 0;    // a slow reader of an old body cut at the response budget
+    uint64_t request_memory = 0;     // answered 503 at the request budget
 };
 
 }  // namespace mmwatch::http

@@ -22,6 +22,13 @@ namespace mmwatch::http {
 struct ServerConfig {
     size_t max_connections = 0;
     uint64_t max_body_bytes = 0;
+    // Bytes of response bodies connections hold (each distinct body once,
+    // an old body a slow reader still holds included); over it the slowest
+    // reader of an old body is cut.
+    uint64_t response_memory = UINT64_MAX;
+    // Bytes of request buffers connections hold; a request that would take
+    // them past it is answered 503 with Retry-After (OTLP exporters retry).
+    uint64_t request_memory = UINT64_MAX;
 };
 
 class ScrapeServer {
@@ -46,13 +53,22 @@ public:
 private:
     static void on_connection(uv_stream_t* listener, int status);
     void accept_one(uv_stream_t* listener);
+    // At the cap: closes the connection that holds its slot least usefully
+    // (idle, or furthest behind its minimum rate); false when none does.
+    bool shed_one(uint64_t now_ms);
+    // Cuts slow readers of old bodies while the bodies held pass the budget.
+    void hold_response_budget(const std::string* newest);
+    [[nodiscard]] bool request_memory_allows(size_t more) const noexcept {
+        return request_bytes_ + more <= config_.request_memory;
+    }
 
     uv_loop_t* loop_;
     ServerConfig config_;
     ServerCounters counters_;
     Handler handler_;
     std::vector<UvHandle<uv_tcp_t>> listeners_;
-    Connection* connections_ = nullptr;  // intrusive list, for close()
+    Connection* connections_ = nullptr;  // intrusive list, for close() and shedding
+    uint64_t request_bytes_ = 0;          // capacity of every connection's request buffer
     friend struct Connection;
 };
 

@@ -122,7 +122,12 @@ class Requests(MmwatchTestCase):
 
     def test_connection_cap_answers_503(self):
         m = self.start("--max-connections", "4")
+        # Four connections that each started a request just now: busy, not
+        # idle and not behind their minimum rate, so none can be shed.
         held = [m.connect() for _ in range(4)]
+        for h in held:
+            h.sendall(b"GET /metrics HTTP/1.1\r\n")
+        time.sleep(0.3)
         try:
             with m.connect() as s:
                 s.settimeout(10)
@@ -133,6 +138,20 @@ class Requests(MmwatchTestCase):
                 s.close()
         wait_until(lambda: m.get("/-/healthy")[0] == 200, "served again after the hogs left")
         self.assertIn('mmwatch_limit_hits_total{limit="connections"}', m.metrics())
+
+    def test_idle_connections_at_the_cap_make_room_for_a_scraper(self):
+        m = self.start("--max-connections", "4")
+        idle = [m.connect() for _ in range(4)]  # connected, silent
+        time.sleep(0.3)
+        try:
+            for _ in range(8):
+                status, _, _ = m.get("/-/healthy")
+                self.assertEqual(status, 200)
+        finally:
+            for s in idle:
+                s.close()
+        body = m.metrics()
+        self.assertRegex(body, r'(?m)^mmwatch_http_shed_connections_total\{reason="idle"\} [1-9]')
 
 
 class CommandLine(unittest.TestCase):

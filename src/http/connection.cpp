@@ -1,0 +1,279 @@
+// A connection's life: reads are appended and parsed where the last parse
+// stopped; answers go out kWriteChunkBytes at a time, the next chunk queued
+// only when the last completed, so no callback does unbounded work.
+#include "http/connection.hpp"
+
+#include <new>
+
+#include "base/limits.hpp"
+
+namespace mmwatch::http {
+
+namespace {
+
+// After the last response of a connection we send FIN and wait this long
+// for the client to close, discarding what it still sends, so unread input
+// does not turn our close into a reset that destroys the response.
+constexpr uint64_t kLingerMs = 1'000;
+
+constexpr std::string_view kOutOfMemory =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n"
+    "Connection: close\r\nRetry-After: 1\r\n\r\nout of memory, retry later\n";
+constexpr std::string_view kRequestMemory =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 42\r\n"
+    "Connection: close\r\nRetry-After: 1\r\n\r\nrequest memory is in use, retry in a while\n";
+
+}  // namespace
+
+using Connection = ScrapeServer::Connection;
+
+double Connection::rate(uint64_t now) const noexcept {
+    const uint64_t since = phase == Phase::writing ? phase_start_ms : request_start_ms;
+    const double seconds = double(now > since ? now - since : 1) / 1000.0;
+    const double bytes = phase == Phase::writing ? double(body_acked) : double(in.size());
+    return bytes / seconds;
+}
+
+bool Connection::behind_minimum_rate(uint64_t now) const noexcept {
+    if (phase == Phase::writing) {
+        return now - phase_start_ms >= kRateGraceMs && rate(now) < double(kMinSendBytesPerSec);
+    }
+    return phase == Phase::reading && request_start_ms != 0 && now - request_start_ms >= kRateGraceMs &&
+           rate(now) < double(kMinReceiveBytesPerSec);
+}
+
+void Connection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
+    // One scratch buffer serves every read: the loop is single-threaded and
+    // on_read copies what arrived before the next read can happen.
+    static char scratch[kReadChunkBytes];
+    *buf = uv_buf_init(scratch, sizeof scratch);
+}
+
+// Between requests: a new connection must speak within the first-byte
+// timeout, a keep-alive one within the idle time.
+void Connection::wait_for_request() {
+    phase_start_ms = now_ms();
+    request_start_ms = 0;
+    arm(requests ? kKeepAliveIdleMs : kFirstByteTimeoutMs);
+    start_reading();
+}
+
+void Connection::start_reading() {
+    phase = Phase::reading;
+    uv_read_start(stream(), on_alloc, on_read);
+}
+
+void Connection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+    auto* c = static_cast<Connection*>(s->data);
+    if (n < 0) {
+        c->close();  // EOF or error; in lingering this is the client's close
+        return;
+    }
+    if (c->phase != Phase::reading || n == 0) return;  // lingering: discard
+    try {
+        c->received(buf->base, size_t(n));
+    } catch (const std::bad_alloc&) {
+        c->out_of_memory();
+    }
+}
+
+void Connection::received(const char* data, size_t n) {
+    if (request_start_ms == 0) {
+        // The first byte of a request: from now the request deadline runs.
+        request_start_ms = now_ms();
+        arm(kRequestDeadlineMs);
+    }
+    // Growing the buffer must fit the listener's request memory.
+    const size_t grown = in.size() + n > in.capacity() ? std::max(in.capacity() * 2, in.size() + n) : in.capacity();
+    if (grown > in_counted && !server->request_memory_allows(grown - in_counted)) {
+        ++server->counters_.request_memory;
+        refuse(kRequestMemory);
+        return;
+    }
+    in.append(data, n);
+    track_buffer();
+    process_input();
+}
+
+void Connection::track_buffer() noexcept {
+    server->request_bytes_ += in.capacity();
+    server->request_bytes_ -= in_counted;
+    in_counted = in.capacity();
+}
+
+void Connection::process_input() {
+    if (in.empty()) return;
+    Request req;
+    const auto r = parse_request(in, req, kMaxRequestHeadBytes, server->config_.max_body_bytes, parse_state);
+    ServerCounters& m = server->counters_;
+    if (r.status == ParseStatus::incomplete) return;
+    uv_read_stop(stream());
+    if (r.status == ParseStatus::error) {
+        if (r.error == Error::too_many_headers) ++m.headers_limit;
+        if (r.error == Error::head_too_large) ++m.head_bytes_limit;
+        if (r.error == Error::body_too_large) ++m.body_bytes_limit;
+        respond(error_response(r.error_status(), r.message()), false, false);
+        return;
+    }
+    consumed = r.consumed;
+    Response resp = server->handler_(req);
+    respond(std::move(resp), req.keep_alive, req.method == "HEAD");
+}
+
+void Connection::respond(Response r, bool keep, bool head_only) {
+    ServerCounters& m = server->counters_;
+    ++m.requests;
+    ++requests;
+    if (r.status >= 400) ++m.errors;
+    keep_alive = keep;
+    // A HEAD answer has GET's head, Content-Length included, and no body.
+    head = render_head(r, keep);
+    if (head_only) r.body.reset();
+    body = std::move(r.body);
+    body_sent = body_acked = 0;
+    head_sent = false;
+    counted_chunks = false;
+    phase = Phase::writing;
+    phase_start_ms = now_ms();
+    arm(kSendCheckMs);
+    if (body) server->hold_response_budget(body.get());
+    if (phase == Phase::writing) send_next();  // the budget may have cut this one
+}
+
+void Connection::send_next() {
+    uv_buf_t bufs[2];
+    unsigned n = 0;
+    if (!head_sent) bufs[n++] = uv_buf_init(head.data(), unsigned(head.size()));
+    const size_t body_size = body ? body->size() : 0;
+    const size_t chunk = std::min(body_size - body_sent, kWriteChunkBytes);
+    if (chunk) bufs[n++] = uv_buf_init(const_cast<char*>(body->data() + body_sent), unsigned(chunk));
+    if (body_sent + chunk < body_size && !counted_chunks) {
+        ++server->counters_.write_chunks;
+        counted_chunks = true;
+    }
+    head_sent = true;
+    body_sent += chunk;
+    if (uv_write(&write_req, stream(), bufs, n, on_written) != 0) close();
+}
+
+void Connection::on_written(uv_write_t* req, int status) {
+    auto* c = static_cast<Connection*>(req->handle->data);
+    if (c->phase == Phase::closing) return;
+    if (status < 0) {
+        c->close();
+        return;
+    }
+    c->body_acked = c->body_sent;
+    if (c->body && c->body_sent < c->body->size()) {
+        c->send_next();
+        return;
+    }
+    c->finish_response();
+}
+
+void Connection::finish_response() {
+    body.reset();
+    head.clear();
+    if (!keep_alive) {
+        linger();
+        return;
+    }
+    in.erase(0, consumed);
+    consumed = 0;
+    parse_state = {};
+    // A large request's buffer is given back, not kept through keep-alive.
+    if (in.capacity() > kKeepRequestBufferBytes) {
+        std::string(in).swap(in);
+        track_buffer();
+    }
+    wait_for_request();
+    if (in.empty()) return;
+    // A pipelined request is waiting already: its clock started on arrival.
+    request_start_ms = now_ms();
+    arm(kRequestDeadlineMs);
+    try {
+        process_input();
+    } catch (const std::bad_alloc&) {
+        out_of_memory();
+    }
+}
+
+void Connection::linger() {
+    phase = Phase::lingering;
+    arm(kLingerMs);
+    if (uv_shutdown(&shutdown_req, stream(), on_shutdown) != 0) close();
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+    auto* c = static_cast<Connection*>(req->handle->data);
+    if (c->phase == Phase::closing) return;
+    if (status < 0) {
+        c->close();
+        return;
+    }
+    uv_read_start(c->stream(), on_alloc, on_read);
+}
+
+void Connection::on_timer(uv_timer_t* t) {
+    auto* c = static_cast<Connection*>(t->data);
+    ServerCounters& m = c->server->counters_;
+    const uint64_t now = c->now_ms();
+    switch (c->phase) {
+        case Phase::reading:
+            // An idle keep-alive connection timing out is normal, not a limit hit.
+            if (c->request_start_ms != 0) ++m.request_deadline;
+            else if (c->requests == 0) ++m.first_byte_timeout;
+            break;
+        case Phase::writing:
+            if (now - c->phase_start_ms >= kResponseDeadlineMs) {
+                ++m.response_deadline;
+            } else if (c->behind_minimum_rate(now)) {
+                ++m.send_rate;
+            } else {
+                c->arm(kSendCheckMs);
+                return;
+            }
+            break;
+        case Phase::lingering:
+        case Phase::closing: break;
+    }
+    c->close();
+}
+
+// A fixed answer that needs no allocation, then the connection goes (its
+// buffers with it). The loop and every other connection go on.
+void Connection::refuse(std::string_view canned) {
+    uv_buf_t b = uv_buf_init(const_cast<char*>(canned.data()), unsigned(canned.size()));
+    (void)uv_try_write(stream(), &b, 1);
+    close();
+}
+
+void Connection::out_of_memory() {
+    ++server->counters_.alloc_failures;
+    if (phase == Phase::reading) refuse(kOutOfMemory);
+    else close();
+}
+
+void Connection::close() {
+    if (phase == Phase::closing) return;
+    phase = Phase::closing;
+    ScrapeServer* s = server;
+    if (prev) prev->next = next;
+    else s->connections_ = next;
+    if (next) next->prev = prev;
+    --s->counters_.connections_open;
+    // Buffers go now, not in the close callback: the budgets free at once.
+    s->request_bytes_ -= in_counted;
+    in_counted = 0;
+    std::string().swap(in);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer), on_closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp), on_closed);
+    body.reset();  // after uv_close: no write of it can happen any more
+}
+
+void Connection::on_closed(uv_handle_t* h) {
+    auto* c = static_cast<Connection*>(h->data);
+    if (--c->open_handles == 0) delete c;
+}
+
+}  // namespace mmwatch::http

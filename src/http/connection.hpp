@@ -1,0 +1,81 @@
+// One connection of a listener (private to http/): its phase, buffers,
+// timer and the rates that decide whether it is worth its slot.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/server.hpp"
+
+namespace mmwatch::http {
+
+// Phases: reading → writing → (reading again on keep-alive | lingering →
+// closed). One timer per connection enforces the phase's deadline: the
+// first byte, the keep-alive idle time, the request deadline, and while
+// writing a check each second of the send rate and the response deadline.
+struct ScrapeServer::Connection {
+    enum class Phase : uint8_t { reading, writing, lingering, closing };
+
+    ScrapeServer* server;
+    uv_tcp_t tcp{};
+    uv_timer_t timer{};
+    uv_write_t write_req{};
+    uv_shutdown_t shutdown_req{};
+    int open_handles = 0;
+    Connection* prev = nullptr;
+    Connection* next = nullptr;
+    Phase phase = Phase::reading;
+    std::string in;
+    size_t in_counted = 0;         // in.capacity() as counted in the server's request bytes
+    ParseState parse_state;        // resumes the parse of `in` as bytes arrive
+    size_t consumed = 0;           // bytes of `in` taken by the request being answered
+    uint64_t requests = 0;         // answered on this connection
+    uint64_t phase_start_ms = 0;   // when the current wait, request or response began
+    uint64_t request_start_ms = 0; // first byte of the current request (0: none yet)
+    bool keep_alive = false;
+    std::string head;
+    std::shared_ptr<const std::string> body;
+    size_t body_sent = 0;          // queued to the kernel
+    size_t body_acked = 0;         // written (the kernel took it)
+    bool head_sent = false;
+    bool counted_chunks = false;
+
+    explicit Connection(ScrapeServer* s) : server(s) {}
+    uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp); }
+    [[nodiscard]] uint64_t now_ms() const { return uv_now(server->loop_); }
+
+    // Idle: reading, and nothing of a request has arrived.
+    [[nodiscard]] bool idle() const noexcept { return phase == Phase::reading && request_start_ms == 0; }
+    // Bytes a second since the current request or response began; what is
+    // compared against the minimum rates.
+    [[nodiscard]] double rate(uint64_t now) const noexcept;
+    [[nodiscard]] bool behind_minimum_rate(uint64_t now) const noexcept;
+
+    void arm(uint64_t ms) { uv_timer_start(&timer, on_timer, ms, 0); }
+    void wait_for_request();
+    void start_reading();
+    void received(const char* data, size_t n);
+    void process_input();
+    void respond(Response r, bool keep, bool head_only);
+    void send_next();
+    void finish_response();
+    void linger();
+    void refuse(std::string_view canned);
+    void out_of_memory();
+    void track_buffer() noexcept;
+    void close();
+
+    static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+    static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+    static void on_written(uv_write_t* req, int status);
+    static void on_shutdown(uv_shutdown_t* req, int status);
+    static void on_timer(uv_timer_t* t);
+    static void on_closed(uv_handle_t* h);
+};
+
+}  // namespace mmwatch::http
