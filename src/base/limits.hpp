@@ -76,6 +76,13 @@ inline constexpr uint64_t kDefaultMaxMappedBytes = 1024ull * 1024 * 1024;
 // Data bytes copied per timer tick; sources past it are copied next tick
 // (resumed with a cursor), so one tick never stalls the loop for long.
 inline constexpr uint64_t kMaxSnapshotBytesPerTick = 256ull * 1024 * 1024;
+// ...and per second: at --interval 100ms a tick may copy a tenth of it, so
+// 1 GiB of mapped files costs a bounded share of a core at any interval
+// (each file is then copied less often than every tick, counted).
+inline constexpr uint64_t kMaxSnapshotBytesPerSecond = 256ull * 1024 * 1024;
+// Pending files validated (pread of header and catalog, up to 257 KiB
+// each, and a first copy) per tick; the rest wait for the next tick.
+inline constexpr size_t kMaxActivationsPerTick = 256;
 // inotify events read per readable wake-up (one read of this many bytes).
 inline constexpr size_t kInotifyReadBytes = 64 * 1024;
 // Default time a file may stay not ready before it is rejected.

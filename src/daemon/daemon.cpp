@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -42,6 +43,8 @@ WatcherConfig watcher_config(const Options& o) {
     c.stale_after_ms = o.stale_after_ms;
     c.max_files = o.max_files;
     c.max_fds = file_fd_budget(o);
+    c.snapshot_bytes_per_tick =
+        std::clamp<uint64_t>(kMaxSnapshotBytesPerSecond / 1000 * o.interval_ms, 1 << 20, kMaxSnapshotBytesPerTick);
     c.limits = {o.max_file_bytes, o.max_mapped_bytes};
     return c;
 }

@@ -304,8 +304,20 @@ void Watcher::tick(Now now) {
         ++counters_.rescans;
         scan(now);
     }
-    for (auto& [name, s] : sources_) {
-        if (s->state() == SourceState::pending) try_activate(*s, now);
+    // Pending files are validated a bounded number per tick, resuming after
+    // the last one (the map is ordered by name).
+    size_t activations = 0;
+    auto it = activation_cursor_.empty() ? sources_.begin() : sources_.upper_bound(activation_cursor_);
+    activation_cursor_.clear();
+    for (size_t visited = 0; visited < sources_.size(); ++visited, ++it) {
+        if (it == sources_.end()) it = sources_.begin();
+        if (it->second->state() != SourceState::pending) continue;
+        if (activations++ == kMaxActivationsPerTick) {
+            ++counters_.snapshot_budget;
+            activation_cursor_ = std::prev(it == sources_.begin() ? sources_.end() : it)->first;
+            break;
+        }
+        try_activate(*it->second, now);
     }
     snapshot_active(now);
     count_states();
@@ -329,7 +341,8 @@ void Watcher::recover_directory(Now now) {
 }
 
 void Watcher::snapshot_active(Now now) {
-    uint64_t budget = kMaxSnapshotBytesPerTick;
+    const uint64_t full = config_.snapshot_bytes_per_tick;
+    uint64_t budget = full;
     // Resume after the source where the last tick's budget ran out.
     auto it = cursor_.empty() ? sources_.begin() : sources_.upper_bound(cursor_);
     cursor_.clear();
@@ -338,7 +351,7 @@ void Watcher::snapshot_active(Now now) {
         Source& s = *it->second;
         if (s.state() != SourceState::active) continue;
         const uint64_t bytes = s.layout().data_words * 8;
-        if (bytes > budget && budget != kMaxSnapshotBytesPerTick) {
+        if (bytes > budget && budget != full) {
             ++counters_.snapshot_budget;
             cursor_ = std::prev(it == sources_.begin() ? sources_.end() : it)->first;
             break;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/limits.hpp"
 #include "files/counters.hpp"
 #include "files/event_log.hpp"
 #include "files/source.hpp"
@@ -32,6 +33,9 @@ struct WatcherConfig {
     // the listeners' connections and a reserve. Past it a file waits
     // (counted), never silently forgotten, and sockets always have fds.
     size_t max_fds = SIZE_MAX;
+    // Bytes copied from mappings per tick: kMaxSnapshotBytesPerSecond
+    // scaled to the interval, at most kMaxSnapshotBytesPerTick.
+    uint64_t snapshot_bytes_per_tick = kMaxSnapshotBytesPerTick;
 };
 
 class Watcher {
@@ -100,6 +104,7 @@ private:
     bool fd_starved_ = false;      // a file could not be opened for lack of fds: rescan every tick
     bool need_rescan_ = false;
     std::string cursor_;           // where the snapshot pass resumes when the budget ran out
+    std::string activation_cursor_;  // where pending validation resumes
     std::vector<uint64_t> forgotten_;
 };
 
