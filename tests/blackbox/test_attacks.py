@@ -46,9 +46,22 @@ class Attacks(MmwatchTestCase):
             self.assertIn(needle, body)
         return times
 
-    def report(self, what, times):
+    def report(self, what, times, m=None):
         times = sorted(times)
-        print("%s: scrape median %.1f ms, max %.1f ms" % (what, times[len(times) // 2] * 1000, times[-1] * 1000))
+        lag = ""
+        if m is not None:
+            body = m.metrics()
+            total = float(re.search(r"^mmwatch_loop_lag_seconds_sum (\S+)$", body, re.M).group(1))
+            count = float(re.search(r"^mmwatch_loop_lag_seconds_count (\S+)$", body, re.M).group(1))
+            busy = float(re.search(r"^mmwatch_loop_busy_ratio (\S+)$", body, re.M).group(1))
+            lag = "; loop lag mean %.1f ms, busy %.0f%%" % (total / max(count, 1) * 1000, busy * 100)
+        print("%s: scrape median %.1f ms, max %.1f ms%s" % (what, times[len(times) // 2] * 1000, times[-1] * 1000, lag))
+
+    def test_calm_baseline(self):
+        self.big_body_files()
+        m = self.start()
+        wait_until(lambda: "gauge_099_0999" in m.metrics(), "100,000 series served", timeout=60)
+        self.report("calm, 100,000 series", self.scrapes(m, 20, needle="gauge_099_0999"), m)
 
     def big_body_files(self, series=100_000):
         per_file = 1000
@@ -90,7 +103,7 @@ class Attacks(MmwatchTestCase):
             t.join()
             for s in idle:
                 s.close()
-        self.report("1,000 idle + reconnecting connections", times)
+        self.report("1,000 idle + reconnecting connections", times, m)
         self.assertGreater(counter(m.metrics(), "mmwatch_http_shed_connections_total", "reason", "idle"), 0)
 
     def test_a_crlf_flood_is_refused_at_the_head_cap(self):
@@ -130,7 +143,7 @@ class Attacks(MmwatchTestCase):
         finally:
             for s in senders:
                 s.close()
-        self.report("4 senders of 1-byte chunks", times)
+        self.report("4 senders of 1-byte chunks", times, m)
         wait_until(lambda: "chunky" in m.metrics(), "the chunked point served")
 
     def test_slow_readers_of_a_large_body_stay_within_the_response_budget(self):
@@ -171,7 +184,7 @@ class Attacks(MmwatchTestCase):
             t.join()
             for s in readers:
                 s.close()
-        self.report("200 slow readers of a 100,000-series body", times)
+        self.report("200 slow readers of a 100,000-series body", times, m)
         print("  RSS growth at most %d MiB (response budget 128 MiB)" % (peak >> 20))
         self.assertLess(peak, (128 + 64) << 20)
 
