@@ -9,6 +9,7 @@ MMWATCH_DEBS=(
   libuv1-dev libsimdjson-dev doctest-dev zlib1g-dev
   python3 curl netcat-openbsd
   prometheus
+  help2man debhelper dpkg-dev fakeroot lintian systemd
 )
 
 mmwatch_install_deps() {

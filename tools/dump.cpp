@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+
+#include "daemon/version.h"
 #include <vector>
 
 #include "mmwatch/h2.hpp"
@@ -166,11 +168,23 @@ void print_verdict(rezl::Reason r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-        std::fprintf(stderr,
-                     "usage: mmwatch-dump FILE\n"
-                     "Shows a REZL metrics file's header, catalog and values as mmwatch reads them,\n"
-                     "or why mmwatch rejects it. Exit status: 0 accepted, 2 rejected, 1 usage.\n");
+    static constexpr const char* kUsage =
+        "usage: mmwatch-dump FILE\n"
+        "Shows a REZL metrics file's header, catalog and values as mmwatch reads them,\n"
+        "or why mmwatch rejects it.\n\n"
+        "  --help      show this help and exit\n"
+        "  --version   print the version and exit\n\n"
+        "Exit status: 0 accepted, 2 rejected, 1 usage.\n";
+    if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+        std::printf("mmwatch-dump %s\n", MMWATCH_VERSION);
+        return 0;
+    }
+    if (argc != 2) {
+        std::fputs(kUsage, stderr);
         return kExitUsage;
     }
     std::vector<std::byte> bytes;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mmwatch/h2.hpp"
+#include "daemon/version.h"
 #include "mmwatch/producer.hpp"
 
 namespace {
@@ -54,7 +55,8 @@ void usage(FILE* to) {
                  "  --files      1..%ld (default 1)      --metrics     1..%ld (default 10)\n"
                  "  --histograms 0..M (default 0)       --rate        (0, %g] Hz (default 10)\n"
                  "  --g, --m     histogram grouping and max value powers (default 4, 32)\n"
-                 "  --seconds    stop after this long (default: run until signalled)\n",
+                 "  --seconds    stop after this long (default: run until signalled)\n"
+                 "  --help, --version\n",
                  kMaxFiles, kMaxMetricsPerFile, kMaxRateHz);
 }
 
@@ -153,6 +155,10 @@ void add_nanos(timespec& t, long ns) {
 int main(int argc, char** argv) {
     if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
+        return kExitOk;
+    }
+    if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+        std::printf("mmwatch-gen %s\n", MMWATCH_VERSION);
         return kExitOk;
     }
     Args a;

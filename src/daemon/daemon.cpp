@@ -221,7 +221,18 @@ void Daemon::tick() {
     }
 }
 
-void Daemon::after_watcher_activity() { page_.refresh_plan(now_from(&loop_).unix_ms()); }
+void Daemon::after_watcher_activity() {
+    page_.refresh_plan(now_from(&loop_).unix_ms());
+    // One line each time the directory is found on a disk-backed
+    // filesystem: at start and whenever it is recovered.
+    if (watcher_.counters().disk_backed_found != disk_backed_reported_) {
+        disk_backed_reported_ = watcher_.counters().disk_backed_found;
+        std::fprintf(stderr,
+                     "mmwatch: warning: %s is not on tmpfs: producers' stores to mapped files may wait on disk "
+                     "writeback; put the directory on tmpfs (e.g. /run) (docs/operations.md)\n",
+                     options_.dir.c_str());
+    }
+}
 
 void Daemon::on_signal(uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->stop(); }
 

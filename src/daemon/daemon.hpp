@@ -54,6 +54,7 @@ private:
     bool loop_ready_ = false;
     int64_t start_unix_ns_ = 0;
     uint64_t tick_alloc_failures_ = 0;
+    uint64_t disk_backed_reported_ = 0;
     LoopStats loop_stats_;
     uint64_t last_tick_ms_ = 0;
     uint64_t last_idle_ns_ = 0;

@@ -39,6 +39,8 @@ constexpr Family kSeries{"mmwatch_file_series", "gauge", "Series exposed from fi
 constexpr Family kMapped{"mmwatch_mapped_bytes", "gauge", "Bytes of files mapped."};
 constexpr Family kWaitingForFds{"mmwatch_files_waiting_for_fds", "gauge",
                                 "Files not opened for lack of file descriptors (RLIMIT_NOFILE); retried every tick."};
+constexpr Family kDiskBacked{"mmwatch_directory_disk_backed", "gauge",
+                             "1 when the watched directory is not on tmpfs or ramfs (producers may stall on writeback)."};
 constexpr Family kWatchFailures{"mmwatch_inotify_watch_failures_total", "counter",
                                 "Times the recovered directory could not be watched (retried next tick)."};
 constexpr Family kListenerConnections{"mmwatch_listener_connections", "gauge", "Open HTTP connections, by listener."};
@@ -61,7 +63,7 @@ constexpr Family kStart{"process_start_time_seconds", "gauge", "Start time of th
 
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
-                                  &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kWatchFailures,
+                                  &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
                                   &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
@@ -222,6 +224,7 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
         {"snapshot_budget", f.snapshot_budget},
         {"inotify_overflow", f.inotify_overflow},
         {"open_fds", f.fd_exhausted},
+        {"disk_backed", f.disk_backed_found},
         {"first_byte", http.first_byte_timeout},
         {"send_rate", http.send_rate},
         {"response_memory", http.response_memory},
@@ -244,6 +247,7 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
     single(out, kSeries, page.series_exposed);
     single(out, kMapped, f.mapped_bytes);
     single(out, kWaitingForFds, f.waiting_for_fds);
+    single(out, kDiskBacked, f.disk_backed);
     single(out, kWatchFailures, f.watch_failures);
     head(out, kListenerConnections);
     for (const Listener& l : in.listeners) sample(out, kListenerConnections, "listener", l.name, l.counters->connections_open);

@@ -27,6 +27,8 @@ struct FileCounters {
     uint64_t inotify_overflow = 0;  // kernel queue overflowed: full rescan
     uint64_t fd_exhausted = 0;      // no fd to open a file (RLIMIT_NOFILE): retried every tick
     uint64_t waiting_for_fds = 0;   // gauge: files seen in the last scan that wait for an fd
+    uint64_t disk_backed = 0;       // gauge: 1 when the watched directory is not on tmpfs or ramfs
+    uint64_t disk_backed_found = 0; // times the directory was (re)opened on a disk-backed filesystem
 };
 
 }  // namespace mmwatch

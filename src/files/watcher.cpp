@@ -6,7 +6,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/inotify.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,8 +59,23 @@ int Watcher::open(Now now) {
         close();
         return err;
     }
+    check_filesystem(now);
     scan(now);
     return 0;
+}
+
+// Memory-mapped files on a disk-backed filesystem make the producers'
+// stores wait on writeback (the JVM's hsperfdata pauses): the directory
+// belongs on tmpfs. Counted and logged each time the directory is opened.
+void Watcher::check_filesystem(Now now) {
+    struct statfs fs;
+    if (fstatfs(dir_fd_, &fs) != 0) return;
+    const bool memory = fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
+    counters_.disk_backed = memory ? 0 : 1;
+    if (memory) return;
+    ++counters_.disk_backed_found;
+    events_.record(EventKind::limit, "", "disk_backed: the directory is not on tmpfs; producers may stall on writeback",
+                   now.unix_ms());
 }
 
 void Watcher::close() noexcept {
@@ -337,6 +354,7 @@ void Watcher::recover_directory(Now now) {
     dir_fd_ = fd;
     watch_ = wd;
     ++counters_.rescans;
+    check_filesystem(now);
     scan(now);
 }
 

@@ -85,6 +85,7 @@ private:
     void update_stale(Source& s, Now now);
     void lose_directory(Now now);
     void recover_directory(Now now);
+    void check_filesystem(Now now);
     [[nodiscard]] bool directory_unlinked() const;
     [[nodiscard]] bool directory_replaced() const;
     void count_states();

@@ -55,6 +55,10 @@ class Mmwatch:
         cmd = [BIN, "--dir", directory, "--listen", "127.0.0.1:0", "--interval", interval] + list(args)
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         line = self.proc.stderr.readline()
+        self.warnings = []
+        while line.startswith("mmwatch: warning: "):  # e.g. the directory is not on tmpfs
+            self.warnings.append(line.strip())
+            line = self.proc.stderr.readline()
         m = re.match(r"^mmwatch: listening on http://127\.0\.0\.1:(\d+)$", line.strip())
         if not m:
             self.proc.kill()

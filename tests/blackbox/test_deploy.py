@@ -1,0 +1,188 @@
+"""Installing and running mmwatch the way a distribution does: the meson
+install tree, a C program built against the installed library with
+pkg-config alone, the systemd unit, the tmpfs check, and the Debian
+package (built by tools/package-deb, listed, and run from an extracted
+tree)."""
+
+import glob
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import ROOT, Mmwatch, MmwatchTestCase, wait_until
+
+BUILD = os.environ.get("MMWATCH_BUILD_ROOT", os.path.join(ROOT, "build"))
+
+PUBLISH_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "mmwatch/producer.h"
+int main(int argc, char** argv) {
+    mmw_producer* p;
+    mmw_metric c;
+    if (argc != 3 || mmw_producer_create(argv[1], "installed_app", 0, &p) != MMW_OK) return 1;
+    mmw_declare_counter(p, "installed_requests", &c);
+    if (mmw_publish(p) != MMW_OK) {
+        fprintf(stderr, "publish: %s\n", mmw_producer_error(p));
+        return 1;
+    }
+    mmw_counter_add(p, c, 42);
+    sleep((unsigned)atoi(argv[2]));
+    mmw_producer_destroy(p);
+    return 0;
+}
+"""
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def run(*cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=kw.pop("timeout", 300), **kw)
+
+
+class Install(MmwatchTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="mmwatch-destdir-")
+        out = run("meson", "install", "-C", BUILD, "--no-rebuild", "--destdir", cls.root)
+        assert out.returncode == 0, out.stdout + out.stderr
+        cls.prefix = os.path.join(cls.root, "usr", "local")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def installed(self, pattern):
+        found = glob.glob(os.path.join(self.prefix, pattern))
+        self.assertTrue(found, "nothing installed at " + pattern)
+        return found[0]
+
+    def test_the_installed_tree_has_every_piece_with_its_mode(self):
+        for name in ("mmwatch", "mmwatch-dump", "mmwatch-gen"):
+            mode = os.stat(self.installed("bin/" + name)).st_mode
+            self.assertTrue(mode & stat.S_IXOTH, name)
+        for header in ("producer.h", "producer.hpp", "metrics.hpp", "h2.hpp"):
+            self.assertEqual(stat.S_IMODE(os.stat(self.installed("include/mmwatch/" + header)).st_mode), 0o644)
+        self.assertFalse(os.path.exists(os.path.join(self.prefix, "include", "mmwatch", "rezl.hpp")))
+        self.installed("lib/*/libmmwatch_producer.a")
+        self.installed("lib/*/libmmwatch_metrics.a")
+        for pc in ("mmwatch-producer", "mmwatch-metrics"):
+            text = read(self.installed("lib/*/pkgconfig/%s.pc" % pc))
+            self.assertIn("Name: %s" % pc, text)
+            self.assertRegex(text, r"(?m)^Libs: .*-lmmwatch_")
+        for page in ("mmwatch.1", "mmwatch-dump.1", "mmwatch-gen.1"):
+            text = read(self.installed("share/man/man1/" + page))
+            self.assertIn(".TH", text)
+        self.assertIn("--otlp-max-bytes", read(self.installed("share/man/man1/mmwatch.1")).replace("\\-", "-"))
+        self.installed("lib/python3*/*-packages/mmwatch_producer.py")
+        self.assertIn("ProtectSystem=strict", read(self.installed("lib/systemd/system/mmwatch.service")))
+        self.assertIn("/run/mmwatch", read(self.installed("lib/tmpfiles.d/mmwatch.conf")))
+        self.assertIn('ARGS="--dir /run/mmwatch', read(self.installed("etc/default/mmwatch")))
+
+    def test_a_c_program_built_with_pkg_config_alone_publishes_to_a_running_mmwatch(self):
+        pcdir = os.path.dirname(self.installed("lib/*/pkgconfig/mmwatch-producer.pc"))
+        # The tree is installed under a destdir: the sysroot prefixes its paths.
+        env = dict(os.environ, PKG_CONFIG_PATH=pcdir, PKG_CONFIG_SYSROOT_DIR=self.root)
+        flags = run("pkg-config", "--cflags", "--libs", "mmwatch-producer", env=env)
+        self.assertEqual(flags.returncode, 0, flags.stderr)
+        work = tempfile.mkdtemp(prefix="mmwatch-cprog-")
+        try:
+            src = os.path.join(work, "publish.c")
+            with open(src, "w") as f:
+                f.write(PUBLISH_C)
+            exe = os.path.join(work, "publish")
+            cc = run("cc", "-std=c11", "-o", exe, src, *flags.stdout.split())
+            self.assertEqual(cc.returncode, 0, cc.stderr)
+            m = self.start()
+            prog = subprocess.Popen([exe, self.dir, "30"])
+            try:
+                wait_until(lambda: m.sample('installed_requests_total{name="installed_app"}') == "42",
+                           "the installed library's counter served")
+            finally:
+                prog.kill()
+                prog.wait()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    @unittest.skipUnless(shutil.which("systemd-analyze"), "no systemd-analyze on this machine")
+    def test_the_systemd_unit_verifies(self):
+        unit = read(self.installed("lib/systemd/system/mmwatch.service"))
+        work = tempfile.mkdtemp(prefix="mmwatch-unit-")
+        try:
+            # The unit names /usr/bin/mmwatch; verify it with the built binary there.
+            path = os.path.join(work, "mmwatch.service")
+            with open(path, "w") as f:
+                f.write(unit.replace("/usr/bin/mmwatch", self.installed("bin/mmwatch")))
+            out = run("systemd-analyze", "verify", "--man=no", path)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertEqual(out.stderr.strip(), "")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+class Tmpfs(MmwatchTestCase):
+    def test_a_disk_backed_directory_is_warned_about_once_and_tmpfs_is_not(self):
+        out = run("stat", "-f", "-c", "%T", self.dir)
+        if out.stdout.strip() in ("tmpfs", "ramfs"):
+            self.skipTest("the test directory is on tmpfs here")
+        m = self.start()
+        self.assertEqual(len(m.warnings), 1, m.warnings)
+        self.assertIn("is not on tmpfs", m.warnings[0])
+        self.assertIn("mmwatch_directory_disk_backed 1\n", m.metrics())
+        self.assertIn('mmwatch_limit_hits_total{limit="disk_backed"} 1\n', m.metrics())
+        shm = tempfile.mkdtemp(prefix="mmwatch-shm-", dir="/dev/shm")
+        try:
+            t = Mmwatch(shm)
+            self.instances.append(t)
+            self.assertEqual(t.warnings, [])
+            self.assertIn("mmwatch_directory_disk_backed 0\n", t.metrics())
+        finally:
+            shutil.rmtree(shm, ignore_errors=True)
+
+
+class Package(unittest.TestCase):
+    def test_the_debian_package_builds_lists_and_runs_from_an_extracted_tree(self):
+        out = run(os.path.join(ROOT, "tools", "package-deb"), timeout=900, cwd=ROOT)
+        self.assertEqual(out.returncode, 0, out.stdout[-3000:] + out.stderr[-3000:])
+        debs = {os.path.basename(p).split("_")[0]: p for p in glob.glob(os.path.join(ROOT, "build-deb", "*.deb"))}
+        for name in ("mmwatch", "libmmwatch-dev", "python3-mmwatch"):
+            self.assertIn(name, debs)
+        listing = run("dpkg-deb", "-c", debs["mmwatch"]).stdout
+        for path in ("./usr/bin/mmwatch", "./lib/systemd/system/mmwatch.service", "./usr/lib/tmpfiles.d/mmwatch.conf",
+                     "./etc/default/mmwatch", "./usr/share/man/man1/mmwatch.1.gz"):
+            self.assertIn(path, listing)
+        tree = tempfile.mkdtemp(prefix="mmwatch-deb-")
+        try:
+            self.assertEqual(run("dpkg-deb", "-x", debs["mmwatch"], tree).returncode, 0)
+            conffiles = run("dpkg-deb", "-I", debs["mmwatch"], "conffiles").stdout
+            self.assertIn("/etc/default/mmwatch", conffiles)
+            binary = os.path.join(tree, "usr", "bin", "mmwatch")
+            self.assertRegex(run(binary, "--version").stdout, r"^mmwatch \d+\.\d+\.\d+")
+            shm = tempfile.mkdtemp(prefix="mmwatch-pkg-", dir="/dev/shm")
+            try:
+                p = subprocess.Popen([binary, "--dir", shm, "--listen", "127.0.0.1:0"], stderr=subprocess.PIPE, text=True)
+                line = p.stderr.readline()
+                self.assertRegex(line, r"^mmwatch: listening on http://127\.0\.0\.1:\d+$")
+                p.terminate()
+                self.assertEqual(p.wait(timeout=10), 0)
+                p.stderr.close()
+            finally:
+                shutil.rmtree(shm, ignore_errors=True)
+            lint = run("lintian", *glob.glob(os.path.join(ROOT, "build-deb", "*.changes")))
+            remarks = [l for l in lint.stdout.splitlines() if re.match(r"^[EW]: ", l)]
+            self.assertEqual(remarks, [], lint.stdout)
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
