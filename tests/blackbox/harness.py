@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -47,6 +48,32 @@ def raw_file(entries, ready=True, magic=b"REZL", major=1, count=None, catalog_si
     data = rezl(entries, magic=magic, major=major, status=1 if ready else 0, count=count,
                 catalog_size=catalog_size)
     return data[:len(data) + extra] if extra < 0 else data + bytes(extra)
+
+
+def slow_reader(port, request, rcvbuf=4096):
+    """A connection with a small receive buffer that has sent `request`
+    and reads nothing (until the test does)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    s.sendall(request)
+    return s
+
+
+class Background:
+    """Runs fn(stop_event) in a thread for the length of a with-block."""
+
+    def __init__(self, fn):
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=fn, args=(self.stop,))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
 
 
 class Mmwatch:

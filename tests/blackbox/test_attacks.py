@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import MmwatchTestCase, raw_file, wait_until
+from harness import Background, MmwatchTestCase, raw_file, slow_reader, wait_until
 
 SANITIZED = bool(os.environ.get("MMWATCH_SANITIZED"))
 
@@ -78,9 +78,7 @@ class Attacks(MmwatchTestCase):
             s.setblocking(False)
             s.connect_ex(("127.0.0.1", m.port))
             idle.append(s)
-        stop = threading.Event()
-
-        def reconnect():  # an attacker that opens new silent connections all the time
+        def reconnect(stop):  # an attacker that opens new silent connections all the time
             held = []
             while not stop.is_set():
                 s = socket.socket()
@@ -93,14 +91,11 @@ class Attacks(MmwatchTestCase):
             for s in held:
                 s.close()
 
-        t = threading.Thread(target=reconnect)
-        t.start()
         try:
-            time.sleep(1)
-            times = self.scrapes(m, 50)
+            with Background(reconnect):
+                time.sleep(1)
+                times = self.scrapes(m, 50)
         finally:
-            stop.set()
-            t.join()
             for s in idle:
                 s.close()
         self.report("1,000 idle + reconnecting connections", times, m)
@@ -151,16 +146,9 @@ class Attacks(MmwatchTestCase):
         m = self.start()
         wait_until(lambda: "gauge_099_0999" in m.metrics(), "100,000 series served", timeout=60)
         before = rss_bytes(m)
-        readers = []
-        for _ in range(200):
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.connect(("127.0.0.1", m.port))
-            s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
-            readers.append(s)
-        stop = threading.Event()
+        readers = [slow_reader(m.port, b"GET /metrics HTTP/1.1\r\n\r\n") for _ in range(200)]
 
-        def trickle():  # 1 KB/s each, as the attack did
+        def trickle(stop):  # 1 KB/s each, as the attack did
             while not stop.is_set():
                 for s in readers:
                     try:
@@ -170,18 +158,15 @@ class Attacks(MmwatchTestCase):
                         pass
                 time.sleep(0.1)
 
-        t = threading.Thread(target=trickle)
-        t.start()
         peak = 0
+        times = []
         try:
-            times = []
-            for _ in range(10):
-                times += self.scrapes(m, 1, needle="gauge_099_0999")
-                peak = max(peak, rss_bytes(m) - before)
-                time.sleep(0.5)
+            with Background(trickle):
+                for _ in range(10):
+                    times += self.scrapes(m, 1, needle="gauge_099_0999")
+                    peak = max(peak, rss_bytes(m) - before)
+                    time.sleep(0.5)
         finally:
-            stop.set()
-            t.join()
             for s in readers:
                 s.close()
         self.report("200 slow readers of a 100,000-series body", times, m)

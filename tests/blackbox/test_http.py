@@ -5,7 +5,7 @@ import subprocess
 import time
 import unittest
 
-from harness import BIN, MmwatchTestCase, wait_until
+from harness import BIN, MmwatchTestCase, slow_reader, wait_until
 
 
 def exchange(sock, data, limit=1 << 20):
@@ -108,10 +108,7 @@ class Requests(MmwatchTestCase):
         m = self.start()
         hogs = []
         for _ in range(20):
-            s = m.connect()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n" * 50)
-            hogs.append(s)
+            hogs.append(slow_reader(m.port, b"GET /metrics HTTP/1.1\r\n\r\n" * 50))
         try:
             for _ in range(5):
                 status, _, _ = m.get("/-/healthy")

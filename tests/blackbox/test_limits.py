@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import BIN, MmwatchTestCase, raw_file, wait_until
+from harness import BIN, MmwatchTestCase, raw_file, slow_reader, wait_until
 
 
 def read_text(path):
@@ -93,13 +93,7 @@ class HostileClients(MmwatchTestCase):
         m = self.start("--max-connections", "1024")
         wait_until(lambda: "gauge_number_0999" in m.metrics(), "served")
         before = rss_bytes(m)
-        hogs = []
-        for _ in range(100):
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.connect(("127.0.0.1", m.port))
-            s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n" * 20)
-            hogs.append(s)
+        hogs = [slow_reader(m.port, b"GET /metrics HTTP/1.1\r\n\r\n" * 20) for _ in range(100)]
         try:
             # Serving the hogs' 2,000 requests until their buffers fill is
             # real work; once they are stalled, they must cost nothing.
@@ -118,10 +112,7 @@ class HostileClients(MmwatchTestCase):
     def test_a_reader_below_the_minimum_send_rate_is_cut(self):
         self.big_file()
         m = self.start()
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        s.connect(("127.0.0.1", m.port))
-        s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n" * 100)
+        s = slow_reader(m.port, b"GET /metrics HTTP/1.1\r\n\r\n" * 100)
         try:
             # It reads nothing: after the grace period its rate is 0, under
             # kMinSendBytesPerSec, long before the 30 s response deadline.
