@@ -36,7 +36,7 @@ size_t DecodedRequest::capacity_bytes() const noexcept {
 
 std::string_view decode_error_name(DecodeError e) noexcept {
     constexpr std::string_view kNames[kDecodeErrorCount] = {
-        "none", "malformed_json", "wrong_type", "bad_number", "too_deep", "duplicate_field",
+        "none", "malformed_json", "wrong_type", "bad_number", "too_deep", "duplicate_field", "malformed_protobuf",
     };
     return enum_name(kNames, e);
 }
@@ -278,7 +278,16 @@ DecodeError decode_bucket_field(std::string_view key, od::value x, DecodedPoint&
         OTLP_TRY(once(seen, kSeenFlags, ctx, "dataPoints[].flags"));
         return get_int(x, p.flags, ctx, "dataPoints[].flags");
     }
-    return DecodeError::none;  // min, max, exemplars, zeroThreshold, unknown
+    if (key == "min") {
+        p.has_min = true;
+        return get_double(x, p.min, ctx, "dataPoints[].min");
+    }
+    if (key == "max") {
+        p.has_max = true;
+        return get_double(x, p.max, ctx, "dataPoints[].max");
+    }
+    if (key == "zeroThreshold") return get_double(x, p.zero_threshold, ctx, "dataPoints[].zeroThreshold");
+    return DecodeError::none;  // exemplars, unknown
 }
 
 DecodeError decode_data(od::value v, size_t m, Ctx& ctx) {
@@ -412,6 +421,7 @@ struct Decoder::Impl {
     od::parser parser;
     Arena arena;
     std::string tmp;
+    std::vector<double> pairs;
 };
 
 Decoder::Decoder() : impl_(std::make_unique<Impl>()) {}
@@ -427,6 +437,15 @@ void Decoder::release_scratch_over(size_t keep_bytes, DecodedRequest& out) {
     std::string().swap(input_);
     out = DecodedRequest{};
     impl_ = std::make_unique<Impl>();
+}
+
+DecodeResult Decoder::decode_input_protobuf(DecodedRequest& out) {
+    return otlp::decode_protobuf(input_, out, impl_->arena, impl_->tmp, impl_->pairs);
+}
+
+DecodeResult Decoder::decode_protobuf(std::string_view body, DecodedRequest& out) {
+    input_.assign(body.data(), body.size());
+    return decode_input_protobuf(out);
 }
 
 DecodeResult Decoder::decode(std::string_view body, DecodedRequest& out) {

@@ -1,4 +1,5 @@
-// OTLP/JSON ExportMetricsServiceRequest decoding with simdjson on-demand.
+// OTLP ExportMetricsServiceRequest decoding, JSON (simdjson on-demand) and
+// protobuf (protozero), into one form.
 // Pure: bytes in, a flat DecodedRequest out; no IO, no store. The decoded
 // request is complete before anything is stored, so a 400 stores nothing
 // (a client retrying it never double-counts a delta).
@@ -72,6 +73,11 @@ struct DecodedPoint {
     int32_t positive_offset = 0;
     int32_t negative_offset = 0;
     uint64_t zero_count = 0;
+    double zero_threshold = 0;  // exponential histograms
+    bool has_min = false;       // histograms: the smallest and largest value seen
+    bool has_max = false;
+    double min = 0;
+    double max = 0;
 };
 
 // Flat arrays reused request after request: after warm-up, decoding does
@@ -98,8 +104,9 @@ enum class DecodeError : uint8_t {
     bad_number,       // a number (or numeric string) out of range or unparsable
     too_deep,         // AnyValue nesting past kMaxOtlpAnyValueDepth
     duplicate_field,  // a field or a second data kind given twice
+    malformed_protobuf,  // a truncated varint, a length past the end, an unknown wire type
 };
-inline constexpr size_t kDecodeErrorCount = 6;
+inline constexpr size_t kDecodeErrorCount = 7;
 
 [[nodiscard]] std::string_view decode_error_name(DecodeError e) noexcept;
 
@@ -110,6 +117,15 @@ struct DecodeResult {
 
 // Owns the simdjson parser, the padded input buffer and the scratch space
 // for non-string attribute values.
+class Arena;
+
+// OTLP/protobuf (decoder_proto.cpp): `body` into `out`, strings as views
+// into `body`; other canonical values in `arena`.
+[[nodiscard]] DecodeResult decode_protobuf(std::string_view body, DecodedRequest& out, Arena& arena, std::string& tmp,
+                                           std::vector<double>& pairs);
+// Visits every field of the body and keeps nothing: the benchmark's ceiling.
+[[nodiscard]] bool parse_protobuf_only(std::string_view body, uint64_t& fields_seen);
+
 class Decoder {
 public:
     Decoder();
@@ -124,8 +140,12 @@ public:
     [[nodiscard]] const std::string& input() const noexcept { return input_; }
     [[nodiscard]] DecodeResult decode_input(DecodedRequest& out);
 
+    // The same for a protobuf body in input().
+    [[nodiscard]] DecodeResult decode_input_protobuf(DecodedRequest& out);
+
     // Convenience for tests and benchmarks: copies `body` into input().
     [[nodiscard]] DecodeResult decode(std::string_view body, DecodedRequest& out);
+    [[nodiscard]] DecodeResult decode_protobuf(std::string_view body, DecodedRequest& out);
 
     // Scratch held between requests: the input buffer, the parser's and
     // the decoded request's. Over `keep_bytes` all of it is given back (the

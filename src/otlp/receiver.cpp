@@ -4,6 +4,8 @@
 #include <cmath>
 #include <iterator>
 
+#include <protozero/pbf_writer.hpp>
+
 #include "base/enum_names.hpp"
 #include "otlp/json_text.hpp"
 #include "otlp/gzip.hpp"
@@ -24,13 +26,35 @@ std::string_view trim(std::string_view s) noexcept {
     return s;
 }
 
-http::Response status_json(int http_status, int grpc_code, std::string_view message) {
+constexpr std::string_view kProtobuf = "application/x-protobuf";
+
+http::Response protobuf_response(int http_status, std::string body) {
+    http::Response r = http::Response::text(http_status, std::move(body));
+    r.content_type = kProtobuf;
+    return r;
+}
+
+// google.rpc.Status, the error body OTLP/HTTP asks for, in the request's
+// encoding: {"code":..,"message":..} or the protobuf message (1: code,
+// 2: message).
+http::Response status_body(bool protobuf, int http_status, int grpc_code, std::string_view message) {
+    if (protobuf) {
+        std::string body;
+        protozero::pbf_writer w(body);
+        w.add_int32(1, grpc_code);
+        w.add_string(2, message.data(), message.size());
+        return protobuf_response(http_status, std::move(body));
+    }
     std::string body = "{\"code\":";
     jtext::append_int(body, grpc_code);
     body += ",\"message\":";
     jtext::append_quoted(body, message);
     body += "}";
     return http::Response::json(http_status, std::move(body));
+}
+
+http::Response status_json(int http_status, int grpc_code, std::string_view message) {
+    return status_body(false, http_status, grpc_code, message);
 }
 
 constexpr std::string_view kResultNames[] = {
@@ -59,7 +83,7 @@ bool Receiver::read_body(const http::Request& req, http::Response& error) {
     }
     if (body.size() > max_body_bytes) {
         error = counted(ExportResult::too_large,
-                        status_json(413, kGrpcResourceExhausted, "body is over --max-body-bytes"));
+                        status_body(protobuf_, 413, kGrpcResourceExhausted, "body is over --max-body-bytes"));
         return false;
     }
     const std::string_view enc = trim(req.header("Content-Encoding"));
@@ -69,20 +93,20 @@ bool Receiver::read_body(const http::Request& req, http::Response& error) {
     }
     if (!http::iequals(enc, "gzip")) {
         error = counted(ExportResult::unsupported_media_type,
-                        status_json(415, kGrpcUnimplemented, "Content-Encoding must be gzip or identity"));
+                        status_body(protobuf_, 415, kGrpcUnimplemented, "Content-Encoding must be gzip or identity"));
         return false;
     }
     switch (gunzip(body, input, max_body_bytes)) {
     case InflateStatus::ok: return true;
     case InflateStatus::too_large:
         error = counted(ExportResult::too_large,
-                        status_json(413, kGrpcResourceExhausted, "body is over --max-body-bytes after decompression"));
+                        status_body(protobuf_, 413, kGrpcResourceExhausted, "body is over --max-body-bytes after decompression"));
         return false;
     case InflateStatus::corrupt: break;
     }
     ++counters_.gzip_errors;
     error = counted(ExportResult::bad_request,
-                    status_json(400, kGrpcInvalidArgument, "body is not a complete gzip stream"));
+                    status_body(protobuf_, 400, kGrpcInvalidArgument, "body is not a complete gzip stream"));
     return false;
 }
 
@@ -99,13 +123,11 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
     }
     const std::string_view ct = req.header("Content-Type");
     const std::string_view media = trim(ct.substr(0, ct.find(';')));
-    if (http::iequals(media, "application/x-protobuf"))
+    protobuf_ = http::iequals(media, kProtobuf);
+    if (!protobuf_ && !http::iequals(media, "application/json"))
         return counted(ExportResult::unsupported_media_type,
                        status_json(415, kGrpcUnimplemented,
-                                   "protobuf is not supported yet; send OTLP/HTTP JSON (Content-Type: application/json)"));
-    if (!http::iequals(media, "application/json"))
-        return counted(ExportResult::unsupported_media_type,
-                       status_json(415, kGrpcUnimplemented, "Content-Type must be application/json"));
+                                   "Content-Type must be application/x-protobuf or application/json"));
     http::Response error;
     if (!read_body(req, error)) {
         release_scratch();
@@ -113,7 +135,7 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
     }
     counters_.body_bytes += decoder_.input().size();
 
-    const DecodeResult dr = decoder_.decode_input(decoded_);
+    const DecodeResult dr = protobuf_ ? decoder_.decode_input_protobuf(decoded_) : decoder_.decode_input(decoded_);
     if (dr.error != DecodeError::none) {
         ++counters_.decode_errors[size_t(dr.error)];
         release_scratch();
@@ -121,18 +143,33 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
         msg += decode_error_name(dr.error);
         msg += " at ";
         msg += dr.where;
-        return counted(ExportResult::bad_request, status_json(400, kGrpcInvalidArgument, msg));
+        return counted(ExportResult::bad_request, status_body(protobuf_, 400, kGrpcInvalidArgument, msg));
     }
     const IngestResult ir = store_.ingest(decoded_, now_unix_nanos);
     release_scratch();
-    if (ir.rejected == 0) return counted(ExportResult::ok, http::Response::json(200, "{}"));
-    std::string body = "{\"partialSuccess\":{\"rejectedDataPoints\":\"";
-    jtext::append_uint(body, ir.rejected);
-    body += "\",\"errorMessage\":";
+    if (ir.rejected == 0) {
+        // ExportMetricsServiceResponse with no partial_success: empty.
+        return counted(ExportResult::ok, protobuf_ ? protobuf_response(200, {}) : http::Response::json(200, "{}"));
+    }
     std::string msg(reject_name(ir.first_reason));
     msg += ": ";
     msg += reject_message(ir.first_reason);
     msg += " (counted per reason in mmwatch_otlp_points_rejected_total)";
+    if (protobuf_) {
+        // ExportMetricsServiceResponse { 1: ExportMetricsPartialSuccess {
+        // 1: rejected_data_points (int64), 2: error_message } }
+        std::string body;
+        protozero::pbf_writer w(body);
+        {
+            protozero::pbf_writer partial(w, 1);
+            partial.add_int64(1, int64_t(ir.rejected));
+            partial.add_string(2, msg.data(), msg.size());
+        }
+        return counted(ExportResult::partial, protobuf_response(200, std::move(body)));
+    }
+    std::string body = "{\"partialSuccess\":{\"rejectedDataPoints\":\"";
+    jtext::append_uint(body, ir.rejected);
+    body += "\",\"errorMessage\":";
     jtext::append_quoted(body, msg);
     body += "}}";
     return counted(ExportResult::partial, http::Response::json(200, std::move(body)));

@@ -29,10 +29,11 @@ class Receiver {
 public:
     Receiver(Store& store, uint64_t max_body_bytes) : store_(store), max_body_bytes_(max_body_bytes) {}
 
-    // POST /v1/metrics (OTLP/HTTP, JSON encoding). 200 "{}" when every point
-    // was stored; 200 with partialSuccess when some were refused; 400 with a
-    // google.rpc.Status JSON for an undecodable body; 413 over max_body_bytes
-    // (before or after gzip); 415 for protobuf or an unknown encoding.
+    // POST /v1/metrics (OTLP/HTTP, protobuf or JSON), answered in the
+    // request's encoding: 200 with an empty ExportMetricsServiceResponse
+    // when every point was stored, with partial_success when some were
+    // refused; 400 with a google.rpc.Status for an undecodable body; 413
+    // over max_body_bytes (before or after gzip); 415 for another media type.
     [[nodiscard]] http::Response handle_export(const http::Request& req, int64_t now_unix_nanos);
 
     [[nodiscard]] const ReceiverCounters& counters() const noexcept { return counters_; }
@@ -55,6 +56,7 @@ private:
     Decoder decoder_;
     DecodedRequest decoded_;
     std::string body_scratch_;  // a chunked body, joined
+    bool protobuf_ = false;     // the request being answered is protobuf: so is the answer
 };
 
 // GET /api/v1/services: health per service over the last minute.

@@ -291,8 +291,12 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
         break;
     }
     case MetricKind::exponential_histogram:
-        // Classic text exposition has no exponential buckets: keep the
-        // total as the +Inf bucket (docs/otlp.md).
+        if (p.counts.size() > kMaxOtlpHistogramBuckets || p.negative_counts.size() > kMaxOtlpHistogramBuckets)
+            return why = Reject::too_many_buckets, false;
+        if (!std::isfinite(p.zero_threshold) || p.zero_threshold < 0) return why = Reject::bad_bound, false;
+        // The classic text has no exponential buckets: the total is the
+        // +Inf bucket (docs/otlp.md); the buckets themselves are kept whole
+        // beside the series (keep_exponential).
         if (!add_series(pc, Role::bucket, std::numeric_limits<double>::infinity(), double(p.count), why))
             return false;
         break;
@@ -336,8 +340,10 @@ bool Store::ingest_point(PointCtx& pc, Reject& why) {
         series_[point_series_[i]].last_received_ns = pc.now_ns;
     }
     if (families_[pc.family].http_duration) feed_health(pc, old_values_);
+    if (kind == MetricKind::exponential_histogram) keep_exponential(pc.req, pc.point, point_series_[0], delta);
     return true;
 }
+
 
 // Turns one HTTP server duration point into request, error and latency
 // deltas for its service. A cumulative series' first point counts in full
@@ -455,6 +461,8 @@ size_t Store::new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const 
     if (pc.attrs == kNone) b += attrs_cost({req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});
     const size_t n = missing_series_;
     b += n * (sizeof(SeriesKey) + sizeof(uint32_t) + kNodeCost + sizeof(uint32_t)) + growth(series_, n);
+    if (m.kind == MetricKind::exponential_histogram)  // its buckets, kept whole
+        b += sizeof(ExpHistogram) + kNodeCost + (pc.point.counts.size() + pc.point.negative_counts.size()) * 16;
     if (series_by_key_.size() + n > series_by_key_.bucket_count()) b += series_by_key_.bucket_count() * 2 * sizeof(void*);
     // Containers that double: the strings' table and blocks, the label sets.
     const size_t strings = 6 + 2 * (pc.point.attrs.size() + req.resources[ds.resource].attrs.size());
@@ -572,6 +580,7 @@ size_t Store::identity_bytes() const noexcept {
     b += families_.capacity() * sizeof(Family) + family_series_bytes_ + family_by_name_.size() * kNodeCost;
     b += resources_.capacity() * sizeof(Resource) + resource_by_set_.size() * kNodeCost;
     b += scopes_.capacity() * sizeof(Scope) + scope_by_ids_.size() * kNodeCost;
+    b += exp_.size() * (sizeof(ExpHistogram) + kNodeCost) + exp_bytes_;
     return b + health_.memory_bytes();
 }
 

@@ -114,6 +114,25 @@ struct Scope {
     uint32_t version;
 };
 
+// The latest exponential histogram of a series, exactly as sent (delta
+// points added up), so a native-histogram exposition can serve it without
+// loss; the classic text keeps its +Inf/_sum/_count approximation.
+struct ExpHistogram {
+    int32_t scale = 0;
+    uint64_t zero_count = 0;
+    double zero_threshold = 0;
+    int32_t positive_offset = 0;
+    int32_t negative_offset = 0;
+    std::vector<uint64_t> positive;
+    std::vector<uint64_t> negative;
+    double sum = 0;
+    uint64_t count = 0;
+    bool has_min = false;
+    bool has_max = false;
+    double min = 0;
+    double max = 0;
+};
+
 // A stored point, as handed out by for_each_point().
 struct StoredPoint {
     int64_t t_ms;
@@ -159,6 +178,9 @@ public:
     [[nodiscard]] const std::vector<Resource>& resources() const noexcept { return resources_; }
     [[nodiscard]] const std::vector<Scope>& scopes() const noexcept { return scopes_; }
     [[nodiscard]] const ServiceHealth& health() const noexcept { return health_; }
+    // The exponential histogram behind a series of an exponential-histogram
+    // family (any of its +Inf, _sum or _count series), or null.
+    [[nodiscard]] const ExpHistogram* exponential(uint32_t series_id) const;
     [[nodiscard]] size_t stored_points() const noexcept { return stored_points_; }
     [[nodiscard]] size_t max_points() const noexcept { return max_chunks_ * kPointsPerChunk; }
     [[nodiscard]] size_t chunk_bytes() const noexcept;
@@ -216,6 +238,7 @@ private:
     [[nodiscard]] size_t new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const noexcept;
     void track_family_capacity(const Family& f, size_t before) noexcept;
     void feed_health(PointCtx& pc, std::span<const double> old_values);
+    void keep_exponential(const DecodedRequest& req, const DecodedPoint& p, uint32_t series, bool delta);
     void append(uint32_t series_id, int64_t t_ms, double v);
     uint32_t alloc_chunk();
     void order_push(uint32_t c, uint32_t gen);
@@ -231,6 +254,9 @@ private:
     bool create_ = true;
     size_t missing_series_ = 0;       // lookup mode: series a point would add
     size_t family_series_bytes_ = 0;  // capacity of every Family::series, kept as they grow
+    // By the point's first series (its +Inf bucket); exp_bytes_ their buckets' capacity.
+    std::unordered_map<uint32_t, ExpHistogram> exp_;
+    size_t exp_bytes_ = 0;
     Interner strings_;
     StringIndex set_ids_;  // label sets by their LabelIds bytes
     std::vector<LabelIds> set_pool_;

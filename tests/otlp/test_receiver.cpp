@@ -5,10 +5,14 @@
 
 #include "otlp/json_text.hpp"
 #include "otlp/receiver.hpp"
+#include "support/otlp_proto.hpp"
 #include "support/otlp_test_util.hpp"
+
+#include <protozero/pbf_reader.hpp>
 
 using namespace mmwatch;
 using namespace mmwatch::otlp;
+namespace pb = mmwatch::test::pb;
 
 namespace {
 
@@ -52,14 +56,44 @@ TEST_CASE("refused_points_answer_partial_success_with_count_as_string") {
           std::string::npos);
 }
 
-TEST_CASE("protobuf_body_is_415_until_supported") {
+TEST_CASE("protobuf_requests_are_answered_in_protobuf_and_json_in_json") {
     test::OtlpRig rig({}, kMaxBody);
-    const http::Response r = post(rig, "\x0a\x00", "application/x-protobuf");
-    CHECK(r.status == 415);
-    CHECK(body_of(r).find("protobuf") != std::string::npos);
+    // Success: an empty ExportMetricsServiceResponse.
+    const std::string ok = pb::request({pb::metric("g", pb::gauge, {pb::number_point({}, uint64_t(kT0), 1)})});
+    http::Response r = post(rig, ok, "application/x-protobuf");
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "application/x-protobuf");
+    CHECK(body_of(r).empty());
+    CHECK(rig.store.series().size() == 1);
+    // Partial success: 1: { 1: rejected_data_points, 2: error_message }.
+    const std::string bad = pb::request({pb::metric("s", pb::sum, {pb::number_point({}, uint64_t(kT0), 1)}, 0)});
+    r = post(rig, bad, "application/x-protobuf");
+    CHECK(r.status == 200);
+    const std::string answer = body_of(r);
+    protozero::pbf_reader resp(answer);
+    REQUIRE(resp.next(1));
+    protozero::pbf_reader partial = resp.get_message();
+    REQUIRE(partial.next(1));
+    CHECK(partial.get_int64() == 1);
+    REQUIRE(partial.next(2));
+    CHECK(partial.get_string().starts_with("unspecified_temporality"));
+    // Undecodable: 400 with a google.rpc.Status (1: code, 2: message).
+    r = post(rig, std::string("\x0a\xff", 2), "application/x-protobuf");
+    CHECK(r.status == 400);
+    CHECK(r.content_type == "application/x-protobuf");
+    const std::string status_bytes = body_of(r);
+    protozero::pbf_reader status(status_bytes);
+    REQUIRE(status.next(1));
+    CHECK(status.get_int32() == 3);  // INVALID_ARGUMENT
+    REQUIRE(status.next(2));
+    CHECK(status.get_string().find("malformed_protobuf") != std::string::npos);
+    CHECK(rig.receiver.counters().decode_errors[size_t(DecodeError::malformed_protobuf)] == 1);
+    // JSON stays JSON; other media types are 415.
     CHECK(post(rig, "{}", "text/plain").status == 415);
     CHECK(post(rig, "{}", "").status == 415);
-    CHECK(post(rig, "{}", "Application/JSON; charset=utf-8").status == 200);
+    r = post(rig, "{}", "Application/JSON; charset=utf-8");
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "application/json");
 }
 
 TEST_CASE("undecodable_body_is_400_with_a_status_message_and_stores_nothing") {

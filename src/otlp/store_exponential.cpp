@@ -1,0 +1,103 @@
+// Exponential histograms kept whole beside their series: the latest one
+// as sent, or delta points added up at the coarser of their scales.
+#include <algorithm>
+#include <limits>
+#include <span>
+
+#include "otlp/store.hpp"
+
+namespace mmwatch::otlp {
+
+namespace {
+
+// Adds `counts` starting at bucket index `offset` into `into` (from
+// `into_offset`), both at one scale, growing it as needed.
+void add_buckets(std::vector<uint64_t>& into, int32_t& into_offset, std::span<const uint64_t> counts, int32_t offset) {
+    if (counts.empty()) return;
+    if (into.empty()) {
+        into.assign(counts.begin(), counts.end());
+        into_offset = offset;
+        return;
+    }
+    const int64_t lo = std::min<int64_t>(into_offset, offset);
+    const int64_t hi = std::max<int64_t>(into_offset + int64_t(into.size()), offset + int64_t(counts.size()));
+    if (lo < into_offset) into.insert(into.begin(), size_t(into_offset - lo), 0);
+    into.resize(size_t(hi - lo), 0);
+    into_offset = int32_t(lo);
+    for (size_t i = 0; i < counts.size(); ++i) into[size_t(offset - lo) + i] += counts[i];
+}
+
+// The same buckets at a scale `by` steps coarser: index i becomes i >> by.
+void downscale(std::vector<uint64_t>& b, int32_t& offset, int32_t by) {
+    if (by <= 0 || b.empty()) return;
+    const int32_t first = offset >> by;
+    const int32_t last = (offset + int32_t(b.size()) - 1) >> by;
+    std::vector<uint64_t> out(size_t(last - first + 1), 0);
+    for (size_t i = 0; i < b.size(); ++i) out[size_t(((offset + int32_t(i)) >> by) - first)] += b[i];
+    b.swap(out);
+    offset = first;
+}
+
+}  // namespace
+
+void Store::keep_exponential(const DecodedRequest& req, const DecodedPoint& p, uint32_t series, bool delta) {
+    const std::span<const uint64_t> pos(req.u64s.data() + p.counts.begin, p.counts.size());
+    const std::span<const uint64_t> neg(req.u64s.data() + p.negative_counts.begin, p.negative_counts.size());
+    ExpHistogram& h = exp_[series];
+    const size_t before = (h.positive.capacity() + h.negative.capacity()) * sizeof(uint64_t);
+    if (!delta || h.count == 0) {
+        h.scale = p.scale;
+        h.zero_count = p.zero_count;
+        h.zero_threshold = p.zero_threshold;
+        h.positive.assign(pos.begin(), pos.end());
+        h.positive_offset = p.positive_offset;
+        h.negative.assign(neg.begin(), neg.end());
+        h.negative_offset = p.negative_offset;
+        h.sum = p.sum;
+        h.count = p.count;
+        h.has_min = p.has_min;
+        h.has_max = p.has_max;
+        h.min = p.min;
+        h.max = p.max;
+    } else {
+        // A delta: added to what is kept, at the coarser of the two scales.
+        std::vector<uint64_t> pos_in(pos.begin(), pos.end()), neg_in(neg.begin(), neg.end());
+        int32_t pos_off = p.positive_offset, neg_off = p.negative_offset;
+        if (p.scale < h.scale) {
+            downscale(h.positive, h.positive_offset, h.scale - p.scale);
+            downscale(h.negative, h.negative_offset, h.scale - p.scale);
+            h.scale = p.scale;
+        } else {
+            downscale(pos_in, pos_off, p.scale - h.scale);
+            downscale(neg_in, neg_off, p.scale - h.scale);
+        }
+        add_buckets(h.positive, h.positive_offset, pos_in, pos_off);
+        add_buckets(h.negative, h.negative_offset, neg_in, neg_off);
+        h.zero_count += p.zero_count;
+        h.zero_threshold = std::max(h.zero_threshold, p.zero_threshold);
+        h.sum += p.sum;
+        h.count += p.count;
+        if (p.has_min) h.min = h.has_min ? std::min(h.min, p.min) : p.min;
+        if (p.has_max) h.max = h.has_max ? std::max(h.max, p.max) : p.max;
+        h.has_min = h.has_min || p.has_min;
+        h.has_max = h.has_max || p.has_max;
+    }
+    exp_bytes_ += (h.positive.capacity() + h.negative.capacity()) * sizeof(uint64_t);
+    exp_bytes_ -= before;
+}
+
+const ExpHistogram* Store::exponential(uint32_t series_id) const {
+    if (series_id >= series_.size()) return nullptr;
+    const SeriesKey& k = series_[series_id].key;
+    if (families_[k.family].kind != MetricKind::exponential_histogram) return nullptr;
+    // The point's series are found by their key: the +Inf bucket keys the histogram.
+    SeriesKey inf = k;
+    inf.role = Role::bucket;
+    inf.extra = std::numeric_limits<double>::infinity();
+    const auto s = series_by_key_.find(inf);
+    if (s == series_by_key_.end()) return nullptr;
+    const auto it = exp_.find(s->second);
+    return it == exp_.end() ? nullptr : &it->second;
+}
+
+}  // namespace mmwatch::otlp
