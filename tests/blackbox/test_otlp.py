@@ -34,7 +34,7 @@ class OtlpCase(MmwatchTestCase):
         m.otlp_port = int(found.group(1))
         return m
 
-    def post(self, port, body, ctype="application/json", encoding=None, path="/v1/metrics"):
+    def post(self, port, body, ctype="application/json", encoding=None, path="/v1/metrics", raw=False):
         headers = {"Content-Type": ctype}
         if encoding:
             headers["Content-Encoding"] = encoding
@@ -42,9 +42,11 @@ class OtlpCase(MmwatchTestCase):
                                      method="POST")
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, r.read().decode()
+                data = r.read()
+                return r.status, data if raw else data.decode()
         except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+            data = e.read()
+            return e.code, data if raw else data.decode()
 
 
 class TestOpenTelemetryJsSdk(OtlpCase):
@@ -53,8 +55,22 @@ class TestOpenTelemetryJsSdk(OtlpCase):
         npm_ci()
 
     def test_js_sdk_counter_updown_histogram_gauge_reach_metrics_translated(self):
+        self.export_and_check("json")
+
+    def test_js_sdk_protobuf_exporter_is_served_exactly(self):
+        m = self.export_and_check("proto")
+        # The exponential histogram's classic form: total, sum, +Inf.
+        lab = 'job="bb/otel-js-test",instance="i-42"'
+        scope = 'otel_scope_name="mmwatch-blackbox",otel_scope_version="1.0.0"'
+        self.assertEqual(m.sample("exp_latency_seconds_count{%s,%s}" % (lab, scope)), "4")
+        self.assertEqual(m.sample("exp_latency_seconds_sum{%s,%s}" % (lab, scope)), "10")
+        self.assertEqual(m.sample('exp_latency_seconds_bucket{%s,%s,le="+Inf"}' % (lab, scope)), "4")
+        self.assertIn('mmwatch_otlp_decode_errors_total{reason="malformed_protobuf"} 0\n', m.metrics())
+
+    def export_and_check(self, protocol):
         m = self.start_otlp()
-        env = dict(os.environ, MMWATCH_OTLP_URL="http://127.0.0.1:%d/v1/metrics" % m.otlp_port)
+        env = dict(os.environ, MMWATCH_OTLP_URL="http://127.0.0.1:%d/v1/metrics" % m.otlp_port,
+                   MMWATCH_OTLP_PROTOCOL=protocol)
         out = subprocess.run(["node", "export.mjs"], cwd=OTEL_DIR, env=env, capture_output=True, text=True,
                              timeout=120)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
@@ -108,6 +124,7 @@ class TestOpenTelemetryJsSdk(OtlpCase):
         values = [v[1] for v in rng]
         self.assertEqual(values[:2], [7, 10])
         self.assertEqual(set(values[2:]), {10} if values[2:] else set())
+        return m
 
 
 class TestOtlpReceiver(OtlpCase):
@@ -119,9 +136,15 @@ class TestOtlpReceiver(OtlpCase):
         m = self.start_otlp("--max-body-bytes", "64Ki")
         self.assertEqual(self.post(m.port, self.BODY), (200, "{}"))
         self.assertEqual(self.post(m.otlp_port, gzip.compress(self.BODY), encoding="gzip"), (200, "{}"))
-        status, body = self.post(m.port, b"\x0a\x02", ctype="application/x-protobuf")
-        self.assertEqual(status, 415)
-        self.assertIn("protobuf", json.loads(body)["message"])
+        # Protobuf is answered in protobuf: a google.rpc.Status, decoded here
+        # by protoc, independently of mmwatch's encoder.
+        status, raw = self.post(m.port, b"\x0a\x02", ctype="application/x-protobuf", raw=True)
+        self.assertEqual(status, 400)
+        decoded = subprocess.run(["protoc", "--decode_raw"], input=raw, capture_output=True, timeout=30)
+        self.assertEqual(decoded.returncode, 0, decoded.stderr)
+        self.assertIn(b"1: 3\n", decoded.stdout)  # INVALID_ARGUMENT
+        self.assertIn(b"malformed_protobuf", decoded.stdout)
+        self.assertEqual(self.post(m.port, b"{}", ctype="text/plain")[0], 415)
         status, body = self.post(m.port, b'{"resourceMetrics":[{')
         self.assertEqual(status, 400)
         self.assertEqual(json.loads(body)["code"], 3)

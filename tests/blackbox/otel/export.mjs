@@ -1,11 +1,17 @@
-// Exports a counter, an up-down counter, a histogram and an observable
-// gauge with the OpenTelemetry JS SDK to the OTLP/HTTP endpoint in
+// Exports a counter, an up-down counter, a histogram, an observable gauge
+// and an exponential histogram with the OpenTelemetry JS SDK to the OTLP/HTTP endpoint in
 // MMWATCH_OTLP_URL, twice (the second round changes the values), and
 // prints each export's result code as JSON. Exit 1 if an export failed.
 import { metrics } from '@opentelemetry/api';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  ExponentialHistogramAggregation,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  View,
+} from '@opentelemetry/sdk-metrics';
 
 const url = process.env.MMWATCH_OTLP_URL;
 if (!url) {
@@ -13,7 +19,9 @@ if (!url) {
   process.exit(2);
 }
 
-const exporter = new OTLPMetricExporter({ url });
+// MMWATCH_OTLP_PROTOCOL=proto: http/protobuf (what most SDKs send), else http/json.
+const Exporter = process.env.MMWATCH_OTLP_PROTOCOL === 'proto' ? ProtoExporter : JsonExporter;
+const exporter = new Exporter({ url });
 const results = [];
 const originalExport = exporter.export.bind(exporter);
 exporter.export = (data, done) =>
@@ -32,6 +40,8 @@ const provider = new MeterProvider({
     'deployment.environment': 'test',
   }),
   readers: [reader],
+  // An exponential histogram, the aggregation OTel SDKs offer for latency.
+  views: [new View({ instrumentName: 'exp.latency', aggregation: new ExponentialHistogramAggregation(160) })],
 });
 metrics.setGlobalMeterProvider(provider);
 const meter = provider.getMeter('mmwatch-blackbox', '1.0.0');
@@ -46,6 +56,9 @@ const duration = meter.createHistogram('http.server.request.duration', {
 let heap = 12345;
 const memory = meter.createObservableGauge('memory.usage', { description: 'Memory in use', unit: 'By' });
 memory.addCallback((r) => r.observe(heap, { kind: 'heap' }));
+
+const expLatency = meter.createHistogram('exp.latency', { description: 'Latency, exponential buckets', unit: 's' });
+for (const v of [1, 2, 4, 3]) expLatency.record(v);
 
 jobs.add(5, { queue: 'a' });
 jobs.add(2, { queue: 'a' });
