@@ -109,7 +109,7 @@ http::Response Router::landing() const {
         "<li><a href=\"/metrics\">/metrics</a>: Prometheus text format</li>\n"
         "<li><a href=\"/api/v1/sources\">/api/v1/sources</a>: every file seen, with its state (JSON)</li>\n"
         "<li><a href=\"/-/healthy\">/-/healthy</a>: liveness</li>\n"
-        "<li>POST /v1/metrics: OTLP/HTTP JSON ingest; "
+        "<li>POST /v1/metrics: OTLP/HTTP ingest (protobuf or JSON); "
         "<a href=\"/api/v1/services\">/api/v1/services</a>, /api/v1/series?match=NAME, "
         "/api/v1/query_range?series=ID (JSON)</li>\n"
         "</ul>\n</body></html>\n";

@@ -123,8 +123,6 @@ class Arena;
 // into `body`; other canonical values in `arena`.
 [[nodiscard]] DecodeResult decode_protobuf(std::string_view body, DecodedRequest& out, Arena& arena, std::string& tmp,
                                            std::vector<double>& pairs);
-// Visits every field of the body and keeps nothing: the benchmark's ceiling.
-[[nodiscard]] bool parse_protobuf_only(std::string_view body, uint64_t& fields_seen);
 
 class Decoder {
 public:

@@ -583,33 +583,4 @@ DecodeResult decode_protobuf(std::string_view body, DecodedRequest& out, Arena& 
     return {};
 }
 
-bool parse_protobuf_only(std::string_view body, uint64_t& fields_seen) {
-    // Every field of every message visited, nothing kept: the ceiling.
-    struct Walk {
-        static bool go(std::string_view b, unsigned depth, uint64_t& n) {
-            pbf_reader r(b.data(), b.size());
-            while (r.next()) {
-                ++n;
-                if (r.wire_type() == WT::length_delimited && depth < 8) {
-                    const std::string_view v = view(r);
-                    // Sub-messages are walked; strings and packed arrays
-                    // that do not parse as messages are skipped.
-                    try {
-                        (void)go(v, depth + 1, n);
-                    } catch (const protozero::exception&) {
-                    }
-                } else {
-                    r.skip();
-                }
-            }
-            return true;
-        }
-    };
-    try {
-        return Walk::go(body, 0, fields_seen);
-    } catch (const protozero::exception&) {
-        return false;
-    }
-}
-
 }  // namespace mmwatch::otlp

@@ -418,3 +418,60 @@ TEST_CASE("long_descriptions_are_cut_at_a_character_boundary") {
     CHECK(kept.size() == kMaxOtlpDescriptionBytes - 1);
     CHECK(store.counters().descriptions_cut == 1);
 }
+
+namespace {
+
+std::string exp_metric(int temporality, int scale, std::string_view pos, int pos_offset, int64_t t, uint64_t count,
+                       double sum, uint64_t zero = 0) {
+    return test::otlp_body(R"({"name":"e","exponentialHistogram":{"aggregationTemporality":)" + std::to_string(temporality) +
+                           R"(,"dataPoints":[{"timeUnixNano":")" + std::to_string(t) + R"(","count":")" +
+                           std::to_string(count) + R"(","sum":)" + std::to_string(sum) + R"(,"scale":)" +
+                           std::to_string(scale) + R"(,"zeroCount":")" + std::to_string(zero) +
+                           R"(","zeroThreshold":0.25,"positive":{"offset":)" + std::to_string(pos_offset) +
+                           R"(,"bucketCounts":[)" + std::string(pos) + R"(]},"min":0.5,"max":9}]}})");
+}
+
+const ExpHistogram& only_exponential(const Store& store) {
+    for (uint32_t id = 0; id < store.series().size(); ++id)
+        if (const ExpHistogram* h = store.exponential(id)) return *h;
+    FAIL("no exponential histogram stored");
+    static ExpHistogram none;
+    return none;
+}
+
+}  // namespace
+
+TEST_CASE("exponential_histograms_are_kept_whole") {
+    Store store({});
+    REQUIRE(feed(store, exp_metric(2, 3, R"("1","2","3")", -2, kT0, 7, 9.5, 1), kT0).accepted == 1);
+    const ExpHistogram& h = only_exponential(store);
+    CHECK(h.scale == 3);
+    CHECK(h.zero_count == 1);
+    CHECK(h.zero_threshold == 0.25);
+    CHECK(h.positive_offset == -2);
+    CHECK(h.positive == std::vector<uint64_t>{1, 2, 3});
+    CHECK(h.count == 7);
+    CHECK(h.sum == 9.5);
+    CHECK((h.has_min && h.min == 0.5 && h.has_max && h.max == 9));
+    // A cumulative point replaces it.
+    REQUIRE(feed(store, exp_metric(2, 2, R"("5")", 0, kT0 + kSec, 5, 1), kT0 + kSec).accepted == 1);
+    CHECK(only_exponential(store).positive == std::vector<uint64_t>{5});
+    CHECK(only_exponential(store).scale == 2);
+}
+
+TEST_CASE("delta_exponential_histograms_add_up_at_the_coarser_scale") {
+    Store store({});
+    REQUIRE(feed(store, exp_metric(1, 2, R"("1","1")", 4, kT0, 2, 1), kT0).accepted == 1);
+    // Same scale, buckets further on: the layout grows.
+    REQUIRE(feed(store, exp_metric(1, 2, R"("3")", 6, kT0 + kSec, 3, 2), kT0 + kSec).accepted == 1);
+    CHECK(only_exponential(store).positive_offset == 4);
+    CHECK(only_exponential(store).positive == std::vector<uint64_t>{1, 1, 3});
+    // A coarser delta (scale 1): what is kept is downscaled, index i -> i >> 1.
+    REQUIRE(feed(store, exp_metric(1, 1, R"("10")", 2, kT0 + 2 * kSec, 10, 4), kT0 + 2 * kSec).accepted == 1);
+    const ExpHistogram& h = only_exponential(store);
+    CHECK(h.scale == 1);
+    CHECK(h.positive_offset == 2);                             // 4 >> 1
+    CHECK(h.positive == std::vector<uint64_t>{12, 3});         // (1+1)+10 at 2, 3 at 3
+    CHECK(h.count == 15);
+    CHECK(h.sum == 7);
+}

@@ -1,0 +1,62 @@
+// libFuzzer target: any bytes as an OTLP/protobuf body through the
+// receiver (protozero decoding, admission, store), then /metrics and a
+// query; plus the decoder alone, whose views must lie inside the body.
+// Built with -Dfuzzers=true (clang); run it with tools/fuzz.sh.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "fuzz_check.hpp"
+#include "otlp/exposition.hpp"
+#include "otlp/receiver.hpp"
+#include "otlp/self_metrics.hpp"
+
+using namespace mmwatch;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    static otlp::Store store([] {
+        otlp::StoreLimits l;
+        l.max_series = 5000;
+        l.max_bytes = 16 << 20;
+        return l;
+    }());
+    static otlp::Receiver receiver(store, 1 << 20);
+    const std::string_view body(reinterpret_cast<const char*>(data), size);
+
+    static otlp::Decoder decoder;
+    static otlp::DecodedRequest decoded;
+    const otlp::DecodeResult d = decoder.decode_protobuf(body, decoded);
+    if (d.error == otlp::DecodeError::none) {
+        const std::string& in = decoder.input();
+        const std::string_view whole(in);
+        for (const otlp::DecodedMetric& m : decoded.metrics) {
+            FUZZ_CHECK(m.points.end <= decoded.points.size());
+            FUZZ_CHECK(m.name.empty() || fuzz::within(m.name, whole));
+        }
+        for (const otlp::DecodedPoint& p : decoded.points) {
+            FUZZ_CHECK(p.attrs.end <= decoded.attrs.size() && p.counts.end <= decoded.u64s.size());
+            FUZZ_CHECK(p.bounds.end <= decoded.doubles.size() && p.values.end <= decoded.doubles.size());
+        }
+    }
+
+    http::Request req;
+    req.method = "POST";
+    req.path = "/v1/metrics";
+    req.headers[req.header_count++] = {"Content-Type", "application/x-protobuf"};
+    req.body = body;
+    static int64_t now = 1'700'000'000'000'000'000;
+    now += 1'000'000'000;
+    const http::Response r = receiver.handle_export(req, now);
+    FUZZ_CHECK(r.status == 200 || r.status == 400 || r.status == 413);
+    FUZZ_CHECK(r.content_type == "application/x-protobuf");
+    store.tick(now);
+    std::string out;
+    const otlp::ExpositionSkips skips = otlp::render_prometheus(store, out, {}, now);
+    otlp::write_self_metrics(store, receiver.counters(), skips, out);
+    FUZZ_CHECK(store.identity_bytes() <= store.identity_budget() + (1 << 20));
+    http::Request q;
+    q.method = "GET";
+    q.query = "series=0";
+    if (!store.series().empty()) (void)otlp::query_range(store, q, now);
+    return 0;
+}

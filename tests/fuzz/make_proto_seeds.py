@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of fuzz_otlp_proto: OTLP/protobuf requests of
+every metric kind and AnyValue kind, encoded here by hand (field numbers of
+opentelemetry-proto), independently of mmwatch's decoder."""
+import os
+import struct
+import sys
+
+
+def varint(n):
+    out = bytearray()
+    n &= (1 << 64) - 1
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def key(tag, wt):
+    return varint(tag << 3 | wt)
+
+
+def ld(tag, data):
+    return key(tag, 2) + varint(len(data)) + data
+
+
+def vi(tag, n):
+    return key(tag, 0) + varint(n)
+
+
+def f64(tag, n):
+    return key(tag, 1) + struct.pack("<Q", n & (1 << 64) - 1)
+
+
+def dbl(tag, x):
+    return key(tag, 1) + struct.pack("<d", x)
+
+
+def zz(n):
+    return (n << 1) ^ (n >> 63)
+
+
+def kv(k, any_):
+    return ld(1, k.encode()) + ld(2, any_)
+
+
+def s(v):
+    return ld(1, v.encode())
+
+
+T = 1_700_000_000_000_000_000
+
+
+def request(metrics, service="seed"):
+    resource = ld(1, kv("service.name", s(service)))
+    scope = ld(1, ld(1, b"seed.scope") + ld(2, b"1.0")) + b"".join(ld(2, m) for m in metrics)
+    return ld(1, ld(1, resource) + ld(2, scope))
+
+
+def metric(name, kind_tag, data, unit=b""):
+    return ld(1, name.encode()) + (ld(3, unit) if unit else b"") + ld(kind_tag, data)
+
+
+attrs = (ld(7, kv("s", s("x"))) + ld(7, kv("b", vi(2, 1))) + ld(7, kv("i", vi(3, 42))) + ld(7, kv("d", dbl(4, 1.5)))
+         + ld(7, kv("raw", ld(7, b"\x00\xff"))) + ld(7, kv("arr", ld(5, ld(1, s("a")) + ld(1, vi(3, 1)))))
+         + ld(7, kv("map", ld(6, ld(1, kv("k", s("v")))))))
+gauge = ld(1, attrs + f64(3, T) + dbl(4, 21.5)) + ld(1, f64(3, T) + f64(6, -7))
+total = ld(1, f64(3, T) + dbl(4, 3)) + vi(2, 2) + vi(3, 1)
+hist = ld(1, f64(2, T - 10**9) + f64(3, T) + f64(4, 6) + dbl(5, 3.5)
+          + ld(6, struct.pack("<3Q", 1, 2, 3)) + ld(7, struct.pack("<2d", 1, 2))) + vi(2, 2)
+expo = ld(1, f64(3, T) + f64(4, 12) + dbl(5, 9.5) + vi(6, zz(3)) + f64(7, 2)
+          + ld(8, vi(1, zz(-2)) + ld(2, varint(1) + varint(4))) + ld(9, vi(1, zz(1)) + ld(2, varint(5)))
+          + dbl(12, -3) + dbl(13, 8) + dbl(14, 0.001)) + vi(2, 1)
+summary = ld(1, f64(3, T) + f64(4, 4) + dbl(5, 10) + ld(6, dbl(1, 0.5) + dbl(2, 2)) + ld(6, dbl(1, 0.99) + dbl(2, 7)))
+seeds = {
+    "all_kinds.pb": request([metric("temp", 5, gauge, b"Cel"), metric("jobs", 7, total), metric("lat", 9, hist, b"s"),
+                             metric("exp", 10, expo, b"s"), metric("rtt", 11, summary)]),
+    "gauge.pb": request([metric("g", 5, gauge)]),
+    "unknown_fields.pb": request([metric("g", 5, gauge)]) + vi(900, 1) + f64(901, 2) + ld(902, b"x")
+                         + key(903, 5) + b"\x00\x00\x00\x00",
+    "unpacked.pb": request([metric("h", 9, ld(1, f64(3, T) + f64(4, 2) + f64(6, 1) + f64(6, 1) + dbl(7, 1)) + vi(2, 2))]),
+    "two_services.pb": request([metric("g", 5, gauge)], "a") + request([metric("g", 5, gauge)], "b")[0:0],
+}
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus", "fuzz_otlp_proto")
+os.makedirs(out, exist_ok=True)
+for name, data in seeds.items():
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)
+print("%d seeds in %s" % (len(seeds), out))
