@@ -142,6 +142,10 @@ inline constexpr unsigned kMaxOtlpAnyValueDepth = 16;
 // Buckets per histogram point (explicit bounds + 1). Each bucket is a
 // stored series; OTel's default layouts have 16 and exponential ones 160.
 inline constexpr size_t kMaxOtlpHistogramBuckets = 256;
+// The scales an exponential histogram may have (OTLP: -10..20); outside,
+// bucket indices overflow when scales are merged. Refused (bad_bound).
+inline constexpr int32_t kMinOtlpExponentialScale = -10;
+inline constexpr int32_t kMaxOtlpExponentialScale = 20;
 // Quantiles per summary point; each is a stored series.
 inline constexpr size_t kMaxOtlpSummaryQuantiles = 64;
 // Series trimmed by time per tick (the rest resume next tick from a cursor),

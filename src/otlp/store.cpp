@@ -29,7 +29,7 @@ constexpr NameAndMessage kRejects[kRejectCount] = {
     {"name_too_long", "metric name (with its unit) is over 256 bytes"},
     {"label_too_long", "an attribute key is over 128 bytes or a value over 1024 bytes"},
     {"too_many_labels", "the series would have more than 32 labels"},
-    {"bad_bound", "a histogram bound or summary quantile is NaN or infinite, or a quantile is outside [0, 1]"},
+    {"bad_bound", "a histogram bound or summary quantile is NaN or infinite, a quantile is outside [0, 1], or an exponential histogram's scale is outside [-10, 20] or its zero threshold negative"},
 };
 
 constexpr std::string_view kServiceName = "service.name";
@@ -293,7 +293,9 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
     case MetricKind::exponential_histogram:
         if (p.counts.size() > kMaxOtlpHistogramBuckets || p.negative_counts.size() > kMaxOtlpHistogramBuckets)
             return why = Reject::too_many_buckets, false;
-        if (!std::isfinite(p.zero_threshold) || p.zero_threshold < 0) return why = Reject::bad_bound, false;
+        if (!std::isfinite(p.zero_threshold) || p.zero_threshold < 0 || p.scale < kMinOtlpExponentialScale ||
+            p.scale > kMaxOtlpExponentialScale)
+            return why = Reject::bad_bound, false;
         // The classic text has no exponential buckets: the total is the
         // +Inf bucket (docs/otlp.md); the buckets themselves are kept whole
         // beside the series (keep_exponential).

@@ -10,12 +10,35 @@ namespace mmwatch::otlp {
 
 namespace {
 
+// A merged histogram keeps at most this many buckets a side: wider, both
+// are reduced one scale further (as the OpenTelemetry SDKs do), so offsets
+// far apart cost halvings, never memory.
+constexpr int64_t kMaxMergedBuckets = 2 * int64_t(kMaxOtlpHistogramBuckets);
+
+// The same buckets at a scale `by` steps coarser: index i becomes i >> by.
+void downscale(std::vector<uint64_t>& b, int32_t& offset, int32_t by) {
+    if (by <= 0 || b.empty()) return;
+    const int64_t first = int64_t(offset) >> by;
+    const int64_t last = (int64_t(offset) + int64_t(b.size()) - 1) >> by;
+    std::vector<uint64_t> out(size_t(last - first + 1), 0);
+    for (size_t i = 0; i < b.size(); ++i) out[size_t(((int64_t(offset) + int64_t(i)) >> by) - first)] += b[i];
+    b.swap(out);
+    offset = int32_t(first);
+}
+
+int64_t span(const std::vector<uint64_t>& a, int32_t a_off, const std::vector<uint64_t>& b, int32_t b_off) {
+    if (a.empty() || b.empty()) return int64_t(std::max(a.size(), b.size()));
+    const int64_t lo = std::min<int64_t>(a_off, b_off);
+    const int64_t hi = std::max<int64_t>(a_off + int64_t(a.size()), b_off + int64_t(b.size()));
+    return hi - lo;
+}
+
 // Adds `counts` starting at bucket index `offset` into `into` (from
-// `into_offset`), both at one scale, growing it as needed.
-void add_buckets(std::vector<uint64_t>& into, int32_t& into_offset, std::span<const uint64_t> counts, int32_t offset) {
+// `into_offset`), both at one scale and within kMaxMergedBuckets together.
+void add_buckets(std::vector<uint64_t>& into, int32_t& into_offset, const std::vector<uint64_t>& counts, int32_t offset) {
     if (counts.empty()) return;
     if (into.empty()) {
-        into.assign(counts.begin(), counts.end());
+        into = counts;
         into_offset = offset;
         return;
     }
@@ -24,18 +47,7 @@ void add_buckets(std::vector<uint64_t>& into, int32_t& into_offset, std::span<co
     if (lo < into_offset) into.insert(into.begin(), size_t(into_offset - lo), 0);
     into.resize(size_t(hi - lo), 0);
     into_offset = int32_t(lo);
-    for (size_t i = 0; i < counts.size(); ++i) into[size_t(offset - lo) + i] += counts[i];
-}
-
-// The same buckets at a scale `by` steps coarser: index i becomes i >> by.
-void downscale(std::vector<uint64_t>& b, int32_t& offset, int32_t by) {
-    if (by <= 0 || b.empty()) return;
-    const int32_t first = offset >> by;
-    const int32_t last = (offset + int32_t(b.size()) - 1) >> by;
-    std::vector<uint64_t> out(size_t(last - first + 1), 0);
-    for (size_t i = 0; i < b.size(); ++i) out[size_t(((offset + int32_t(i)) >> by) - first)] += b[i];
-    b.swap(out);
-    offset = first;
+    for (size_t i = 0; i < counts.size(); ++i) into[size_t(int64_t(offset) - lo) + i] += counts[i];
 }
 
 }  // namespace
@@ -70,6 +82,16 @@ void Store::keep_exponential(const DecodedRequest& req, const DecodedPoint& p, u
         } else {
             downscale(pos_in, pos_off, p.scale - h.scale);
             downscale(neg_in, neg_off, p.scale - h.scale);
+        }
+        // Too wide together: one scale coarser, both, until they fit.
+        // (Each step halves the span: from any two int32 offsets, 33 steps
+        // at most; the scale may go below OTLP's -10 inside the store.)
+        while (span(h.positive, h.positive_offset, pos_in, pos_off) > kMaxMergedBuckets ||
+               span(h.negative, h.negative_offset, neg_in, neg_off) > kMaxMergedBuckets) {
+            for (auto [b, off] : {std::pair{&h.positive, &h.positive_offset}, std::pair{&h.negative, &h.negative_offset},
+                                  std::pair{&pos_in, &pos_off}, std::pair{&neg_in, &neg_off}})
+                downscale(*b, *off, 1);
+            --h.scale;
         }
         add_buckets(h.positive, h.positive_offset, pos_in, pos_off);
         add_buckets(h.negative, h.negative_offset, neg_in, neg_off);

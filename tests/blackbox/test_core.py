@@ -153,7 +153,9 @@ class Exposition(MmwatchTestCase):
             g = p.gauge("temperature_celsius")
             p.publish()
             g.set(v)
-        wait_until(lambda: m.sample('temperature_celsius{name="b"}') == "2", "both")
+        # Values are set after publish(): a first snapshot may still hold 0.
+        wait_until(lambda: m.sample('temperature_celsius{name="b"}') == "2" and
+                   m.sample('temperature_celsius{name="a"}') == "1", "both")
         text = m.metrics()
         self.assertEqual(text.count("# TYPE temperature_celsius gauge"), 1)
         self.assertIn('temperature_celsius{name="a"} 1', text)

@@ -184,6 +184,51 @@ class Package(unittest.TestCase):
             self.assertEqual(remarks, [], lint.stdout)
         finally:
             shutil.rmtree(tree, ignore_errors=True)
+        if os.geteuid() == 0 and not os.path.exists("/usr/bin/mmwatch"):
+            self.install_and_run(debs)
+
+    def install_and_run(self, debs):
+        """docs/deploy.md on this machine: install the packages, and run what
+        the unit runs (as user mmwatch, with /etc/default/mmwatch's ARGS);
+        a C program built with pkg-config publishes into /run/mmwatch."""
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        out = run("apt-get", "install", "-y", "-q", debs["mmwatch"], debs["libmmwatch-dev"], env=env, timeout=600)
+        self.assertEqual(out.returncode, 0, out.stdout[-2000:] + out.stderr[-2000:])
+        work = tempfile.mkdtemp(prefix="mmwatch-installed-")
+        server = prog = None
+        try:
+            self.assertEqual(run("getent", "passwd", "mmwatch").returncode, 0)
+            st = os.stat("/run/mmwatch")
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o2775)
+            self.assertEqual(run("stat", "-c", "%G", "/run/mmwatch").stdout.strip(), "mmwatch")
+            if os.path.isdir("/run/systemd/system"):  # systemd runs this machine: the service itself
+                self.assertEqual(run("systemctl", "is-active", "mmwatch").stdout.strip(), "active")
+            args = re.search(r'^ARGS="([^"]*)"', read("/etc/default/mmwatch"), re.M).group(1).split()
+            args = [a if not a.startswith("127.0.0.1:") else "127.0.0.1:0" for a in args]
+            server = subprocess.Popen(["runuser", "-u", "mmwatch", "--", "/usr/bin/mmwatch"] + args,
+                                      stderr=subprocess.PIPE, text=True)
+            line = server.stderr.readline()
+            port = int(re.search(r"127\.0\.0\.1:(\d+)$", line.strip()).group(1))
+            src = os.path.join(work, "publish.c")
+            with open(src, "w") as f:
+                f.write(PUBLISH_C)
+            exe = os.path.join(work, "publish")
+            flags = run("pkg-config", "--cflags", "--libs", "mmwatch-producer").stdout.split()
+            cc = run("cc", "-std=c11", "-o", exe, src, *flags)
+            self.assertEqual(cc.returncode, 0, cc.stderr)
+            prog = subprocess.Popen([exe, "/run/mmwatch", "30"])
+            url = "http://127.0.0.1:%d/metrics" % port
+            wait_until(lambda: 'installed_requests_total{name="installed_app"} 42' in run("curl", "-s", url).stdout,
+                       "the installed service serves the installed library's counter")
+        finally:
+            for p in (prog, server):
+                if p:
+                    p.terminate()
+                    p.wait(timeout=10)
+            if server:
+                server.stderr.close()
+            shutil.rmtree(work, ignore_errors=True)
+            run("apt-get", "purge", "-y", "-q", "mmwatch", "libmmwatch-dev", env=env, timeout=600)
 
 
 if __name__ == "__main__":

@@ -475,3 +475,18 @@ TEST_CASE("delta_exponential_histograms_add_up_at_the_coarser_scale") {
     CHECK(h.count == 15);
     CHECK(h.sum == 7);
 }
+
+TEST_CASE("exponential_scales_outside_otlp_range_are_refused_and_far_offsets_merge_small") {
+    Store store({});
+    CHECK(feed(store, exp_metric(1, 21, R"("1")", 0, kT0, 1, 1), kT0).first_reason == Reject::bad_bound);
+    CHECK(feed(store, exp_metric(1, -11, R"("1")", 0, kT0, 1, 1), kT0).first_reason == Reject::bad_bound);
+    // Deltas whose buckets lie 2^31 apart: merged by halving, never a huge array.
+    REQUIRE(feed(store, exp_metric(1, 20, R"("1")", -2147483647, kT0, 1, 1), kT0).accepted == 1);
+    REQUIRE(feed(store, exp_metric(1, 20, R"("2")", 2147483000, kT0 + kSec, 2, 1), kT0 + kSec).accepted == 1);
+    const ExpHistogram& h = only_exponential(store);
+    CHECK(h.positive.size() <= 2 * kMaxOtlpHistogramBuckets);
+    CHECK(h.count == 3);
+    uint64_t total = 0;
+    for (uint64_t c : h.positive) total += c;
+    CHECK(total == 3);
+}
