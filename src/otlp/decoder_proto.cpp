@@ -286,67 +286,68 @@ DecodeError buckets(pbf_reader& field, Range& counts, int32_t& offset, PCtx& c) 
     return DecodeError::none;
 }
 
-// Field numbers of the four data point messages that mean the same thing.
+// Where the four data point messages keep the fields they share; 0: none.
 struct PointTags {
-    uint32_t attrs, flags;
+    uint32_t attrs, flags, min, max;
+    bool count_sum;  // 4: count (fixed64), 5: sum (double)
 };
+constexpr PointTags kNumberTags{7, 8, 0, 0, false};
+constexpr PointTags kHistogramTags{9, 10, 11, 12, true};
+constexpr PointTags kExponentialTags{1, 10, 12, 13, true};
+constexpr PointTags kSummaryTags{7, 8, 0, 0, true};
+
+// The shared fields: true (with `e`) when `r` is one of them.
+bool shared_field(pbf_reader& r, DecodedPoint& p, PCtx& c, const PointTags& t, DecodeError& e) {
+    const uint32_t tag = r.tag();
+    if (tag == 2) e = fixed(r, reinterpret_cast<uint64_t&>(p.start_ns), c, "start_time_unix_nano");
+    else if (tag == 3) e = fixed(r, reinterpret_cast<uint64_t&>(p.time_ns), c, "time_unix_nano");
+    else if (tag == t.attrs) e = attrs_field(r, p, c);
+    else if (tag == 4 && t.count_sum) e = fixed(r, p.count, c, "count");
+    else if (tag == 5 && t.count_sum) {
+        p.has_sum = true;
+        e = dbl(r, p.sum, c, "sum");
+    } else if (tag == t.flags) {
+        e = expect(r, WT::varint, c, "flags");
+        if (e == DecodeError::none) p.flags = r.get_uint32();
+    } else if (tag == t.min && tag != 0) {
+        p.has_min = true;
+        e = dbl(r, p.min, c, "min");
+    } else if (tag == t.max && tag != 0) {
+        p.has_max = true;
+        e = dbl(r, p.max, c, "max");
+    } else {
+        return false;
+    }
+    return true;
+}
 
 DecodeError number_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
-    switch (r.tag()) {
-        case 7: return attrs_field(r, p, c);
-        case 2: return fixed(r, reinterpret_cast<uint64_t&>(p.start_ns), c, "start_time_unix_nano");
-        case 3: return fixed(r, reinterpret_cast<uint64_t&>(p.time_ns), c, "time_unix_nano");
-        case 4:
-            p.has_value = true;
-            return dbl(r, p.value, c, "as_double");
-        case 6: {
-            PB_TRY(expect(r, WT::fixed64, c, "as_int"));
-            p.has_value = true;
-            p.value = double(r.get_sfixed64());
-            return DecodeError::none;
-        }
-        case 8:
-            PB_TRY(expect(r, WT::varint, c, "flags"));
-            p.flags = r.get_uint32();
-            return DecodeError::none;
-        default: r.skip(); return DecodeError::none;  // exemplars, unknown
+    if (DecodeError e; shared_field(r, p, c, kNumberTags, e)) return e;
+    if (r.tag() == 4) {
+        p.has_value = true;
+        return dbl(r, p.value, c, "as_double");
     }
+    if (r.tag() == 6) {
+        PB_TRY(expect(r, WT::fixed64, c, "as_int"));
+        p.has_value = true;
+        p.value = double(r.get_sfixed64());
+        return DecodeError::none;
+    }
+    r.skip();  // exemplars, unknown
+    return DecodeError::none;
 }
 
 DecodeError histogram_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
-    switch (r.tag()) {
-        case 9: return attrs_field(r, p, c);
-        case 2: return fixed(r, reinterpret_cast<uint64_t&>(p.start_ns), c, "start_time_unix_nano");
-        case 3: return fixed(r, reinterpret_cast<uint64_t&>(p.time_ns), c, "time_unix_nano");
-        case 4: return fixed(r, p.count, c, "count");
-        case 5:
-            p.has_sum = true;
-            return dbl(r, p.sum, c, "sum");
-        case 6: return fixed64s(r, c.out.u64s, p.counts, c, "bucket_counts");
-        case 7: return doubles(r, c.out.doubles, p.bounds, c, "explicit_bounds");
-        case 10:
-            PB_TRY(expect(r, WT::varint, c, "flags"));
-            p.flags = r.get_uint32();
-            return DecodeError::none;
-        case 11:
-            p.has_min = true;
-            return dbl(r, p.min, c, "min");
-        case 12:
-            p.has_max = true;
-            return dbl(r, p.max, c, "max");
-        default: r.skip(); return DecodeError::none;
-    }
+    if (DecodeError e; shared_field(r, p, c, kHistogramTags, e)) return e;
+    if (r.tag() == 6) return fixed64s(r, c.out.u64s, p.counts, c, "bucket_counts");
+    if (r.tag() == 7) return doubles(r, c.out.doubles, p.bounds, c, "explicit_bounds");
+    r.skip();
+    return DecodeError::none;
 }
 
 DecodeError exponential_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
+    if (DecodeError e; shared_field(r, p, c, kExponentialTags, e)) return e;
     switch (r.tag()) {
-        case 1: return attrs_field(r, p, c);
-        case 2: return fixed(r, reinterpret_cast<uint64_t&>(p.start_ns), c, "start_time_unix_nano");
-        case 3: return fixed(r, reinterpret_cast<uint64_t&>(p.time_ns), c, "time_unix_nano");
-        case 4: return fixed(r, p.count, c, "count");
-        case 5:
-            p.has_sum = true;
-            return dbl(r, p.sum, c, "sum");
         case 6:
             PB_TRY(expect(r, WT::varint, c, "scale"));
             p.scale = r.get_sint32();
@@ -354,48 +355,29 @@ DecodeError exponential_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
         case 7: return fixed(r, p.zero_count, c, "zero_count");
         case 8: return buckets(r, p.counts, p.positive_offset, c);
         case 9: return buckets(r, p.negative_counts, p.negative_offset, c);
-        case 10:
-            PB_TRY(expect(r, WT::varint, c, "flags"));
-            p.flags = r.get_uint32();
-            return DecodeError::none;
-        case 12:
-            p.has_min = true;
-            return dbl(r, p.min, c, "min");
-        case 13:
-            p.has_max = true;
-            return dbl(r, p.max, c, "max");
         case 14: return dbl(r, p.zero_threshold, c, "zero_threshold");
         default: r.skip(); return DecodeError::none;
     }
 }
 
 DecodeError summary_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
-    switch (r.tag()) {
-        case 7: return attrs_field(r, p, c);
-        case 2: return fixed(r, reinterpret_cast<uint64_t&>(p.start_ns), c, "start_time_unix_nano");
-        case 3: return fixed(r, reinterpret_cast<uint64_t&>(p.time_ns), c, "time_unix_nano");
-        case 4: return fixed(r, p.count, c, "count");
-        case 5: return dbl(r, p.sum, c, "sum");
-        case 6: {
-            PB_TRY(expect(r, WT::length_delimited, c, "quantile_values"));
-            const std::string_view bytes = view(r);
-            double q = 0, v = 0;
-            pbf_reader qv(bytes.data(), bytes.size());
-            while (qv.next()) {
-                if (qv.tag() == 1) PB_TRY(dbl(qv, q, c, "quantile_values.quantile"));
-                else if (qv.tag() == 2) PB_TRY(dbl(qv, v, c, "quantile_values.value"));
-                else qv.skip();
-            }
-            c.pairs.push_back(q);
-            c.pairs.push_back(v);
-            return DecodeError::none;
-        }
-        case 8:
-            PB_TRY(expect(r, WT::varint, c, "flags"));
-            p.flags = r.get_uint32();
-            return DecodeError::none;
-        default: r.skip(); return DecodeError::none;
+    if (DecodeError e; shared_field(r, p, c, kSummaryTags, e)) return e;
+    if (r.tag() != 6) {
+        r.skip();
+        return DecodeError::none;
     }
+    PB_TRY(expect(r, WT::length_delimited, c, "quantile_values"));
+    const std::string_view bytes = view(r);
+    double q = 0, v = 0;
+    pbf_reader qv(bytes.data(), bytes.size());
+    while (qv.next()) {
+        if (qv.tag() == 1) PB_TRY(dbl(qv, q, c, "quantile_values.quantile"));
+        else if (qv.tag() == 2) PB_TRY(dbl(qv, v, c, "quantile_values.value"));
+        else qv.skip();
+    }
+    c.pairs.push_back(q);
+    c.pairs.push_back(v);
+    return DecodeError::none;
 }
 
 DecodeError data_points(std::string_view bytes, MetricKind kind, DecodedPoint& p, PCtx& c) {

@@ -110,12 +110,15 @@ class Requests(MmwatchTestCase):
         for _ in range(20):
             hogs.append(slow_reader(m.port, b"GET /metrics HTTP/1.1\r\n\r\n" * 50))
         try:
-            for _ in range(5):
-                status, _, _ = m.get("/-/healthy")
-                self.assertEqual(status, 200)
+            self.healthy(m, 5)
         finally:
             for s in hogs:
                 s.close()
+
+    def healthy(self, m, n):
+        for _ in range(n):
+            status, _, _ = m.get("/-/healthy")
+            self.assertEqual(status, 200)
 
     def test_connection_cap_answers_503(self):
         m = self.start("--max-connections", "4")
@@ -141,9 +144,7 @@ class Requests(MmwatchTestCase):
         idle = [m.connect() for _ in range(4)]  # connected, silent
         time.sleep(0.3)
         try:
-            for _ in range(8):
-                status, _, _ = m.get("/-/healthy")
-                self.assertEqual(status, 200)
+            self.healthy(m, 8)
         finally:
             for s in idle:
                 s.close()

@@ -59,22 +59,20 @@ inline void attrs(pbf_writer& w, uint32_t tag, const std::vector<std::string>& k
     for (const std::string& a : kvs) w.add_bytes(tag, a);
 }
 
-inline std::string number_point(const std::vector<std::string>& attributes, uint64_t t_ns, double v) {
+// A NumberDataPoint with as_double (4), or as_int (6, sfixed64) when `as_int`.
+inline std::string number_point(const std::vector<std::string>& attributes, uint64_t t_ns, double v,
+                                bool as_int = false) {
     std::string out;
     pbf_writer w(out);
     attrs(w, 7, attributes);
     w.add_fixed64(3, t_ns);
-    w.add_double(4, v);
+    if (as_int) w.add_sfixed64(6, int64_t(v));
+    else w.add_double(4, v);
     return out;
 }
 
 inline std::string int_point(const std::vector<std::string>& attributes, uint64_t t_ns, int64_t v) {
-    std::string out;
-    pbf_writer w(out);
-    attrs(w, 7, attributes);
-    w.add_fixed64(3, t_ns);
-    w.add_sfixed64(6, v);
-    return out;
+    return number_point(attributes, t_ns, double(v), true);
 }
 
 inline std::string histogram_point(const std::vector<std::string>& attributes, uint64_t t_ns, uint64_t count,

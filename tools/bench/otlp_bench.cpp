@@ -146,21 +146,51 @@ void report(const char* what, double secs, uint64_t points, uint64_t bytes) {
                 secs * 1e9 / double(points), double(bytes) / secs / 1e6);
 }
 
-void bench_throughput(int rounds) {
-    std::printf("ingest, %d requests of %d points (%d series), one core:\n", rounds, kPointsPerRequest,
-                kPointsPerRequest);
+// `rounds` request bodies a second apart, and their size; the first is shown.
+std::vector<std::string> make_bodies(int rounds, std::string (*make)(int64_t, int), uint64_t& bytes) {
     std::vector<std::string> bodies;
-    uint64_t bytes = 0;
     for (int r = 0; r < rounds; ++r) {
-        bodies.push_back(request_body(kT0 + int64_t(r) * kSec, r));
+        bodies.push_back(make(kT0 + int64_t(r) * kSec, r));
         bytes += bodies.back().size();
     }
     std::printf("  body: %zu bytes per request, %.0f bytes per point\n", bodies[0].size(),
                 double(bodies[0].size()) / kPointsPerRequest);
-    const uint64_t points = uint64_t(rounds) * kPointsPerRequest;
+    return bodies;
+}
+
+// A store that keeps every point of the run.
+StoreLimits bench_limits(int rounds) {
     StoreLimits limits;
     limits.window_ms = 3600 * 1000;
     limits.max_points = size_t(rounds + 8) * kPointsPerRequest;
+    return limits;
+}
+
+// Every body through a fresh receiver and store, as the daemon takes them.
+void bench_receiver(const std::vector<std::string>& bodies, std::string_view content_type, const StoreLimits& limits,
+                    uint64_t points, uint64_t bytes) {
+    Store store(limits);
+    Receiver receiver(store, 64 << 20);
+    const double t = cpu_now();
+    for (const std::string& b : bodies) {
+        http::Request req;
+        req.method = "POST";
+        req.path = "/v1/metrics";
+        req.headers[req.header_count++] = {"Content-Type", content_type};
+        req.body = b;
+        const http::Response resp = receiver.handle_export(req, kT0);
+        if (resp.status != 200) std::printf("  !! status %d\n", resp.status);
+    }
+    report("handle_export (whole request)", cpu_now() - t, points, bytes);
+}
+
+void bench_throughput(int rounds) {
+    std::printf("ingest, %d requests of %d points (%d series), one core:\n", rounds, kPointsPerRequest,
+                kPointsPerRequest);
+    uint64_t bytes = 0;
+    const std::vector<std::string> bodies = make_bodies(rounds, request_body, bytes);
+    const uint64_t points = uint64_t(rounds) * kPointsPerRequest;
+    const StoreLimits limits = bench_limits(rounds);
     Store store(limits);
 
     Decoder dec;
@@ -188,19 +218,7 @@ void bench_throughput(int rounds) {
     report("decode + store", cpu_now() - t, points, bytes);
     if (accepted != points) std::printf("  !! accepted %llu of %llu\n", (unsigned long long)accepted, (unsigned long long)points);
 
-    Store store3(limits);
-    Receiver receiver(store3, 64 << 20);
-    t = cpu_now();
-    for (const std::string& b : bodies) {
-        http::Request req;
-        req.method = "POST";
-        req.path = "/v1/metrics";
-        req.headers[req.header_count++] = {"Content-Type", "application/json"};
-        req.body = b;
-        const http::Response resp = receiver.handle_export(req, kT0);
-        if (resp.status != 200 || *resp.body != "{}") std::printf("  !! status %d\n", resp.status);
-    }
-    report("handle_export (whole request)", cpu_now() - t, points, bytes);
+    bench_receiver(bodies, "application/json", limits, points, bytes);
 }
 
 void bench_memory() {
@@ -301,18 +319,10 @@ void bench_query() {
 // The same ingest as bench_throughput, sent as OTLP/protobuf.
 void bench_protobuf(int rounds) {
     std::printf("protobuf ingest, %d requests of %d points, one core:\n", rounds, kPointsPerRequest);
-    std::vector<std::string> bodies;
     uint64_t bytes = 0;
-    for (int r = 0; r < rounds; ++r) {
-        bodies.push_back(request_proto(kT0 + int64_t(r) * kSec, r));
-        bytes += bodies.back().size();
-    }
-    std::printf("  body: %zu bytes per request, %.0f bytes per point\n", bodies[0].size(),
-                double(bodies[0].size()) / kPointsPerRequest);
+    const std::vector<std::string> bodies = make_bodies(rounds, request_proto, bytes);
     const uint64_t points = uint64_t(rounds) * kPointsPerRequest;
-    StoreLimits limits;
-    limits.window_ms = 3600 * 1000;
-    limits.max_points = size_t(rounds + 8) * kPointsPerRequest;
+    const StoreLimits limits = bench_limits(rounds);
     // The decoder alone is the parse-only pass: protozero reads in place and
     // the flat request holds views, so there is no cheaper full parse.
     Decoder dec;
@@ -331,19 +341,7 @@ void bench_protobuf(int rounds) {
     }
     report("decode + store", cpu_now() - t, points, bytes);
     if (accepted != points) std::printf("  !! accepted %llu of %llu\n", (unsigned long long)accepted, (unsigned long long)points);
-    Store store2(limits);
-    Receiver receiver(store2, 64 << 20);
-    t = cpu_now();
-    for (const std::string& b : bodies) {
-        http::Request req;
-        req.method = "POST";
-        req.path = "/v1/metrics";
-        req.headers[req.header_count++] = {"Content-Type", "application/x-protobuf"};
-        req.body = b;
-        const http::Response resp = receiver.handle_export(req, kT0);
-        if (resp.status != 200) std::printf("  !! status %d\n", resp.status);
-    }
-    report("handle_export (whole request)", cpu_now() - t, points, bytes);
+    bench_receiver(bodies, "application/x-protobuf", limits, points, bytes);
     std::printf("  memory per stored point: %.1f bytes (pool) as for JSON\n",
                 double(store.chunk_bytes()) / double(std::max<size_t>(store.stored_points(), 1)));
 }
