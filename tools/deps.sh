@@ -6,8 +6,8 @@ set -euo pipefail
 
 MMWATCH_DEBS=(
   g++ clang meson ninja-build pkg-config
-  libuv1-dev libsimdjson-dev doctest-dev zlib1g-dev libprotozero-dev protobuf-compiler
-  python3 curl netcat-openbsd
+  libuv1-dev libsimdjson-dev doctest-dev zlib1g-dev libdeflate-dev libprotozero-dev protobuf-compiler
+  python3 python3-prometheus-client curl netcat-openbsd
   prometheus
   help2man debhelper dpkg-dev fakeroot lintian systemd
 )

@@ -72,15 +72,15 @@ Daemon::Daemon(const Options& options)
     // Idle time is what the busy ratio is measured against.
     if (loop_ready_) (void)uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
     router_.attach_otlp(&otlp_, &receiver_);
-    page_.set_self_renderer([this](std::string& out) { render_self_metrics_into(out); });
-    page_.set_extra_renderer([this](std::string& out, const MetricsPage::FamilyTaken& taken) {
+    page_.set_self_renderer([this](prom::Writer& out) { render_self_metrics_into(out); });
+    page_.set_extra_renderer([this](prom::Writer& out, const MetricsPage::FamilyTaken& taken) {
         const otlp::ExpositionSkips skips =
             otlp::render_prometheus(otlp_, out, taken, unix_ns_now(), options_.max_response_bytes);
         otlp::write_self_metrics(otlp_, receiver_.counters(), skips, out);
     });
 }
 
-void Daemon::render_self_metrics_into(std::string& out) const {
+void Daemon::render_self_metrics_into(prom::Writer& out) const {
     static const http::ServerCounters kNone;
     const Listener listeners[] = {
         {"metrics", server_ ? &server_->counters() : &kNone},

@@ -46,7 +46,7 @@ private:
     void tick();
     void measure_loop(uint64_t now_ms);
     void after_watcher_activity();
-    void render_self_metrics_into(std::string& out) const;
+    void render_self_metrics_into(prom::Writer& out) const;
     void stop();
 
     Options options_;

@@ -1,5 +1,6 @@
 #include "daemon/metrics_page.hpp"
 
+#include "http/gzip.hpp"
 #include "prom/text.hpp"
 
 #include <new>
@@ -45,54 +46,85 @@ void MetricsPage::refresh_plan(int64_t unix_ms) {
 
 namespace {
 
+// Bodies under this are sent as they are: gzip would save a few hundred
+// bytes at the cost of a compressor setup per render.
+constexpr size_t kMinGzipBytes = 1024;
+
 // One series per active file, so an alert can name the producer that
 // stopped: 1 when its data has not changed for --stale-after.
-void render_staleness(const std::vector<Source*>& active, std::string& out) {
-    out += "# HELP mmwatch_source_stale 1 when the file's data has not changed for --stale-after (0 when off).\n"
-           "# TYPE mmwatch_source_stale gauge\n";
-    for (const Source* s : active) {
-        out += "mmwatch_source_stale{name=\"";
-        prom::append_label_value(out, s->label());
-        out += s->stale() ? "\"} 1\n" : "\"} 0\n";
-    }
+void render_staleness(const std::vector<Source*>& active, prom::Writer& out) {
+    out.family("mmwatch_source_stale", prom::Kind::gauge,
+               "1 when the file's data has not changed for --stale-after (0 when off).");
+    for (const Source* s : active) prom::labelled(out, "name", s->label(), s->stale() ? 1 : 0);
 }
 
 }  // namespace
 
-std::shared_ptr<const std::string> MetricsPage::body() {
-    const bool new_tick = rendered_snapshot_ != watcher_.snapshot_generation();
-    if (body_ && !new_tick && !(dirty_ && !extra_render_used_)) return body_;
-    extra_render_used_ = !new_tick;
-    dirty_ = false;
+std::shared_ptr<const std::string> MetricsPage::body(prom::Format format) {
+    Rendition& r = renditions_[size_t(format)];
+    const bool new_tick = r.snapshot != watcher_.snapshot_generation();
+    if (r.body && !new_tick && !(r.dirty && !r.extra_render_used)) return r.body;
+    r.extra_render_used = !new_tick;
+    r.dirty = false;
     try {
-        render();
+        render(format, r);
     } catch (const std::bad_alloc&) {
         // Serve the last body (null before the first): memory may come back.
         ++counters_.render_alloc_failures;
-        rendered_snapshot_ = watcher_.snapshot_generation();
+        r.snapshot = watcher_.snapshot_generation();
     }
-    return body_;
+    return r.body;
 }
 
-void MetricsPage::render() {
-    rendered_snapshot_ = watcher_.snapshot_generation();
+std::shared_ptr<const std::string> MetricsPage::serve(prom::Format format, bool gzip, bool& gzipped) {
+    gzipped = false;
+    std::shared_ptr<const std::string> plain = body(format);
+    Rendition& r = renditions_[size_t(format)];
+    if (gzip && plain && plain->size() >= kMinGzipBytes) {
+        if (!r.gzipped) {
+            r.gzipped = gzip_.encode(*plain);  // null if memory ran out: sent plain
+            if (r.gzipped) {
+                ++counters_.compressions[size_t(format)];
+                counters_.body_bytes[size_t(format)][1] = r.gzipped->size();
+            }
+        }
+        if (r.gzipped) {
+            gzipped = true;
+            ++counters_.scrapes[size_t(format)][1];
+            return r.gzipped;
+        }
+    }
+    ++counters_.scrapes[size_t(format)][0];
+    return plain;
+}
+
+void MetricsPage::render(prom::Format format, Rendition& r) {
+    r.snapshot = watcher_.snapshot_generation();
     auto text = std::make_shared<std::string>();
     // Reserve what the last render needed, so a render is one allocation.
-    text->reserve(last_size_ + last_size_ / 8 + 4096);
+    text->reserve(r.last_size + r.last_size / 8 + 4096);
     const auto files = views();
-    if (!plan_.render(files, config_.grouping_power, *text, config_.max_response_bytes)) {
-        ++counters_.response_bytes_limit;
-    }
-    ++counters_.renders;
-    if (self_) self_(*text);
-    render_staleness(watcher_.active_in_discovery_order(), *text);
+    const std::unique_ptr<prom::Writer> w = prom::make_writer(format, *text);
+    // Text formats take the file plan's direct path; protobuf goes through the writer.
+    const bool complete =
+        format == prom::Format::protobuf
+            ? plan_.render(files, config_.grouping_power, *w, config_.max_response_bytes)
+            : plan_.render(files, config_.grouping_power, *text, config_.max_response_bytes,
+                           format == prom::Format::openmetrics);
+    if (!complete) ++counters_.response_bytes_limit;
+    ++counters_.renders[size_t(format)];
+    if (self_) self_(*w);
+    render_staleness(watcher_.active_in_discovery_order(), *w);
     if (extra_) {
-        extra_(*text, [this](std::string_view name) {
+        extra_(*w, [this](std::string_view name) {
             return plan_.has_family(name) || self_metric_names().count(std::string(name)) > 0;
         });
     }
-    last_size_ = text->size();
-    body_ = std::move(text);
+    w->finish();
+    r.last_size = text->size();
+    counters_.body_bytes[size_t(format)][0] = text->size();
+    r.body = std::move(text);
+    r.gzipped.reset();
 }
 
 }  // namespace mmwatch

@@ -3,12 +3,11 @@
 #include "base/clock.hpp"
 #include "base/json.hpp"
 #include "otlp/receiver.hpp"
+#include "prom/negotiate.hpp"
 
 namespace mmwatch {
 
 namespace {
-
-constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 bool is_get(const http::Request& req) { return req.method == "GET" || req.method == "HEAD"; }
 
@@ -29,11 +28,7 @@ http::Response Router::route(const http::Request& req) {
     const std::string_view path = req.path;
     if (path == "/metrics") {
         if (!is_get(req)) return method_not_allowed("GET, HEAD");
-        http::Response r;
-        r.content_type = kPrometheusContentType;
-        r.body = page_.serve();
-        if (!r.body) return error_response(503, "out of memory rendering /metrics, retry later");
-        return r;
+        return metrics(req);
     }
     if (path == "/api/v1/sources") return is_get(req) ? sources_json() : method_not_allowed("GET, HEAD");
     if (path == "/-/healthy") return is_get(req) ? http::Response::text(200, "OK\n") : method_not_allowed("GET, HEAD");
@@ -63,6 +58,26 @@ http::Response Router::otlp_export(const http::Request& req) {
     http::Response r = receiver_->handle_export(req, unix_ns_now());
     // New points: the next /metrics renders again instead of the cached body.
     if (r.status == 200) page_.invalidate();
+    return r;
+}
+
+// The format from ?format= (for curl) or else the Accept header; gzip when
+// Accept-Encoding allows it (docs/http.md, "Formats").
+http::Response Router::metrics(const http::Request& req) {
+    prom::Format format = prom::negotiate_format(req.header("Accept"));
+    std::string name;
+    if (http::query_param(req.query, "format", name)) {
+        const std::optional<prom::Format> forced = prom::format_from_name(name);
+        if (!forced) return error_response(400, "unknown format; use format=text, openmetrics or protobuf");
+        format = *forced;
+    }
+    bool gzipped = false;
+    http::Response r;
+    r.body = page_.serve(format, prom::accepts_gzip(req.header("Accept-Encoding")), gzipped);
+    if (!r.body) return error_response(503, "out of memory rendering /metrics, retry later");
+    r.content_type = prom::content_type(format);
+    r.extra_headers = "Vary: Accept, Accept-Encoding\r\n";
+    if (gzipped) r.extra_headers += "Content-Encoding: gzip\r\n";
     return r;
 }
 

@@ -28,6 +28,7 @@ public:
     [[nodiscard]] http::Response route_otlp(const http::Request& req);
 
 private:
+    http::Response metrics(const http::Request& req);
     http::Response sources_json() const;
     http::Response landing() const;
     http::Response otlp_export(const http::Request& req);

@@ -3,84 +3,87 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include "prom/text.hpp"
+#include "prom/writer.hpp"
 
 namespace mmwatch {
 
 namespace {
 
+using prom::Kind;
+
 struct Family {
     std::string_view name;
-    std::string_view type;
+    Kind kind;
     std::string_view help;
 };
 
-constexpr Family kSources{"mmwatch_sources", "gauge", "Files in the watched directory by state."};
-constexpr Family kRejections{"mmwatch_source_rejections_total", "counter", "Files rejected, by reason."};
-constexpr Family kReadFaults{"mmwatch_read_faults_total", "counter", "Faults (SIGBUS) while copying mapped data."};
-constexpr Family kConflicts{"mmwatch_type_conflicts_total", "counter",
+constexpr Family kSources{"mmwatch_sources", Kind::gauge, "Files in the watched directory by state."};
+constexpr Family kRejections{"mmwatch_source_rejections_total", Kind::counter, "Files rejected, by reason."};
+constexpr Family kReadFaults{"mmwatch_read_faults_total", Kind::counter, "Faults (SIGBUS) while copying mapped data."};
+constexpr Family kConflicts{"mmwatch_type_conflicts_total", Kind::counter,
                             "Series dropped because their family has another type or a reserved name."};
-constexpr Family kDuplicates{"mmwatch_duplicate_series_total", "counter",
+constexpr Family kDuplicates{"mmwatch_duplicate_series_total", Kind::counter,
                              "Series dropped as duplicates: a name twice in one file, or two files with one name label."};
-constexpr Family kLimits{"mmwatch_limit_hits_total", "counter", "Times a limit was reached, by limit."};
-constexpr Family kEvents{"mmwatch_events_total", "counter", "Events recorded, by kind."};
-constexpr Family kEventErrors{"mmwatch_event_log_write_errors_total", "counter", "Failed writes to --event-log."};
-constexpr Family kStale{"mmwatch_stale_sources", "gauge", "Active files whose data has not changed for --stale-after."};
-constexpr Family kRescans{"mmwatch_rescans_total", "counter", "Full rescans of the watched directory."};
-constexpr Family kRequests{"mmwatch_http_requests_total", "counter", "HTTP requests answered."};
-constexpr Family kHttpErrors{"mmwatch_http_errors_total", "counter", "HTTP responses with status 400 or above."};
-constexpr Family kScrapes{"mmwatch_scrapes_total", "counter", "GET /metrics requests served."};
-constexpr Family kRenders{"mmwatch_renders_total", "counter", "Expositions rendered (at most one per snapshot)."};
-constexpr Family kConnections{"mmwatch_http_connections", "gauge", "Open HTTP connections."};
-constexpr Family kSeries{"mmwatch_file_series", "gauge", "Series exposed from files."};
-constexpr Family kMapped{"mmwatch_mapped_bytes", "gauge", "Bytes of files mapped."};
-constexpr Family kWaitingForFds{"mmwatch_files_waiting_for_fds", "gauge",
+constexpr Family kLimits{"mmwatch_limit_hits_total", Kind::counter, "Times a limit was reached, by limit."};
+constexpr Family kEvents{"mmwatch_events_total", Kind::counter, "Events recorded, by kind."};
+constexpr Family kEventErrors{"mmwatch_event_log_write_errors_total", Kind::counter, "Failed writes to --event-log."};
+constexpr Family kStale{"mmwatch_stale_sources", Kind::gauge, "Active files whose data has not changed for --stale-after."};
+constexpr Family kRescans{"mmwatch_rescans_total", Kind::counter, "Full rescans of the watched directory."};
+constexpr Family kRequests{"mmwatch_http_requests_total", Kind::counter, "HTTP requests answered."};
+constexpr Family kHttpErrors{"mmwatch_http_errors_total", Kind::counter, "HTTP responses with status 400 or above."};
+constexpr Family kScrapes{"mmwatch_scrapes_total", Kind::counter, "GET /metrics requests served, by format and encoding."};
+constexpr Family kRenders{"mmwatch_renders_total", Kind::counter, "Expositions rendered (at most one per snapshot and format)."};
+constexpr Family kCompressions{"mmwatch_compressions_total", Kind::counter,
+                               "gzip bodies made of /metrics (at most one per render), by format."};
+constexpr Family kBodyBytes{"mmwatch_exposition_bytes", Kind::gauge,
+                            "Size of the latest /metrics body, by format and encoding."};
+constexpr Family kConnections{"mmwatch_http_connections", Kind::gauge, "Open HTTP connections."};
+constexpr Family kSeries{"mmwatch_file_series", Kind::gauge, "Series exposed from files."};
+constexpr Family kMapped{"mmwatch_mapped_bytes", Kind::gauge, "Bytes of files mapped."};
+constexpr Family kWaitingForFds{"mmwatch_files_waiting_for_fds", Kind::gauge,
                                 "Files not opened for lack of file descriptors (RLIMIT_NOFILE); retried every tick."};
-constexpr Family kDiskBacked{"mmwatch_directory_disk_backed", "gauge",
+constexpr Family kDiskBacked{"mmwatch_directory_disk_backed", Kind::gauge,
                              "1 when the watched directory is not on tmpfs or ramfs (producers may stall on writeback)."};
-constexpr Family kWatchFailures{"mmwatch_inotify_watch_failures_total", "counter",
+constexpr Family kWatchFailures{"mmwatch_inotify_watch_failures_total", Kind::counter,
                                 "Times the recovered directory could not be watched (retried next tick)."};
-constexpr Family kListenerConnections{"mmwatch_listener_connections", "gauge", "Open HTTP connections, by listener."};
-constexpr Family kListenerRefused{"mmwatch_listener_refused_connections_total", "counter",
+constexpr Family kListenerConnections{"mmwatch_listener_connections", Kind::gauge, "Open HTTP connections, by listener."};
+constexpr Family kListenerRefused{"mmwatch_listener_refused_connections_total", Kind::counter,
                                   "Connections refused at the listener's cap (--max-connections), by listener."};
-constexpr Family kShed{"mmwatch_http_shed_connections_total", "counter",
+constexpr Family kShed{"mmwatch_http_shed_connections_total", Kind::counter,
                        "Connections closed at the cap to make room for a new one, by reason: idle or slow."};
-constexpr Family kAllocFailures{"mmwatch_allocation_failures_total", "counter",
+constexpr Family kAllocFailures{"mmwatch_allocation_failures_total", Kind::counter,
                                 "Times memory ran out, by where: the request was answered 503, the render or tick skipped."};
-constexpr Family kLoopLag{"mmwatch_loop_lag_seconds", "histogram",
+constexpr Family kLoopLag{"mmwatch_loop_lag_seconds", Kind::histogram,
                           "How late the snapshot tick ran: time callbacks held the loop past its turn."};
-constexpr Family kLoopBusy{"mmwatch_loop_busy_ratio", "gauge",
+constexpr Family kLoopBusy{"mmwatch_loop_busy_ratio", Kind::gauge,
                            "Share of the last tick interval the loop spent running callbacks (not waiting)."};
-constexpr Family kBuildInfo{"mmwatch_build_info", "gauge", "Build information; always 1."};
-constexpr Family kRss{"process_resident_memory_bytes", "gauge", "Resident memory size in bytes."};
-constexpr Family kCpu{"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds."};
-constexpr Family kFds{"process_open_fds", "gauge", "Number of open file descriptors."};
-constexpr Family kMaxFds{"process_max_fds", "gauge", "Maximum number of open file descriptors."};
-constexpr Family kStart{"process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds."};
+constexpr Family kBuildInfo{"mmwatch_build_info", Kind::gauge, "Build information; always 1."};
+constexpr Family kRss{"process_resident_memory_bytes", Kind::gauge, "Resident memory size in bytes."};
+constexpr Family kCpu{"process_cpu_seconds_total", Kind::counter, "Total user and system CPU time spent in seconds."};
+constexpr Family kFds{"process_open_fds", Kind::gauge, "Number of open file descriptors."};
+constexpr Family kMaxFds{"process_max_fds", Kind::gauge, "Maximum number of open file descriptors."};
+constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time of the process since unix epoch in seconds."};
 
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
-                                  &kScrapes, &kRenders, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
+                                  &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
                                   &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
 
-void head(std::string& out, const Family& f) { prom::append_head(out, f.name, f.type, f.help); }
+void head(prom::Writer& out, const Family& f) { out.family(f.name, f.kind, f.help); }
 
-void sample(std::string& out, const Family& f, std::string_view label, std::string_view value, uint64_t v) {
-    prom::append_series(out, f.name, label, value);
-    prom::append_int(out, v);
-    out += '\n';
+void sample(prom::Writer& out, const Family&, std::string_view label, std::string_view value, uint64_t v) {
+    prom::labelled(out, label, value, double(v));
 }
 
-void single(std::string& out, const Family& f, uint64_t v) {
-    head(out, f);
-    sample(out, f, {}, {}, v);
-}
+void single(prom::Writer& out, const Family& f, double v) { prom::single(out, f.name, f.kind, f.help, v); }
 
 struct ProcessStats {
     uint64_t rss_bytes = 0;
@@ -154,30 +157,42 @@ http::ServerCounters sum(std::span<const Listener> listeners) {
     return t;
 }
 
-void render_loop(const LoopStats& l, std::string& out) {
+void render_loop(const LoopStats& l, prom::Writer& out) {
     head(out, kLoopLag);
+    out.metric({});
     uint64_t cumulative = 0;
     for (size_t i = 0; i <= LoopStats::kBuckets; ++i) {
         cumulative += l.lag_buckets[i];
-        std::string le;
-        if (i < LoopStats::kBuckets) prom::append_value(le, LoopStats::kBoundsSeconds[i]);
-        else le = "+Inf";
-        out += "mmwatch_loop_lag_seconds_bucket{le=\"";
-        out += le;
-        out += "\"} ";
-        prom::append_int(out, cumulative);
-        out += '\n';
+        const double le = i < LoopStats::kBuckets ? LoopStats::kBoundsSeconds[i] : HUGE_VAL;
+        out.bucket(le, double(cumulative));
     }
-    out += "mmwatch_loop_lag_seconds_sum ";
-    prom::append_value(out, l.lag_sum_seconds);
-    out += "\nmmwatch_loop_lag_seconds_count ";
-    prom::append_int(out, l.lag_count);
-    out += '\n';
-    head(out, kLoopBusy);
-    out += kLoopBusy.name;
-    out += ' ';
-    prom::append_value(out, l.busy_ratio);
-    out += '\n';
+    out.sum(l.lag_sum_seconds);
+    out.count(double(l.lag_count));
+    single(out, kLoopBusy, l.busy_ratio);
+}
+
+void render_page(const PageCounters& page, prom::Writer& out) {
+    using prom::Format;
+    constexpr Format kFormats[] = {Format::text, Format::openmetrics, Format::protobuf};
+    constexpr std::string_view kEncodings[] = {"identity", "gzip"};
+    const auto by_format = [&](const Family& f, auto value) {
+        head(out, f);
+        for (Format fmt : kFormats) {
+            for (size_t e = 0; e < 2; ++e) {
+                std::string labels;
+                out.label(labels, "encoding", kEncodings[e]);
+                out.label(labels, "format", prom::format_name(fmt));
+                out.metric(labels);
+                out.value(double(value(fmt, e)));
+            }
+        }
+    };
+    by_format(kScrapes, [&](Format f, size_t e) { return page.scrapes[size_t(f)][e]; });
+    head(out, kRenders);
+    for (Format f : kFormats) sample(out, kRenders, "format", prom::format_name(f), page.renders[size_t(f)]);
+    head(out, kCompressions);
+    for (Format f : kFormats) sample(out, kCompressions, "format", prom::format_name(f), page.compressions[size_t(f)]);
+    by_format(kBodyBytes, [&](Format f, size_t e) { return page.body_bytes[size_t(f)][e]; });
 }
 
 }  // namespace
@@ -185,7 +200,16 @@ void render_loop(const LoopStats& l, std::string& out) {
 const std::unordered_set<std::string>& self_metric_names() {
     static const std::unordered_set<std::string> names = [] {
         std::unordered_set<std::string> s;
-        for (const Family* f : kAll) s.emplace(f->name);
+        for (const Family* f : kAll) {
+            s.emplace(f->name);
+            // What OpenMetrics writes for a counter: the family name without
+            // _total and its _created sample.
+            if (f->kind == Kind::counter && f->name.ends_with("_total")) {
+                const std::string_view base = f->name.substr(0, f->name.size() - 6);
+                s.emplace(base);
+                s.emplace(std::string(base) + "_created");
+            }
+        }
         // The histogram's sample names too: a file may not write them.
         for (const char* suffix : {"_bucket", "_count", "_sum"}) s.emplace(std::string(kLoopLag.name) + suffix);
         s.emplace(kSourceStale);
@@ -194,7 +218,7 @@ const std::unordered_set<std::string>& self_metric_names() {
     return names;
 }
 
-void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
+void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     const FileCounters& f = in.files;
     const PageCounters& page = in.page;
     const http::ServerCounters http = sum(in.listeners);
@@ -241,8 +265,7 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
     single(out, kRescans, f.rescans);
     single(out, kRequests, http.requests);
     single(out, kHttpErrors, http.errors);
-    single(out, kScrapes, page.scrapes);
-    single(out, kRenders, page.renders);
+    render_page(page, out);
     single(out, kConnections, http.connections_open);
     single(out, kSeries, page.series_exposed);
     single(out, kMapped, f.mapped_bytes);
@@ -266,18 +289,10 @@ void render_self_metrics(const SelfMetricsInput& in, std::string& out) {
 
     const ProcessStats p = read_process_stats();
     single(out, kRss, p.rss_bytes);
-    head(out, kCpu);
-    out += kCpu.name;
-    out += ' ';
-    prom::append_value(out, p.cpu_seconds);
-    out += '\n';
+    single(out, kCpu, p.cpu_seconds);
     single(out, kFds, p.open_fds);
     single(out, kMaxFds, p.max_fds);
-    head(out, kStart);
-    out += kStart.name;
-    out += ' ';
-    prom::append_value(out, double(in.start_unix_ns / 1'000'000) / 1000.0);
-    out += '\n';
+    single(out, kStart, double(in.start_unix_ns / 1'000'000) / 1000.0);
 }
 
 }  // namespace mmwatch

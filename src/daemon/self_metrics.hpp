@@ -14,13 +14,17 @@
 #include "files/counters.hpp"
 #include "files/event_log.hpp"
 #include "http/counters.hpp"
+#include "prom/writer.hpp"
 
 namespace mmwatch {
 
 // What the /metrics page counts (metrics_page.hpp).
 struct PageCounters {
-    uint64_t scrapes = 0;               // GET /metrics served
-    uint64_t renders = 0;               // expositions rendered (at most one per snapshot)
+    // GET /metrics served, by format and by encoding (0 identity, 1 gzip).
+    uint64_t scrapes[prom::kFormatCount][2] = {};
+    uint64_t renders[prom::kFormatCount] = {};  // expositions rendered (at most one per snapshot and format)
+    uint64_t compressions[prom::kFormatCount] = {};  // gzip bodies made (at most one per render)
+    uint64_t body_bytes[prom::kFormatCount][2] = {};  // gauge: the latest body's size, plain and gzipped
     uint64_t series_exposed = 0;        // gauge, file series in the last plan
     uint64_t type_conflicts = 0;
     uint64_t duplicate_series = 0;
@@ -70,6 +74,6 @@ struct SelfMetricsInput {
 
 // Appends every self-metric, with HELP and TYPE, plus process_* metrics
 // read from /proc/self.
-void render_self_metrics(const SelfMetricsInput& in, std::string& out);
+void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out);
 
 }  // namespace mmwatch

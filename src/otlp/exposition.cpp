@@ -7,7 +7,7 @@
 #include <unordered_set>
 
 #include "otlp/names.hpp"
-#include "prom/text.hpp"
+#include "prom/writer.hpp"
 
 namespace mmwatch::otlp {
 
@@ -23,12 +23,12 @@ bool reserved_label(std::string_view name) {
            name == "otel_scope_name" || name == "otel_scope_version";
 }
 
-// Appends `k="v",` for each pair, names sanitized; names that sanitize to
-// one name have their values joined with ';' in key order (the
-// OpenTelemetry rule), so a label name never appears twice. Keys `skip`
-// accepts and empty values are left out.
+// The label pairs of `pairs`, names sanitized; names that sanitize to one
+// name have their values joined with ';' in key order (the OpenTelemetry
+// rule), so a label name never appears twice. Keys `skip` accepts and empty
+// values are left out.
 template <typename Skip>
-void append_joined(std::string& out, const Store& store, std::span<const LabelIds> pairs, Skip skip) {
+void append_joined(prom::Writer& w, std::string& out, const Store& store, std::span<const LabelIds> pairs, Skip skip) {
     std::vector<std::pair<std::string, std::string_view>> labels;
     for (const LabelIds& l : pairs) {
         const std::string_view key = store.strings().get(l.key);
@@ -39,36 +39,30 @@ void append_joined(std::string& out, const Store& store, std::span<const LabelId
         labels.emplace_back(std::move(name), value);
     }
     std::stable_sort(labels.begin(), labels.end(), [](auto& a, auto& b) { return a.first < b.first; });
-    std::string_view last;
-    for (const auto& [name, value] : labels) {
-        if (name == last) {
-            out.insert(out.size() - 2, ";");  // before the closing quote and comma
-            std::string more;
-            prom::append_label_value(more, value);
-            out.insert(out.size() - 2, more);
-            continue;
+    for (size_t i = 0; i < labels.size();) {
+        std::string joined(labels[i].second);
+        size_t j = i + 1;
+        for (; j < labels.size() && labels[j].first == labels[i].first; ++j) {
+            joined += ';';
+            joined += labels[j].second;
         }
-        last = name;
-        out += name;
-        out += "=\"";
-        prom::append_label_value(out, value);
-        out += "\",";
+        w.label(out, labels[i].first, joined);
+        i = j;
     }
 }
 
-// Label fragments ("k=\"v\",...") cached per render, per label set and per
-// resource, so a 16-bucket histogram formats its attributes once.
+// Label sets in the writer's encoding, cached per render, per label set
+// and per resource, so a 16-bucket histogram encodes its attributes once.
 struct Fragments {
     const Store& store;
+    prom::Writer& w;
     std::unordered_map<uint32_t, std::string> attrs;
     std::unordered_map<uint32_t, std::string> resources;
     std::unordered_map<uint32_t, std::string> scopes;
 
-    // Point attributes: sanitized names; names that collide after
-    // sanitization get their values joined with ';' in key order.
     const std::string& of_attrs(uint32_t set) {
         auto [it, fresh] = attrs.try_emplace(set);
-        if (fresh) append_joined(it->second, store, store.label_set(set), [](std::string_view) { return false; });
+        if (fresh) append_joined(w, it->second, store, store.label_set(set), [](std::string_view) { return false; });
         return it->second;
     }
 
@@ -83,76 +77,73 @@ struct Fragments {
             else if (k == "service.namespace") ns = store.strings().get(l.value);
             else if (k == "service.instance.id") instance = store.strings().get(l.value);
         }
-        std::string& out = it->second;
-        if (!name.empty()) {
-            out += "job=\"";
-            if (!ns.empty()) {
-                prom::append_label_value(out, ns);
-                out += '/';
-            }
-            prom::append_label_value(out, name);
-            out += "\",";
-        }
-        if (!instance.empty()) {
-            out += "instance=\"";
-            prom::append_label_value(out, instance);
-            out += "\",";
-        }
-        return out;
+        if (!name.empty()) w.label(it->second, "job", ns.empty() ? std::string(name) : std::string(ns) + "/" + std::string(name));
+        if (!instance.empty()) w.label(it->second, "instance", instance);
+        return it->second;
     }
 
     const std::string& of_scope(uint32_t scope) {
         auto [it, fresh] = scopes.try_emplace(scope);
         if (!fresh) return it->second;
         const Scope& s = store.scopes()[scope];
-        std::string& out = it->second;
         for (auto [label, id] : {std::pair{"otel_scope_name", s.name}, std::pair{"otel_scope_version", s.version}}) {
             const std::string_view v = store.strings().get(id);
-            if (v.empty()) continue;
-            out += label;
-            out += "=\"";
-            prom::append_label_value(out, v);
-            out += "\",";
+            if (!v.empty()) w.label(it->second, label, v);
         }
-        return out;
+        return it->second;
     }
 };
 
-std::string_view prometheus_type(const Family& f) noexcept {
+prom::Kind prometheus_kind(const Family& f) noexcept {
     switch (f.kind) {
-    case MetricKind::sum: return f.monotonic ? "counter" : "gauge";
+    case MetricKind::sum: return f.monotonic ? prom::Kind::counter : prom::Kind::gauge;
     case MetricKind::histogram:
-    case MetricKind::exponential_histogram: return "histogram";
-    case MetricKind::summary: return "summary";
-    default: return "gauge";
+    case MetricKind::exponential_histogram: return prom::Kind::histogram;
+    case MetricKind::summary: return prom::Kind::summary;
+    default: return prom::Kind::gauge;
     }
 }
 
 int role_rank(Role r) noexcept { return r == Role::sum ? 2 : r == Role::count ? 3 : 1; }
 
-void write_sample(std::string& out, std::string_view name, std::string_view suffix, Fragments& frags,
-                  const SeriesKey& key, std::string_view extra_label, double extra, double value) {
-    out += name;
-    out += suffix;
-    out += '{';
-    const size_t open = out.size();
-    out += frags.of_resource(key.resource);
-    out += frags.of_attrs(key.attrs);
-    out += frags.of_scope(key.scope);
-    if (!extra_label.empty()) {
-        out += extra_label;
-        out += "=\"";
-        prom::append_value(out, extra);
-        out += "\",";
+// One side of an exponential histogram as Prometheus spans and deltas:
+// OTLP bucket k holds (base^(offset+k), base^(offset+k+1)], Prometheus
+// bucket i holds (base^(i-1), base^i], so i = OTLP index + 1. `shift`
+// halves the resolution that many times (two buckets into one each time).
+void native_side(int32_t offset, const std::vector<uint64_t>& counts, unsigned shift,
+                 std::vector<prom::BucketSpan>& spans, std::vector<int64_t>& deltas) {
+    int64_t last = 0;
+    int64_t previous_count = 0;
+    uint64_t pending = 0;  // count of the merged bucket being summed
+    int64_t pending_index = 0;
+    bool have_pending = false;
+    const auto emit = [&](int64_t index, uint64_t count) {
+        if (count == 0) return;
+        if (spans.empty()) spans.push_back({int32_t(index), 0});
+        else if (index != last + 1) spans.push_back({int32_t(index - last - 1), 0});
+        ++spans.back().length;
+        deltas.push_back(int64_t(count) - previous_count);
+        previous_count = int64_t(count);
+        last = index;
+    };
+    for (size_t k = 0; k < counts.size(); ++k) {
+        const int64_t index = ((int64_t(offset) + int64_t(k)) >> shift) + 1;  // floor division for negatives too
+        if (have_pending && index != pending_index) {
+            emit(pending_index, pending);
+            pending = 0;
+        }
+        pending_index = index;
+        have_pending = true;
+        pending += counts[k];
     }
-    if (out.size() == open) out.pop_back();  // no labels: drop the '{'
-    else out.back() = '}';
-    out += ' ';
-    prom::append_value(out, value);
-    out += '\n';
+    if (have_pending) emit(pending_index, pending);
 }
 
-void write_family(std::string& out, const Store& store, const Family& f, const std::string& name,
+void write_created(prom::Writer& w, const Series& s) {
+    if (s.start_ns > 0) w.created(s.start_ns);
+}
+
+void write_family(prom::Writer& w, const Store& store, const Family& f, const std::string& name,
                   std::vector<uint32_t>& ids, Fragments& frags, std::vector<bool>& resource_used, size_t max_bytes,
                   ExpositionSkips& skips) {
     std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) {
@@ -164,10 +155,11 @@ void write_family(std::string& out, const Store& store, const Family& f, const s
         if (role_rank(x.role) != role_rank(y.role)) return role_rank(x.role) < role_rank(y.role);
         return x.extra < y.extra;
     });
-    const std::string_view description = store.strings().get(f.description);
-    if (!description.empty()) prom::append_help(out, name, description);
-    prom::append_type(out, name, prometheus_type(f));
+    const prom::Kind kind = prometheus_kind(f);
+    w.family(name, kind, store.strings().get(f.description), unit_suffix(store.strings().get(f.unit)));
     const bool histogram = f.kind == MetricKind::histogram || f.kind == MetricKind::exponential_histogram;
+    // The protobuf format carries exponential histograms exactly (native).
+    const bool native = f.kind == MetricKind::exponential_histogram && w.format() == prom::Format::protobuf;
     bool saw_inf = false;
     const SeriesKey* group = nullptr;  // one point's series: its buckets, sum and count go together
     // Label sets already written: two OTLP series can render alike (two
@@ -182,7 +174,7 @@ void write_family(std::string& out, const Store& store, const Family& f, const s
                                group->attrs != s.key.attrs || (!histogram && f.kind != MetricKind::summary);
         group = &s.key;
         if (new_group) {
-            if (out.size() >= max_bytes) {
+            if (w.size() >= max_bytes) {
                 ++skips.cut_short;  // the rest of this family is left out: --max-response-bytes
                 return;
             }
@@ -192,54 +184,64 @@ void write_family(std::string& out, const Store& store, const Family& f, const s
             skip = !seen.insert(labels).second;
             if (skip) ++skips.duplicate_labels;
             saw_inf = false;
+            if (!skip) w.metric(labels);
+            if (!skip && native) {
+                const ExpHistogram* e = store.exponential(id);
+                prom::NativeHistogram h;
+                if (e && to_native(*e, h)) {
+                    resource_used[s.key.resource] = true;
+                    w.native(h);
+                    write_created(w, s);
+                    skip = true;  // the group's +Inf, sum and count series are in it
+                } else if (e) {
+                    ++skips.native_scale;  // sent as the classic approximation below
+                }
+            }
         }
         if (skip) continue;
         resource_used[s.key.resource] = true;
         switch (s.key.role) {
-        case Role::value: write_sample(out, name, "", frags, s.key, {}, 0, s.last_value); break;
+        case Role::value:
+            w.value(s.last_value);
+            if (kind == prom::Kind::counter) write_created(w, s);
+            break;
         case Role::bucket:
             saw_inf = saw_inf || std::isinf(s.key.extra);
-            write_sample(out, name, "_bucket", frags, s.key, "le", s.key.extra, s.last_value);
+            w.bucket(s.key.extra, s.last_value);
             break;
-        case Role::quantile: write_sample(out, name, "", frags, s.key, "quantile", s.key.extra, s.last_value); break;
-        case Role::sum: write_sample(out, name, "_sum", frags, s.key, {}, 0, s.last_value); break;
+        case Role::quantile: w.quantile(s.key.extra, s.last_value); break;
+        case Role::sum: w.sum(s.last_value); break;
         case Role::count:
             // A histogram point without buckets still needs its +Inf bucket.
-            if (histogram && !saw_inf)
-                write_sample(out, name, "_bucket", frags, s.key, "le", std::numeric_limits<double>::infinity(),
-                             s.last_value);
-            write_sample(out, name, "_count", frags, s.key, {}, 0, s.last_value);
+            if (histogram && !saw_inf) w.bucket(std::numeric_limits<double>::infinity(), s.last_value);
+            w.count(s.last_value);
+            write_created(w, s);
             saw_inf = false;
             break;
         }
     }
 }
 
-void write_target_info(std::string& out, const Store& store, const std::vector<bool>& used, Fragments& frags,
+void write_target_info(prom::Writer& w, const Store& store, const std::vector<bool>& used, Fragments& frags,
                        ExpositionSkips& skips) {
     bool header = false;
     std::unordered_set<std::string> seen;
     for (uint32_t r = 0; r < used.size(); ++r) {
         if (!used[r]) continue;
         if (!header) {
-            out += "# HELP target_info Target metadata (OTLP resource attributes)\n# TYPE target_info gauge\n";
+            w.family(kTargetInfo, prom::Kind::info, "Target metadata (OTLP resource attributes)");
             header = true;
         }
         std::string labels = frags.of_resource(r);
-        append_joined(labels, store, store.label_set(store.resources()[r].attrs), [](std::string_view key) {
+        append_joined(w, labels, store, store.label_set(store.resources()[r].attrs), [](std::string_view key) {
             return key == "service.name" || key == "service.namespace" || key == "service.instance.id";
         });
         if (!seen.insert(labels).second) {
             ++skips.duplicate_labels;
             continue;
         }
-        out += kTargetInfo;
-        if (!labels.empty()) {
-            labels.back() = '}';
-            out += '{';
-            out += labels;
-        }
-        out += " 1\n";
+        w.metric(labels);
+        w.value(1);
     }
 }
 
@@ -248,21 +250,43 @@ void write_target_info(std::string& out, const Store& store, const std::vector<b
 // of these meet, whichever came first.
 std::vector<std::string> sample_names(const Family& f, const std::string& name) {
     std::vector<std::string> out{name};
+    // OpenMetrics also writes a counter's family name without _total, and
+    // NAME_created for counters, histograms and summaries.
+    if (f.kind == MetricKind::sum && f.monotonic && name.ends_with("_total")) {
+        const std::string base = name.substr(0, name.size() - 6);
+        out.push_back(base);
+        out.push_back(base + "_created");
+    }
     const bool hist = f.kind == MetricKind::histogram || f.kind == MetricKind::exponential_histogram;
     if (hist) out.push_back(name + "_bucket");
     if (hist || f.kind == MetricKind::summary) {
         out.push_back(name + "_count");
         out.push_back(name + "_sum");
+        out.push_back(name + "_created");
     }
     return out;
 }
 
 }  // namespace
 
-ExpositionSkips render_prometheus(const Store& store, std::string& out, const FamilyTaken& family_taken,
+bool to_native(const ExpHistogram& e, prom::NativeHistogram& h) {
+    if (e.scale < kMinNativeSchema) return false;
+    const unsigned shift = e.scale > kMaxNativeSchema ? unsigned(e.scale - kMaxNativeSchema) : 0;
+    h = {};
+    h.schema = e.scale - int32_t(shift);
+    h.zero_threshold = e.zero_threshold;
+    h.zero_count = e.zero_count;
+    h.count = e.count;
+    h.sum = e.sum;
+    native_side(e.positive_offset, e.positive, shift, h.positive_spans, h.positive_deltas);
+    native_side(e.negative_offset, e.negative, shift, h.negative_spans, h.negative_deltas);
+    return true;
+}
+
+ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const FamilyTaken& family_taken,
                                   int64_t now_ns, size_t max_bytes) {
     ExpositionSkips skips;
-    Fragments frags{store, {}, {}, {}};
+    Fragments frags{store, w, {}, {}, {}};
     std::vector<bool> resource_used(store.resources().size(), false);
     std::unordered_set<std::string> claimed;  // sample names of the families written
     std::vector<uint32_t> ids;
@@ -271,7 +295,7 @@ ExpositionSkips render_prometheus(const Store& store, std::string& out, const Fa
         for (uint32_t id : f.series)
             if (store.live(store.series()[id], now_ns)) ids.push_back(id);
         if (ids.empty()) continue;
-        if (out.size() >= max_bytes) {
+        if (w.size() >= max_bytes) {
             ++skips.response_bytes;
             continue;
         }
@@ -291,10 +315,10 @@ ExpositionSkips render_prometheus(const Store& store, std::string& out, const Fa
             continue;
         }
         claimed.insert(samples.begin(), samples.end());
-        write_family(out, store, f, name, ids, frags, resource_used, max_bytes, skips);
+        write_family(w, store, f, name, ids, frags, resource_used, max_bytes, skips);
     }
     if ((family_taken && family_taken(kTargetInfo)) || claimed.count(std::string(kTargetInfo))) ++skips.family_taken;
-    else write_target_info(out, store, resource_used, frags, skips);
+    else write_target_info(w, store, resource_used, frags, skips);
     return skips;
 }
 

@@ -1,4 +1,4 @@
-// OTLP metrics in the Prometheus text format 0.0.4, translated by the
+// OTLP metrics in the Prometheus exposition formats, translated by the
 // OpenTelemetry compatibility rules.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "otlp/store.hpp"
+#include "prom/writer.hpp"
 
 namespace mmwatch::otlp {
 
@@ -18,7 +19,16 @@ struct ExpositionSkips {
     uint64_t response_bytes = 0;  // families left out at --max-response-bytes
     uint64_t cut_short = 0;       // families cut short at --max-response-bytes
     uint64_t duplicate_labels = 0;  // series (points) rendering to a label set already written
+    uint64_t native_scale = 0;  // exponential histograms under scale -4, sent classic in protobuf
 };
+
+// Native histogram schemas Prometheus accepts; OTLP scales above are
+// reduced to 8 by merging buckets, those below are not sent as native.
+inline constexpr int32_t kMinNativeSchema = -4;
+inline constexpr int32_t kMaxNativeSchema = 8;
+
+// `e` as a native histogram, exactly (false when its scale is below -4).
+[[nodiscard]] bool to_native(const ExpHistogram& e, prom::NativeHistogram& h);
 
 using FamilyTaken = std::function<bool(std::string_view family)>;
 
@@ -28,7 +38,7 @@ using FamilyTaken = std::function<bool(std::string_view family)>;
 // summaries) `family_taken` claims is left out, as is one colliding with an
 // OTLP family written before; families stop once `out` reaches `max_bytes`.
 // What was left out is returned (mmwatch_otlp_exposition_skipped_families).
-[[nodiscard]] ExpositionSkips render_prometheus(const Store& store, std::string& out, const FamilyTaken& family_taken,
+[[nodiscard]] ExpositionSkips render_prometheus(const Store& store, prom::Writer& out, const FamilyTaken& family_taken,
                                                 int64_t now_ns, size_t max_bytes = SIZE_MAX);
 
 }  // namespace mmwatch::otlp

@@ -7,10 +7,11 @@
 #include "otlp/exposition.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/store.hpp"
+#include "prom/writer.hpp"
 
 namespace mmwatch::otlp {
 
 void write_self_metrics(const Store& store, const ReceiverCounters& receiver, const ExpositionSkips& skips,
-                        std::string& out);
+                        prom::Writer& out);
 
 }  // namespace mmwatch::otlp

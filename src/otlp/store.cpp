@@ -339,7 +339,11 @@ bool Store::ingest_point(PointCtx& pc, Reject& why) {
         had_value_.push_back(s.has_value);
         const double v = delta && s.has_value ? s.last_value + point_values_[i] : point_values_[i];
         append(point_series_[i], pc.t_ms, v);
-        series_[point_series_[i]].last_received_ns = pc.now_ns;
+        Series& stored = series_[point_series_[i]];
+        stored.last_received_ns = pc.now_ns;
+        // The start a cumulative series counts from (OpenMetrics _created):
+        // each point's own, or for accumulated deltas the first one's.
+        if (pc.point.start_ns > 0 && (!delta || !had_value_.back())) stored.start_ns = pc.point.start_ns;
     }
     if (families_[pc.family].http_duration) feed_health(pc, old_values_);
     if (kind == MetricKind::exponential_histogram) keep_exponential(pc.req, pc.point, point_series_[0], delta);

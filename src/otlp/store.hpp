@@ -90,6 +90,7 @@ struct Series {
     double last_value = 0;  // newest value (cumulative for delta sums)
     bool has_value = false;
     int64_t last_received_ns = 0;
+    int64_t start_ns = 0;  // the newest point's start time (delta: the first's); 0 when unknown
 };
 
 struct Family {

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "base/names.hpp"
 #include "base/utf8.hpp"
 #include "mmwatch/h2.hpp"
 #include "prom/text.hpp"
+#include "prom/writer.hpp"
 
 namespace mmwatch::expo {
 
@@ -83,6 +85,19 @@ std::string exposed_name(const rezl::Metric& m) {
     return name;
 }
 
+std::vector<std::string> other_sample_names(const std::string& name, rezl::MetricType type) {
+    std::vector<std::string> out;
+    if (type == rezl::MetricType::histogram) {
+        for (std::string_view sfx : {"_bucket", "_count", "_sum"}) out.push_back(name + std::string(sfx));
+    }
+    if (type == rezl::MetricType::counter && name.ends_with("_total")) {
+        const std::string base = name.substr(0, name.size() - 6);
+        out.push_back(base);
+        out.push_back(base + "_created");
+    }
+    return out;
+}
+
 void FilePlan::note_drop(DropKind kind, const FileView& f, uint32_t metric, std::string detail) {
     if (!reported_.insert(key(f.source_id, metric)).second) return;
     new_drops_.push_back({kind, f.source_id, std::string(f.label), f.layout->metrics[metric].name, std::move(detail)});
@@ -106,7 +121,6 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
     file_labels_.clear();
     max_label_bytes_ = 0;
     series_count_ = 0;
-    static constexpr std::string_view kHistogramSuffixes[] = {"_bucket", "_count", "_sum"};
     std::unordered_map<std::string, uint32_t> label_owner;  // escaped label -> file
     for (uint32_t fi = 0; fi < files.size(); ++fi) {
         const FileView& f = files[fi];
@@ -129,23 +143,21 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
             }
             auto it = claims_.find(name);
             if (it == claims_.end()) {
-                // A histogram also claims its sample names, so no other family
-                // can emit a colliding x_count or x_bucket.
-                const bool hist = m.type == rezl::MetricType::histogram;
-                bool collides = false;
-                for (auto sfx : kHistogramSuffixes) {
-                    if (hist && claims_.count(name + std::string(sfx))) collides = true;
-                }
+                // A family also claims every other sample name it writes, so
+                // no other family can emit a colliding x_count or x_bucket,
+                // nor, for a counter, the x and x_created of OpenMetrics.
+                const std::vector<std::string> others = other_sample_names(name, m.type);
+                const bool collides = std::any_of(others.begin(), others.end(),
+                                                  [&](const std::string& n) { return claims_.count(n) > 0; });
                 if (collides) {
-                    note_drop(DropKind::type_conflict, f, mi, "histogram sample names collide with another family: " + name);
+                    note_drop(DropKind::type_conflict, f, mi,
+                              std::string(rezl::type_name(m.type)) + " sample names collide with another family: " + name);
                     continue;
                 }
                 const auto idx = uint32_t(families_.size());
                 families_.push_back({name, m.type, {}});
                 claims_.emplace(name, idx);
-                for (auto sfx : kHistogramSuffixes) {
-                    if (hist) claims_.emplace(name + std::string(sfx), idx);
-                }
+                for (const std::string& n : others) claims_.emplace(n, idx);
                 it = claims_.find(name);
             }
             Family& fam = families_[it->second];
@@ -174,8 +186,8 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
     }
 }
 
-void FilePlan::render_histogram(const Family& fam, const Series& s, const FileView& f, unsigned grouping_power,
-                                LineWriter& out) const {
+template <typename Emit>
+uint64_t FilePlan::walk_histogram(const Series& s, const FileView& f, unsigned grouping_power, Emit emit) const {
     const rezl::Metric& m = f.layout->metrics[s.metric];
     const unsigned g = m.grouping_power, mp = m.max_power;
     const unsigned cg = grouping_power < g ? grouping_power : g;
@@ -183,9 +195,6 @@ void FilePlan::render_histogram(const Family& fam, const Series& s, const FileVi
     const auto buckets = f.words.subspan(base, m.words);
     auto& sticky = s.sticky->bits;
     if (sticky.empty()) sticky.assign((h2::bucket_count(cg, mp) + 63) / 64, 0);
-    const std::string& label = file_labels_[s.file];
-    // name, "_bucket", label, ",le=\"", bound, "\"} ", count, '\n'
-    const size_t line_bytes = fam.name.size() + 7 + label.size() + 5 + kMaxDigits + 3 + kMaxDigits + 1;
     uint64_t cumulative = 0;
     // Fine buckets map to coarse ones monotonically: accumulate a coarse
     // bucket's count until its index changes, then emit it.
@@ -197,7 +206,17 @@ void FilePlan::render_histogram(const Family& fam, const Series& s, const FileVi
         cumulative += sum;
         uint64_t& word = sticky[ci / 64];
         if (sum) word |= uint64_t{1} << (ci % 64);
-        if (!(word >> (ci % 64) & 1)) continue;
+        if (word >> (ci % 64) & 1) emit(upper, cumulative);
+    }
+    return cumulative;
+}
+
+void FilePlan::render_histogram(const Family& fam, const Series& s, const FileView& f, unsigned grouping_power,
+                                bool openmetrics, LineWriter& out) const {
+    const std::string& label = file_labels_[s.file];
+    // name, "_bucket", label, ",le=\"", bound, "\"} ", count, '\n'
+    const size_t line_bytes = fam.name.size() + 7 + label.size() + 5 + kMaxDigits + 3 + kMaxDigits + 1;
+    const uint64_t total = walk_histogram(s, f, grouping_power, [&](uint64_t upper, uint64_t cumulative) {
         char* p = out.line(line_bytes);
         p = put(p, fam.name);
         p = put(p, "_bucket");
@@ -208,39 +227,49 @@ void FilePlan::render_histogram(const Family& fam, const Series& s, const FileVi
         p = std::to_chars(p, p + kMaxDigits, cumulative).ptr;
         *p++ = '\n';
         out.done(p);
-    }
+    });
     char* p = out.line(2 * line_bytes);
     p = put(p, fam.name);
     p = put(p, "_bucket");
     p = put(p, label);
     p = put(p, ",le=\"+Inf\"} ");
-    p = std::to_chars(p, p + kMaxDigits, cumulative).ptr;
+    p = std::to_chars(p, p + kMaxDigits, total).ptr;
     *p++ = '\n';
+    // OpenMetrics allows _count only beside a _sum, which H2 files do not
+    // keep: there the +Inf bucket alone carries the count.
+    if (openmetrics) {
+        out.done(p);
+        return;
+    }
     p = put(p, fam.name);
     p = put(p, "_count");
     p = put(p, label);
     p = put(p, "} ");
-    p = std::to_chars(p, p + kMaxDigits, cumulative).ptr;
+    p = std::to_chars(p, p + kMaxDigits, total).ptr;
     *p++ = '\n';
     out.done(p);
 }
 
 bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, std::string& text,
-                      size_t max_bytes) {
+                      size_t max_bytes, bool openmetrics) {
     LineWriter out(text);
     for (const Family& fam : families_) {
         if (fam.series.empty()) continue;
         if (out.size() >= max_bytes) return false;
         const std::string_view type = rezl::type_name(fam.type);
+        // OpenMetrics names a counter's family without its _total.
+        std::string_view family = fam.name;
+        if (openmetrics && fam.type == rezl::MetricType::counter && family.ends_with("_total"))
+            family.remove_suffix(6);
         char* p = out.line(7 + fam.name.size() + 1 + type.size() + 1);
         p = put(p, "# TYPE ");
-        p = put(p, fam.name);
+        p = put(p, family);
         *p++ = ' ';
         p = put(p, type);
         *p++ = '\n';
         out.done(p);
         if (fam.type == rezl::MetricType::histogram) {
-            for (const Series& s : fam.series) render_histogram(fam, s, files[s.file], grouping_power, out);
+            for (const Series& s : fam.series) render_histogram(fam, s, files[s.file], grouping_power, openmetrics, out);
             continue;
         }
         // name, label, "} ", value, '\n'
@@ -257,6 +286,36 @@ bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, 
                                                     : std::to_chars(p, p + kMaxDigits, word).ptr;
             *p++ = '\n';
             out.done(p);
+        }
+    }
+    return true;
+}
+
+bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, prom::Writer& w,
+                      size_t max_bytes) {
+    std::vector<std::string> labels(files.size());
+    for (size_t i = 0; i < files.size(); ++i) w.label(labels[i], "name", files[i].label);
+    for (const Family& fam : families_) {
+        if (fam.series.empty()) continue;
+        if (w.size() >= max_bytes) return false;
+        const prom::Kind kind = fam.type == rezl::MetricType::counter     ? prom::Kind::counter
+                                : fam.type == rezl::MetricType::histogram ? prom::Kind::histogram
+                                                                          : prom::Kind::gauge;
+        w.family(fam.name, kind, {});
+        for (const Series& s : fam.series) {
+            const FileView& f = files[s.file];
+            w.metric(labels[s.file]);
+            if (kind == prom::Kind::histogram) {
+                const uint64_t total = walk_histogram(s, f, grouping_power, [&](uint64_t upper, uint64_t cumulative) {
+                    w.bucket(double(upper), double(cumulative));
+                });
+                w.bucket(HUGE_VAL, double(total));  // protobuf leaves it implied
+                // OpenMetrics has no _count without _sum (H2 keeps no sum).
+                if (w.format() != prom::Format::openmetrics) w.count(double(total));
+                continue;
+            }
+            const uint64_t word = f.words[(f.layout->metrics[s.metric].data_offset - f.layout->data_offset) / 8];
+            w.value(kind == prom::Kind::gauge ? double(int64_t(word)) : double(word));
         }
     }
     return true;

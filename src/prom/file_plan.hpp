@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "format/rezl.hpp"
+#include "prom/writer.hpp"
 
 namespace mmwatch::expo {
 
@@ -34,7 +35,12 @@ struct FileView {
     std::span<const uint64_t> words;
 };
 
-class LineWriter;  // exposition.cpp: the render's output buffer
+class LineWriter;  // file_plan.cpp: the render's output buffer
+
+// The sample names besides `name` a file family writes in some format: a
+// histogram's _bucket, _count and _sum; a counter's family name without
+// _total and its _created (OpenMetrics).
+[[nodiscard]] std::vector<std::string> other_sample_names(const std::string& name, rezl::MetricType type);
 
 enum class DropKind : uint8_t { type_conflict, duplicate_series, series_limit };
 
@@ -58,8 +64,13 @@ public:
     // Appends every family to `out`. `grouping_power` caps the histograms'
     // bucket resolution. Returns false if `max_bytes` stopped it early.
     // Not const: it records the histogram buckets it emitted (sticky sets).
+    // `openmetrics` names counter families without _total (the rest of a
+    // file family reads alike in text 0.0.4 and OpenMetrics).
     bool render(std::span<const FileView> files, unsigned grouping_power, std::string& out,
-                size_t max_bytes);
+                size_t max_bytes, bool openmetrics = false);
+    // The same through a writer of any format (the protobuf exposition).
+    // Values pass as doubles: exact up to 2^53.
+    bool render(std::span<const FileView> files, unsigned grouping_power, prom::Writer& w, size_t max_bytes);
 
     [[nodiscard]] bool has_family(std::string_view name) const;
     [[nodiscard]] size_t series_count() const noexcept { return series_count_; }
@@ -87,8 +98,12 @@ private:
         std::vector<Series> series;
     };
     void note_drop(DropKind kind, const FileView& f, uint32_t metric, std::string detail);
+    // Calls emit(upper_bound, cumulative) for each coarse bucket written;
+    // returns the total count.
+    template <typename Emit>
+    uint64_t walk_histogram(const Series& s, const FileView& f, unsigned grouping_power, Emit emit) const;
     void render_histogram(const Family& fam, const Series& s, const FileView& f, unsigned grouping_power,
-                          LineWriter& out) const;
+                          bool openmetrics, LineWriter& out) const;
     [[nodiscard]] static uint64_t key(uint64_t source_id, uint32_t metric) noexcept { return source_id << 11 | metric; }
 
     std::vector<Family> families_;

@@ -52,6 +52,7 @@ void append_value(std::string& out, double v) {
     if (v == 0) out += '0';  // -0 too: one spelling of zero
     else if (std::isnan(v)) out += "NaN";
     else if (std::isinf(v)) out += v > 0 ? "+Inf" : "-Inf";
+    else if (v == std::trunc(v) && std::fabs(v) < 9.2e18) append_int(out, int64_t(v));  // 1000000, not 1e+06
     else {
         char buf[32];
         out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);

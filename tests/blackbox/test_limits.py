@@ -149,7 +149,8 @@ class CrowdedDirectory(MmwatchTestCase):
         self.assertEqual(m.sources(), {})
         self.assertNotIn('name="one"', m.metrics())
         # Without a directory the page still renders anew each tick.
-        scrapes = lambda: int(re.search(r"^mmwatch_scrapes_total (\d+)$", m.metrics(), re.M).group(1))
+        scrapes = lambda: int(re.search(r'^mmwatch_scrapes_total\{encoding="identity",format="text"\} (\d+)$',
+                                        m.metrics(), re.M).group(1))
         first = scrapes()
         wait_until(lambda: scrapes() > first + 1, "self-metrics keep moving")
         os.mkdir(self.dir)

@@ -20,9 +20,9 @@ TEST_CASE("metrics_answers_the_text_format_and_counts_the_scrape") {
     CHECK(r.status == 200);
     CHECK(r.content_type == "text/plain; version=0.0.4; charset=utf-8");
     CHECK(test::has_line(body_of(r), "temp{name=\"app\"} -40"));
-    CHECK(rig.page->counters().scrapes == 1);
+    CHECK(rig.page->counters().scrapes[0][0] == 1);
     CHECK(rig.get("/metrics", "HEAD").status == 200);
-    CHECK(rig.page->counters().scrapes == 2);
+    CHECK(rig.page->counters().scrapes[0][0] == 2);
 }
 
 TEST_CASE("only_get_and_head_are_allowed_on_the_read_endpoints") {
@@ -34,7 +34,7 @@ TEST_CASE("only_get_and_head_are_allowed_on_the_read_endpoints") {
         CHECK(r.status == 405);
         CHECK(r.extra_headers == "Allow: GET, HEAD\r\n");
     }
-    CHECK(rig.page->counters().scrapes == 0);
+    CHECK(rig.page->counters().scrapes[0][0] == 0);
 }
 
 TEST_CASE("sources_json_shows_state_reason_and_message") {

@@ -13,7 +13,8 @@ std::string render(const FileCounters& f, const PageCounters& p, std::span<const
     EventLog events;
     std::string out;
     const LoopStats loop;
-    render_self_metrics({f, 0, loop, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, out);
+    const auto w = prom::make_writer(prom::Format::text, out);
+    render_self_metrics({f, 0, loop, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, *w);
     return out;
 }
 
@@ -52,7 +53,8 @@ TEST_CASE("each_counter_lands_on_its_own_line") {
     PageCounters p;
     p.series_limit = 8;
     p.response_bytes_limit = 9;
-    p.scrapes = 10;
+    p.scrapes[1][1] = 10;  // OpenMetrics, gzip
+    p.renders[2] = 11;
     const std::string out = render(f, p, {});
     CHECK(test::has_line(out, "mmwatch_source_rejections_total{reason=\"bad_magic\"} 3"));
     CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"files\"} 4"));
@@ -61,7 +63,9 @@ TEST_CASE("each_counter_lands_on_its_own_line") {
     CHECK(test::has_line(out, "mmwatch_mapped_bytes 7"));
     CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"series\"} 8"));
     CHECK(test::has_line(out, "mmwatch_limit_hits_total{limit=\"response_bytes\"} 9"));
-    CHECK(test::has_line(out, "mmwatch_scrapes_total 10"));
+    CHECK(test::has_line(out, "mmwatch_scrapes_total{encoding=\"gzip\",format=\"openmetrics\"} 10"));
+    CHECK(test::has_line(out, "mmwatch_scrapes_total{encoding=\"identity\",format=\"text\"} 0"));
+    CHECK(test::has_line(out, "mmwatch_renders_total{format=\"protobuf\"} 11"));
 }
 
 TEST_CASE("listeners_are_summed_and_shown_one_by_one") {
@@ -101,7 +105,8 @@ TEST_CASE("loop_lag_is_a_cumulative_histogram") {
     loop.busy_ratio = 0.25;
     EventLog events;
     std::string out;
-    render_self_metrics({{}, 0, loop, {}, {}, events, "v", 0}, out);
+    const auto w = prom::make_writer(prom::Format::text, out);
+    render_self_metrics({{}, 0, loop, {}, {}, events, "v", 0}, *w);
     CHECK(test::has_line(out, "# TYPE mmwatch_loop_lag_seconds histogram"));
     CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_bucket{le=\"0.001\"} 1"));
     CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_bucket{le=\"0.005\"} 2"));

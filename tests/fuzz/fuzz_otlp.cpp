@@ -32,10 +32,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const http::Response r = receiver.handle_export(req, now);
     if (r.status != 200 && r.status != 400 && r.status != 413) __builtin_trap();
     store.tick(now);
-    std::string out;
-    const otlp::ExpositionSkips skips =
-        otlp::render_prometheus(store, out, [](std::string_view n) { return n == "taken"; }, now);
-    otlp::write_self_metrics(store, receiver.counters(), skips, out);
+    for (prom::Format format : {prom::Format::text, prom::Format::openmetrics, prom::Format::protobuf}) {
+        std::string out;
+        const auto w = prom::make_writer(format, out);
+        const otlp::ExpositionSkips skips =
+            otlp::render_prometheus(store, *w, [](std::string_view n) { return n == "taken"; }, now);
+        otlp::write_self_metrics(store, receiver.counters(), skips, *w);
+        w->finish();
+    }
     (void)otlp::services(store, now);
     http::Request q;
     q.method = "GET";

@@ -50,9 +50,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(r.status == 200 || r.status == 400 || r.status == 413);
     FUZZ_CHECK(r.content_type == "application/x-protobuf");
     store.tick(now);
-    std::string out;
-    const otlp::ExpositionSkips skips = otlp::render_prometheus(store, out, {}, now);
-    otlp::write_self_metrics(store, receiver.counters(), skips, out);
+    // Every exposition format's writer over whatever the store took.
+    for (prom::Format format : {prom::Format::text, prom::Format::openmetrics, prom::Format::protobuf}) {
+        std::string out;
+        const auto w = prom::make_writer(format, out);
+        const otlp::ExpositionSkips skips = otlp::render_prometheus(store, *w, {}, now);
+        otlp::write_self_metrics(store, receiver.counters(), skips, *w);
+        w->finish();
+    }
     FUZZ_CHECK(store.identity_bytes() <= store.identity_budget() + (1 << 20));
     http::Request q;
     q.method = "GET";

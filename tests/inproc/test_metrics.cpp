@@ -145,7 +145,7 @@ TEST_CASE("prometheus_text_has_help_type_cumulative_buckets_inf_sum_and_count") 
               "# TYPE c_seconds histogram\n"
               "c_seconds_bucket{le=\"0.005\"} 1\n"
               "c_seconds_bucket{le=\"0.25\"} 3\n"
-              "c_seconds_bucket{le=\"1e+06\"} 4\n"
+              "c_seconds_bucket{le=\"1000000\"} 4\n"
               "c_seconds_bucket{le=\"+Inf\"} 5\n"
               "c_seconds_sum 2000007.301\n"
               "c_seconds_count 5\n");

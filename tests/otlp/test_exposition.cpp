@@ -24,10 +24,13 @@ void post(test::OtlpRig& rig, const std::string& body) {
 
 // The OTLP part of /metrics as the daemon writes it: families, then the
 // self-metrics with the skips of that render.
-std::string render(const test::OtlpRig& rig, std::function<bool(std::string_view)> taken = {}, int64_t now = kT0) {
+std::string render(const test::OtlpRig& rig, std::function<bool(std::string_view)> taken = {}, int64_t now = kT0,
+                   prom::Format format = prom::Format::text) {
     std::string out;
-    const ExpositionSkips skips = render_prometheus(rig.store, out, taken, now);
-    write_self_metrics(rig.store, rig.receiver.counters(), skips, out);
+    const auto w = prom::make_writer(format, out);
+    const ExpositionSkips skips = render_prometheus(rig.store, *w, taken, now);
+    write_self_metrics(rig.store, rig.receiver.counters(), skips, *w);
+    w->finish();
     return out;
 }
 
@@ -262,7 +265,8 @@ TEST_CASE("the_otlp_part_stops_at_the_response_byte_cap_with_whole_series") {
     }
     post(rig, test::otlp_body(metrics));
     std::string out;
-    const ExpositionSkips skips = render_prometheus(rig.store, out, {}, kT0, 2000);
+    const auto w = prom::make_writer(prom::Format::text, out);
+    const ExpositionSkips skips = render_prometheus(rig.store, *w, {}, kT0, 2000);
     CHECK(out.size() < 2000 + 1000);  // one family's series past the cap at most
     CHECK(skips.response_bytes > 0);
     // Every histogram written is whole: as many +Inf buckets as _count lines.

@@ -278,3 +278,76 @@ TEST_CASE("render_longer_than_one_output_block_is_exact_and_appends") {
     CHECK(out.size() > 3 * 64 * 1024);
     CHECK(out == expected);
 }
+
+namespace {
+
+// A fixed file: a counter, a negative gauge and a histogram with counts.
+struct GoldenFixture : Fixture {
+    File a{"app", {{1, "jobs"}, {2, "temp"}, {3, "lat", 1, 4}}};
+    GoldenFixture() {
+        a.word(0) = 7;
+        a.word(1) = uint64_t(-3);
+        a.word(2, 0) = 2;
+        a.word(2, 3) = 1;
+        files = {&a};
+        (void)render();
+    }
+    std::string direct(bool openmetrics) {
+        std::string out;
+        plan.render(views(), 16, out, SIZE_MAX, openmetrics);
+        return out;
+    }
+    std::string through_writer(prom::Format format) {
+        std::string out;
+        const auto w = prom::make_writer(format, out);
+        plan.render(views(), 16, *w, SIZE_MAX);
+        w->finish();
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("file_families_golden_in_text_and_openmetrics") {
+    GoldenFixture f;
+    const std::string text =
+        "# TYPE jobs_total counter\n"
+        "jobs_total{name=\"app\"} 7\n"
+        "# TYPE temp gauge\n"
+        "temp{name=\"app\"} -3\n"
+        "# TYPE lat histogram\n"
+        "lat_bucket{name=\"app\",le=\"0\"} 2\n"
+        "lat_bucket{name=\"app\",le=\"3\"} 3\n"
+        "lat_bucket{name=\"app\",le=\"+Inf\"} 3\n"
+        "lat_count{name=\"app\"} 3\n";
+    CHECK(f.direct(false) == text);
+    // OpenMetrics: the counter's family has no _total, and no _count
+    // without a _sum.
+    const std::string om =
+        "# TYPE jobs counter\n"
+        "jobs_total{name=\"app\"} 7\n"
+        "# TYPE temp gauge\n"
+        "temp{name=\"app\"} -3\n"
+        "# TYPE lat histogram\n"
+        "lat_bucket{name=\"app\",le=\"0\"} 2\n"
+        "lat_bucket{name=\"app\",le=\"3\"} 3\n"
+        "lat_bucket{name=\"app\",le=\"+Inf\"} 3\n";
+    CHECK(f.direct(true) == om);
+    // The writer path (protobuf's) says the same through the text writers.
+    CHECK(f.through_writer(prom::Format::text) == text);
+    CHECK(f.through_writer(prom::Format::openmetrics) == om + "# EOF\n");
+    CHECK(!f.through_writer(prom::Format::protobuf).empty());
+}
+
+TEST_CASE("a_counter_claims_its_openmetrics_family_name_and_created") {
+    File a("a", {{1, "x"}});           // counter x: family x, samples x_total and x_created
+    File b("b", {{2, "x"}});           // gauge x: collides in OpenMetrics
+    File c("c", {{2, "x_created"}});   // gauge x_created: collides too
+    Fixture f;
+    f.files = {&a, &b, &c};
+    const std::string out = f.render();
+    CHECK(contains(out, "x_total{name=\"a\"}"));
+    CHECK_FALSE(contains(out, "x{name=\"b\"}"));
+    CHECK_FALSE(contains(out, "x_created{"));
+    CHECK(f.drops.size() == 2);
+}

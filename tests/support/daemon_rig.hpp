@@ -36,12 +36,12 @@ struct DaemonRig {
         watcher = std::make_unique<Watcher>(c, events);
         page = std::make_unique<MetricsPage>(PageConfig{3, max_series, 64 << 20}, *watcher, events);
         router = std::make_unique<Router>(*watcher, *page, "9.9.9");
-        page->set_self_renderer([this](std::string& out) {
+        page->set_self_renderer([this](prom::Writer& out) {
             const Listener l[] = {{"metrics", &listener}};
             render_self_metrics({watcher->counters(), 0, loop, page->counters(), l, events, "9.9.9", 1'700'000'000'000'000'000},
                                 out);
         });
-        page->set_extra_renderer([this](std::string& out, const MetricsPage::FamilyTaken& taken) {
+        page->set_extra_renderer([this](prom::Writer& out, const MetricsPage::FamilyTaken& taken) {
             const otlp::ExpositionSkips skips = otlp::render_prometheus(otlp.store, out, taken, unix_ns_now());
             otlp::write_self_metrics(otlp.store, otlp.receiver.counters(), skips, out);
         });

@@ -112,8 +112,9 @@ def memory(pid):
 
 
 def self_metric(body, name):
-    m = re.search(r"^%s (\d+)$" % re.escape(name), body, re.M)
-    return int(m.group(1)) if m else -1
+    """The metric summed over its label sets (-1 when absent)."""
+    found = re.findall(r"^%s(?:\{[^}]*\})? (\d+)$" % re.escape(name), body, re.M)
+    return sum(int(v) for v in found) if found else -1
 
 
 def run_probe(build, *args):
