@@ -85,7 +85,10 @@ public:
         }
     }
 
-    void metric(std::string_view labels) override { labels_ = labels; }
+    void metric(std::string_view labels) override {
+        labels_ = labels;
+        no_sum_ = false;
+    }
 
     void value(double v) override { line(name_, {}, 0, v); }
     void bucket(double le, double cumulative) override {
@@ -94,8 +97,16 @@ public:
         line(suffixed_, "le", le, cumulative);
     }
     void quantile(double q, double v) override { line(name_, "quantile", q, v); }
-    void sum(double v) override { suffixed(name_, "_sum", v); }
-    void count(double v) override { suffixed(name_, "_count", v); }
+    // OpenMetrics allows _sum only when no observation was negative (it is
+    // counter-like there) and _count only beside a _sum: a negative sum
+    // leaves both out, and the +Inf bucket carries the count.
+    void sum(double v) override {
+        no_sum_ = om_ && v < 0;
+        if (!no_sum_) suffixed(name_, "_sum", v);
+    }
+    void count(double v) override {
+        if (!no_sum_) suffixed(name_, "_count", v);
+    }
     void created(int64_t unix_ns) override {
         // Whole seconds and the fraction apart, so 1699999500.25 stays exact.
         const double seconds = double(unix_ns / 1'000'000'000) + double(unix_ns % 1'000'000'000) / 1e9;
@@ -133,6 +144,7 @@ private:
     }
 
     bool om_;
+    bool no_sum_ = false;  // this metric's _sum was left out
     Kind kind_ = Kind::gauge;
     std::string name_, base_, labels_, suffixed_;
 };

@@ -1,26 +1,14 @@
 """mmwatch's output against the real Prometheus tools: promtool's parser
 and linter, and a real Prometheus server scraping mmwatch on loopback."""
 
-import json
-import os
 import shutil
-import socket
 import subprocess
-import tempfile
 import unittest
-import urllib.parse
-import urllib.request
 
 from harness import MmwatchTestCase, wait_until
+from prom_server import PrometheusServer
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Prometheus(MmwatchTestCase):
@@ -54,45 +42,34 @@ class Prometheus(MmwatchTestCase):
             self.assertFalse(l.startswith(("mmwatch_", "process_")), l)
 
     def test_real_prometheus_scrapes_and_answers_a_query(self):
+        """With its default Accept and Accept-Encoding, Prometheus 2 gets
+        OpenMetrics, gzipped; the values are the same as in text."""
         self.publish_sample()
         m = self.start()
-        work = tempfile.mkdtemp(prefix="mmwatch-prom-")
-        port = free_port()
-        cfg = os.path.join(work, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: mmwatch\n    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % m.port)
-        prom = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(work, "data"),
-             "--web.listen-address=127.0.0.1:%d" % port, "--log.level=warn"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def query(expr):
-            url = "http://127.0.0.1:%d/api/v1/query?%s" % (port, urllib.parse.urlencode({"query": expr}))
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    res = json.load(r)["data"]["result"]
-                    return res
-            except OSError:
-                return None
-
-        try:
-            res = wait_until(lambda: query('http_requests_total{name="app"}'), "prometheus has the value", timeout=60)
+        with PrometheusServer(["127.0.0.1:%d" % m.port]) as prom:
+            res = wait_until(lambda: prom.query('http_requests_total{name="app"}'), "prometheus has the value",
+                             timeout=60)
             self.assertEqual(res[0]["value"][1], "1234")
             self.assertEqual(res[0]["metric"]["job"], "mmwatch")
-            res = wait_until(lambda: query('temperature_celsius{name="app"}'), "gauge", timeout=30)
+            res = wait_until(lambda: prom.query('temperature_celsius{name="app"}'), "gauge", timeout=30)
             self.assertEqual(res[0]["value"][1], "-40")
-            res = wait_until(lambda: query('request_duration_seconds_count{name="app"}'), "histogram", timeout=30)
+            # OpenMetrics carries an H2 histogram's count in its +Inf bucket
+            # (no _count without _sum): docs/http.md, "Formats".
+            res = wait_until(lambda: prom.query('request_duration_seconds_bucket{name="app",le="+Inf"}'),
+                             "histogram", timeout=30)
             self.assertEqual(res[0]["value"][1], "4")
-            res = wait_until(lambda: query('up{job="mmwatch"}'), "up", timeout=30)
+            res = wait_until(lambda: prom.query('up{job="mmwatch"}'), "up", timeout=30)
             self.assertEqual(res[0]["value"][1], "1")
-            res = query("scrape_samples_scraped")
+            res = prom.query("scrape_samples_scraped")
             self.assertGreater(int(res[0]["value"][1]), 50)
-        finally:
-            prom.terminate()
-            prom.wait(timeout=30)
-            shutil.rmtree(work, ignore_errors=True)
+            # mmwatch's own count of how it answered those scrapes.
+            res = wait_until(lambda: prom.query(
+                'mmwatch_scrapes_total{format="openmetrics",encoding="gzip"} > 0'), "OpenMetrics and gzip used",
+                timeout=30)
+            self.assertGreater(float(res[0]["value"][1]), 0)
+            res = prom.query('sum(mmwatch_scrapes_total{format!="openmetrics"}) + '
+                             'sum(mmwatch_scrapes_total{encoding="identity"})')
+            self.assertEqual(res[0]["value"][1], "0")
 
 
 if __name__ == "__main__":

@@ -281,3 +281,25 @@ TEST_CASE("format_names_and_content_types") {
     CHECK(prom::content_type(Format::protobuf) ==
           "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited");
 }
+
+TEST_CASE("openmetrics_leaves_out_a_negative_sum_and_its_count") {
+    std::string out;
+    const auto w = prom::make_writer(Format::openmetrics, out);
+    w->family("delta", Kind::histogram, "");
+    w->metric({});
+    w->bucket(HUGE_VAL, 5);
+    w->sum(-11);
+    w->count(5);
+    w->metric({});  // the next metric has its sum again
+    w->bucket(HUGE_VAL, 1);
+    w->sum(2);
+    w->count(1);
+    w->finish();
+    CHECK(out ==
+          "# TYPE delta histogram\n"
+          "delta_bucket{le=\"+Inf\"} 5\n"
+          "delta_bucket{le=\"+Inf\"} 1\n"
+          "delta_sum 2\n"
+          "delta_count 1\n"
+          "# EOF\n");
+}

@@ -1,0 +1,62 @@
+"""A real Prometheus (Debian's) on loopback for the black-box tests: a
+config scraping the given targets every second, a query helper, and a
+clean stop. One place for how the tests run it."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import urllib.parse
+import urllib.request
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrometheusServer:
+    """Scrapes `targets` (host:port strings) as job "mmwatch"; `flags` are
+    extra command-line flags (e.g. --enable-feature=native-histograms)."""
+
+    def __init__(self, targets, *flags, job="mmwatch"):
+        self.work = tempfile.mkdtemp(prefix="mmwatch-prom-")
+        self.port = free_port()
+        cfg = os.path.join(self.work, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                    "scrape_configs:\n  - job_name: %s\n    static_configs:\n"
+                    "      - targets: [%s]\n" % (job, ", ".join("'%s'" % t for t in targets)))
+        self.proc = subprocess.Popen(
+            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(self.work, "data"),
+             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn", *flags],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def query(self, expr):
+        """The instant query's result vector, or None while Prometheus is not up."""
+        url = "http://127.0.0.1:%d/api/v1/query?%s" % (self.port, urllib.parse.urlencode({"query": expr}))
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return json.load(r)["data"]["result"]
+        except OSError:
+            return None
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
