@@ -211,10 +211,13 @@ std::string usage() {
     std::string out =
         "usage: mmwatch --dir DIR [options]\n\n"
         "Watches DIR for memory-mapped metric files (REZL v1.0), maps them read-only\n"
-        "and serves their values over HTTP: /metrics (Prometheus text), /api/v1/sources\n"
-        "(JSON), /-/healthy, and / (a page linking them). It also receives OTLP/HTTP\n"
-        "JSON metrics on POST /v1/metrics and serves them on /metrics and /api/v1/services,\n"
-        "/api/v1/series, /api/v1/query_range (see docs/otlp.md).\n\n"
+        "and serves their values over HTTP: /metrics (Prometheus text 0.0.4, OpenMetrics\n"
+        "1.0 or protobuf with native histograms, chosen by the Accept header or\n"
+        "?format=text|openmetrics|protobuf; gzip when Accept-Encoding allows; see\n"
+        "docs/http.md), /api/v1/sources (JSON), /-/healthy, and / (a page linking them).\n"
+        "It also receives OTLP/HTTP metrics (protobuf or JSON) on POST /v1/metrics and\n"
+        "serves them on /metrics and /api/v1/services, /api/v1/series,\n"
+        "/api/v1/query_range (see docs/otlp.md).\n\n"
         "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
     for (const Flag& f : flags()) {
         std::string left = "  " + std::string(f.name);

@@ -121,7 +121,8 @@ http::Response Router::landing() const {
     body += version_;
     body +=
         "</h1>\n<p>Serves the metrics of memory-mapped files.</p>\n<ul>\n"
-        "<li><a href=\"/metrics\">/metrics</a>: Prometheus text format</li>\n"
+        "<li><a href=\"/metrics\">/metrics</a>: Prometheus text format; also "
+        "<a href=\"/metrics?format=openmetrics\">OpenMetrics</a> and protobuf, as Accept asks</li>\n"
         "<li><a href=\"/api/v1/sources\">/api/v1/sources</a>: every file seen, with its state (JSON)</li>\n"
         "<li><a href=\"/-/healthy\">/-/healthy</a>: liveness</li>\n"
         "<li>POST /v1/metrics: OTLP/HTTP ingest (protobuf or JSON); "
