@@ -433,10 +433,17 @@ bool Store::admit(MetricCtx& mc, PointCtx& pc, Reject& why) {
                           kind == MetricKind::exponential_histogram;
     if (temporal && mc.metric.temporality == Temporality::unspecified) return why = Reject::unspecified_temporality, false;
     const std::span<const Attr> attrs(pc.req.attrs.data() + p.attrs.begin, p.attrs.size());
-    if (attrs.size() + kFixedLabels > kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
-    if (!attrs_within_caps(attrs, why)) return false;
+    // A list seen before passed the caps then and maps to its set at once.
+    pc.attrs = cached_set(attrs);
+    if (pc.attrs == kNone) {
+        if (attrs.size() + kFixedLabels > kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
+        if (!attrs_within_caps(attrs, why)) return false;
+        create_ = false;
+        pc.attrs = intern_set(attrs);
+        create_ = true;
+        if (pc.attrs != kNone) remember_set(pc.attrs);
+    }
     create_ = false;
-    pc.attrs = intern_set(attrs);
     missing_series_ = 0;
     const bool ok = resolve_series(pc, why);
     create_ = true;
@@ -489,8 +496,36 @@ bool Store::resolve_identity(MetricCtx& mc, PointCtx& pc, Reject& why) {
     pc.family = mc.family;
     pc.resource = mc.resource;
     pc.scope = mc.scope;
-    pc.attrs = intern_set({pc.req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});
+    if (pc.attrs == kNone) {
+        pc.attrs = intern_set({pc.req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});
+        (void)cached_set({pc.req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});  // fills raw_scratch_
+        remember_set(pc.attrs);
+    }
     return resolve_series(pc, why);
+}
+
+// The label set of an attribute list sent exactly so before, or kNone.
+// Leaves the list's key in raw_scratch_ for remember_set().
+uint32_t Store::cached_set(std::span<const Attr> attrs) {
+    raw_scratch_.clear();
+    for (const Attr& a : attrs) {
+        for (std::string_view s : {a.key, a.value}) {
+            const uint32_t n = uint32_t(s.size());
+            raw_scratch_.append(reinterpret_cast<const char*>(&n), sizeof n);
+            raw_scratch_.append(s);
+        }
+    }
+    const uint32_t raw = raw_sets_.find(raw_scratch_);
+    return raw == kNone ? kNone : raw_set_ids_[raw];
+}
+
+// Caches raw_scratch_ -> `set`, if the identity budget has room for it:
+// the cache only saves time, so a full budget just skips it.
+void Store::remember_set(uint32_t set) {
+    const size_t more = raw_scratch_.size() + raw_sets_.growth_bytes(1, raw_scratch_.size()) +
+                        (raw_set_ids_.size() == raw_set_ids_.capacity() ? raw_set_ids_.capacity() * 4 + 64 : 0);
+    if (identity_bytes() + more > identity_budget_) return;
+    if (raw_sets_.intern(raw_scratch_) == raw_set_ids_.size()) raw_set_ids_.push_back(set);
 }
 
 // The one clock rule (docs/otlp.md, "Time"): a point is stored at its own
@@ -583,6 +618,7 @@ size_t Store::identity_bytes() const noexcept {
          series_by_key_.bucket_count() * sizeof(void*);
     b += set_pool_.capacity() * sizeof(LabelIds) + sets_.capacity() * sizeof(Range);
     b += set_ids_.memory_bytes() + strings_.memory_bytes();
+    b += raw_sets_.memory_bytes() + raw_set_ids_.capacity() * sizeof(uint32_t);
     b += families_.capacity() * sizeof(Family) + family_series_bytes_ + family_by_name_.size() * kNodeCost;
     b += resources_.capacity() * sizeof(Resource) + resource_by_set_.size() * kNodeCost;
     b += scopes_.capacity() * sizeof(Scope) + scope_by_ids_.size() * kNodeCost;

@@ -260,6 +260,13 @@ private:
     size_t exp_bytes_ = 0;
     Interner strings_;
     StringIndex set_ids_;  // label sets by their LabelIds bytes
+    // Attribute lists exactly as sent (keys and values, length-prefixed, in
+    // the sender's order) to the label set they make: one lookup instead of
+    // interning every key and value of every point (docs/otlp.md,
+    // "Ingest cost"). Filled only within the identity budget.
+    StringIndex raw_sets_;
+    std::vector<uint32_t> raw_set_ids_;  // by raw_sets_ id
+    std::string raw_scratch_;
     std::vector<LabelIds> set_pool_;
     std::vector<Range> sets_;  // into set_pool_
     std::unordered_map<uint32_t, uint32_t> resource_by_set_;
@@ -290,6 +297,8 @@ private:
     std::vector<uint32_t> req_resources_;
     std::vector<uint32_t> req_scopes_;
     std::vector<LabelIds> pair_scratch_;
+    uint32_t cached_set(std::span<const Attr> attrs);
+    void remember_set(uint32_t set);
     std::vector<uint32_t> point_series_;
     std::vector<double> point_values_;
     std::vector<double> old_values_;
