@@ -83,6 +83,34 @@ TEST_CASE("same_attributes_in_another_order_are_the_same_series") {
     CHECK(store.series()[0].last_value == 2);
 }
 
+// The cache of attribute lists as sent: a list seen again (in either
+// order, and after the other order) lands on its first series; lists whose
+// bytes could run together stay apart; a list refused by a cap is refused
+// every time, never cached.
+TEST_CASE("attribute_lists_seen_again_map_to_their_series_and_refusals_are_not_cached") {
+    Store store({});
+    const char* ab = R"([{"key":"a","value":{"stringValue":"1"}},{"key":"b","value":{"stringValue":"2"}}])";
+    const char* ba = R"([{"key":"b","value":{"stringValue":"2"}},{"key":"a","value":{"stringValue":"1"}}])";
+    const char* joined = R"([{"key":"a","value":{"stringValue":"1b"}},{"key":"","value":{"stringValue":"2"}}])";
+    for (int round = 0; round < 3; ++round) {
+        const int64_t t = kT0 + round * 3 * kSec;
+        feed(store, test::otlp_body(test::gauge_metric("g", 1, t, ab)), kT0);
+        feed(store, test::otlp_body(test::gauge_metric("g", 2, t + kSec, ba)), kT0);
+        feed(store, test::otlp_body(test::gauge_metric("g", 3, t + 2 * kSec, joined)), kT0);
+    }
+    REQUIRE(store.series().size() == 2);
+    CHECK(store.series()[0].stored == 6);
+    CHECK(store.series()[0].last_value == 2);
+    CHECK(store.series()[1].last_value == 3);
+    const std::string long_value(kMaxOtlpLabelValueBytes + 1, 'v');
+    const std::string too_long = R"([{"key":"a","value":{"stringValue":")" + long_value + R"("}}])";
+    for (int i = 0; i < 2; ++i) {
+        const IngestResult r = feed(store, test::otlp_body(test::gauge_metric("g", 1, kT0, too_long.c_str())), kT0);
+        CHECK(r.rejected == 1);
+    }
+    CHECK(store.counters().points_rejected[size_t(Reject::label_too_long)] == 2);
+}
+
 TEST_CASE("delta_sums_accumulate_into_cumulative_values") {
     Store store({});
     for (int i = 0; i < 3; ++i) feed(store, test::otlp_body(test::sum_metric("req", 5, kT0 + i * kSec, 1, true)), kT0);
