@@ -28,9 +28,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "mmwatch: %s\n", error.c_str());
         return 2;
     }
-    std::fprintf(stderr, "mmwatch: listening on http://%s\n", daemon.bound_address().c_str());
+    const char* scheme = daemon.tls() ? "https" : "http";
+    std::fprintf(stderr, "mmwatch: listening on %s://%s\n", scheme, daemon.bound_address().c_str());
     if (!daemon.otlp_bound_address().empty())
-        std::fprintf(stderr, "mmwatch: OTLP listening on http://%s\n", daemon.otlp_bound_address().c_str());
+        std::fprintf(stderr, "mmwatch: OTLP listening on %s://%s\n", scheme, daemon.otlp_bound_address().c_str());
     daemon.run();
     return 0;
 }

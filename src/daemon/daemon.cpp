@@ -11,6 +11,9 @@
 #include "daemon/version.h"
 #include "otlp/exposition.hpp"
 #include "otlp/self_metrics.hpp"
+#include "daemon/web_config.hpp"
+#include "http/basic_auth.hpp"
+#include "http/tls.hpp"
 
 namespace mmwatch {
 
@@ -87,8 +90,9 @@ void Daemon::render_self_metrics_into(prom::Writer& out) const {
         {"otlp", otlp_server_ ? &otlp_server_->counters() : &kNone},
     };
     const size_t n = otlp_server_ ? 2 : 1;
-    render_self_metrics({watcher_.counters(), tick_alloc_failures_, loop_stats_, page_.counters(), std::span(listeners, n), events_, MMWATCH_VERSION,
-                         start_unix_ns_},
+    render_self_metrics({watcher_.counters(), tick_alloc_failures_, loop_stats_, page_.counters(), std::span(listeners, n),
+                         events_, MMWATCH_VERSION, start_unix_ns_, tls_ ? &tls_->counters() : nullptr,
+                         auth_ ? auth_->counters() : nullptr},
                         out);
 }
 
@@ -124,8 +128,9 @@ bool Daemon::start(std::string& error) {
     }
     // Each listener has its own cap: OTLP exporters can't take the
     // scraper's connections, nor scrapers the exporters'.
-    const http::ServerConfig sc{options_.max_connections, options_.max_body_bytes, options_.response_memory,
-                                options_.request_memory};
+    http::ServerConfig sc{options_.max_connections, options_.max_body_bytes, options_.response_memory,
+                          options_.request_memory};
+    if (!start_web(sc, error)) return false;
     server_ = std::make_unique<http::ScrapeServer>(&loop_, sc,
                                                    [this](const http::Request& r) { return router_.route(r); });
     if (int rc = server_->listen(options_.listen_host, options_.listen_port, bound_)) {
@@ -162,6 +167,51 @@ bool Daemon::start(std::string& error) {
 }
 
 void Daemon::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+
+namespace {
+
+bool loopback(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
+// --web-config: one TLS context and one basic-auth check, shared by both
+// listeners; and the warning for a listener open to the network as it is.
+bool Daemon::start_web(http::ServerConfig& sc, std::string& error) {
+    WebConfig web;
+    if (!options_.web_config.empty() && !load_web_config(options_.web_config, web, error)) return false;
+    if (web.tls) {
+        tls_ = http::TlsContext::create(*web.tls, error);
+        if (!tls_) {
+            error = "--web-config " + options_.web_config + ": " + error;
+            return false;
+        }
+        sc.tls = tls_.get();
+    }
+    if (!web.auth.users.empty()) {
+        web.auth.healthy_without_auth = options_.healthy_without_auth;
+        auth_ = std::make_unique<http::BasicAuth>(std::move(web.auth));
+        sc.auth = auth_.get();
+    }
+    sc.response_headers = web.response_headers;
+    const bool open = !loopback(options_.listen_host) ||
+                      (!options_.otlp_listen_host.empty() && !loopback(options_.otlp_listen_host));
+    if (open && !tls_ && !auth_) {
+        std::fprintf(stderr,
+                     "mmwatch: warning: listening beyond loopback with neither TLS nor basic auth: anyone who can "
+                     "reach the port reads every metric and can write OTLP data (docs/security.md)\n");
+    }
+    return true;
+}
+
+// A certificate change that did not load: logged once per failure.
+void Daemon::report_tls_reloads(int64_t unix_ms) {
+    if (!tls_ || tls_->counters().reload_failures == tls_reload_failures_reported_) return;
+    tls_reload_failures_reported_ = tls_->counters().reload_failures;
+    events_.record(EventKind::tls_reload, "tls", "certificate reload failed, the old ones stay: " + tls_->last_reload_error(),
+                   unix_ms);
+}
 
 // Memory running out in a callback skips the rest of its work (counted);
 // the loop, the listeners and the next tick go on.
@@ -213,6 +263,7 @@ void Daemon::tick() {
     otlp_.tick(now.unix_ns);
     if (otlp_.stored_points() != before) page_.invalidate();
     after_watcher_activity();
+    report_tls_reloads(now.unix_ms());
     if (int err = events_.flush(); err && !event_log_error_reported_) {
         // Reported once; later failures are only counted.
         std::fprintf(stderr, "mmwatch: writing --event-log %s failed: %s (counted from now on)\n",

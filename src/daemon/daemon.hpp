@@ -34,6 +34,8 @@ public:
     // Runs the loop until SIGINT or SIGTERM.
     void run();
     [[nodiscard]] const std::string& bound_address() const noexcept { return bound_; }
+    // True when --web-config turned TLS on (both listeners speak it).
+    [[nodiscard]] bool tls() const noexcept { return tls_ != nullptr; }
     // "HOST:PORT" of --otlp-listen, empty when not asked for.
     [[nodiscard]] const std::string& otlp_bound_address() const noexcept { return otlp_bound_; }
 
@@ -65,6 +67,11 @@ private:
     otlp::Store otlp_;
     otlp::Receiver receiver_;
     Router router_;
+    std::unique_ptr<http::TlsContext> tls_;
+    std::unique_ptr<http::BasicAuth> auth_;
+    uint64_t tls_reload_failures_reported_ = 0;
+    bool start_web(http::ServerConfig& sc, std::string& error);
+    void report_tls_reloads(int64_t unix_ms);
     std::unique_ptr<http::ScrapeServer> server_;
     std::unique_ptr<http::ScrapeServer> otlp_server_;
     UvHandle<uv_poll_t> inotify_poll_;

@@ -93,6 +93,12 @@ const std::vector<Flag>& flags() {
          number_in(&Options::otlp_max_bytes, uint64_t{1} << 20, uint64_t{64} << 30)},
         {"--event-log", "FILE", "append one tab-separated line per event to FILE",
          [](Options& o, std::string_view v) { o.event_log = v; return !v.empty(); }},
+        {"--web-config", "FILE",
+         "TLS, mTLS, basic auth and response headers for both listeners, in the exporter-toolkit web-config "
+         "format (docs/security.md)",
+         [](Options& o, std::string_view v) { o.web_config = v; return !v.empty(); }},
+        {"--healthy-without-auth", "", "answer /-/healthy without basic auth credentials (default: asks for them)",
+         [](Options& o, std::string_view) { o.healthy_without_auth = true; return true; }},
         {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; }},
         {"--version", "", "print the version and exit",
          [](Options& o, std::string_view) { o.version = true; return true; }},

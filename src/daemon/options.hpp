@@ -34,6 +34,8 @@ struct Options {
     uint64_t response_memory = 0;
     uint64_t request_memory = 0;
     std::string event_log;
+    std::string web_config;            // --web-config: TLS, basic auth, headers (empty: none)
+    bool healthy_without_auth = false; // /-/healthy answers without credentials
     bool help = false;
     bool version = false;
 };

@@ -62,6 +62,12 @@ constexpr Family kLoopLag{"mmwatch_loop_lag_seconds", Kind::histogram,
                           "How late the snapshot tick ran: time callbacks held the loop past its turn."};
 constexpr Family kLoopBusy{"mmwatch_loop_busy_ratio", Kind::gauge,
                            "Share of the last tick interval the loop spent running callbacks (not waiting)."};
+constexpr Family kTlsHandshakes{"mmwatch_tls_handshakes_total", Kind::counter, "TLS handshakes completed."};
+constexpr Family kTlsFailures{"mmwatch_tls_handshake_failures_total", Kind::counter,
+                              "TLS handshakes refused, by reason (docs/security.md)."};
+constexpr Family kTlsReloads{"mmwatch_tls_certificate_reloads_total", Kind::counter,
+                             "Certificate, key or CA files re-read after a change, by result (failed: the old ones stay)."};
+constexpr Family kAuth{"mmwatch_http_auth_total", Kind::counter, "Basic auth checks, by result (docs/security.md)."};
 constexpr Family kBuildInfo{"mmwatch_build_info", Kind::gauge, "Build information; always 1."};
 constexpr Family kRss{"process_resident_memory_bytes", Kind::gauge, "Resident memory size in bytes."};
 constexpr Family kCpu{"process_cpu_seconds_total", Kind::counter, "Total user and system CPU time spent in seconds."};
@@ -72,7 +78,7 @@ constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time o
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kBuildInfo,
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
@@ -284,6 +290,17 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     sample(out, kAllocFailures, "where", "render", page.render_alloc_failures);
     sample(out, kAllocFailures, "where", "tick", in.tick_alloc_failures);
     render_loop(in.loop, out);
+    const http::TlsCounters tls = in.tls ? *in.tls : http::TlsCounters{};
+    single(out, kTlsHandshakes, double(tls.handshakes));
+    head(out, kTlsFailures);
+    for (size_t i = 0; i < http::kHandshakeFailureCount; ++i)
+        sample(out, kTlsFailures, "reason", http::handshake_failure_name(http::HandshakeFailure(i)), tls.failures[i]);
+    head(out, kTlsReloads);
+    sample(out, kTlsReloads, "result", "ok", tls.reloads);
+    sample(out, kTlsReloads, "result", "failed", tls.reload_failures);
+    head(out, kAuth);
+    for (size_t i = 0; i < http::kAuthResultCount; ++i)
+        sample(out, kAuth, "result", http::auth_result_name(http::AuthResult(i)), in.auth ? in.auth[i] : 0);
     head(out, kBuildInfo);
     sample(out, kBuildInfo, "version", in.version, 1);
 

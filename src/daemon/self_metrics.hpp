@@ -13,7 +13,9 @@
 
 #include "files/counters.hpp"
 #include "files/event_log.hpp"
+#include "http/basic_auth.hpp"
 #include "http/counters.hpp"
+#include "http/tls.hpp"
 #include "prom/writer.hpp"
 
 namespace mmwatch {
@@ -67,6 +69,10 @@ struct SelfMetricsInput {
     const EventLog& events;
     std::string_view version;
     int64_t start_unix_ns = 0;
+    // --web-config's counters; null when TLS or basic auth is off (their
+    // series are then exported at zero).
+    const http::TlsCounters* tls = nullptr;
+    const uint64_t* auth = nullptr;  // by http::AuthResult
 };
 
 // Family names of the self-metrics: files may not use them.

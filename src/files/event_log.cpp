@@ -25,7 +25,7 @@ void append_field(std::string& out, std::string_view s) {
 std::string_view event_kind_name(EventKind k) noexcept {
     static constexpr std::string_view kNames[kEventKindCount] = {
         "discovered", "ready", "rejected", "removed", "replaced",
-        "stale", "fresh", "read_fault", "type_conflict", "limit",
+        "stale", "fresh", "read_fault", "type_conflict", "limit", "tls_reload",
     };
     return enum_name(kNames, k);
 }

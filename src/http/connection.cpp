@@ -6,6 +6,7 @@
 #include <new>
 
 #include "base/limits.hpp"
+#include "http/basic_auth.hpp"
 
 namespace mmwatch::http {
 
@@ -71,7 +72,8 @@ void Connection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     }
     if (c->phase != Phase::reading || n == 0) return;  // lingering: discard
     try {
-        c->received(buf->base, size_t(n));
+        if (c->tls) c->received_tls(buf->base, size_t(n));
+        else c->received(buf->base, size_t(n));
     } catch (const std::bad_alloc&) {
         c->out_of_memory();
     }
@@ -95,6 +97,70 @@ void Connection::received(const char* data, size_t n) {
     process_input();
 }
 
+// Ciphertext in: the handshake runs under the request deadline from its
+// first byte, like a slow request head; what decrypts goes to received().
+void Connection::received_tls(const char* data, size_t n) {
+    TlsCounters& t = server->config_.tls->counters();
+    const bool was_established = tls->established();
+    if (!was_established && request_start_ms == 0) {
+        request_start_ms = now_ms();
+        arm(kRequestDeadlineMs);
+        if (looks_like_plain_http(data[0])) {
+            ++t.failures[size_t(HandshakeFailure::plain_http)];
+            uv_buf_t b = uv_buf_init(const_cast<char*>(kPlainHttpOnTls.data()), unsigned(kPlainHttpOnTls.size()));
+            (void)uv_try_write(stream(), &b, 1);
+            close();
+            return;
+        }
+    }
+    tls_plain.clear();
+    const TlsSession::Status s = tls->feed(data, n, tls_plain, tls_pending);
+    if (!was_established && tls->established()) ++t.handshakes;
+    if (s != TlsSession::Status::ok) {
+        if (s == TlsSession::Status::failed && !was_established) ++t.failures[size_t(tls->failure())];
+        // The alert goes out if the socket takes it now; then the connection goes.
+        if (!tls_pending.empty() && !tls_writing) {
+            uv_buf_t b = uv_buf_init(tls_pending.data(), unsigned(tls_pending.size()));
+            (void)uv_try_write(stream(), &b, 1);
+        }
+        close();
+        return;
+    }
+    flush_tls();
+    if (tls_plain.empty() || phase != Phase::reading) return;
+    std::string plain;
+    plain.swap(tls_plain);
+    received(plain.data(), plain.size());
+    if (tls_plain.empty()) plain.swap(tls_plain);  // keep the scratch's capacity
+}
+
+void Connection::flush_tls() {
+    if (tls_writing || tls_pending.empty() || phase == Phase::closing) return;
+    tls_out.clear();
+    tls_out.swap(tls_pending);
+    tls_writing = true;
+    uv_buf_t b = uv_buf_init(tls_out.data(), unsigned(tls_out.size()));
+    if (uv_write(&tls_write_req, stream(), &b, 1, on_tls_written) != 0) close();
+}
+
+void Connection::on_tls_written(uv_write_t* req, int status) {
+    auto* c = static_cast<Connection*>(req->handle->data);
+    if (c->phase == Phase::closing) return;
+    if (status < 0) {
+        c->close();
+        return;
+    }
+    c->tls_writing = false;
+    if (!c->tls_pending.empty()) {
+        c->flush_tls();
+        return;
+    }
+    if (c->response_chunk_queued) {
+        c->response_chunk_queued = false;
+        c->chunk_written();
+    }
+}
+
 void Connection::track_buffer() noexcept {
     server->request_bytes_ += in.capacity();
     server->request_bytes_ -= in_counted;
@@ -116,6 +182,13 @@ void Connection::process_input() {
         return;
     }
     consumed = r.consumed;
+    if (BasicAuth* auth = server->config_.auth) {
+        const AuthResult a = auth->check(req, now_ms());
+        if (a == AuthResult::missing || a == AuthResult::wrong || a == AuthResult::busy) {
+            respond(BasicAuth::refusal(a), req.keep_alive, req.method == "HEAD");
+            return;
+        }
+    }
     Response resp = server->handler_(req);
     respond(std::move(resp), req.keep_alive, req.method == "HEAD");
 }
@@ -126,6 +199,7 @@ void Connection::respond(Response r, bool keep, bool head_only) {
     ++requests;
     if (r.status >= 400) ++m.errors;
     keep_alive = keep;
+    r.extra_headers += server->config_.response_headers;
     // A HEAD answer has GET's head, Content-Length included, and no body.
     head = render_head(r, keep);
     if (head_only) r.body.reset();
@@ -141,6 +215,26 @@ void Connection::respond(Response r, bool keep, bool head_only) {
 }
 
 void Connection::send_next() {
+    if (tls) {
+        // The same chunking, encrypted: one chunk's records at a time.
+        const size_t body_size = body ? body->size() : 0;
+        const size_t chunk = std::min(body_size - body_sent, kWriteChunkBytes);
+        bool ok = head_sent || tls->encrypt(head, tls_pending);
+        if (ok && chunk) ok = tls->encrypt(std::string_view(body->data() + body_sent, chunk), tls_pending);
+        if (!ok) {
+            close();
+            return;
+        }
+        if (body_sent + chunk < body_size && !counted_chunks) {
+            ++server->counters_.write_chunks;
+            counted_chunks = true;
+        }
+        head_sent = true;
+        body_sent += chunk;
+        response_chunk_queued = true;
+        flush_tls();
+        return;
+    }
     uv_buf_t bufs[2];
     unsigned n = 0;
     if (!head_sent) bufs[n++] = uv_buf_init(head.data(), unsigned(head.size()));
@@ -163,12 +257,16 @@ void Connection::on_written(uv_write_t* req, int status) {
         c->close();
         return;
     }
-    c->body_acked = c->body_sent;
-    if (c->body && c->body_sent < c->body->size()) {
-        c->send_next();
+    c->chunk_written();
+}
+
+void Connection::chunk_written() {
+    body_acked = body_sent;
+    if (body && body_sent < body->size()) {
+        send_next();
         return;
     }
-    c->finish_response();
+    finish_response();
 }
 
 void Connection::finish_response() {
@@ -201,6 +299,10 @@ void Connection::finish_response() {
 void Connection::linger() {
     phase = Phase::lingering;
     arm(kLingerMs);
+    if (tls) {
+        tls->close_notify(tls_pending);  // written before the FIN: shutdown waits for writes
+        flush_tls();
+    }
     if (uv_shutdown(&shutdown_req, stream(), on_shutdown) != 0) close();
 }
 
@@ -243,8 +345,16 @@ void Connection::on_timer(uv_timer_t* t) {
 // A fixed answer that needs no allocation, then the connection goes (its
 // buffers with it). The loop and every other connection go on.
 void Connection::refuse(std::string_view canned) {
-    uv_buf_t b = uv_buf_init(const_cast<char*>(canned.data()), unsigned(canned.size()));
-    (void)uv_try_write(stream(), &b, 1);
+    std::string sealed;
+    if (tls) {
+        // Encrypted when the session is up; before that, nothing to say.
+        if (tls->established() && !tls_writing && tls->encrypt(canned, sealed)) canned = sealed;
+        else canned = {};
+    }
+    if (!canned.empty()) {
+        uv_buf_t b = uv_buf_init(const_cast<char*>(canned.data()), unsigned(canned.size()));
+        (void)uv_try_write(stream(), &b, 1);
+    }
     close();
 }
 

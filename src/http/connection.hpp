@@ -11,6 +11,7 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/server.hpp"
+#include "http/tls.hpp"
 
 namespace mmwatch::http {
 
@@ -44,6 +45,15 @@ struct ScrapeServer::Connection {
     size_t body_acked = 0;         // written (the kernel took it)
     bool head_sent = false;
     bool counted_chunks = false;
+    // TLS (null on a plain listener): ciphertext is written from tls_out,
+    // one write at a time; what is produced meanwhile waits in tls_pending.
+    std::unique_ptr<TlsSession> tls;
+    uv_write_t tls_write_req{};
+    std::string tls_out;
+    std::string tls_pending;
+    std::string tls_plain;          // scratch: what the last record decrypted to
+    bool tls_writing = false;
+    bool response_chunk_queued = false;  // a response chunk is in tls_out/tls_pending
 
     explicit Connection(ScrapeServer* s) : server(s) {}
     uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp); }
@@ -60,6 +70,9 @@ struct ScrapeServer::Connection {
     void wait_for_request();
     void start_reading();
     void received(const char* data, size_t n);
+    void received_tls(const char* data, size_t n);
+    void flush_tls();
+    void chunk_written();
     void process_input();
     void respond(Response r, bool keep, bool head_only);
     void send_next();
@@ -73,6 +86,7 @@ struct ScrapeServer::Connection {
     static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
     static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
     static void on_written(uv_write_t* req, int status);
+    static void on_tls_written(uv_write_t* req, int status);
     static void on_shutdown(uv_shutdown_t* req, int status);
     static void on_timer(uv_timer_t* t);
     static void on_closed(uv_handle_t* h);

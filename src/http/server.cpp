@@ -9,6 +9,7 @@
 
 #include "base/limits.hpp"
 #include "http/connection.hpp"
+#include "http/tls.hpp"
 
 namespace mmwatch::http {
 
@@ -82,6 +83,14 @@ void ScrapeServer::accept_one(uv_stream_t* listener) {
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    if (config_.tls) {
+        c->tls.reset(new (std::nothrow) TlsSession(config_.tls->for_new_connection(uv_now(loop_))));
+        if (!c->tls || !c->tls->valid()) {
+            ++counters_.alloc_failures;
+            c->close();
+            return;
+        }
+    }
     if (counters_.connections_open > config_.max_connections) {
         // Full of connections that all earn their slot: answer 503 with one
         // non-blocking write and close.

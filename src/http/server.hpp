@@ -19,6 +19,9 @@
 
 namespace mmwatch::http {
 
+class TlsContext;
+class BasicAuth;
+
 struct ServerConfig {
     size_t max_connections = 0;
     uint64_t max_body_bytes = 0;
@@ -29,6 +32,13 @@ struct ServerConfig {
     // Bytes of request buffers connections hold; a request that would take
     // them past it is answered 503 with Retry-After (OTLP exporters retry).
     uint64_t request_memory = UINT64_MAX;
+    // TLS for every connection (null: plain HTTP); owned by the daemon,
+    // may be shared by listeners.
+    TlsContext* tls = nullptr;
+    // Basic auth for every request (null: none); owned by the daemon.
+    BasicAuth* auth = nullptr;
+    // Header lines ("Name: value\r\n") added to every response.
+    std::string response_headers;
 };
 
 class ScrapeServer {

@@ -86,7 +86,7 @@ class Mmwatch:
         while line.startswith("mmwatch: warning: "):  # e.g. the directory is not on tmpfs
             self.warnings.append(line.strip())
             line = self.proc.stderr.readline()
-        m = re.match(r"^mmwatch: listening on http://127\.0\.0\.1:(\d+)$", line.strip())
+        m = re.match(r"^mmwatch: listening on https?://127\.0\.0\.1:(\d+)$", line.strip())
         if not m:
             self.proc.kill()
             raise AssertionError("unexpected first line: %r" % line)
