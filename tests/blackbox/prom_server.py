@@ -22,16 +22,18 @@ def free_port():
 
 class PrometheusServer:
     """Scrapes `targets` (host:port strings) as job "mmwatch"; `flags` are
-    extra command-line flags (e.g. --enable-feature=native-histograms)."""
+    extra command-line flags (e.g. --enable-feature=native-histograms);
+    `scrape_extra` are lines of the scrape config (4-space indent: scheme,
+    tls_config, basic_auth)."""
 
-    def __init__(self, targets, *flags, job="mmwatch"):
+    def __init__(self, targets, *flags, job="mmwatch", scrape_extra=""):
         self.work = tempfile.mkdtemp(prefix="mmwatch-prom-")
         self.port = free_port()
         cfg = os.path.join(self.work, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: %s\n    static_configs:\n"
-                    "      - targets: [%s]\n" % (job, ", ".join("'%s'" % t for t in targets)))
+                    "scrape_configs:\n  - job_name: %s\n%s    static_configs:\n"
+                    "      - targets: [%s]\n" % (job, scrape_extra, ", ".join("'%s'" % t for t in targets)))
         self.proc = subprocess.Popen(
             [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(self.work, "data"),
              "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn", *flags],

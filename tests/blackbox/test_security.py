@@ -1,0 +1,289 @@
+"""Black-box: TLS, mTLS and basic auth from --web-config, against curl, a
+real Prometheus and the OpenTelemetry JS exporter, with certificates made
+by the openssl CLI for each test class (tests/blackbox/pki.py)."""
+
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from harness import BIN, MmwatchTestCase, wait_until
+from pki import Pki
+from prom_server import PrometheusServer
+
+OTEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "otel")
+
+
+def htpasswd(user, password):
+    """A bcrypt hash as `htpasswd -nBC 10` writes it (Debian apache2-utils)."""
+    out = subprocess.run(["htpasswd", "-nbBC", "10", user, password], capture_output=True, text=True, check=True)
+    return out.stdout.strip().split(":", 1)[1]
+
+
+def curl(url, *args):
+    """(exit code, HTTP status or 0, body)."""
+    out = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", *args, url], capture_output=True,
+                         timeout=30)
+    body, _, code = out.stdout.rpartition(b"\n")
+    return out.returncode, int(code or 0), body
+
+
+class TlsCase(MmwatchTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pki_dir = tempfile.mkdtemp(prefix="mmwatch-pki-")
+        cls.pki = Pki(cls.pki_dir)
+        cls.hash = htpasswd("prom", "s3cret")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.pki_dir, ignore_errors=True)
+
+    def web_config(self, text):
+        path = os.path.join(self.dir, ".web.yml")  # a dot-name: the watcher ignores it
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def live_certs(self):
+        """Copies of the server certificate the test may replace."""
+        for ext in ("crt", "key"):
+            shutil.copy(self.pki.path("server." + ext), os.path.join(self.dir, ".live." + ext))
+        return ".live.crt", ".live.key"
+
+    def mtls(self, *extra):
+        crt, key = self.live_certs()
+        cfg = self.web_config(
+            "tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_ca_file: %s\n"
+            "  client_auth_type: RequireAndVerifyClientCert\n%s" % (crt, key, self.pki.path("ca.crt"), "".join(extra)))
+        return self.start("--web-config", cfg)
+
+    def client_args(self, name="client"):
+        return ["--cacert", self.pki.path("ca.crt"), "--cert", self.pki.path(name + ".crt"),
+                "--key", self.pki.path(name + ".key")]
+
+    def url(self, m, path="/metrics"):
+        return "https://127.0.0.1:%d%s" % (m.port, path)
+
+    def counters(self, m):
+        _, status, body = curl(self.url(m), *self.client_args())
+        self.assertEqual(status, 200)
+        return body.decode()
+
+    def publish(self):
+        p = self.producer("app")
+        c = p.counter("requests")
+        p.publish()
+        c.add(42)
+
+
+class Mtls(TlsCase):
+    def test_curl_matrix_right_certificate_only(self):
+        self.publish()
+        m = self.mtls()
+        code, status, body = curl(self.url(m), *self.client_args())
+        self.assertEqual((code, status), (0, 200))
+        self.assertIn(b'requests_total{name="app"} 42\n', body)
+        # No certificate, another CA's, an expired one: the handshake is refused.
+        for args in (["--cacert", self.pki.path("ca.crt")], self.client_args("foreign-client"),
+                     self.client_args("expired-client")):
+            code, status, _ = curl(self.url(m), *args)
+            self.assertNotEqual(code, 0, args)
+            self.assertEqual(status, 0, args)
+        # Plain HTTP on the TLS port: a short plain 400, then closed.
+        code, status, body = curl("http://127.0.0.1:%d/metrics" % m.port)
+        self.assertEqual(status, 400)
+        self.assertIn(b"https://", body)
+        text = self.counters(m)
+        for reason in ("no_certificate", "unknown_ca", "expired_certificate", "plain_http"):
+            self.assertRegex(text, r'mmwatch_tls_handshake_failures_total\{reason="%s"\} [1-9]' % reason)
+        self.assertRegex(text, r"mmwatch_tls_handshakes_total [2-9]")
+
+    def test_client_allowed_sans(self):
+        m = self.mtls("  client_allowed_sans: [scraper.example]\n")
+        self.assertEqual(curl(self.url(m, "/-/healthy"), *self.client_args())[1], 200)
+        code, status, _ = curl(self.url(m, "/-/healthy"), *self.client_args("other"))  # intruder.example
+        self.assertEqual(status, 0)
+        self.assertIn('mmwatch_tls_handshake_failures_total{reason="san_not_allowed"} 1\n', self.counters(m))
+
+    def test_certificates_rotate_without_a_restart_and_a_bad_one_keeps_the_old(self):
+        m = self.mtls()
+
+        def served_cn():
+            ctx = ssl.create_default_context(cafile=self.pki.path("ca.crt"))
+            ctx.load_cert_chain(self.pki.path("client.crt"), self.pki.path("client.key"))
+            with socket.create_connection(("127.0.0.1", m.port), timeout=10) as s:
+                with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+                    return dict(x[0] for x in t.getpeercert()["subject"])["commonName"]
+
+        self.assertEqual(served_cn(), "mmwatch")
+        # Rotated the way cert managers do it: new files renamed over the old.
+        for ext in ("key", "crt"):
+            shutil.copy(self.pki.path("server2." + ext), os.path.join(self.dir, ".new." + ext))
+            os.rename(os.path.join(self.dir, ".new." + ext), os.path.join(self.dir, ".live." + ext))
+        wait_until(lambda: served_cn() == "mmwatch-rotated", "the new certificate is served", step=0.3)
+        self.assertIn('mmwatch_tls_certificate_reloads_total{result="ok"} 1\n', self.counters(m))
+        # A truncated certificate: the old one stays, counted and logged.
+        with open(os.path.join(self.dir, ".new.crt"), "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nMIIB\n")
+        os.rename(os.path.join(self.dir, ".new.crt"), os.path.join(self.dir, ".live.crt"))
+        wait_until(lambda: 'mmwatch_tls_certificate_reloads_total{result="failed"} 1\n' in self.counters(m),
+                   "the failed reload is counted", step=0.3)
+        self.assertEqual(served_cn(), "mmwatch-rotated")
+        self.assertIn('mmwatch_events_total{kind="tls_reload"} 1\n', self.counters(m))
+
+    def test_dribbled_client_hellos_do_not_delay_a_scrape(self):
+        """100 connections each sending a ClientHello a byte at a time: a
+        real client's scrape is answered while they are all still open."""
+        self.publish()
+        m = self.mtls()
+        hello = bytes.fromhex("16030100f8010000f40303") + bytes(32)  # a ClientHello's first bytes
+        socks = []
+        for _ in range(100):
+            s = socket.create_connection(("127.0.0.1", m.port), timeout=10)
+            s.sendall(hello[:1])
+            socks.append(s)
+        try:
+            for i in range(1, 4):
+                for s in socks:
+                    s.sendall(hello[i:i + 1])
+                t0 = time.monotonic()
+                code, status, body = curl(self.url(m), *self.client_args())
+                self.assertEqual((code, status), (0, 200))
+                self.assertIn(b'requests_total{name="app"} 42\n', body)
+                print("scrape beside 100 dribbling handshakes: %.0f ms" % ((time.monotonic() - t0) * 1000))
+            text = self.counters(m)
+            self.assertRegex(text, r'mmwatch_listener_connections\{listener="metrics"\} 1\d\d\n')
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_a_bad_web_config_exits_2_with_one_line(self):
+        for text, needle in (("tls_server_config:\n  cert_file: nope.crt\n  key_file: nope.key\n", "cert_file"),
+                             ("tls_server_config:\n  cert_file: %s\n  key_file: %s\n"
+                              % (self.pki.path("server.crt"), self.pki.path("client.key")), "does not match"),
+                             ("basic_auth_users:\n  prom: plain\n", "basic_auth_users.prom"),
+                             ("colour: blue\n", "unknown key colour")):
+            cfg = self.web_config(text)
+            out = subprocess.run([BIN, "--dir", self.dir, "--listen", "127.0.0.1:0", "--web-config", cfg],
+                                 capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 2, out.stderr)
+            lines = out.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, lines)
+            self.assertIn(needle, lines[0])
+
+    def test_listening_beyond_loopback_without_tls_or_auth_warns_once(self):
+        proc = subprocess.Popen([BIN, "--dir", self.dir, "--listen", "0.0.0.0:0"], stderr=subprocess.PIPE,
+                                text=True)
+        lines = []
+        try:
+            while not lines or "listening on" not in lines[-1]:
+                lines.append(proc.stderr.readline())
+                self.assertNotEqual(lines[-1], "", lines)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            proc.stderr.close()
+        warnings = [l for l in lines if "neither TLS nor basic auth" in l]
+        self.assertEqual(len(warnings), 1, lines)
+
+
+class BasicAuth(TlsCase):
+    def start_auth(self, *flags):
+        crt, key = self.live_certs()
+        cfg = self.web_config("tls_server_config:\n  cert_file: %s\n  key_file: %s\n"
+                              "basic_auth_users:\n  prom: '%s'\n" % (crt, key, self.hash))
+        return self.start("--web-config", cfg, *flags)
+
+    def test_right_and_wrong_passwords(self):
+        m = self.start_auth()
+        ca = ["--cacert", self.pki.path("ca.crt")]
+        self.assertEqual(curl(self.url(m), *ca, "-u", "prom:s3cret")[1], 200)
+        self.assertEqual(curl(self.url(m), *ca, "-u", "prom:s3cret")[1], 200)  # remembered
+        # Each wrong password costs a bcrypt check from the per-second
+        # budget: a second apart, none is over it.
+        time.sleep(1)
+        self.assertEqual(curl(self.url(m), *ca, "-u", "prom:wrong")[1], 401)
+        time.sleep(1)
+        self.assertEqual(curl(self.url(m), *ca, "-u", "root:s3cret")[1], 401)
+        out = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", *ca, self.url(m)], capture_output=True,
+                             text=True, timeout=30)
+        self.assertIn("401", out.stdout.splitlines()[0])
+        self.assertIn('WWW-Authenticate: Basic realm="mmwatch"', out.stdout)
+        self.assertEqual(curl(self.url(m, "/-/healthy"), *ca)[1], 401)
+        _, _, body = curl(self.url(m), *ca, "-u", "prom:s3cret")
+        text = body.decode()
+        self.assertIn('mmwatch_http_auth_total{result="ok_verified"} 1\n', text)
+        self.assertRegex(text, r'mmwatch_http_auth_total\{result="ok_remembered"\} [2-9]')
+        self.assertIn('mmwatch_http_auth_total{result="wrong"} 2\n', text)
+
+    def test_healthy_without_auth(self):
+        m = self.start_auth("--healthy-without-auth")
+        ca = ["--cacert", self.pki.path("ca.crt")]
+        self.assertEqual(curl(self.url(m, "/-/healthy"), *ca)[1], 200)
+        self.assertEqual(curl(self.url(m), *ca)[1], 401)
+
+    def test_a_storm_of_wrong_passwords_gets_429_and_the_right_one_still_passes(self):
+        m = self.start_auth()
+        ca = ["--cacert", self.pki.path("ca.crt")]
+        self.assertEqual(curl(self.url(m), *ca, "-u", "prom:s3cret")[1], 200)
+        statuses = set()
+        # One keep-alive connection per curl call is plenty: each check is bcrypt.
+        for i in range(40):
+            statuses.add(curl(self.url(m, "/-/healthy"), *ca, "-u", "prom:guess%d" % i)[1])
+            if 429 in statuses:
+                break
+        self.assertIn(429, statuses)
+        self.assertEqual(curl(self.url(m), *ca, "-u", "prom:s3cret")[1], 200)  # remembered: no bcrypt
+
+
+class RealClients(TlsCase):
+    def test_prometheus_scrapes_over_mtls_with_basic_auth(self):
+        self.publish()
+        crt, key = self.live_certs()
+        cfg = self.web_config(
+            "tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_ca_file: %s\n"
+            "  client_auth_type: RequireAndVerifyClientCert\nbasic_auth_users:\n  prom: '%s'\n"
+            % (crt, key, self.pki.path("ca.crt"), self.hash))
+        m = self.start("--web-config", cfg)
+        extra = ("    scheme: https\n    tls_config:\n      ca_file: %s\n      cert_file: %s\n      key_file: %s\n"
+                 "    basic_auth:\n      username: prom\n      password: s3cret\n"
+                 % (self.pki.path("ca.crt"), self.pki.path("client.crt"), self.pki.path("client.key")))
+        with PrometheusServer(["127.0.0.1:%d" % m.port], scrape_extra=extra) as prom:
+            res = wait_until(lambda: prom.query('requests_total{name="app"}'), "scraped over mTLS", timeout=60)
+            self.assertEqual(res[0]["value"][1], "42")
+            self.assertEqual(prom.query('up{job="mmwatch"}')[0]["value"][1], "1")
+
+    def test_the_js_exporter_posts_over_https_with_basic_auth(self):
+        crt, key = self.live_certs()
+        cfg = self.web_config("tls_server_config:\n  cert_file: %s\n  key_file: %s\n"
+                              "basic_auth_users:\n  prom: '%s'\n" % (crt, key, self.hash))
+        m = self.start("--web-config", cfg, "--otlp-listen", "127.0.0.1:0")
+        line = m.proc.stderr.readline()
+        port = int(re.match(r"^mmwatch: OTLP listening on https://127\.0\.0\.1:(\d+)$", line.strip()).group(1))
+        if not os.path.exists(os.path.join(OTEL_DIR, "node_modules", ".package-lock.json")):
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OTEL_DIR, check=True,
+                           stdout=subprocess.DEVNULL, timeout=600)
+        token = base64.b64encode(b"prom:s3cret").decode()
+        env = dict(os.environ, MMWATCH_OTLP_URL="https://127.0.0.1:%d/v1/metrics" % port,
+                   NODE_EXTRA_CA_CERTS=self.pki.path("ca.crt"),
+                   OTEL_EXPORTER_OTLP_HEADERS="Authorization=Basic %s" % token)
+        out = subprocess.run(["node", "export.mjs"], cwd=OTEL_DIR, env=env, capture_output=True, text=True,
+                             timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        _, _, body = curl(self.url(m), "--cacert", self.pki.path("ca.crt"), "-u", "prom:s3cret")
+        self.assertIn(b'jobs_processed_total{job="bb/otel-js-test",instance="i-42",queue="a"', body)
+        self.assertIn(b'mmwatch_otlp_requests_total{result="ok"} ', body)
+
+
+if __name__ == "__main__":
+    unittest.main()
