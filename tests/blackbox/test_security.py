@@ -108,6 +108,22 @@ class Mtls(TlsCase):
             self.assertRegex(text, r'mmwatch_tls_handshake_failures_total\{reason="%s"\} [1-9]' % reason)
         self.assertRegex(text, r"mmwatch_tls_handshakes_total [2-9]")
 
+    def test_verify_client_cert_if_given_and_request_client_cert(self):
+        crt, key = self.live_certs()
+        cfg = self.web_config("tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_ca_file: %s\n"
+                              "  client_auth_type: VerifyClientCertIfGiven\n" % (crt, key, self.pki.path("ca.crt")))
+        m = self.start("--web-config", cfg)
+        ca = ["--cacert", self.pki.path("ca.crt")]
+        self.assertEqual(curl(self.url(m, "/-/healthy"), *ca)[1], 200)  # none given: fine
+        self.assertEqual(curl(self.url(m, "/-/healthy"), *self.client_args())[1], 200)
+        self.assertEqual(curl(self.url(m, "/-/healthy"), *self.client_args("foreign-client"))[1], 0)  # verified
+        # RequestClientCert asks but neither requires nor verifies.
+        cfg = self.web_config("tls_server_config:\n  cert_file: %s\n  key_file: %s\n"
+                              "  client_auth_type: RequestClientCert\n" % (crt, key))
+        m2 = self.start("--web-config", cfg)
+        self.assertEqual(curl(self.url(m2, "/-/healthy"), *self.client_args("foreign-client"))[1], 200)
+        self.assertEqual(curl(self.url(m2, "/-/healthy"), *ca)[1], 200)
+
     def test_client_allowed_sans(self):
         m = self.mtls("  client_allowed_sans: [scraper.example]\n")
         self.assertEqual(curl(self.url(m, "/-/healthy"), *self.client_args())[1], 200)
