@@ -49,9 +49,13 @@ bool parse_basic_credentials(std::string_view header, std::string& user, std::st
     const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
                                   reinterpret_cast<const unsigned char*>(b64.data()), int(b64.size()));
     if (n < 0) return false;
-    size_t len = size_t(n);
-    for (size_t i = b64.size(); i > 0 && b64[i - 1] == '='; --i) --len;  // padding decodes to zeros
-    raw.resize(len);
+    // Padding ('=' decodes to zeros) is at most two, and only at the end.
+    const size_t first_pad = b64.find('=');
+    const size_t pad = first_pad == std::string_view::npos ? 0 : b64.size() - first_pad;
+    if (pad > 2 || b64.find_first_not_of('=', first_pad == std::string_view::npos ? b64.size() : first_pad) !=
+                       std::string_view::npos)
+        return false;
+    raw.resize(size_t(n) - pad);
     const size_t colon = raw.find(':');
     if (colon == std::string::npos) return false;
     user = raw.substr(0, colon);

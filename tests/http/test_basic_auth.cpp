@@ -58,6 +58,10 @@ TEST_CASE("basic_credentials_are_decoded_and_malformed_ones_refused") {
     CHECK_FALSE(parse_basic_credentials("Basic !!!!", u, p));
     CHECK_FALSE(parse_basic_credentials("Basic abc", u, p));  // not a multiple of 4
     CHECK_FALSE(parse_basic_credentials(basic("nocolon"), u, p));
+    // Found by fuzz_tls: padding past two characters underflowed the length.
+    CHECK_FALSE(parse_basic_credentials("Basic ====", u, p));
+    CHECK_FALSE(parse_basic_credentials("Basic YQ==YQ==", u, p));
+    CHECK_FALSE(parse_basic_credentials("Basic Y===", u, p));
 }
 
 TEST_CASE("a_right_password_is_verified_once_then_remembered_and_wrong_ones_refused") {
