@@ -17,7 +17,8 @@ ALLOWED = {
     "files": {"base", "format"},
     "http": {"base"},
     "otlp": {"base", "format", "prom", "http"},
-    "daemon": {"base", "format", "prom", "files", "http", "otlp"},
+    "push": {"base", "prom"},
+    "daemon": {"base", "format", "prom", "files", "http", "otlp", "push"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
+#include <fstream>
 #include <cstring>
 #include <new>
 
@@ -12,6 +14,7 @@
 #include "otlp/exposition.hpp"
 #include "otlp/self_metrics.hpp"
 #include "daemon/web_config.hpp"
+#include "push/collector.hpp"
 #include "http/basic_auth.hpp"
 #include "http/tls.hpp"
 
@@ -90,9 +93,11 @@ void Daemon::render_self_metrics_into(prom::Writer& out) const {
         {"otlp", otlp_server_ ? &otlp_server_->counters() : &kNone},
     };
     const size_t n = otlp_server_ ? 2 : 1;
+    std::vector<const push::Sender*> senders;
+    for (const auto& s : senders_) senders.push_back(s.get());
     render_self_metrics({watcher_.counters(), tick_alloc_failures_, loop_stats_, page_.counters(), std::span(listeners, n),
                          events_, MMWATCH_VERSION, start_unix_ns_, tls_ ? &tls_->counters() : nullptr,
-                         auth_ ? auth_->counters() : nullptr},
+                         auth_ ? auth_->counters() : nullptr, senders},
                         out);
 }
 
@@ -147,6 +152,7 @@ bool Daemon::start(std::string& error) {
             return false;
         }
     }
+    if (!start_push(error)) return false;
     uv_poll_init(&loop_, inotify_poll_.get(), watcher_.inotify_fd());
     inotify_poll_.mark_initialized();
     inotify_poll_.get()->data = this;
@@ -203,6 +209,87 @@ bool Daemon::start_web(http::ServerConfig& sc, std::string& error) {
                      "reach the port reads every metric and can write OTLP data (docs/security.md)\n");
     }
     return true;
+}
+
+// One sender per --remote-write URL on one curl loop, and the timer that
+// samples the series every --remote-write-interval.
+bool Daemon::start_push(std::string& error) {
+    if (options_.remote_write.empty()) return true;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_ = std::make_unique<push::CurlLoop>(&loop_);
+    if (!curl_->valid()) {
+        error = "cannot initialize libcurl for --remote-write";
+        return false;
+    }
+    std::string basic_auth;
+    if (!options_.remote_write_user.empty()) {
+        std::string password;
+        if (!options_.remote_write_password_file.empty()) {
+            std::ifstream f(options_.remote_write_password_file);
+            if (!f) {
+                error = "cannot read --remote-write-password-file " + options_.remote_write_password_file;
+                return false;
+            }
+            std::getline(f, password);
+        }
+        basic_auth = options_.remote_write_user + ":" + password;
+    }
+    for (const std::string& url : options_.remote_write) {
+        push::SenderConfig c{url,
+                             options_.remote_write_ca_file,
+                             basic_auth,
+                             options_.remote_write_bearer_token_file,
+                             options_.remote_write_headers,
+                             options_.remote_write_timeout_ms,
+                             options_.remote_write_queue_bytes,
+                             std::string("mmwatch/") + MMWATCH_VERSION};
+        senders_.push_back(std::make_unique<push::Sender>(&loop_, *curl_, std::move(c)));
+        rejections_reported_.push_back(0);
+    }
+    uv_timer_init(&loop_, push_timer_.get());
+    push_timer_.mark_initialized();
+    push_timer_.get()->data = this;
+    uv_timer_start(push_timer_.get(), on_push, options_.remote_write_interval_ms, options_.remote_write_interval_ms);
+    return true;
+}
+
+void Daemon::on_push(uv_timer_t* t) {
+    auto* d = static_cast<Daemon*>(t->data);
+    d->guarded([d] { d->push(); });
+}
+
+// Samples every series as a scrape would store it and hands the batch to
+// each sender; a series gone since the last push gets one staleness marker.
+void Daemon::push() {
+    const std::string instance = options_.remote_write_instance.empty() ? bound_ : options_.remote_write_instance;
+    push::SampleCollector c({{"instance", instance}, {"job", options_.remote_write_job}}, options_.external_labels);
+    page_.render_into(c);
+    // Strictly increasing per series, whatever the wall clock does.
+    const int64_t now_ms = std::max(now_from(&loop_).unix_ms(), last_push_ms_ + 1);
+    last_push_ms_ = now_ms;
+    std::vector<push::Sample>& samples = c.samples();
+    std::unordered_set<std::string> current;
+    current.reserve(samples.size());
+    std::vector<push::TimedSample> batch;
+    batch.reserve(samples.size());
+    for (const push::Sample& s : samples) {
+        if (!current.insert(s.labels).second) continue;  // one sample per series and push
+        batch.push_back({&s, now_ms});
+    }
+    std::vector<push::Sample> stale;
+    for (const std::string& key : pushed_series_) {
+        if (!current.count(key)) stale.push_back({key, std::bit_cast<double>(push::kStaleNaN)});
+    }
+    for (const push::Sample& s : stale) batch.push_back({&s, now_ms});
+    pushed_series_ = std::move(current);
+    for (size_t i = 0; i < senders_.size(); ++i) {
+        senders_[i]->enqueue(batch);
+        if (senders_[i]->rejections_seen() != rejections_reported_[i]) {
+            rejections_reported_[i] = senders_[i]->rejections_seen();
+            events_.record(EventKind::limit, senders_[i]->url(), "remote_write refused a batch: " +
+                           senders_[i]->last_rejection(), now_ms);
+        }
+    }
 }
 
 // A certificate change that did not load: logged once per failure.
@@ -294,6 +381,9 @@ void Daemon::stop() {
     tick_timer_.close();
     sigint_.close();
     sigterm_.close();
+    push_timer_.close();
+    for (auto& s : senders_) s->close();
+    if (curl_) curl_->close();
     (void)events_.flush();
     watcher_.close();
 }

@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "daemon/metrics_page.hpp"
 #include "daemon/options.hpp"
@@ -18,6 +20,8 @@
 #include "http/uv_handle.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/store.hpp"
+#include "push/curl_loop.hpp"
+#include "push/sender.hpp"
 
 namespace mmwatch {
 
@@ -67,6 +71,17 @@ private:
     otlp::Store otlp_;
     otlp::Receiver receiver_;
     Router router_;
+    // remote_write: one curl loop, one sender per URL, the series last
+    // pushed (for staleness markers) and the last timestamp used.
+    std::unique_ptr<push::CurlLoop> curl_;
+    std::vector<std::unique_ptr<push::Sender>> senders_;
+    std::unordered_set<std::string> pushed_series_;
+    int64_t last_push_ms_ = 0;
+    std::vector<uint64_t> rejections_reported_;
+    UvHandle<uv_timer_t> push_timer_;
+    bool start_push(std::string& error);
+    void push();
+    static void on_push(uv_timer_t* t);
     std::unique_ptr<http::TlsContext> tls_;
     std::unique_ptr<http::BasicAuth> auth_;
     uint64_t tls_reload_failures_reported_ = 0;

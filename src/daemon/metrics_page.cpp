@@ -76,6 +76,22 @@ std::shared_ptr<const std::string> MetricsPage::body(prom::Format format) {
     return r.body;
 }
 
+void MetricsPage::render_rest(prom::Writer& w) {
+    if (self_) self_(w);
+    render_staleness(watcher_.active_in_discovery_order(), w);
+    if (extra_) {
+        extra_(w, [this](std::string_view name) {
+            return plan_.has_family(name) || self_metric_names().count(std::string(name)) > 0;
+        });
+    }
+}
+
+void MetricsPage::render_into(prom::Writer& w) {
+    (void)plan_.render(views(), config_.grouping_power, w, config_.max_response_bytes);
+    render_rest(w);
+    w.finish();
+}
+
 std::shared_ptr<const std::string> MetricsPage::serve(prom::Format format, bool gzip, bool& gzipped) {
     gzipped = false;
     std::shared_ptr<const std::string> plain = body(format);
@@ -103,23 +119,16 @@ void MetricsPage::render(prom::Format format, Rendition& r) {
     auto text = std::make_shared<std::string>();
     // Reserve what the last render needed, so a render is one allocation.
     text->reserve(r.last_size + r.last_size / 8 + 4096);
-    const auto files = views();
     const std::unique_ptr<prom::Writer> w = prom::make_writer(format, *text);
     // Text formats take the file plan's direct path; protobuf goes through the writer.
     const bool complete =
         format == prom::Format::protobuf
-            ? plan_.render(files, config_.grouping_power, *w, config_.max_response_bytes)
-            : plan_.render(files, config_.grouping_power, *text, config_.max_response_bytes,
+            ? plan_.render(views(), config_.grouping_power, *w, config_.max_response_bytes)
+            : plan_.render(views(), config_.grouping_power, *text, config_.max_response_bytes,
                            format == prom::Format::openmetrics);
     if (!complete) ++counters_.response_bytes_limit;
     ++counters_.renders[size_t(format)];
-    if (self_) self_(*w);
-    render_staleness(watcher_.active_in_discovery_order(), *w);
-    if (extra_) {
-        extra_(*w, [this](std::string_view name) {
-            return plan_.has_family(name) || self_metric_names().count(std::string(name)) > 0;
-        });
-    }
+    render_rest(*w);
     w->finish();
     r.last_size = text->size();
     counters_.body_bytes[size_t(format)][0] = text->size();

@@ -40,6 +40,9 @@ public:
     // mmwatch_scrapes_total by format and encoding.
     [[nodiscard]] std::shared_ptr<const std::string> serve(prom::Format format, bool gzip, bool& gzipped);
     [[nodiscard]] const PageCounters& counters() const noexcept { return counters_; }
+    // The same content as a body, written to `w` now (remote_write samples
+    // its series this way); not cached, not counted as a render.
+    void render_into(prom::Writer& w);
     // Asks for a render before the next tick's (new OTLP points, a new
     // plan). Renders stay bounded however often this is called: one per
     // tick, plus at most one asked for this way.
@@ -70,6 +73,7 @@ private:
 
     std::vector<expo::FileView> views();
     void render(prom::Format format, Rendition& r);
+    void render_rest(prom::Writer& w);
 
     PageConfig config_;
     Watcher& watcher_;

@@ -99,6 +99,45 @@ const std::vector<Flag>& flags() {
          [](Options& o, std::string_view v) { o.web_config = v; return !v.empty(); }},
         {"--healthy-without-auth", "", "answer /-/healthy without basic auth credentials (default: asks for them)",
          [](Options& o, std::string_view) { o.healthy_without_auth = true; return true; }},
+        {"--remote-write", "URL",
+         "push every series of /metrics to this Prometheus remote_write URL; repeatable, one queue each "
+         "(docs/scaling.md)",
+         [](Options& o, std::string_view v) {
+             o.remote_write.emplace_back(v);
+             return v.starts_with("http://") || v.starts_with("https://");
+         }},
+        {"--remote-write-interval", "DUR", "how often the series are sampled and pushed, 1s..1h (default 15s)",
+         duration_in(&Options::remote_write_interval_ms, 1000, kHourMs)},
+        {"--remote-write-queue-bytes", "SIZE",
+         "compressed batches each URL may hold while its receiver is slow or away; the oldest go first "
+         "(default 64Mi)",
+         number_in(&Options::remote_write_queue_bytes, uint64_t{1} << 16, uint64_t{1} << 40)},
+        {"--remote-write-timeout", "DUR", "request timeout, 1s..10m (default 30s)",
+         duration_in(&Options::remote_write_timeout_ms, 1000, 600'000)},
+        {"--remote-write-ca-file", "FILE", "CA certificates for https:// receivers (default: the system's)",
+         [](Options& o, std::string_view v) { o.remote_write_ca_file = v; return !v.empty(); }},
+        {"--remote-write-user", "USER", "basic auth user (the password from --remote-write-password-file)",
+         [](Options& o, std::string_view v) { o.remote_write_user = v; return !v.empty(); }},
+        {"--remote-write-password-file", "FILE", "basic auth password, the file's first line",
+         [](Options& o, std::string_view v) { o.remote_write_password_file = v; return !v.empty(); }},
+        {"--remote-write-bearer-token-file", "FILE", "Authorization: Bearer token, re-read for each request",
+         [](Options& o, std::string_view v) { o.remote_write_bearer_token_file = v; return !v.empty(); }},
+        {"--remote-write-header", "'NAME: VALUE'", "an extra request header (e.g. X-Scope-OrgID: tenant); repeatable",
+         [](Options& o, std::string_view v) {
+             o.remote_write_headers.emplace_back(v);
+             return v.find(':') != std::string_view::npos && v.find_first_of("\r\n") == std::string_view::npos;
+         }},
+        {"--remote-write-job", "NAME", "the job label of pushed series, as a scrape config's job_name (default mmwatch)",
+         [](Options& o, std::string_view v) { o.remote_write_job = v; return !v.empty(); }},
+        {"--remote-write-instance", "VALUE", "the instance label of pushed series (default: the --listen address)",
+         [](Options& o, std::string_view v) { o.remote_write_instance = v; return !v.empty(); }},
+        {"--external-label", "NAME=VALUE", "added to every pushed series that lacks it; repeatable",
+         [](Options& o, std::string_view v) {
+             const size_t eq = v.find('=');
+             if (eq == 0 || eq == std::string_view::npos) return false;
+             o.external_labels.emplace_back(std::string(v.substr(0, eq)), std::string(v.substr(eq + 1)));
+             return true;
+         }},
         {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; }},
         {"--version", "", "print the version and exit",
          [](Options& o, std::string_view) { o.version = true; return true; }},
@@ -177,6 +216,9 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.otlp_window_ms = kDefaultOtlpWindowMs;
     o.otlp_max_series = kDefaultOtlpMaxSeries;
     o.otlp_max_bytes = kDefaultOtlpMaxBytes;
+    o.remote_write_interval_ms = 15'000;
+    o.remote_write_queue_bytes = uint64_t{64} << 20;
+    o.remote_write_timeout_ms = 30'000;
     for (size_t i = 0; i < args.size(); ++i) {
         std::string_view a = args[i];
         std::string_view value;

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +37,19 @@ struct Options {
     uint64_t request_memory = 0;
     std::string event_log;
     std::string web_config;            // --web-config: TLS, basic auth, headers (empty: none)
+    // remote_write (docs/scaling.md): one sender per URL, the same options for all.
+    std::vector<std::string> remote_write;
+    uint64_t remote_write_interval_ms = 0;
+    uint64_t remote_write_queue_bytes = 0;
+    uint64_t remote_write_timeout_ms = 0;
+    std::string remote_write_ca_file;
+    std::string remote_write_user;
+    std::string remote_write_password_file;
+    std::string remote_write_bearer_token_file;
+    std::vector<std::string> remote_write_headers;  // "Name: value"
+    std::string remote_write_job = "mmwatch";
+    std::string remote_write_instance;  // empty: the --listen address as bound
+    std::vector<std::pair<std::string, std::string>> external_labels;
     bool healthy_without_auth = false; // /-/healthy answers without credentials
     bool help = false;
     bool version = false;

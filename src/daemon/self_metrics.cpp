@@ -68,6 +68,21 @@ constexpr Family kTlsFailures{"mmwatch_tls_handshake_failures_total", Kind::coun
 constexpr Family kTlsReloads{"mmwatch_tls_certificate_reloads_total", Kind::counter,
                              "Certificate, key or CA files re-read after a change, by result (failed: the old ones stay)."};
 constexpr Family kAuth{"mmwatch_http_auth_total", Kind::counter, "Basic auth checks, by result (docs/security.md)."};
+constexpr Family kRwSent{"mmwatch_remote_write_samples_sent_total", Kind::counter,
+                         "Samples the remote_write receiver accepted, by URL."};
+constexpr Family kRwFailed{"mmwatch_remote_write_samples_failed_total", Kind::counter,
+                           "Samples in sends that failed and are retried (5xx, 429, no answer), by URL."};
+constexpr Family kRwDropped{"mmwatch_remote_write_samples_dropped_total", Kind::counter,
+                            "Samples given up, by URL and reason: queue_full (oldest first), rejected (4xx)."};
+constexpr Family kRwPendingSamples{"mmwatch_remote_write_pending_samples", Kind::gauge,
+                                   "Samples queued in memory for the receiver, by URL."};
+constexpr Family kRwPendingBytes{"mmwatch_remote_write_pending_bytes", Kind::gauge,
+                                 "Compressed bytes queued in memory for the receiver, by URL."};
+constexpr Family kRwLastSuccess{"mmwatch_remote_write_last_success_timestamp_seconds", Kind::gauge,
+                                "When the receiver last accepted a batch (0: never), by URL."};
+constexpr Family kRwRequests{"mmwatch_remote_write_requests_total", Kind::counter, "Send attempts, by URL."};
+constexpr Family kRwSeconds{"mmwatch_remote_write_send_seconds_total", Kind::counter,
+                            "Time sends took, answered or not, by URL (divide by requests for the mean)."};
 constexpr Family kBuildInfo{"mmwatch_build_info", Kind::gauge, "Build information; always 1."};
 constexpr Family kRss{"process_resident_memory_bytes", Kind::gauge, "Resident memory size in bytes."};
 constexpr Family kCpu{"process_cpu_seconds_total", Kind::counter, "Total user and system CPU time spent in seconds."};
@@ -78,7 +93,8 @@ constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time o
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, &kBuildInfo,
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, &kRwSent, &kRwFailed, &kRwDropped, &kRwPendingSamples,
+                                  &kRwPendingBytes, &kRwLastSuccess, &kRwRequests, &kRwSeconds, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
@@ -175,6 +191,44 @@ void render_loop(const LoopStats& l, prom::Writer& out) {
     out.sum(l.lag_sum_seconds);
     out.count(double(l.lag_count));
     single(out, kLoopBusy, l.busy_ratio);
+}
+
+// The URL as a label value, without user:password@ if one was given.
+std::string redacted(std::string_view url) {
+    const size_t scheme = url.find("://");
+    const size_t at = url.find('@');
+    const size_t path = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+    if (scheme == std::string_view::npos || at == std::string_view::npos || (path != std::string_view::npos && at > path))
+        return std::string(url);
+    return std::string(url.substr(0, scheme + 3)) + std::string(url.substr(at + 1));
+}
+
+void render_remote_write(std::span<const push::Sender* const> senders, prom::Writer& out) {
+    const auto each = [&](const Family& f, auto value) {
+        head(out, f);
+        for (const push::Sender* s : senders) prom::labelled(out, "url", redacted(s->url()), double(value(s->counters())));
+    };
+    each(kRwSent, [](const push::SenderCounters& c) { return c.samples_sent; });
+    each(kRwFailed, [](const push::SenderCounters& c) { return c.samples_failed; });
+    head(out, kRwDropped);
+    for (const push::Sender* s : senders) {
+        for (auto [reason, i] : {std::pair{"queue_full", push::DropReason::queue_full},
+                                 std::pair{"rejected", push::DropReason::rejected}}) {
+            std::string labels;
+            out.label(labels, "reason", reason);
+            out.label(labels, "url", redacted(s->url()));
+            out.metric(labels);
+            out.value(double(s->counters().samples_dropped[size_t(i)]));
+        }
+    }
+    each(kRwPendingSamples, [](const push::SenderCounters& c) { return c.pending_samples; });
+    each(kRwPendingBytes, [](const push::SenderCounters& c) { return c.pending_bytes; });
+    head(out, kRwLastSuccess);
+    for (const push::Sender* s : senders)
+        prom::labelled(out, "url", redacted(s->url()), double(s->counters().last_success_unix_ms) / 1000.0);
+    each(kRwRequests, [](const push::SenderCounters& c) { return c.requests; });
+    head(out, kRwSeconds);
+    for (const push::Sender* s : senders) prom::labelled(out, "url", redacted(s->url()), s->counters().send_seconds_sum);
 }
 
 void render_page(const PageCounters& page, prom::Writer& out) {
@@ -298,6 +352,7 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     head(out, kTlsReloads);
     sample(out, kTlsReloads, "result", "ok", tls.reloads);
     sample(out, kTlsReloads, "result", "failed", tls.reload_failures);
+    render_remote_write(in.senders, out);
     head(out, kAuth);
     for (size_t i = 0; i < http::kAuthResultCount; ++i)
         sample(out, kAuth, "result", http::auth_result_name(http::AuthResult(i)), in.auth ? in.auth[i] : 0);

@@ -16,6 +16,7 @@
 #include "http/basic_auth.hpp"
 #include "http/counters.hpp"
 #include "http/tls.hpp"
+#include "push/sender.hpp"
 #include "prom/writer.hpp"
 
 namespace mmwatch {
@@ -73,6 +74,7 @@ struct SelfMetricsInput {
     // series are then exported at zero).
     const http::TlsCounters* tls = nullptr;
     const uint64_t* auth = nullptr;  // by http::AuthResult
+    std::span<const push::Sender* const> senders = {};  // one per --remote-write URL
 };
 
 // Family names of the self-metrics: files may not use them.

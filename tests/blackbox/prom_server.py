@@ -26,9 +26,9 @@ class PrometheusServer:
     `scrape_extra` are lines of the scrape config (4-space indent: scheme,
     tls_config, basic_auth)."""
 
-    def __init__(self, targets, *flags, job="mmwatch", scrape_extra=""):
+    def __init__(self, targets, *flags, job="mmwatch", scrape_extra="", port=None):
         self.work = tempfile.mkdtemp(prefix="mmwatch-prom-")
-        self.port = free_port()
+        self.port = port or free_port()
         cfg = os.path.join(self.work, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"

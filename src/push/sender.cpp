@@ -1,0 +1,213 @@
+#include "push/sender.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "base/clock.hpp"
+
+namespace mmwatch::push {
+
+namespace {
+
+// What of a refusal's body goes to the event log.
+constexpr size_t kMaxRejectionBytes = 256;
+
+std::string read_token(const std::string& path) {
+    std::ifstream f(path);
+    std::string token;
+    std::getline(f, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    return token;
+}
+
+}  // namespace
+
+Sender::Sender(uv_loop_t* loop, CurlLoop& curl, SenderConfig config)
+    : loop_(loop), curl_(curl), config_(std::move(config)) {
+    easy_ = curl_easy_init();
+    uv_timer_init(loop_, &backoff_timer_);
+    backoff_timer_.data = this;
+    timer_open_ = true;
+    for (const char* h : {"Content-Encoding: snappy", "Content-Type: application/x-protobuf",
+                          "X-Prometheus-Remote-Write-Version: 0.1.0", "Expect:"})
+        headers_ = curl_slist_append(headers_, h);
+    for (const std::string& h : config_.headers) headers_ = curl_slist_append(headers_, h.c_str());
+}
+
+Sender::~Sender() {
+    close();
+    if (easy_) curl_easy_cleanup(easy_);
+    curl_slist_free_all(headers_);
+}
+
+void Sender::close() {
+    if (in_flight_) curl_.cancel(easy_);
+    in_flight_ = false;
+    if (timer_open_) {
+        uv_timer_stop(&backoff_timer_);
+        uv_close(reinterpret_cast<uv_handle_t*>(&backoff_timer_), nullptr);
+        timer_open_ = false;
+    }
+}
+
+void Sender::enqueue(std::span<const TimedSample> samples) {
+    for (size_t i = 0; i < samples.size(); i += kMaxBatchSamples) {
+        const auto part = samples.subspan(i, std::min(kMaxBatchSamples, samples.size() - i));
+        Batch b{snappy_compress(encode_write_request(part)), part.size()};
+        counters_.pending_samples += b.samples;
+        counters_.pending_bytes += b.body.size();
+        queue_.push_back(std::move(b));
+    }
+    // The oldest go first; the one being sent stays (it is on the wire).
+    while (counters_.pending_bytes > config_.queue_bytes && queue_.size() > (in_flight_ ? 1u : 0u)) {
+        if (in_flight_) {
+            Batch& victim = queue_[1];
+            counters_.samples_dropped[size_t(DropReason::queue_full)] += victim.samples;
+            counters_.pending_samples -= victim.samples;
+            counters_.pending_bytes -= victim.body.size();
+            queue_.erase(queue_.begin() + 1);
+        } else {
+            drop_front(DropReason::queue_full);
+        }
+    }
+    pump();
+}
+
+void Sender::drop_front(DropReason why) {
+    const Batch& b = queue_.front();
+    counters_.samples_dropped[size_t(why)] += b.samples;
+    counters_.pending_samples -= b.samples;
+    counters_.pending_bytes -= b.body.size();
+    queue_.pop_front();
+}
+
+size_t Sender::on_body(char* data, size_t size, size_t n, void* self) {
+    auto* s = static_cast<Sender*>(self);
+    const size_t bytes = size * n;
+    if (s->response_.size() < kMaxRejectionBytes) s->response_.append(data, std::min(bytes, kMaxRejectionBytes));
+    return bytes;
+}
+
+size_t Sender::on_header(char* data, size_t size, size_t n, void* self) {
+    auto* s = static_cast<Sender*>(self);
+    const std::string_view line(data, size * n);
+    constexpr std::string_view kRetryAfter = "retry-after:";
+    if (line.size() > kRetryAfter.size()) {
+        std::string lower(line.substr(0, kRetryAfter.size()));
+        for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+        if (lower == kRetryAfter) {
+            // Seconds only (an HTTP date is treated as absent).
+            uint64_t seconds = 0;
+            bool digits = false;
+            for (char c : line.substr(kRetryAfter.size())) {
+                if (c >= '0' && c <= '9') {
+                    seconds = seconds * 10 + uint64_t(c - '0');
+                    digits = true;
+                } else if (c != ' ' && c != '\r' && c != '\n') {
+                    digits = false;
+                    break;
+                }
+            }
+            if (digits) s->retry_after_ms_ = std::min<uint64_t>(seconds * 1000, kMaxBackoffMs);
+        }
+    }
+    return size * n;
+}
+
+void Sender::pump() {
+    if (in_flight_ || backing_off_ || queue_.empty() || !easy_) return;
+    const Batch& b = queue_.front();
+    curl_easy_reset(easy_);
+    curl_easy_setopt(easy_, CURLOPT_URL, config_.url.c_str());
+    curl_easy_setopt(easy_, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, b.body.data());
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(b.body.size()));
+    curl_slist* headers = headers_;
+    std::string bearer;
+    curl_slist* with_token = nullptr;
+    if (!config_.bearer_token_file.empty()) {
+        bearer = "Authorization: Bearer " + read_token(config_.bearer_token_file);
+        with_token = curl_slist_append(nullptr, bearer.c_str());
+        for (curl_slist* h = headers_; h; h = h->next) with_token = curl_slist_append(with_token, h->data);
+        headers = with_token;
+    }
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy_, CURLOPT_USERAGENT, config_.user_agent.c_str());
+    curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, long(config_.timeout_ms));
+    curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, long(std::min<uint64_t>(config_.timeout_ms, 10'000)));
+    curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
+    if (!config_.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, config_.ca_file.c_str());
+    if (!config_.basic_auth.empty()) {
+        curl_easy_setopt(easy_, CURLOPT_HTTPAUTH, long(CURLAUTH_BASIC));
+        curl_easy_setopt(easy_, CURLOPT_USERPWD, config_.basic_auth.c_str());
+    }
+    response_.clear();
+    retry_after_ms_ = 0;
+    started_ms_ = uv_now(loop_);
+    in_flight_ = true;
+    ++counters_.requests;
+    const bool started = curl_.start(easy_, [this, with_token](CURLcode result, long status) {
+        curl_slist_free_all(with_token);
+        done(result, status);
+    });
+    if (!started) {
+        curl_slist_free_all(with_token);
+        in_flight_ = false;
+        back_off(0);
+    }
+}
+
+void Sender::done(CURLcode result, long status) {
+    in_flight_ = false;
+    counters_.send_seconds_sum += double(uv_now(loop_) - started_ms_) / 1000.0;
+    ++counters_.send_count;
+    if (queue_.empty()) return;
+    const size_t samples = queue_.front().samples;
+    if (result == CURLE_OK && status >= 200 && status < 300) {
+        counters_.samples_sent += samples;
+        counters_.last_success_unix_ms = unix_ns_now() / 1'000'000;
+        counters_.pending_samples -= samples;
+        counters_.pending_bytes -= queue_.front().body.size();
+        queue_.pop_front();
+        backoff_ms_ = 0;
+        pump();
+        return;
+    }
+    if (result == CURLE_OK && status >= 400 && status < 500 && status != 429) {
+        // The receiver will never take this batch: drop it, say why once.
+        std::string why = "HTTP " + std::to_string(status) + ": " + response_;
+        while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+        if (why != last_rejection_) {
+            last_rejection_ = why;
+            ++rejections_seen_;
+        }
+        drop_front(DropReason::rejected);
+        pump();
+        return;
+    }
+    counters_.samples_failed += samples;
+    back_off(status == 429 || status == 503 ? retry_after_ms_ : 0);
+}
+
+// Exponential backoff with ±20% jitter (so a fleet does not retry in
+// step), at least what Retry-After asked for.
+void Sender::back_off(uint64_t retry_after_ms) {
+    backoff_ms_ = backoff_ms_ ? std::min(backoff_ms_ * 2, kMaxBackoffMs) : kFirstBackoffMs;
+    const uint64_t jitter = backoff_ms_ / 5;
+    uint64_t wait = backoff_ms_ - jitter + (jitter ? jitter_() % (2 * jitter + 1) : 0);
+    wait = std::max(wait, retry_after_ms);
+    backing_off_ = true;
+    uv_timer_start(&backoff_timer_, on_backoff, wait, 0);
+}
+
+void Sender::on_backoff(uv_timer_t* t) {
+    auto* s = static_cast<Sender*>(t->data);
+    s->backing_off_ = false;
+    s->pump();
+}
+
+}  // namespace mmwatch::push
