@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <bit>
@@ -243,7 +244,23 @@ bool Daemon::start_push(std::string& error) {
                              options_.remote_write_timeout_ms,
                              options_.remote_write_queue_bytes,
                              std::string("mmwatch/") + MMWATCH_VERSION};
-        senders_.push_back(std::make_unique<push::Sender>(&loop_, *curl_, std::move(c)));
+        std::unique_ptr<push::Spool> spool;
+        if (!options_.remote_write_spool.empty()) {
+            // One directory per URL, named by a hash of it; the URL written inside for people.
+            uint64_t h = 14695981039346656037ull;
+            for (char ch : url) h = (h ^ uint8_t(ch)) * 1099511628211ull;
+            char name[24];
+            std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(h));
+            if (::mkdir(options_.remote_write_spool.c_str(), 0700) != 0 && errno != EEXIST) {
+                error = "cannot create --remote-write-spool " + options_.remote_write_spool + ": " + std::strerror(errno);
+                return false;
+            }
+            const std::string dir = options_.remote_write_spool + "/" + name;
+            spool = push::Spool::open(dir, options_.remote_write_spool_bytes, error);
+            if (!spool) return false;
+            std::ofstream(dir + "/url") << url << "\n";
+        }
+        senders_.push_back(std::make_unique<push::Sender>(&loop_, *curl_, std::move(c), std::move(spool)));
         rejections_reported_.push_back(0);
     }
     uv_timer_init(&loop_, push_timer_.get());

@@ -131,6 +131,12 @@ const std::vector<Flag>& flags() {
          [](Options& o, std::string_view v) { o.remote_write_job = v; return !v.empty(); }},
         {"--remote-write-instance", "VALUE", "the instance label of pushed series (default: the --listen address)",
          [](Options& o, std::string_view v) { o.remote_write_instance = v; return !v.empty(); }},
+        {"--remote-write-spool", "DIR",
+         "keep batches a receiver does not take on disk (a directory per URL), replayed in order, also after a "
+         "restart (default: memory only)",
+         [](Options& o, std::string_view v) { o.remote_write_spool = v; return !v.empty(); }},
+        {"--remote-write-spool-bytes", "SIZE", "disk the spool may use per URL; the oldest batches go first (default 256Mi)",
+         number_in(&Options::remote_write_spool_bytes, uint64_t{1} << 20, uint64_t{1} << 40)},
         {"--external-label", "NAME=VALUE", "added to every pushed series that lacks it; repeatable",
          [](Options& o, std::string_view v) {
              const size_t eq = v.find('=');
@@ -219,6 +225,7 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.remote_write_interval_ms = 15'000;
     o.remote_write_queue_bytes = uint64_t{64} << 20;
     o.remote_write_timeout_ms = 30'000;
+    o.remote_write_spool_bytes = uint64_t{256} << 20;
     for (size_t i = 0; i < args.size(); ++i) {
         std::string_view a = args[i];
         std::string_view value;

@@ -50,6 +50,8 @@ struct Options {
     std::string remote_write_job = "mmwatch";
     std::string remote_write_instance;  // empty: the --listen address as bound
     std::vector<std::pair<std::string, std::string>> external_labels;
+    std::string remote_write_spool;  // empty: no spool
+    uint64_t remote_write_spool_bytes = 0;
     bool healthy_without_auth = false; // /-/healthy answers without credentials
     bool help = false;
     bool version = false;

@@ -73,7 +73,14 @@ constexpr Family kRwSent{"mmwatch_remote_write_samples_sent_total", Kind::counte
 constexpr Family kRwFailed{"mmwatch_remote_write_samples_failed_total", Kind::counter,
                            "Samples in sends that failed and are retried (5xx, 429, no answer), by URL."};
 constexpr Family kRwDropped{"mmwatch_remote_write_samples_dropped_total", Kind::counter,
-                            "Samples given up, by URL and reason: queue_full (oldest first), rejected (4xx)."};
+                            "Samples given up, by URL and reason: queue_full (memory, oldest first), rejected (4xx), "
+                            "spool_full (oldest segments), spool_write (the disk refused)."};
+constexpr Family kRwSpoolBytes{"mmwatch_remote_write_spool_bytes", Kind::gauge,
+                               "Bytes of batches waiting in --remote-write-spool, by URL."};
+constexpr Family kRwSpoolSamples{"mmwatch_remote_write_spool_samples", Kind::gauge,
+                                 "Samples waiting in --remote-write-spool, by URL."};
+constexpr Family kRwSpoolCorrupt{"mmwatch_remote_write_spool_corrupt_records_total", Kind::counter,
+                                 "Spool records skipped on replay: torn or failing their checksum, by URL."};
 constexpr Family kRwPendingSamples{"mmwatch_remote_write_pending_samples", Kind::gauge,
                                    "Samples queued in memory for the receiver, by URL."};
 constexpr Family kRwPendingBytes{"mmwatch_remote_write_pending_bytes", Kind::gauge,
@@ -94,7 +101,7 @@ constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConfl
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
                                   &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, &kRwSent, &kRwFailed, &kRwDropped, &kRwPendingSamples,
-                                  &kRwPendingBytes, &kRwLastSuccess, &kRwRequests, &kRwSeconds, &kBuildInfo,
+                                  &kRwPendingBytes, &kRwSpoolBytes, &kRwSpoolSamples, &kRwSpoolCorrupt, &kRwLastSuccess, &kRwRequests, &kRwSeconds, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
@@ -212,17 +219,29 @@ void render_remote_write(std::span<const push::Sender* const> senders, prom::Wri
     each(kRwFailed, [](const push::SenderCounters& c) { return c.samples_failed; });
     head(out, kRwDropped);
     for (const push::Sender* s : senders) {
-        for (auto [reason, i] : {std::pair{"queue_full", push::DropReason::queue_full},
-                                 std::pair{"rejected", push::DropReason::rejected}}) {
+        const push::SenderCounters& c = s->counters();
+        const uint64_t spool_full = s->spool() ? s->spool()->counters().dropped_samples : 0;
+        for (auto [reason, n] : {std::pair{"queue_full", c.samples_dropped[size_t(push::DropReason::queue_full)]},
+                                 std::pair{"rejected", c.samples_dropped[size_t(push::DropReason::rejected)]},
+                                 std::pair{"spool_full", spool_full},
+                                 std::pair{"spool_write", c.samples_dropped[size_t(push::DropReason::spool_write)]}}) {
             std::string labels;
             out.label(labels, "reason", reason);
             out.label(labels, "url", redacted(s->url()));
             out.metric(labels);
-            out.value(double(s->counters().samples_dropped[size_t(i)]));
+            out.value(double(n));
         }
     }
     each(kRwPendingSamples, [](const push::SenderCounters& c) { return c.pending_samples; });
     each(kRwPendingBytes, [](const push::SenderCounters& c) { return c.pending_bytes; });
+    const auto spool = [&](const Family& f, auto value) {
+        head(out, f);
+        for (const push::Sender* s : senders)
+            prom::labelled(out, "url", redacted(s->url()), s->spool() ? double(value(*s->spool())) : 0.0);
+    };
+    spool(kRwSpoolBytes, [](const push::Spool& sp) { return sp.bytes(); });
+    spool(kRwSpoolSamples, [](const push::Spool& sp) { return sp.samples(); });
+    spool(kRwSpoolCorrupt, [](const push::Spool& sp) { return sp.counters().corrupt_records; });
     head(out, kRwLastSuccess);
     for (const push::Sender* s : senders)
         prom::labelled(out, "url", redacted(s->url()), double(s->counters().last_success_unix_ms) / 1000.0);

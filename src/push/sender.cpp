@@ -22,8 +22,8 @@ std::string read_token(const std::string& path) {
 
 }  // namespace
 
-Sender::Sender(uv_loop_t* loop, CurlLoop& curl, SenderConfig config)
-    : loop_(loop), curl_(curl), config_(std::move(config)) {
+Sender::Sender(uv_loop_t* loop, CurlLoop& curl, SenderConfig config, std::unique_ptr<Spool> spool)
+    : loop_(loop), curl_(curl), config_(std::move(config)), spool_(std::move(spool)) {
     easy_ = curl_easy_init();
     uv_timer_init(loop_, &backoff_timer_);
     backoff_timer_.data = this;
@@ -43,6 +43,7 @@ Sender::~Sender() {
 void Sender::close() {
     if (in_flight_) curl_.cancel(easy_);
     in_flight_ = false;
+    spill();  // what memory holds survives the restart on disk
     if (timer_open_) {
         uv_timer_stop(&backoff_timer_);
         uv_close(reinterpret_cast<uv_handle_t*>(&backoff_timer_), nullptr);
@@ -54,12 +55,22 @@ void Sender::enqueue(std::span<const TimedSample> samples) {
     for (size_t i = 0; i < samples.size(); i += kMaxBatchSamples) {
         const auto part = samples.subspan(i, std::min(kMaxBatchSamples, samples.size() - i));
         Batch b{snappy_compress(encode_write_request(part)), part.size()};
+        // While the spool holds anything, it holds the oldest: new batches
+        // go behind them, so the receiver gets everything in order.
+        if (spool_ && !spool_->empty()) {
+            if (!spool_->append(b.body, uint32_t(b.samples)))
+                counters_.samples_dropped[size_t(DropReason::spool_write)] += b.samples;
+            continue;
+        }
         counters_.pending_samples += b.samples;
         counters_.pending_bytes += b.body.size();
         queue_.push_back(std::move(b));
     }
+    // Over its bytes, memory moves to the spool, once no send is in flight
+    // (then memory holds nothing older than the spool: the order stays).
+    if (spool_ && counters_.pending_bytes > config_.queue_bytes && !in_flight_) spill();
     // The oldest go first; the one being sent stays (it is on the wire).
-    while (counters_.pending_bytes > config_.queue_bytes && queue_.size() > (in_flight_ ? 1u : 0u)) {
+    while (!spool_ && counters_.pending_bytes > config_.queue_bytes && queue_.size() > (in_flight_ ? 1u : 0u)) {
         if (in_flight_) {
             Batch& victim = queue_[1];
             counters_.samples_dropped[size_t(DropReason::queue_full)] += victim.samples;
@@ -71,6 +82,39 @@ void Sender::enqueue(std::span<const TimedSample> samples) {
         }
     }
     pump();
+}
+
+// Moves the memory queue to the spool, in order. Called only with no send
+// in flight, and memory holds batches only while the spool is empty, so
+// the spool stays in order.
+void Sender::spill() {
+    if (!spool_) return;
+    while (!queue_.empty()) {
+        Batch& b = queue_.front();
+        if (!spool_->append(b.body, uint32_t(b.samples)))
+            counters_.samples_dropped[size_t(DropReason::spool_write)] += b.samples;
+        counters_.pending_samples -= b.samples;
+        counters_.pending_bytes -= b.body.size();
+        queue_.pop_front();
+    }
+}
+
+// The batch just sent (delivered, or refused for good) leaves its queue.
+void Sender::sent_front(bool delivered) {
+    if (from_spool_) {
+        if (delivered) counters_.samples_sent += spool_samples_;
+        else counters_.samples_dropped[size_t(DropReason::rejected)] += spool_samples_;
+        spool_->pop();
+        return;
+    }
+    if (delivered) {
+        counters_.samples_sent += queue_.front().samples;
+        counters_.pending_samples -= queue_.front().samples;
+        counters_.pending_bytes -= queue_.front().body.size();
+        queue_.pop_front();
+    } else {
+        drop_front(DropReason::rejected);
+    }
 }
 
 void Sender::drop_front(DropReason why) {
@@ -115,13 +159,16 @@ size_t Sender::on_header(char* data, size_t size, size_t n, void* self) {
 }
 
 void Sender::pump() {
-    if (in_flight_ || backing_off_ || queue_.empty() || !easy_) return;
-    const Batch& b = queue_.front();
+    if (in_flight_ || backing_off_ || !easy_) return;
+    // Memory first (it holds only what is older than the spool), then the spool.
+    from_spool_ = queue_.empty();
+    if (from_spool_ && !(spool_ && spool_->front(spool_body_, spool_samples_))) return;
+    const std::string_view body = from_spool_ ? std::string_view(spool_body_) : std::string_view(queue_.front().body);
     curl_easy_reset(easy_);
     curl_easy_setopt(easy_, CURLOPT_URL, config_.url.c_str());
     curl_easy_setopt(easy_, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, b.body.data());
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(b.body.size()));
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.size()));
     curl_slist* headers = headers_;
     std::string bearer;
     curl_slist* with_token = nullptr;
@@ -165,15 +212,13 @@ void Sender::done(CURLcode result, long status) {
     in_flight_ = false;
     counters_.send_seconds_sum += double(uv_now(loop_) - started_ms_) / 1000.0;
     ++counters_.send_count;
-    if (queue_.empty()) return;
-    const size_t samples = queue_.front().samples;
+    if (!from_spool_ && queue_.empty()) return;
+    const size_t samples = from_spool_ ? spool_samples_ : queue_.front().samples;
     if (result == CURLE_OK && status >= 200 && status < 300) {
-        counters_.samples_sent += samples;
         counters_.last_success_unix_ms = unix_ns_now() / 1'000'000;
-        counters_.pending_samples -= samples;
-        counters_.pending_bytes -= queue_.front().body.size();
-        queue_.pop_front();
+        sent_front(true);
         backoff_ms_ = 0;
+        if (spool_ && counters_.pending_bytes > config_.queue_bytes) spill();
         pump();
         return;
     }
@@ -185,11 +230,12 @@ void Sender::done(CURLcode result, long status) {
             last_rejection_ = why;
             ++rejections_seen_;
         }
-        drop_front(DropReason::rejected);
+        sent_front(false);
         pump();
         return;
     }
     counters_.samples_failed += samples;
+    spill();  // the receiver is away: what waits goes to disk
     back_off(status == 429 || status == 503 ? retry_after_ms_ : 0);
 }
 

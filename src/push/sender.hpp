@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "push/curl_loop.hpp"
+#include "push/spool.hpp"
 #include "push/write_request.hpp"
 
 namespace mmwatch::push {
@@ -36,8 +37,8 @@ inline constexpr size_t kMaxBatchSamples = 5'000;
 inline constexpr uint64_t kFirstBackoffMs = 500;
 inline constexpr uint64_t kMaxBackoffMs = 5 * 60'000;
 
-enum class DropReason : uint8_t { queue_full, rejected };
-inline constexpr size_t kDropReasonCount = 2;
+enum class DropReason : uint8_t { queue_full, rejected, spool_write };
+inline constexpr size_t kDropReasonCount = 3;
 
 struct SenderCounters {
     uint64_t samples_sent = 0;
@@ -53,7 +54,9 @@ struct SenderCounters {
 
 class Sender {
 public:
-    Sender(uv_loop_t* loop, CurlLoop& curl, SenderConfig config);
+    // With a spool, batches the receiver did not take go to disk instead of
+    // being dropped, and are replayed first (docs/scaling.md).
+    Sender(uv_loop_t* loop, CurlLoop& curl, SenderConfig config, std::unique_ptr<Spool> spool = nullptr);
     ~Sender();
     Sender(const Sender&) = delete;
     Sender& operator=(const Sender&) = delete;
@@ -64,6 +67,7 @@ public:
     void close();
 
     [[nodiscard]] const SenderCounters& counters() const noexcept { return counters_; }
+    [[nodiscard]] const Spool* spool() const noexcept { return spool_.get(); }
     [[nodiscard]] const std::string& url() const noexcept { return config_.url; }
     // The receiver's message for the last batch it refused (4xx), and how
     // many distinct ones there were: the daemon logs each new one once.
@@ -82,6 +86,8 @@ private:
     void done(CURLcode result, long status);
     void back_off(uint64_t retry_after_ms);
     void drop_front(DropReason why);
+    void spill();
+    void sent_front(bool delivered);
 
     uv_loop_t* loop_;
     CurlLoop& curl_;
@@ -91,6 +97,10 @@ private:
     uv_timer_t backoff_timer_{};
     bool timer_open_ = false;
     std::deque<Batch> queue_;
+    std::unique_ptr<Spool> spool_;
+    bool from_spool_ = false;  // the request in flight is the spool's oldest record
+    std::string spool_body_;
+    uint32_t spool_samples_ = 0;
     bool in_flight_ = false;
     bool backing_off_ = false;
     uint64_t backoff_ms_ = 0;
