@@ -70,6 +70,8 @@ constexpr Family kTlsReloads{"mmwatch_tls_certificate_reloads_total", Kind::coun
 constexpr Family kAuth{"mmwatch_http_auth_total", Kind::counter, "Basic auth checks, by result (docs/security.md)."};
 constexpr Family kRwSent{"mmwatch_remote_write_samples_sent_total", Kind::counter,
                          "Samples the remote_write receiver accepted, by URL."};
+constexpr Family kRwBytes{"mmwatch_remote_write_bytes_sent_total", Kind::counter,
+                          "Compressed request bytes the remote_write receiver accepted, by URL."};
 constexpr Family kRwFailed{"mmwatch_remote_write_samples_failed_total", Kind::counter,
                            "Samples in sends that failed and are retried (5xx, 429, no answer), by URL."};
 constexpr Family kRwDropped{"mmwatch_remote_write_samples_dropped_total", Kind::counter,
@@ -100,7 +102,7 @@ constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time o
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, &kRwSent, &kRwFailed, &kRwDropped, &kRwPendingSamples,
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, &kRwSent, &kRwBytes, &kRwFailed, &kRwDropped, &kRwPendingSamples,
                                   &kRwPendingBytes, &kRwSpoolBytes, &kRwSpoolSamples, &kRwSpoolCorrupt, &kRwLastSuccess, &kRwRequests, &kRwSeconds, &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
@@ -216,6 +218,7 @@ void render_remote_write(std::span<const push::Sender* const> senders, prom::Wri
         for (const push::Sender* s : senders) prom::labelled(out, "url", redacted(s->url()), double(value(s->counters())));
     };
     each(kRwSent, [](const push::SenderCounters& c) { return c.samples_sent; });
+    each(kRwBytes, [](const push::SenderCounters& c) { return c.bytes_sent; });
     each(kRwFailed, [](const push::SenderCounters& c) { return c.samples_failed; });
     head(out, kRwDropped);
     for (const push::Sender* s : senders) {

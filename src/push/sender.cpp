@@ -102,13 +102,17 @@ void Sender::spill() {
 // The batch just sent (delivered, or refused for good) leaves its queue.
 void Sender::sent_front(bool delivered) {
     if (from_spool_) {
-        if (delivered) counters_.samples_sent += spool_samples_;
+        if (delivered) {
+            counters_.samples_sent += spool_samples_;
+            counters_.bytes_sent += spool_body_.size();
+        }
         else counters_.samples_dropped[size_t(DropReason::rejected)] += spool_samples_;
         spool_->pop();
         return;
     }
     if (delivered) {
         counters_.samples_sent += queue_.front().samples;
+        counters_.bytes_sent += queue_.front().body.size();
         counters_.pending_samples -= queue_.front().samples;
         counters_.pending_bytes -= queue_.front().body.size();
         queue_.pop_front();

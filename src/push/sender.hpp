@@ -42,6 +42,7 @@ inline constexpr size_t kDropReasonCount = 3;
 
 struct SenderCounters {
     uint64_t samples_sent = 0;
+    uint64_t bytes_sent = 0;      // compressed request bodies the receiver accepted
     uint64_t samples_failed = 0;  // in attempts that failed (they stay queued and are retried)
     uint64_t samples_dropped[kDropReasonCount] = {};
     uint64_t requests = 0;

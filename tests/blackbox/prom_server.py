@@ -29,15 +29,30 @@ class PrometheusServer:
     def __init__(self, targets, *flags, job="mmwatch", scrape_extra="", port=None):
         self.work = tempfile.mkdtemp(prefix="mmwatch-prom-")
         self.port = port or free_port()
+        self.flags = flags
         cfg = os.path.join(self.work, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
                     "scrape_configs:\n  - job_name: %s\n%s    static_configs:\n"
                     "      - targets: [%s]\n" % (job, scrape_extra, ", ".join("'%s'" % t for t in targets)))
+        self.cfg = cfg
+        self.start_process()
+
+    def start_process(self):
+        """Starts (or starts again, on the same storage) the server."""
         self.proc = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(self.work, "data"),
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn", *flags],
+            [PROMETHEUS, "--config.file=" + self.cfg, "--storage.tsdb.path=" + os.path.join(self.work, "data"),
+             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn", *self.flags],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop_process(self):
+        """Stops the server and keeps its storage (an outage)."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
     def query(self, expr):
         """The instant query's result vector, or None while Prometheus is not up."""
@@ -49,12 +64,7 @@ class PrometheusServer:
             return None
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.stop_process()
         shutil.rmtree(self.work, ignore_errors=True)
 
     def __enter__(self):

@@ -184,6 +184,59 @@ class RealReceivers(PushCase):
             prom.stop()
 
 
+class Outages(PushCase):
+    def stamps(self, prom, selector):
+        res = prom.query(selector + "[10m]")
+        return [float(v[0]) for v in res[0]["values"]] if res else []
+
+    def test_a_30_second_outage_loses_nothing(self):
+        self.publish()
+        with PrometheusServer([], "--web.enable-remote-write-receiver") as prom:
+            m = self.start("--remote-write", "http://127.0.0.1:%d/api/v1/write" % prom.port,
+                           "--remote-write-interval", "1s")
+            wait_until(lambda: len(self.stamps(prom, 'requests_total{name="app"}')) >= 3, "pushing", timeout=60)
+            prom.stop_process()
+            t_down = time.time()
+            time.sleep(30)
+            self.assertGreater(self.counter(m, "mmwatch_remote_write_samples_failed_total"), 0)
+            prom.start_process()
+            wait_until(lambda: self.counter(m, "mmwatch_remote_write_pending_samples") == 0
+                       and self.stamps(prom, 'requests_total{name="app"}')[-1] > t_down + 30, "caught up",
+                       timeout=120, step=0.5)
+            stamps = self.stamps(prom, 'requests_total{name="app"}')
+            gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+            self.assertLess(max(gaps), 1.9, gaps)  # one a second, through the outage
+            self.assertGreaterEqual(len([t for t in stamps if t_down < t < t_down + 30]), 28)
+
+    def test_samples_spooled_before_a_sigkill_arrive_after_the_restart(self):
+        from harness import Mmwatch
+        self.publish()
+        port = free_port()
+        spool = os.path.join(tempfile.mkdtemp(prefix="mmwatch-spool-"), "spool")
+        url = "http://127.0.0.1:%d/api/v1/write" % port
+        first = Mmwatch(self.dir, "--remote-write", url, "--remote-write-interval", "1s",
+                        "--remote-write-spool", spool)
+        first_instance = "127.0.0.1:%d" % first.port
+        time.sleep(8)  # eight pushes, none taken: all on disk
+        t_kill = time.time()
+        first.proc.kill()
+        first.proc.wait()
+        first.proc.stderr.close()
+        m = self.start("--remote-write", url, "--remote-write-interval", "1s", "--remote-write-spool", spool)
+        self.assertGreater(self.counter(m, "mmwatch_remote_write_spool_samples"), 0)
+        with PrometheusServer([], "--web.enable-remote-write-receiver", port=port) as prom:
+            wait_until(lambda: self.counter(m, "mmwatch_remote_write_spool_samples") == 0
+                       and self.counter(m, "mmwatch_remote_write_pending_samples") == 0, "the spool drains",
+                       timeout=120, step=0.5)
+            stamps = self.stamps(prom, 'requests_total{name="app",instance="%s"}' % first_instance)
+            before = [t for t in stamps if t < t_kill]
+            self.assertGreaterEqual(len(before), 6, stamps)
+            gaps = [b - a for a, b in zip(before, before[1:])]
+            self.assertLess(max(gaps), 1.9, gaps)
+            self.assertEqual(self.counter(m, "mmwatch_remote_write_spool_corrupt_records_total"), 0)
+        shutil.rmtree(os.path.dirname(spool), ignore_errors=True)
+
+
 class FakeReceivers(PushCase):
     def test_500_is_retried_until_accepted_and_nothing_is_lost(self):
         self.publish()
