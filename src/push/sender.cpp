@@ -52,8 +52,13 @@ void Sender::close() {
 }
 
 void Sender::enqueue(std::span<const TimedSample> samples) {
-    for (size_t i = 0; i < samples.size(); i += kMaxBatchSamples) {
-        const auto part = samples.subspan(i, std::min(kMaxBatchSamples, samples.size() - i));
+    for (size_t i = 0; i < samples.size();) {
+        // A batch ends at kMaxBatchSamples samples or kMaxBatchBytes of labels.
+        size_t n = 0, bytes = 0;
+        while (i + n < samples.size() && n < kMaxBatchSamples && (n == 0 || bytes < kMaxBatchBytes))
+            bytes += samples[i + n++].sample->labels.size() + 16;
+        const auto part = samples.subspan(i, n);
+        i += n;
         Batch b{snappy_compress(encode_write_request(part)), part.size()};
         // While the spool holds anything, it holds the oldest: new batches
         // go behind them, so the receiver gets everything in order.

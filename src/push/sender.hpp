@@ -33,6 +33,10 @@ struct SenderConfig {
 // Samples per WriteRequest (Prometheus sends up to 2,000 by default; larger
 // batches cost fewer requests, smaller ones less to resend).
 inline constexpr size_t kMaxBatchSamples = 5'000;
+// Label bytes per WriteRequest before compression, at most: long OTLP
+// labels make big samples, and receivers cap request sizes (Mimir: 10 MiB
+// after decompression by default).
+inline constexpr size_t kMaxBatchBytes = 4u << 20;
 // Backoff after a failed send: doubling from the first to the last.
 inline constexpr uint64_t kFirstBackoffMs = 500;
 inline constexpr uint64_t kMaxBackoffMs = 5 * 60'000;

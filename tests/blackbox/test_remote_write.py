@@ -4,6 +4,7 @@ victoria-metrics), values queried back exactly; a receiver that starts
 late; and a scripted fake receiver for 500, 429 with Retry-After, 400 and
 a receiver that never answers."""
 
+import base64
 import http.server
 import json
 import os
@@ -35,8 +36,9 @@ class FakeReceiver:
     repeating; "hang" accepts and never answers. Records each request's
     arrival time and headers."""
 
-    def __init__(self, script):
+    def __init__(self, script, tls=None):
         self.script = list(script)
+        self.scheme = "https" if tls else "http"
         self.requests = []
         self.lock = threading.Lock()
         outer = self
@@ -63,12 +65,14 @@ class FakeReceiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self):
-        return "http://127.0.0.1:%d/api/v1/write" % self.port
+        return "%s://127.0.0.1:%d/api/v1/write" % (self.scheme, self.port)
 
     def stop(self):
         self.server.shutdown()
@@ -255,6 +259,38 @@ class FakeReceivers(PushCase):
             self.assertGreater(size, 0)
         finally:
             f.stop()
+
+    def test_https_with_a_ca_file_basic_auth_bearer_token_and_headers(self):
+        import ssl
+        from pki import Pki
+        work = tempfile.mkdtemp(prefix="mmwatch-rw-tls-")
+        pki = Pki(os.path.join(work, "pki"))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(pki.path("server.crt"), pki.path("server.key"))
+        self.publish()
+        f = FakeReceiver([(200, {}, b"")], tls=ctx)
+        password = os.path.join(work, "password")
+        with open(password, "w") as fh:
+            fh.write("s3cret\n")
+        try:
+            m = self.start("--remote-write", f.url(), "--remote-write-interval", "1s", "--remote-write-ca-file",
+                           pki.path("ca.crt"), "--remote-write-user", "push", "--remote-write-password-file", password,
+                           "--remote-write-header", "X-Scope-OrgID: tenant-7")
+            wait_until(lambda: (self.counter(m, "mmwatch_remote_write_samples_sent_total") or 0) > 0, "sent over TLS",
+                       timeout=30)
+            headers = f.requests[0][1]
+            self.assertEqual(headers["Authorization"], "Basic " + base64.b64encode(b"push:s3cret").decode())
+            self.assertEqual(headers["X-Scope-OrgID"], "tenant-7")
+            token = os.path.join(work, "token")
+            with open(token, "w") as fh:
+                fh.write("abc123\n")
+            m2 = self.start("--remote-write", f.url(), "--remote-write-interval", "1s", "--remote-write-ca-file",
+                            pki.path("ca.crt"), "--remote-write-bearer-token-file", token)
+            wait_until(lambda: any(r[1].get("Authorization") == "Bearer abc123" for r in f.requests), "bearer token",
+                       timeout=30)
+        finally:
+            f.stop()
+            shutil.rmtree(work, ignore_errors=True)
 
     def test_429_waits_at_least_retry_after(self):
         self.publish()
