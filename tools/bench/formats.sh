@@ -7,12 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/deps.sh
 mmwatch_install_deps
-build=build-bench
-if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" --buildtype=release -Dtests=false >"$build.setup.log" 2>&1 ||
-    { cat "$build.setup.log"; exit 1; }
-fi
-ninja -C "$build" >"$build.build.log" 2>&1 || { tail -50 "$build.build.log"; exit 1; }
-mkdir -p "$build/bench"
-"${CXX:-c++}" -std=c++20 -O2 -Wall -Wextra -Iinclude tools/bench/scale_producer.cpp -o "$build/bench/scale_producer"
+source tools/bench/release-build.sh
+bench_release_build scale_producer
 PYTHONPATH=tools/bench python3 tools/bench/formats.py --build "$build" "$@"

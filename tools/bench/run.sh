@@ -13,19 +13,8 @@ source tools/deps.sh
 # generator, the chart, the profiler.
 mmwatch_install_deps prometheus-node-exporter wrk gnuplot-nox valgrind
 
-build=build-bench
-if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" --buildtype=release -Dtests=false >"$build.setup.log" 2>&1 ||
-    { cat "$build.setup.log"; exit 1; }
-fi
-ninja -C "$build" >"$build.build.log" 2>&1 || { tail -50 "$build.build.log"; exit 1; }
-
-# The helpers are plain programs over the format's headers; built here
-# rather than by meson so the bench stays out of the project's build files.
-mkdir -p "$build/bench"
-for p in scale_producer scrape_probe floor; do
-  "${CXX:-c++}" -std=c++20 -O2 -Wall -Wextra -Iinclude "tools/bench/$p.cpp" -o "$build/bench/$p"
-done
+source tools/bench/release-build.sh
+bench_release_build scale_producer scrape_probe floor
 
 PYTHONPATH=tools/bench python3 tools/bench/scale.py --build "$build" --out docs "$@"
 echo "wrote docs/benchmarks.md (section \"Scrape cost at scale\"), docs/benchmarks/scale.png"
