@@ -75,6 +75,9 @@ class TlsCase(MmwatchTestCase):
         return "https://127.0.0.1:%d%s" % (m.port, path)
 
     def counters(self, m):
+        """/metrics as of now: the body is rendered once per snapshot
+        (--interval 100ms in the harness), so wait for the next one."""
+        time.sleep(0.3)
         _, status, body = curl(self.url(m), *self.client_args())
         self.assertEqual(status, 200)
         return body.decode()
