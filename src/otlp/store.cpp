@@ -123,39 +123,6 @@ std::span<const LabelIds> Store::label_set(uint32_t id) const noexcept {
     return {set_pool_.data() + r.begin, r.size()};
 }
 
-uint32_t Store::intern_set(std::span<const Attr> attrs) {
-    pair_scratch_.clear();
-    for (const Attr& a : attrs) {
-        const LabelIds ids = create_ ? LabelIds{strings_.intern(a.key), strings_.intern(a.value)}
-                                     : LabelIds{strings_.find(a.key), strings_.find(a.value)};
-        if (ids.key == kNone || ids.value == kNone) return kNone;
-        pair_scratch_.push_back(ids);
-    }
-    // Insertion sort: attribute lists are short, and std::stable_sort
-    // would allocate a buffer per point.
-    for (size_t i = 1; i < pair_scratch_.size(); ++i) {
-        const LabelIds x = pair_scratch_[i];
-        size_t j = i;
-        for (; j > 0 && pair_scratch_[j - 1].key > x.key; --j) pair_scratch_[j] = pair_scratch_[j - 1];
-        pair_scratch_[j] = x;
-    }
-    // A key given twice keeps its last value.
-    size_t n = 0;
-    for (size_t i = 0; i < pair_scratch_.size(); ++i) {
-        if (i + 1 < pair_scratch_.size() && pair_scratch_[i + 1].key == pair_scratch_[i].key) continue;
-        pair_scratch_[n++] = pair_scratch_[i];
-    }
-    pair_scratch_.resize(n);
-    const std::string_view key(reinterpret_cast<const char*>(pair_scratch_.data()), n * sizeof(LabelIds));
-    if (!create_) return set_ids_.find(key);
-    const uint32_t id = set_ids_.intern(key);
-    if (id == sets_.size()) {
-        sets_.push_back({uint32_t(set_pool_.size()), uint32_t(set_pool_.size() + n)});
-        set_pool_.insert(set_pool_.end(), pair_scratch_.begin(), pair_scratch_.end());
-    }
-    return id;
-}
-
 uint32_t Store::resource_id(const DecodedRequest& req, uint32_t index) {
     if (req_resources_[index] != kNone) return req_resources_[index];
     const Range r = req.resources[index].attrs;
@@ -504,29 +471,6 @@ bool Store::resolve_identity(MetricCtx& mc, PointCtx& pc, Reject& why) {
     return resolve_series(pc, why);
 }
 
-// The label set of an attribute list sent exactly so before, or kNone.
-// Leaves the list's key in raw_scratch_ for remember_set().
-uint32_t Store::cached_set(std::span<const Attr> attrs) {
-    raw_scratch_.clear();
-    for (const Attr& a : attrs) {
-        for (std::string_view s : {a.key, a.value}) {
-            const uint32_t n = uint32_t(s.size());
-            raw_scratch_.append(reinterpret_cast<const char*>(&n), sizeof n);
-            raw_scratch_.append(s);
-        }
-    }
-    const uint32_t raw = raw_sets_.find(raw_scratch_);
-    return raw == kNone ? kNone : raw_set_ids_[raw];
-}
-
-// Caches raw_scratch_ -> `set`, if the identity budget has room for it:
-// the cache only saves time, so a full budget just skips it.
-void Store::remember_set(uint32_t set) {
-    const size_t more = raw_scratch_.size() + raw_sets_.growth_bytes(1, raw_scratch_.size()) +
-                        (raw_set_ids_.size() == raw_set_ids_.capacity() ? raw_set_ids_.capacity() * 4 + 64 : 0);
-    if (identity_bytes() + more > identity_budget_) return;
-    if (raw_sets_.intern(raw_scratch_) == raw_set_ids_.size()) raw_set_ids_.push_back(set);
-}
 
 // The one clock rule (docs/otlp.md, "Time"): a point is stored at its own
 // time unless that is further than kMaxOtlpClockSkewMs from its receipt;
