@@ -21,8 +21,8 @@
 namespace mmwatch::http {
 
 // bcrypt time the loop may spend per second, and the most it may save up:
-// a quarter of the loop. At cost 10 (50-135 ms a check on the test
-// machines) two to five checks a second; each one holds the loop for its
+// a quarter of the loop. At cost 10 (135 ms a check on the test
+// machine) about two checks a second; each one holds the loop for its
 // duration, which is the price of bcrypt on one thread.
 inline constexpr double kBcryptBudgetMsPerSecond = 250;
 // Distinct accepted credentials remembered; past it the memory starts over.
