@@ -78,12 +78,16 @@ std::string_view reject_name(Reject r) noexcept { return name_of(kRejects, r); }
 
 std::string_view reject_message(Reject r) noexcept { return message_of(kRejects, r); }
 
-size_t Store::KeyHash::operator()(const SeriesKey& k) const noexcept {
+uint64_t Store::key_hash(const SeriesKey& k) noexcept {
     uint64_t extra;
     std::memcpy(&extra, &k.extra, sizeof extra);
     uint64_t h = mix(k.family, k.resource);
     h = mix(h, (uint64_t(k.scope) << 32) | k.attrs);
-    return size_t(mix(h, extra ^ uint64_t(k.role)));
+    return mix(h, extra ^ uint64_t(k.role));
+}
+
+uint32_t Store::find_series(const SeriesKey& key) const noexcept {
+    return series_index_.find(key_hash(key), [&](uint32_t id) { return series_[id].key == key; });
 }
 
 struct Store::PointCtx {
@@ -185,14 +189,11 @@ bool Store::family_for(const DecodedMetric& m, uint32_t& family, Reject& why) {
 }
 
 bool Store::series_for(const SeriesKey& key, uint32_t& id) {
-    if (auto it = series_by_key_.find(key); it != series_by_key_.end()) {
-        id = it->second;
-        return true;
-    }
+    if (id = find_series(key); id != kNone) return true;
     if (!create_ || series_.size() >= limits_.max_series) return false;
     id = uint32_t(series_.size());
     series_.push_back({key});
-    series_by_key_.emplace(key, id);
+    series_index_.insert(key_hash(key), id);
     Family& f = families_[key.family];
     const size_t before = f.series.capacity();
     f.series.push_back(id);
@@ -408,7 +409,7 @@ bool Store::admit(MetricCtx& mc, PointCtx& pc, Reject& why) {
         create_ = false;
         pc.attrs = intern_set(attrs);
         create_ = true;
-        if (pc.attrs != kNone) remember_set(pc.attrs);
+        if (pc.attrs != kNone) remember_set(attrs, pc.attrs);
     }
     create_ = false;
     missing_series_ = 0;
@@ -440,10 +441,9 @@ size_t Store::new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const 
     if (mc.scope == kNone) b += ds.name.size() + ds.version.size() + 2 * kStringCost + sizeof(Scope) + kNodeCost;
     if (pc.attrs == kNone) b += attrs_cost({req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});
     const size_t n = missing_series_;
-    b += n * (sizeof(SeriesKey) + sizeof(uint32_t) + kNodeCost + sizeof(uint32_t)) + growth(series_, n);
+    b += n * sizeof(uint32_t) + growth(series_, n) + series_index_.growth_bytes(n);
     if (m.kind == MetricKind::exponential_histogram)  // its buckets, kept whole
         b += sizeof(ExpHistogram) + kNodeCost + (pc.point.counts.size() + pc.point.negative_counts.size()) * 16;
-    if (series_by_key_.size() + n > series_by_key_.bucket_count()) b += series_by_key_.bucket_count() * 2 * sizeof(void*);
     // Containers that double: the strings' table and blocks, the label sets.
     const size_t strings = 6 + 2 * (pc.point.attrs.size() + req.resources[ds.resource].attrs.size());
     b += strings_.growth_bytes(strings, b) + set_ids_.growth_bytes(2, b);
@@ -464,9 +464,9 @@ bool Store::resolve_identity(MetricCtx& mc, PointCtx& pc, Reject& why) {
     pc.resource = mc.resource;
     pc.scope = mc.scope;
     if (pc.attrs == kNone) {
-        pc.attrs = intern_set({pc.req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});
-        (void)cached_set({pc.req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size()});  // fills raw_scratch_
-        remember_set(pc.attrs);
+        const std::span<const Attr> attrs(pc.req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size());
+        pc.attrs = intern_set(attrs);
+        remember_set(attrs, pc.attrs);
     }
     return resolve_series(pc, why);
 }
@@ -558,8 +558,7 @@ bool Store::metric_within_caps(const DecodedRequest& req, const DecodedMetric& m
 
 size_t Store::identity_bytes() const noexcept {
     size_t b = series_.capacity() * sizeof(Series);
-    b += series_by_key_.size() * (sizeof(SeriesKey) + sizeof(uint32_t) + kNodeCost) +
-         series_by_key_.bucket_count() * sizeof(void*);
+    b += series_index_.memory_bytes();
     b += set_pool_.capacity() * sizeof(LabelIds) + sets_.capacity() * sizeof(Range);
     b += set_ids_.memory_bytes() + strings_.memory_bytes();
     b += raw_sets_.memory_bytes() + raw_set_ids_.capacity() * sizeof(uint32_t);

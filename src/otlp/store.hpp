@@ -17,6 +17,7 @@
 
 #include "base/limits.hpp"
 #include "otlp/decoder.hpp"
+#include "otlp/id_index.hpp"
 #include "otlp/service_health.hpp"
 #include "otlp/string_index.hpp"
 
@@ -216,9 +217,8 @@ public:
     };
 
 private:
-    struct KeyHash {
-        size_t operator()(const SeriesKey& k) const noexcept;
-    };
+    [[nodiscard]] static uint64_t key_hash(const SeriesKey& k) noexcept;
+    [[nodiscard]] uint32_t find_series(const SeriesKey& key) const noexcept;
     struct PointCtx;
     struct MetricCtx;
 
@@ -261,9 +261,10 @@ private:
     Interner strings_;
     StringIndex set_ids_;  // label sets by their LabelIds bytes
     // Attribute lists exactly as sent (keys and values, length-prefixed, in
-    // the sender's order) to the label set they make: one lookup instead of
-    // interning every key and value of every point (docs/otlp.md,
-    // "Ingest cost"). Filled only within the identity budget.
+    // the sender's order) to the label set they make: one lookup, hashed
+    // and compared in place, instead of interning every key and value of
+    // every point (docs/otlp.md, "Ingest cost"). Filled only within the
+    // identity budget.
     StringIndex raw_sets_;
     std::vector<uint32_t> raw_set_ids_;  // by raw_sets_ id
     std::string raw_scratch_;
@@ -272,7 +273,7 @@ private:
     std::unordered_map<uint32_t, uint32_t> resource_by_set_;
     std::unordered_map<uint64_t, uint32_t> scope_by_ids_;
     std::unordered_map<uint32_t, uint32_t> family_by_name_;
-    std::unordered_map<SeriesKey, uint32_t, KeyHash> series_by_key_;
+    IdIndex series_index_;  // series ids by SeriesKey, kept in series_
     std::vector<Resource> resources_;
     std::vector<Scope> scopes_;
     std::vector<Family> families_;
@@ -298,7 +299,7 @@ private:
     std::vector<uint32_t> req_scopes_;
     std::vector<LabelIds> pair_scratch_;
     uint32_t cached_set(std::span<const Attr> attrs);
-    void remember_set(uint32_t set);
+    void remember_set(std::span<const Attr> attrs, uint32_t set);
     std::vector<uint32_t> point_series_;
     std::vector<double> point_values_;
     std::vector<double> old_values_;

@@ -116,9 +116,9 @@ const ExpHistogram* Store::exponential(uint32_t series_id) const {
     SeriesKey inf = k;
     inf.role = Role::bucket;
     inf.extra = std::numeric_limits<double>::infinity();
-    const auto s = series_by_key_.find(inf);
-    if (s == series_by_key_.end()) return nullptr;
-    const auto it = exp_.find(s->second);
+    const uint32_t s = find_series(inf);
+    if (s == kNone) return nullptr;
+    const auto it = exp_.find(s);
     return it == exp_.end() ? nullptr : &it->second;
 }
 

@@ -1,6 +1,8 @@
 // Label sets: attribute lists interned as sorted (key, value) id pairs,
 // and the cache of attribute lists exactly as sent (docs/otlp.md,
 // "Ingest cost"). Part of the store; split from store.cpp by subject.
+#include <cstring>
+
 #include "otlp/store.hpp"
 
 namespace mmwatch::otlp {
@@ -38,9 +40,46 @@ uint32_t Store::intern_set(std::span<const Attr> attrs) {
     return id;
 }
 
-// The label set of an attribute list sent exactly so before, or kNone.
-// Leaves the list's key in raw_scratch_ for remember_set().
+namespace {
+
+// An attribute list's hash, from its keys and values in place.
+uint64_t list_hash(std::span<const Attr> attrs) noexcept {
+    uint64_t h = attrs.size();
+    for (const Attr& a : attrs) {
+        h = (h ^ hash_bytes(a.key)) * 0x9e3779b97f4a7c15ull;
+        h = (h ^ hash_bytes(a.value)) * 0x9e3779b97f4a7c15ull;
+    }
+    return h ^ (h >> 31);
+}
+
+// Whether `raw` (remember_set's length-prefixed form) is exactly `attrs`.
+bool same_list(std::string_view raw, std::span<const Attr> attrs) noexcept {
+    for (const Attr& a : attrs) {
+        for (std::string_view s : {a.key, a.value}) {
+            uint32_t n;
+            if (raw.size() < sizeof n) return false;
+            std::memcpy(&n, raw.data(), sizeof n);
+            raw.remove_prefix(sizeof n);
+            if (n != s.size() || raw.size() < n) return false;
+            if (n != 0 && std::memcmp(raw.data(), s.data(), n) != 0) return false;  // an empty view may be null
+            raw.remove_prefix(n);
+        }
+    }
+    return raw.empty();
+}
+
+}  // namespace
+
+// The label set of an attribute list sent exactly so before, or kNone:
+// hashed and compared in place, no copy.
 uint32_t Store::cached_set(std::span<const Attr> attrs) {
+    const uint32_t raw = raw_sets_.find_hashed(list_hash(attrs), [&](std::string_view k) { return same_list(k, attrs); });
+    return raw == kNone ? kNone : raw_set_ids_[raw];
+}
+
+// Caches `attrs` -> `set`, if the identity budget has room for it: the
+// cache only saves time, so a full budget just skips it.
+void Store::remember_set(std::span<const Attr> attrs, uint32_t set) {
     raw_scratch_.clear();
     for (const Attr& a : attrs) {
         for (std::string_view s : {a.key, a.value}) {
@@ -49,17 +88,10 @@ uint32_t Store::cached_set(std::span<const Attr> attrs) {
             raw_scratch_.append(s);
         }
     }
-    const uint32_t raw = raw_sets_.find(raw_scratch_);
-    return raw == kNone ? kNone : raw_set_ids_[raw];
-}
-
-// Caches raw_scratch_ -> `set`, if the identity budget has room for it:
-// the cache only saves time, so a full budget just skips it.
-void Store::remember_set(uint32_t set) {
     const size_t more = raw_scratch_.size() + raw_sets_.growth_bytes(1, raw_scratch_.size()) +
                         (raw_set_ids_.size() == raw_set_ids_.capacity() ? raw_set_ids_.capacity() * 4 + 64 : 0);
     if (identity_bytes() + more > identity_budget_) return;
-    if (raw_sets_.intern(raw_scratch_) == raw_set_ids_.size()) raw_set_ids_.push_back(set);
+    if (raw_sets_.intern_hashed(list_hash(attrs), raw_scratch_) == raw_set_ids_.size()) raw_set_ids_.push_back(set);
 }
 
 }  // namespace mmwatch::otlp

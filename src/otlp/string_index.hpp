@@ -1,7 +1,7 @@
 // An append-only map from byte strings to dense ids (0, 1, 2, ...), with
 // the bytes copied into stable blocks: the interner of the OTLP store.
-// Open addressing with the hash kept per slot: one probe usually answers,
-// and a lookup with a string_view never allocates.
+// Open addressing (id_index.hpp): one probe usually answers, and a lookup
+// with a string_view never allocates.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +11,8 @@
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include "otlp/id_index.hpp"
 
 namespace mmwatch::otlp {
 
@@ -25,8 +27,20 @@ namespace mmwatch::otlp {
         h = (h ^ w) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
+    // The last 0-7 bytes in fixed-size loads (a memcpy of a variable
+    // length is a call): overlapping the bytes already hashed, or for a
+    // short string its first and last four, or three single bytes.
     uint64_t w = 0;
-    if (n) std::memcpy(&w, p, n);  // an empty view may have a null data()
+    if (n && s.size() >= 8) {
+        std::memcpy(&w, p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        std::memcpy(&a, p, 4);
+        std::memcpy(&b, p + n - 4, 4);
+        w = uint64_t(a) << 32 | b;
+    } else if (n) {  // an empty view may have a null data()
+        w = uint64_t(uint8_t(p[0])) << 16 | uint64_t(uint8_t(p[n / 2])) << 8 | uint8_t(p[n - 1]);
+    }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
 }
@@ -36,13 +50,23 @@ public:
     // The id of `s`, added as the next id if new.
     uint32_t intern(std::string_view s);
     // The id of `s`, or UINT32_MAX when it was never interned; adds nothing.
-    [[nodiscard]] uint32_t find(std::string_view s) const noexcept;
+    [[nodiscard]] uint32_t find(std::string_view s) const noexcept {
+        return index_.find(hash_bytes(s), [&](uint32_t id) { return keys_[id] == s; });
+    }
+    // The same for a key that is not at hand as one string: `h` is the
+    // caller's own hash of it and `same(stored)` compares; every key of
+    // such an index must then be added by intern_hashed() with that hash.
+    template <class Same>
+    [[nodiscard]] uint32_t find_hashed(uint64_t h, Same&& same) const noexcept {
+        return index_.find(h, [&](uint32_t id) { return same(keys_[id]); });
+    }
+    uint32_t intern_hashed(uint64_t h, std::string_view s);
     // What memory_bytes() would grow by, beyond the bytes themselves, if
     // `more` strings of `bytes` bytes in all were added: the slot table's
     // doubling, the views' vector and new blocks.
     [[nodiscard]] size_t growth_bytes(size_t more, size_t bytes) const noexcept {
         size_t b = 0;
-        if ((keys_.size() + more) * 2 > slots_.size()) b += std::max<size_t>(slots_.size(), 1024) * sizeof(Slot) * 2;
+        b += index_.growth_bytes(more);
         if (keys_.size() + more > keys_.capacity()) b += std::max(keys_.capacity(), more) * sizeof(std::string_view);
         if (block_used_ + bytes > kBlockBytes) b += (1 + bytes / kBlockBytes) * (kBlockBytes + 16);
         return b;
@@ -53,15 +77,10 @@ public:
     [[nodiscard]] size_t memory_bytes() const noexcept;
 
 private:
-    struct Slot {
-        uint64_t hash = 0;
-        uint32_t id = UINT32_MAX;  // empty
-    };
-    void grow();
     std::string_view store(std::string_view s);
 
     static constexpr size_t kBlockBytes = 64 * 1024;
-    std::vector<Slot> slots_;  // power of two, at most half full
+    IdIndex index_;
     std::vector<std::string_view> keys_;
     std::vector<std::unique_ptr<char[]>> blocks_;  // small strings, back() is being filled
     std::vector<std::unique_ptr<char[]>> big_;
