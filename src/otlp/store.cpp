@@ -90,26 +90,6 @@ uint32_t Store::find_series(const SeriesKey& key) const noexcept {
     return series_index_.find(key_hash(key), [&](uint32_t id) { return series_[id].key == key; });
 }
 
-struct Store::PointCtx {
-    const DecodedRequest& req;
-    const DecodedMetric& metric;
-    const DecodedPoint& point;
-    uint32_t family;
-    uint32_t resource;
-    uint32_t scope;
-    uint32_t attrs;
-    int64_t t_ms;
-    int64_t now_ns;
-};
-
-// What one metric of a request resolves to; kNone until found or created.
-struct Store::MetricCtx {
-    const DecodedMetric& metric;
-    uint32_t family;
-    uint32_t resource;
-    uint32_t scope;
-};
-
 Store::Store(StoreLimits limits) : limits_(limits) {
     // Half the budget for points (a chunk of 20 costs its data and 16 bytes
     // of bookkeeping), the rest for identities, unless points are given.
@@ -401,27 +381,42 @@ bool Store::admit(MetricCtx& mc, PointCtx& pc, Reject& why) {
                           kind == MetricKind::exponential_histogram;
     if (temporal && mc.metric.temporality == Temporality::unspecified) return why = Reject::unspecified_temporality, false;
     const std::span<const Attr> attrs(pc.req.attrs.data() + p.attrs.begin, p.attrs.size());
+    const bool number = kind == MetricKind::gauge || kind == MetricKind::sum;
+    if (const uint32_t s = number ? memo_lookup(mc, pc, attrs) : kNone; s != kNone) {
+        if (!p.has_value) return why = Reject::no_value, false;
+        pc.attrs = series_[s].key.attrs;
+        point_series_.assign(1, s);
+        point_values_.assign(1, p.value);
+        return true;
+    }
     // A list seen before passed the caps then and maps to its set at once.
-    pc.attrs = cached_set(attrs);
+    uint32_t raw_list = kNone;
+    pc.attrs = cached_set(attrs, raw_list);
     if (pc.attrs == kNone) {
         if (attrs.size() + kFixedLabels > kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
         if (!attrs_within_caps(attrs, why)) return false;
         create_ = false;
         pc.attrs = intern_set(attrs);
         create_ = true;
-        if (pc.attrs != kNone) remember_set(attrs, pc.attrs);
+        if (pc.attrs != kNone) raw_list = remember_set(attrs, pc.attrs);
     }
     create_ = false;
     missing_series_ = 0;
-    const bool ok = resolve_series(pc, why);
+    bool ok = resolve_series(pc, why);
     create_ = true;
-    if (!ok) return false;
-    if (missing_series_ == 0) return true;
+    if (ok && missing_series_ != 0) ok = admit_new(mc, pc, raw_list, why);
+    if (ok && number) memo_record(mc, pc, raw_list, point_series_[0]);
+    return ok;
+}
+
+// The caps a point that needs new series is checked against, then the
+// creation of what it needs.
+bool Store::admit_new(MetricCtx& mc, PointCtx& pc, uint32_t& raw_list, Reject& why) {
     if (mc.family == kNone && families_.size() >= limits_.max_families) return why = Reject::family_limit, false;
     if (mc.resource == kNone && resources_.size() >= limits_.max_resources) return why = Reject::resource_limit, false;
     if (series_.size() + missing_series_ > limits_.max_series) return why = Reject::series_limit, false;
     if (identity_bytes() + new_identity_bytes(mc, pc) > identity_budget_) return why = Reject::memory_limit, false;
-    return resolve_identity(mc, pc, why);
+    return resolve_identity(mc, pc, raw_list, why);
 }
 
 size_t Store::new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const noexcept {
@@ -452,7 +447,7 @@ size_t Store::new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const 
 }
 
 // Creates what admit() found missing, in dependency order.
-bool Store::resolve_identity(MetricCtx& mc, PointCtx& pc, Reject& why) {
+bool Store::resolve_identity(MetricCtx& mc, PointCtx& pc, uint32_t& raw_list, Reject& why) {
     const DecodedScope& ds = pc.req.scopes[mc.metric.scope];
     if (mc.family == kNone && !family_for(mc.metric, mc.family, why)) return false;
     if (mc.resource == kNone) {
@@ -466,7 +461,7 @@ bool Store::resolve_identity(MetricCtx& mc, PointCtx& pc, Reject& why) {
     if (pc.attrs == kNone) {
         const std::span<const Attr> attrs(pc.req.attrs.data() + pc.point.attrs.begin, pc.point.attrs.size());
         pc.attrs = intern_set(attrs);
-        remember_set(attrs, pc.attrs);
+        raw_list = remember_set(attrs, pc.attrs);
     }
     return resolve_series(pc, why);
 }
@@ -532,7 +527,8 @@ IngestResult Store::ingest(const DecodedRequest& req, int64_t now_ns) {
                 ++counters_.points_no_recorded_value;
                 continue;
             }
-            PointCtx pc{req, m, p, mc.family, mc.resource, mc.scope, kNone, stored_time_ms(p.time_ns, now_ns), now_ns};
+            PointCtx pc{req,    m,       p, mc.family, mc.resource, mc.scope, kNone, stored_time_ms(p.time_ns, now_ns),
+                        now_ns, i - m.points.begin};
             if (admit(mc, pc, why) && ingest_point(pc, why)) ++accepted;
             else refuse(why, 1);
         }

@@ -104,6 +104,15 @@ struct Family {
     bool http_duration;      // feeds service health
     double seconds_per_unit; // for http_duration families
     std::vector<uint32_t> series;
+    // Number points: the series each position of the last request held,
+    // for one resource and scope (docs/otlp.md, "Ingest cost").
+    struct Memo {
+        uint32_t raw_list;  // the attribute list as sent (Store::raw_sets_)
+        uint32_t series;
+    };
+    std::vector<Memo> memo;
+    uint32_t memo_resource = 0xffffffffu;
+    uint32_t memo_scope = 0xffffffffu;
 };
 
 struct Resource {
@@ -219,8 +228,27 @@ public:
 private:
     [[nodiscard]] static uint64_t key_hash(const SeriesKey& k) noexcept;
     [[nodiscard]] uint32_t find_series(const SeriesKey& key) const noexcept;
-    struct PointCtx;
-    struct MetricCtx;
+    // What ingest() knows of the point and the metric at hand.
+    struct PointCtx {
+        const DecodedRequest& req;
+        const DecodedMetric& metric;
+        const DecodedPoint& point;
+        uint32_t family;
+        uint32_t resource;
+        uint32_t scope;
+        uint32_t attrs;
+        int64_t t_ms;
+        int64_t now_ns;
+        uint32_t index;  // the point's position in its metric
+    };
+
+    // What one metric of a request resolves to; kNone until found or created.
+    struct MetricCtx {
+        const DecodedMetric& metric;
+        uint32_t family;
+        uint32_t resource;
+        uint32_t scope;
+    };
 
     // Each lookup has two modes: with create_ false it only finds (kNone
     // when missing), so a point is checked against every cap before any of
@@ -233,9 +261,12 @@ private:
     bool resolve_series(PointCtx& pc, Reject& why);
     bool ingest_point(PointCtx& pc, Reject& why);
     bool admit(MetricCtx& mc, PointCtx& pc, Reject& why);
+    [[nodiscard]] uint32_t memo_lookup(const MetricCtx& mc, const PointCtx& pc, std::span<const Attr> attrs) const noexcept;
+    void memo_record(const MetricCtx& mc, const PointCtx& pc, uint32_t raw_list, uint32_t series);
     [[nodiscard]] bool metric_within_caps(const DecodedRequest& req, const DecodedMetric& m, Reject& why) const noexcept;
     int64_t stored_time_ms(int64_t point_ns, int64_t now_ns) noexcept;
-    bool resolve_identity(MetricCtx& mc, PointCtx& pc, Reject& why);
+    bool admit_new(MetricCtx& mc, PointCtx& pc, uint32_t& raw_list, Reject& why);
+    bool resolve_identity(MetricCtx& mc, PointCtx& pc, uint32_t& raw_list, Reject& why);
     [[nodiscard]] size_t new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const noexcept;
     void track_family_capacity(const Family& f, size_t before) noexcept;
     void feed_health(PointCtx& pc, std::span<const double> old_values);
@@ -254,7 +285,7 @@ private:
     size_t identity_budget_ = 0;
     bool create_ = true;
     size_t missing_series_ = 0;       // lookup mode: series a point would add
-    size_t family_series_bytes_ = 0;  // capacity of every Family::series, kept as they grow
+    size_t family_series_bytes_ = 0;  // capacity of every Family::series and ::memo, kept as they grow
     // By the point's first series (its +Inf bucket); exp_bytes_ their buckets' capacity.
     std::unordered_map<uint32_t, ExpHistogram> exp_;
     size_t exp_bytes_ = 0;
@@ -298,8 +329,8 @@ private:
     std::vector<uint32_t> req_resources_;
     std::vector<uint32_t> req_scopes_;
     std::vector<LabelIds> pair_scratch_;
-    uint32_t cached_set(std::span<const Attr> attrs);
-    void remember_set(std::span<const Attr> attrs, uint32_t set);
+    uint32_t cached_set(std::span<const Attr> attrs, uint32_t& raw_list);
+    uint32_t remember_set(std::span<const Attr> attrs, uint32_t set);
     std::vector<uint32_t> point_series_;
     std::vector<double> point_values_;
     std::vector<double> old_values_;

@@ -1,6 +1,7 @@
 // Label sets: attribute lists interned as sorted (key, value) id pairs,
 // and the cache of attribute lists exactly as sent (docs/otlp.md,
 // "Ingest cost"). Part of the store; split from store.cpp by subject.
+#include <algorithm>
 #include <cstring>
 
 #include "otlp/store.hpp"
@@ -71,15 +72,52 @@ bool same_list(std::string_view raw, std::span<const Attr> attrs) noexcept {
 }  // namespace
 
 // The label set of an attribute list sent exactly so before, or kNone:
-// hashed and compared in place, no copy.
-uint32_t Store::cached_set(std::span<const Attr> attrs) {
-    const uint32_t raw = raw_sets_.find_hashed(list_hash(attrs), [&](std::string_view k) { return same_list(k, attrs); });
-    return raw == kNone ? kNone : raw_set_ids_[raw];
+// hashed and compared in place, no copy. `raw_list` is the list's id.
+uint32_t Store::cached_set(std::span<const Attr> attrs, uint32_t& raw_list) {
+    raw_list = raw_sets_.find_hashed(list_hash(attrs), [&](std::string_view k) { return same_list(k, attrs); });
+    return raw_list == kNone ? kNone : raw_set_ids_[raw_list];
+}
+
+// Whether position `pc.index` of this metric sent the same attribute list
+// in its last request: then it is the same series (the sender walks its
+// points in one order, export after export), found without a hash.
+uint32_t Store::memo_lookup(const MetricCtx& mc, const PointCtx& pc, std::span<const Attr> attrs) const noexcept {
+    if (mc.family == kNone) return kNone;
+    const Family& f = families_[mc.family];
+    if (f.memo_resource != mc.resource || f.memo_scope != mc.scope || pc.index >= f.memo.size()) return kNone;
+    const Family::Memo m = f.memo[pc.index];
+    if (m.raw_list == kNone || !same_list(raw_sets_.get(m.raw_list), attrs)) return kNone;
+    return m.series;
+}
+
+// Notes the series of a number point at its position, within the
+// identity budget (like the list cache, it only saves time). Another
+// resource or scope sending this family starts the memo over.
+void Store::memo_record(const MetricCtx& mc, const PointCtx& pc, uint32_t raw_list, uint32_t series) {
+    if (raw_list == kNone) return;
+    Family& f = families_[mc.family];
+    if (f.memo_resource != mc.resource || f.memo_scope != mc.scope) {
+        f.memo.clear();
+        f.memo_resource = mc.resource;
+        f.memo_scope = mc.scope;
+    }
+    if (pc.index >= f.memo.size()) {
+        const size_t before = f.memo.capacity();
+        if (pc.index + 1 > before) {
+            const size_t want = std::max<size_t>(pc.index + 1, before * 2);
+            if (identity_bytes() + (want - before) * sizeof(Family::Memo) > identity_budget_) return;
+            f.memo.reserve(want);
+            family_series_bytes_ += (f.memo.capacity() - before) * sizeof(Family::Memo);
+        }
+        f.memo.resize(pc.index + 1, {kNone, kNone});
+    }
+    f.memo[pc.index] = {raw_list, series};
 }
 
 // Caches `attrs` -> `set`, if the identity budget has room for it: the
-// cache only saves time, so a full budget just skips it.
-void Store::remember_set(std::span<const Attr> attrs, uint32_t set) {
+// cache only saves time, so a full budget just skips it. The list's id,
+// or kNone when skipped.
+uint32_t Store::remember_set(std::span<const Attr> attrs, uint32_t set) {
     raw_scratch_.clear();
     for (const Attr& a : attrs) {
         for (std::string_view s : {a.key, a.value}) {
@@ -90,8 +128,10 @@ void Store::remember_set(std::span<const Attr> attrs, uint32_t set) {
     }
     const size_t more = raw_scratch_.size() + raw_sets_.growth_bytes(1, raw_scratch_.size()) +
                         (raw_set_ids_.size() == raw_set_ids_.capacity() ? raw_set_ids_.capacity() * 4 + 64 : 0);
-    if (identity_bytes() + more > identity_budget_) return;
-    if (raw_sets_.intern_hashed(list_hash(attrs), raw_scratch_) == raw_set_ids_.size()) raw_set_ids_.push_back(set);
+    if (identity_bytes() + more > identity_budget_) return kNone;
+    const uint32_t raw = raw_sets_.intern_hashed(list_hash(attrs), raw_scratch_);
+    if (raw == raw_set_ids_.size()) raw_set_ids_.push_back(set);
+    return raw;
 }
 
 }  // namespace mmwatch::otlp
