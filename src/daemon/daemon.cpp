@@ -284,21 +284,21 @@ void Daemon::push() {
     // Strictly increasing per series, whatever the wall clock does.
     const int64_t now_ms = std::max(now_from(&loop_).unix_ms(), last_push_ms_ + 1);
     last_push_ms_ = now_ms;
-    std::vector<push::Sample>& samples = c.samples();
-    std::unordered_set<std::string> current;
-    current.reserve(samples.size());
+    // The labels move into this push's set of series, whole; the batch
+    // views them there and in the last push's set, both alive until every
+    // sender has encoded it.
+    const std::vector<push::Sample>& samples = c.samples();
+    push::SeriesSet current(c.take_arena());
     std::vector<push::TimedSample> batch;
     batch.reserve(samples.size());
     for (const push::Sample& s : samples) {
-        if (!current.insert(s.labels).second) continue;  // one sample per series and push
-        batch.push_back({&s, now_ms});
+        if (!current.insert(s.begin, s.size)) continue;  // one sample per series and push
+        batch.push_back({current[current.size() - 1], s.value, now_ms});
     }
-    std::vector<push::Sample> stale;
-    for (const std::string& key : pushed_series_) {
-        if (!current.count(key)) stale.push_back({key, std::bit_cast<double>(push::kStaleNaN)});
+    const double stale = std::bit_cast<double>(push::kStaleNaN);
+    for (size_t i = 0; i < pushed_series_.size(); ++i) {
+        if (!current.contains(pushed_series_[i])) batch.push_back({pushed_series_[i], stale, now_ms});
     }
-    for (const push::Sample& s : stale) batch.push_back({&s, now_ms});
-    pushed_series_ = std::move(current);
     for (size_t i = 0; i < senders_.size(); ++i) {
         senders_[i]->enqueue(batch);
         if (senders_[i]->rejections_seen() != rejections_reported_[i]) {
@@ -307,6 +307,7 @@ void Daemon::push() {
                            senders_[i]->last_rejection(), now_ms);
         }
     }
+    pushed_series_ = std::move(current);
 }
 
 // A certificate change that did not load: logged once per failure.

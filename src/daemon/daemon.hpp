@@ -7,7 +7,6 @@
 
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "daemon/metrics_page.hpp"
@@ -22,6 +21,7 @@
 #include "otlp/store.hpp"
 #include "push/curl_loop.hpp"
 #include "push/sender.hpp"
+#include "push/series_set.hpp"
 
 namespace mmwatch {
 
@@ -75,7 +75,7 @@ private:
     // pushed (for staleness markers) and the last timestamp used.
     std::unique_ptr<push::CurlLoop> curl_;
     std::vector<std::unique_ptr<push::Sender>> senders_;
-    std::unordered_set<std::string> pushed_series_;
+    push::SeriesSet pushed_series_;
     int64_t last_push_ms_ = 0;
     std::vector<uint64_t> rejections_reported_;
     UvHandle<uv_timer_t> push_timer_;

@@ -17,7 +17,7 @@
 
 #include "base/limits.hpp"
 #include "otlp/decoder.hpp"
-#include "otlp/id_index.hpp"
+#include "base/id_index.hpp"
 #include "otlp/service_health.hpp"
 #include "otlp/string_index.hpp"
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "otlp/id_index.hpp"
+#include "base/id_index.hpp"
 
 namespace mmwatch::otlp {
 

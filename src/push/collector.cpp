@@ -39,40 +39,45 @@ void SampleCollector::count(double v) {
 }
 
 void SampleCollector::add(std::string_view name, std::string_view extra, double extra_value, double v) {
-    std::vector<std::pair<std::string_view, std::string_view>> pairs;
-    pairs.emplace_back("__name__", name);
-    std::vector<std::string> renamed;
-    renamed.reserve(target_.size());
+    pairs_.clear();
+    pairs_.emplace_back("__name__", name);
+    // Sized once for the target labels, so the views below stay valid.
+    if (renamed_.size() != target_.size()) renamed_.resize(target_.size());
     for_each_label(labels_, [&](std::string_view n, std::string_view val) {
-        for (const auto& t : target_) {
-            if (n == t.first) {
-                renamed.push_back("exported_" + t.first);
-                n = renamed.back();
+        for (size_t t = 0; t < target_.size(); ++t) {
+            if (n == target_[t].first) {
+                renamed_[t] = "exported_" + target_[t].first;
+                n = renamed_[t];
             }
         }
-        pairs.emplace_back(n, val);
+        pairs_.emplace_back(n, val);
     });
-    for (const auto& [n, val] : target_) pairs.emplace_back(n, val);
-    std::string number;
+    for (const auto& [n, val] : target_) pairs_.emplace_back(n, val);
     if (!extra.empty()) {
-        prom::append_value(number, extra_value);  // "0.25", "+Inf": as the text format writes le
-        pairs.emplace_back(extra, number);
+        number_.clear();
+        prom::append_value(number_, extra_value);  // "0.25", "+Inf": as the text format writes le
+        pairs_.emplace_back(extra, number_);
     }
     for (const auto& [n, val] : external_) {
-        const bool has = std::any_of(pairs.begin(), pairs.end(), [&](const auto& p) { return p.first == n; });
-        if (!has) pairs.emplace_back(n, val);
+        const bool has = std::any_of(pairs_.begin(), pairs_.end(), [&](const auto& p) { return p.first == n; });
+        if (!has) pairs_.emplace_back(n, val);
     }
-    std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    Sample s;
-    s.value = v;
+    // By name, stable: of two labels with one name, the first added is
+    // kept below. Labels per series are capped and few: insertion sort,
+    // which allocates nothing (std::stable_sort takes a buffer per call).
+    for (size_t i = 1; i < pairs_.size(); ++i) {
+        for (size_t j = i; j > 0 && pairs_[j].first < pairs_[j - 1].first; --j) std::swap(pairs_[j], pairs_[j - 1]);
+    }
+    const size_t begin = arena_.size();
     std::string_view last;
-    for (const auto& [n, val] : pairs) {
+    for (const auto& [n, val] : pairs_) {
         if (n == last || val.empty()) continue;  // unique names; an empty value is no label
         last = n;
-        label(s.labels, n, val);
+        label(arena_, n, val);
     }
-    bytes_ += s.labels.size() + 16;
-    samples_.push_back(std::move(s));
+    const Sample s{begin, uint32_t(arena_.size() - begin), v};
+    bytes_ += s.size + 16;
+    samples_.push_back(s);
 }
 
 }  // namespace mmwatch::push

@@ -5,6 +5,8 @@
 // (docs/scaling.md).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,10 +16,13 @@
 
 namespace mmwatch::push {
 
+// One sample of a render: its label pairs, sorted by name, unique,
+// __name__ first (it sorts first), "name\0value\0name\0value\0", are
+// bytes [begin, begin + size) of the collector's arena (one string for
+// every sample: no allocation per sample).
 struct Sample {
-    // Label pairs, sorted by name, unique, __name__ first (it sorts first):
-    // "name\0value\0name\0value\0".
-    std::string labels;
+    size_t begin = 0;
+    uint32_t size = 0;  // one label set: bounded by the caps on labels
     double value = 0;
 };
 
@@ -44,16 +49,26 @@ public:
     void finish() override {}
     [[nodiscard]] size_t size() const noexcept override { return bytes_; }
 
-    [[nodiscard]] std::vector<Sample>& samples() noexcept { return samples_; }
+    [[nodiscard]] const std::vector<Sample>& samples() const noexcept { return samples_; }
+    [[nodiscard]] std::string_view labels(const Sample& s) const noexcept {
+        return std::string_view(arena_).substr(s.begin, s.size);
+    }
+    // The arena, handed over (the samples' offsets still index it).
+    [[nodiscard]] std::string take_arena() noexcept { return std::move(arena_); }
 
 private:
     void add(std::string_view name, std::string_view extra, double extra_value, double v);
 
     Labels target_, external_;
     std::string name_, labels_, suffixed_;
+    std::string arena_;
     std::vector<Sample> samples_;
     size_t bytes_ = 0;
     std::string scratch_;
+    // Reused by add(), so a sample allocates nothing once they have grown.
+    std::vector<std::pair<std::string_view, std::string_view>> pairs_;
+    std::vector<std::string> renamed_;
+    std::string number_;
 };
 
 // The label pairs of a Sample::labels string, in order.

@@ -56,7 +56,7 @@ void Sender::enqueue(std::span<const TimedSample> samples) {
         // A batch ends at kMaxBatchSamples samples or kMaxBatchBytes of labels.
         size_t n = 0, bytes = 0;
         while (i + n < samples.size() && n < kMaxBatchSamples && (n == 0 || bytes < kMaxBatchBytes))
-            bytes += samples[i + n++].sample->labels.size() + 16;
+            bytes += samples[i + n++].labels.size() + 16;
         const auto part = samples.subspan(i, n);
         i += n;
         Batch b{snappy_compress(encode_write_request(part)), part.size()};

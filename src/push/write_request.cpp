@@ -2,7 +2,12 @@
 
 #include <snappy.h>
 
-#include <protozero/pbf_writer.hpp>
+#include <bit>
+#include <cstring>
+#include <vector>
+
+#include <protozero/types.hpp>
+#include <protozero/varint.hpp>
 
 namespace mmwatch::push {
 
@@ -12,21 +17,69 @@ enum : uint32_t { request_timeseries = 1 };
 enum : uint32_t { series_labels = 1, series_samples = 2 };
 enum : uint32_t { label_name = 1, label_value = 2 };
 enum : uint32_t { sample_value = 1, sample_timestamp = 2 };
+
+// A length-delimited field's bytes: its one-byte tag (field numbers here
+// are all below 16), the length and the payload.
+size_t field_bytes(size_t payload) noexcept { return 1 + size_t(protozero::length_of_varint(payload)) + payload; }
+
+size_t label_bytes(std::string_view n, std::string_view v) noexcept { return field_bytes(n.size()) + field_bytes(v.size()); }
+
+// Sample: a double (tag, 8 bytes) and an int64 varint (tag, varint).
+size_t sample_bytes(int64_t t) noexcept { return 1 + 8 + 1 + size_t(protozero::length_of_varint(uint64_t(t))); }
+
+}  // namespace
+
+// The framing is written directly into a buffer sized exactly once:
+// every submessage's size is computed first, so each length is written
+// once. protozero's nested writers instead reserve room for a length and
+// move the payload back when it is shorter, for every label of every
+// series; and its known-size submessages allow one per parent (a debug
+// assertion). The varints are protozero's; a test checks the bytes
+// against its nested writers.
+namespace {
+
+constexpr char key(uint32_t field, protozero::pbf_wire_type type) noexcept { return char((field << 3) | uint32_t(type)); }
+
+char* put_length(char* p, uint32_t field, size_t length) noexcept {
+    *p++ = key(field, protozero::pbf_wire_type::length_delimited);
+    return p + protozero::add_varint_to_buffer(p, length);
+}
+
+char* put_bytes(char* p, uint32_t field, std::string_view b) noexcept {
+    p = put_length(p, field, b.size());
+    std::memcpy(p, b.data(), b.size());
+    return p + b.size();
+}
+
+size_t series_bytes(const TimedSample& t) noexcept {
+    size_t series = field_bytes(sample_bytes(t.timestamp_ms));
+    for_each_label(t.labels, [&](std::string_view n, std::string_view v) { series += field_bytes(label_bytes(n, v)); });
+    return series;
+}
+
 }  // namespace
 
 std::string encode_write_request(std::span<const TimedSample> samples) {
-    std::string out;
-    protozero::pbf_writer req(out);
-    for (const TimedSample& t : samples) {
-        protozero::pbf_writer ts(req, request_timeseries);
-        for_each_label(t.sample->labels, [&](std::string_view n, std::string_view v) {
-            protozero::pbf_writer l(ts, series_labels);
-            l.add_string(label_name, n.data(), n.size());
-            l.add_string(label_value, v.data(), v.size());
+    using protozero::pbf_wire_type;
+    std::vector<size_t> sizes(samples.size());  // each series' size, walked once
+    size_t total = 0;
+    for (size_t i = 0; i < samples.size(); ++i) total += field_bytes(sizes[i] = series_bytes(samples[i]));
+    std::string out(total, '\0');
+    char* p = out.data();
+    for (size_t i = 0; i < samples.size(); ++i) {
+        const TimedSample& t = samples[i];
+        p = put_length(p, request_timeseries, sizes[i]);
+        for_each_label(t.labels, [&](std::string_view n, std::string_view v) {
+            p = put_length(p, series_labels, label_bytes(n, v));
+            p = put_bytes(p, label_name, n);
+            p = put_bytes(p, label_value, v);
         });
-        protozero::pbf_writer s(ts, series_samples);
-        s.add_double(sample_value, t.sample->value);
-        s.add_int64(sample_timestamp, t.timestamp_ms);
+        p = put_length(p, series_samples, sample_bytes(t.timestamp_ms));
+        *p++ = key(sample_value, pbf_wire_type::fixed64);
+        const uint64_t bits = std::bit_cast<uint64_t>(t.value);
+        for (int b = 0; b < 8; ++b) *p++ = char(bits >> (8 * b));  // little-endian, as the wire is
+        *p++ = key(sample_timestamp, pbf_wire_type::varint);
+        p += protozero::add_varint_to_buffer(p, uint64_t(t.timestamp_ms));  // int64: two's complement
     }
     return out;
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "push/collector.hpp"
 
@@ -13,8 +14,11 @@ namespace mmwatch::push {
 // The value Prometheus writes to mark a series stale.
 inline constexpr uint64_t kStaleNaN = 0x7ff0000000000002ull;
 
+// One sample as sent: labels as in Sample (a view into whoever holds
+// them: a collector's arena, a SeriesSet), its value and time.
 struct TimedSample {
-    const Sample* sample;
+    std::string_view labels;
+    double value;
     int64_t timestamp_ms;
 };
 

@@ -3,9 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "otlp/id_index.hpp"
+#include "base/id_index.hpp"
 #include "otlp/string_index.hpp"
 
+using namespace mmwatch;
 using namespace mmwatch::otlp;
 
 namespace {

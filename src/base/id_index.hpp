@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mmwatch::otlp {
+namespace mmwatch {
 
 class IdIndex {
 public:
@@ -66,4 +66,4 @@ private:
     size_t size_ = 0;
 };
 
-}  // namespace mmwatch::otlp
+}  // namespace mmwatch

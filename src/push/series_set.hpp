@@ -1,0 +1,55 @@
+// The series of one push, by label set: what the next push compares with
+// to know which series are gone (each gets one staleness marker) and, as
+// it is built, which samples repeat a series already in this push. The
+// label strings stay in the collector's arena, taken over whole; the set
+// adds 16 bytes of span and 8 of index slot per series (docs/scaling.md).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/id_index.hpp"
+
+namespace mmwatch::push {
+
+class SeriesSet {
+public:
+    SeriesSet() = default;
+    // Series are added as spans of `arena` (a SampleCollector's).
+    explicit SeriesSet(std::string arena) : arena_(std::move(arena)) {}
+
+    // Adds the label set at [begin, begin + size) of the arena; false if
+    // this set already holds it.
+    bool insert(size_t begin, uint32_t size) {
+        const std::string_view labels = std::string_view(arena_).substr(begin, size);
+        const uint64_t h = hash(labels);
+        if (find(h, labels) != IdIndex::kMissing) return false;
+        index_.insert(h, uint32_t(spans_.size()));
+        spans_.emplace_back(begin, size);
+        return true;
+    }
+    [[nodiscard]] bool contains(std::string_view labels) const noexcept {
+        return find(hash(labels), labels) != IdIndex::kMissing;
+    }
+    [[nodiscard]] size_t size() const noexcept { return spans_.size(); }
+    [[nodiscard]] std::string_view operator[](size_t i) const noexcept {
+        return std::string_view(arena_).substr(spans_[i].first, spans_[i].second);
+    }
+
+private:
+    static uint64_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
+    [[nodiscard]] uint32_t find(uint64_t h, std::string_view labels) const noexcept {
+        return index_.find(h, [&](uint32_t id) { return (*this)[id] == labels; });
+    }
+
+    std::string arena_;
+    std::vector<std::pair<size_t, uint32_t>> spans_;
+    IdIndex index_;
+};
+
+}  // namespace mmwatch::push
