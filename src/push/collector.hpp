@@ -71,7 +71,8 @@ private:
     std::string number_;
 };
 
-// The label pairs of a Sample::labels string, in order.
+// The label pairs of a label-set string (a Sample's bytes of the arena),
+// in order.
 template <typename F>
 void for_each_label(std::string_view labels, F f) {
     while (!labels.empty()) {

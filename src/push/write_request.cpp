@@ -27,17 +27,6 @@ size_t label_bytes(std::string_view n, std::string_view v) noexcept { return fie
 // Sample: a double (tag, 8 bytes) and an int64 varint (tag, varint).
 size_t sample_bytes(int64_t t) noexcept { return 1 + 8 + 1 + size_t(protozero::length_of_varint(uint64_t(t))); }
 
-}  // namespace
-
-// The framing is written directly into a buffer sized exactly once:
-// every submessage's size is computed first, so each length is written
-// once. protozero's nested writers instead reserve room for a length and
-// move the payload back when it is shorter, for every label of every
-// series; and its known-size submessages allow one per parent (a debug
-// assertion). The varints are protozero's; a test checks the bytes
-// against its nested writers.
-namespace {
-
 constexpr char key(uint32_t field, protozero::pbf_wire_type type) noexcept { return char((field << 3) | uint32_t(type)); }
 
 char* put_length(char* p, uint32_t field, size_t length) noexcept {
@@ -59,6 +48,13 @@ size_t series_bytes(const TimedSample& t) noexcept {
 
 }  // namespace
 
+// The framing is written directly into a buffer sized exactly once:
+// every submessage's size is computed first, so each length is written
+// once. protozero's nested writers instead reserve room for a length and
+// move the payload back when it is shorter, for every label of every
+// series; and its known-size submessages allow one per parent (a debug
+// assertion). The varints are protozero's; a test checks the bytes
+// against its nested writers.
 std::string encode_write_request(std::span<const TimedSample> samples) {
     using protozero::pbf_wire_type;
     std::vector<size_t> sizes(samples.size());  // each series' size, walked once
