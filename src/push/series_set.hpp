@@ -2,7 +2,8 @@
 // to know which series are gone (each gets one staleness marker) and, as
 // it is built, which samples repeat a series already in this push. The
 // label strings stay in the collector's arena, taken over whole; the set
-// adds 16 bytes of span and 8 of index slot per series (docs/scaling.md).
+// adds per series 16 bytes of span and 16 to 32 of index slots (kept at
+// most half full; docs/scaling.md).
 #pragma once
 
 #include <cstddef>
