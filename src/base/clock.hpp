@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-namespace mmwatch {
+namespace mmwatch::base {
 
 struct Now {
     uint64_t mono_ms = 0;
@@ -31,4 +31,4 @@ struct Now {
     return now_at(uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1'000'000);
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::base

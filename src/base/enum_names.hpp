@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace mmwatch {
+namespace mmwatch::base {
 
 template <typename E, size_t N>
 [[nodiscard]] constexpr std::string_view enum_name(const std::string_view (&names)[N], E e) noexcept {
@@ -40,4 +40,4 @@ template <size_t N, typename E>
     return r ? r->message : std::string_view("unknown");
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::base

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mmwatch {
+namespace mmwatch::base {
 
 class IdIndex {
 public:
@@ -66,4 +66,4 @@ private:
     size_t size_ = 0;
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::base

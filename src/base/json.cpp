@@ -2,7 +2,7 @@
 
 #include "base/utf8.hpp"
 
-namespace mmwatch::json {
+namespace mmwatch::base::json {
 
 void append_string(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -37,4 +37,4 @@ void append_string(std::string& out, std::string_view s) {
     out += '"';
 }
 
-}  // namespace mmwatch::json
+}  // namespace mmwatch::base::json

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace mmwatch::json {
+namespace mmwatch::base::json {
 
 // Appends `s` as a JSON string literal, quotes included.
 void append_string(std::string& out, std::string_view s);
@@ -19,4 +19,4 @@ void append_number(std::string& out, T v) {
     out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
-}  // namespace mmwatch::json
+}  // namespace mmwatch::base::json

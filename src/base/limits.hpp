@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace mmwatch {
+namespace mmwatch::base {
 
 // --- HTTP -----------------------------------------------------------------
 // A scrape request is a request line and a few headers; 8 KiB is what
@@ -164,4 +164,4 @@ inline constexpr size_t kMaxOtlpQueryAnswerBytes = 4 * 1024 * 1024;
 inline constexpr int64_t kOtlpHealthWindowMs = 60'000;
 inline constexpr int64_t kOtlpHealthSlotMs = 5'000;
 
-}  // namespace mmwatch
+}  // namespace mmwatch::base

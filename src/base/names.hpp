@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-namespace mmwatch {
+namespace mmwatch::base {
 
 [[nodiscard]] constexpr bool metric_name_char(char c, bool first) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
@@ -25,4 +25,4 @@ namespace mmwatch {
     return true;
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::base

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace mmwatch::utf8 {
+namespace mmwatch::base::utf8 {
 
 // The replacement character written in place of a byte that is not part
 // of a valid sequence.
@@ -54,4 +54,4 @@ inline constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
     return s.substr(0, end);
 }
 
-}  // namespace mmwatch::utf8
+}  // namespace mmwatch::base::utf8

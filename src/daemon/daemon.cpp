@@ -23,7 +23,7 @@ namespace mmwatch {
 
 namespace {
 
-Now now_from(uv_loop_t* loop) { return now_at(uv_now(loop)); }
+base::Now now_from(uv_loop_t* loop) { return base::now_at(uv_now(loop)); }
 
 // Raises the soft RLIMIT_NOFILE to the hard one (as Go programs and nginx
 // do) and returns the fds the sources may hold: the limit less every
@@ -39,7 +39,7 @@ size_t file_fd_budget(const Options& o) {
     }
     if (rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
     const uint64_t listeners = o.otlp_listen_host.empty() ? 1 : 2;
-    const uint64_t sockets = listeners * (o.max_connections + 1) + kReservedFds;
+    const uint64_t sockets = listeners * (o.max_connections + 1) + base::kReservedFds;
     return rl.rlim_cur > sockets ? size_t(rl.rlim_cur - sockets) : 0;
 }
 
@@ -51,7 +51,7 @@ WatcherConfig watcher_config(const Options& o) {
     c.max_files = o.max_files;
     c.max_fds = file_fd_budget(o);
     c.snapshot_bytes_per_tick =
-        std::clamp<uint64_t>(kMaxSnapshotBytesPerSecond / 1000 * o.interval_ms, 1 << 20, kMaxSnapshotBytesPerTick);
+        std::clamp<uint64_t>(base::kMaxSnapshotBytesPerSecond / 1000 * o.interval_ms, 1 << 20, base::kMaxSnapshotBytesPerTick);
     c.limits = {o.max_file_bytes, o.max_mapped_bytes};
     return c;
 }
@@ -82,7 +82,7 @@ Daemon::Daemon(const Options& options)
     page_.set_self_renderer([this](prom::Writer& out) { render_self_metrics_into(out); });
     page_.set_extra_renderer([this](prom::Writer& out, const MetricsPage::FamilyTaken& taken) {
         const otlp::ExpositionSkips skips =
-            otlp::render_prometheus(otlp_, out, taken, unix_ns_now(), options_.max_response_bytes);
+            otlp::render_prometheus(otlp_, out, taken, base::unix_ns_now(), options_.max_response_bytes);
         otlp::write_self_metrics(otlp_, receiver_.counters(), skips, out);
     });
 }
@@ -120,7 +120,7 @@ bool Daemon::start(std::string& error) {
         error = "cannot install the SIGBUS handler";
         return false;
     }
-    const Now now = now_from(&loop_);
+    const base::Now now = now_from(&loop_);
     start_unix_ns_ = now.unix_ns;
     if (!options_.event_log.empty()) {
         if (int err = events_.open(options_.event_log)) {
@@ -360,7 +360,7 @@ void Daemon::measure_loop(uint64_t now_ms) {
 }
 
 void Daemon::tick() {
-    const Now now = now_from(&loop_);
+    const base::Now now = now_from(&loop_);
     measure_loop(now.mono_ms);
     watcher_.tick(now);
     // OTLP points past --otlp-window leave /metrics with the next render.

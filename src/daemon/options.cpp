@@ -207,21 +207,21 @@ bool parse_listen(std::string_view s, std::string& host, int& port) {
 
 std::optional<Options> parse_options(const std::vector<std::string_view>& args, std::string& error) {
     Options o;
-    o.interval_ms = kDefaultIntervalMs;
-    o.ready_timeout_ms = kDefaultReadyTimeoutMs;
-    o.grouping_power = kDefaultExpositionGroupingPower;
-    o.max_files = kDefaultMaxFiles;
-    o.max_file_bytes = kDefaultMaxFileBytes;
-    o.max_mapped_bytes = kDefaultMaxMappedBytes;
+    o.interval_ms = base::kDefaultIntervalMs;
+    o.ready_timeout_ms = base::kDefaultReadyTimeoutMs;
+    o.grouping_power = base::kDefaultExpositionGroupingPower;
+    o.max_files = base::kDefaultMaxFiles;
+    o.max_file_bytes = base::kDefaultMaxFileBytes;
+    o.max_mapped_bytes = base::kDefaultMaxMappedBytes;
     o.max_series = 1'000'000;
-    o.max_connections = kDefaultMaxConnections;
-    o.max_response_bytes = kDefaultMaxResponseBytes;
-    o.max_body_bytes = kDefaultMaxBodyBytes;
-    o.response_memory = kDefaultResponseMemory;
-    o.request_memory = kDefaultRequestMemory;
-    o.otlp_window_ms = kDefaultOtlpWindowMs;
-    o.otlp_max_series = kDefaultOtlpMaxSeries;
-    o.otlp_max_bytes = kDefaultOtlpMaxBytes;
+    o.max_connections = base::kDefaultMaxConnections;
+    o.max_response_bytes = base::kDefaultMaxResponseBytes;
+    o.max_body_bytes = base::kDefaultMaxBodyBytes;
+    o.response_memory = base::kDefaultResponseMemory;
+    o.request_memory = base::kDefaultRequestMemory;
+    o.otlp_window_ms = base::kDefaultOtlpWindowMs;
+    o.otlp_max_series = base::kDefaultOtlpMaxSeries;
+    o.otlp_max_bytes = base::kDefaultOtlpMaxBytes;
     o.remote_write_interval_ms = 15'000;
     o.remote_write_queue_bytes = uint64_t{64} << 20;
     o.remote_write_timeout_ms = 30'000;

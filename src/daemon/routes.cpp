@@ -36,10 +36,10 @@ http::Response Router::route(const http::Request& req) {
     if (otlp_) {
         if (path == "/v1/metrics") return otlp_export(req);
         if (path == "/api/v1/services")
-            return is_get(req) ? otlp::services(*otlp_, unix_ns_now()) : method_not_allowed("GET, HEAD");
+            return is_get(req) ? otlp::services(*otlp_, base::unix_ns_now()) : method_not_allowed("GET, HEAD");
         if (path == "/api/v1/series") return is_get(req) ? otlp::series(*otlp_, req) : method_not_allowed("GET, HEAD");
         if (path == "/api/v1/query_range")
-            return is_get(req) ? otlp::query_range(*otlp_, req, unix_ns_now()) : method_not_allowed("GET, HEAD");
+            return is_get(req) ? otlp::query_range(*otlp_, req, base::unix_ns_now()) : method_not_allowed("GET, HEAD");
     }
     return error_response(404, "not found; see / for the endpoints");
 }
@@ -55,7 +55,7 @@ http::Response Router::route_otlp(const http::Request& req) {
 }
 
 http::Response Router::otlp_export(const http::Request& req) {
-    http::Response r = receiver_->handle_export(req, unix_ns_now());
+    http::Response r = receiver_->handle_export(req, base::unix_ns_now());
     // New points: the next /metrics renders again instead of the cached body.
     if (r.status == 200) page_.invalidate();
     return r;
@@ -90,9 +90,9 @@ http::Response Router::sources_json() const {
         if (!first) out += ',';
         first = false;
         out += "{\"name\":";
-        json::append_string(out, s->label());
+        base::json::append_string(out, s->label());
         out += ",\"path\":";
-        json::append_string(out, name);
+        base::json::append_string(out, name);
         out += ",\"state\":\"";
         out += state_name(s->state());
         out += '"';
@@ -100,12 +100,12 @@ http::Response Router::sources_json() const {
             out += ",\"reason\":\"";
             out += rezl::reason_name(s->reason());
             out += "\",\"message\":";
-            json::append_string(out, rezl::reason_message(s->reason()));
+            base::json::append_string(out, rezl::reason_message(s->reason()));
         }
         out += ",\"metrics\":";
-        json::append_number(out, s->state() == SourceState::active ? s->layout().metrics.size() : 0);
+        base::json::append_number(out, s->state() == SourceState::active ? s->layout().metrics.size() : 0);
         out += ",\"size\":";
-        json::append_number(out, s->file_size());
+        base::json::append_number(out, s->file_size());
         out += ",\"stale\":";
         out += s->stale() ? "true" : "false";
         out += '}';

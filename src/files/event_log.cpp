@@ -27,7 +27,7 @@ std::string_view event_kind_name(EventKind k) noexcept {
         "discovered", "ready", "rejected", "removed", "replaced",
         "stale", "fresh", "read_fault", "type_conflict", "limit", "tls_reload",
     };
-    return enum_name(kNames, k);
+    return base::enum_name(kNames, k);
 }
 
 EventLog::~EventLog() { close(); }

@@ -18,7 +18,7 @@ namespace {
 constexpr std::string_view kStateNames[kSourceStateCount] = {"pending", "active", "rejected"};
 }  // namespace
 
-std::string_view state_name(SourceState s) noexcept { return enum_name(kStateNames, s); }
+std::string_view state_name(SourceState s) noexcept { return base::enum_name(kStateNames, s); }
 
 std::string label_for(std::string_view file_name) {
     const size_t dot = file_name.rfind('.');

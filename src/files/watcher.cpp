@@ -35,7 +35,7 @@ Watcher::Watcher(WatcherConfig config, EventLog& events) : config_(std::move(con
 
 Watcher::~Watcher() { close(); }
 
-int Watcher::open(Now now) {
+int Watcher::open(base::Now now) {
     dir_fd_ = ::open(config_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd_ < 0) return errno;
     // Listing needs read permission; opening O_RDONLY succeeds without it
@@ -67,7 +67,7 @@ int Watcher::open(Now now) {
 // Memory-mapped files on a disk-backed filesystem make the producers'
 // stores wait on writeback (the JVM's hsperfdata pauses): the directory
 // belongs on tmpfs. Counted and logged each time the directory is opened.
-void Watcher::check_filesystem(Now now) {
+void Watcher::check_filesystem(base::Now now) {
     struct statfs fs;
     if (fstatfs(dir_fd_, &fs) != 0) return;
     const bool memory = fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
@@ -89,7 +89,7 @@ void Watcher::close() noexcept {
     inotify_fd_ = dir_fd_ = watch_ = -1;
 }
 
-void Watcher::scan(Now now) {
+void Watcher::scan(base::Now now) {
     const int fd = openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* d = fd >= 0 ? fdopendir(fd) : nullptr;
     if (!d) {
@@ -112,7 +112,7 @@ void Watcher::scan(Now now) {
     count_states();
 }
 
-void Watcher::consider(const std::string& name, Now now, bool written) {
+void Watcher::consider(const std::string& name, base::Now now, bool written) {
     if (ignored_name(name)) return;
     auto known = sources_.find(name);
     if (known == sources_.end() && sources_.size() >= config_.max_fds && sources_.size() < config_.max_files) {
@@ -154,7 +154,7 @@ void Watcher::consider(const std::string& name, Now now, bool written) {
     if (Source* s = add_source(name, fd, st, now)) try_activate(*s, now);
 }
 
-void Watcher::revalidate(Source& s, Now now) {
+void Watcher::revalidate(Source& s, base::Now now) {
     s.unmap(mapped_total_);
     ++generation_;
     s.restart_pending(now.mono_ms);
@@ -163,14 +163,14 @@ void Watcher::revalidate(Source& s, Now now) {
 
 // No fd for this file now: it stays unknown, counted, and the directory is
 // scanned again every tick until it can be opened.
-void Watcher::starve(const std::string& name, Now now) {
+void Watcher::starve(const std::string& name, base::Now now) {
     if (!fd_starved_) events_.record(EventKind::limit, label_for(name), "open_fds: no file descriptor left", now.unix_ms());
     ++counters_.fd_exhausted;
     ++counters_.waiting_for_fds;
     fd_starved_ = true;
 }
 
-void Watcher::consider_unopened(const std::string& name, int err, Now now) {
+void Watcher::consider_unopened(const std::string& name, int err, base::Now now) {
     // Gone, a symlink (ELOOP), a directory, a FIFO...: not a source.
     // An unreadable regular file is shown as rejected (open_failed).
     struct stat st;
@@ -186,7 +186,7 @@ void Watcher::consider_unopened(const std::string& name, int err, Now now) {
     if (Source* s = add_source(name, -1, st, now)) reject(*s, rezl::Reason::open_failed, now);
 }
 
-Source* Watcher::add_source(const std::string& name, int fd, const struct stat& st, Now now) {
+Source* Watcher::add_source(const std::string& name, int fd, const struct stat& st, base::Now now) {
     if (sources_.size() >= config_.max_files) {
         if (fd >= 0) ::close(fd);
         if (!skipped_files_) events_.record(EventKind::limit, label_for(name), "files: over --max-files", now.unix_ms());
@@ -201,7 +201,7 @@ Source* Watcher::add_source(const std::string& name, int fd, const struct stat& 
     return raw;
 }
 
-void Watcher::try_activate(Source& s, Now now) {
+void Watcher::try_activate(Source& s, base::Now now) {
     const rezl::Reason why = s.activate(config_.limits, mapped_total_, now.mono_ms);
     if (why == rezl::Reason::none) {
         s.set_state(SourceState::active, why);
@@ -218,7 +218,7 @@ void Watcher::try_activate(Source& s, Now now) {
     reject(s, why, now);
 }
 
-void Watcher::reject(Source& s, rezl::Reason why, Now now) {
+void Watcher::reject(Source& s, rezl::Reason why, base::Now now) {
     if (why == rezl::Reason::file_too_large) ++counters_.file_bytes_limit;
     if (why == rezl::Reason::mapped_bytes_limit) ++counters_.mapped_bytes_limit;
     if (s.state() == SourceState::active) ++generation_;
@@ -231,7 +231,7 @@ void Watcher::reject(Source& s, rezl::Reason why, Now now) {
                    rezl::reason_name(why), now.unix_ms());
 }
 
-void Watcher::remove(const std::string& name, EventKind kind, Now now) {
+void Watcher::remove(const std::string& name, EventKind kind, base::Now now) {
     auto it = sources_.find(name);
     if (it == sources_.end()) return;
     Source& s = *it->second;
@@ -245,8 +245,8 @@ void Watcher::remove(const std::string& name, EventKind kind, Now now) {
     if (skipped_files_) need_rescan_ = true;
 }
 
-void Watcher::on_readable(Now now) {
-    alignas(inotify_event) char buf[kInotifyReadBytes];
+void Watcher::on_readable(base::Now now) {
+    alignas(inotify_event) char buf[base::kInotifyReadBytes];
     const ssize_t n = read(inotify_fd_, buf, sizeof buf);
     if (n <= 0) return;
     for (ssize_t off = 0; off < n;) {
@@ -297,7 +297,7 @@ bool Watcher::directory_replaced() const {
     return held.st_dev != named.st_dev || held.st_ino != named.st_ino;
 }
 
-void Watcher::lose_directory(Now now) {
+void Watcher::lose_directory(base::Now now) {
     while (!sources_.empty()) remove(sources_.begin()->first, EventKind::removed, now);
     if (watch_ >= 0) inotify_rm_watch(inotify_fd_, watch_);
     if (dir_fd_ >= 0) ::close(dir_fd_);
@@ -305,7 +305,7 @@ void Watcher::lose_directory(Now now) {
     count_states();
 }
 
-void Watcher::tick(Now now) {
+void Watcher::tick(base::Now now) {
     // Every tick makes the next /metrics render anew, even one that copies
     // nothing (no directory, no files): the self-metrics move on.
     ++snapshots_;
@@ -329,7 +329,7 @@ void Watcher::tick(Now now) {
     for (size_t visited = 0; visited < sources_.size(); ++visited, ++it) {
         if (it == sources_.end()) it = sources_.begin();
         if (it->second->state() != SourceState::pending) continue;
-        if (activations++ == kMaxActivationsPerTick) {
+        if (activations++ == base::kMaxActivationsPerTick) {
             ++counters_.snapshot_budget;
             activation_cursor_ = std::prev(it == sources_.begin() ? sources_.end() : it)->first;
             break;
@@ -340,7 +340,7 @@ void Watcher::tick(Now now) {
     count_states();
 }
 
-void Watcher::recover_directory(Now now) {
+void Watcher::recover_directory(base::Now now) {
     const int fd = ::open(config_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return;
     // Without a watch every later event would be lost and new files never
@@ -358,7 +358,7 @@ void Watcher::recover_directory(Now now) {
     scan(now);
 }
 
-void Watcher::snapshot_active(Now now) {
+void Watcher::snapshot_active(base::Now now) {
     const uint64_t full = config_.snapshot_bytes_per_tick;
     uint64_t budget = full;
     // Resume after the source where the last tick's budget ran out.
@@ -386,7 +386,7 @@ void Watcher::snapshot_active(Now now) {
     }
 }
 
-void Watcher::update_stale(Source& s, Now now) {
+void Watcher::update_stale(Source& s, base::Now now) {
     if (config_.stale_after_ms == 0) return;
     const bool stale = now.mono_ms - s.last_change_ms() >= config_.stale_after_ms;
     if (stale == s.stale()) return;

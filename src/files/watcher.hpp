@@ -35,7 +35,7 @@ struct WatcherConfig {
     size_t max_fds = SIZE_MAX;
     // Bytes copied from mappings per tick: kMaxSnapshotBytesPerSecond
     // scaled to the interval, at most kMaxSnapshotBytesPerTick.
-    uint64_t snapshot_bytes_per_tick = kMaxSnapshotBytesPerTick;
+    uint64_t snapshot_bytes_per_tick = base::kMaxSnapshotBytesPerTick;
 };
 
 class Watcher {
@@ -47,15 +47,15 @@ public:
 
     // Opens the directory and the inotify watch, then scans what is there.
     // Returns 0 or the errno that makes the directory unusable.
-    [[nodiscard]] int open(Now now);
+    [[nodiscard]] int open(base::Now now);
     void close() noexcept;
 
     [[nodiscard]] int inotify_fd() const noexcept { return inotify_fd_; }
     // Drains inotify events (one bounded read) and acts on them.
-    void on_readable(Now now);
+    void on_readable(base::Now now);
     // Re-checks pending sources, snapshots active ones (within the per-tick
     // budget), updates staleness, and recovers a removed directory.
-    void tick(Now now);
+    void tick(base::Now now);
 
     // Every source, ordered by file name.
     [[nodiscard]] const std::map<std::string, std::unique_ptr<Source>>& sources() const noexcept { return sources_; }
@@ -71,21 +71,21 @@ public:
     std::vector<uint64_t> take_forgotten() { return std::move(forgotten_); }
 
 private:
-    void scan(Now now);
-    void consider(const std::string& name, Now now, bool written = false);
-    void revalidate(Source& s, Now now);
-    void consider_unopened(const std::string& name, int err, Now now);
-    void starve(const std::string& name, Now now);
+    void scan(base::Now now);
+    void consider(const std::string& name, base::Now now, bool written = false);
+    void revalidate(Source& s, base::Now now);
+    void consider_unopened(const std::string& name, int err, base::Now now);
+    void starve(const std::string& name, base::Now now);
     // Adds a new source, or counts the files limit and returns null.
-    Source* add_source(const std::string& name, int fd, const struct stat& st, Now now);
-    void try_activate(Source& s, Now now);
-    void reject(Source& s, rezl::Reason why, Now now);
-    void remove(const std::string& name, EventKind kind, Now now);
-    void snapshot_active(Now now);
-    void update_stale(Source& s, Now now);
-    void lose_directory(Now now);
-    void recover_directory(Now now);
-    void check_filesystem(Now now);
+    Source* add_source(const std::string& name, int fd, const struct stat& st, base::Now now);
+    void try_activate(Source& s, base::Now now);
+    void reject(Source& s, rezl::Reason why, base::Now now);
+    void remove(const std::string& name, EventKind kind, base::Now now);
+    void snapshot_active(base::Now now);
+    void update_stale(Source& s, base::Now now);
+    void lose_directory(base::Now now);
+    void recover_directory(base::Now now);
+    void check_filesystem(base::Now now);
     [[nodiscard]] bool directory_unlinked() const;
     [[nodiscard]] bool directory_replaced() const;
     void count_states();

@@ -16,7 +16,7 @@ uint32_t load_le32(const std::byte* p) noexcept {
     return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
-constexpr NameAndMessage kReasons[kReasonCount] = {
+constexpr base::NameAndMessage kReasons[kReasonCount] = {
     {"none", "accepted"},
     {"truncated", "file is shorter than its header or catalog"},
     {"bad_magic", "file does not start with the magic bytes REZL"},
@@ -40,11 +40,11 @@ constexpr std::string_view kTypeNames[] = {"unknown", "counter", "gauge", "histo
 
 }  // namespace
 
-std::string_view reason_name(Reason r) noexcept { return name_of(kReasons, r); }
+std::string_view reason_name(Reason r) noexcept { return base::name_of(kReasons, r); }
 
-std::string_view reason_message(Reason r) noexcept { return message_of(kReasons, r); }
+std::string_view reason_message(Reason r) noexcept { return base::message_of(kReasons, r); }
 
-std::string_view type_name(MetricType t) noexcept { return enum_name(kTypeNames, t); }
+std::string_view type_name(MetricType t) noexcept { return base::enum_name(kTypeNames, t); }
 
 Result<Header> parse_header(std::span<const std::byte> bytes) noexcept {
     Result<Header> r;
@@ -97,7 +97,7 @@ Reason parse_entry(std::span<const std::byte> catalog, size_t& pos, Metric& out)
     if (size - pos < len) return Reason::catalog_overrun;
     out.name.assign(reinterpret_cast<const char*>(catalog.data() + pos), len);
     pos += len;
-    if (!utf8::valid(out.name)) return Reason::bad_name_utf8;
+    if (!base::utf8::valid(out.name)) return Reason::bad_name_utf8;
     return Reason::none;
 }
 

@@ -14,7 +14,7 @@ namespace mmwatch::http {
 
 namespace {
 
-constexpr NameAndMessage kResultNames[] = {
+constexpr base::NameAndMessage kResultNames[] = {
     {"ok_remembered", "accepted: remembered credentials"},
     {"ok_verified", "accepted: bcrypt verified"},
     {"exempt", "no credentials needed (/-/healthy)"},
@@ -36,7 +36,7 @@ double monotonic_ms() {
 
 }  // namespace
 
-std::string_view auth_result_name(AuthResult r) noexcept { return name_of(kResultNames, r); }
+std::string_view auth_result_name(AuthResult r) noexcept { return base::name_of(kResultNames, r); }
 
 bool parse_basic_credentials(std::string_view header, std::string& user, std::string& password) {
     while (!header.empty() && header.front() == ' ') header.remove_prefix(1);

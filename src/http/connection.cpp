@@ -37,16 +37,16 @@ double Connection::rate(uint64_t now) const noexcept {
 
 bool Connection::behind_minimum_rate(uint64_t now) const noexcept {
     if (phase == Phase::writing) {
-        return now - phase_start_ms >= kRateGraceMs && rate(now) < double(kMinSendBytesPerSec);
+        return now - phase_start_ms >= base::kRateGraceMs && rate(now) < double(base::kMinSendBytesPerSec);
     }
-    return phase == Phase::reading && request_start_ms != 0 && now - request_start_ms >= kRateGraceMs &&
-           rate(now) < double(kMinReceiveBytesPerSec);
+    return phase == Phase::reading && request_start_ms != 0 && now - request_start_ms >= base::kRateGraceMs &&
+           rate(now) < double(base::kMinReceiveBytesPerSec);
 }
 
 void Connection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
     // One scratch buffer serves every read: the loop is single-threaded and
     // on_read copies what arrived before the next read can happen.
-    static char scratch[kReadChunkBytes];
+    static char scratch[base::kReadChunkBytes];
     *buf = uv_buf_init(scratch, sizeof scratch);
 }
 
@@ -55,7 +55,7 @@ void Connection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
 void Connection::wait_for_request() {
     phase_start_ms = now_ms();
     request_start_ms = 0;
-    arm(requests ? kKeepAliveIdleMs : kFirstByteTimeoutMs);
+    arm(requests ? base::kKeepAliveIdleMs : base::kFirstByteTimeoutMs);
     start_reading();
 }
 
@@ -83,7 +83,7 @@ void Connection::received(const char* data, size_t n) {
     if (request_start_ms == 0) {
         // The first byte of a request: from now the request deadline runs.
         request_start_ms = now_ms();
-        arm(kRequestDeadlineMs);
+        arm(base::kRequestDeadlineMs);
     }
     // Growing the buffer must fit the listener's request memory.
     const size_t grown = in.size() + n > in.capacity() ? std::max(in.capacity() * 2, in.size() + n) : in.capacity();
@@ -104,7 +104,7 @@ void Connection::received_tls(const char* data, size_t n) {
     const bool was_established = tls->established();
     if (!was_established && request_start_ms == 0) {
         request_start_ms = now_ms();
-        arm(kRequestDeadlineMs);
+        arm(base::kRequestDeadlineMs);
         if (looks_like_plain_http(data[0])) {
             ++t.failures[size_t(HandshakeFailure::plain_http)];
             uv_buf_t b = uv_buf_init(const_cast<char*>(kPlainHttpOnTls.data()), unsigned(kPlainHttpOnTls.size()));
@@ -170,7 +170,7 @@ void Connection::track_buffer() noexcept {
 void Connection::process_input() {
     if (in.empty()) return;
     Request req;
-    const auto r = parse_request(in, req, kMaxRequestHeadBytes, server->config_.max_body_bytes, parse_state);
+    const auto r = parse_request(in, req, base::kMaxRequestHeadBytes, server->config_.max_body_bytes, parse_state);
     ServerCounters& m = server->counters_;
     if (r.status == ParseStatus::incomplete) return;
     uv_read_stop(stream());
@@ -209,7 +209,7 @@ void Connection::respond(Response r, bool keep, bool head_only) {
     counted_chunks = false;
     phase = Phase::writing;
     phase_start_ms = now_ms();
-    arm(kSendCheckMs);
+    arm(base::kSendCheckMs);
     if (body) server->hold_response_budget(body.get());
     if (phase == Phase::writing) send_next();  // the budget may have cut this one
 }
@@ -218,7 +218,7 @@ void Connection::send_next() {
     if (tls) {
         // The same chunking, encrypted: one chunk's records at a time.
         const size_t body_size = body ? body->size() : 0;
-        const size_t chunk = std::min(body_size - body_sent, kWriteChunkBytes);
+        const size_t chunk = std::min(body_size - body_sent, base::kWriteChunkBytes);
         bool ok = head_sent || tls->encrypt(head, tls_pending);
         if (ok && chunk) ok = tls->encrypt(std::string_view(body->data() + body_sent, chunk), tls_pending);
         if (!ok) {
@@ -239,7 +239,7 @@ void Connection::send_next() {
     unsigned n = 0;
     if (!head_sent) bufs[n++] = uv_buf_init(head.data(), unsigned(head.size()));
     const size_t body_size = body ? body->size() : 0;
-    const size_t chunk = std::min(body_size - body_sent, kWriteChunkBytes);
+    const size_t chunk = std::min(body_size - body_sent, base::kWriteChunkBytes);
     if (chunk) bufs[n++] = uv_buf_init(const_cast<char*>(body->data() + body_sent), unsigned(chunk));
     if (body_sent + chunk < body_size && !counted_chunks) {
         ++server->counters_.write_chunks;
@@ -280,7 +280,7 @@ void Connection::finish_response() {
     consumed = 0;
     parse_state = {};
     // A large request's buffer is given back, not kept through keep-alive.
-    if (in.capacity() > kKeepRequestBufferBytes) {
+    if (in.capacity() > base::kKeepRequestBufferBytes) {
         std::string(in).swap(in);
         track_buffer();
     }
@@ -288,7 +288,7 @@ void Connection::finish_response() {
     if (in.empty()) return;
     // A pipelined request is waiting already: its clock started on arrival.
     request_start_ms = now_ms();
-    arm(kRequestDeadlineMs);
+    arm(base::kRequestDeadlineMs);
     try {
         process_input();
     } catch (const std::bad_alloc&) {
@@ -327,12 +327,12 @@ void Connection::on_timer(uv_timer_t* t) {
             else if (c->requests == 0) ++m.first_byte_timeout;
             break;
         case Phase::writing:
-            if (now - c->phase_start_ms >= kResponseDeadlineMs) {
+            if (now - c->phase_start_ms >= base::kResponseDeadlineMs) {
                 ++m.response_deadline;
             } else if (c->behind_minimum_rate(now)) {
                 ++m.send_rate;
             } else {
-                c->arm(kSendCheckMs);
+                c->arm(base::kSendCheckMs);
                 return;
             }
             break;

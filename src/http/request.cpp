@@ -194,12 +194,12 @@ static_assert(std::size(kErrors) == size_t(Error::malformed_trailer) + 1);
 }  // namespace
 
 int error_status(Error e) noexcept {
-    const ErrorInfo* i = enum_entry(kErrors, e);
+    const ErrorInfo* i = base::enum_entry(kErrors, e);
     return i ? i->status : 400;
 }
 
 std::string_view error_message(Error e) noexcept {
-    const ErrorInfo* i = enum_entry(kErrors, e);
+    const ErrorInfo* i = base::enum_entry(kErrors, e);
     return i ? i->message : "unknown";
 }
 

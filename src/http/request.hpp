@@ -27,7 +27,7 @@ struct Request {
     std::string_view path;     // target up to '?'
     std::string_view query;    // after '?', without it; empty if none
     int minor_version = 1;     // HTTP/1.<minor>
-    std::array<Header, kMaxRequestHeaders> headers{};
+    std::array<Header, base::kMaxRequestHeaders> headers{};
     size_t header_count = 0;
     uint64_t content_length = 0;
     bool keep_alive = true;    // from version and Connection header

@@ -14,7 +14,7 @@ namespace mmwatch::http {
 
 namespace {
 
-constexpr NameAndMessage kFailureNames[] = {
+constexpr base::NameAndMessage kFailureNames[] = {
     {"no_certificate", "a client certificate is required"},
     {"unknown_ca", "the client certificate is not signed by client_ca_file"},
     {"expired_certificate", "the client certificate is expired or not yet valid"},
@@ -85,7 +85,7 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
 
 }  // namespace
 
-std::string_view handshake_failure_name(HandshakeFailure f) noexcept { return name_of(kFailureNames, f); }
+std::string_view handshake_failure_name(HandshakeFailure f) noexcept { return base::name_of(kFailureNames, f); }
 
 std::vector<TlsContext::FileStamp> TlsContext::stamps() const {
     std::vector<FileStamp> out;

@@ -84,11 +84,11 @@ std::string render_json(const std::vector<MetricSample>& samples, uint64_t uptim
         const auto& s = samples[i];
         if (i) out += ',';
         out += "{\"name\":";
-        json::append_string(out, s.name);
+        base::json::append_string(out, s.name);
         out += ",\"type\":\"";
         out += kind_name(s.kind);
         out += "\",\"help\":";
-        json::append_string(out, s.help);
+        base::json::append_string(out, s.help);
         switch (s.kind) {
             case MetricKind::counter: out += ",\"value\":" + std::to_string(s.counter); break;
             case MetricKind::gauge: out += ",\"value\":" + std::to_string(s.gauge); break;

@@ -18,7 +18,7 @@ namespace mmwatch::metrics {
 
 namespace {
 
-constexpr NameAndMessage kErrcs[] = {
+constexpr base::NameAndMessage kErrcs[] = {
     {"ok", "success"},
     {"bad_name", "metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* and be 1..255 bytes"},
     {"bad_buckets", "histogram bounds must be finite, strictly increasing and at most 256"},
@@ -30,12 +30,12 @@ constexpr NameAndMessage kErrcs[] = {
 
 }  // namespace
 
-std::string_view errc_name(Errc e) noexcept { return name_of(kErrcs, e); }
+std::string_view errc_name(Errc e) noexcept { return base::name_of(kErrcs, e); }
 
-std::string_view errc_message(Errc e) noexcept { return message_of(kErrcs, e); }
+std::string_view errc_message(Errc e) noexcept { return base::message_of(kErrcs, e); }
 
 bool valid_metric_name(std::string_view name) noexcept {
-    return name.size() <= rezl::kMaxNameBytes && mmwatch::valid_metric_name(name);
+    return name.size() <= rezl::kMaxNameBytes && base::valid_metric_name(name);
 }
 
 bool valid_bounds(const std::vector<double>& bounds) noexcept {

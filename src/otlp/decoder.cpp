@@ -38,7 +38,7 @@ std::string_view decode_error_name(DecodeError e) noexcept {
     constexpr std::string_view kNames[kDecodeErrorCount] = {
         "none", "malformed_json", "wrong_type", "bad_number", "too_deep", "duplicate_field", "malformed_protobuf",
     };
-    return enum_name(kNames, e);
+    return base::enum_name(kNames, e);
 }
 
 namespace {
@@ -81,7 +81,7 @@ DecodeError encode_list_json(od::value v, std::string& buf, unsigned depth, Ctx&
 
 // Appends one AnyValue as JSON (nested inside an array or kvlist).
 DecodeError encode_any_json(od::value v, std::string& buf, unsigned depth, Ctx& ctx) {
-    if (depth > kMaxOtlpAnyValueDepth) return fail(ctx, DecodeError::too_deep, "AnyValue");
+    if (depth > base::kMaxOtlpAnyValueDepth) return fail(ctx, DecodeError::too_deep, "AnyValue");
     const size_t start = buf.size();
     OTLP_TRY(for_each_field(v, ctx, "AnyValue", [&](std::string_view key, od::value x) {
         std::string_view s;

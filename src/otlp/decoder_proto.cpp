@@ -72,7 +72,7 @@ DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, P
 // ArrayValue (1: repeated AnyValue) or KeyValueList (1: repeated KeyValue)
 // as compact JSON, as the JSON decoder writes them.
 DecodeError list_json(std::string_view bytes, std::string& buf, unsigned depth, PCtx& c, bool kvlist) {
-    if (depth > kMaxOtlpAnyValueDepth) return fail(c, DecodeError::too_deep, "AnyValue");
+    if (depth > base::kMaxOtlpAnyValueDepth) return fail(c, DecodeError::too_deep, "AnyValue");
     buf += kvlist ? '{' : '[';
     bool first = true;
     pbf_reader r(bytes.data(), bytes.size());
@@ -113,7 +113,7 @@ DecodeError list_json(std::string_view bytes, std::string& buf, unsigned depth, 
 
 // One AnyValue as JSON, inside an array or kvlist.
 DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, PCtx& c) {
-    if (depth > kMaxOtlpAnyValueDepth) return fail(c, DecodeError::too_deep, "AnyValue");
+    if (depth > base::kMaxOtlpAnyValueDepth) return fail(c, DecodeError::too_deep, "AnyValue");
     const size_t start = buf.size();
     pbf_reader r(bytes.data(), bytes.size());
     while (r.next()) {

@@ -14,10 +14,10 @@
 namespace mmwatch::otlp::jtext {
 
 // Appends `s` as a JSON string literal, quotes included.
-inline void append_quoted(std::string& out, std::string_view s) { json::append_string(out, s); }
+inline void append_quoted(std::string& out, std::string_view s) { base::json::append_string(out, s); }
 
-inline void append_int(std::string& out, int64_t v) { json::append_number(out, v); }
-inline void append_uint(std::string& out, uint64_t v) { json::append_number(out, v); }
+inline void append_int(std::string& out, int64_t v) { base::json::append_number(out, v); }
+inline void append_uint(std::string& out, uint64_t v) { base::json::append_number(out, v); }
 
 // Shortest round-trip form; NaN and infinities as the bare words NaN,
 // Infinity, -Infinity (the protobuf JSON spellings, unquoted).

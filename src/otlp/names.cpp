@@ -74,7 +74,7 @@ std::string sanitize_metric_name(std::string_view name) {
     std::string out;
     out.reserve(name.size() + 1);
     for (char c : name) {
-        const char x = metric_name_char(c, false) ? c : '_';
+        const char x = base::metric_name_char(c, false) ? c : '_';
         if (x == '_' && (out.empty() || out.back() == '_')) continue;
         out += x;
     }
@@ -106,7 +106,7 @@ std::string prometheus_name(std::string_view name, std::string_view unit, Metric
 std::string sanitize_label_name(std::string_view key) {
     std::string out;
     out.reserve(key.size() + 4);
-    for (char c : key) out += label_name_char(c, false) ? c : '_';
+    for (char c : key) out += base::label_name_char(c, false) ? c : '_';
     if (out.empty()) return out;
     if (out[0] >= '0' && out[0] <= '9') out.insert(0, "key_");
     else if (out[0] == '_') out.insert(0, "key");  // "__" is reserved to Prometheus: "key__x"

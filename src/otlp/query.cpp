@@ -34,7 +34,7 @@ std::string_view kind_name(MetricKind k) noexcept {
 
 std::string_view role_name(Role r) noexcept {
     constexpr std::string_view kNames[] = {"value", "bucket", "sum", "count", "quantile"};
-    return enum_name(kNames, r);
+    return base::enum_name(kNames, r);
 }
 
 http::Response bad_request(std::string_view message) {
@@ -185,15 +185,15 @@ http::Response series(const Store& store, const http::Request& req) {
     if (!http::query_param(req.query, "match", match) || match.empty())
         return bad_request("match=NAME is required (an OTLP metric name or its Prometheus name)");
     size_t limit = 0;
-    if (!parse_limit(req, "limit", kDefaultOtlpQuerySeries, kMaxOtlpQuerySeries, limit))
-        return bad_limit("limit", kMaxOtlpQuerySeries);
+    if (!parse_limit(req, "limit", base::kDefaultOtlpQuerySeries, base::kMaxOtlpQuerySeries, limit))
+        return bad_limit("limit", base::kMaxOtlpQuerySeries);
     std::string out = "{\"series\":[";
     size_t n = 0;
     bool truncated = false;
     for (const Family& f : store.families()) {
         if (!family_matches(store, f, match)) continue;
         for (uint32_t id : f.series) {
-            if (n == limit || out.size() >= kMaxOtlpQueryAnswerBytes) {
+            if (n == limit || out.size() >= base::kMaxOtlpQueryAnswerBytes) {
                 truncated = true;
                 break;
             }
@@ -218,10 +218,10 @@ http::Response query_range(const Store& store, const http::Request& req, int64_t
         return bad_request("end must be unix seconds, e.g. 1700000000.5");
     if (start_ms > end_ms) return bad_request("start is after end");
     size_t max_series = 0, max_points = 0;
-    if (!parse_limit(req, "limit", kDefaultOtlpQuerySeries, kMaxOtlpQuerySeries, max_series))
-        return bad_limit("limit", kMaxOtlpQuerySeries);
-    if (!parse_limit(req, "max_points", kMaxOtlpQueryPoints, kMaxOtlpQueryPoints, max_points))
-        return bad_limit("max_points", kMaxOtlpQueryPoints);
+    if (!parse_limit(req, "limit", base::kDefaultOtlpQuerySeries, base::kMaxOtlpQuerySeries, max_series))
+        return bad_limit("limit", base::kMaxOtlpQuerySeries);
+    if (!parse_limit(req, "max_points", base::kMaxOtlpQueryPoints, base::kMaxOtlpQueryPoints, max_points))
+        return bad_limit("max_points", base::kMaxOtlpQueryPoints);
 
     std::vector<uint32_t> ids;
     if (sel.find_first_not_of("0123456789") == std::string::npos) {
@@ -247,7 +247,7 @@ http::Response query_range(const Store& store, const http::Request& req, int64_t
     bool truncated = ids.size() > max_series;
     if (truncated) ids.resize(max_series);
     for (size_t i = 0; i < ids.size(); ++i) {
-        if (out.size() >= kMaxOtlpQueryAnswerBytes) {
+        if (out.size() >= base::kMaxOtlpQueryAnswerBytes) {
             truncated = true;
             break;
         }
@@ -257,7 +257,7 @@ http::Response query_range(const Store& store, const http::Request& req, int64_t
         out += ",\"values\":[";
         bool first = true;
         store.for_each_point(ids[i], start_ms, end_ms, [&](StoredPoint p) {
-            if (points == max_points || out.size() >= kMaxOtlpQueryAnswerBytes) return truncated = true, false;
+            if (points == max_points || out.size() >= base::kMaxOtlpQueryAnswerBytes) return truncated = true, false;
             ++points;
             if (!first) out += ',';
             first = false;

@@ -64,7 +64,7 @@ static_assert(std::size(kResultNames) == kExportResultCount);
 
 }  // namespace
 
-std::string_view export_result_name(ExportResult r) noexcept { return enum_name(kResultNames, r); }
+std::string_view export_result_name(ExportResult r) noexcept { return base::enum_name(kResultNames, r); }
 
 http::Response Receiver::counted(ExportResult result, http::Response r) {
     ++counters_.requests[size_t(result)];
@@ -111,8 +111,8 @@ bool Receiver::read_body(const http::Request& req, http::Response& error) {
 }
 
 void Receiver::release_scratch() {
-    decoder_.release_scratch_over(kOtlpScratchKeepBytes, decoded_);
-    if (body_scratch_.capacity() > kOtlpScratchKeepBytes) std::string().swap(body_scratch_);
+    decoder_.release_scratch_over(base::kOtlpScratchKeepBytes, decoded_);
+    if (body_scratch_.capacity() > base::kOtlpScratchKeepBytes) std::string().swap(body_scratch_);
 }
 
 http::Response Receiver::handle_export(const http::Request& req, int64_t now_unix_nanos) {

@@ -49,7 +49,7 @@ void ServiceHealth::on_http(uint32_t svc, const HttpSample& sample, int64_t now_
         bytes_ += (s.bounds_s.size() + (s.bounds_s.size() + 1) * kHealthSlots) * 8;
     }
     const size_t nb = s.bounds_s.size() + 1;
-    const int64_t index = now_ns / 1'000'000 / kOtlpHealthSlotMs;
+    const int64_t index = now_ns / 1'000'000 / base::kOtlpHealthSlotMs;
     Slot& slot = s.slots[size_t(index % int64_t(kHealthSlots))];
     if (slot.index != index) {
         slot.index = index;
@@ -93,7 +93,7 @@ double bucket_quantile(double q, std::span<const double> bounds, std::span<const
 HealthSummary ServiceHealth::summarize(uint32_t svc, int64_t now_ns) const {
     const Service& s = services_[svc];
     HealthSummary h{s.name, s.ns, s.points, s.last_seen_ns};
-    const int64_t now_index = now_ns / 1'000'000 / kOtlpHealthSlotMs;
+    const int64_t now_index = now_ns / 1'000'000 / base::kOtlpHealthSlotMs;
     const size_t nb = s.bounds_s.size() + 1;
     sum_scratch_.assign(nb, 0);
     for (const Slot& slot : s.slots) {
@@ -104,7 +104,7 @@ HealthSummary ServiceHealth::summarize(uint32_t svc, int64_t now_ns) const {
         for (size_t i = 0; i < nb && i < slot.buckets.size(); ++i) sum_scratch_[i] += slot.buckets[i];
     }
     if (!h.has_http) return h;
-    h.rate_per_s = double(h.requests) / (double(kOtlpHealthWindowMs) / 1000.0);
+    h.rate_per_s = double(h.requests) / (double(base::kOtlpHealthWindowMs) / 1000.0);
     h.error_ratio = h.requests ? double(h.errors) / double(h.requests) : 0;
     h.p50_s = bucket_quantile(0.50, s.bounds_s, sum_scratch_);
     h.p95_s = bucket_quantile(0.95, s.bounds_s, sum_scratch_);
@@ -115,7 +115,7 @@ HealthSummary ServiceHealth::summarize(uint32_t svc, int64_t now_ns) const {
 void ServiceHealth::render_json(std::string& out, int64_t now_ns) const {
     out.reserve(out.size() + 64 + services_.size() * 300);
     out += "{\"window_seconds\":";
-    jtext::append_int(out, kOtlpHealthWindowMs / 1000);
+    jtext::append_int(out, base::kOtlpHealthWindowMs / 1000);
     out += ",\"services\":[";
     bool first = true;
     for (uint32_t id : sorted_) {

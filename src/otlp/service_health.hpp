@@ -17,7 +17,7 @@
 
 namespace mmwatch::otlp {
 
-inline constexpr size_t kHealthSlots = size_t(kOtlpHealthWindowMs / kOtlpHealthSlotMs);
+inline constexpr size_t kHealthSlots = size_t(base::kOtlpHealthWindowMs / base::kOtlpHealthSlotMs);
 
 // Requests seen in one histogram point since the previous one.
 struct HttpSample {

@@ -13,7 +13,7 @@ namespace mmwatch::otlp {
 
 namespace {
 
-constexpr NameAndMessage kRejects[kRejectCount] = {
+constexpr base::NameAndMessage kRejects[kRejectCount] = {
     {"series_limit", "the series cap (--otlp-max-series) is reached"},
     {"type_conflict", "the metric name is already stored with another type"},
     {"unspecified_temporality", "sum or histogram without a delta or cumulative aggregationTemporality"},
@@ -74,9 +74,9 @@ int parse_status(std::string_view s) noexcept {
 
 }  // namespace
 
-std::string_view reject_name(Reject r) noexcept { return name_of(kRejects, r); }
+std::string_view reject_name(Reject r) noexcept { return base::name_of(kRejects, r); }
 
-std::string_view reject_message(Reject r) noexcept { return message_of(kRejects, r); }
+std::string_view reject_message(Reject r) noexcept { return base::message_of(kRejects, r); }
 
 uint64_t Store::key_hash(const SeriesKey& k) noexcept {
     uint64_t extra;
@@ -158,8 +158,8 @@ bool Store::family_for(const DecodedMetric& m, uint32_t& family, Reject& why) {
     const bool http = m.kind == MetricKind::histogram &&
                       (m.name == "http.server.request.duration" || m.name == "http.server.duration");
     std::string_view description = m.description;
-    if (description.size() > kMaxOtlpDescriptionBytes) {
-        description = utf8::prefix(description, kMaxOtlpDescriptionBytes);
+    if (description.size() > base::kMaxOtlpDescriptionBytes) {
+        description = base::utf8::prefix(description, base::kMaxOtlpDescriptionBytes);
         ++counters_.descriptions_cut;
     }
     families_.push_back({name, strings_.intern(m.unit), strings_.intern(description), m.kind, m.monotonic,
@@ -217,7 +217,7 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
     case MetricKind::histogram: {
         const size_t nb = p.bounds.size();
         const size_t nc = p.counts.size();
-        if (nc + 1 > kMaxOtlpHistogramBuckets || nb + 1 > kMaxOtlpHistogramBuckets)
+        if (nc + 1 > base::kMaxOtlpHistogramBuckets || nb + 1 > base::kMaxOtlpHistogramBuckets)
             return why = Reject::too_many_buckets, false;
         if (nc != 0 && nc != nb + 1) return why = Reject::bad_bucket_counts, false;
         for (size_t i = 0; i < nb; ++i)
@@ -239,10 +239,10 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
         break;
     }
     case MetricKind::exponential_histogram:
-        if (p.counts.size() > kMaxOtlpHistogramBuckets || p.negative_counts.size() > kMaxOtlpHistogramBuckets)
+        if (p.counts.size() > base::kMaxOtlpHistogramBuckets || p.negative_counts.size() > base::kMaxOtlpHistogramBuckets)
             return why = Reject::too_many_buckets, false;
-        if (!std::isfinite(p.zero_threshold) || p.zero_threshold < 0 || p.scale < kMinOtlpExponentialScale ||
-            p.scale > kMaxOtlpExponentialScale)
+        if (!std::isfinite(p.zero_threshold) || p.zero_threshold < 0 || p.scale < base::kMinOtlpExponentialScale ||
+            p.scale > base::kMaxOtlpExponentialScale)
             return why = Reject::bad_bound, false;
         // The classic text has no exponential buckets: the total is the
         // +Inf bucket (docs/otlp.md); the buckets themselves are kept whole
@@ -251,7 +251,7 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
             return false;
         break;
     case MetricKind::summary:
-        if (p.bounds.size() > kMaxOtlpSummaryQuantiles) return why = Reject::too_many_buckets, false;
+        if (p.bounds.size() > base::kMaxOtlpSummaryQuantiles) return why = Reject::too_many_buckets, false;
         for (uint32_t i = 0; i < p.bounds.size(); ++i) {
             const double q = req.doubles[p.bounds.begin + i];
             if (!(q >= 0 && q <= 1)) return why = Reject::bad_bound, false;  // NaN fails both
@@ -313,7 +313,7 @@ void Store::feed_health(PointCtx& pc, std::span<const double> old_values) {
     bool full = delta;
     if (!delta) {
         full = had_value_[n - 1] ? new_count < old_count
-                                 : p.start_ns > 0 && p.start_ns >= pc.now_ns - kOtlpHealthWindowMs * 1'000'000;
+                                 : p.start_ns > 0 && p.start_ns >= pc.now_ns - base::kOtlpHealthWindowMs * 1'000'000;
         if (!had_value_[n - 1] && !full) return;
     }
     auto diff = [&](size_t i) {
@@ -343,7 +343,7 @@ namespace {
 
 bool attrs_within_caps(std::span<const Attr> attrs, Reject& why) noexcept {
     for (const Attr& a : attrs) {
-        if (a.key.size() > kMaxOtlpLabelNameBytes || a.value.size() > kMaxOtlpLabelValueBytes) {
+        if (a.key.size() > base::kMaxOtlpLabelNameBytes || a.value.size() > base::kMaxOtlpLabelValueBytes) {
             why = Reject::label_too_long;
             return false;
         }
@@ -393,7 +393,7 @@ bool Store::admit(MetricCtx& mc, PointCtx& pc, Reject& why) {
     uint32_t raw_list = kNone;
     pc.attrs = cached_set(attrs, raw_list);
     if (pc.attrs == kNone) {
-        if (attrs.size() + kFixedLabels > kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
+        if (attrs.size() + kFixedLabels > base::kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
         if (!attrs_within_caps(attrs, why)) return false;
         create_ = false;
         pc.attrs = intern_set(attrs);
@@ -424,7 +424,7 @@ size_t Store::new_identity_bytes(const MetricCtx& mc, const PointCtx& pc) const 
     const DecodedMetric& m = mc.metric;
     size_t b = 0;
     if (mc.family == kNone) {
-        b += m.name.size() + m.unit.size() + std::min(m.description.size(), kMaxOtlpDescriptionBytes) +
+        b += m.name.size() + m.unit.size() + std::min(m.description.size(), base::kMaxOtlpDescriptionBytes) +
              3 * kStringCost + sizeof(Family) + kNodeCost + growth(families_, 1);
     }
     const DecodedScope& ds = req.scopes[m.scope];
@@ -474,11 +474,11 @@ int64_t Store::stored_time_ms(int64_t point_ns, int64_t now_ns) noexcept {
     const int64_t now_ms = now_ns / 1'000'000;
     if (point_ns == 0) return now_ms;
     const int64_t t_ms = point_ns / 1'000'000;
-    if (t_ms < now_ms - kMaxOtlpClockSkewMs) {
+    if (t_ms < now_ms - base::kMaxOtlpClockSkewMs) {
         ++counters_.clock_skew_past;
         return now_ms;
     }
-    if (t_ms > now_ms + kMaxOtlpClockSkewMs) {
+    if (t_ms > now_ms + base::kMaxOtlpClockSkewMs) {
         ++counters_.clock_skew_future;
         return now_ms;
     }
@@ -543,12 +543,12 @@ IngestResult Store::ingest(const DecodedRequest& req, int64_t now_ns) {
 // name, its resource's and scope's attributes.
 bool Store::metric_within_caps(const DecodedRequest& req, const DecodedMetric& m, Reject& why) const noexcept {
     if (m.name.empty()) return why = Reject::missing_name, false;
-    if (m.name.size() + m.unit.size() > kMaxOtlpNameBytes) return why = Reject::name_too_long, false;
+    if (m.name.size() + m.unit.size() > base::kMaxOtlpNameBytes) return why = Reject::name_too_long, false;
     const DecodedScope& ds = req.scopes[m.scope];
-    if (ds.name.size() > kMaxOtlpLabelValueBytes || ds.version.size() > kMaxOtlpLabelValueBytes)
+    if (ds.name.size() > base::kMaxOtlpLabelValueBytes || ds.version.size() > base::kMaxOtlpLabelValueBytes)
         return why = Reject::label_too_long, false;
     const Range r = req.resources[ds.resource].attrs;
-    if (r.size() > kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
+    if (r.size() > base::kMaxOtlpLabelsPerSeries) return why = Reject::too_many_labels, false;
     return attrs_within_caps({req.attrs.data() + r.begin, r.size()}, why);
 }
 

@@ -50,13 +50,13 @@ inline constexpr size_t kRejectCount = size_t(Reject::bad_bound) + 1;
 [[nodiscard]] std::string_view reject_message(Reject r) noexcept;
 
 struct StoreLimits {
-    int64_t window_ms = int64_t(kDefaultOtlpWindowMs);
-    size_t max_series = kDefaultOtlpMaxSeries;
-    uint64_t max_bytes = kDefaultOtlpMaxBytes;  // half for points, half for the rest
+    int64_t window_ms = int64_t(base::kDefaultOtlpWindowMs);
+    size_t max_series = base::kDefaultOtlpMaxSeries;
+    uint64_t max_bytes = base::kDefaultOtlpMaxBytes;  // half for points, half for the rest
     size_t max_points = 0;                      // 0: what half of max_bytes holds
-    size_t max_families = kDefaultOtlpMaxFamilies;
-    size_t max_resources = kDefaultOtlpMaxResources;
-    size_t max_services = kDefaultOtlpMaxServices;
+    size_t max_families = base::kDefaultOtlpMaxFamilies;
+    size_t max_resources = base::kDefaultOtlpMaxResources;
+    size_t max_services = base::kDefaultOtlpMaxServices;
 };
 
 // Strings interned once; ids are dense and stable for the store's life.
@@ -304,7 +304,7 @@ private:
     std::unordered_map<uint32_t, uint32_t> resource_by_set_;
     std::unordered_map<uint64_t, uint32_t> scope_by_ids_;
     std::unordered_map<uint32_t, uint32_t> family_by_name_;
-    IdIndex series_index_;  // series ids by SeriesKey, kept in series_
+    base::IdIndex series_index_;  // series ids by SeriesKey, kept in series_
     std::vector<Resource> resources_;
     std::vector<Scope> scopes_;
     std::vector<Family> families_;

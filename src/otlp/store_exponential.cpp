@@ -13,7 +13,7 @@ namespace {
 // A merged histogram keeps at most this many buckets a side: wider, both
 // are reduced one scale further (as the OpenTelemetry SDKs do), so offsets
 // far apart cost halvings, never memory.
-constexpr int64_t kMaxMergedBuckets = 2 * int64_t(kMaxOtlpHistogramBuckets);
+constexpr int64_t kMaxMergedBuckets = 2 * int64_t(base::kMaxOtlpHistogramBuckets);
 
 // The same buckets at a scale `by` steps coarser: index i becomes i >> by.
 void downscale(std::vector<uint64_t>& b, int32_t& offset, int32_t by) {

@@ -144,7 +144,7 @@ size_t Store::trim_series(Series& s, int64_t cutoff_ms) {
 
 void Store::tick(int64_t now_ns) {
     const int64_t cutoff_ms = now_ns / 1'000'000 - limits_.window_ms;
-    for (size_t budget = std::min(kOtlpEvictSeriesPerTick, series_.size()); budget > 0; --budget) {
+    for (size_t budget = std::min(base::kOtlpEvictSeriesPerTick, series_.size()); budget > 0; --budget) {
         if (evict_cursor_ >= series_.size()) evict_cursor_ = 0;
         counters_.evicted_window += trim_series(series_[evict_cursor_++], cutoff_ms);
     }

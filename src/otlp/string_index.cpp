@@ -5,7 +5,7 @@ namespace mmwatch::otlp {
 uint32_t StringIndex::intern(std::string_view s) { return intern_hashed(hash_bytes(s), s); }
 
 uint32_t StringIndex::intern_hashed(uint64_t h, std::string_view s) {
-    if (const uint32_t id = index_.find(h, [&](uint32_t i) { return keys_[i] == s; }); id != IdIndex::kMissing)
+    if (const uint32_t id = index_.find(h, [&](uint32_t i) { return keys_[i] == s; }); id != base::IdIndex::kMissing)
         return id;
     const auto id = uint32_t(keys_.size());
     keys_.push_back(store(s));

@@ -80,7 +80,7 @@ private:
     std::string_view store(std::string_view s);
 
     static constexpr size_t kBlockBytes = 64 * 1024;
-    IdIndex index_;
+    base::IdIndex index_;
     std::vector<std::string_view> keys_;
     std::vector<std::unique_ptr<char[]>> blocks_;  // small strings, back() is being filled
     std::vector<std::unique_ptr<char[]>> big_;

@@ -29,9 +29,6 @@ static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
 namespace {
 
 using mmwatch::rezl::MetricType;
-namespace rezl = mmwatch::rezl;
-namespace h2 = mmwatch::h2;
-namespace utf8 = mmwatch::utf8;
 
 // A file name leaves room for the dot, the extension, a pid and ".tmp"
 // within the 255-byte NAME_MAX of common filesystems.
@@ -111,16 +108,16 @@ mmw_error declare(mmw_producer* p, const char* name, Decl d, mmw_metric* out) {
     if (p->base != nullptr || p->closed) return fail(p, MMW_ERR_ALREADY_PUBLISHED, name);
     d.name = name;
     if (d.name.empty()) return fail(p, MMW_ERR_NAME_EMPTY);
-    if (d.name.size() > rezl::kMaxNameBytes) return fail(p, MMW_ERR_NAME_TOO_LONG, d.name.substr(0, 40) + "...");
-    if (!utf8::valid(d.name)) return fail(p, MMW_ERR_NAME_NOT_UTF8);
+    if (d.name.size() > mmwatch::rezl::kMaxNameBytes) return fail(p, MMW_ERR_NAME_TOO_LONG, d.name.substr(0, 40) + "...");
+    if (!mmwatch::base::utf8::valid(d.name)) return fail(p, MMW_ERR_NAME_NOT_UTF8);
     if (p->names.count(d.name)) return fail(p, MMW_ERR_DUPLICATE_NAME, d.name);
-    if (p->decls.size() >= rezl::kMaxMetrics) return fail(p, MMW_ERR_TOO_MANY_METRICS, d.name);
+    if (p->decls.size() >= mmwatch::rezl::kMaxMetrics) return fail(p, MMW_ERR_TOO_MANY_METRICS, d.name);
     if (d.type == MetricType::histogram) {
-        if (!h2::valid_config(d.g, d.m)) {
+        if (!mmwatch::h2::valid_config(d.g, d.m)) {
             return fail(p, MMW_ERR_BAD_HISTOGRAM_CONFIG,
                         d.name + ": g=" + std::to_string(d.g) + " m=" + std::to_string(d.m));
         }
-        d.words = h2::bucket_count(d.g, d.m);
+        d.words = mmwatch::h2::bucket_count(d.g, d.m);
     }
     try {
         p->names.insert(d.name);
@@ -144,7 +141,7 @@ uint64_t lay_out(std::vector<Decl>& decls, std::vector<std::byte>& catalog) {
         catalog.push_back(std::byte(d.name.size()));
         for (char c : d.name) catalog.push_back(std::byte(c));
     }
-    uint64_t at = (rezl::kHeaderBytes + catalog.size() + 7) & ~uint64_t{7};
+    uint64_t at = (mmwatch::rezl::kHeaderBytes + catalog.size() + 7) & ~uint64_t{7};
     for (auto& d : decls) {
         d.offset = at;
         at += d.words * 8;
@@ -184,16 +181,16 @@ mmw_error allocate_and_map(mmw_producer* p, int fd, const std::string& at, uint6
 void write_contents(mmw_producer* p, const std::vector<std::byte>& catalog) {
     std::byte* b = p->base;
     std::memcpy(b, "REZL", 4);
-    b[4] = std::byte{rezl::kMajorVersion};
+    b[4] = std::byte{mmwatch::rezl::kMajorVersion};
     b[5] = std::byte{kMinorVersion};
     b[6] = std::byte{0};
     b[7] = std::byte{0};
     put_le32(b + 8, uint32_t(p->decls.size()));
     put_le32(b + 12, uint32_t(catalog.size()));
-    if (!catalog.empty()) std::memcpy(b + rezl::kHeaderBytes, catalog.data(), catalog.size());
-    const size_t data_start = rezl::kHeaderBytes + catalog.size();
+    if (!catalog.empty()) std::memcpy(b + mmwatch::rezl::kHeaderBytes, catalog.data(), catalog.size());
+    const size_t data_start = mmwatch::rezl::kHeaderBytes + catalog.size();
     std::memset(b + data_start, 0, p->size - data_start);
-    std::atomic_ref<uint8_t>(reinterpret_cast<uint8_t&>(b[6])).store(rezl::kReadyBit, std::memory_order_release);
+    std::atomic_ref<uint8_t>(reinterpret_cast<uint8_t&>(b[6])).store(mmwatch::rezl::kReadyBit, std::memory_order_release);
 }
 
 void unmap(mmw_producer* p) {
@@ -328,7 +325,7 @@ mmw_error mmw_gauge_add(mmw_producer* p, mmw_metric m, int64_t delta) {
 mmw_error mmw_histogram_record_n(mmw_producer* p, mmw_metric m, uint64_t value, uint64_t count) {
     const Decl* d = find(p, m, MetricType::histogram);
     if (d == nullptr) return update_error(p);
-    word(p, *d, h2::index_of(value, d->g, d->m)).fetch_add(count, std::memory_order_relaxed);
+    word(p, *d, mmwatch::h2::index_of(value, d->g, d->m)).fetch_add(count, std::memory_order_relaxed);
     return MMW_OK;
 }
 

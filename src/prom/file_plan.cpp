@@ -63,13 +63,13 @@ void append_sanitized_name(std::string_view raw, std::string& out) {
     if (!raw.empty() && raw[0] >= '0' && raw[0] <= '9') out += '_';
     for (size_t i = 0; i < raw.size();) {
         const char c = raw[i];
-        if (metric_name_char(c, false)) {
+        if (base::metric_name_char(c, false)) {
             out += c;
             ++i;
             continue;
         }
         out += '_';
-        const size_t n = utf8::sequence_length(raw, i);
+        const size_t n = base::utf8::sequence_length(raw, i);
         i += n ? n : 1;
     }
 }

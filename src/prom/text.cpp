@@ -30,9 +30,9 @@ void append_label_value(std::string& out, std::string_view raw) {
         else if (c == '\n') out += "\\n";
         else if (static_cast<unsigned char>(c) < 0x80) out += c;
         else {
-            const size_t n = utf8::sequence_length(raw, i);
+            const size_t n = base::utf8::sequence_length(raw, i);
             if (n) out.append(raw.substr(i, n));
-            else out += utf8::kReplacement;
+            else out += base::utf8::kReplacement;
             i += n ? n : 1;
             continue;
         }

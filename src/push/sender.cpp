@@ -224,7 +224,7 @@ void Sender::done(CURLcode result, long status) {
     if (!from_spool_ && queue_.empty()) return;
     const size_t samples = from_spool_ ? spool_samples_ : queue_.front().samples;
     if (result == CURLE_OK && status >= 200 && status < 300) {
-        counters_.last_success_unix_ms = unix_ns_now() / 1'000'000;
+        counters_.last_success_unix_ms = base::unix_ns_now() / 1'000'000;
         sent_front(true);
         backoff_ms_ = 0;
         if (spool_ && counters_.pending_bytes > config_.queue_bytes) spill();

@@ -29,13 +29,13 @@ public:
     bool insert(size_t begin, uint32_t size) {
         const std::string_view labels = std::string_view(arena_).substr(begin, size);
         const uint64_t h = hash(labels);
-        if (find(h, labels) != IdIndex::kMissing) return false;
+        if (find(h, labels) != base::IdIndex::kMissing) return false;
         index_.insert(h, uint32_t(spans_.size()));
         spans_.emplace_back(begin, size);
         return true;
     }
     [[nodiscard]] bool contains(std::string_view labels) const noexcept {
-        return find(hash(labels), labels) != IdIndex::kMissing;
+        return find(hash(labels), labels) != base::IdIndex::kMissing;
     }
     [[nodiscard]] size_t size() const noexcept { return spans_.size(); }
     [[nodiscard]] std::string_view operator[](size_t i) const noexcept {
@@ -50,7 +50,7 @@ private:
 
     std::string arena_;
     std::vector<std::pair<size_t, uint32_t>> spans_;
-    IdIndex index_;
+    base::IdIndex index_;
 };
 
 }  // namespace mmwatch::push

@@ -14,7 +14,7 @@ namespace {
 // Keys kept by the owner, as the store keeps its series keys.
 struct Owner {
     std::vector<std::string> keys;
-    IdIndex index;
+    base::IdIndex index;
     uint32_t find(const std::string& k, uint64_t h) const {
         return index.find(h, [&](uint32_t id) { return keys[id] == k; });
     }
@@ -29,13 +29,13 @@ struct Owner {
 
 TEST_CASE("keys_with_one_hash_are_told_apart_by_the_owners_compare") {
     Owner o;
-    CHECK(o.find("a", 7) == IdIndex::kMissing);  // empty index
+    CHECK(o.find("a", 7) == base::IdIndex::kMissing);  // empty index
     const uint32_t a = o.add("a", 7);
     const uint32_t b = o.add("b", 7);  // same hash, same slot chain
     CHECK(o.find("a", 7) == a);
     CHECK(o.find("b", 7) == b);
-    CHECK(o.find("c", 7) == IdIndex::kMissing);
-    CHECK(o.find("a", 8) == IdIndex::kMissing);  // another hash is another chain
+    CHECK(o.find("c", 7) == base::IdIndex::kMissing);
+    CHECK(o.find("a", 8) == base::IdIndex::kMissing);  // another hash is another chain
 }
 
 TEST_CASE("every_id_is_found_after_the_table_grows_many_times") {

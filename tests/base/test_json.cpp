@@ -7,7 +7,7 @@ using namespace mmwatch;
 
 namespace {
 
-std::string quoted(std::string_view s) { return test::written(json::append_string, s); }
+std::string quoted(std::string_view s) { return test::written(base::json::append_string, s); }
 
 }  // namespace
 
@@ -26,8 +26,8 @@ TEST_CASE("json_strings_repair_invalid_utf8") {
 
 TEST_CASE("json_numbers") {
     std::string out;
-    json::append_number(out, uint64_t(18446744073709551615ull));
+    base::json::append_number(out, uint64_t(18446744073709551615ull));
     out += ',';
-    json::append_number(out, int64_t(-5));
+    base::json::append_number(out, int64_t(-5));
     CHECK(out == "18446744073709551615,-5");
 }

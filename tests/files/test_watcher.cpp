@@ -30,7 +30,7 @@ struct Rig {
         WatcherConfig c{dir.path(), ready_timeout_ms, stale_after_ms, max_files, {1 << 20, 1 << 30}, add_watch};
         w = std::make_unique<Watcher>(c, events);
     }
-    Now now() const { return {t, int64_t(t) * 1'000'000}; }
+    base::Now now() const { return {t, int64_t(t) * 1'000'000}; }
     const FileCounters& metrics() const { return w->counters(); }
     void open() { REQUIRE(w->open(now()) == 0); }
     void events_in() { w->on_readable(now()); }

@@ -102,7 +102,7 @@ void parse_and_check(std::string_view buf, size_t max_head, uint64_t max_body) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view buf(reinterpret_cast<const char*>(data), size);
-    parse_and_check(buf, kMaxRequestHeadBytes, kDefaultMaxBodyBytes);
+    parse_and_check(buf, base::kMaxRequestHeadBytes, base::kDefaultMaxBodyBytes);
     // Small caps reach the 413 and 431 paths with short inputs.
     parse_and_check(buf, 64, 16);
     return 0;

@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::span bytes(reinterpret_cast<const std::byte*>(data), size);
     // The validator agrees with the Unicode table on arbitrary bytes.
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    FUZZ_CHECK(utf8::valid(text) == fuzz::reference_utf8(text));
+    FUZZ_CHECK(base::utf8::valid(text) == fuzz::reference_utf8(text));
 
     check_header(bytes);
     const auto whole = rezl::parse_layout(bytes, size);

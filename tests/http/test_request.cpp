@@ -8,7 +8,7 @@ using namespace mmwatch;
 using http::ParseStatus;
 
 static http::ParseResult parse(std::string_view s, http::Request& r, uint64_t max_body = 1024) {
-    return http::parse_request(s, r, kMaxRequestHeadBytes, max_body);
+    return http::parse_request(s, r, base::kMaxRequestHeadBytes, max_body);
 }
 
 TEST_CASE("prometheus_style_request_parses") {
@@ -69,23 +69,23 @@ TEST_CASE("head_exactly_at_the_cap_and_one_byte_over") {
     // Build a request whose head is exactly kMaxRequestHeadBytes long.
     std::string prefix = "GET / HTTP/1.1\r\nX-Pad: ";
     const std::string suffix = "\r\n\r\n";
-    std::string at_cap = prefix + std::string(kMaxRequestHeadBytes - prefix.size() - suffix.size(), 'a') + suffix;
-    REQUIRE(at_cap.size() == kMaxRequestHeadBytes);
+    std::string at_cap = prefix + std::string(base::kMaxRequestHeadBytes - prefix.size() - suffix.size(), 'a') + suffix;
+    REQUIRE(at_cap.size() == base::kMaxRequestHeadBytes);
     http::Request r;
     CHECK(parse(at_cap, r).status == ParseStatus::complete);
-    std::string over = prefix + std::string(kMaxRequestHeadBytes - prefix.size() - suffix.size() + 1, 'a') + suffix;
+    std::string over = prefix + std::string(base::kMaxRequestHeadBytes - prefix.size() - suffix.size() + 1, 'a') + suffix;
     auto res = parse(over, r);
     CHECK(res.status == ParseStatus::error);
     CHECK(res.error_status() == 431);
     // Incomplete at the cap is an error too, not a wait for more.
-    auto partial = parse(std::string(kMaxRequestHeadBytes, 'a'), r);
+    auto partial = parse(std::string(base::kMaxRequestHeadBytes, 'a'), r);
     CHECK(partial.status == ParseStatus::error);
     CHECK(partial.error_status() == 431);
 }
 
 TEST_CASE("too_many_header_lines") {
     std::string req = "GET / HTTP/1.1\r\n";
-    for (size_t i = 0; i < kMaxRequestHeaders; ++i) req += "X-H: v\r\n";
+    for (size_t i = 0; i < base::kMaxRequestHeaders; ++i) req += "X-H: v\r\n";
     http::Request r;
     CHECK(parse(req + "\r\n", r).status == ParseStatus::complete);
     auto res = parse(req + "X-One-More: v\r\n\r\n", r);
@@ -163,10 +163,10 @@ namespace {
 http::ParseResult parse_in_two(const std::string& text, size_t at, http::Request& out, http::ParseState& st,
                                std::string& buf) {
     buf = text.substr(0, at);
-    http::ParseResult r = http::parse_request(buf, out, kMaxRequestHeadBytes, 1 << 20, st);
+    http::ParseResult r = http::parse_request(buf, out, base::kMaxRequestHeadBytes, 1 << 20, st);
     if (r.status != http::ParseStatus::incomplete) return r;
     buf = text;  // grown (and moved), as the connection's buffer would be
-    return http::parse_request(buf, out, kMaxRequestHeadBytes, 1 << 20, st);
+    return http::parse_request(buf, out, base::kMaxRequestHeadBytes, 1 << 20, st);
 }
 
 }  // namespace
@@ -181,7 +181,7 @@ TEST_CASE("a_request_split_at_every_byte_boundary_parses_the_same") {
     };
     for (const std::string& text : requests) {
         http::Request whole;
-        const http::ParseResult one = http::parse_request(text, whole, kMaxRequestHeadBytes, 1 << 20);
+        const http::ParseResult one = http::parse_request(text, whole, base::kMaxRequestHeadBytes, 1 << 20);
         REQUIRE(one.status == http::ParseStatus::complete);
         for (size_t at = 0; at <= text.size(); ++at) {
             CAPTURE(text);
@@ -213,7 +213,7 @@ TEST_CASE("a_request_arriving_byte_by_byte_is_scanned_in_linear_time") {
     http::ParseResult res;
     for (size_t n = 1; n <= text.size(); ++n) {
         buf.assign(text, 0, n);
-        res = http::parse_request(buf, r, kMaxRequestHeadBytes, 0, st);
+        res = http::parse_request(buf, r, base::kMaxRequestHeadBytes, 0, st);
         if (n < text.size()) REQUIRE(res.status == http::ParseStatus::incomplete);
         CHECK(st.scanned <= n);
     }
@@ -222,20 +222,20 @@ TEST_CASE("a_request_arriving_byte_by_byte_is_scanned_in_linear_time") {
 
 TEST_CASE("leading_blank_lines_count_toward_the_head_cap") {
     http::Request r;
-    const std::string flood(kMaxRequestHeadBytes, '\n');
-    const http::ParseResult res = http::parse_request(flood, r, kMaxRequestHeadBytes, 0);
+    const std::string flood(base::kMaxRequestHeadBytes, '\n');
+    const http::ParseResult res = http::parse_request(flood, r, base::kMaxRequestHeadBytes, 0);
     CHECK(res.status == http::ParseStatus::error);
     CHECK(res.error == http::Error::head_too_large);
     // Just under the cap, blank lines then a request is still fine.
     const std::string ok = std::string(100, '\n') + "GET / HTTP/1.1\r\n\r\n";
-    CHECK(http::parse_request(ok, r, kMaxRequestHeadBytes, 0).status == http::ParseStatus::complete);
+    CHECK(http::parse_request(ok, r, base::kMaxRequestHeadBytes, 0).status == http::ParseStatus::complete);
 }
 
 TEST_CASE("too_many_headers_and_an_oversized_head_are_told_apart") {
     std::string req = "GET / HTTP/1.1\r\n";
-    for (size_t i = 0; i <= kMaxRequestHeaders; ++i) req += "X-H: v\r\n";
+    for (size_t i = 0; i <= base::kMaxRequestHeaders; ++i) req += "X-H: v\r\n";
     http::Request r;
-    CHECK(http::parse_request(req + "\r\n", r, kMaxRequestHeadBytes, 0).error == http::Error::too_many_headers);
-    CHECK(http::parse_request(std::string(kMaxRequestHeadBytes, 'a'), r, kMaxRequestHeadBytes, 0).error ==
+    CHECK(http::parse_request(req + "\r\n", r, base::kMaxRequestHeadBytes, 0).error == http::Error::too_many_headers);
+    CHECK(http::parse_request(std::string(base::kMaxRequestHeadBytes, 'a'), r, base::kMaxRequestHeadBytes, 0).error ==
           http::Error::head_too_large);
 }

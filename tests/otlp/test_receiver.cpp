@@ -303,7 +303,7 @@ TEST_CASE("decoder_scratch_is_given_back_after_a_large_request") {
         metrics += "{}";  // a million empty metrics: large scratch, nothing stored
     }
     (void)post(rig, test::otlp_body(metrics));
-    CHECK(rig.receiver.scratch_bytes() <= kOtlpScratchKeepBytes);
+    CHECK(rig.receiver.scratch_bytes() <= base::kOtlpScratchKeepBytes);
     REQUIRE(post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0))).status == 200);
     CHECK(rig.store.series().size() == 1);
 }

@@ -102,7 +102,7 @@ TEST_CASE("attribute_lists_seen_again_map_to_their_series_and_refusals_are_not_c
     CHECK(store.series()[0].stored == 6);
     CHECK(store.series()[0].last_value == 2);
     CHECK(store.series()[1].last_value == 3);
-    const std::string long_value(kMaxOtlpLabelValueBytes + 1, 'v');
+    const std::string long_value(base::kMaxOtlpLabelValueBytes + 1, 'v');
     const std::string too_long = R"([{"key":"a","value":{"stringValue":")" + long_value + R"("}}])";
     for (int i = 0; i < 2; ++i) {
         const IngestResult r = feed(store, test::otlp_body(test::gauge_metric("g", 1, kT0, too_long.c_str())), kT0);
@@ -237,7 +237,7 @@ TEST_CASE("histogram_with_mismatched_bucket_counts_is_refused") {
 TEST_CASE("histogram_with_more_buckets_than_stored_is_refused") {
     Store store({});
     std::string counts, bounds;
-    for (size_t i = 0; i < kMaxOtlpHistogramBuckets; ++i) {
+    for (size_t i = 0; i < base::kMaxOtlpHistogramBuckets; ++i) {
         counts += i ? ",\"1\"" : "\"1\"";
         bounds += (i ? "," : "") + std::to_string(i);
     }
@@ -364,18 +364,18 @@ TEST_CASE("families_resources_and_services_have_caps") {
 TEST_CASE("names_labels_and_label_counts_over_their_caps_are_refused") {
     Store store({});
     const auto reason = [&](const std::string& body) { return feed(store, body, kT0).first_reason; };
-    CHECK(reason(test::otlp_body(test::gauge_metric(std::string(kMaxOtlpNameBytes + 1, 'n'), 1, kT0))) ==
+    CHECK(reason(test::otlp_body(test::gauge_metric(std::string(base::kMaxOtlpNameBytes + 1, 'n'), 1, kT0))) ==
           Reject::name_too_long);
-    CHECK(reason(gauge_with_attr("g", std::string(kMaxOtlpLabelNameBytes + 1, 'k'), "v")) == Reject::label_too_long);
-    CHECK(reason(gauge_with_attr("g", "k", std::string(kMaxOtlpLabelValueBytes + 1, 'v'))) == Reject::label_too_long);
-    CHECK(reason(test::otlp_body(test::gauge_metric("g", 1, kT0), std::string(kMaxOtlpLabelValueBytes + 1, 's'))) ==
+    CHECK(reason(gauge_with_attr("g", std::string(base::kMaxOtlpLabelNameBytes + 1, 'k'), "v")) == Reject::label_too_long);
+    CHECK(reason(gauge_with_attr("g", "k", std::string(base::kMaxOtlpLabelValueBytes + 1, 'v'))) == Reject::label_too_long);
+    CHECK(reason(test::otlp_body(test::gauge_metric("g", 1, kT0), std::string(base::kMaxOtlpLabelValueBytes + 1, 's'))) ==
           Reject::label_too_long);  // service.name becomes job on every line
     std::string many = "[";
-    for (size_t i = 0; i < kMaxOtlpLabelsPerSeries; ++i) many += (i ? "," : "") + attr("k" + std::to_string(i), "v");
+    for (size_t i = 0; i < base::kMaxOtlpLabelsPerSeries; ++i) many += (i ? "," : "") + attr("k" + std::to_string(i), "v");
     CHECK(reason(test::otlp_body(test::gauge_metric("g", 1, kT0, many + "]"))) == Reject::too_many_labels);
     // Exactly at the caps is fine.
-    CHECK(feed(store, gauge_with_attr("g", std::string(kMaxOtlpLabelNameBytes, 'k'),
-                                      std::string(kMaxOtlpLabelValueBytes, 'v')), kT0).accepted == 1);
+    CHECK(feed(store, gauge_with_attr("g", std::string(base::kMaxOtlpLabelNameBytes, 'k'),
+                                      std::string(base::kMaxOtlpLabelValueBytes, 'v')), kT0).accepted == 1);
     CHECK(store.series().size() == 1);
 }
 
@@ -437,13 +437,13 @@ TEST_CASE("points_from_a_wrong_clock_are_stored_at_receipt_and_counted") {
 
 TEST_CASE("long_descriptions_are_cut_at_a_character_boundary") {
     Store store({});
-    std::string desc(kMaxOtlpDescriptionBytes - 1, 'd');
+    std::string desc(base::kMaxOtlpDescriptionBytes - 1, 'd');
     desc += "\xc3\xa9tail";  // a two-byte character across the cut
     const std::string body = test::otlp_body(R"({"name":"g","description":")" + desc +
                                              R"(","gauge":{"dataPoints":[{"timeUnixNano":"1700000000000000000","asInt":"1"}]}})");
     REQUIRE(feed(store, body, kT0).accepted == 1);
     const std::string_view kept = store.strings().get(store.families()[0].description);
-    CHECK(kept.size() == kMaxOtlpDescriptionBytes - 1);
+    CHECK(kept.size() == base::kMaxOtlpDescriptionBytes - 1);
     CHECK(store.counters().descriptions_cut == 1);
 }
 
@@ -512,7 +512,7 @@ TEST_CASE("exponential_scales_outside_otlp_range_are_refused_and_far_offsets_mer
     REQUIRE(feed(store, exp_metric(1, 20, R"("1")", -2147483647, kT0, 1, 1), kT0).accepted == 1);
     REQUIRE(feed(store, exp_metric(1, 20, R"("2")", 2147483000, kT0 + kSec, 2, 1), kT0 + kSec).accepted == 1);
     const ExpHistogram& h = only_exponential(store);
-    CHECK(h.positive.size() <= 2 * kMaxOtlpHistogramBuckets);
+    CHECK(h.positive.size() <= 2 * base::kMaxOtlpHistogramBuckets);
     CHECK(h.count == 3);
     uint64_t total = 0;
     for (uint64_t c : h.positive) total += c;

@@ -42,11 +42,11 @@ struct DaemonRig {
                                 out);
         });
         page->set_extra_renderer([this](prom::Writer& out, const MetricsPage::FamilyTaken& taken) {
-            const otlp::ExpositionSkips skips = otlp::render_prometheus(otlp.store, out, taken, unix_ns_now());
+            const otlp::ExpositionSkips skips = otlp::render_prometheus(otlp.store, out, taken, base::unix_ns_now());
             otlp::write_self_metrics(otlp.store, otlp.receiver.counters(), skips, out);
         });
     }
-    Now now() const { return {t, int64_t(t) * 1'000'000}; }
+    base::Now now() const { return {t, int64_t(t) * 1'000'000}; }
     void open() {
         REQUIRE(watcher->open(now()) == 0);
         page->refresh_plan(now().unix_ms());

@@ -38,10 +38,10 @@ int main() {
         std::printf("%10zu %14.1f %14.1f\n", text.size(), resumed, scratch);
     }
     // A CRLF flood: blank lines count toward the head cap.
-    const std::string flood(kMaxRequestHeadBytes, '\n');
+    const std::string flood(base::kMaxRequestHeadBytes, '\n');
     http::ParseState st;
     http::Request r;
-    const auto res = http::parse_request(flood, r, kMaxRequestHeadBytes, 0, st);
+    const auto res = http::parse_request(flood, r, base::kMaxRequestHeadBytes, 0, st);
     std::printf("8 KiB of blank lines: %s\n", res.status == http::ParseStatus::error ? "refused (431)" : "not refused");
     return 0;
 }
