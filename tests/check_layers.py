@@ -10,15 +10,15 @@ import sys
 # Each folder and the folders it may include, lowest first.
 ALLOWED = {
     "base": set(),
-    "format": {"base"},
-    "prom": {"base", "format"},
-    "producer": {"base", "format"},
-    "inproc": {"base", "format", "prom", "producer"},
-    "files": {"base", "format"},
+    "rezl": {"base"},
+    "prom": {"base", "rezl"},
+    "producer": {"base", "rezl"},
+    "inproc": {"base", "rezl", "prom", "producer"},
+    "files": {"base", "rezl"},
     "http": {"base"},
-    "otlp": {"base", "format", "prom", "http"},
+    "otlp": {"base", "rezl", "prom", "http"},
     "push": {"base", "prom"},
-    "daemon": {"base", "format", "prom", "files", "http", "otlp", "push"},
+    "daemon": {"base", "rezl", "prom", "files", "http", "otlp", "push"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

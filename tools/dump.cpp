@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "mmwatch/h2.hpp"
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 namespace rezl = mmwatch::rezl;
 namespace h2 = mmwatch::h2;

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "files/source.hpp"
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 namespace mmwatch {
 

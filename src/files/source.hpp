@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 namespace mmwatch {
 

@@ -12,7 +12,7 @@
 #include "mmwatch/metrics.hpp"
 #include "base/enum_names.hpp"
 #include "base/names.hpp"
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 namespace mmwatch::metrics {
 

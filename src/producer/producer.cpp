@@ -18,7 +18,7 @@
 
 #include "mmwatch/h2.hpp"
 #include "base/utf8.hpp"
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 // Values are stored in native order and updated with atomic read-modify-write
 // instructions; the format is little-endian, so a big-endian port would have

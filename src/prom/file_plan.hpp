@@ -12,7 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 #include "prom/writer.hpp"
 
 namespace mmwatch::expo {

@@ -12,7 +12,7 @@
 #include "fuzz_check.hpp"
 #include "mmwatch/h2.hpp"
 #include "base/utf8.hpp"
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 using namespace mmwatch;
 using rezl::Reason;

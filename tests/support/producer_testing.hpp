@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 namespace mmwatch::test {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 #ifndef MMWATCH_REZL_CORPUS
 #error "MMWATCH_REZL_CORPUS must name the generated corpus directory (tests/meson.build)"

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 #include "support/rezl_builder.hpp"
 
 using namespace mmwatch;

@@ -1,6 +1,6 @@
 // Header and catalog validation for the REZL v1.0 format. Pure functions:
 // the caller reads the bytes (pread, never the mapping) and owns them.
-#include "format/rezl.hpp"
+#include "rezl/rezl.hpp"
 
 #include <cstring>
 
