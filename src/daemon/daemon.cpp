@@ -43,8 +43,8 @@ size_t file_fd_budget(const Options& o) {
     return rl.rlim_cur > sockets ? size_t(rl.rlim_cur - sockets) : 0;
 }
 
-WatcherConfig watcher_config(const Options& o) {
-    WatcherConfig c;
+files::WatcherConfig watcher_config(const Options& o) {
+    files::WatcherConfig c;
     c.dir = o.dir;
     c.ready_timeout_ms = o.ready_timeout_ms;
     c.stale_after_ms = o.stale_after_ms;
@@ -116,7 +116,7 @@ bool Daemon::start(std::string& error) {
         error = "cannot initialize the event loop";
         return false;
     }
-    if (!install_fault_handler()) {
+    if (!files::install_fault_handler()) {
         error = "cannot install the SIGBUS handler";
         return false;
     }
@@ -303,7 +303,7 @@ void Daemon::push() {
         senders_[i]->enqueue(batch);
         if (senders_[i]->rejections_seen() != rejections_reported_[i]) {
             rejections_reported_[i] = senders_[i]->rejections_seen();
-            events_.record(EventKind::limit, senders_[i]->url(), "remote_write refused a batch: " +
+            events_.record(files::EventKind::limit, senders_[i]->url(), "remote_write refused a batch: " +
                            senders_[i]->last_rejection(), now_ms);
         }
     }
@@ -314,7 +314,7 @@ void Daemon::push() {
 void Daemon::report_tls_reloads(int64_t unix_ms) {
     if (!tls_ || tls_->counters().reload_failures == tls_reload_failures_reported_) return;
     tls_reload_failures_reported_ = tls_->counters().reload_failures;
-    events_.record(EventKind::tls_reload, "tls", "certificate reload failed, the old ones stay: " + tls_->last_reload_error(),
+    events_.record(files::EventKind::tls_reload, "tls", "certificate reload failed, the old ones stay: " + tls_->last_reload_error(),
                    unix_ms);
 }
 

@@ -65,8 +65,8 @@ private:
     uint64_t last_tick_ms_ = 0;
     uint64_t last_idle_ns_ = 0;
     uint64_t last_tick_ns_ = 0;
-    EventLog events_;
-    Watcher watcher_;
+    files::EventLog events_;
+    files::Watcher watcher_;
     MetricsPage page_;
     otlp::Store otlp_;
     otlp::Receiver receiver_;

@@ -7,12 +7,12 @@
 
 namespace mmwatch {
 
-MetricsPage::MetricsPage(PageConfig config, Watcher& watcher, EventLog& events)
+MetricsPage::MetricsPage(PageConfig config, files::Watcher& watcher, files::EventLog& events)
     : config_(std::move(config)), watcher_(watcher), events_(events) {}
 
 std::vector<expo::FileView> MetricsPage::views() {
     std::vector<expo::FileView> out;
-    for (Source* s : watcher_.active_in_discovery_order()) {
+    for (files::Source* s : watcher_.active_in_discovery_order()) {
         out.push_back({s->id(), s->activation(), s->label(), &s->layout(), s->data()});
     }
     return out;
@@ -30,15 +30,15 @@ void MetricsPage::refresh_plan(int64_t unix_ms) {
         switch (d.kind) {
             case expo::DropKind::type_conflict:
                 ++counters_.type_conflicts;
-                events_.record(EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
+                events_.record(files::EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
             case expo::DropKind::duplicate_series:
                 ++counters_.duplicate_series;
-                events_.record(EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
+                events_.record(files::EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
             case expo::DropKind::series_limit:
                 ++counters_.series_limit;
-                events_.record(EventKind::limit, d.label, d.metric + ": " + d.detail, unix_ms);
+                events_.record(files::EventKind::limit, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
         }
     }
@@ -52,10 +52,10 @@ constexpr size_t kMinGzipBytes = 1024;
 
 // One series per active file, so an alert can name the producer that
 // stopped: 1 when its data has not changed for --stale-after.
-void render_staleness(const std::vector<Source*>& active, prom::Writer& out) {
+void render_staleness(const std::vector<files::Source*>& active, prom::Writer& out) {
     out.family("mmwatch_source_stale", prom::Kind::gauge,
                "1 when the file's data has not changed for --stale-after (0 when off).");
-    for (const Source* s : active) prom::labelled(out, "name", s->label(), s->stale() ? 1 : 0);
+    for (const files::Source* s : active) prom::labelled(out, "name", s->label(), s->stale() ? 1 : 0);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ struct PageConfig {
 
 class MetricsPage {
 public:
-    MetricsPage(PageConfig config, Watcher& watcher, EventLog& events);
+    MetricsPage(PageConfig config, files::Watcher& watcher, files::EventLog& events);
 
     // Rebuilds the family plan if the active files changed: counts and logs
     // dropped series. The daemon calls it after every watcher activity.
@@ -76,8 +76,8 @@ private:
     void render_rest(prom::Writer& w);
 
     PageConfig config_;
-    Watcher& watcher_;
-    EventLog& events_;
+    files::Watcher& watcher_;
+    files::EventLog& events_;
     PageCounters counters_;
     expo::FilePlan plan_;
     uint64_t plan_generation_ = UINT64_MAX;

@@ -21,7 +21,7 @@ http::Response method_not_allowed(std::string_view allow) {
 
 }  // namespace
 
-Router::Router(Watcher& watcher, MetricsPage& page, std::string version)
+Router::Router(files::Watcher& watcher, MetricsPage& page, std::string version)
     : watcher_(watcher), page_(page), version_(std::move(version)) {}
 
 http::Response Router::route(const http::Request& req) {
@@ -94,16 +94,16 @@ http::Response Router::sources_json() const {
         out += ",\"path\":";
         base::json::append_string(out, name);
         out += ",\"state\":\"";
-        out += state_name(s->state());
+        out += files::state_name(s->state());
         out += '"';
-        if (s->state() != SourceState::active && s->reason() != rezl::Reason::none) {
+        if (s->state() != files::SourceState::active && s->reason() != rezl::Reason::none) {
             out += ",\"reason\":\"";
             out += rezl::reason_name(s->reason());
             out += "\",\"message\":";
             base::json::append_string(out, rezl::reason_message(s->reason()));
         }
         out += ",\"metrics\":";
-        base::json::append_number(out, s->state() == SourceState::active ? s->layout().metrics.size() : 0);
+        base::json::append_number(out, s->state() == files::SourceState::active ? s->layout().metrics.size() : 0);
         out += ",\"size\":";
         base::json::append_number(out, s->file_size());
         out += ",\"stale\":";

@@ -17,7 +17,7 @@ class Receiver;
 
 class Router {
 public:
-    Router(Watcher& watcher, MetricsPage& page, std::string version);
+    Router(files::Watcher& watcher, MetricsPage& page, std::string version);
 
     [[nodiscard]] http::Response route(const http::Request& req);
 
@@ -33,7 +33,7 @@ private:
     http::Response landing() const;
     http::Response otlp_export(const http::Request& req);
 
-    Watcher& watcher_;
+    files::Watcher& watcher_;
     MetricsPage& page_;
     std::string version_;
     otlp::Store* otlp_ = nullptr;

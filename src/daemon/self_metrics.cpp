@@ -301,12 +301,12 @@ const std::unordered_set<std::string>& self_metric_names() {
 }
 
 void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
-    const FileCounters& f = in.files;
+    const files::FileCounters& f = in.files;
     const PageCounters& page = in.page;
     const http::ServerCounters http = sum(in.listeners);
-    const EventLog& events = in.events;
+    const files::EventLog& events = in.events;
     head(out, kSources);
-    for (size_t i = 0; i < kSourceStateCount; ++i) sample(out, kSources, "state", state_name(SourceState(i)), f.sources[i]);
+    for (size_t i = 0; i < files::kSourceStateCount; ++i) sample(out, kSources, "state", files::state_name(files::SourceState(i)), f.sources[i]);
     head(out, kRejections);
     for (size_t i = 1; i < rezl::kReasonCount; ++i) {
         sample(out, kRejections, "reason", rezl::reason_name(rezl::Reason(i)), f.rejections[i]);
@@ -339,8 +339,8 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     head(out, kLimits);
     for (const LimitHit& l : limits) sample(out, kLimits, "limit", l.name, l.hits);
     head(out, kEvents);
-    for (size_t i = 0; i < kEventKindCount; ++i) {
-        sample(out, kEvents, "kind", event_kind_name(EventKind(i)), events.recorded(EventKind(i)));
+    for (size_t i = 0; i < files::kEventKindCount; ++i) {
+        sample(out, kEvents, "kind", files::event_kind_name(files::EventKind(i)), events.recorded(files::EventKind(i)));
     }
     single(out, kEventErrors, events.write_errors());
     single(out, kStale, f.stale_sources);

@@ -62,12 +62,12 @@ struct Listener {
 };
 
 struct SelfMetricsInput {
-    const FileCounters& files;
+    const files::FileCounters& files;
     uint64_t tick_alloc_failures;  // memory ran out in a tick (watcher, store): the rest waits for the next
     const LoopStats& loop;
     const PageCounters& page;
     std::span<const Listener> listeners;
-    const EventLog& events;
+    const files::EventLog& events;
     std::string_view version;
     int64_t start_unix_ns = 0;
     // --web-config's counters; null when TLS or basic auth is off (their

@@ -9,7 +9,7 @@
 #include "files/source.hpp"
 #include "rezl/rezl.hpp"
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 struct FileCounters {
     std::array<uint64_t, rezl::kReasonCount> rejections{};
@@ -31,4 +31,4 @@ struct FileCounters {
     uint64_t disk_backed_found = 0; // times the directory was (re)opened on a disk-backed filesystem
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

@@ -8,7 +8,7 @@
 
 #include "base/enum_names.hpp"
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 namespace {
 
@@ -91,4 +91,4 @@ void EventLog::close() noexcept {
     fd_ = -1;
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 enum class EventKind : uint8_t {
     discovered, ready, rejected, removed, replaced, stale, fresh, read_fault, type_conflict, limit, tls_reload,
@@ -45,4 +45,4 @@ private:
     uint64_t lines_lost_ = 0;
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

@@ -8,7 +8,7 @@
 #include <csignal>
 #include <cstring>
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 namespace {
 
@@ -56,4 +56,4 @@ bool guarded_copy(uint64_t* dst, const uint64_t* src, size_t words) noexcept {
     return true;
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

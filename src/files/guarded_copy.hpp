@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 // Installs the SIGBUS handler (once; later calls do nothing). Faults outside
 // a guarded_copy keep their default, fatal action.
@@ -17,4 +17,4 @@ namespace mmwatch {
 // if the mapping faulted; `dst` then holds a partial copy to be discarded.
 [[nodiscard]] bool guarded_copy(uint64_t* dst, const uint64_t* src, size_t words) noexcept;
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

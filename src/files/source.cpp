@@ -12,7 +12,7 @@
 #include "base/enum_names.hpp"
 #include "files/guarded_copy.hpp"
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 namespace {
 constexpr std::string_view kStateNames[kSourceStateCount] = {"pending", "active", "rejected"};
@@ -121,4 +121,4 @@ void Source::close() noexcept {
     fd_ = -1;
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

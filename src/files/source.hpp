@@ -10,7 +10,7 @@
 
 #include "rezl/rezl.hpp"
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 enum class SourceState : uint8_t { pending, active, rejected };
 inline constexpr size_t kSourceStateCount = 3;
@@ -102,4 +102,4 @@ private:
 
 [[nodiscard]] std::string label_for(std::string_view file_name);
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

@@ -18,7 +18,7 @@
 
 #include "base/limits.hpp"
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 namespace {
 
@@ -414,4 +414,4 @@ std::vector<Source*> Watcher::active_in_discovery_order() const {
     return out;
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

@@ -19,7 +19,7 @@
 #include "files/event_log.hpp"
 #include "files/source.hpp"
 
-namespace mmwatch {
+namespace mmwatch::files {
 
 struct WatcherConfig {
     std::string dir;
@@ -109,4 +109,4 @@ private:
     std::vector<uint64_t> forgotten_;
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::files

@@ -51,8 +51,8 @@ TEST_CASE("conflicts_and_series_limit_are_counted_once_and_logged") {
     CHECK(c.series_exposed == 1);
     CHECK(c.series_limit == 1);
     CHECK(c.type_conflicts == 1);
-    CHECK(rig.events.recorded(EventKind::limit) == 1 + rig.watcher->counters().disk_backed_found);
-    CHECK(rig.events.recorded(EventKind::type_conflict) == 1);
+    CHECK(rig.events.recorded(files::EventKind::limit) == 1 + rig.watcher->counters().disk_backed_found);
+    CHECK(rig.events.recorded(files::EventKind::type_conflict) == 1);
 }
 
 TEST_CASE("a_file_named_like_an_otlp_family_keeps_it_and_otlp_skips") {

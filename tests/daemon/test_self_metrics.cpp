@@ -9,8 +9,8 @@ using namespace mmwatch;
 
 namespace {
 
-std::string render(const FileCounters& f, const PageCounters& p, std::span<const Listener> l) {
-    EventLog events;
+std::string render(const files::FileCounters& f, const PageCounters& p, std::span<const Listener> l) {
+    files::EventLog events;
     std::string out;
     const LoopStats loop;
     const auto w = prom::make_writer(prom::Format::text, out);
@@ -44,7 +44,7 @@ TEST_CASE("every_reason_and_limit_is_exported_at_zero") {
 }
 
 TEST_CASE("each_counter_lands_on_its_own_line") {
-    FileCounters f;
+    files::FileCounters f;
     f.rejections[size_t(rezl::Reason::bad_magic)] = 3;
     f.files_limit = 4;
     f.snapshot_budget = 5;
@@ -103,7 +103,7 @@ TEST_CASE("loop_lag_is_a_cumulative_histogram") {
     loop.observe_lag(0.003);
     loop.observe_lag(9);
     loop.busy_ratio = 0.25;
-    EventLog events;
+    files::EventLog events;
     std::string out;
     const auto w = prom::make_writer(prom::Format::text, out);
     render_self_metrics({{}, 0, loop, {}, {}, events, "v", 0}, *w);

@@ -34,28 +34,28 @@ struct Mapped {
 }  // namespace
 
 TEST_CASE("guarded_copy_copies_exact_values") {
-    REQUIRE(install_fault_handler());
+    REQUIRE(files::install_fault_handler());
     test::TempDir dir;
     Mapped m(dir.file("f"), 1024);
     for (size_t i = 0; i < m.count; ++i) m.words[i] = i * 0x9E3779B97F4A7C15ull;
     std::vector<uint64_t> out(m.count);
-    REQUIRE(guarded_copy(out.data(), m.words, m.count));
+    REQUIRE(files::guarded_copy(out.data(), m.words, m.count));
     for (size_t i = 0; i < m.count; ++i) CHECK(out[i] == i * 0x9E3779B97F4A7C15ull);
 }
 
 TEST_CASE("file_truncated_while_mapped_faults_into_an_error") {
-    REQUIRE(install_fault_handler());
+    REQUIRE(files::install_fault_handler());
     test::TempDir dir;
     Mapped m(dir.file("f"), 4096);  // 32 KiB: several pages
     m.words[0] = 7;
     REQUIRE(ftruncate(m.fd, 0) == 0);
     std::vector<uint64_t> out(m.count);
-    for (int round = 0; round < 3; ++round) CHECK_FALSE(guarded_copy(out.data(), m.words, m.count));
+    for (int round = 0; round < 3; ++round) CHECK_FALSE(files::guarded_copy(out.data(), m.words, m.count));
     // And the process keeps working: a healthy mapping copies fine.
     Mapped ok(dir.file("g"), 16);
     ok.words[3] = 42;
     std::vector<uint64_t> out2(16);
-    REQUIRE(guarded_copy(out2.data(), ok.words, 16));
+    REQUIRE(files::guarded_copy(out2.data(), ok.words, 16));
     CHECK(out2[3] == 42);
 }
 
@@ -65,7 +65,7 @@ TEST_CASE("fault_outside_a_guarded_copy_still_kills") {
     const pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        (void)install_fault_handler();
+        (void)files::install_fault_handler();
         Mapped m(dir.file("f"), 1024);
         (void)!ftruncate(m.fd, 0);
         volatile uint64_t v = m.words[100];

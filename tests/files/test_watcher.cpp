@@ -20,25 +20,25 @@ namespace {
 // A watcher on a temp dir driven by a fake clock: no loop, no sleeps.
 struct Rig {
     test::TempDir dir;
-    EventLog events;
-    std::unique_ptr<Watcher> w;
+    files::EventLog events;
+    std::unique_ptr<files::Watcher> w;
     uint64_t t = 1000;
 
     explicit Rig(uint64_t ready_timeout_ms = 500, uint64_t stale_after_ms = 0, size_t max_files = 100,
                  int (*add_watch)(int, const char*, uint32_t) = nullptr) {
-        REQUIRE(install_fault_handler());
-        WatcherConfig c{dir.path(), ready_timeout_ms, stale_after_ms, max_files, {1 << 20, 1 << 30}, add_watch};
-        w = std::make_unique<Watcher>(c, events);
+        REQUIRE(files::install_fault_handler());
+        files::WatcherConfig c{dir.path(), ready_timeout_ms, stale_after_ms, max_files, {1 << 20, 1 << 30}, add_watch};
+        w = std::make_unique<files::Watcher>(c, events);
     }
     base::Now now() const { return {t, int64_t(t) * 1'000'000}; }
-    const FileCounters& metrics() const { return w->counters(); }
+    const files::FileCounters& metrics() const { return w->counters(); }
     void open() { REQUIRE(w->open(now()) == 0); }
     void events_in() { w->on_readable(now()); }
     void tick(uint64_t advance_ms = 100) {
         t += advance_ms;
         w->tick(now());
     }
-    const Source* src(const std::string& name) const {
+    const files::Source* src(const std::string& name) const {
         auto it = w->sources().find(name);
         return it == w->sources().end() ? nullptr : it->second.get();
     }
@@ -57,14 +57,14 @@ TEST_CASE("files_present_at_start_and_created_later_become_active") {
     r.dir.write("a.rezl", gauge_file(1));
     r.open();
     REQUIRE(r.src("a.rezl"));
-    CHECK(r.src("a.rezl")->state() == SourceState::active);
+    CHECK(r.src("a.rezl")->state() == files::SourceState::active);
     CHECK(r.src("a.rezl")->data()[0] == 1);
     r.dir.write("b.rezl", gauge_file(-2));
     r.events_in();
     REQUIRE(r.src("b.rezl"));
-    CHECK(r.src("b.rezl")->state() == SourceState::active);
+    CHECK(r.src("b.rezl")->state() == files::SourceState::active);
     CHECK(int64_t(r.src("b.rezl")->data()[0]) == -2);
-    CHECK(r.metrics().sources[size_t(SourceState::active)] == 2);
+    CHECK(r.metrics().sources[size_t(files::SourceState::active)] == 2);
 }
 
 TEST_CASE("not_ready_file_is_pending_then_rejected_at_the_timeout") {
@@ -73,12 +73,12 @@ TEST_CASE("not_ready_file_is_pending_then_rejected_at_the_timeout") {
     auto b = test::build({{1, "c"}}, false);
     r.dir.write("slow.rezl", b.bytes);
     r.events_in();
-    CHECK(r.src("slow.rezl")->state() == SourceState::pending);
+    CHECK(r.src("slow.rezl")->state() == files::SourceState::pending);
     CHECK(r.src("slow.rezl")->reason() == rezl::Reason::not_ready);
     r.tick(400);
-    CHECK(r.src("slow.rezl")->state() == SourceState::pending);
+    CHECK(r.src("slow.rezl")->state() == files::SourceState::pending);
     r.tick(200);
-    CHECK(r.src("slow.rezl")->state() == SourceState::rejected);
+    CHECK(r.src("slow.rezl")->state() == files::SourceState::rejected);
     CHECK(r.metrics().rejections[size_t(rezl::Reason::not_ready)] == 1);
 }
 
@@ -88,13 +88,13 @@ TEST_CASE("ready_flag_flipped_in_place_activates_on_the_next_tick") {
     auto b = test::build({{1, "c"}}, false);
     r.dir.write("p.rezl", b.bytes);
     r.events_in();
-    REQUIRE(r.src("p.rezl")->state() == SourceState::pending);
+    REQUIRE(r.src("p.rezl")->state() == files::SourceState::pending);
     const int fd = ::open(r.dir.file("p.rezl").c_str(), O_RDWR);
     const char one = 1;
     REQUIRE(pwrite(fd, &one, 1, 6) == 1);
     ::close(fd);
     r.tick();
-    CHECK(r.src("p.rezl")->state() == SourceState::active);
+    CHECK(r.src("p.rezl")->state() == files::SourceState::active);
 }
 
 TEST_CASE("replaced_by_rename_is_a_new_source_and_delete_removes") {
@@ -110,11 +110,11 @@ TEST_CASE("replaced_by_rename_is_a_new_source_and_delete_removes") {
     CHECK(r.src("a.rezl")->id() != first_id);
     CHECK(r.src("a.rezl")->data()[0] == 2);
     CHECK(r.w->generation() != gen);
-    CHECK(r.events.recorded(EventKind::replaced) == 1);
+    CHECK(r.events.recorded(files::EventKind::replaced) == 1);
     ::unlink(r.dir.file("a.rezl").c_str());
     r.events_in();
     CHECK(r.src("a.rezl") == nullptr);
-    CHECK(r.events.recorded(EventKind::removed) == 1);
+    CHECK(r.events.recorded(files::EventKind::removed) == 1);
 }
 
 TEST_CASE("file_truncated_while_active_is_revalidated") {
@@ -122,10 +122,10 @@ TEST_CASE("file_truncated_while_active_is_revalidated") {
     r.open();
     r.dir.write("t.rezl", gauge_file(5));
     r.events_in();
-    REQUIRE(r.src("t.rezl")->state() == SourceState::active);
+    REQUIRE(r.src("t.rezl")->state() == files::SourceState::active);
     REQUIRE(truncate(r.dir.file("t.rezl").c_str(), 20) == 0);
     r.tick();
-    CHECK(r.src("t.rezl")->state() == SourceState::rejected);
+    CHECK(r.src("t.rezl")->state() == files::SourceState::rejected);
     CHECK(r.src("t.rezl")->reason() == rezl::Reason::size_mismatch);
     CHECK_FALSE(r.src("t.rezl")->mapped());
 }
@@ -145,12 +145,12 @@ TEST_CASE("stale_after_marks_and_clears") {
     r.tick(600);
     CHECK(r.src("s.rezl")->stale());
     CHECK(r.metrics().stale_sources == 1);
-    CHECK(r.events.recorded(EventKind::stale) == 1);
+    CHECK(r.events.recorded(files::EventKind::stale) == 1);
     map[size / 8 - 1] = 99;  // the one gauge is the last word
     r.tick(100);
     CHECK_FALSE(r.src("s.rezl")->stale());
     CHECK(r.src("s.rezl")->data()[0] == 99);
-    CHECK(r.events.recorded(EventKind::fresh) == 1);
+    CHECK(r.events.recorded(files::EventKind::fresh) == 1);
     munmap(map, size);
 }
 
@@ -161,7 +161,7 @@ TEST_CASE("more_files_than_the_limit_serves_the_first_and_rescans_when_room") {
     CHECK(r.w->sources().size() == 3);
     CHECK(r.metrics().files_limit >= 1);
     // One for the files limit; one more when /tmp is not tmpfs (disk_backed).
-    CHECK(r.events.recorded(EventKind::limit) == 1 + r.metrics().disk_backed_found);
+    CHECK(r.events.recorded(files::EventKind::limit) == 1 + r.metrics().disk_backed_found);
     ::unlink(r.dir.file("f0.rezl").c_str());
     r.events_in();
     r.tick();
@@ -205,7 +205,7 @@ TEST_CASE("recovered_directory_whose_watch_fails_is_retried_until_watched") {
     r.dir.write("late.rezl", gauge_file(7));
     r.events_in();
     REQUIRE(r.src("late.rezl") != nullptr);
-    CHECK(r.src("late.rezl")->state() == SourceState::active);
+    CHECK(r.src("late.rezl")->state() == files::SourceState::active);
 }
 
 TEST_CASE("directory_removed_and_recreated_is_recovered") {
@@ -224,7 +224,7 @@ TEST_CASE("directory_removed_and_recreated_is_recovered") {
     r.tick();
     REQUIRE(r.w->directory_present());
     REQUIRE(r.src("b.rezl"));
-    CHECK(r.src("b.rezl")->state() == SourceState::active);
+    CHECK(r.src("b.rezl")->state() == files::SourceState::active);
     // And inotify works on the new directory.
     r.dir.write("c.rezl", gauge_file(3));
     r.events_in();
@@ -237,10 +237,10 @@ TEST_CASE("dir_given_as_a_symlink_follows_a_swapped_target") {
     std::filesystem::create_directory(root.file("a"));
     std::filesystem::create_directory(root.file("b"));
     std::filesystem::create_directory_symlink(root.file("a"), root.file("current"));
-    EventLog events;
-    REQUIRE(install_fault_handler());
-    WatcherConfig c{root.file("current"), 500, 0, 100, {1 << 20, 1 << 30}, nullptr};
-    Watcher w(c, events);
+    files::EventLog events;
+    REQUIRE(files::install_fault_handler());
+    files::WatcherConfig c{root.file("current"), 500, 0, 100, {1 << 20, 1 << 30}, nullptr};
+    files::Watcher w(c, events);
     auto write = [](const std::string& dir, const std::string& name, int64_t v) {
         auto b = test::build({{2, "g"}});
         test::put_u64(b.bytes, b.offsets[0], uint64_t(v));
@@ -262,17 +262,17 @@ TEST_CASE("dir_given_as_a_symlink_follows_a_swapped_target") {
     w.tick({t += 100, 0});  // the new target is picked up
     CHECK(w.sources().count("old.rezl") == 0);
     REQUIRE(w.sources().count("new.rezl") == 1);
-    CHECK(w.sources().at("new.rezl")->state() == SourceState::active);
-    CHECK(events.recorded(EventKind::removed) == 1);
+    CHECK(w.sources().at("new.rezl")->state() == files::SourceState::active);
+    CHECK(events.recorded(files::EventKind::removed) == 1);
 }
 
 TEST_CASE("files_past_the_fd_budget_wait_counted_and_are_opened_when_room_frees") {
     test::TempDir dir;
     for (int i = 0; i < 5; ++i) dir.write("f" + std::to_string(i) + ".rezl", gauge_file(i));
-    EventLog events;
-    REQUIRE(install_fault_handler());
-    WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr, 3};
-    Watcher w(c, events);
+    files::EventLog events;
+    REQUIRE(files::install_fault_handler());
+    files::WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr, 3};
+    files::Watcher w(c, events);
     uint64_t t = 1000;
     REQUIRE(w.open({t, 0}) == 0);
     CHECK(w.sources().size() == 3);

@@ -21,8 +21,8 @@ namespace mmwatch::test {
 
 struct DaemonRig {
     TempDir dir;
-    EventLog events;
-    std::unique_ptr<Watcher> watcher;
+    files::EventLog events;
+    std::unique_ptr<files::Watcher> watcher;
     std::unique_ptr<MetricsPage> page;
     std::unique_ptr<Router> router;
     OtlpRig otlp;
@@ -31,9 +31,9 @@ struct DaemonRig {
     uint64_t t = 1000;
 
     explicit DaemonRig(size_t max_series = 100'000) {
-        REQUIRE(install_fault_handler());
-        WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr};
-        watcher = std::make_unique<Watcher>(c, events);
+        REQUIRE(files::install_fault_handler());
+        files::WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr};
+        watcher = std::make_unique<files::Watcher>(c, events);
         page = std::make_unique<MetricsPage>(PageConfig{3, max_series, 64 << 20}, *watcher, events);
         router = std::make_unique<Router>(*watcher, *page, "9.9.9");
         page->set_self_renderer([this](prom::Writer& out) {
