@@ -10,8 +10,8 @@ namespace mmwatch {
 MetricsPage::MetricsPage(PageConfig config, files::Watcher& watcher, files::EventLog& events)
     : config_(std::move(config)), watcher_(watcher), events_(events) {}
 
-std::vector<expo::FileView> MetricsPage::views() {
-    std::vector<expo::FileView> out;
+std::vector<prom::FileView> MetricsPage::views() {
+    std::vector<prom::FileView> out;
     for (files::Source* s : watcher_.active_in_discovery_order()) {
         out.push_back({s->id(), s->activation(), s->label(), &s->layout(), s->data()});
     }
@@ -26,17 +26,17 @@ void MetricsPage::refresh_plan(int64_t unix_ms) {
     const auto files = views();
     plan_.rebuild(files, self_metric_names(), config_.max_series);
     counters_.series_exposed = plan_.series_count();
-    for (const expo::Drop& d : plan_.take_new_drops()) {
+    for (const prom::Drop& d : plan_.take_new_drops()) {
         switch (d.kind) {
-            case expo::DropKind::type_conflict:
+            case prom::DropKind::type_conflict:
                 ++counters_.type_conflicts;
                 events_.record(files::EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
-            case expo::DropKind::duplicate_series:
+            case prom::DropKind::duplicate_series:
                 ++counters_.duplicate_series;
                 events_.record(files::EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
-            case expo::DropKind::series_limit:
+            case prom::DropKind::series_limit:
                 ++counters_.series_limit;
                 events_.record(files::EventKind::limit, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;

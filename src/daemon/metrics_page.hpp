@@ -71,7 +71,7 @@ private:
         std::shared_ptr<const std::string> gzipped;  // made on the first gzip scrape of this body
     };
 
-    std::vector<expo::FileView> views();
+    std::vector<prom::FileView> views();
     void render(prom::Format format, Rendition& r);
     void render_rest(prom::Writer& w);
 
@@ -79,7 +79,7 @@ private:
     files::Watcher& watcher_;
     files::EventLog& events_;
     PageCounters counters_;
-    expo::FilePlan plan_;
+    prom::FilePlan plan_;
     uint64_t plan_generation_ = UINT64_MAX;
     Rendition renditions_[prom::kFormatCount];
     http::GzipEncoder gzip_;

@@ -14,7 +14,7 @@
 #include "prom/text.hpp"
 #include "prom/writer.hpp"
 
-namespace mmwatch::expo {
+namespace mmwatch::prom {
 
 namespace {
 
@@ -125,7 +125,7 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
     for (uint32_t fi = 0; fi < files.size(); ++fi) {
         const FileView& f = files[fi];
         std::string label = "{name=\"";
-        prom::append_label_value(label, f.label);
+        append_label_value(label, f.label);
         label += '"';
         max_label_bytes_ = std::max(max_label_bytes_, label.size());
         file_labels_.push_back(label);
@@ -291,34 +291,34 @@ bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, 
     return true;
 }
 
-bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, prom::Writer& w,
+bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, Writer& w,
                       size_t max_bytes) {
     std::vector<std::string> labels(files.size());
     for (size_t i = 0; i < files.size(); ++i) w.label(labels[i], "name", files[i].label);
     for (const Family& fam : families_) {
         if (fam.series.empty()) continue;
         if (w.size() >= max_bytes) return false;
-        const prom::Kind kind = fam.type == rezl::MetricType::counter     ? prom::Kind::counter
-                                : fam.type == rezl::MetricType::histogram ? prom::Kind::histogram
-                                                                          : prom::Kind::gauge;
+        const Kind kind = fam.type == rezl::MetricType::counter     ? Kind::counter
+                          : fam.type == rezl::MetricType::histogram ? Kind::histogram
+                                                                    : Kind::gauge;
         w.family(fam.name, kind, {});
         for (const Series& s : fam.series) {
             const FileView& f = files[s.file];
             w.metric(labels[s.file]);
-            if (kind == prom::Kind::histogram) {
+            if (kind == Kind::histogram) {
                 const uint64_t total = walk_histogram(s, f, grouping_power, [&](uint64_t upper, uint64_t cumulative) {
                     w.bucket(double(upper), double(cumulative));
                 });
                 w.bucket(HUGE_VAL, double(total));  // protobuf leaves it implied
                 // OpenMetrics has no _count without _sum (H2 keeps no sum).
-                if (w.format() != prom::Format::openmetrics) w.count(double(total));
+                if (w.format() != Format::openmetrics) w.count(double(total));
                 continue;
             }
             const uint64_t word = f.words[(f.layout->metrics[s.metric].data_offset - f.layout->data_offset) / 8];
-            w.value(kind == prom::Kind::gauge ? double(int64_t(word)) : double(word));
+            w.value(kind == Kind::gauge ? double(int64_t(word)) : double(word));
         }
     }
     return true;
 }
 
-}  // namespace mmwatch::expo
+}  // namespace mmwatch::prom

@@ -1,10 +1,11 @@
-// Prometheus text exposition (format 0.0.4) of the file metrics: names,
-// label escaping, families across files, histograms as cumulative buckets.
-// Pure: it renders snapshots that the watcher copied; no IO.
+// The file metrics' exposition in every format: names, label escaping,
+// families across files, histograms as cumulative buckets. Text and
+// OpenMetrics are written a line at a time into the body (the fast path);
+// protobuf goes through a prom::Writer. Pure: it renders snapshots that
+// the watcher copied; no IO.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,7 +16,7 @@
 #include "rezl/rezl.hpp"
 #include "prom/writer.hpp"
 
-namespace mmwatch::expo {
+namespace mmwatch::prom {
 
 // Appends `raw` as a valid Prometheus metric name: every character outside
 // [a-zA-Z0-9_:] becomes one '_', and a leading digit gets a '_' prefix.
@@ -116,4 +117,4 @@ private:
     size_t series_count_ = 0;
 };
 
-}  // namespace mmwatch::expo
+}  // namespace mmwatch::prom

@@ -54,10 +54,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view raw(reinterpret_cast<const char*>(data), size);
 
     std::string name = "prefix_";
-    expo::append_sanitized_name(raw, name);
+    prom::append_sanitized_name(raw, name);
     FUZZ_CHECK(valid_metric_name(name));
     name.clear();
-    expo::append_sanitized_name(raw, name);
+    prom::append_sanitized_name(raw, name);
     // Names in a valid file are never empty; an empty input stays empty.
     FUZZ_CHECK(raw.empty() ? name.empty() : valid_metric_name(name));
 

@@ -32,11 +32,11 @@ struct File {
 
 struct Fixture {
     std::vector<File*> files;
-    expo::FilePlan plan;
-    std::vector<expo::Drop> drops;
+    prom::FilePlan plan;
+    std::vector<prom::Drop> drops;
 
-    std::vector<expo::FileView> views() {
-        std::vector<expo::FileView> v;
+    std::vector<prom::FileView> views() {
+        std::vector<prom::FileView> v;
         uint64_t id = 1;
         for (File* f : files) v.push_back({id++, f->activation, f->label, &f->layout, f->words});
         return v;
@@ -58,7 +58,7 @@ bool contains(const std::string& hay, std::string_view needle) { return hay.find
 TEST_CASE("names_are_sanitized") {
     auto s = [](std::string_view raw) {
         std::string out;
-        expo::append_sanitized_name(raw, out);
+        prom::append_sanitized_name(raw, out);
         return out;
     };
     CHECK(s("http_requests") == "http_requests");
@@ -73,12 +73,12 @@ TEST_CASE("counters_get_total_suffix_once") {
     rezl::Metric m;
     m.type = rezl::MetricType::counter;
     m.name = "requests";
-    CHECK(expo::exposed_name(m) == "requests_total");
+    CHECK(prom::exposed_name(m) == "requests_total");
     m.name = "requests_total";
-    CHECK(expo::exposed_name(m) == "requests_total");
+    CHECK(prom::exposed_name(m) == "requests_total");
     m.type = rezl::MetricType::gauge;
     m.name = "temp";
-    CHECK(expo::exposed_name(m) == "temp");
+    CHECK(prom::exposed_name(m) == "temp");
 }
 
 TEST_CASE("u64_and_negative_gauges_are_exact") {
@@ -112,7 +112,7 @@ TEST_CASE("type_conflict_keeps_first_seen_type") {
     CHECK(contains(out, "# TYPE x gauge\nx{name=\"a\"} 0\n"));
     CHECK_FALSE(contains(out, "x_bucket"));
     REQUIRE(fx.drops.size() == 1);
-    CHECK(fx.drops[0].kind == expo::DropKind::type_conflict);
+    CHECK(fx.drops[0].kind == prom::DropKind::type_conflict);
     CHECK(fx.drops[0].label == "b");
     // Reported once, not on every rebuild.
     fx.render();
@@ -138,7 +138,7 @@ TEST_CASE("duplicate_names_in_one_file_first_wins") {
     const auto out = fx.render();
     CHECK(out == "# TYPE dup gauge\ndup{name=\"a\"} 7\n");
     REQUIRE(fx.drops.size() == 1);
-    CHECK(fx.drops[0].kind == expo::DropKind::duplicate_series);
+    CHECK(fx.drops[0].kind == prom::DropKind::duplicate_series);
 }
 
 TEST_CASE("histogram_suffix_collisions_are_conflicts") {
@@ -186,7 +186,7 @@ TEST_CASE("histogram_is_cumulative_with_inf_equal_to_count") {
 // A histogram bucket that had counts, zeroed after one render (a producer
 // cannot do this, but it shows whether the series stays): does the next
 // render still emit it, after `between` happened?
-bool bucket_stays_after(const std::function<void(File&, expo::FilePlan&)>& between) {
+bool bucket_stays_after(const std::function<void(File&, prom::FilePlan&)>& between) {
     File a("a", {{3, "lat", 2, 4}});
     a.word(0, 5) = 2;
     Fixture fx;
@@ -198,16 +198,16 @@ bool bucket_stays_after(const std::function<void(File&, expo::FilePlan&)>& betwe
 }
 
 TEST_CASE("histogram_le_set_is_sticky_while_the_file_lives") {
-    CHECK(bucket_stays_after([](File&, expo::FilePlan&) {}));
+    CHECK(bucket_stays_after([](File&, prom::FilePlan&) {}));
 }
 
 TEST_CASE("histogram_le_set_starts_anew_when_the_source_is_validated_again") {
     // Rewritten in place: a new layout, possibly other buckets.
-    CHECK_FALSE(bucket_stays_after([](File& f, expo::FilePlan&) { f.activation = 2; }));
+    CHECK_FALSE(bucket_stays_after([](File& f, prom::FilePlan&) { f.activation = 2; }));
 }
 
 TEST_CASE("histogram_le_set_is_forgotten_with_its_source") {
-    CHECK_FALSE(bucket_stays_after([](File&, expo::FilePlan& plan) { plan.forget_source(1); }));
+    CHECK_FALSE(bucket_stays_after([](File&, prom::FilePlan& plan) { plan.forget_source(1); }));
 }
 
 TEST_CASE("histogram_grouping_merges_to_coarser_buckets") {
@@ -237,7 +237,7 @@ TEST_CASE("series_limit_drops_and_reports") {
     CHECK(fx.plan.series_count() == 2);
     CHECK_FALSE(contains(out, "z{"));
     REQUIRE(fx.drops.size() == 1);
-    CHECK(fx.drops[0].kind == expo::DropKind::series_limit);
+    CHECK(fx.drops[0].kind == prom::DropKind::series_limit);
 }
 
 TEST_CASE("two_files_with_one_label_do_not_duplicate_series") {
