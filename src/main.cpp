@@ -10,20 +10,20 @@
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
     std::string error;
-    const auto options = mmwatch::parse_options(args, error);
+    const auto options = mmwatch::daemon::parse_options(args, error);
     if (!options) {
         std::fprintf(stderr, "mmwatch: %s\n", error.c_str());
         return 2;
     }
     if (options->help) {
-        std::fputs(mmwatch::usage().c_str(), stdout);
+        std::fputs(mmwatch::daemon::usage().c_str(), stdout);
         return 0;
     }
     if (options->version) {
         std::printf("mmwatch %s\n", MMWATCH_VERSION);
         return 0;
     }
-    mmwatch::Daemon daemon(*options);
+    mmwatch::daemon::Daemon daemon(*options);
     if (!daemon.start(error)) {
         std::fprintf(stderr, "mmwatch: %s\n", error.c_str());
         return 2;

@@ -19,7 +19,7 @@
 #include "http/basic_auth.hpp"
 #include "http/tls.hpp"
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 namespace {
 
@@ -406,4 +406,4 @@ void Daemon::stop() {
     watcher_.close();
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

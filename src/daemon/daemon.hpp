@@ -23,7 +23,7 @@
 #include "push/sender.hpp"
 #include "push/series_set.hpp"
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 class Daemon {
 public:
@@ -78,7 +78,7 @@ private:
     push::SeriesSet pushed_series_;
     int64_t last_push_ms_ = 0;
     std::vector<uint64_t> rejections_reported_;
-    UvHandle<uv_timer_t> push_timer_;
+    http::UvHandle<uv_timer_t> push_timer_;
     bool start_push(std::string& error);
     void push();
     static void on_push(uv_timer_t* t);
@@ -89,13 +89,13 @@ private:
     void report_tls_reloads(int64_t unix_ms);
     std::unique_ptr<http::ScrapeServer> server_;
     std::unique_ptr<http::ScrapeServer> otlp_server_;
-    UvHandle<uv_poll_t> inotify_poll_;
-    UvHandle<uv_timer_t> tick_timer_;
-    UvHandle<uv_signal_t> sigint_;
-    UvHandle<uv_signal_t> sigterm_;
+    http::UvHandle<uv_poll_t> inotify_poll_;
+    http::UvHandle<uv_timer_t> tick_timer_;
+    http::UvHandle<uv_signal_t> sigint_;
+    http::UvHandle<uv_signal_t> sigterm_;
     std::string bound_;
     std::string otlp_bound_;
     bool event_log_error_reported_ = false;
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

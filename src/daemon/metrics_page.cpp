@@ -5,7 +5,7 @@
 
 #include <new>
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 MetricsPage::MetricsPage(PageConfig config, files::Watcher& watcher, files::EventLog& events)
     : config_(std::move(config)), watcher_(watcher), events_(events) {}
@@ -136,4 +136,4 @@ void MetricsPage::render(prom::Format format, Rendition& r) {
     r.gzipped.reset();
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

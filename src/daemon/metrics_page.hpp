@@ -17,7 +17,7 @@
 #include "daemon/self_metrics.hpp"
 #include "files/watcher.hpp"
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 struct PageConfig {
     unsigned grouping_power = 0;
@@ -87,4 +87,4 @@ private:
     ExtraRenderer extra_;
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

@@ -5,7 +5,7 @@
 
 #include "base/limits.hpp"
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 namespace {
 
@@ -285,4 +285,4 @@ std::string usage() {
     return out;
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 
 struct Options {
@@ -70,4 +70,4 @@ struct Options {
 
 [[nodiscard]] std::string usage();
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

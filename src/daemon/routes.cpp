@@ -5,7 +5,7 @@
 #include "otlp/receiver.hpp"
 #include "prom/negotiate.hpp"
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 namespace {
 
@@ -134,4 +134,4 @@ http::Response Router::landing() const {
     return r;
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

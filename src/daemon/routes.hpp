@@ -8,12 +8,12 @@
 #include "daemon/metrics_page.hpp"
 #include "files/watcher.hpp"
 
-namespace mmwatch {
-
-namespace otlp {
+namespace mmwatch::otlp {
 class Store;
 class Receiver;
-}  // namespace otlp
+}  // namespace mmwatch::otlp
+
+namespace mmwatch::daemon {
 
 class Router {
 public:
@@ -40,4 +40,4 @@ private:
     otlp::Receiver* receiver_ = nullptr;
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

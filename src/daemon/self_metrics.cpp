@@ -10,7 +10,7 @@
 #include "prom/text.hpp"
 #include "prom/writer.hpp"
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 namespace {
 
@@ -389,4 +389,4 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     single(out, kStart, double(in.start_unix_ns / 1'000'000) / 1000.0);
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

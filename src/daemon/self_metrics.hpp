@@ -19,7 +19,7 @@
 #include "push/sender.hpp"
 #include "prom/writer.hpp"
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 // What the /metrics page counts (metrics_page.hpp).
 struct PageCounters {
@@ -84,4 +84,4 @@ struct SelfMetricsInput {
 // read from /proc/self.
 void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out);
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

@@ -7,7 +7,7 @@
 
 #include <array>
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 namespace {
 
@@ -138,4 +138,4 @@ bool load_web_config(const std::string& path, WebConfig& out, std::string& error
     return false;
 }
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

@@ -9,7 +9,7 @@
 #include "http/basic_auth.hpp"
 #include "http/tls.hpp"
 
-namespace mmwatch {
+namespace mmwatch::daemon {
 
 struct WebConfig {
     std::optional<http::TlsConfig> tls;  // tls_server_config
@@ -21,4 +21,4 @@ struct WebConfig {
 // error returns false with one line naming the file and the key.
 [[nodiscard]] bool load_web_config(const std::string& path, WebConfig& out, std::string& error);
 
-}  // namespace mmwatch
+}  // namespace mmwatch::daemon

@@ -6,7 +6,7 @@
 
 #include <utility>
 
-namespace mmwatch {
+namespace mmwatch::http {
 
 template <typename T>
 class UvHandle {
@@ -40,4 +40,4 @@ private:
     bool inited_ = false;
 };
 
-}  // namespace mmwatch
+}  // namespace mmwatch::http

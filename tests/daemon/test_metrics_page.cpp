@@ -5,6 +5,7 @@
 #include "support/daemon_rig.hpp"
 
 using namespace mmwatch;
+using namespace mmwatch::daemon;
 
 TEST_CASE("one_render_per_snapshot_shared_by_every_scrape") {
     test::DaemonRig rig;

@@ -3,6 +3,7 @@
 #include "daemon/options.hpp"
 
 using namespace mmwatch;
+using namespace mmwatch::daemon;
 
 static std::optional<Options> parse(std::vector<std::string_view> args, std::string& err) {
     return parse_options(args, err);

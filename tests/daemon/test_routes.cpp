@@ -5,6 +5,7 @@
 #include "support/daemon_rig.hpp"
 
 using namespace mmwatch;
+using namespace mmwatch::daemon;
 
 namespace {
 

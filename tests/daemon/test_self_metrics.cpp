@@ -6,6 +6,7 @@
 #include "support/daemon_rig.hpp"
 
 using namespace mmwatch;
+using namespace mmwatch::daemon;
 
 namespace {
 

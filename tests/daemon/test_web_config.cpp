@@ -7,6 +7,7 @@
 #include "support/temp_dir.hpp"
 
 using namespace mmwatch;
+using namespace mmwatch::daemon;
 
 namespace {
 

@@ -23,25 +23,25 @@ struct DaemonRig {
     TempDir dir;
     files::EventLog events;
     std::unique_ptr<files::Watcher> watcher;
-    std::unique_ptr<MetricsPage> page;
-    std::unique_ptr<Router> router;
+    std::unique_ptr<daemon::MetricsPage> page;
+    std::unique_ptr<daemon::Router> router;
     OtlpRig otlp;
     http::ServerCounters listener;
-    LoopStats loop;
+    daemon::LoopStats loop;
     uint64_t t = 1000;
 
     explicit DaemonRig(size_t max_series = 100'000) {
         REQUIRE(files::install_fault_handler());
         files::WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr};
         watcher = std::make_unique<files::Watcher>(c, events);
-        page = std::make_unique<MetricsPage>(PageConfig{3, max_series, 64 << 20}, *watcher, events);
-        router = std::make_unique<Router>(*watcher, *page, "9.9.9");
+        page = std::make_unique<daemon::MetricsPage>(daemon::PageConfig{3, max_series, 64 << 20}, *watcher, events);
+        router = std::make_unique<daemon::Router>(*watcher, *page, "9.9.9");
         page->set_self_renderer([this](prom::Writer& out) {
-            const Listener l[] = {{"metrics", &listener}};
-            render_self_metrics({watcher->counters(), 0, loop, page->counters(), l, events, "9.9.9", 1'700'000'000'000'000'000},
+            const daemon::Listener l[] = {{"metrics", &listener}};
+            daemon::render_self_metrics({watcher->counters(), 0, loop, page->counters(), l, events, "9.9.9", 1'700'000'000'000'000'000},
                                 out);
         });
-        page->set_extra_renderer([this](prom::Writer& out, const MetricsPage::FamilyTaken& taken) {
+        page->set_extra_renderer([this](prom::Writer& out, const daemon::MetricsPage::FamilyTaken& taken) {
             const otlp::ExpositionSkips skips = otlp::render_prometheus(otlp.store, out, taken, base::unix_ns_now());
             otlp::write_self_metrics(otlp.store, otlp.receiver.counters(), skips, out);
         });
