@@ -1,11 +1,11 @@
 // In-process metrics for C++ applications: get-or-create counters, gauges
 // and histograms, a scope Timer, and Prometheus text / JSON export.
 //
-//     auto metrics = mmwatch::metrics::make_provider({.kind = ProviderKind::seqlock});
+//     auto metrics = mmwatch::inproc::make_provider({.kind = ProviderKind::seqlock});
 //     auto reqs = metrics->counter("http_requests_total", "Requests served");
 //     auto lat = metrics->histogram("http_request_duration_seconds", "Latency", {0.005, 0.05, 0.5});
 //     (void)metrics->publish();  // only the mapped provider needs it; harmless otherwise
-//     { mmwatch::metrics::Timer t(lat); reqs->inc(); /* work */ }
+//     { mmwatch::inproc::Timer t(lat); reqs->inc(); /* work */ }
 //     std::string text = metrics->export_prometheus();
 //
 // Three implementations (docs/producer.md compares them):
@@ -33,7 +33,7 @@
 
 #include "mmwatch/producer.hpp"
 
-namespace mmwatch::metrics {
+namespace mmwatch::inproc {
 
 enum class Errc : uint8_t {
     ok,
@@ -252,4 +252,4 @@ struct Config {
 [[nodiscard]] bool valid_metric_name(std::string_view name) noexcept;
 [[nodiscard]] bool valid_bounds(const std::vector<double>& bounds) noexcept;
 
-}  // namespace mmwatch::metrics
+}  // namespace mmwatch::inproc

@@ -9,7 +9,7 @@
 
 #include "mmwatch/metrics.hpp"
 
-namespace mmwatch::metrics {
+namespace mmwatch::inproc {
 
 class AtomicCounter final : public Counter {
 public:
@@ -59,4 +59,4 @@ private:
     std::atomic<uint64_t> count_{0};
 };
 
-}  // namespace mmwatch::metrics
+}  // namespace mmwatch::inproc

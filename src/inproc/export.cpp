@@ -6,7 +6,7 @@
 #include "mmwatch/metrics.hpp"
 #include "prom/text.hpp"
 
-namespace mmwatch::metrics {
+namespace mmwatch::inproc {
 
 namespace {
 
@@ -100,4 +100,4 @@ std::string render_json(const std::vector<MetricSample>& samples, uint64_t uptim
     return out;
 }
 
-}  // namespace mmwatch::metrics
+}  // namespace mmwatch::inproc

@@ -15,7 +15,7 @@
 #include "mmwatch/h2.hpp"
 #include "mmwatch/metrics.hpp"
 
-namespace mmwatch::metrics {
+namespace mmwatch::inproc {
 
 namespace {
 
@@ -238,4 +238,4 @@ std::vector<MetricSample> MappedProvider::collect() const {
 
 std::string_view MappedProvider::path() const noexcept { return state_->producer.path(); }
 
-}  // namespace mmwatch::metrics
+}  // namespace mmwatch::inproc

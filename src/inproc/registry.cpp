@@ -14,7 +14,7 @@
 #include "base/names.hpp"
 #include "rezl/rezl.hpp"
 
-namespace mmwatch::metrics {
+namespace mmwatch::inproc {
 
 namespace {
 
@@ -205,4 +205,4 @@ std::unique_ptr<Provider> make_provider(const Config& config) {
     return std::make_unique<StandardProvider>();
 }
 
-}  // namespace mmwatch::metrics
+}  // namespace mmwatch::inproc

@@ -15,7 +15,7 @@
 #include "inproc/atomic.hpp"
 #include "mmwatch/metrics.hpp"
 
-namespace mmwatch::metrics {
+namespace mmwatch::inproc {
 
 namespace {
 
@@ -105,4 +105,4 @@ std::shared_ptr<Histogram> SeqlockProvider::make_histogram(std::vector<double> b
     return std::make_shared<SeqlockHistogram>(std::move(bounds));
 }
 
-}  // namespace mmwatch::metrics
+}  // namespace mmwatch::inproc

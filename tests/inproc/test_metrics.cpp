@@ -12,7 +12,7 @@
 #include "support/producer_testing.hpp"
 
 using namespace mmwatch;
-using namespace mmwatch::metrics;
+using namespace mmwatch::inproc;
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include "support/producer_testing.hpp"
 
 using namespace mmwatch;
-using namespace mmwatch::metrics;
+using namespace mmwatch::inproc;
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include "bench_util.hpp"
 #include "mmwatch/metrics.hpp"
 
-using namespace mmwatch::metrics;
+using namespace mmwatch::inproc;
 namespace bench = mmwatch::bench;
 
 namespace {

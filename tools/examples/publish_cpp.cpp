@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     lat.record(0);
     lat.record(1000);
 
-    using namespace mmwatch::metrics;
+    using namespace mmwatch::inproc;
     Config config;
     config.kind = ProviderKind::mapped;
     config.mapped.dir = argv[1];
