@@ -12,7 +12,7 @@
 #include <limits>
 
 #include "base/enum_names.hpp"
-#include "otlp/json_text.hpp"
+#include "base/json.hpp"
 #include "otlp/json_read.hpp"
 #include "base/limits.hpp"
 
@@ -63,7 +63,7 @@ DecodeError encode_list_json(od::value v, std::string& buf, unsigned depth, Ctx&
             OTLP_TRY(for_each_field(el, ctx, "KeyValue", [&](std::string_view kk, od::value kv) {
                 if (kk == "key") {
                     OTLP_TRY(get_string(kv, k, ctx, "KeyValue.key"));
-                    jtext::append_quoted(buf, k);
+                    base::json::append_string(buf, k);
                     buf += ':';
                     return DecodeError::none;
                 }
@@ -87,7 +87,7 @@ DecodeError encode_any_json(od::value v, std::string& buf, unsigned depth, Ctx& 
         std::string_view s;
         if (key == "stringValue" || key == "bytesValue") {
             OTLP_TRY(get_string(x, s, ctx, "AnyValue string"));
-            jtext::append_quoted(buf, s);
+            base::json::append_string(buf, s);
         } else if (key == "boolValue") {
             bool b = false;
             OTLP_TRY(get_bool(x, b, ctx, "AnyValue.boolValue"));
@@ -95,11 +95,11 @@ DecodeError encode_any_json(od::value v, std::string& buf, unsigned depth, Ctx& 
         } else if (key == "intValue") {
             int64_t n = 0;
             OTLP_TRY(get_int(x, n, ctx, "AnyValue.intValue"));
-            jtext::append_int(buf, n);
+            base::json::append_number(buf, n);
         } else if (key == "doubleValue") {
             double d = 0;
             OTLP_TRY(get_double(x, d, ctx, "AnyValue.doubleValue"));
-            jtext::append_double(buf, d);
+            base::json::append_double(buf, d);
         } else if (key == "arrayValue" || key == "kvlistValue") {
             return encode_list_json(x, buf, depth, ctx, key == "kvlistValue");
         }
@@ -123,11 +123,11 @@ DecodeError decode_any(od::value v, std::string_view& out, Ctx& ctx) {
         if (key == "intValue") {
             int64_t n = 0;
             OTLP_TRY(get_int(x, n, ctx, "AnyValue.intValue"));
-            jtext::append_int(ctx.tmp, n);
+            base::json::append_number(ctx.tmp, n);
         } else if (key == "doubleValue") {
             double d = 0;
             OTLP_TRY(get_double(x, d, ctx, "AnyValue.doubleValue"));
-            jtext::append_number(ctx.tmp, d);
+            base::json::append_number(ctx.tmp, d);
         } else if (key == "arrayValue" || key == "kvlistValue") {
             OTLP_TRY(encode_list_json(x, ctx.tmp, 1, ctx, key == "kvlistValue"));
         } else {

@@ -14,7 +14,7 @@
 #include "base/limits.hpp"
 #include "otlp/arena.hpp"
 #include "otlp/decoder.hpp"
-#include "otlp/json_text.hpp"
+#include "base/json.hpp"
 
 namespace mmwatch::otlp {
 
@@ -102,7 +102,7 @@ DecodeError list_json(std::string_view bytes, std::string& buf, unsigned depth, 
                 kv.skip();
             }
         }
-        jtext::append_quoted(buf, key);
+        base::json::append_string(buf, key);
         buf += ':';
         if (has_value) PB_TRY(any_json(value, buf, depth + 1, c));
         else buf += "null";
@@ -120,13 +120,13 @@ DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, P
         switch (r.tag()) {
             case 1:
                 PB_TRY(expect(r, WT::length_delimited, c, "AnyValue.string_value"));
-                jtext::append_quoted(buf, view(r));
+                base::json::append_string(buf, view(r));
                 break;
             case 7: {
                 PB_TRY(expect(r, WT::length_delimited, c, "AnyValue.bytes_value"));
                 std::string b64;
                 append_base64(b64, view(r));
-                jtext::append_quoted(buf, b64);
+                base::json::append_string(buf, b64);
                 break;
             }
             case 2:
@@ -135,11 +135,11 @@ DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, P
                 break;
             case 3:
                 PB_TRY(expect(r, WT::varint, c, "AnyValue.int_value"));
-                jtext::append_int(buf, r.get_int64());
+                base::json::append_number(buf, r.get_int64());
                 break;
             case 4:
                 PB_TRY(expect(r, WT::fixed64, c, "AnyValue.double_value"));
-                jtext::append_double(buf, r.get_double());
+                base::json::append_double(buf, r.get_double());
                 break;
             case 5:
             case 6: {
@@ -175,11 +175,11 @@ DecodeError any_value(std::string_view bytes, std::string_view& out, PCtx& c) {
                 continue;
             case 3:
                 PB_TRY(expect(r, WT::varint, c, "AnyValue.int_value"));
-                jtext::append_int(c.tmp, r.get_int64());
+                base::json::append_number(c.tmp, r.get_int64());
                 break;
             case 4:
                 PB_TRY(expect(r, WT::fixed64, c, "AnyValue.double_value"));
-                jtext::append_number(c.tmp, r.get_double());
+                base::json::append_number(c.tmp, r.get_double());
                 break;
             case 5:
             case 6: {

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "base/enum_names.hpp"
-#include "otlp/json_text.hpp"
+#include "base/json.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/names.hpp"
 #include "prom/text.hpp"
@@ -39,7 +39,7 @@ std::string_view role_name(Role r) noexcept {
 
 http::Response bad_request(std::string_view message) {
     std::string body = "{\"error\":";
-    jtext::append_quoted(body, message);
+    base::json::append_string(body, message);
     body += "}\n";
     return http::Response::json(400, std::move(body));
 }
@@ -53,9 +53,9 @@ void append_labels(std::string& out, const Store& store, uint32_t set, bool& fir
     for (const LabelIds& l : store.label_set(set)) {
         if (!first) out += ',';
         first = false;
-        jtext::append_quoted(out, store.strings().get(l.key));
+        base::json::append_string(out, store.strings().get(l.key));
         out += ':';
-        jtext::append_quoted(out, store.strings().get(l.value));
+        base::json::append_string(out, store.strings().get(l.value));
     }
 }
 
@@ -64,9 +64,9 @@ void append_series_json(std::string& out, const Store& store, uint32_t id) {
     const Family& f = store.families()[s.key.family];
     const Scope& scope = store.scopes()[s.key.scope];
     out += "{\"id\":";
-    jtext::append_uint(out, id);
+    base::json::append_number(out, id);
     out += ",\"metric\":";
-    jtext::append_quoted(out, store.strings().get(f.name));
+    base::json::append_string(out, store.strings().get(f.name));
     out += ",\"type\":\"";
     out += kind_name(f.kind);
     out += "\",\"role\":\"";
@@ -74,22 +74,22 @@ void append_series_json(std::string& out, const Store& store, uint32_t id) {
     out += '"';
     if (s.key.role == Role::bucket || s.key.role == Role::quantile) {
         out += s.key.role == Role::bucket ? ",\"le\":" : ",\"quantile\":";
-        jtext::append_double(out, s.key.extra);
+        base::json::append_double(out, s.key.extra);
     }
     out += ",\"resource\":{";
     bool first = true;
     append_labels(out, store, store.resources()[s.key.resource].attrs, first);
     out += "},\"scope\":{\"name\":";
-    jtext::append_quoted(out, store.strings().get(scope.name));
+    base::json::append_string(out, store.strings().get(scope.name));
     out += ",\"version\":";
-    jtext::append_quoted(out, store.strings().get(scope.version));
+    base::json::append_string(out, store.strings().get(scope.version));
     out += "},\"labels\":{";
     first = true;
     append_labels(out, store, s.key.attrs, first);
     out += "},\"points\":";
-    jtext::append_uint(out, s.stored);
+    base::json::append_number(out, s.stored);
     out += ",\"last_value\":";
-    jtext::append_double(out, s.last_value);
+    base::json::append_double(out, s.last_value);
     out += '}';
 }
 
@@ -147,7 +147,7 @@ bool parse_time_ms(std::string_view s, int64_t& out_ms) {
 }
 
 void append_time_s(std::string& out, int64_t t_ms) {
-    jtext::append_int(out, t_ms / 1000);
+    base::json::append_number(out, t_ms / 1000);
     const int64_t ms = t_ms % 1000;
     out += '.';
     out += char('0' + ms / 100);
@@ -168,7 +168,7 @@ bool parse_limit(const http::Request& req, std::string_view key, size_t fallback
 http::Response bad_limit(std::string_view key, size_t max) {
     std::string msg(key);
     msg += " must be a whole number from 1 to ";
-    jtext::append_uint(msg, max);
+    base::json::append_number(msg, max);
     return bad_request(msg);
 }
 
@@ -264,7 +264,7 @@ http::Response query_range(const Store& store, const http::Request& req, int64_t
             out += '[';
             append_time_s(out, p.t_ms);
             out += ',';
-            jtext::append_double(out, p.value);
+            base::json::append_double(out, p.value);
             out += ']';
             return true;
         });

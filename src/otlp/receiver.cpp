@@ -7,7 +7,7 @@
 #include <protozero/pbf_writer.hpp>
 
 #include "base/enum_names.hpp"
-#include "otlp/json_text.hpp"
+#include "base/json.hpp"
 #include "otlp/gzip.hpp"
 #include "otlp/names.hpp"
 
@@ -46,9 +46,9 @@ http::Response status_body(bool protobuf, int http_status, int grpc_code, std::s
         return protobuf_response(http_status, std::move(body));
     }
     std::string body = "{\"code\":";
-    jtext::append_int(body, grpc_code);
+    base::json::append_number(body, grpc_code);
     body += ",\"message\":";
-    jtext::append_quoted(body, message);
+    base::json::append_string(body, message);
     body += "}";
     return http::Response::json(http_status, std::move(body));
 }
@@ -168,9 +168,9 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
         return counted(ExportResult::partial, protobuf_response(200, std::move(body)));
     }
     std::string body = "{\"partialSuccess\":{\"rejectedDataPoints\":\"";
-    jtext::append_uint(body, ir.rejected);
+    base::json::append_number(body, ir.rejected);
     body += "\",\"errorMessage\":";
-    jtext::append_quoted(body, msg);
+    base::json::append_string(body, msg);
     body += "}}";
     return counted(ExportResult::partial, http::Response::json(200, std::move(body)));
 }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "otlp/json_text.hpp"
+#include "base/json.hpp"
 
 namespace mmwatch::otlp {
 
@@ -115,7 +115,7 @@ HealthSummary ServiceHealth::summarize(uint32_t svc, int64_t now_ns) const {
 void ServiceHealth::render_json(std::string& out, int64_t now_ns) const {
     out.reserve(out.size() + 64 + services_.size() * 300);
     out += "{\"window_seconds\":";
-    jtext::append_int(out, base::kOtlpHealthWindowMs / 1000);
+    base::json::append_number(out, base::kOtlpHealthWindowMs / 1000);
     out += ",\"services\":[";
     bool first = true;
     for (uint32_t id : sorted_) {
@@ -123,22 +123,22 @@ void ServiceHealth::render_json(std::string& out, int64_t now_ns) const {
         if (!first) out += ',';
         first = false;
         out += "{\"name\":";
-        jtext::append_quoted(out, h.name);
+        base::json::append_string(out, h.name);
         out += ",\"namespace\":";
-        jtext::append_quoted(out, h.ns);
+        base::json::append_string(out, h.ns);
         out += ",\"points_received\":";
-        jtext::append_uint(out, h.points);
+        base::json::append_number(out, h.points);
         out += ",\"last_seen_unix_nanos\":\"";
-        jtext::append_int(out, h.last_seen_ns);
+        base::json::append_number(out, h.last_seen_ns);
         out += "\",\"http\":";
         if (!h.has_http) {
             out += "null}";
             continue;
         }
         out += "{\"requests\":";
-        jtext::append_uint(out, h.requests);
+        base::json::append_number(out, h.requests);
         out += ",\"errors_5xx\":";
-        jtext::append_uint(out, h.errors);
+        base::json::append_number(out, h.errors);
         const std::pair<std::string_view, double> figures[] = {
             {",\"request_rate_per_second\":", h.rate_per_s},
             {",\"error_ratio\":", h.error_ratio},
@@ -148,7 +148,7 @@ void ServiceHealth::render_json(std::string& out, int64_t now_ns) const {
         };
         for (const auto& [key, v] : figures) {
             out += key;
-            jtext::append_fixed6(out, v);
+            base::json::append_fixed6(out, v);
         }
         out += "}}}";
     }

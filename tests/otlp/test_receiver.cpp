@@ -3,7 +3,6 @@
 #include <cmath>
 #include <string>
 
-#include "otlp/json_text.hpp"
 #include "otlp/receiver.hpp"
 #include "support/otlp_proto.hpp"
 #include "support/otlp_test_util.hpp"
@@ -258,19 +257,6 @@ TEST_CASE("old_http_server_duration_in_milliseconds_is_converted_to_seconds") {
     CHECK(h.requests == 10);
     CHECK(h.errors == 10);
     CHECK(h.p50_s == doctest::Approx(0.1));
-}
-
-TEST_CASE("health_numbers_are_fixed_point_without_trailing_zeros") {
-    auto f = [](double v) {
-        std::string s;
-        jtext::append_fixed6(s, v);
-        return s;
-    };
-    CHECK(f(3.0) == "3");
-    CHECK(f(0.1234567) == "0.123457");
-    CHECK(f(-0.5) == "-0.5");
-    CHECK(f(0.0000004) == "0");
-    CHECK(f(NAN) == "\"NaN\"");
 }
 
 TEST_CASE("query_answers_take_limits_and_say_when_they_are_cut") {
