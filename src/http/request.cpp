@@ -9,12 +9,11 @@
 #include <string>
 
 #include "base/enum_names.hpp"
+#include "base/strings.hpp"
 
 namespace mmwatch::http {
 
 namespace {
-
-constexpr char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; }
 
 bool is_tchar(char c) noexcept {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -23,12 +22,6 @@ bool is_tchar(char c) noexcept {
         case '-': case '.': case '^': case '_': case '`': case '|': case '~': return true;
         default: return false;
     }
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 // Finds the end of the head (the empty line). Returns the offset just past
@@ -108,7 +101,7 @@ bool parse_header_line(std::string_view line, Request& out, ParseResult& err) no
             return false;
         }
     }
-    const std::string_view value = trim(line.substr(colon + 1));
+    const std::string_view value = base::trim(line.substr(colon + 1));
     for (char c : value) {
         if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
             err = fail(Error::invalid_header_value);
@@ -129,7 +122,7 @@ bool apply_framing(Request& out, uint64_t max_body_bytes, ParseResult& err) noex
     out.keep_alive = out.minor_version >= 1;
     for (size_t i = 0; i < out.header_count; ++i) {
         const auto& h = out.headers[i];
-        if (iequals(h.name, "content-length")) {
+        if (base::iequals(h.name, "content-length")) {
             uint64_t n = 0;
             const auto* end = h.value.data() + h.value.size();
             const auto [ptr, ec] = std::from_chars(h.value.data(), end, n);
@@ -139,15 +132,15 @@ bool apply_framing(Request& out, uint64_t max_body_bytes, ParseResult& err) noex
             }
             seen_length = true;
             out.content_length = n;
-        } else if (iequals(h.name, "transfer-encoding")) {
-            if (!iequals(h.value, "chunked") || out.chunked) {
+        } else if (base::iequals(h.name, "transfer-encoding")) {
+            if (!base::iequals(h.value, "chunked") || out.chunked) {
                 err = fail(Error::unsupported_transfer_encoding);
                 return false;
             }
             out.chunked = true;
-        } else if (iequals(h.name, "connection")) {
-            if (iequals(h.value, "close")) out.keep_alive = false;
-            else if (iequals(h.value, "keep-alive")) out.keep_alive = true;
+        } else if (base::iequals(h.name, "connection")) {
+            if (base::iequals(h.value, "close")) out.keep_alive = false;
+            else if (base::iequals(h.value, "keep-alive")) out.keep_alive = true;
         }
     }
     if (out.chunked && seen_length) {  // ambiguous framing: a smuggling vector
@@ -203,17 +196,9 @@ std::string_view error_message(Error e) noexcept {
     return i ? i->message : "unknown";
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
 std::string_view Request::header(std::string_view name) const noexcept {
     for (size_t i = 0; i < header_count; ++i) {
-        if (iequals(headers[i].name, name)) return headers[i].value;
+        if (base::iequals(headers[i].name, name)) return headers[i].value;
     }
     return {};
 }

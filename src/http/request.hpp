@@ -132,9 +132,6 @@ struct ParseState {
 // Concatenates the chunk data of a body scan_chunked() accepted.
 void dechunk(std::string_view raw, std::string& out);
 
-// Case-insensitive ASCII comparison, for header names and tokens.
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
-
 // Decodes one query parameter's value (%XX and '+'), into `out`; returns
 // false when the parameter is absent. Values are percent-decoded into a
 // caller buffer to keep parsing allocation-free.

@@ -1,6 +1,7 @@
 #include "otlp/names.hpp"
 
 #include "base/names.hpp"
+#include "base/strings.hpp"
 
 namespace mmwatch::otlp {
 
@@ -28,12 +29,6 @@ constexpr UnitName kPerUnits[] = {
 
 bool alnum(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    return s;
-}
-
 // Drops {annotations}: "{packets}/s" -> "/s", "{request}" -> "".
 std::string strip_annotations(std::string_view unit) {
     std::string out;
@@ -47,7 +42,7 @@ std::string strip_annotations(std::string_view unit) {
 }
 
 std::string unit_word(std::string_view u, const UnitName* table, size_t n) {
-    u = trim(u);
+    u = base::trim(u, " ");
     for (size_t i = 0; i < n; ++i)
         if (table[i].unit == u) return std::string(table[i].name);
     std::string out;  // unknown unit: keep its letters and digits
@@ -98,7 +93,7 @@ std::string prometheus_name(std::string_view name, std::string_view unit, Metric
     if (out.empty()) out = "_";
     const std::string suffix = sanitize_metric_name(unit_suffix(unit));
     if (!suffix.empty() && !has_token(out, suffix)) out += "_" + suffix;
-    if (kind == MetricKind::gauge && trim(unit) == "1" && !has_token(out, "ratio")) out += "_ratio";
+    if (kind == MetricKind::gauge && base::trim(unit, " ") == "1" && !has_token(out, "ratio")) out += "_ratio";
     if (kind == MetricKind::sum && monotonic && !out.ends_with("_total")) out += "_total";
     return out;
 }

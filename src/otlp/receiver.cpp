@@ -7,6 +7,7 @@
 #include <protozero/pbf_writer.hpp>
 
 #include "base/enum_names.hpp"
+#include "base/strings.hpp"
 #include "base/json.hpp"
 #include "otlp/gzip.hpp"
 #include "otlp/names.hpp"
@@ -19,12 +20,6 @@ namespace {
 constexpr int kGrpcInvalidArgument = 3;
 constexpr int kGrpcResourceExhausted = 8;
 constexpr int kGrpcUnimplemented = 12;
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 constexpr std::string_view kProtobuf = "application/x-protobuf";
 
@@ -86,12 +81,12 @@ bool Receiver::read_body(const http::Request& req, http::Response& error) {
                         status_body(protobuf_, 413, kGrpcResourceExhausted, "body is over --max-body-bytes"));
         return false;
     }
-    const std::string_view enc = trim(req.header("Content-Encoding"));
-    if (enc.empty() || http::iequals(enc, "identity")) {
+    const std::string_view enc = base::trim(req.header("Content-Encoding"));
+    if (enc.empty() || base::iequals(enc, "identity")) {
         input.assign(body.data(), body.size());
         return true;
     }
-    if (!http::iequals(enc, "gzip")) {
+    if (!base::iequals(enc, "gzip")) {
         error = counted(ExportResult::unsupported_media_type,
                         status_body(protobuf_, 415, kGrpcUnimplemented, "Content-Encoding must be gzip or identity"));
         return false;
@@ -122,9 +117,9 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
         return counted(ExportResult::method_not_allowed, std::move(r));
     }
     const std::string_view ct = req.header("Content-Type");
-    const std::string_view media = trim(ct.substr(0, ct.find(';')));
-    protobuf_ = http::iequals(media, kProtobuf);
-    if (!protobuf_ && !http::iequals(media, "application/json"))
+    const std::string_view media = base::trim(ct.substr(0, ct.find(';')));
+    protobuf_ = base::iequals(media, kProtobuf);
+    if (!protobuf_ && !base::iequals(media, "application/json"))
         return counted(ExportResult::unsupported_media_type,
                        status_json(415, kGrpcUnimplemented,
                                    "Content-Type must be application/x-protobuf or application/json"));

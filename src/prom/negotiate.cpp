@@ -2,26 +2,11 @@
 
 #include <charconv>
 
+#include "base/strings.hpp"
+
 namespace mmwatch::prom {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
 
 std::string_view unquote(std::string_view v) {
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') return v.substr(1, v.size() - 2);
@@ -31,7 +16,7 @@ std::string_view unquote(std::string_view v) {
 // q as thousandths (RFC 9110: at most three decimals); 1000 when absent,
 // -1 when malformed (the range is then ignored).
 int parse_q(std::string_view v) {
-    v = unquote(trim(v));
+    v = unquote(base::trim(v));
     if (v.empty() || (v[0] != '0' && v[0] != '1')) return -1;
     int q = (v[0] - '0') * 1000;
     if (v.size() > 1) {
@@ -56,42 +41,42 @@ struct Range {
 Range parse_range(std::string_view element) {
     Range r;
     size_t semi = element.find(';');
-    r.type = trim(element.substr(0, semi));
+    r.type = base::trim(element.substr(0, semi));
     while (semi != std::string_view::npos) {
         element.remove_prefix(semi + 1);
         semi = element.find(';');
         const std::string_view param = element.substr(0, semi);
         const size_t eq = param.find('=');
         if (eq == std::string_view::npos) continue;
-        const std::string_view key = trim(param.substr(0, eq));
-        const std::string_view value = unquote(trim(param.substr(eq + 1)));
-        if (iequals(key, "q")) r.q = parse_q(value);
-        else if (iequals(key, "proto")) r.proto = value;
-        else if (iequals(key, "encoding")) r.encoding = value;
-        else if (iequals(key, "version")) r.version = value;
+        const std::string_view key = base::trim(param.substr(0, eq));
+        const std::string_view value = unquote(base::trim(param.substr(eq + 1)));
+        if (base::iequals(key, "q")) r.q = parse_q(value);
+        else if (base::iequals(key, "proto")) r.proto = value;
+        else if (base::iequals(key, "encoding")) r.encoding = value;
+        else if (base::iequals(key, "version")) r.version = value;
     }
     return r;
 }
 
 // What a media range maps to; nothing for ranges mmwatch cannot serve.
 std::optional<Format> format_of(const Range& r) {
-    if (iequals(r.type, "application/openmetrics-text")) {
+    if (base::iequals(r.type, "application/openmetrics-text")) {
         // 1.0.0 is served for 1.0.0 and for the 0.0.1 draft it superseded.
         if (r.version.empty() || r.version == "1.0.0" || r.version == "0.0.1") return Format::openmetrics;
         return std::nullopt;
     }
-    if (iequals(r.type, "application/vnd.google.protobuf")) {
+    if (base::iequals(r.type, "application/vnd.google.protobuf")) {
         if (r.proto == "io.prometheus.client.MetricFamily" && (r.encoding.empty() || r.encoding == "delimited"))
             return Format::protobuf;
         return std::nullopt;
     }
-    if (iequals(r.type, "text/plain")) {
+    if (base::iequals(r.type, "text/plain")) {
         // 1.0.0 (Prometheus 3) differs from 0.0.4 only in allowing names
         // outside [a-zA-Z0-9_:], which mmwatch never writes.
         if (r.version.empty() || r.version == "0.0.4" || r.version == "1.0.0") return Format::text;
         return std::nullopt;
     }
-    if (iequals(r.type, "*/*") || iequals(r.type, "text/*")) return Format::text;
+    if (base::iequals(r.type, "*/*") || base::iequals(r.type, "text/*")) return Format::text;
     return std::nullopt;
 }
 
@@ -99,7 +84,7 @@ template <typename F>
 void for_each_element(std::string_view header, F f) {
     while (!header.empty()) {
         const size_t comma = header.find(',');
-        const std::string_view element = trim(header.substr(0, comma));
+        const std::string_view element = base::trim(header.substr(0, comma));
         if (!element.empty()) f(element);
         if (comma == std::string_view::npos) break;
         header.remove_prefix(comma + 1);
@@ -125,8 +110,8 @@ bool accepts_gzip(std::string_view accept_encoding) {
     bool gzip = false;
     for_each_element(accept_encoding, [&](std::string_view element) {
         const Range r = parse_range(element);
-        if ((iequals(r.type, "gzip") || iequals(r.type, "x-gzip") || r.type == "*") && r.q > 0) gzip = true;
-        if (iequals(r.type, "gzip") && r.q == 0) gzip = false;  // explicitly refused
+        if ((base::iequals(r.type, "gzip") || base::iequals(r.type, "x-gzip") || r.type == "*") && r.q > 0) gzip = true;
+        if (base::iequals(r.type, "gzip") && r.q == 0) gzip = false;  // explicitly refused
     });
     return gzip;
 }

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "base/clock.hpp"
+#include "base/strings.hpp"
 
 namespace mmwatch::push {
 
@@ -146,9 +147,7 @@ size_t Sender::on_header(char* data, size_t size, size_t n, void* self) {
     const std::string_view line(data, size * n);
     constexpr std::string_view kRetryAfter = "retry-after:";
     if (line.size() > kRetryAfter.size()) {
-        std::string lower(line.substr(0, kRetryAfter.size()));
-        for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-        if (lower == kRetryAfter) {
+        if (base::iequals(line.substr(0, kRetryAfter.size()), kRetryAfter)) {
             // Seconds only (an HTTP date is treated as absent).
             uint64_t seconds = 0;
             bool digits = false;
