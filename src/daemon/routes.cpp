@@ -2,6 +2,7 @@
 
 #include "base/clock.hpp"
 #include "base/json.hpp"
+#include "otlp/query.hpp"
 #include "otlp/receiver.hpp"
 #include "prom/negotiate.hpp"
 

@@ -52,7 +52,7 @@ DecodeError encode_any_json(od::value v, std::string& buf, unsigned depth, Ctx& 
 DecodeError encode_list_json(od::value v, std::string& buf, unsigned depth, Ctx& ctx, bool kvlist) {
     buf += kvlist ? '{' : '[';
     bool first = true;
-    OTLP_TRY(for_each_field(v, ctx, "AnyValue list", [&](std::string_view key, od::value values) {
+    MMWATCH_TRY(for_each_field(v, ctx, "AnyValue list", [&](std::string_view key, od::value values) {
         if (key != "values") return DecodeError::none;
         return for_each_element(values, ctx, "AnyValue list values", [&](od::value el) {
             if (!first) buf += ',';
@@ -60,9 +60,9 @@ DecodeError encode_list_json(od::value v, std::string& buf, unsigned depth, Ctx&
             if (!kvlist) return encode_any_json(el, buf, depth + 1, ctx);
             std::string_view k;
             bool has_value = false;
-            OTLP_TRY(for_each_field(el, ctx, "KeyValue", [&](std::string_view kk, od::value kv) {
+            MMWATCH_TRY(for_each_field(el, ctx, "KeyValue", [&](std::string_view kk, od::value kv) {
                 if (kk == "key") {
-                    OTLP_TRY(get_string(kv, k, ctx, "KeyValue.key"));
+                    MMWATCH_TRY(get_string(kv, k, ctx, "KeyValue.key"));
                     base::json::append_string(buf, k);
                     buf += ':';
                     return DecodeError::none;
@@ -83,22 +83,22 @@ DecodeError encode_list_json(od::value v, std::string& buf, unsigned depth, Ctx&
 DecodeError encode_any_json(od::value v, std::string& buf, unsigned depth, Ctx& ctx) {
     if (depth > base::kMaxOtlpAnyValueDepth) return fail(ctx, DecodeError::too_deep, "AnyValue");
     const size_t start = buf.size();
-    OTLP_TRY(for_each_field(v, ctx, "AnyValue", [&](std::string_view key, od::value x) {
+    MMWATCH_TRY(for_each_field(v, ctx, "AnyValue", [&](std::string_view key, od::value x) {
         std::string_view s;
         if (key == "stringValue" || key == "bytesValue") {
-            OTLP_TRY(get_string(x, s, ctx, "AnyValue string"));
+            MMWATCH_TRY(get_string(x, s, ctx, "AnyValue string"));
             base::json::append_string(buf, s);
         } else if (key == "boolValue") {
             bool b = false;
-            OTLP_TRY(get_bool(x, b, ctx, "AnyValue.boolValue"));
+            MMWATCH_TRY(get_bool(x, b, ctx, "AnyValue.boolValue"));
             buf += b ? "true" : "false";
         } else if (key == "intValue") {
             int64_t n = 0;
-            OTLP_TRY(get_int(x, n, ctx, "AnyValue.intValue"));
+            MMWATCH_TRY(get_int(x, n, ctx, "AnyValue.intValue"));
             base::json::append_number(buf, n);
         } else if (key == "doubleValue") {
             double d = 0;
-            OTLP_TRY(get_double(x, d, ctx, "AnyValue.doubleValue"));
+            MMWATCH_TRY(get_double(x, d, ctx, "AnyValue.doubleValue"));
             base::json::append_double(buf, d);
         } else if (key == "arrayValue" || key == "kvlistValue") {
             return encode_list_json(x, buf, depth, ctx, key == "kvlistValue");
@@ -116,20 +116,20 @@ DecodeError decode_any(od::value v, std::string_view& out, Ctx& ctx) {
         ctx.tmp.clear();
         if (key == "boolValue") {
             bool b = false;
-            OTLP_TRY(get_bool(x, b, ctx, "AnyValue.boolValue"));
+            MMWATCH_TRY(get_bool(x, b, ctx, "AnyValue.boolValue"));
             out = b ? "true" : "false";
             return DecodeError::none;
         }
         if (key == "intValue") {
             int64_t n = 0;
-            OTLP_TRY(get_int(x, n, ctx, "AnyValue.intValue"));
+            MMWATCH_TRY(get_int(x, n, ctx, "AnyValue.intValue"));
             base::json::append_number(ctx.tmp, n);
         } else if (key == "doubleValue") {
             double d = 0;
-            OTLP_TRY(get_double(x, d, ctx, "AnyValue.doubleValue"));
+            MMWATCH_TRY(get_double(x, d, ctx, "AnyValue.doubleValue"));
             base::json::append_number(ctx.tmp, d);
         } else if (key == "arrayValue" || key == "kvlistValue") {
-            OTLP_TRY(encode_list_json(x, ctx.tmp, 1, ctx, key == "kvlistValue"));
+            MMWATCH_TRY(encode_list_json(x, ctx.tmp, 1, ctx, key == "kvlistValue"));
         } else {
             return DecodeError::none;
         }
@@ -140,7 +140,7 @@ DecodeError decode_any(od::value v, std::string_view& out, Ctx& ctx) {
 
 DecodeError decode_attrs(od::value v, Range& range, Ctx& ctx) {
     range.begin = uint32_t(ctx.out.attrs.size());
-    OTLP_TRY(for_each_element(v, ctx, "attributes", [&](od::value el) {
+    MMWATCH_TRY(for_each_element(v, ctx, "attributes", [&](od::value el) {
         const size_t i = ctx.out.attrs.size();
         ctx.out.attrs.push_back({});
         return for_each_field(el, ctx, "attributes[]", [&](std::string_view key, od::value x) {
@@ -156,10 +156,10 @@ DecodeError decode_attrs(od::value v, Range& range, Ctx& ctx) {
 template <class T>
 DecodeError decode_numbers(od::value v, Range& range, std::vector<T>& dst, Ctx& ctx, std::string_view where) {
     range.begin = uint32_t(dst.size());
-    OTLP_TRY(for_each_element(v, ctx, where, [&](od::value el) {
+    MMWATCH_TRY(for_each_element(v, ctx, where, [&](od::value el) {
         T x{};
-        if constexpr (std::is_floating_point_v<T>) OTLP_TRY(get_double(el, x, ctx, where));
-        else OTLP_TRY(get_int(el, x, ctx, where));
+        if constexpr (std::is_floating_point_v<T>) MMWATCH_TRY(get_double(el, x, ctx, where));
+        else MMWATCH_TRY(get_int(el, x, ctx, where));
         dst.push_back(x);
         return DecodeError::none;
     }));
@@ -179,9 +179,9 @@ DecodeError decode_quantiles(od::value v, DecodedPoint& p, Ctx& ctx) {
     // Quantiles and values go to two ranges of doubles; decode pairs into
     // the tail of `doubles` and split them afterwards to keep both contiguous.
     const size_t base = ctx.out.doubles.size();
-    OTLP_TRY(for_each_element(v, ctx, "quantileValues", [&](od::value el) {
+    MMWATCH_TRY(for_each_element(v, ctx, "quantileValues", [&](od::value el) {
         double q = 0, val = 0;
-        OTLP_TRY(for_each_field(el, ctx, "quantileValues[]", [&](std::string_view key, od::value x) {
+        MMWATCH_TRY(for_each_field(el, ctx, "quantileValues[]", [&](std::string_view key, od::value x) {
             if (key == "quantile") return get_double(x, q, ctx, "quantileValues[].quantile");
             if (key == "value") return get_double(x, val, ctx, "quantileValues[].value");
             return DecodeError::none;
@@ -211,32 +211,32 @@ DecodeError decode_bucket_field(std::string_view key, od::value x, DecodedPoint&
 // The fields every data point kind shares, and the number value.
 DecodeError decode_point_field(std::string_view key, od::value x, DecodedPoint& p, uint32_t& seen, Ctx& ctx) {
     if (key == "attributes") {
-        OTLP_TRY(once(seen, kSeenAttrs, ctx, "dataPoints[].attributes"));
+        MMWATCH_TRY(once(seen, kSeenAttrs, ctx, "dataPoints[].attributes"));
         return decode_attrs(x, p.attrs, ctx);
     }
     if (key == "timeUnixNano") {
-        OTLP_TRY(once(seen, kSeenTime, ctx, "dataPoints[].timeUnixNano"));
+        MMWATCH_TRY(once(seen, kSeenTime, ctx, "dataPoints[].timeUnixNano"));
         return get_time(x, p.time_ns, ctx, "dataPoints[].timeUnixNano");
     }
     if (key == "startTimeUnixNano") {
-        OTLP_TRY(once(seen, kSeenStart, ctx, "dataPoints[].startTimeUnixNano"));
+        MMWATCH_TRY(once(seen, kSeenStart, ctx, "dataPoints[].startTimeUnixNano"));
         return get_time(x, p.start_ns, ctx, "dataPoints[].startTimeUnixNano");
     }
     if (key == "asDouble" || key == "asInt") {
-        OTLP_TRY(once(seen, kSeenValue, ctx, "dataPoints[].asDouble/asInt"));
+        MMWATCH_TRY(once(seen, kSeenValue, ctx, "dataPoints[].asDouble/asInt"));
         p.has_value = true;
         if (key == "asDouble") return get_double(x, p.value, ctx, "dataPoints[].asDouble");
         int64_t n = 0;
-        OTLP_TRY(get_int(x, n, ctx, "dataPoints[].asInt"));
+        MMWATCH_TRY(get_int(x, n, ctx, "dataPoints[].asInt"));
         p.value = double(n);
         return DecodeError::none;
     }
     if (key == "count") {
-        OTLP_TRY(once(seen, kSeenCount, ctx, "dataPoints[].count"));
+        MMWATCH_TRY(once(seen, kSeenCount, ctx, "dataPoints[].count"));
         return get_int(x, p.count, ctx, "dataPoints[].count");
     }
     if (key == "sum") {
-        OTLP_TRY(once(seen, kSeenSum, ctx, "dataPoints[].sum"));
+        MMWATCH_TRY(once(seen, kSeenSum, ctx, "dataPoints[].sum"));
         p.has_sum = true;
         return get_double(x, p.sum, ctx, "dataPoints[].sum");
     }
@@ -247,35 +247,35 @@ DecodeError decode_point_field(std::string_view key, od::value x, DecodedPoint& 
 DecodeError decode_bucket_field(std::string_view key, od::value x, DecodedPoint& p, uint32_t& seen, Ctx& ctx) {
     DecodedRequest& out = ctx.out;
     if (key == "bucketCounts") {
-        OTLP_TRY(once(seen, kSeenBuckets, ctx, "dataPoints[].bucketCounts"));
+        MMWATCH_TRY(once(seen, kSeenBuckets, ctx, "dataPoints[].bucketCounts"));
         return decode_numbers(x, p.counts, out.u64s, ctx, "dataPoints[].bucketCounts");
     }
     if (key == "explicitBounds") {
-        OTLP_TRY(once(seen, kSeenBounds, ctx, "dataPoints[].explicitBounds"));
+        MMWATCH_TRY(once(seen, kSeenBounds, ctx, "dataPoints[].explicitBounds"));
         return decode_numbers(x, p.bounds, out.doubles, ctx, "dataPoints[].explicitBounds");
     }
     if (key == "quantileValues") {
-        OTLP_TRY(once(seen, kSeenQuantiles, ctx, "dataPoints[].quantileValues"));
+        MMWATCH_TRY(once(seen, kSeenQuantiles, ctx, "dataPoints[].quantileValues"));
         return decode_quantiles(x, p, ctx);
     }
     if (key == "positive") {
-        OTLP_TRY(once(seen, kSeenPositive, ctx, "dataPoints[].positive"));
+        MMWATCH_TRY(once(seen, kSeenPositive, ctx, "dataPoints[].positive"));
         return decode_buckets(x, p.counts, p.positive_offset, ctx);
     }
     if (key == "negative") {
-        OTLP_TRY(once(seen, kSeenNegative, ctx, "dataPoints[].negative"));
+        MMWATCH_TRY(once(seen, kSeenNegative, ctx, "dataPoints[].negative"));
         return decode_buckets(x, p.negative_counts, p.negative_offset, ctx);
     }
     if (key == "scale") {
-        OTLP_TRY(once(seen, kSeenScale, ctx, "dataPoints[].scale"));
+        MMWATCH_TRY(once(seen, kSeenScale, ctx, "dataPoints[].scale"));
         return get_int(x, p.scale, ctx, "dataPoints[].scale");
     }
     if (key == "zeroCount") {
-        OTLP_TRY(once(seen, kSeenZero, ctx, "dataPoints[].zeroCount"));
+        MMWATCH_TRY(once(seen, kSeenZero, ctx, "dataPoints[].zeroCount"));
         return get_int(x, p.zero_count, ctx, "dataPoints[].zeroCount");
     }
     if (key == "flags") {
-        OTLP_TRY(once(seen, kSeenFlags, ctx, "dataPoints[].flags"));
+        MMWATCH_TRY(once(seen, kSeenFlags, ctx, "dataPoints[].flags"));
         return get_int(x, p.flags, ctx, "dataPoints[].flags");
     }
     if (key == "min") {
@@ -294,9 +294,9 @@ DecodeError decode_data(od::value v, size_t m, Ctx& ctx) {
     uint32_t seen = 0;
     return for_each_field(v, ctx, "metric data", [&](std::string_view key, od::value x) {
         if (key == "dataPoints") {
-            OTLP_TRY(once(seen, 1, ctx, "dataPoints"));
+            MMWATCH_TRY(once(seen, 1, ctx, "dataPoints"));
             const uint32_t begin = uint32_t(ctx.out.points.size());
-            OTLP_TRY(for_each_element(x, ctx, "dataPoints", [&](od::value el) {
+            MMWATCH_TRY(for_each_element(x, ctx, "dataPoints", [&](od::value el) {
                 const size_t i = ctx.out.points.size();
                 ctx.out.points.push_back({});
                 uint32_t point_seen = 0;
@@ -330,15 +330,15 @@ DecodeError decode_metric(od::value v, uint32_t scope, Ctx& ctx) {
     return for_each_field(v, ctx, "metrics[]", [&](std::string_view key, od::value x) {
         DecodedMetric& metric = ctx.out.metrics[m];
         if (key == "name") {
-            OTLP_TRY(once(seen, 1, ctx, "metrics[].name"));
+            MMWATCH_TRY(once(seen, 1, ctx, "metrics[].name"));
             return get_string(x, metric.name, ctx, "metrics[].name");
         }
         if (key == "unit") {
-            OTLP_TRY(once(seen, 2, ctx, "metrics[].unit"));
+            MMWATCH_TRY(once(seen, 2, ctx, "metrics[].unit"));
             return get_string(x, metric.unit, ctx, "metrics[].unit");
         }
         if (key == "description") {
-            OTLP_TRY(once(seen, 4, ctx, "metrics[].description"));
+            MMWATCH_TRY(once(seen, 4, ctx, "metrics[].description"));
             return get_string(x, metric.description, ctx, "metrics[].description");
         }
         const MetricKind kind = kind_of_key(key);

@@ -14,6 +14,7 @@
 #include "base/limits.hpp"
 #include "otlp/arena.hpp"
 #include "otlp/decoder.hpp"
+#include "base/try.hpp"
 #include "base/json.hpp"
 
 namespace mmwatch::otlp {
@@ -30,11 +31,6 @@ struct PCtx {
     std::vector<double>& pairs;  // a summary point's (quantile, value) pairs
     std::string_view where;
 };
-
-#define PB_TRY(expr)                                       \
-    do {                                                   \
-        if (const DecodeError e_ = (expr); e_ != DecodeError::none) return e_; \
-    } while (0)
 
 DecodeError fail(PCtx& c, DecodeError e, std::string_view where) {
     c.where = where;
@@ -81,12 +77,12 @@ DecodeError list_json(std::string_view bytes, std::string& buf, unsigned depth, 
             r.skip();
             continue;
         }
-        PB_TRY(expect(r, WT::length_delimited, c, kvlist ? "KeyValueList.values" : "ArrayValue.values"));
+        MMWATCH_TRY(expect(r, WT::length_delimited, c, kvlist ? "KeyValueList.values" : "ArrayValue.values"));
         if (!first) buf += ',';
         first = false;
         const std::string_view el = view(r);
         if (!kvlist) {
-            PB_TRY(any_json(el, buf, depth + 1, c));
+            MMWATCH_TRY(any_json(el, buf, depth + 1, c));
             continue;
         }
         std::string_view key, value;
@@ -95,7 +91,7 @@ DecodeError list_json(std::string_view bytes, std::string& buf, unsigned depth, 
         while (kv.next()) {
             const uint32_t tag = kv.tag();  // read before the value: reading it moves the reader on
             if (tag == 1 || tag == 2) {
-                PB_TRY(expect(kv, WT::length_delimited, c, "KeyValue"));
+                MMWATCH_TRY(expect(kv, WT::length_delimited, c, "KeyValue"));
                 (tag == 1 ? key : value) = view(kv);
                 has_value = has_value || tag == 2;
             } else {
@@ -104,7 +100,7 @@ DecodeError list_json(std::string_view bytes, std::string& buf, unsigned depth, 
         }
         base::json::append_string(buf, key);
         buf += ':';
-        if (has_value) PB_TRY(any_json(value, buf, depth + 1, c));
+        if (has_value) MMWATCH_TRY(any_json(value, buf, depth + 1, c));
         else buf += "null";
     }
     buf += kvlist ? '}' : ']';
@@ -119,33 +115,33 @@ DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, P
     while (r.next()) {
         switch (r.tag()) {
             case 1:
-                PB_TRY(expect(r, WT::length_delimited, c, "AnyValue.string_value"));
+                MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue.string_value"));
                 base::json::append_string(buf, view(r));
                 break;
             case 7: {
-                PB_TRY(expect(r, WT::length_delimited, c, "AnyValue.bytes_value"));
+                MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue.bytes_value"));
                 std::string b64;
                 append_base64(b64, view(r));
                 base::json::append_string(buf, b64);
                 break;
             }
             case 2:
-                PB_TRY(expect(r, WT::varint, c, "AnyValue.bool_value"));
+                MMWATCH_TRY(expect(r, WT::varint, c, "AnyValue.bool_value"));
                 buf += r.get_bool() ? "true" : "false";
                 break;
             case 3:
-                PB_TRY(expect(r, WT::varint, c, "AnyValue.int_value"));
+                MMWATCH_TRY(expect(r, WT::varint, c, "AnyValue.int_value"));
                 base::json::append_number(buf, r.get_int64());
                 break;
             case 4:
-                PB_TRY(expect(r, WT::fixed64, c, "AnyValue.double_value"));
+                MMWATCH_TRY(expect(r, WT::fixed64, c, "AnyValue.double_value"));
                 base::json::append_double(buf, r.get_double());
                 break;
             case 5:
             case 6: {
                 const bool kv = r.tag() == 6;
-                PB_TRY(expect(r, WT::length_delimited, c, "AnyValue list"));
-                PB_TRY(list_json(view(r), buf, depth, c, kv));
+                MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue list"));
+                MMWATCH_TRY(list_json(view(r), buf, depth, c, kv));
                 break;
             }
             default: r.skip();
@@ -162,30 +158,30 @@ DecodeError any_value(std::string_view bytes, std::string_view& out, PCtx& c) {
         c.tmp.clear();
         switch (r.tag()) {
             case 1:
-                PB_TRY(expect(r, WT::length_delimited, c, "AnyValue.string_value"));
+                MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue.string_value"));
                 out = view(r);
                 continue;
             case 7:
-                PB_TRY(expect(r, WT::length_delimited, c, "AnyValue.bytes_value"));
+                MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue.bytes_value"));
                 append_base64(c.tmp, view(r));
                 break;
             case 2:
-                PB_TRY(expect(r, WT::varint, c, "AnyValue.bool_value"));
+                MMWATCH_TRY(expect(r, WT::varint, c, "AnyValue.bool_value"));
                 out = r.get_bool() ? "true" : "false";
                 continue;
             case 3:
-                PB_TRY(expect(r, WT::varint, c, "AnyValue.int_value"));
+                MMWATCH_TRY(expect(r, WT::varint, c, "AnyValue.int_value"));
                 base::json::append_number(c.tmp, r.get_int64());
                 break;
             case 4:
-                PB_TRY(expect(r, WT::fixed64, c, "AnyValue.double_value"));
+                MMWATCH_TRY(expect(r, WT::fixed64, c, "AnyValue.double_value"));
                 base::json::append_number(c.tmp, r.get_double());
                 break;
             case 5:
             case 6: {
                 const bool kv = r.tag() == 6;
-                PB_TRY(expect(r, WT::length_delimited, c, "AnyValue list"));
-                PB_TRY(list_json(view(r), c.tmp, 1, c, kv));
+                MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue list"));
+                MMWATCH_TRY(list_json(view(r), c.tmp, 1, c, kv));
                 break;
             }
             default: r.skip(); continue;
@@ -197,17 +193,17 @@ DecodeError any_value(std::string_view bytes, std::string_view& out, PCtx& c) {
 
 // One KeyValue (1: key, 2: value) appended to out.attrs.
 DecodeError key_value(pbf_reader& field, PCtx& c, std::string_view where) {
-    PB_TRY(expect(field, WT::length_delimited, c, where));
+    MMWATCH_TRY(expect(field, WT::length_delimited, c, where));
     const std::string_view bytes = view(field);
     Attr a;
     pbf_reader r(bytes.data(), bytes.size());
     while (r.next()) {
         if (r.tag() == 1) {
-            PB_TRY(expect(r, WT::length_delimited, c, "KeyValue.key"));
+            MMWATCH_TRY(expect(r, WT::length_delimited, c, "KeyValue.key"));
             a.key = view(r);
         } else if (r.tag() == 2) {
-            PB_TRY(expect(r, WT::length_delimited, c, "KeyValue.value"));
-            PB_TRY(any_value(view(r), a.value, c));
+            MMWATCH_TRY(expect(r, WT::length_delimited, c, "KeyValue.value"));
+            MMWATCH_TRY(any_value(view(r), a.value, c));
         } else {
             r.skip();
         }
@@ -225,7 +221,7 @@ DecodeError repeated(pbf_reader& r, WT scalar, std::vector<T>& dst, Range& range
     if (r.wire_type() == WT::length_delimited) {
         for (auto v : packed(r)) dst.push_back(T(v));
     } else {
-        PB_TRY(expect(r, scalar, c, where));
+        MMWATCH_TRY(expect(r, scalar, c, where));
         dst.push_back(T(one(r)));
     }
     range.end = uint32_t(dst.size());
@@ -248,13 +244,13 @@ DecodeError varints(pbf_reader& r, std::vector<uint64_t>& dst, Range& range, PCt
 }
 
 DecodeError fixed(pbf_reader& r, uint64_t& out, PCtx& c, std::string_view where) {
-    PB_TRY(expect(r, WT::fixed64, c, where));
+    MMWATCH_TRY(expect(r, WT::fixed64, c, where));
     out = r.get_fixed64();
     return DecodeError::none;
 }
 
 DecodeError dbl(pbf_reader& r, double& out, PCtx& c, std::string_view where) {
-    PB_TRY(expect(r, WT::fixed64, c, where));
+    MMWATCH_TRY(expect(r, WT::fixed64, c, where));
     out = r.get_double();
     return DecodeError::none;
 }
@@ -262,23 +258,23 @@ DecodeError dbl(pbf_reader& r, double& out, PCtx& c, std::string_view where) {
 DecodeError attrs_field(pbf_reader& r, DecodedPoint& p, PCtx& c) {
     if (p.attrs.size() == 0) p.attrs = {uint32_t(c.out.attrs.size()), uint32_t(c.out.attrs.size())};
     else if (p.attrs.end != c.out.attrs.size()) return fail(c, DecodeError::duplicate_field, "attributes");
-    PB_TRY(key_value(r, c, "dataPoints[].attributes"));
+    MMWATCH_TRY(key_value(r, c, "dataPoints[].attributes"));
     p.attrs.end = uint32_t(c.out.attrs.size());
     return DecodeError::none;
 }
 
 // Buckets (1: offset sint32, 2: bucket_counts repeated uint64).
 DecodeError buckets(pbf_reader& field, Range& counts, int32_t& offset, PCtx& c) {
-    PB_TRY(expect(field, WT::length_delimited, c, "buckets"));
+    MMWATCH_TRY(expect(field, WT::length_delimited, c, "buckets"));
     if (counts.size() != 0) return fail(c, DecodeError::duplicate_field, "buckets");
     const std::string_view bytes = view(field);
     pbf_reader r(bytes.data(), bytes.size());
     while (r.next()) {
         if (r.tag() == 1) {
-            PB_TRY(expect(r, WT::varint, c, "buckets.offset"));
+            MMWATCH_TRY(expect(r, WT::varint, c, "buckets.offset"));
             offset = r.get_sint32();
         } else if (r.tag() == 2) {
-            PB_TRY(varints(r, c.out.u64s, counts, c, "buckets.bucket_counts"));
+            MMWATCH_TRY(varints(r, c.out.u64s, counts, c, "buckets.bucket_counts"));
         } else {
             r.skip();
         }
@@ -328,7 +324,7 @@ DecodeError number_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
         return dbl(r, p.value, c, "as_double");
     }
     if (r.tag() == 6) {
-        PB_TRY(expect(r, WT::fixed64, c, "as_int"));
+        MMWATCH_TRY(expect(r, WT::fixed64, c, "as_int"));
         p.has_value = true;
         p.value = double(r.get_sfixed64());
         return DecodeError::none;
@@ -349,7 +345,7 @@ DecodeError exponential_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
     if (DecodeError e; shared_field(r, p, c, kExponentialTags, e)) return e;
     switch (r.tag()) {
         case 6:
-            PB_TRY(expect(r, WT::varint, c, "scale"));
+            MMWATCH_TRY(expect(r, WT::varint, c, "scale"));
             p.scale = r.get_sint32();
             return DecodeError::none;
         case 7: return fixed(r, p.zero_count, c, "zero_count");
@@ -366,13 +362,13 @@ DecodeError summary_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
         r.skip();
         return DecodeError::none;
     }
-    PB_TRY(expect(r, WT::length_delimited, c, "quantile_values"));
+    MMWATCH_TRY(expect(r, WT::length_delimited, c, "quantile_values"));
     const std::string_view bytes = view(r);
     double q = 0, v = 0;
     pbf_reader qv(bytes.data(), bytes.size());
     while (qv.next()) {
-        if (qv.tag() == 1) PB_TRY(dbl(qv, q, c, "quantile_values.quantile"));
-        else if (qv.tag() == 2) PB_TRY(dbl(qv, v, c, "quantile_values.value"));
+        if (qv.tag() == 1) MMWATCH_TRY(dbl(qv, q, c, "quantile_values.quantile"));
+        else if (qv.tag() == 2) MMWATCH_TRY(dbl(qv, v, c, "quantile_values.value"));
         else qv.skip();
     }
     c.pairs.push_back(q);
@@ -387,10 +383,10 @@ DecodeError data_points(std::string_view bytes, MetricKind kind, DecodedPoint& p
     while (r.next()) {
         switch (kind) {
             case MetricKind::gauge:
-            case MetricKind::sum: PB_TRY(number_point(r, p, c)); break;
-            case MetricKind::histogram: PB_TRY(histogram_point(r, p, c)); break;
-            case MetricKind::exponential_histogram: PB_TRY(exponential_point(r, p, c)); break;
-            case MetricKind::summary: PB_TRY(summary_point(r, p, c)); break;
+            case MetricKind::sum: MMWATCH_TRY(number_point(r, p, c)); break;
+            case MetricKind::histogram: MMWATCH_TRY(histogram_point(r, p, c)); break;
+            case MetricKind::exponential_histogram: MMWATCH_TRY(exponential_point(r, p, c)); break;
+            case MetricKind::summary: MMWATCH_TRY(summary_point(r, p, c)); break;
             case MetricKind::none: r.skip(); break;
         }
     }
@@ -415,20 +411,20 @@ DecodeError metric_data(std::string_view bytes, size_t m, PCtx& c) {
     pbf_reader r(bytes.data(), bytes.size());
     while (r.next()) {
         if (r.tag() == 1) {
-            PB_TRY(expect(r, WT::length_delimited, c, "data_points"));
+            MMWATCH_TRY(expect(r, WT::length_delimited, c, "data_points"));
             if (out.metrics[m].points.size() != 0 && out.metrics[m].points.end != out.points.size())
                 return fail(c, DecodeError::duplicate_field, "data_points");
             const std::string_view point = view(r);
             out.points.push_back({});
-            PB_TRY(data_points(point, kind, out.points.back(), c));
+            MMWATCH_TRY(data_points(point, kind, out.points.back(), c));
             out.metrics[m].points = {begin, uint32_t(out.points.size())};
         } else if (r.tag() == 2 && kind != MetricKind::gauge && kind != MetricKind::summary) {
-            PB_TRY(expect(r, WT::varint, c, "aggregation_temporality"));
+            MMWATCH_TRY(expect(r, WT::varint, c, "aggregation_temporality"));
             const int32_t t = r.get_enum();
             out.metrics[m].temporality = t == 1 ? Temporality::delta : t == 2 ? Temporality::cumulative
                                                                               : Temporality::unspecified;
         } else if (r.tag() == 3 && kind == MetricKind::sum) {
-            PB_TRY(expect(r, WT::varint, c, "is_monotonic"));
+            MMWATCH_TRY(expect(r, WT::varint, c, "is_monotonic"));
             out.metrics[m].monotonic = r.get_bool();
         } else {
             r.skip();
@@ -457,7 +453,7 @@ DecodeError metric(std::string_view bytes, uint32_t scope, PCtx& c) {
     while (r.next()) {
         const uint32_t tag = r.tag();
         if (tag == 1 || tag == 2 || tag == 3) {
-            PB_TRY(expect(r, WT::length_delimited, c, "metrics[].name/description/unit"));
+            MMWATCH_TRY(expect(r, WT::length_delimited, c, "metrics[].name/description/unit"));
             DecodedMetric& dm = c.out.metrics[m];
             (tag == 1 ? dm.name : tag == 2 ? dm.description : dm.unit) = view(r);
             continue;
@@ -467,10 +463,10 @@ DecodeError metric(std::string_view bytes, uint32_t scope, PCtx& c) {
             r.skip();
             continue;
         }
-        PB_TRY(expect(r, WT::length_delimited, c, "metrics[] data"));
+        MMWATCH_TRY(expect(r, WT::length_delimited, c, "metrics[] data"));
         if (c.out.metrics[m].kind != MetricKind::none) return fail(c, DecodeError::duplicate_field, "metrics[] data");
         c.out.metrics[m].kind = kind;
-        PB_TRY(metric_data(view(r), m, c));
+        MMWATCH_TRY(metric_data(view(r), m, c));
     }
     return DecodeError::none;
 }
@@ -481,12 +477,12 @@ DecodeError scope(std::string_view bytes, uint32_t s, PCtx& c) {
     while (r.next()) {
         const uint32_t tag = r.tag();
         if (tag == 1 || tag == 2) {
-            PB_TRY(expect(r, WT::length_delimited, c, "scope.name/version"));
+            MMWATCH_TRY(expect(r, WT::length_delimited, c, "scope.name/version"));
             (tag == 1 ? c.out.scopes[s].name : c.out.scopes[s].version) = view(r);
         } else if (tag == 3) {
             Range& a = c.out.scopes[s].attrs;
             if (a.size() == 0) a = {uint32_t(c.out.attrs.size()), uint32_t(c.out.attrs.size())};
-            PB_TRY(key_value(r, c, "scope.attributes"));
+            MMWATCH_TRY(key_value(r, c, "scope.attributes"));
             c.out.scopes[s].attrs.end = uint32_t(c.out.attrs.size());
         } else {
             r.skip();
@@ -502,7 +498,7 @@ DecodeError resource_metrics(std::string_view bytes, PCtx& c) {
     pbf_reader r(bytes.data(), bytes.size());
     while (r.next()) {
         if (r.tag() == 1) {
-            PB_TRY(expect(r, WT::length_delimited, c, "resource"));
+            MMWATCH_TRY(expect(r, WT::length_delimited, c, "resource"));
             const std::string_view rb = view(r);
             pbf_reader rr(rb.data(), rb.size());
             while (rr.next()) {
@@ -513,11 +509,11 @@ DecodeError resource_metrics(std::string_view bytes, PCtx& c) {
                 Range& a = c.out.resources[res].attrs;
                 if (a.size() == 0) a = {uint32_t(c.out.attrs.size()), uint32_t(c.out.attrs.size())};
                 else if (a.end != c.out.attrs.size()) return fail(c, DecodeError::duplicate_field, "resource");
-                PB_TRY(key_value(rr, c, "resource.attributes"));
+                MMWATCH_TRY(key_value(rr, c, "resource.attributes"));
                 c.out.resources[res].attrs.end = uint32_t(c.out.attrs.size());
             }
         } else if (r.tag() == 2) {
-            PB_TRY(expect(r, WT::length_delimited, c, "scope_metrics"));
+            MMWATCH_TRY(expect(r, WT::length_delimited, c, "scope_metrics"));
             const std::string_view sb = view(r);
             const auto s = uint32_t(c.out.scopes.size());
             c.out.scopes.push_back({});
@@ -525,11 +521,11 @@ DecodeError resource_metrics(std::string_view bytes, PCtx& c) {
             pbf_reader sr(sb.data(), sb.size());
             while (sr.next()) {
                 if (sr.tag() == 1) {
-                    PB_TRY(expect(sr, WT::length_delimited, c, "scope"));
-                    PB_TRY(scope(view(sr), s, c));
+                    MMWATCH_TRY(expect(sr, WT::length_delimited, c, "scope"));
+                    MMWATCH_TRY(scope(view(sr), s, c));
                 } else if (sr.tag() == 2) {
-                    PB_TRY(expect(sr, WT::length_delimited, c, "metrics"));
-                    PB_TRY(metric(view(sr), s, c));
+                    MMWATCH_TRY(expect(sr, WT::length_delimited, c, "metrics"));
+                    MMWATCH_TRY(metric(view(sr), s, c));
                 } else {
                     sr.skip();
                 }

@@ -2,7 +2,7 @@
 // mapping, field and element iteration, and scalar getters that accept
 // what the protobuf JSON mapping allows (64-bit integers as strings, NaN
 // and infinities as words, null as the default). Private to
-// otlp_decoder.cpp; split out to keep that file about structure.
+// decoder.cpp; split out to keep that file about structure.
 #pragma once
 
 #include <simdjson.h>
@@ -17,7 +17,8 @@
 #include <vector>
 
 #include "otlp/arena.hpp"
-#include "otlp/decoder.hpp"
+#include "base/try.hpp"
+#include "otlp/decoded.hpp"
 
 namespace mmwatch::otlp::json_read {
 
@@ -53,16 +54,6 @@ inline DecodeError fail(Ctx& ctx, DecodeError e, std::string_view where) noexcep
     return e;
 }
 
-// Returns early on error. The variable name is made unique per expansion
-// because expansions nest inside lambdas passed to other expansions.
-#define OTLP_CAT2(a, b) a##b
-#define OTLP_CAT(a, b) OTLP_CAT2(a, b)
-#define OTLP_TRY(expr) OTLP_TRY_N(expr, OTLP_CAT(otlp_err_, __COUNTER__))
-#define OTLP_TRY_N(expr, name)                                                \
-    do {                                                                      \
-        if (DecodeError name = (expr); name != DecodeError::none) return name; \
-    } while (0)
-
 // Keys are compared as they sit in the input (no copy); only a key with an
 // escape sequence is unescaped, so "na\u006de" still means "name".
 inline DecodeError field_key(od::field& f, std::string_view& key, Ctx& ctx, std::string_view where) {
@@ -85,8 +76,8 @@ DecodeError for_each_field(od::value v, Ctx& ctx, std::string_view where, F&& on
         od::field f;
         if (auto e = std::move(fr).get(f)) return fail(ctx, e, where);
         std::string_view key;
-        OTLP_TRY(field_key(f, key, ctx, where));
-        OTLP_TRY(on_field(key, f.value()));
+        MMWATCH_TRY(field_key(f, key, ctx, where));
+        MMWATCH_TRY(on_field(key, f.value()));
     }
     return DecodeError::none;
 }
@@ -98,7 +89,7 @@ DecodeError for_each_element(od::value v, Ctx& ctx, std::string_view where, F&& 
     for (auto er : arr) {
         od::value el;
         if (auto e = std::move(er).get(el)) return fail(ctx, e, where);
-        OTLP_TRY(on_element(el));
+        MMWATCH_TRY(on_element(el));
     }
     return DecodeError::none;
 }
@@ -131,7 +122,7 @@ inline DecodeError get_string(od::value v, std::string_view& out, Ctx& ctx, std:
 
 inline DecodeError get_bool(od::value v, bool& out, Ctx& ctx, std::string_view where) {
     od::json_type t;
-    OTLP_TRY(json_type_of(v, t, ctx, where));
+    MMWATCH_TRY(json_type_of(v, t, ctx, where));
     if (t == od::json_type::null) return DecodeError::none;
     if (auto e = v.get_bool().get(out)) return fail(ctx, e, where);
     return DecodeError::none;
@@ -151,7 +142,7 @@ DecodeError get_int(od::value v, Int& out, Ctx& ctx, std::string_view where) {
         }
     }
     od::json_type t;
-    OTLP_TRY(json_type_of(v, t, ctx, where));
+    MMWATCH_TRY(json_type_of(v, t, ctx, where));
     if (t == od::json_type::null) return DecodeError::none;
     if (t == od::json_type::number) {
         if constexpr (std::is_signed_v<Int>) {
@@ -188,7 +179,7 @@ DecodeError get_int(od::value v, Int& out, Ctx& ctx, std::string_view where) {
 inline DecodeError get_double(od::value v, double& out, Ctx& ctx, std::string_view where) {
     if (!v.get_double().get(out)) return DecodeError::none;
     od::json_type t;
-    OTLP_TRY(json_type_of(v, t, ctx, where));
+    MMWATCH_TRY(json_type_of(v, t, ctx, where));
     if (t == od::json_type::null) return DecodeError::none;
     if (t == od::json_type::number) {
         if (auto e = v.get_double().get(out)) return fail(ctx, e, where);
@@ -210,7 +201,7 @@ inline DecodeError get_double(od::value v, double& out, Ctx& ctx, std::string_vi
 
 inline DecodeError get_time(od::value v, int64_t& out, Ctx& ctx, std::string_view where) {
     uint64_t u = 0;
-    OTLP_TRY(get_int(v, u, ctx, where));
+    MMWATCH_TRY(get_int(v, u, ctx, where));
     if (u > uint64_t(std::numeric_limits<int64_t>::max())) return fail(ctx, DecodeError::bad_number, where);
     out = int64_t(u);
     return DecodeError::none;
@@ -221,7 +212,7 @@ inline DecodeError get_time(od::value v, int64_t& out, Ctx& ctx, std::string_vie
 inline DecodeError get_temporality(od::value v, Temporality& out, Ctx& ctx) {
     constexpr std::string_view where = "aggregationTemporality";
     od::json_type t;
-    OTLP_TRY(json_type_of(v, t, ctx, where));
+    MMWATCH_TRY(json_type_of(v, t, ctx, where));
     if (t == od::json_type::string) {
         std::string_view s;
         if (auto e = v.get_string().get(s)) return fail(ctx, e, where);
@@ -231,7 +222,7 @@ inline DecodeError get_temporality(od::value v, Temporality& out, Ctx& ctx) {
         return DecodeError::none;
     }
     int64_t n = 0;
-    OTLP_TRY(get_int(v, n, ctx, where));
+    MMWATCH_TRY(get_int(v, n, ctx, where));
     out = (n == 1 || n == 2) ? Temporality(n) : Temporality::unspecified;
     return DecodeError::none;
 }

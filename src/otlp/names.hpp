@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "otlp/decoder.hpp"
+#include "otlp/decoded.hpp"
 
 namespace mmwatch::otlp {
 

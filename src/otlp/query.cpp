@@ -1,13 +1,10 @@
-// The JSON query API over the store: /api/v1/series and
-// /api/v1/query_range. Declared in receiver.hpp. Every answer is bounded:
-// `limit` series, `max_points` points and kMaxOtlpQueryAnswerBytes bytes;
-// past any of them it ends with "truncated": true.
+#include "otlp/query.hpp"
+
 #include <charconv>
 #include <cmath>
 
 #include "base/enum_names.hpp"
 #include "base/json.hpp"
-#include "otlp/receiver.hpp"
 #include "otlp/names.hpp"
 #include "prom/text.hpp"
 
@@ -179,6 +176,13 @@ void close_answer(std::string& out, bool truncated) {
 }
 
 }  // namespace
+
+http::Response services(const Store& store, int64_t now_unix_nanos) {
+    std::string out;
+    store.health().render_json(out, now_unix_nanos);
+    out += '\n';
+    return http::Response::json(200, std::move(out));
+}
 
 http::Response series(const Store& store, const http::Request& req) {
     std::string match;

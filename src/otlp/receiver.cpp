@@ -170,11 +170,4 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
     return counted(ExportResult::partial, http::Response::json(200, std::move(body)));
 }
 
-http::Response services(const Store& store, int64_t now_unix_nanos) {
-    std::string out;
-    store.health().render_json(out, now_unix_nanos);
-    out += '\n';
-    return http::Response::json(200, std::move(out));
-}
-
 }  // namespace mmwatch::otlp

@@ -1,7 +1,6 @@
-// The OTLP routes: the receiver of POST /v1/metrics (which owns the decoder,
-// its reusable scratch and its counters) and the JSON query API as pure
-// functions of (store, request, clock). The daemon's router calls these;
-// nothing here touches a socket or the loop.
+// The receiver of POST /v1/metrics: it owns the decoder, its reusable
+// scratch and its counters, and stores what decodes. The daemon's router
+// calls it; nothing here touches a socket or the loop.
 #pragma once
 
 #include <cstdint>
@@ -58,16 +57,5 @@ private:
     std::string body_scratch_;  // a chunked body, joined
     bool protobuf_ = false;     // the request being answered is protobuf: so is the answer
 };
-
-// GET /api/v1/services: health per service over the last minute.
-[[nodiscard]] http::Response services(const Store& store, int64_t now_unix_nanos);
-
-// GET /api/v1/series?match=NAME: series of the metric NAME (its OTLP name
-// or its Prometheus name), with labels.
-[[nodiscard]] http::Response series(const Store& store, const http::Request& req);
-
-// GET /api/v1/query_range?series=ID|NAME{k="v",...}&start=&end= (unix
-// seconds, default the whole window up to now).
-[[nodiscard]] http::Response query_range(const Store& store, const http::Request& req, int64_t now_unix_nanos);
 
 }  // namespace mmwatch::otlp

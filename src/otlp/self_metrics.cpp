@@ -1,6 +1,6 @@
 #include "otlp/self_metrics.hpp"
 
-#include "otlp/decoder.hpp"
+#include "otlp/decoded.hpp"
 #include "prom/writer.hpp"
 
 namespace mmwatch::otlp {

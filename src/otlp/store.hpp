@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/limits.hpp"
-#include "otlp/decoder.hpp"
+#include "otlp/decoded.hpp"
 #include "base/id_index.hpp"
 #include "otlp/service_health.hpp"
 #include "otlp/string_index.hpp"

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "otlp/exposition.hpp"
+#include "otlp/query.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/self_metrics.hpp"
 

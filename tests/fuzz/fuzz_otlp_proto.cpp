@@ -8,6 +8,7 @@
 
 #include "fuzz_check.hpp"
 #include "otlp/exposition.hpp"
+#include "otlp/query.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/self_metrics.hpp"
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "otlp/query.hpp"
 #include "otlp/receiver.hpp"
 #include "support/otlp_proto.hpp"
 #include "support/otlp_test_util.hpp"

@@ -22,6 +22,7 @@
 
 #include <protozero/pbf_writer.hpp>
 
+#include "otlp/query.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/store.hpp"
 
