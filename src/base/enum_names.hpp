@@ -1,4 +1,8 @@
-// Enum-to-name tables, bounds-checked the same way everywhere: a value
+// Enum tables, in one style: every row names the value it describes
+// ({Reason::bad_magic, "bad_magic", "file does not start with ..."}), and a
+// static_assert under each table checks with rows_match() that row i
+// describes value i and that every value has its row, so a reordered or
+// extended enum fails to build instead of mislabelling a counter. A value
 // outside its table (a corrupt or future value) reads as "unknown", never
 // past the end of the array.
 #pragma once
@@ -8,35 +12,43 @@
 
 namespace mmwatch::base {
 
-template <typename E, size_t N>
-[[nodiscard]] constexpr std::string_view enum_name(const std::string_view (&names)[N], E e) noexcept {
-    const auto i = static_cast<size_t>(e);
-    return i < N ? names[i] : std::string_view("unknown");
+// A value's stable name (metrics, the event log, JSON answers) and the
+// sentence shown to users (empty where none is).
+template <typename E>
+struct EnumRow {
+    E value;
+    std::string_view name;
+    std::string_view message = {};
+};
+
+// True when row i of `table` describes value i and the table has `count`
+// rows. Works on any row type with a `value` member (a status code table
+// has other columns).
+template <typename Row, size_t N>
+[[nodiscard]] constexpr bool rows_match(const Row (&table)[N], size_t count) noexcept {
+    if (N != count) return false;
+    for (size_t i = 0; i < N; ++i) {
+        if (static_cast<size_t>(table[i].value) != i) return false;
+    }
+    return true;
 }
 
-// The same for tables of records ({name, message}, {status, message}):
-// the entry of `e`, or null when `e` is outside the table.
-template <typename T, size_t N, typename E>
-[[nodiscard]] constexpr const T* enum_entry(const T (&table)[N], E e) noexcept {
+// The row of `e`, or null when `e` is outside the table.
+template <typename Row, size_t N, typename E>
+[[nodiscard]] constexpr const Row* enum_row(const Row (&table)[N], E e) noexcept {
     const auto i = static_cast<size_t>(e);
     return i < N ? &table[i] : nullptr;
 }
 
-// The common record: a reason's stable name and the sentence shown to users.
-struct NameAndMessage {
-    std::string_view name;
-    std::string_view message;
-};
-
-template <size_t N, typename E>
-[[nodiscard]] constexpr std::string_view name_of(const NameAndMessage (&table)[N], E e) noexcept {
-    const NameAndMessage* r = enum_entry(table, e);
+template <typename E, size_t N>
+[[nodiscard]] constexpr std::string_view name_of(const EnumRow<E> (&table)[N], E e) noexcept {
+    const EnumRow<E>* r = enum_row(table, e);
     return r ? r->name : std::string_view("unknown");
 }
 
-template <size_t N, typename E>
-[[nodiscard]] constexpr std::string_view message_of(const NameAndMessage (&table)[N], E e) noexcept {
-    const NameAndMessage* r = enum_entry(table, e);
+template <typename E, size_t N>
+[[nodiscard]] constexpr std::string_view message_of(const EnumRow<E> (&table)[N], E e) noexcept {
+    const EnumRow<E>* r = enum_row(table, e);
     return r ? r->message : std::string_view("unknown");
 }
 

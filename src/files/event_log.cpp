@@ -23,11 +23,21 @@ void append_field(std::string& out, std::string_view s) {
 }  // namespace
 
 std::string_view event_kind_name(EventKind k) noexcept {
-    static constexpr std::string_view kNames[kEventKindCount] = {
-        "discovered", "ready", "rejected", "removed", "replaced",
-        "stale", "fresh", "read_fault", "type_conflict", "limit", "tls_reload",
+    static constexpr base::EnumRow<EventKind> kNames[] = {
+        {EventKind::discovered, "discovered"},
+        {EventKind::ready, "ready"},
+        {EventKind::rejected, "rejected"},
+        {EventKind::removed, "removed"},
+        {EventKind::replaced, "replaced"},
+        {EventKind::stale, "stale"},
+        {EventKind::fresh, "fresh"},
+        {EventKind::read_fault, "read_fault"},
+        {EventKind::type_conflict, "type_conflict"},
+        {EventKind::limit, "limit"},
+        {EventKind::tls_reload, "tls_reload"},
     };
-    return base::enum_name(kNames, k);
+    static_assert(base::rows_match(kNames, kEventKindCount));
+    return base::name_of(kNames, k);
 }
 
 EventLog::~EventLog() { close(); }

@@ -15,10 +15,15 @@
 namespace mmwatch::files {
 
 namespace {
-constexpr std::string_view kStateNames[kSourceStateCount] = {"pending", "active", "rejected"};
+constexpr base::EnumRow<SourceState> kStateNames[] = {
+    {SourceState::pending, "pending"},
+    {SourceState::active, "active"},
+    {SourceState::rejected, "rejected"},
+};
+static_assert(base::rows_match(kStateNames, kSourceStateCount));
 }  // namespace
 
-std::string_view state_name(SourceState s) noexcept { return base::enum_name(kStateNames, s); }
+std::string_view state_name(SourceState s) noexcept { return base::name_of(kStateNames, s); }
 
 std::string label_for(std::string_view file_name) {
     const size_t dot = file_name.rfind('.');

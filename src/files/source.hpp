@@ -13,7 +13,7 @@
 namespace mmwatch::files {
 
 enum class SourceState : uint8_t { pending, active, rejected };
-inline constexpr size_t kSourceStateCount = 3;
+inline constexpr size_t kSourceStateCount = size_t(SourceState::rejected) + 1;
 [[nodiscard]] std::string_view state_name(SourceState s) noexcept;
 
 struct SourceLimits {

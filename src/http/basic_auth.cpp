@@ -14,15 +14,15 @@ namespace mmwatch::http {
 
 namespace {
 
-constexpr base::NameAndMessage kResultNames[] = {
-    {"ok_remembered", "accepted: remembered credentials"},
-    {"ok_verified", "accepted: bcrypt verified"},
-    {"exempt", "no credentials needed (/-/healthy)"},
-    {"missing", "no or malformed Authorization header"},
-    {"wrong", "unknown user or wrong password"},
-    {"busy", "the bcrypt budget is spent: 429"},
+constexpr base::EnumRow<AuthResult> kResultNames[] = {
+    {AuthResult::ok_remembered, "ok_remembered", "accepted: remembered credentials"},
+    {AuthResult::ok_verified, "ok_verified", "accepted: bcrypt verified"},
+    {AuthResult::exempt, "exempt", "no credentials needed (/-/healthy)"},
+    {AuthResult::missing, "missing", "no or malformed Authorization header"},
+    {AuthResult::wrong, "wrong", "unknown user or wrong password"},
+    {AuthResult::busy, "busy", "the bcrypt budget is spent: 429"},
 };
-static_assert(std::size(kResultNames) == kAuthResultCount);
+static_assert(base::rows_match(kResultNames, kAuthResultCount));
 
 // A well-formed hash no password matches, checked for unknown users so
 // that they take as long as known ones.

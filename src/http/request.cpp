@@ -154,45 +154,47 @@ bool apply_framing(Request& out, uint64_t max_body_bytes, ParseResult& err) noex
     return true;
 }
 
-struct ErrorInfo {
+// Each reason with its status and the message of the answer.
+struct ErrorRow {
+    Error value;
     int status;
     std::string_view message;
 };
 
-constexpr ErrorInfo kErrors[] = {
-    {0, "no error"},
-    {400, "malformed request line"},
-    {400, "empty method"},
-    {400, "invalid method"},
-    {400, "request target must start with /"},
-    {400, "invalid character in request target"},
-    {400, "malformed HTTP version"},
-    {505, "only HTTP/1.x is supported"},
-    {400, "obsolete header folding"},
-    {400, "malformed header line"},
-    {400, "invalid header name"},
-    {400, "invalid character in header value"},
-    {431, "too many header lines"},
-    {431, "request head is over the limit"},
-    {400, "invalid Content-Length"},
-    {501, "Transfer-Encoding other than chunked is not supported"},
-    {400, "both Content-Length and Transfer-Encoding"},
-    {413, "request body is over the limit"},
-    {400, "malformed chunk size line"},
-    {400, "chunk data is not followed by CRLF"},
-    {400, "malformed chunked trailer"},
+constexpr ErrorRow kErrors[] = {
+    {Error::none, 0, "no error"},
+    {Error::malformed_request_line, 400, "malformed request line"},
+    {Error::empty_method, 400, "empty method"},
+    {Error::invalid_method, 400, "invalid method"},
+    {Error::target_not_absolute_path, 400, "request target must start with /"},
+    {Error::invalid_target_character, 400, "invalid character in request target"},
+    {Error::malformed_version, 400, "malformed HTTP version"},
+    {Error::unsupported_version, 505, "only HTTP/1.x is supported"},
+    {Error::obsolete_folding, 400, "obsolete header folding"},
+    {Error::malformed_header_line, 400, "malformed header line"},
+    {Error::invalid_header_name, 400, "invalid header name"},
+    {Error::invalid_header_value, 400, "invalid character in header value"},
+    {Error::too_many_headers, 431, "too many header lines"},
+    {Error::head_too_large, 431, "request head is over the limit"},
+    {Error::invalid_content_length, 400, "invalid Content-Length"},
+    {Error::unsupported_transfer_encoding, 501, "Transfer-Encoding other than chunked is not supported"},
+    {Error::ambiguous_framing, 400, "both Content-Length and Transfer-Encoding"},
+    {Error::body_too_large, 413, "request body is over the limit"},
+    {Error::malformed_chunk_size, 400, "malformed chunk size line"},
+    {Error::chunk_missing_crlf, 400, "chunk data is not followed by CRLF"},
+    {Error::malformed_trailer, 400, "malformed chunked trailer"},
 };
-static_assert(std::size(kErrors) == size_t(Error::malformed_trailer) + 1);
+static_assert(base::rows_match(kErrors, kErrorCount));
 
 }  // namespace
 
 int error_status(Error e) noexcept {
-    const ErrorInfo* i = base::enum_entry(kErrors, e);
+    const ErrorRow* i = base::enum_row(kErrors, e);
     return i ? i->status : 400;
 }
 
 std::string_view error_message(Error e) noexcept {
-    const ErrorInfo* i = base::enum_entry(kErrors, e);
+    const ErrorRow* i = base::enum_row(kErrors, e);
     return i ? i->message : "unknown";
 }
 

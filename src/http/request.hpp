@@ -65,6 +65,7 @@ enum class Error : uint8_t {
     chunk_missing_crlf,
     malformed_trailer,
 };
+inline constexpr size_t kErrorCount = size_t(Error::malformed_trailer) + 1;
 [[nodiscard]] int error_status(Error e) noexcept;
 [[nodiscard]] std::string_view error_message(Error e) noexcept;
 

@@ -14,17 +14,17 @@ namespace mmwatch::http {
 
 namespace {
 
-constexpr base::NameAndMessage kFailureNames[] = {
-    {"no_certificate", "a client certificate is required"},
-    {"unknown_ca", "the client certificate is not signed by client_ca_file"},
-    {"expired_certificate", "the client certificate is expired or not yet valid"},
-    {"bad_certificate", "the client certificate did not verify"},
-    {"san_not_allowed", "no SAN of the client certificate is in client_allowed_sans"},
-    {"bad_version", "no TLS version in common"},
-    {"plain_http", "an HTTP request on a TLS port"},
-    {"other", "the handshake failed"},
+constexpr base::EnumRow<HandshakeFailure> kFailureNames[] = {
+    {HandshakeFailure::no_certificate, "no_certificate", "a client certificate is required"},
+    {HandshakeFailure::unknown_ca, "unknown_ca", "the client certificate is not signed by client_ca_file"},
+    {HandshakeFailure::expired_certificate, "expired_certificate", "the client certificate is expired or not yet valid"},
+    {HandshakeFailure::bad_certificate, "bad_certificate", "the client certificate did not verify"},
+    {HandshakeFailure::san_not_allowed, "san_not_allowed", "no SAN of the client certificate is in client_allowed_sans"},
+    {HandshakeFailure::bad_version, "bad_version", "no TLS version in common"},
+    {HandshakeFailure::plain_http, "plain_http", "an HTTP request on a TLS port"},
+    {HandshakeFailure::other, "other", "the handshake failed"},
 };
-static_assert(std::size(kFailureNames) == kHandshakeFailureCount);
+static_assert(base::rows_match(kFailureNames, kHandshakeFailureCount));
 
 // Re-reading the files is checked at most this often, on new handshakes.
 constexpr uint64_t kReloadCheckMs = 1'000;

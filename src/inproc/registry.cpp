@@ -18,15 +18,18 @@ namespace mmwatch::inproc {
 
 namespace {
 
-constexpr base::NameAndMessage kErrcs[] = {
-    {"ok", "success"},
-    {"bad_name", "metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* and be 1..255 bytes"},
-    {"bad_buckets", "histogram bounds must be finite, strictly increasing and at most 256"},
-    {"type_conflict", "the name is already registered as another metric type"},
-    {"buckets_conflict", "the histogram is already registered with other bounds"},
-    {"already_published", "the mapped file is published; its metric set is fixed, declare metrics before publish()"},
-    {"file_limit", "the mapped file refused the metric (at most 1024 metrics per file)"},
+constexpr size_t kErrcCount = size_t(Errc::file_limit) + 1;
+
+constexpr base::EnumRow<Errc> kErrcs[] = {
+    {Errc::ok, "ok", "success"},
+    {Errc::bad_name, "bad_name", "metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* and be 1..255 bytes"},
+    {Errc::bad_buckets, "bad_buckets", "histogram bounds must be finite, strictly increasing and at most 256"},
+    {Errc::type_conflict, "type_conflict", "the name is already registered as another metric type"},
+    {Errc::buckets_conflict, "buckets_conflict", "the histogram is already registered with other bounds"},
+    {Errc::already_published, "already_published", "the mapped file is published; its metric set is fixed, declare metrics before publish()"},
+    {Errc::file_limit, "file_limit", "the mapped file refused the metric (at most 1024 metrics per file)"},
 };
+static_assert(base::rows_match(kErrcs, kErrcCount));
 
 }  // namespace
 

@@ -35,10 +35,17 @@ size_t DecodedRequest::capacity_bytes() const noexcept {
 }
 
 std::string_view decode_error_name(DecodeError e) noexcept {
-    constexpr std::string_view kNames[kDecodeErrorCount] = {
-        "none", "malformed_json", "wrong_type", "bad_number", "too_deep", "duplicate_field", "malformed_protobuf",
+    constexpr base::EnumRow<DecodeError> kNames[] = {
+        {DecodeError::none, "none"},
+        {DecodeError::malformed_json, "malformed_json"},
+        {DecodeError::wrong_type, "wrong_type"},
+        {DecodeError::bad_number, "bad_number"},
+        {DecodeError::too_deep, "too_deep"},
+        {DecodeError::duplicate_field, "duplicate_field"},
+        {DecodeError::malformed_protobuf, "malformed_protobuf"},
     };
-    return base::enum_name(kNames, e);
+    static_assert(base::rows_match(kNames, kDecodeErrorCount));
+    return base::name_of(kNames, e);
 }
 
 namespace {

@@ -30,8 +30,15 @@ std::string_view kind_name(MetricKind k) noexcept {
 }
 
 std::string_view role_name(Role r) noexcept {
-    constexpr std::string_view kNames[] = {"value", "bucket", "sum", "count", "quantile"};
-    return base::enum_name(kNames, r);
+    constexpr base::EnumRow<Role> kNames[] = {
+        {Role::value, "value"},
+        {Role::bucket, "bucket"},
+        {Role::sum, "sum"},
+        {Role::count, "count"},
+        {Role::quantile, "quantile"},
+    };
+    static_assert(base::rows_match(kNames, kRoleCount));
+    return base::name_of(kNames, r);
 }
 
 http::Response bad_request(std::string_view message) {

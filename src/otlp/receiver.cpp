@@ -52,14 +52,19 @@ http::Response status_json(int http_status, int grpc_code, std::string_view mess
     return status_body(false, http_status, grpc_code, message);
 }
 
-constexpr std::string_view kResultNames[] = {
-    "ok", "partial", "bad_request", "too_large", "unsupported_media_type", "method_not_allowed",
+constexpr base::EnumRow<ExportResult> kResultNames[] = {
+    {ExportResult::ok, "ok"},
+    {ExportResult::partial, "partial"},
+    {ExportResult::bad_request, "bad_request"},
+    {ExportResult::too_large, "too_large"},
+    {ExportResult::unsupported_media_type, "unsupported_media_type"},
+    {ExportResult::method_not_allowed, "method_not_allowed"},
 };
-static_assert(std::size(kResultNames) == kExportResultCount);
+static_assert(base::rows_match(kResultNames, kExportResultCount));
 
 }  // namespace
 
-std::string_view export_result_name(ExportResult r) noexcept { return base::enum_name(kResultNames, r); }
+std::string_view export_result_name(ExportResult r) noexcept { return base::name_of(kResultNames, r); }
 
 http::Response Receiver::counted(ExportResult result, http::Response r) {
     ++counters_.requests[size_t(result)];

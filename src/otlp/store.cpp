@@ -13,24 +13,25 @@ namespace mmwatch::otlp {
 
 namespace {
 
-constexpr base::NameAndMessage kRejects[kRejectCount] = {
-    {"series_limit", "the series cap (--otlp-max-series) is reached"},
-    {"type_conflict", "the metric name is already stored with another type"},
-    {"unspecified_temporality", "sum or histogram without a delta or cumulative aggregationTemporality"},
-    {"no_value", "number data point with neither asInt nor asDouble"},
-    {"bad_bucket_counts", "explicitBounds must increase, bucketCounts must have one more entry and sum to count"},
-    {"too_many_buckets", "more buckets or quantiles in one point than mmwatch stores"},
-    {"out_of_order", "point is older than the newest stored point of its series"},
-    {"missing_name", "metric without a name"},
-    {"memory_limit", "storing the point would take the OTLP store past --otlp-max-bytes"},
-    {"family_limit", "the cap on distinct metric names is reached"},
-    {"resource_limit", "the cap on distinct resources is reached"},
-    {"service_limit", "the cap on distinct services is reached"},
-    {"name_too_long", "metric name (with its unit) is over 256 bytes"},
-    {"label_too_long", "an attribute key is over 128 bytes or a value over 1024 bytes"},
-    {"too_many_labels", "the series would have more than 32 labels"},
-    {"bad_bound", "a histogram bound or summary quantile is NaN or infinite, a quantile is outside [0, 1], or an exponential histogram's scale is outside [-10, 20] or its zero threshold negative"},
+constexpr base::EnumRow<Reject> kRejects[] = {
+    {Reject::series_limit, "series_limit", "the series cap (--otlp-max-series) is reached"},
+    {Reject::type_conflict, "type_conflict", "the metric name is already stored with another type"},
+    {Reject::unspecified_temporality, "unspecified_temporality", "sum or histogram without a delta or cumulative aggregationTemporality"},
+    {Reject::no_value, "no_value", "number data point with neither asInt nor asDouble"},
+    {Reject::bad_bucket_counts, "bad_bucket_counts", "explicitBounds must increase, bucketCounts must have one more entry and sum to count"},
+    {Reject::too_many_buckets, "too_many_buckets", "more buckets or quantiles in one point than mmwatch stores"},
+    {Reject::out_of_order, "out_of_order", "point is older than the newest stored point of its series"},
+    {Reject::missing_name, "missing_name", "metric without a name"},
+    {Reject::memory_limit, "memory_limit", "storing the point would take the OTLP store past --otlp-max-bytes"},
+    {Reject::family_limit, "family_limit", "the cap on distinct metric names is reached"},
+    {Reject::resource_limit, "resource_limit", "the cap on distinct resources is reached"},
+    {Reject::service_limit, "service_limit", "the cap on distinct services is reached"},
+    {Reject::name_too_long, "name_too_long", "metric name (with its unit) is over 256 bytes"},
+    {Reject::label_too_long, "label_too_long", "an attribute key is over 128 bytes or a value over 1024 bytes"},
+    {Reject::too_many_labels, "too_many_labels", "the series would have more than 32 labels"},
+    {Reject::bad_bound, "bad_bound", "a histogram bound or summary quantile is NaN or infinite, a quantile is outside [0, 1], or an exponential histogram's scale is outside [-10, 20] or its zero threshold negative"},
 };
+static_assert(base::rows_match(kRejects, kRejectCount));
 
 constexpr std::string_view kServiceName = "service.name";
 constexpr std::string_view kServiceNamespace = "service.namespace";

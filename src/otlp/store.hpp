@@ -69,6 +69,7 @@ struct LabelIds {
 };
 
 enum class Role : uint8_t { value, bucket, sum, count, quantile };
+inline constexpr size_t kRoleCount = size_t(Role::quantile) + 1;
 
 struct SeriesKey {
     uint32_t family;

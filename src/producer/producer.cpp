@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mmwatch/h2.hpp"
+#include "base/enum_names.hpp"
 #include "base/utf8.hpp"
 #include "rezl/rezl.hpp"
 
@@ -45,33 +46,34 @@ struct Decl {
     uint64_t words = 1;
 };
 
-struct ErrorInfo {
-    const char* name;
-    const char* message;
+// Names are NUL-terminated literals: the C API hands out their data().
+constexpr mmwatch::base::EnumRow<mmw_error> kErrors[] = {
+    {MMW_OK, "ok", "success"},
+    {MMW_ERR_NULL_ARGUMENT, "null_argument", "a required pointer argument was NULL"},
+    {MMW_ERR_BAD_FILE_NAME, "bad_file_name",
+     "file name must be 1..200 bytes, without '/', and must not start with '.'"},
+    {MMW_ERR_NAME_EMPTY, "name_empty", "metric name is empty"},
+    {MMW_ERR_NAME_TOO_LONG, "name_too_long", "metric name is longer than 255 bytes"},
+    {MMW_ERR_NAME_NOT_UTF8, "name_not_utf8", "metric name is not valid UTF-8"},
+    {MMW_ERR_DUPLICATE_NAME, "duplicate_name", "a metric with this name is already declared in this file"},
+    {MMW_ERR_TOO_MANY_METRICS, "too_many_metrics", "a file holds at most 1024 metrics"},
+    {MMW_ERR_BAD_HISTOGRAM_CONFIG, "bad_histogram_config",
+     "histogram needs grouping power g < max value power m <= 64 and at most 65536 buckets"},
+    {MMW_ERR_ALREADY_PUBLISHED, "already_published",
+     "the metric set is fixed once the file is published; declare every metric before publish"},
+    {MMW_ERR_NOT_PUBLISHED, "not_published",
+     "the file is not published (publish first; closed producers take no updates)"},
+    {MMW_ERR_BAD_METRIC, "bad_metric", "no metric of that type with that id in this producer"},
+    {MMW_ERR_CREATE_FAILED, "create_failed",
+     "the file could not be created: is the directory there and writable?"},
+    {MMW_ERR_NO_SPACE, "no_space",
+     "no space for the file: the disk is full or the file exceeds the size limit"},
+    {MMW_ERR_ALLOCATE_FAILED, "allocate_failed", "allocating the file's blocks failed"},
+    {MMW_ERR_MAP_FAILED, "map_failed", "mapping the file into memory failed"},
+    {MMW_ERR_RENAME_FAILED, "rename_failed", "renaming the finished file into place failed"},
+    {MMW_ERR_OUT_OF_MEMORY, "out_of_memory", "out of memory"},
 };
-
-constexpr ErrorInfo kErrors[] = {
-    {"ok", "success"},
-    {"null_argument", "a required pointer argument was NULL"},
-    {"bad_file_name", "file name must be 1..200 bytes, without '/', and must not start with '.'"},
-    {"name_empty", "metric name is empty"},
-    {"name_too_long", "metric name is longer than 255 bytes"},
-    {"name_not_utf8", "metric name is not valid UTF-8"},
-    {"duplicate_name", "a metric with this name is already declared in this file"},
-    {"too_many_metrics", "a file holds at most 1024 metrics"},
-    {"bad_histogram_config", "histogram needs grouping power g < max value power m <= 64 and at most 65536 buckets"},
-    {"already_published", "the metric set is fixed once the file is published; declare every metric before publish"},
-    {"not_published", "the file is not published (publish first; closed producers take no updates)"},
-    {"bad_metric", "no metric of that type with that id in this producer"},
-    {"create_failed", "the file could not be created: is the directory there and writable?"},
-    {"no_space", "no space for the file: the disk is full or the file exceeds the size limit"},
-    {"allocate_failed", "allocating the file's blocks failed"},
-    {"map_failed", "mapping the file into memory failed"},
-    {"rename_failed", "renaming the finished file into place failed"},
-    {"out_of_memory", "out of memory"},
-};
-constexpr size_t kErrorCount = sizeof(kErrors) / sizeof(kErrors[0]);
-static_assert(kErrorCount == size_t(MMW_ERR_OUT_OF_MEMORY) + 1);
+static_assert(mmwatch::base::rows_match(kErrors, size_t(MMW_ERR_OUT_OF_MEMORY) + 1));
 
 }  // namespace
 
@@ -92,7 +94,7 @@ namespace {
 
 mmw_error fail(mmw_producer* p, mmw_error e, const std::string& what = {}, int os_error = 0) {
     if (p == nullptr) return e;
-    std::string t = std::string(kErrors[e].name) + ": " + kErrors[e].message;
+    std::string t = std::string(kErrors[e].name) + ": " + std::string(kErrors[e].message);
     if (!what.empty()) t += " (" + what + (os_error ? std::string(": ") + std::strerror(os_error) : "") + ")";
     p->error_text = std::move(t);
     return e;
@@ -217,10 +219,11 @@ std::atomic_ref<uint64_t> word(const mmw_producer* p, const Decl& d, uint64_t in
 
 extern "C" {
 
-const char* mmw_error_name(mmw_error e) { return size_t(e) < kErrorCount ? kErrors[e].name : "unknown"; }
+const char* mmw_error_name(mmw_error e) { return mmwatch::base::name_of(kErrors, e).data(); }
 
 const char* mmw_error_message(mmw_error e) {
-    return size_t(e) < kErrorCount ? kErrors[e].message : "unknown error code";
+    const auto* row = mmwatch::base::enum_row(kErrors, e);
+    return row ? row->message.data() : "unknown error code";
 }
 
 mmw_error mmw_producer_create(const char* dir, const char* name, unsigned flags, mmw_producer** out) {

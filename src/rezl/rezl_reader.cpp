@@ -16,27 +16,35 @@ uint32_t load_le32(const std::byte* p) noexcept {
     return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
-constexpr base::NameAndMessage kReasons[kReasonCount] = {
-    {"none", "accepted"},
-    {"truncated", "file is shorter than its header or catalog"},
-    {"bad_magic", "file does not start with the magic bytes REZL"},
-    {"byte_swapped_magic", "magic is LZER: the producer wrote 0x52455A4C little-endian; write the bytes R E Z L"},
-    {"bad_version", "unsupported major version (mmwatch reads 1.x)"},
-    {"not_ready", "ready flag (or the whole header) was still 0 when --ready-timeout expired"},
-    {"too_many_metrics", "metric count is over 1024"},
-    {"bad_type", "catalog entry has a type other than 1 (counter), 2 (gauge) or 3 (histogram)"},
-    {"bad_histogram_config", "histogram needs grouping power < max value power <= 64 and at most 65536 buckets"},
-    {"bad_name_length", "metric name is empty"},
-    {"bad_name_utf8", "metric name is not valid UTF-8"},
-    {"catalog_overrun", "catalog entries do not fit exactly in the catalog size, or the catalog runs past the file"},
-    {"size_mismatch", "file size differs from data offset plus the sizes of all values"},
-    {"read_fault", "reading the mapped data faulted (file truncated or IO error while mapped)"},
-    {"file_too_large", "file is larger than --max-file-bytes"},
-    {"mapped_bytes_limit", "mapping the file would exceed --max-mapped-bytes in total"},
-    {"open_failed", "the file could not be opened, examined or mapped"},
+constexpr base::EnumRow<Reason> kReasons[] = {
+    {Reason::none, "none", "accepted"},
+    {Reason::truncated, "truncated", "file is shorter than its header or catalog"},
+    {Reason::bad_magic, "bad_magic", "file does not start with the magic bytes REZL"},
+    {Reason::byte_swapped_magic, "byte_swapped_magic", "magic is LZER: the producer wrote 0x52455A4C little-endian; write the bytes R E Z L"},
+    {Reason::bad_version, "bad_version", "unsupported major version (mmwatch reads 1.x)"},
+    {Reason::not_ready, "not_ready", "ready flag (or the whole header) was still 0 when --ready-timeout expired"},
+    {Reason::too_many_metrics, "too_many_metrics", "metric count is over 1024"},
+    {Reason::bad_type, "bad_type", "catalog entry has a type other than 1 (counter), 2 (gauge) or 3 (histogram)"},
+    {Reason::bad_histogram_config, "bad_histogram_config", "histogram needs grouping power < max value power <= 64 and at most 65536 buckets"},
+    {Reason::bad_name_length, "bad_name_length", "metric name is empty"},
+    {Reason::bad_name_utf8, "bad_name_utf8", "metric name is not valid UTF-8"},
+    {Reason::catalog_overrun, "catalog_overrun", "catalog entries do not fit exactly in the catalog size, or the catalog runs past the file"},
+    {Reason::size_mismatch, "size_mismatch", "file size differs from data offset plus the sizes of all values"},
+    {Reason::read_fault, "read_fault", "reading the mapped data faulted (file truncated or IO error while mapped)"},
+    {Reason::file_too_large, "file_too_large", "file is larger than --max-file-bytes"},
+    {Reason::mapped_bytes_limit, "mapped_bytes_limit", "mapping the file would exceed --max-mapped-bytes in total"},
+    {Reason::open_failed, "open_failed", "the file could not be opened, examined or mapped"},
 };
+static_assert(base::rows_match(kReasons, kReasonCount));
 
-constexpr std::string_view kTypeNames[] = {"unknown", "counter", "gauge", "histogram"};
+// Catalog types are 1..3; 0 is no type (a refused entry).
+constexpr base::EnumRow<MetricType> kTypeNames[] = {
+    {MetricType{}, "unknown"},
+    {MetricType::counter, "counter"},
+    {MetricType::gauge, "gauge"},
+    {MetricType::histogram, "histogram"},
+};
+static_assert(base::rows_match(kTypeNames, size_t(MetricType::histogram) + 1));
 
 }  // namespace
 
@@ -44,7 +52,7 @@ std::string_view reason_name(Reason r) noexcept { return base::name_of(kReasons,
 
 std::string_view reason_message(Reason r) noexcept { return base::message_of(kReasons, r); }
 
-std::string_view type_name(MetricType t) noexcept { return base::enum_name(kTypeNames, t); }
+std::string_view type_name(MetricType t) noexcept { return base::name_of(kTypeNames, t); }
 
 Result<Header> parse_header(std::span<const std::byte> bytes) noexcept {
     Result<Header> r;
