@@ -13,7 +13,7 @@
 #include "files/guarded_copy.hpp"
 #include "daemon/version.h"
 #include "otlp/exposition.hpp"
-#include "otlp/self_metrics.hpp"
+#include "otlp/otlp_self_metrics.hpp"
 #include "daemon/web_config.hpp"
 #include "push/collector.hpp"
 #include "http/basic_auth.hpp"
@@ -137,7 +137,7 @@ bool Daemon::start(std::string& error) {
     http::ServerConfig sc{options_.max_connections, options_.max_body_bytes, options_.response_memory,
                           options_.request_memory};
     if (!start_web(sc, error)) return false;
-    server_ = std::make_unique<http::ScrapeServer>(&loop_, sc,
+    server_ = std::make_unique<http::Server>(&loop_, sc,
                                                    [this](const http::Request& r) { return router_.route(r); });
     if (int rc = server_->listen(options_.listen_host, options_.listen_port, bound_)) {
         error = "cannot listen on " + options_.listen_host + ":" + std::to_string(options_.listen_port) + ": " +
@@ -145,7 +145,7 @@ bool Daemon::start(std::string& error) {
         return false;
     }
     if (!options_.otlp_listen_host.empty()) {
-        otlp_server_ = std::make_unique<http::ScrapeServer>(
+        otlp_server_ = std::make_unique<http::Server>(
             &loop_, sc, [this](const http::Request& r) { return router_.route_otlp(r); });
         if (int rc = otlp_server_->listen(options_.otlp_listen_host, options_.otlp_listen_port, otlp_bound_)) {
             error = "cannot listen on --otlp-listen " + options_.otlp_listen_host + ":" +

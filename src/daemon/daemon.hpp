@@ -87,8 +87,8 @@ private:
     uint64_t tls_reload_failures_reported_ = 0;
     bool start_web(http::ServerConfig& sc, std::string& error);
     void report_tls_reloads(int64_t unix_ms);
-    std::unique_ptr<http::ScrapeServer> server_;
-    std::unique_ptr<http::ScrapeServer> otlp_server_;
+    std::unique_ptr<http::Server> server_;
+    std::unique_ptr<http::Server> otlp_server_;
     http::UvHandle<uv_poll_t> inotify_poll_;
     http::UvHandle<uv_timer_t> tick_timer_;
     http::UvHandle<uv_signal_t> sigint_;

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "files/counters.hpp"
+#include "files/file_counters.hpp"
 #include "files/event_log.hpp"
 #include "http/basic_auth.hpp"
-#include "http/counters.hpp"
+#include "http/server_counters.hpp"
 #include "http/tls.hpp"
 #include "push/sender.hpp"
 #include "prom/writer.hpp"

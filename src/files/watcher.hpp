@@ -15,7 +15,7 @@
 
 #include "base/clock.hpp"
 #include "base/limits.hpp"
-#include "files/counters.hpp"
+#include "files/file_counters.hpp"
 #include "files/event_log.hpp"
 #include "files/source.hpp"
 

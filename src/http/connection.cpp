@@ -26,7 +26,7 @@ constexpr std::string_view kRequestMemory =
 
 }  // namespace
 
-using Connection = ScrapeServer::Connection;
+using Connection = Server::Connection;
 
 double Connection::rate(uint64_t now) const noexcept {
     const uint64_t since = phase == Phase::writing ? phase_start_ms : request_start_ms;
@@ -367,7 +367,7 @@ void Connection::out_of_memory() {
 void Connection::close() {
     if (phase == Phase::closing) return;
     phase = Phase::closing;
-    ScrapeServer* s = server;
+    Server* s = server;
     if (prev) prev->next = next;
     else s->connections_ = next;
     if (next) next->prev = prev;

@@ -19,10 +19,10 @@ namespace mmwatch::http {
 // closed). One timer per connection enforces the phase's deadline: the
 // first byte, the keep-alive idle time, the request deadline, and while
 // writing a check each second of the send rate and the response deadline.
-struct ScrapeServer::Connection {
+struct Server::Connection {
     enum class Phase : uint8_t { reading, writing, lingering, closing };
 
-    ScrapeServer* server;
+    Server* server;
     uv_tcp_t tcp{};
     uv_timer_t timer{};
     uv_write_t write_req{};
@@ -55,7 +55,7 @@ struct ScrapeServer::Connection {
     bool tls_writing = false;
     bool response_chunk_queued = false;  // a response chunk is in tls_out/tls_pending
 
-    explicit Connection(ScrapeServer* s) : server(s) {}
+    explicit Connection(Server* s) : server(s) {}
     uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp); }
     [[nodiscard]] uint64_t now_ms() const { return uv_now(server->loop_); }
 

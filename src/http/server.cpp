@@ -13,12 +13,12 @@
 
 namespace mmwatch::http {
 
-ScrapeServer::ScrapeServer(uv_loop_t* loop, ServerConfig config, Handler handler)
+Server::Server(uv_loop_t* loop, ServerConfig config, Handler handler)
     : loop_(loop), config_(config), handler_(std::move(handler)) {}
 
-ScrapeServer::~ScrapeServer() { close(); }
+Server::~Server() { close(); }
 
-int ScrapeServer::listen(const std::string& host, int port, std::string& bound) {
+int Server::listen(const std::string& host, int port, std::string& bound) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -58,12 +58,12 @@ int ScrapeServer::listen(const std::string& host, int port, std::string& bound) 
     return 0;
 }
 
-void ScrapeServer::on_connection(uv_stream_t* listener, int status) {
+void Server::on_connection(uv_stream_t* listener, int status) {
     if (status < 0) return;
-    static_cast<ScrapeServer*>(listener->data)->accept_one(listener);
+    static_cast<Server*>(listener->data)->accept_one(listener);
 }
 
-void ScrapeServer::accept_one(uv_stream_t* listener) {
+void Server::accept_one(uv_stream_t* listener) {
     auto* c = new (std::nothrow) Connection(this);
     if (!c) {
         ++counters_.alloc_failures;
@@ -104,7 +104,7 @@ void ScrapeServer::accept_one(uv_stream_t* listener) {
     c->wait_for_request();
 }
 
-bool ScrapeServer::shed_one(uint64_t now) {
+bool Server::shed_one(uint64_t now) {
     // Idle the longest first (never sent a byte, or waiting between
     // keep-alive requests), then the one furthest behind its minimum rate.
     Connection* idle = nullptr;
@@ -129,7 +129,7 @@ bool ScrapeServer::shed_one(uint64_t now) {
     return false;
 }
 
-void ScrapeServer::hold_response_budget(const std::string* newest) {
+void Server::hold_response_budget(const std::string* newest) {
     // Each distinct body once: every scrape of one render shares it.
     struct Held {
         const std::string* body;
@@ -165,7 +165,7 @@ void ScrapeServer::hold_response_budget(const std::string* newest) {
     }
 }
 
-void ScrapeServer::close() {
+void Server::close() {
     for (auto& l : listeners_) l.close();
     listeners_.clear();
     while (connections_) connections_->close();

@@ -1,7 +1,8 @@
-// The scrape server: TCP listeners and connections on the daemon's loop.
-// Every connection has a deadline, a request-size cap and bounded writes;
-// the server has a connection cap. A slow, stalled or hostile client only
-// ever holds its own connection.
+// An HTTP server: the listening sockets of one address and their
+// connections on the daemon's loop (the daemon runs one for --listen and
+// one for --otlp-listen). Every connection has a deadline, a request-size
+// cap and bounded writes; the server has a connection cap. A slow, stalled
+// or hostile client only ever holds its own connection.
 #pragma once
 
 #include <uv.h>
@@ -12,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "http/counters.hpp"
+#include "http/server_counters.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/uv_handle.hpp"
@@ -41,14 +42,14 @@ struct ServerConfig {
     std::string response_headers;
 };
 
-class ScrapeServer {
+class Server {
 public:
     using Handler = std::function<Response(const Request&)>;
 
-    ScrapeServer(uv_loop_t* loop, ServerConfig config, Handler handler);
-    ~ScrapeServer();
-    ScrapeServer(const ScrapeServer&) = delete;
-    ScrapeServer& operator=(const ScrapeServer&) = delete;
+    Server(uv_loop_t* loop, ServerConfig config, Handler handler);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
 
     // Binds and listens on host:port (port 0 picks a free one). Returns 0 or
     // a libuv error; `bound` receives "HOST:PORT" with the real port.

@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "otlp/names.hpp"
+#include "otlp/prom_names.hpp"
 #include "prom/writer.hpp"
 
 namespace mmwatch::otlp {

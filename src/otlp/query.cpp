@@ -5,7 +5,7 @@
 
 #include "base/enum_names.hpp"
 #include "base/json.hpp"
-#include "otlp/names.hpp"
+#include "otlp/prom_names.hpp"
 #include "prom/text.hpp"
 
 namespace mmwatch::otlp {

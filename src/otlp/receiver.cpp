@@ -9,8 +9,8 @@
 #include "base/enum_names.hpp"
 #include "base/strings.hpp"
 #include "base/json.hpp"
-#include "otlp/gzip.hpp"
-#include "otlp/names.hpp"
+#include "otlp/inflate.hpp"
+#include "otlp/prom_names.hpp"
 
 namespace mmwatch::otlp {
 

@@ -9,7 +9,7 @@
 #include "otlp/exposition.hpp"
 #include "otlp/query.hpp"
 #include "otlp/receiver.hpp"
-#include "otlp/self_metrics.hpp"
+#include "otlp/otlp_self_metrics.hpp"
 
 using namespace mmwatch;
 

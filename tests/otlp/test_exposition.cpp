@@ -4,8 +4,8 @@
 
 #include "otlp/exposition.hpp"
 #include "otlp/receiver.hpp"
-#include "otlp/names.hpp"
-#include "otlp/self_metrics.hpp"
+#include "otlp/prom_names.hpp"
+#include "otlp/otlp_self_metrics.hpp"
 #include "support/otlp_test_util.hpp"
 
 using namespace mmwatch;

@@ -6,7 +6,7 @@
 
 #include "otlp/exposition.hpp"
 #include "otlp/receiver.hpp"
-#include "otlp/self_metrics.hpp"
+#include "otlp/otlp_self_metrics.hpp"
 #include "support/otlp_test_util.hpp"
 #include "support/prom_stream.hpp"
 

@@ -12,7 +12,7 @@
 #include "files/guarded_copy.hpp"
 #include "files/watcher.hpp"
 #include "otlp/exposition.hpp"
-#include "otlp/self_metrics.hpp"
+#include "otlp/otlp_self_metrics.hpp"
 #include "support/otlp_test_util.hpp"
 #include "support/rezl_builder.hpp"
 #include "support/temp_dir.hpp"

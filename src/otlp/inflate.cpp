@@ -1,4 +1,4 @@
-#include "otlp/gzip.hpp"
+#include "otlp/inflate.hpp"
 
 #include <zlib.h>
 

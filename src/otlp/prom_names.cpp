@@ -1,4 +1,4 @@
-#include "otlp/names.hpp"
+#include "otlp/prom_names.hpp"
 
 #include "base/names.hpp"
 #include "base/strings.hpp"

@@ -1,4 +1,4 @@
-#include "otlp/self_metrics.hpp"
+#include "otlp/otlp_self_metrics.hpp"
 
 #include "otlp/decoded.hpp"
 #include "prom/writer.hpp"
