@@ -16,7 +16,7 @@ ALLOWED = {
     "inproc": {"base", "rezl", "prom", "producer"},
     "files": {"base", "rezl"},
     "http": {"base"},
-    "otlp": {"base", "rezl", "prom", "http"},
+    "otlp": {"base", "prom"},
     "push": {"base", "prom"},
     "daemon": {"base", "rezl", "prom", "files", "http", "otlp", "push"},
 }

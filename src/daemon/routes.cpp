@@ -20,6 +20,21 @@ http::Response method_not_allowed(std::string_view allow) {
     return r;
 }
 
+// An OTLP endpoint's reply as an HTTP response.
+http::Response response(otlp::Reply reply) {
+    http::Response r = http::Response::text(reply.status, std::move(reply.body));
+    r.content_type = reply.content_type;
+    if (!reply.allow.empty()) r.extra_headers = "Allow: " + std::string(reply.allow) + "\r\n";
+    return r;
+}
+
+// A query parameter, percent-decoded, or nullopt when the URL has none.
+otlp::Param param(const http::Request& req, std::string_view key) {
+    std::string value;
+    if (!http::query_param(req.query, key, value)) return std::nullopt;
+    return value;
+}
+
 }  // namespace
 
 Router::Router(files::Watcher& watcher, MetricsPage& page, std::string version)
@@ -36,11 +51,15 @@ http::Response Router::route(const http::Request& req) {
     if (path == "/") return is_get(req) ? landing() : method_not_allowed("GET, HEAD");
     if (otlp_) {
         if (path == "/v1/metrics") return otlp_export(req);
-        if (path == "/api/v1/services")
-            return is_get(req) ? otlp::services(*otlp_, base::unix_ns_now()) : method_not_allowed("GET, HEAD");
-        if (path == "/api/v1/series") return is_get(req) ? otlp::series(*otlp_, req) : method_not_allowed("GET, HEAD");
-        if (path == "/api/v1/query_range")
-            return is_get(req) ? otlp::query_range(*otlp_, req, base::unix_ns_now()) : method_not_allowed("GET, HEAD");
+        if (!is_get(req) && (path == "/api/v1/services" || path == "/api/v1/series" || path == "/api/v1/query_range"))
+            return method_not_allowed("GET, HEAD");
+        if (path == "/api/v1/services") return response(otlp::services(*otlp_, base::unix_ns_now()));
+        if (path == "/api/v1/series") return response(otlp::series(*otlp_, {param(req, "match"), param(req, "limit")}));
+        if (path == "/api/v1/query_range") {
+            const otlp::RangeQuery q{param(req, "series"), param(req, "start"), param(req, "end"), param(req, "limit"),
+                                     param(req, "max_points")};
+            return response(otlp::query_range(*otlp_, q, base::unix_ns_now()));
+        }
     }
     return error_response(404, "not found; see / for the endpoints");
 }
@@ -55,11 +74,14 @@ http::Response Router::route_otlp(const http::Request& req) {
     return error_response(404, "not found; this listener only takes OTLP POST /v1/metrics");
 }
 
+// HTTP has parsed the framing (the body de-chunked, its media type and
+// coding); the receiver gets only what OTLP needs.
 http::Response Router::otlp_export(const http::Request& req) {
-    http::Response r = receiver_->handle_export(req, base::unix_ns_now());
+    const otlp::ExportRequest e{req.method, http::media_type(req), http::content_coding(req), req.body};
+    otlp::Reply r = receiver_->handle_export(e, base::unix_ns_now());
     // New points: the next /metrics renders again instead of the cached body.
     if (r.status == 200) page_.invalidate();
-    return r;
+    return response(std::move(r));
 }
 
 // The format from ?format= (for curl) or else the Accept header; gzip when

@@ -1,9 +1,9 @@
 // Chunked request bodies (RFC 9112 section 7.1): framing validated in place
-// by scan_chunked() without copying; dechunk() concatenates the data for
-// the one route that reads bodies (OTLP ingest).
+// by scan_chunked() without copying, then the data joined in place by
+// join_chunks(), so a handler reads a body whatever its framing.
 #include "http/request.hpp"
 
-#include <string>
+#include <cstring>
 
 namespace mmwatch::http {
 
@@ -102,22 +102,34 @@ ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, ChunkSca
     return r;
 }
 
-void dechunk(std::string_view raw, std::string& out) {
-    out.clear();
+size_t join_chunks(std::span<char> raw) noexcept {
+    // Data only ever moves towards the start (the write position trails
+    // the read position by the framing read so far), so every line is read
+    // before anything is written over it.
+    const std::string_view in(raw.data(), raw.size());
     size_t pos = 0;
+    size_t joined = 0;
     for (;;) {
         std::string_view line;
         size_t next = 0;
         uint64_t size = 0;
-        if (read_line(raw, pos, line, next) != Line::ok || !parse_size(line, size) || size == 0) return;
+        if (read_line(in, pos, line, next) != Line::ok || !parse_size(line, size) || size == 0) break;
         pos = next;
-        if (raw.size() - pos < size) return;
-        out.append(raw.substr(pos, size));
+        if (in.size() - pos < size) break;
+        std::memmove(raw.data() + joined, raw.data() + pos, size);
+        joined += size;
         pos += size;
-        const int end = data_end(raw, pos);
-        if (end <= 0) return;
+        const int end = data_end(in, pos);
+        if (end <= 0) break;
         pos += size_t(end);
     }
+    return joined;
+}
+
+void join_chunked_body(std::span<char> buffer, Request& req) noexcept {
+    if (!req.chunked || req.body.empty()) return;
+    const std::span<char> raw = buffer.subspan(size_t(req.body.data() - buffer.data()), req.body.size());
+    req.body = std::string_view(raw.data(), join_chunks(raw));
 }
 
 }  // namespace mmwatch::http

@@ -182,6 +182,7 @@ void Connection::process_input() {
         return;
     }
     consumed = r.consumed;
+    join_chunked_body(in, req);  // handlers read the data, whatever the framing
     if (BasicAuth* auth = server->config_.auth) {
         const AuthResult a = auth->check(req, now_ms());
         if (a == AuthResult::missing || a == AuthResult::wrong || a == AuthResult::busy) {

@@ -290,6 +290,17 @@ void percent_decode(std::string_view in, std::string& out) {
 
 }  // namespace
 
+std::string_view media_type(const Request& req) noexcept {
+    const std::string_view ct = req.header("Content-Type");
+    return base::trim(ct.substr(0, ct.find(';')));
+}
+
+base::ContentCoding content_coding(const Request& req) noexcept {
+    const std::string_view coding = base::trim(req.header("Content-Encoding"));
+    if (coding.empty() || base::iequals(coding, "identity")) return base::ContentCoding::identity;
+    return base::iequals(coding, "gzip") ? base::ContentCoding::gzip : base::ContentCoding::unsupported;
+}
+
 bool query_param(std::string_view query, std::string_view key, std::string& out) {
     while (!query.empty()) {
         const size_t amp = query.find('&');

@@ -7,8 +7,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
+#include "base/content_coding.hpp"
 #include "base/limits.hpp"
 
 namespace mmwatch::http {
@@ -33,8 +35,9 @@ struct Request {
     bool keep_alive = true;    // from version and Connection header
     std::string_view body;     // content_length bytes after the head
     // Transfer-Encoding: chunked (the OpenTelemetry JS exporter sends it):
-    // `body` is then the raw chunked framing, validated, and
-    // content_length the decoded size; dechunk() yields the bytes.
+    // parse_request() leaves `body` the raw chunked framing, validated, and
+    // content_length the decoded size; join_chunked_body() then makes
+    // `body` the data, so a handler never sees the framing.
     bool chunked = false;
 
     [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
@@ -130,8 +133,19 @@ struct ParseState {
 // error (400 malformed, 413 when the body, framing included, passes
 // max_body_bytes).
 [[nodiscard]] ParseResult scan_chunked(std::string_view buf, uint64_t max_body_bytes, ChunkScan& scan) noexcept;
-// Concatenates the chunk data of a body scan_chunked() accepted.
-void dechunk(std::string_view raw, std::string& out);
+// Joins the data of a chunked body that scan_chunked() accepted, in place:
+// the data moves to the start of `raw`; returns its size.
+[[nodiscard]] size_t join_chunks(std::span<char> raw) noexcept;
+// Makes `req.body` the body's data when it came chunked, joining it in
+// place in `buffer` (the caller's bytes that `req` views); a plain body is
+// left as it is. Called once on a complete request, before the handler.
+void join_chunked_body(std::span<char> buffer, Request& req) noexcept;
+
+// What the headers declare about a body: the media type (Content-Type
+// without parameters or surrounding space, case as sent) and the content
+// coding (Content-Encoding: none or identity, gzip, or another).
+[[nodiscard]] std::string_view media_type(const Request& req) noexcept;
+[[nodiscard]] base::ContentCoding content_coding(const Request& req) noexcept;
 
 // Decodes one query parameter's value (%XX and '+'), into `out`; returns
 // false when the parameter is absent. Values are percent-decoded into a

@@ -41,11 +41,11 @@ std::string_view role_name(Role r) noexcept {
     return base::name_of(kNames, r);
 }
 
-http::Response bad_request(std::string_view message) {
+Reply bad_request(std::string_view message) {
     std::string body = "{\"error\":";
     base::json::append_string(body, message);
     body += "}\n";
-    return http::Response::json(400, std::move(body));
+    return Reply::json(400, std::move(body));
 }
 
 bool family_matches(const Store& store, const Family& f, std::string_view name) {
@@ -161,15 +161,14 @@ void append_time_s(std::string& out, int64_t t_ms) {
 
 // An optional count parameter: absent → `fallback`; 1..`max` → it;
 // anything else is refused.
-bool parse_limit(const http::Request& req, std::string_view key, size_t fallback, size_t max, size_t& out) {
-    std::string v;
+bool parse_limit(const Param& v, size_t fallback, size_t max, size_t& out) {
     out = fallback;
-    if (!http::query_param(req.query, key, v)) return true;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    return ec == std::errc() && end == v.data() + v.size() && out >= 1 && out <= max;
+    if (!v) return true;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+    return ec == std::errc() && end == v->data() + v->size() && out >= 1 && out <= max;
 }
 
-http::Response bad_limit(std::string_view key, size_t max) {
+Reply bad_limit(std::string_view key, size_t max) {
     std::string msg(key);
     msg += " must be a whole number from 1 to ";
     base::json::append_number(msg, max);
@@ -184,19 +183,19 @@ void close_answer(std::string& out, bool truncated) {
 
 }  // namespace
 
-http::Response services(const Store& store, int64_t now_unix_nanos) {
+Reply services(const Store& store, int64_t now_unix_nanos) {
     std::string out;
     store.health().render_json(out, now_unix_nanos);
     out += '\n';
-    return http::Response::json(200, std::move(out));
+    return Reply::json(200, std::move(out));
 }
 
-http::Response series(const Store& store, const http::Request& req) {
-    std::string match;
-    if (!http::query_param(req.query, "match", match) || match.empty())
+Reply series(const Store& store, const SeriesQuery& q) {
+    if (!q.match || q.match->empty())
         return bad_request("match=NAME is required (an OTLP metric name or its Prometheus name)");
+    const std::string& match = *q.match;
     size_t limit = 0;
-    if (!parse_limit(req, "limit", base::kDefaultOtlpQuerySeries, base::kMaxOtlpQuerySeries, limit))
+    if (!parse_limit(q.limit, base::kDefaultOtlpQuerySeries, base::kMaxOtlpQuerySeries, limit))
         return bad_limit("limit", base::kMaxOtlpQuerySeries);
     std::string out = "{\"series\":[";
     size_t n = 0;
@@ -214,24 +213,22 @@ http::Response series(const Store& store, const http::Request& req) {
         if (truncated) break;
     }
     close_answer(out, truncated);
-    return http::Response::json(200, std::move(out));
+    return Reply::json(200, std::move(out));
 }
 
-http::Response query_range(const Store& store, const http::Request& req, int64_t now_unix_nanos) {
-    std::string sel, param;
-    if (!http::query_param(req.query, "series", sel) || sel.empty())
+Reply query_range(const Store& store, const RangeQuery& q, int64_t now_unix_nanos) {
+    if (!q.series || q.series->empty())
         return bad_request("series=ID or series=NAME{label=\"value\",...} is required");
+    const std::string& sel = *q.series;
     int64_t end_ms = now_unix_nanos / 1'000'000;
     int64_t start_ms = end_ms - store.limits().window_ms;
-    if (http::query_param(req.query, "start", param) && !parse_time_ms(param, start_ms))
-        return bad_request("start must be unix seconds, e.g. 1700000000.5");
-    if (http::query_param(req.query, "end", param) && !parse_time_ms(param, end_ms))
-        return bad_request("end must be unix seconds, e.g. 1700000000.5");
+    if (q.start && !parse_time_ms(*q.start, start_ms)) return bad_request("start must be unix seconds, e.g. 1700000000.5");
+    if (q.end && !parse_time_ms(*q.end, end_ms)) return bad_request("end must be unix seconds, e.g. 1700000000.5");
     if (start_ms > end_ms) return bad_request("start is after end");
     size_t max_series = 0, max_points = 0;
-    if (!parse_limit(req, "limit", base::kDefaultOtlpQuerySeries, base::kMaxOtlpQuerySeries, max_series))
+    if (!parse_limit(q.limit, base::kDefaultOtlpQuerySeries, base::kMaxOtlpQuerySeries, max_series))
         return bad_limit("limit", base::kMaxOtlpQuerySeries);
-    if (!parse_limit(req, "max_points", base::kMaxOtlpQueryPoints, base::kMaxOtlpQueryPoints, max_points))
+    if (!parse_limit(q.max_points, base::kMaxOtlpQueryPoints, base::kMaxOtlpQueryPoints, max_points))
         return bad_limit("max_points", base::kMaxOtlpQueryPoints);
 
     std::vector<uint32_t> ids;
@@ -282,7 +279,7 @@ http::Response query_range(const Store& store, const http::Request& req, int64_t
         out += "]}";
     }
     close_answer(out, truncated);
-    return http::Response::json(200, std::move(out));
+    return Reply::json(200, std::move(out));
 }
 
 }  // namespace mmwatch::otlp

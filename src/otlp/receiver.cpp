@@ -1,16 +1,13 @@
 #include "otlp/receiver.hpp"
 
-#include <charconv>
-#include <cmath>
 #include <iterator>
 
 #include <protozero/pbf_writer.hpp>
 
 #include "base/enum_names.hpp"
-#include "base/strings.hpp"
 #include "base/json.hpp"
+#include "base/strings.hpp"
 #include "otlp/inflate.hpp"
-#include "otlp/prom_names.hpp"
 
 namespace mmwatch::otlp {
 
@@ -23,32 +20,28 @@ constexpr int kGrpcUnimplemented = 12;
 
 constexpr std::string_view kProtobuf = "application/x-protobuf";
 
-http::Response protobuf_response(int http_status, std::string body) {
-    http::Response r = http::Response::text(http_status, std::move(body));
-    r.content_type = kProtobuf;
-    return r;
-}
+Reply protobuf_reply(int status, std::string body) { return {status, kProtobuf, std::move(body), {}}; }
 
 // google.rpc.Status, the error body OTLP/HTTP asks for, in the request's
 // encoding: {"code":..,"message":..} or the protobuf message (1: code,
 // 2: message).
-http::Response status_body(bool protobuf, int http_status, int grpc_code, std::string_view message) {
+Reply status_body(bool protobuf, int http_status, int grpc_code, std::string_view message) {
     if (protobuf) {
         std::string body;
         protozero::pbf_writer w(body);
         w.add_int32(1, grpc_code);
         w.add_string(2, message.data(), message.size());
-        return protobuf_response(http_status, std::move(body));
+        return protobuf_reply(http_status, std::move(body));
     }
     std::string body = "{\"code\":";
     base::json::append_number(body, grpc_code);
     body += ",\"message\":";
     base::json::append_string(body, message);
     body += "}";
-    return http::Response::json(http_status, std::move(body));
+    return Reply::json(http_status, std::move(body));
 }
 
-http::Response status_json(int http_status, int grpc_code, std::string_view message) {
+Reply status_json(int http_status, int grpc_code, std::string_view message) {
     return status_body(false, http_status, grpc_code, message);
 }
 
@@ -66,37 +59,30 @@ static_assert(base::rows_match(kResultNames, kExportResultCount));
 
 std::string_view export_result_name(ExportResult r) noexcept { return base::name_of(kResultNames, r); }
 
-http::Response Receiver::counted(ExportResult result, http::Response r) {
+Reply Receiver::counted(ExportResult result, Reply r) {
     ++counters_.requests[size_t(result)];
     return r;
 }
 
 // Reads the body into the decoder's input buffer, inflating gzip; returns
-// false with the response to send when it cannot.
-bool Receiver::read_body(const http::Request& req, http::Response& error) {
+// false with the reply to send when it cannot.
+bool Receiver::read_body(const ExportRequest& req, Reply& error) {
     const uint64_t max_body_bytes = max_body_bytes_;
     std::string& input = decoder_.input();
-    std::string_view body = req.body;
-    if (req.chunked) {
-        http::dechunk(req.body, body_scratch_);
-        body = body_scratch_;
-    }
-    if (body.size() > max_body_bytes) {
+    if (req.body.size() > max_body_bytes) {
         error = counted(ExportResult::too_large,
                         status_body(protobuf_, 413, kGrpcResourceExhausted, "body is over --max-body-bytes"));
         return false;
     }
-    const std::string_view enc = base::trim(req.header("Content-Encoding"));
-    if (enc.empty() || base::iequals(enc, "identity")) {
-        input.assign(body.data(), body.size());
-        return true;
-    }
-    if (!base::iequals(enc, "gzip")) {
+    switch (req.coding) {
+    case base::ContentCoding::identity: input.assign(req.body.data(), req.body.size()); return true;
+    case base::ContentCoding::gzip: break;
+    case base::ContentCoding::unsupported:
         error = counted(ExportResult::unsupported_media_type,
                         status_body(protobuf_, 415, kGrpcUnimplemented, "Content-Encoding must be gzip or identity"));
         return false;
     }
-    switch (gunzip(body, input, max_body_bytes)) {
+    switch (gunzip(req.body, input, max_body_bytes)) {
     case InflateStatus::ok: return true;
     case InflateStatus::too_large:
         error = counted(ExportResult::too_large,
@@ -110,25 +96,20 @@ bool Receiver::read_body(const http::Request& req, http::Response& error) {
     return false;
 }
 
-void Receiver::release_scratch() {
-    decoder_.release_scratch_over(base::kOtlpScratchKeepBytes, decoded_);
-    if (body_scratch_.capacity() > base::kOtlpScratchKeepBytes) std::string().swap(body_scratch_);
-}
+void Receiver::release_scratch() { decoder_.release_scratch_over(base::kOtlpScratchKeepBytes, decoded_); }
 
-http::Response Receiver::handle_export(const http::Request& req, int64_t now_unix_nanos) {
+Reply Receiver::handle_export(const ExportRequest& req, int64_t now_unix_nanos) {
     if (req.method != "POST") {
-        http::Response r = status_json(405, kGrpcUnimplemented, "use POST");
-        r.extra_headers = "Allow: POST\r\n";
+        Reply r = status_json(405, kGrpcUnimplemented, "use POST");
+        r.allow = "POST";
         return counted(ExportResult::method_not_allowed, std::move(r));
     }
-    const std::string_view ct = req.header("Content-Type");
-    const std::string_view media = base::trim(ct.substr(0, ct.find(';')));
-    protobuf_ = base::iequals(media, kProtobuf);
-    if (!protobuf_ && !base::iequals(media, "application/json"))
+    protobuf_ = base::iequals(req.media_type, kProtobuf);
+    if (!protobuf_ && !base::iequals(req.media_type, "application/json"))
         return counted(ExportResult::unsupported_media_type,
                        status_json(415, kGrpcUnimplemented,
                                    "Content-Type must be application/x-protobuf or application/json"));
-    http::Response error;
+    Reply error;
     if (!read_body(req, error)) {
         release_scratch();
         return error;
@@ -149,7 +130,7 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
     release_scratch();
     if (ir.rejected == 0) {
         // ExportMetricsServiceResponse with no partial_success: empty.
-        return counted(ExportResult::ok, protobuf_ ? protobuf_response(200, {}) : http::Response::json(200, "{}"));
+        return counted(ExportResult::ok, protobuf_ ? protobuf_reply(200, {}) : Reply::json(200, "{}"));
     }
     std::string msg(reject_name(ir.first_reason));
     msg += ": ";
@@ -165,14 +146,14 @@ http::Response Receiver::handle_export(const http::Request& req, int64_t now_uni
             partial.add_int64(1, int64_t(ir.rejected));
             partial.add_string(2, msg.data(), msg.size());
         }
-        return counted(ExportResult::partial, protobuf_response(200, std::move(body)));
+        return counted(ExportResult::partial, protobuf_reply(200, std::move(body)));
     }
     std::string body = "{\"partialSuccess\":{\"rejectedDataPoints\":\"";
     base::json::append_number(body, ir.rejected);
     body += "\",\"errorMessage\":";
     base::json::append_string(body, msg);
     body += "}}";
-    return counted(ExportResult::partial, http::Response::json(200, std::move(body)));
+    return counted(ExportResult::partial, Reply::json(200, std::move(body)));
 }
 
 }  // namespace mmwatch::otlp

@@ -80,6 +80,31 @@ TEST_CASE("otlp_paths_are_404_until_attached_then_ingest_invalidates_the_page") 
     CHECK(rig.get("/api/v1/services").status == 200);
 }
 
+TEST_CASE("otlp_replies_become_http_responses_with_their_headers_and_parameters") {
+    test::DaemonRig rig;
+    rig.open();
+    rig.router->attach_otlp(&rig.otlp.store, &rig.otlp.receiver);
+    test::TestRequest get("GET", "/v1/metrics", "", "");
+    http::Response r = rig.router->route(get.req);
+    CHECK(r.status == 405);
+    CHECK(r.extra_headers == "Allow: POST\r\n");
+    CHECK(r.content_type == "application/json");
+    test::TestRequest proto("POST", "/v1/metrics", "", "\x0a\xff", "application/x-protobuf");
+    r = rig.router->route(proto.req);
+    CHECK(r.status == 400);
+    CHECK(r.content_type == "application/x-protobuf");
+    CHECK(r.extra_headers.empty());
+    // Parameters are percent-decoded before the query API sees them.
+    test::TestRequest series("GET", "/api/v1/series", "match=%6Eo_such&limit=2", "");
+    r = rig.router->route(series.req);
+    CHECK(r.status == 200);
+    CHECK(body_of(r) == "{\"series\":[],\"truncated\":false}\n");
+    test::TestRequest bad("GET", "/api/v1/query_range", "series=x&limit=0", "");
+    CHECK(rig.router->route(bad.req).status == 400);
+    test::TestRequest post_query("POST", "/api/v1/series", "match=x", "");
+    CHECK(rig.router->route(post_query.req).status == 405);
+}
+
 TEST_CASE("the_otlp_listener_routes_only_ingest") {
     test::DaemonRig rig;
     rig.open();

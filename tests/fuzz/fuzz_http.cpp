@@ -1,8 +1,9 @@
 // libFuzzer target: HTTP/1.x request parsing. Checks that every view the
 // parser returns lies inside the caller's buffer, that `consumed` never
 // passes the input, that errors carry one of the statuses the server sends,
-// that a request delivered in pieces parses the same as in one piece, and
-// that query decoding stays inside its input.
+// that a request delivered in pieces parses the same as in one piece, that
+// a chunked body joins in place to its declared size without touching the
+// head or what follows, and that query decoding stays inside its input.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -89,6 +90,21 @@ void parse_and_check(std::string_view buf, size_t max_head, uint64_t max_body) {
     const auto ar = http::parse_request(buf.substr(0, r.consumed), again, max_head, max_body);
     FUZZ_CHECK(ar.status == ParseStatus::complete && ar.consumed == r.consumed);
     FUZZ_CHECK(again.header_count == req.header_count && again.keep_alive == req.keep_alive);
+
+    // The body joined in place, as the connection does before the handler:
+    // exactly the decoded size, inside the raw framing; head and the bytes
+    // after the request unchanged.
+    if (req.chunked) {
+        std::string copy(buf);
+        http::Request joined;
+        FUZZ_CHECK(http::parse_request(copy, joined, max_head, max_body).status == ParseStatus::complete);
+        const size_t body_at = size_t(joined.body.data() - copy.data());
+        const size_t raw = joined.body.size();
+        http::join_chunked_body(copy, joined);
+        FUZZ_CHECK(joined.body.size() == joined.content_length && joined.body.data() == copy.data() + body_at);
+        FUZZ_CHECK(copy.compare(0, body_at, buf, 0, body_at) == 0);
+        FUZZ_CHECK(copy.compare(body_at + raw, std::string::npos, buf, body_at + raw) == 0);
+    }
 
     // Query decoding: never longer than its input; absent key is false.
     std::string out;

@@ -21,16 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return l;
     }());
     static otlp::Receiver receiver(store, 1 << 20);
-    http::Request req;
-    req.method = "POST";
-    req.path = "/v1/metrics";
-    req.headers[req.header_count++] = {"Content-Type", "application/json"};
     const bool gzip = size > 0 && data[0] == 0x1f;
-    if (gzip) req.headers[req.header_count++] = {"Content-Encoding", "gzip"};
-    req.body = {reinterpret_cast<const char*>(data), size};
+    const otlp::ExportRequest req{"POST", "application/json",
+                                  gzip ? base::ContentCoding::gzip : base::ContentCoding::identity,
+                                  {reinterpret_cast<const char*>(data), size}};
     static int64_t now = 1'700'000'000'000'000'000;
     now += 1'000'000'000;
-    const http::Response r = receiver.handle_export(req, now);
+    const otlp::Reply r = receiver.handle_export(req, now);
     if (r.status != 200 && r.status != 400 && r.status != 413) __builtin_trap();
     store.tick(now);
     for (prom::Format format : {prom::Format::text, prom::Format::openmetrics, prom::Format::protobuf}) {
@@ -42,9 +39,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         w->finish();
     }
     (void)otlp::services(store, now);
-    http::Request q;
-    q.method = "GET";
-    q.query = "series=0";
-    if (!store.series().empty()) (void)otlp::query_range(store, q, now);
+    if (!store.series().empty()) (void)otlp::query_range(store, {"0", {}, {}, {}, {}}, now);
     return 0;
 }

@@ -40,14 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     }
 
-    http::Request req;
-    req.method = "POST";
-    req.path = "/v1/metrics";
-    req.headers[req.header_count++] = {"Content-Type", "application/x-protobuf"};
-    req.body = body;
     static int64_t now = 1'700'000'000'000'000'000;
     now += 1'000'000'000;
-    const http::Response r = receiver.handle_export(req, now);
+    const otlp::Reply r = receiver.handle_export({"POST", "application/x-protobuf", {}, body}, now);
     FUZZ_CHECK(r.status == 200 || r.status == 400 || r.status == 413);
     FUZZ_CHECK(r.content_type == "application/x-protobuf");
     store.tick(now);
@@ -60,9 +55,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         w->finish();
     }
     FUZZ_CHECK(store.identity_bytes() <= store.identity_budget() + (1 << 20));
-    http::Request q;
-    q.method = "GET";
-    q.query = "series=0";
-    if (!store.series().empty()) (void)otlp::query_range(store, q, now);
+    if (!store.series().empty()) (void)otlp::query_range(store, {"0", {}, {}, {}, {}}, now);
     return 0;
 }

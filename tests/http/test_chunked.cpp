@@ -18,15 +18,49 @@ constexpr std::string_view kHead = "POST /v1/metrics HTTP/1.1\r\nHost: x\r\nTran
 
 TEST_CASE("chunked_body_as_the_js_exporter_sends_it") {
     Request r;
-    const std::string msg = std::string(kHead) + "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\nGET";
+    std::string msg = std::string(kHead) + "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\nGET";
     const ParseResult p = parse(msg, r);
     REQUIRE(p.status == ParseStatus::complete);
     CHECK(r.chunked);
     CHECK(r.content_length == 12);
     CHECK(p.consumed == msg.size() - 3);  // the next request stays in the buffer
-    std::string body;
-    dechunk(r.body, body);
-    CHECK(body == "hello, world");
+    join_chunked_body(msg, r);
+    CHECK(r.body == "hello, world");
+    CHECK(r.header("Host") == "x");  // the head is untouched
+    CHECK(msg.substr(p.consumed) == "GET");
+}
+
+TEST_CASE("chunks_are_joined_in_place_whatever_their_sizes_and_line_ends") {
+    Request r;
+    std::string msg = std::string(kHead) + "1\r\na\r\n0001\nb\n3 ; x=\"y\"\r\ncde\r\n0\r\nTrailer: t\r\n\r\n";
+    REQUIRE(parse(msg, r).status == ParseStatus::complete);
+    join_chunked_body(msg, r);
+    CHECK(r.body == "abcde");
+    CHECK(r.body.size() == r.content_length);
+    // A body sent with Content-Length is left as it is.
+    std::string plain = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n1\r\na\r\n";
+    REQUIRE(parse(plain, r).status == ParseStatus::complete);
+    join_chunked_body(plain, r);
+    CHECK(r.body == "1\r\na\r");
+}
+
+TEST_CASE("a_body_declares_its_media_type_and_coding_in_any_case_and_spacing") {
+    Request r;
+    std::string msg = "POST / HTTP/1.1\r\nContent-Type:  Application/JSON ; charset=utf-8\r\n"
+                      "Content-Encoding:\tGZip \r\nContent-Length: 0\r\n\r\n";
+    REQUIRE(parse(msg, r).status == ParseStatus::complete);
+    CHECK(media_type(r) == "Application/JSON");
+    CHECK(content_coding(r) == mmwatch::base::ContentCoding::gzip);
+    msg = "POST / HTTP/1.1\r\nContent-Encoding: identity\r\nContent-Length: 0\r\n\r\n";
+    REQUIRE(parse(msg, r).status == ParseStatus::complete);
+    CHECK(media_type(r).empty());
+    CHECK(content_coding(r) == mmwatch::base::ContentCoding::identity);
+    msg = "POST / HTTP/1.1\r\nContent-Encoding: br\r\nContent-Length: 0\r\n\r\n";
+    REQUIRE(parse(msg, r).status == ParseStatus::complete);
+    CHECK(content_coding(r) == mmwatch::base::ContentCoding::unsupported);
+    msg = "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+    REQUIRE(parse(msg, r).status == ParseStatus::complete);
+    CHECK(content_coding(r) == mmwatch::base::ContentCoding::identity);
 }
 
 TEST_CASE("chunked_body_arriving_byte_by_byte_is_incomplete_until_the_last_chunk") {

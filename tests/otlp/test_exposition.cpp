@@ -18,7 +18,7 @@ constexpr int64_t kT0 = 1'700'000'000 * kSec;
 
 void post(test::OtlpRig& rig, const std::string& body) {
     test::TestRequest t("POST", "/v1/metrics", "", body);
-    const http::Response r = rig.receiver.handle_export(t.req, kT0);
+    const otlp::Reply r = rig.receiver.handle_export(t.export_request(), kT0);
     REQUIRE(r.status == 200);
 }
 

@@ -19,7 +19,7 @@ constexpr int64_t kT0 = 1'700'000'000'000'000'000;
 
 void post(test::OtlpRig& rig, const std::string& body) {
     test::TestRequest t("POST", "/v1/metrics", "", body);
-    REQUIRE(rig.receiver.handle_export(t.req, kT0).status == 200);
+    REQUIRE(rig.receiver.handle_export(t.export_request(), kT0).status == 200);
 }
 
 std::string render(const test::OtlpRig& rig, prom::Format format) {

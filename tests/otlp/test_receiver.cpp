@@ -20,25 +20,30 @@ constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kT0 = 1'700'000'000 * kSec;
 constexpr uint64_t kMaxBody = 64 * 1024;
 
-http::Response post(test::OtlpRig& rig, std::string body, std::string_view ct = "application/json",
-                    std::string_view enc = {}, int64_t now = kT0) {
+Reply post(test::OtlpRig& rig, std::string body, std::string_view ct = "application/json", std::string_view enc = {},
+           int64_t now = kT0) {
     test::TestRequest t("POST", "/v1/metrics", "", std::move(body), ct, enc);
-    return rig.receiver.handle_export(t.req, now);
+    return rig.receiver.handle_export(t.export_request(), now);
 }
 
-http::Response get(const Store& store, std::string_view path, std::string_view query) {
-    test::TestRequest t("GET", path, query, "");
-    if (path == "/api/v1/series") return series(store, t.req);
-    return query_range(store, t.req, kT0 + 10 * kSec);
+// The query API with the parameters of `query`, decoded as the router does.
+Reply get(const Store& store, std::string_view path, std::string_view query) {
+    const auto p = [&](std::string_view key) -> Param {
+        std::string value;
+        if (!http::query_param(query, key, value)) return std::nullopt;
+        return value;
+    };
+    if (path == "/api/v1/series") return series(store, {p("match"), p("limit")});
+    return query_range(store, {p("series"), p("start"), p("end"), p("limit"), p("max_points")}, kT0 + 10 * kSec);
 }
 
-std::string body_of(const http::Response& r) { return r.body ? *r.body : std::string(); }
+std::string body_of(const Reply& r) { return r.body; }
 
 }  // namespace
 
 TEST_CASE("export_of_valid_points_answers_200_with_empty_object") {
     test::OtlpRig rig({}, kMaxBody);
-    const http::Response r = post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0)));
+    const Reply r = post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0)));
     CHECK(r.status == 200);
     CHECK(r.content_type == "application/json");
     CHECK(body_of(r) == "{}");
@@ -49,7 +54,7 @@ TEST_CASE("refused_points_answer_partial_success_with_count_as_string") {
     test::OtlpRig rig({}, kMaxBody);
     const std::string m = test::gauge_metric("g", 1, kT0) + "," + test::sum_metric("s", 1, kT0, 0, true) + "," +
                           test::sum_metric("s2", 1, kT0, 0, true);
-    const http::Response r = post(rig, test::otlp_body(m));
+    const Reply r = post(rig, test::otlp_body(m));
     CHECK(r.status == 200);
     const std::string b = body_of(r);
     CHECK(b.find(R"("partialSuccess":{"rejectedDataPoints":"2","errorMessage":"unspecified_temporality: )") !=
@@ -60,7 +65,7 @@ TEST_CASE("protobuf_requests_are_answered_in_protobuf_and_json_in_json") {
     test::OtlpRig rig({}, kMaxBody);
     // Success: an empty ExportMetricsServiceResponse.
     const std::string ok = pb::request({pb::metric("g", pb::gauge, {pb::number_point({}, uint64_t(kT0), 1)})});
-    http::Response r = post(rig, ok, "application/x-protobuf");
+    Reply r = post(rig, ok, "application/x-protobuf");
     CHECK(r.status == 200);
     CHECK(r.content_type == "application/x-protobuf");
     CHECK(body_of(r).empty());
@@ -101,7 +106,7 @@ TEST_CASE("undecodable_body_is_400_with_a_status_message_and_stores_nothing") {
     Store& store = rig.store;
     // The first metric is fine; the second breaks the body: nothing stored.
     const std::string body = test::otlp_body(test::gauge_metric("g", 1, kT0) + R"(,{"name":"x","gauge":{"dataPoints":7}})");
-    const http::Response r = post(rig, body);
+    const Reply r = post(rig, body);
     CHECK(r.status == 400);
     CHECK(body_of(r).starts_with(R"({"code":3,"message":"undecodable ExportMetricsServiceRequest: wrong_type at dataPoints"})"));
     CHECK(store.series().empty());
@@ -120,7 +125,7 @@ TEST_CASE("body_over_the_limit_is_413_and_exactly_at_it_is_accepted") {
 TEST_CASE("gzip_body_is_inflated_and_decoded") {
     test::OtlpRig rig({}, kMaxBody);
     Store& store = rig.store;
-    const http::Response r = post(rig, test::gzip(test::otlp_body(test::gauge_metric("g", 3, kT0))),
+    const Reply r = post(rig, test::gzip(test::otlp_body(test::gauge_metric("g", 3, kT0))),
                                   "application/json", "gzip");
     CHECK(r.status == 200);
     REQUIRE(store.series().size() == 1);
@@ -134,7 +139,7 @@ TEST_CASE("gzip_bomb_stops_at_the_limit_with_413") {
     big.append(64 * 1024 * 1024, ' ');  // 64 MiB of whitespace: valid JSON, ~64 KiB compressed
     const std::string bomb = test::gzip(big);
     REQUIRE(bomb.size() < kMaxBody);
-    const http::Response r = post(rig, bomb, "application/json", "gzip");
+    const Reply r = post(rig, bomb, "application/json", "gzip");
     CHECK(r.status == 413);
     CHECK(rig.receiver.input().size() <= kMaxBody + 1);
     CHECK(store.series().empty());
@@ -161,9 +166,9 @@ TEST_CASE("truncated_or_corrupt_gzip_is_400") {
 TEST_CASE("export_with_get_is_405_with_allow") {
     test::OtlpRig rig({}, kMaxBody);
     test::TestRequest t("GET", "/v1/metrics", "", "");
-    const http::Response r = rig.receiver.handle_export(t.req, kT0);
+    const Reply r = rig.receiver.handle_export(t.export_request(), kT0);
     CHECK(r.status == 405);
-    CHECK(r.extra_headers == "Allow: POST\r\n");
+    CHECK(r.allow == "POST");  // the router writes it as Allow: POST
 }
 
 TEST_CASE("series_lists_labels_by_otlp_or_prometheus_name") {
@@ -173,7 +178,7 @@ TEST_CASE("series_lists_labels_by_otlp_or_prometheus_name") {
                                                  R"([{"key":"route","value":{"stringValue":"/a"}}])")));
     for (const char* q : {"match=http.requests", "match=http_requests_total"}) {
         CAPTURE(q);
-        const http::Response r = get(store, "/api/v1/series", q);
+        const Reply r = get(store, "/api/v1/series", q);
         CHECK(r.status == 200);
         const std::string b = body_of(r);
         CHECK(b.find(R"("id":0,"metric":"http.requests","type":"sum","role":"value")") != std::string::npos);
@@ -191,11 +196,11 @@ TEST_CASE("query_range_by_id_or_selector_returns_points_in_range") {
     for (int i = 0; i < 5; ++i)
         post(rig, test::otlp_body(test::gauge_metric("temp", i, kT0 + i * kSec,
                                                        R"([{"key":"room","value":{"stringValue":"a b"}}])")));
-    const http::Response r = get(store, "/api/v1/query_range", "series=0&start=1700000001&end=1700000003");
+    const Reply r = get(store, "/api/v1/query_range", "series=0&start=1700000001&end=1700000003");
     CHECK(r.status == 200);
     CHECK(body_of(r).find(R"("values":[[1700000001.000,1],[1700000002.000,2],[1700000003.000,3]]})") !=
           std::string::npos);
-    const http::Response s = get(store, "/api/v1/query_range", "series=temp%7Broom%3D%22a+b%22%7D");
+    const Reply s = get(store, "/api/v1/query_range", "series=temp%7Broom%3D%22a+b%22%7D");
     CHECK(s.status == 200);
     CHECK(body_of(s).find("[1700000004.000,4]") != std::string::npos);
     CHECK(body_of(get(store, "/api/v1/query_range", "series=temp%7Broom%3D%22c%22%7D")).starts_with("{\"series\":[]"));
@@ -208,7 +213,7 @@ TEST_CASE("query_range_bad_parameters_are_400_with_a_message") {
     for (const char* q : {"", "series=", "series=7", "series=0&start=abc", "series=0&end=-1",
                           "series=0&start=20&end=10", "series=g%7Bx", "series=g%7Bx%3D1%7D"}) {
         CAPTURE(q);
-        const http::Response r = get(store, "/api/v1/query_range", q);
+        const Reply r = get(store, "/api/v1/query_range", q);
         CHECK(r.status == 400);
         CHECK(body_of(r).starts_with("{\"error\":\""));
     }

@@ -1,5 +1,6 @@
-// Helpers for the OTLP tests: request bodies, http::Request values and
-// gzip compression (zlib), so tests read as the hazard they pin.
+// Helpers for the OTLP tests: request bodies, requests as HTTP parsed them
+// and as the router hands them to the receiver, and gzip compression
+// (zlib), so tests read as the hazard they pin.
 #pragma once
 
 #include <zlib.h>
@@ -70,6 +71,11 @@ struct TestRequest {
         req.content_length = body.size();
     }
     TestRequest(const TestRequest&) = delete;
+
+    // What the daemon's router hands the receiver (daemon/routes.cpp).
+    [[nodiscard]] otlp::ExportRequest export_request() const {
+        return {req.method, http::media_type(req), http::content_coding(req), req.body};
+    }
 };
 
 inline std::string gzip(std::string_view in) {

@@ -174,12 +174,7 @@ void bench_receiver(const std::vector<std::string>& bodies, std::string_view con
     Receiver receiver(store, 64 << 20);
     const double t = cpu_now();
     for (const std::string& b : bodies) {
-        http::Request req;
-        req.method = "POST";
-        req.path = "/v1/metrics";
-        req.headers[req.header_count++] = {"Content-Type", content_type};
-        req.body = b;
-        const http::Response resp = receiver.handle_export(req, kT0);
+        const Reply resp = receiver.handle_export({"POST", content_type, base::ContentCoding::identity, b}, kT0);
         if (resp.status != 200) std::printf("  !! status %d\n", resp.status);
     }
     report("handle_export (whole request)", cpu_now() - t, points, bytes);
@@ -279,10 +274,10 @@ void bench_health() {
     for (int i = 0; i < 200; ++i) {
         const auto t = Clock::now();
         const double c = cpu_now();
-        const http::Response r = services(store, kT0 + 12 * kSec);
+        const Reply r = services(store, kT0 + 12 * kSec);
         cpu_us.push_back((cpu_now() - c) * 1e6);
         us.push_back(seconds_since(t) * 1e6);
-        size = r.body->size();
+        size = r.body.size();
     }
     std::sort(us.begin(), us.end());
     std::sort(cpu_us.begin(), cpu_us.end());
@@ -307,16 +302,14 @@ void bench_query() {
         (void)dec.decode(request_body(kT0 + int64_t(r) * kSec, r), decoded);
         (void)store.ingest(decoded, kT0 + int64_t(r) * kSec);
     }
-    http::Request req;
-    req.method = "GET";
-    req.query = "series=bench_metric_0_bytes_total&start=0&end=9999999999";
+    const RangeQuery q{"bench_metric_0_bytes_total", "0", "9999999999", {}, {}};
     std::vector<double> us;
     size_t size = 0;
     for (int i = 0; i < 30; ++i) {
         const double c = cpu_now();
-        const http::Response resp = query_range(store, req, kT0 + 1000 * kSec);
+        const Reply resp = query_range(store, q, kT0 + 1000 * kSec);
         us.push_back((cpu_now() - c) * 1e6);
-        size = resp.body->size();
+        size = resp.body.size();
     }
     std::sort(us.begin(), us.end());
     std::printf("  %zu bytes of JSON; cpu: median %.0f us, max %.0f us\n", size, us[us.size() / 2], us.back());
