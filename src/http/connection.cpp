@@ -1,6 +1,8 @@
 // A connection's life: reads are appended and parsed where the last parse
 // stopped; answers go out kWriteChunkBytes at a time, the next chunk queued
-// only when the last completed, so no callback does unbounded work.
+// only when the last completed, so no callback does unbounded work. Every
+// byte out, plain or TLS, goes through write() and comes back through
+// on_written().
 #include "http/connection.hpp"
 
 #include <new>
@@ -119,14 +121,17 @@ void Connection::received_tls(const char* data, size_t n) {
     if (s != TlsSession::Status::ok) {
         if (s == TlsSession::Status::failed && !was_established) ++t.failures[size_t(tls->failure())];
         // The alert goes out if the socket takes it now; then the connection goes.
-        if (!tls_pending.empty() && !tls_writing) {
+        if (!tls_pending.empty() && !writing) {
             uv_buf_t b = uv_buf_init(tls_pending.data(), unsigned(tls_pending.size()));
             (void)uv_try_write(stream(), &b, 1);
         }
         close();
         return;
     }
-    flush_tls();
+    if (!flush_tls()) {
+        close();
+        return;
+    }
     if (tls_plain.empty() || phase != Phase::reading) return;
     std::string plain;
     plain.swap(tls_plain);
@@ -134,31 +139,30 @@ void Connection::received_tls(const char* data, size_t n) {
     if (tls_plain.empty()) plain.swap(tls_plain);  // keep the scratch's capacity
 }
 
-void Connection::flush_tls() {
-    if (tls_writing || tls_pending.empty() || phase == Phase::closing) return;
-    tls_out.clear();
-    tls_out.swap(tls_pending);
-    tls_writing = true;
-    uv_buf_t b = uv_buf_init(tls_out.data(), unsigned(tls_out.size()));
-    if (uv_write(&tls_write_req, stream(), &b, 1, on_tls_written) != 0) close();
+// The one write path: a response chunk (head and/or a slice of the body)
+// goes to the kernel as it is, or as TLS records queued behind what the
+// session already has to send. False when the socket or the session failed.
+bool Connection::write(std::string_view head_part, std::string_view body_part) {
+    chunk_queued = true;
+    if (tls) return tls->encrypt(head_part, tls_pending) && tls->encrypt(body_part, tls_pending) && flush_tls();
+    uv_buf_t bufs[2];
+    unsigned n = 0;
+    for (std::string_view part : {head_part, body_part}) {
+        if (!part.empty()) bufs[n++] = uv_buf_init(const_cast<char*>(part.data()), unsigned(part.size()));
+    }
+    writing = true;
+    return uv_write(&write_req, stream(), bufs, n, on_written) == 0;
 }
 
-void Connection::on_tls_written(uv_write_t* req, int status) {
-    auto* c = static_cast<Connection*>(req->handle->data);
-    if (c->phase == Phase::closing) return;
-    if (status < 0) {
-        c->close();
-        return;
-    }
-    c->tls_writing = false;
-    if (!c->tls_pending.empty()) {
-        c->flush_tls();
-        return;
-    }
-    if (c->response_chunk_queued) {
-        c->response_chunk_queued = false;
-        c->chunk_written();
-    }
+// TLS records waiting (handshake, alerts, response records) go out in one
+// write, unless one is in flight: on_written() sends them next.
+bool Connection::flush_tls() {
+    if (writing || tls_pending.empty() || phase == Phase::closing) return true;
+    tls_out.clear();
+    tls_out.swap(tls_pending);
+    writing = true;
+    uv_buf_t b = uv_buf_init(tls_out.data(), unsigned(tls_out.size()));
+    return uv_write(&write_req, stream(), &b, 1, on_written) == 0;
 }
 
 void Connection::track_buffer() noexcept {
@@ -215,42 +219,23 @@ void Connection::respond(Response r, bool keep, bool head_only) {
     if (phase == Phase::writing) send_next();  // the budget may have cut this one
 }
 
+// The next kWriteChunkBytes of the response (the head with the first).
 void Connection::send_next() {
-    if (tls) {
-        // The same chunking, encrypted: one chunk's records at a time.
-        const size_t body_size = body ? body->size() : 0;
-        const size_t chunk = std::min(body_size - body_sent, base::kWriteChunkBytes);
-        bool ok = head_sent || tls->encrypt(head, tls_pending);
-        if (ok && chunk) ok = tls->encrypt(std::string_view(body->data() + body_sent, chunk), tls_pending);
-        if (!ok) {
-            close();
-            return;
-        }
-        if (body_sent + chunk < body_size && !counted_chunks) {
-            ++server->counters_.write_chunks;
-            counted_chunks = true;
-        }
-        head_sent = true;
-        body_sent += chunk;
-        response_chunk_queued = true;
-        flush_tls();
-        return;
-    }
-    uv_buf_t bufs[2];
-    unsigned n = 0;
-    if (!head_sent) bufs[n++] = uv_buf_init(head.data(), unsigned(head.size()));
     const size_t body_size = body ? body->size() : 0;
     const size_t chunk = std::min(body_size - body_sent, base::kWriteChunkBytes);
-    if (chunk) bufs[n++] = uv_buf_init(const_cast<char*>(body->data() + body_sent), unsigned(chunk));
+    const std::string_view head_part = head_sent ? std::string_view() : std::string_view(head);
+    const std::string_view body_part = chunk ? std::string_view(body->data() + body_sent, chunk) : std::string_view();
     if (body_sent + chunk < body_size && !counted_chunks) {
         ++server->counters_.write_chunks;
         counted_chunks = true;
     }
     head_sent = true;
     body_sent += chunk;
-    if (uv_write(&write_req, stream(), bufs, n, on_written) != 0) close();
+    if (!write(head_part, body_part)) close();
 }
 
+// Every write's completion. Queued TLS records go before the response
+// moves on; a response chunk done brings the next one.
 void Connection::on_written(uv_write_t* req, int status) {
     auto* c = static_cast<Connection*>(req->handle->data);
     if (c->phase == Phase::closing) return;
@@ -258,7 +243,15 @@ void Connection::on_written(uv_write_t* req, int status) {
         c->close();
         return;
     }
-    c->chunk_written();
+    c->writing = false;
+    if (!c->tls_pending.empty()) {
+        if (!c->flush_tls()) c->close();
+        return;
+    }
+    if (c->chunk_queued) {
+        c->chunk_queued = false;
+        c->chunk_written();
+    }
 }
 
 void Connection::chunk_written() {
@@ -302,7 +295,10 @@ void Connection::linger() {
     arm(kLingerMs);
     if (tls) {
         tls->close_notify(tls_pending);  // written before the FIN: shutdown waits for writes
-        flush_tls();
+        if (!flush_tls()) {
+            close();
+            return;
+        }
     }
     if (uv_shutdown(&shutdown_req, stream(), on_shutdown) != 0) close();
 }
@@ -349,7 +345,7 @@ void Connection::refuse(std::string_view canned) {
     std::string sealed;
     if (tls) {
         // Encrypted when the session is up; before that, nothing to say.
-        if (tls->established() && !tls_writing && tls->encrypt(canned, sealed)) canned = sealed;
+        if (tls->established() && !writing && tls->encrypt(canned, sealed)) canned = sealed;
         else canned = {};
     }
     if (!canned.empty()) {

@@ -25,7 +25,7 @@ struct Server::Connection {
     Server* server;
     uv_tcp_t tcp{};
     uv_timer_t timer{};
-    uv_write_t write_req{};
+    uv_write_t write_req{};        // the one write in flight (see write())
     uv_shutdown_t shutdown_req{};
     int open_handles = 0;
     Connection* prev = nullptr;
@@ -45,15 +45,15 @@ struct Server::Connection {
     size_t body_acked = 0;         // written (the kernel took it)
     bool head_sent = false;
     bool counted_chunks = false;
-    // TLS (null on a plain listener): ciphertext is written from tls_out,
-    // one write at a time; what is produced meanwhile waits in tls_pending.
+    // Output: one write in flight at a time, completed by on_written().
+    bool writing = false;
+    bool chunk_queued = false;      // a response chunk is written or waits in tls_pending
+    // TLS (null on a plain listener): records are encrypted into
+    // tls_pending and written from tls_out; plaintext goes out as it is.
     std::unique_ptr<TlsSession> tls;
-    uv_write_t tls_write_req{};
     std::string tls_out;
     std::string tls_pending;
     std::string tls_plain;          // scratch: what the last record decrypted to
-    bool tls_writing = false;
-    bool response_chunk_queued = false;  // a response chunk is in tls_out/tls_pending
 
     explicit Connection(Server* s) : server(s) {}
     uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp); }
@@ -71,7 +71,8 @@ struct Server::Connection {
     void start_reading();
     void received(const char* data, size_t n);
     void received_tls(const char* data, size_t n);
-    void flush_tls();
+    [[nodiscard]] bool write(std::string_view head_part, std::string_view body_part);
+    [[nodiscard]] bool flush_tls();
     void chunk_written();
     void process_input();
     void respond(Response r, bool keep, bool head_only);
@@ -86,7 +87,6 @@ struct Server::Connection {
     static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
     static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
     static void on_written(uv_write_t* req, int status);
-    static void on_tls_written(uv_write_t* req, int status);
     static void on_shutdown(uv_shutdown_t* req, int status);
     static void on_timer(uv_timer_t* t);
     static void on_closed(uv_handle_t* h);

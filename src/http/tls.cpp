@@ -7,6 +7,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <climits>
 #include <iterator>
 
 
@@ -202,9 +204,16 @@ TlsSession::~TlsSession() {
     if (ssl_) SSL_free(ssl_);
 }
 
+// What the session has to send, read from the memory BIO straight into
+// the end of `out` (one copy: no bounce through a stack buffer).
 void TlsSession::drain(std::string& out) {
-    char buf[16 * 1024];
-    for (int n; (n = BIO_read(wbio_, buf, sizeof buf)) > 0;) out.append(buf, size_t(n));
+    for (size_t pending; (pending = BIO_ctrl_pending(wbio_)) > 0;) {
+        const size_t at = out.size();
+        out.resize(at + pending);
+        const int n = BIO_read(wbio_, out.data() + at, int(std::min<size_t>(pending, INT_MAX)));
+        out.resize(at + size_t(std::max(n, 0)));
+        if (n <= 0) return;
+    }
 }
 
 HandshakeFailure TlsSession::classify(int ssl_error) const {
