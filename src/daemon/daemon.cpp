@@ -1,21 +1,15 @@
 #include "daemon/daemon.hpp"
 
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
-#include <fstream>
 #include <cstring>
 #include <new>
 
-#include "files/guarded_copy.hpp"
 #include "daemon/version.h"
-#include "otlp/exposition.hpp"
-#include "otlp/otlp_self_metrics.hpp"
 #include "daemon/web_config.hpp"
-#include "push/collector.hpp"
+#include "files/guarded_copy.hpp"
 #include "http/basic_auth.hpp"
 #include "http/tls.hpp"
 
@@ -66,40 +60,35 @@ otlp::StoreLimits otlp_limits(const Options& o) {
 
 PageConfig page_config(const Options& o) { return {o.grouping_power, o.max_series, o.max_response_bytes}; }
 
+push::PusherConfig pusher_config(const Options& o) {
+    return {o.remote_write,
+            o.remote_write_ca_file,
+            o.remote_write_user,
+            o.remote_write_password_file,
+            o.remote_write_bearer_token_file,
+            o.remote_write_headers,
+            o.remote_write_timeout_ms,
+            o.remote_write_queue_bytes,
+            o.remote_write_spool,
+            o.remote_write_spool_bytes,
+            std::string("mmwatch/") + MMWATCH_VERSION};
+}
+
 }  // namespace
 
 Daemon::Daemon(const Options& options)
     : options_(options),
       watcher_(watcher_config(options), events_),
-      page_(page_config(options), watcher_, events_),
       otlp_(otlp_limits(options)),
       receiver_(otlp_, options.max_body_bytes),
+      pusher_(pusher_config(options)),
+      page_(page_config(options), {watcher_, events_, stats_, pusher_, otlp_, receiver_}),
       router_(watcher_, page_, MMWATCH_VERSION) {
     loop_ready_ = uv_loop_init(&loop_) == 0;
     // Idle time is what the busy ratio is measured against.
     if (loop_ready_) (void)uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
+    stats_.version = MMWATCH_VERSION;
     router_.attach_otlp(&otlp_, &receiver_);
-    page_.set_self_renderer([this](prom::Writer& out) { render_self_metrics_into(out); });
-    page_.set_extra_renderer([this](prom::Writer& out, const MetricsPage::FamilyTaken& taken) {
-        const otlp::ExpositionSkips skips =
-            otlp::render_prometheus(otlp_, out, taken, base::unix_ns_now(), options_.max_response_bytes);
-        otlp::write_self_metrics(otlp_, receiver_.counters(), skips, out);
-    });
-}
-
-void Daemon::render_self_metrics_into(prom::Writer& out) const {
-    static const http::ServerCounters kNone;
-    const Listener listeners[] = {
-        {"metrics", server_ ? &server_->counters() : &kNone},
-        {"otlp", otlp_server_ ? &otlp_server_->counters() : &kNone},
-    };
-    const size_t n = otlp_server_ ? 2 : 1;
-    std::vector<const push::Sender*> senders;
-    for (const auto& s : senders_) senders.push_back(s.get());
-    render_self_metrics({watcher_.counters(), tick_alloc_failures_, loop_stats_, page_.counters(), std::span(listeners, n),
-                         events_, MMWATCH_VERSION, start_unix_ns_, tls_ ? &tls_->counters() : nullptr,
-                         auth_ ? auth_->counters() : nullptr, senders},
-                        out);
 }
 
 Daemon::~Daemon() {
@@ -121,7 +110,7 @@ bool Daemon::start(std::string& error) {
         return false;
     }
     const base::Now now = now_from(&loop_);
-    start_unix_ns_ = now.unix_ns;
+    stats_.start_unix_ns = now.unix_ns;
     if (!options_.event_log.empty()) {
         if (int err = events_.open(options_.event_log)) {
             error = "cannot open --event-log " + options_.event_log + ": " + std::strerror(err);
@@ -132,28 +121,7 @@ bool Daemon::start(std::string& error) {
         error = "cannot watch directory " + options_.dir + ": " + std::strerror(err);
         return false;
     }
-    // Each listener has its own cap: OTLP exporters can't take the
-    // scraper's connections, nor scrapers the exporters'.
-    http::ServerConfig sc{options_.max_connections, options_.max_body_bytes, options_.response_memory,
-                          options_.request_memory};
-    if (!start_web(sc, error)) return false;
-    server_ = std::make_unique<http::Server>(&loop_, sc,
-                                                   [this](const http::Request& r) { return router_.route(r); });
-    if (int rc = server_->listen(options_.listen_host, options_.listen_port, bound_)) {
-        error = "cannot listen on " + options_.listen_host + ":" + std::to_string(options_.listen_port) + ": " +
-                uv_strerror(rc);
-        return false;
-    }
-    if (!options_.otlp_listen_host.empty()) {
-        otlp_server_ = std::make_unique<http::Server>(
-            &loop_, sc, [this](const http::Request& r) { return router_.route_otlp(r); });
-        if (int rc = otlp_server_->listen(options_.otlp_listen_host, options_.otlp_listen_port, otlp_bound_)) {
-            error = "cannot listen on --otlp-listen " + options_.otlp_listen_host + ":" +
-                    std::to_string(options_.otlp_listen_port) + ": " + uv_strerror(rc);
-            return false;
-        }
-    }
-    if (!start_push(error)) return false;
+    if (!start_listeners(error) || !start_sampler(error)) return false;
     uv_poll_init(&loop_, inotify_poll_.get(), watcher_.inotify_fd());
     inotify_poll_.mark_initialized();
     inotify_poll_.get()->data = this;
@@ -175,6 +143,31 @@ bool Daemon::start(std::string& error) {
 
 void Daemon::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
 
+// Each listener has its own cap: OTLP exporters can't take the scraper's
+// connections, nor scrapers the exporters'. Both share --web-config.
+bool Daemon::start_listeners(std::string& error) {
+    http::ServerConfig sc{options_.max_connections, options_.max_body_bytes, options_.response_memory,
+                          options_.request_memory};
+    if (!start_web(sc, error)) return false;
+    server_ = std::make_unique<http::Server>(&loop_, sc, [this](const http::Request& r) { return router_.route(r); });
+    if (int rc = server_->listen(options_.listen_host, options_.listen_port, bound_)) {
+        error = "cannot listen on " + options_.listen_host + ":" + std::to_string(options_.listen_port) + ": " +
+                uv_strerror(rc);
+        return false;
+    }
+    stats_.listeners.push_back({"metrics", &server_->counters()});
+    if (options_.otlp_listen_host.empty()) return true;
+    otlp_server_ =
+        std::make_unique<http::Server>(&loop_, sc, [this](const http::Request& r) { return router_.route_otlp(r); });
+    if (int rc = otlp_server_->listen(options_.otlp_listen_host, options_.otlp_listen_port, otlp_bound_)) {
+        error = "cannot listen on --otlp-listen " + options_.otlp_listen_host + ":" +
+                std::to_string(options_.otlp_listen_port) + ": " + uv_strerror(rc);
+        return false;
+    }
+    stats_.listeners.push_back({"otlp", &otlp_server_->counters()});
+    return true;
+}
+
 namespace {
 
 bool loopback(const std::string& host) {
@@ -195,11 +188,13 @@ bool Daemon::start_web(http::ServerConfig& sc, std::string& error) {
             return false;
         }
         sc.tls = tls_.get();
+        stats_.tls = &tls_->counters();
     }
     if (!web.auth.users.empty()) {
         web.auth.healthy_without_auth = options_.healthy_without_auth;
         auth_ = std::make_unique<http::BasicAuth>(std::move(web.auth));
         sc.auth = auth_.get();
+        stats_.auth = auth_->counters();
     }
     sc.response_headers = web.response_headers;
     const bool open = !loopback(options_.listen_host) ||
@@ -212,102 +207,27 @@ bool Daemon::start_web(http::ServerConfig& sc, std::string& error) {
     return true;
 }
 
-// One sender per --remote-write URL on one curl loop, and the timer that
-// samples the series every --remote-write-interval.
-bool Daemon::start_push(std::string& error) {
-    if (options_.remote_write.empty()) return true;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    curl_ = std::make_unique<push::CurlLoop>(&loop_);
-    if (!curl_->valid()) {
-        error = "cannot initialize libcurl for --remote-write";
-        return false;
-    }
-    std::string basic_auth;
-    if (!options_.remote_write_user.empty()) {
-        std::string password;
-        if (!options_.remote_write_password_file.empty()) {
-            std::ifstream f(options_.remote_write_password_file);
-            if (!f) {
-                error = "cannot read --remote-write-password-file " + options_.remote_write_password_file;
-                return false;
-            }
-            std::getline(f, password);
-        }
-        basic_auth = options_.remote_write_user + ":" + password;
-    }
-    for (const std::string& url : options_.remote_write) {
-        push::SenderConfig c{url,
-                             options_.remote_write_ca_file,
-                             basic_auth,
-                             options_.remote_write_bearer_token_file,
-                             options_.remote_write_headers,
-                             options_.remote_write_timeout_ms,
-                             options_.remote_write_queue_bytes,
-                             std::string("mmwatch/") + MMWATCH_VERSION};
-        std::unique_ptr<push::Spool> spool;
-        if (!options_.remote_write_spool.empty()) {
-            // One directory per URL, named by a hash of it; the URL written inside for people.
-            uint64_t h = 14695981039346656037ull;
-            for (char ch : url) h = (h ^ uint8_t(ch)) * 1099511628211ull;
-            char name[24];
-            std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(h));
-            if (::mkdir(options_.remote_write_spool.c_str(), 0700) != 0 && errno != EEXIST) {
-                error = "cannot create --remote-write-spool " + options_.remote_write_spool + ": " + std::strerror(errno);
-                return false;
-            }
-            const std::string dir = options_.remote_write_spool + "/" + name;
-            spool = push::Spool::open(dir, options_.remote_write_spool_bytes, error);
-            if (!spool) return false;
-            std::ofstream(dir + "/url") << url << "\n";
-        }
-        senders_.push_back(std::make_unique<push::Sender>(&loop_, *curl_, std::move(c), std::move(spool)));
-        rejections_reported_.push_back(0);
-    }
-    uv_timer_init(&loop_, push_timer_.get());
-    push_timer_.mark_initialized();
-    push_timer_.get()->data = this;
-    uv_timer_start(push_timer_.get(), on_push, options_.remote_write_interval_ms, options_.remote_write_interval_ms);
+// The sample pipeline and its consumers: remote_write's pusher, fed every
+// --remote-write-interval. Its series carry the labels a scrape of this
+// instance would give them.
+bool Daemon::start_sampler(std::string& error) {
+    if (!pusher_.start(&loop_, error)) return false;
+    if (!pusher_.enabled()) return true;
+    const std::string instance = options_.remote_write_instance.empty() ? bound_ : options_.remote_write_instance;
+    sampler_.emplace(page_, Sampler::Labels{{"instance", instance}, {"job", options_.remote_write_job}},
+                     options_.external_labels);
+    sampler_->add(pusher_, options_.remote_write_interval_ms, uv_now(&loop_));
+    uv_timer_init(&loop_, sample_timer_.get());
+    sample_timer_.mark_initialized();
+    sample_timer_.get()->data = this;
+    uv_timer_start(sample_timer_.get(), on_sample, sampler_->wait_ms(uv_now(&loop_)), 0);
     return true;
 }
 
-void Daemon::on_push(uv_timer_t* t) {
+void Daemon::on_sample(uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
-    d->guarded([d] { d->push(); });
-}
-
-// Samples every series as a scrape would store it and hands the batch to
-// each sender; a series gone since the last push gets one staleness marker.
-void Daemon::push() {
-    const std::string instance = options_.remote_write_instance.empty() ? bound_ : options_.remote_write_instance;
-    push::SampleCollector c({{"instance", instance}, {"job", options_.remote_write_job}}, options_.external_labels);
-    page_.render_into(c);
-    // Strictly increasing per series, whatever the wall clock does.
-    const int64_t now_ms = std::max(now_from(&loop_).unix_ms(), last_push_ms_ + 1);
-    last_push_ms_ = now_ms;
-    // The labels move into this push's set of series, whole; the batch
-    // views them there and in the last push's set, both alive until every
-    // sender has encoded it.
-    const std::vector<push::Sample>& samples = c.samples();
-    push::SeriesSet current(c.take_arena());
-    std::vector<push::TimedSample> batch;
-    batch.reserve(samples.size());
-    for (const push::Sample& s : samples) {
-        if (!current.insert(s.begin, s.size)) continue;  // one sample per series and push
-        batch.push_back({current[current.size() - 1], s.value, now_ms});
-    }
-    const double stale = std::bit_cast<double>(push::kStaleNaN);
-    for (size_t i = 0; i < pushed_series_.size(); ++i) {
-        if (!current.contains(pushed_series_[i])) batch.push_back({pushed_series_[i], stale, now_ms});
-    }
-    for (size_t i = 0; i < senders_.size(); ++i) {
-        senders_[i]->enqueue(batch);
-        if (senders_[i]->rejections_seen() != rejections_reported_[i]) {
-            rejections_reported_[i] = senders_[i]->rejections_seen();
-            events_.record(files::EventKind::limit, senders_[i]->url(), "remote_write refused a batch: " +
-                           senders_[i]->last_rejection(), now_ms);
-        }
-    }
-    pushed_series_ = std::move(current);
+    d->guarded([d] { d->sampler_->run(uv_now(&d->loop_), now_from(&d->loop_).unix_ms()); });
+    uv_timer_start(t, on_sample, d->sampler_->wait_ms(uv_now(&d->loop_)), 0);
 }
 
 // A certificate change that did not load: logged once per failure.
@@ -318,6 +238,12 @@ void Daemon::report_tls_reloads(int64_t unix_ms) {
                    unix_ms);
 }
 
+// A batch the remote_write receiver refused (4xx): logged once per refusal.
+void Daemon::report_push_refusals(int64_t unix_ms) {
+    for (const push::Refusal& r : pusher_.take_refusals())
+        events_.record(files::EventKind::limit, r.url, "remote_write refused a batch: " + std::string(r.message), unix_ms);
+}
+
 // Memory running out in a callback skips the rest of its work (counted);
 // the loop, the listeners and the next tick go on.
 template <typename F>
@@ -325,7 +251,7 @@ void Daemon::guarded(F&& work) noexcept {
     try {
         work();
     } catch (const std::bad_alloc&) {
-        ++tick_alloc_failures_;
+        ++stats_.tick_alloc_failures;
     }
 }
 
@@ -346,14 +272,14 @@ void Daemon::on_tick(uv_timer_t* t) {
 void Daemon::measure_loop(uint64_t now_ms) {
     if (last_tick_ms_ != 0) {
         const uint64_t due = last_tick_ms_ + options_.interval_ms;
-        loop_stats_.observe_lag(now_ms > due ? double(now_ms - due) / 1000.0 : 0.0);
+        stats_.loop.observe_lag(now_ms > due ? double(now_ms - due) / 1000.0 : 0.0);
     }
     last_tick_ms_ = now_ms;
     const uint64_t t_ns = uv_hrtime();
     const uint64_t idle_ns = uv_metrics_idle_time(&loop_);
     if (last_tick_ns_ != 0 && t_ns > last_tick_ns_) {
         const double busy = 1.0 - double(idle_ns - last_idle_ns_) / double(t_ns - last_tick_ns_);
-        loop_stats_.busy_ratio = busy < 0 ? 0 : busy > 1 ? 1 : busy;
+        stats_.loop.busy_ratio = busy < 0 ? 0 : busy > 1 ? 1 : busy;
     }
     last_tick_ns_ = t_ns;
     last_idle_ns_ = idle_ns;
@@ -369,6 +295,7 @@ void Daemon::tick() {
     if (otlp_.stored_points() != before) page_.invalidate();
     after_watcher_activity();
     report_tls_reloads(now.unix_ms());
+    report_push_refusals(now.unix_ms());
     if (int err = events_.flush(); err && !event_log_error_reported_) {
         // Reported once; later failures are only counted.
         std::fprintf(stderr, "mmwatch: writing --event-log %s failed: %s (counted from now on)\n",
@@ -399,9 +326,8 @@ void Daemon::stop() {
     tick_timer_.close();
     sigint_.close();
     sigterm_.close();
-    push_timer_.close();
-    for (auto& s : senders_) s->close();
-    if (curl_) curl_->close();
+    sample_timer_.close();
+    pusher_.close();
     (void)events_.flush();
     watcher_.close();
 }

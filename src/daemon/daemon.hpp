@@ -1,17 +1,21 @@
-// The daemon owns the libuv loop and everything on it: the watcher (polled
-// through its inotify fd), the snapshot timer, the scrape server, the
-// signal handlers and the event log. It is a local in main().
+// The daemon owns the libuv loop and everything on it, and wires the parts
+// together: the event log, the watcher (polled through its inotify fd), the
+// OTLP store and receiver, remote_write's pusher, the /metrics page, the
+// router, both HTTP servers, the sample pipeline, the timers and the
+// signal handlers. It is a local in main(). Each part's logic lives in its
+// folder; this file starts, ticks and stops them.
 #pragma once
 
 #include <uv.h>
 
 #include <memory>
+#include <optional>
 #include <string>
-#include <vector>
 
 #include "daemon/metrics_page.hpp"
 #include "daemon/options.hpp"
 #include "daemon/routes.hpp"
+#include "daemon/sampler.hpp"
 #include "daemon/self_metrics.hpp"
 #include "files/event_log.hpp"
 #include "files/watcher.hpp"
@@ -19,9 +23,7 @@
 #include "http/uv_handle.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/store.hpp"
-#include "push/curl_loop.hpp"
-#include "push/sender.hpp"
-#include "push/series_set.hpp"
+#include "push/pusher.hpp"
 
 namespace mmwatch::daemon {
 
@@ -46,47 +48,40 @@ public:
 private:
     static void on_inotify(uv_poll_t* p, int status, int events);
     static void on_tick(uv_timer_t* t);
+    static void on_sample(uv_timer_t* t);
     static void on_signal(uv_signal_t* s, int signum);
     template <typename F>
     void guarded(F&& work) noexcept;
+    bool start_web(http::ServerConfig& sc, std::string& error);
+    bool start_listeners(std::string& error);
+    bool start_sampler(std::string& error);
     void tick();
     void measure_loop(uint64_t now_ms);
     void after_watcher_activity();
-    void render_self_metrics_into(prom::Writer& out) const;
+    void report_tls_reloads(int64_t unix_ms);
+    void report_push_refusals(int64_t unix_ms);
     void stop();
 
     Options options_;
     uv_loop_t loop_{};
     bool loop_ready_ = false;
-    int64_t start_unix_ns_ = 0;
-    uint64_t tick_alloc_failures_ = 0;
+    DaemonStats stats_;
     uint64_t disk_backed_reported_ = 0;
-    LoopStats loop_stats_;
     uint64_t last_tick_ms_ = 0;
     uint64_t last_idle_ns_ = 0;
     uint64_t last_tick_ns_ = 0;
     files::EventLog events_;
     files::Watcher watcher_;
-    MetricsPage page_;
     otlp::Store otlp_;
     otlp::Receiver receiver_;
+    push::Pusher pusher_;
+    MetricsPage page_;
     Router router_;
-    // remote_write: one curl loop, one sender per URL, the series last
-    // pushed (for staleness markers) and the last timestamp used.
-    std::unique_ptr<push::CurlLoop> curl_;
-    std::vector<std::unique_ptr<push::Sender>> senders_;
-    push::SeriesSet pushed_series_;
-    int64_t last_push_ms_ = 0;
-    std::vector<uint64_t> rejections_reported_;
-    http::UvHandle<uv_timer_t> push_timer_;
-    bool start_push(std::string& error);
-    void push();
-    static void on_push(uv_timer_t* t);
+    std::optional<Sampler> sampler_;  // made at start, when a consumer of samples is configured
+    http::UvHandle<uv_timer_t> sample_timer_;
     std::unique_ptr<http::TlsContext> tls_;
     std::unique_ptr<http::BasicAuth> auth_;
     uint64_t tls_reload_failures_reported_ = 0;
-    bool start_web(http::ServerConfig& sc, std::string& error);
-    void report_tls_reloads(int64_t unix_ms);
     std::unique_ptr<http::Server> server_;
     std::unique_ptr<http::Server> otlp_server_;
     http::UvHandle<uv_poll_t> inotify_poll_;

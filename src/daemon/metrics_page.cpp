@@ -1,27 +1,29 @@
 #include "daemon/metrics_page.hpp"
 
-#include "http/gzip.hpp"
-#include "prom/text.hpp"
-
 #include <new>
+
+#include "base/clock.hpp"
+#include "otlp/exposition.hpp"
+#include "otlp/otlp_self_metrics.hpp"
+#include "prom/text.hpp"
+#include "push/pusher.hpp"
 
 namespace mmwatch::daemon {
 
-MetricsPage::MetricsPage(PageConfig config, files::Watcher& watcher, files::EventLog& events)
-    : config_(std::move(config)), watcher_(watcher), events_(events) {}
+MetricsPage::MetricsPage(PageConfig config, PageParts parts) : config_(std::move(config)), parts_(parts) {}
 
 std::vector<prom::FileView> MetricsPage::views() {
     std::vector<prom::FileView> out;
-    for (files::Source* s : watcher_.active_in_discovery_order()) {
+    for (files::Source* s : parts_.watcher.active_in_discovery_order()) {
         out.push_back({s->id(), s->activation(), s->label(), &s->layout(), s->data()});
     }
     return out;
 }
 
 void MetricsPage::refresh_plan(int64_t unix_ms) {
-    for (uint64_t id : watcher_.take_forgotten()) plan_.forget_source(id);
-    if (plan_generation_ == watcher_.generation()) return;
-    plan_generation_ = watcher_.generation();
+    for (uint64_t id : parts_.watcher.take_forgotten()) plan_.forget_source(id);
+    if (plan_generation_ == parts_.watcher.generation()) return;
+    plan_generation_ = parts_.watcher.generation();
     invalidate();
     const auto files = views();
     plan_.rebuild(files, self_metric_names(), config_.max_series);
@@ -30,15 +32,15 @@ void MetricsPage::refresh_plan(int64_t unix_ms) {
         switch (d.kind) {
             case prom::DropKind::type_conflict:
                 ++counters_.type_conflicts;
-                events_.record(files::EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
+                parts_.events.record(files::EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
             case prom::DropKind::duplicate_series:
                 ++counters_.duplicate_series;
-                events_.record(files::EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
+                parts_.events.record(files::EventKind::type_conflict, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
             case prom::DropKind::series_limit:
                 ++counters_.series_limit;
-                events_.record(files::EventKind::limit, d.label, d.metric + ": " + d.detail, unix_ms);
+                parts_.events.record(files::EventKind::limit, d.label, d.metric + ": " + d.detail, unix_ms);
                 break;
         }
     }
@@ -58,11 +60,50 @@ void render_staleness(const std::vector<files::Source*>& active, prom::Writer& o
     for (const files::Source* s : active) prom::labelled(out, "name", s->label(), s->stale() ? 1 : 0);
 }
 
+// What the OTLP part may not write: the file families' names and the
+// self-metrics'.
+struct FilesAndSelfMetrics final : otlp::TakenNames {
+    const prom::FilePlan& plan;
+    explicit FilesAndSelfMetrics(const prom::FilePlan& p) : plan(p) {}
+    [[nodiscard]] bool taken(std::string_view name) const override {
+        return plan.has_family(name) || self_metric_names().count(std::string(name)) > 0;
+    }
+};
+
 }  // namespace
+
+// The page, top to bottom: the one place that decides what /metrics holds
+// and, through the sample pipeline, what every consumer of samples gets.
+void MetricsPage::compose(prom::Writer& w, std::string* text, Purpose purpose) {
+    // The file families, from the plan of the active files (cut short at
+    // --max-response-bytes: counted before the self-metrics show it).
+    const std::vector<prom::FileView> files = views();
+    const bool complete = text ? plan_.render(files, config_.grouping_power, *text, config_.max_response_bytes,
+                                              w.format() == prom::Format::openmetrics)
+                               : plan_.render(files, config_.grouping_power, w, config_.max_response_bytes);
+    if (!complete && purpose == Purpose::body) ++counters_.response_bytes_limit;
+    // Each subsystem's self-metrics: the daemon's parts', then remote_write's.
+    render_self_metrics(self_metrics_input(), w);
+    parts_.pusher.write_self_metrics(w);
+    // One staleness series per active file.
+    render_staleness(parts_.watcher.active_in_discovery_order(), w);
+    // The OTLP series under names nothing above took, then OTLP's own
+    // metrics (their skip counts are this body's).
+    const otlp::ExpositionSkips skips = otlp::render_prometheus(parts_.otlp, w, FilesAndSelfMetrics(plan_),
+                                                                base::unix_ns_now(), config_.max_response_bytes);
+    otlp::write_self_metrics(parts_.otlp, parts_.receiver.counters(), skips, w);
+    w.finish();
+}
+
+SelfMetricsInput MetricsPage::self_metrics_input() const {
+    const DaemonStats& d = parts_.daemon;
+    return {parts_.watcher.counters(), d.tick_alloc_failures, d.loop, counters_, d.listeners, parts_.events,
+            d.version, d.start_unix_ns, d.tls, d.auth};
+}
 
 std::shared_ptr<const std::string> MetricsPage::body(prom::Format format) {
     Rendition& r = renditions_[size_t(format)];
-    const bool new_tick = r.snapshot != watcher_.snapshot_generation();
+    const bool new_tick = r.snapshot != parts_.watcher.snapshot_generation();
     if (r.body && !new_tick && !(r.dirty && !r.extra_render_used)) return r.body;
     r.extra_render_used = !new_tick;
     r.dirty = false;
@@ -71,25 +112,9 @@ std::shared_ptr<const std::string> MetricsPage::body(prom::Format format) {
     } catch (const std::bad_alloc&) {
         // Serve the last body (null before the first): memory may come back.
         ++counters_.render_alloc_failures;
-        r.snapshot = watcher_.snapshot_generation();
+        r.snapshot = parts_.watcher.snapshot_generation();
     }
     return r.body;
-}
-
-void MetricsPage::render_rest(prom::Writer& w) {
-    if (self_) self_(w);
-    render_staleness(watcher_.active_in_discovery_order(), w);
-    if (extra_) {
-        extra_(w, [this](std::string_view name) {
-            return plan_.has_family(name) || self_metric_names().count(std::string(name)) > 0;
-        });
-    }
-}
-
-void MetricsPage::render_into(prom::Writer& w) {
-    (void)plan_.render(views(), config_.grouping_power, w, config_.max_response_bytes);
-    render_rest(w);
-    w.finish();
 }
 
 std::shared_ptr<const std::string> MetricsPage::serve(prom::Format format, bool gzip, bool& gzipped) {
@@ -115,21 +140,14 @@ std::shared_ptr<const std::string> MetricsPage::serve(prom::Format format, bool 
 }
 
 void MetricsPage::render(prom::Format format, Rendition& r) {
-    r.snapshot = watcher_.snapshot_generation();
+    r.snapshot = parts_.watcher.snapshot_generation();
     auto text = std::make_shared<std::string>();
     // Reserve what the last render needed, so a render is one allocation.
     text->reserve(r.last_size + r.last_size / 8 + 4096);
     const std::unique_ptr<prom::Writer> w = prom::make_writer(format, *text);
     // Text formats take the file plan's direct path; protobuf goes through the writer.
-    const bool complete =
-        format == prom::Format::protobuf
-            ? plan_.render(views(), config_.grouping_power, *w, config_.max_response_bytes)
-            : plan_.render(views(), config_.grouping_power, *text, config_.max_response_bytes,
-                           format == prom::Format::openmetrics);
-    if (!complete) ++counters_.response_bytes_limit;
     ++counters_.renders[size_t(format)];
-    render_rest(*w);
-    w->finish();
+    compose(*w, format == prom::Format::protobuf ? nullptr : text.get(), Purpose::body);
     r.last_size = text->size();
     counters_.body_bytes[size_t(format)][0] = text->size();
     r.body = std::move(text);

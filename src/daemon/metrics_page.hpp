@@ -1,21 +1,32 @@
-// The /metrics body: file metrics, then mmwatch's own metrics, then OTLP's,
-// in the format a scrape negotiated. Each format is rendered at most once
-// per snapshot, and gzipped at most once per render, then shared by every
+// The /metrics page: what it holds, composed in one function (compose(),
+// top to bottom: file families, each subsystem's self-metrics, staleness,
+// OTLP), and its bodies. Each format is rendered at most once per
+// snapshot, and gzipped at most once per render, then shared by every
 // scrape until the next one, so a scrape storm costs no extra reading,
-// formatting or compression.
+// formatting or compression. The sample pipeline (sampler.hpp) composes
+// the same page into a collector, so a consumer of samples sees exactly
+// what a scrape sees.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "daemon/self_metrics.hpp"
+#include "files/watcher.hpp"
 #include "http/gzip.hpp"
 #include "prom/file_plan.hpp"
 #include "prom/writer.hpp"
-#include "daemon/self_metrics.hpp"
-#include "files/watcher.hpp"
+
+namespace mmwatch::otlp {
+class Store;
+class Receiver;
+}  // namespace mmwatch::otlp
+
+namespace mmwatch::push {
+class Pusher;
+}  // namespace mmwatch::push
 
 namespace mmwatch::daemon {
 
@@ -25,9 +36,20 @@ struct PageConfig {
     size_t max_response_bytes = 0;
 };
 
+// The owners of what /metrics shows, handed to the page once (they all
+// outlive it); compose() reads each in turn.
+struct PageParts {
+    files::Watcher& watcher;
+    files::EventLog& events;
+    const DaemonStats& daemon;
+    const push::Pusher& pusher;
+    const otlp::Store& otlp;
+    const otlp::Receiver& receiver;
+};
+
 class MetricsPage {
 public:
-    MetricsPage(PageConfig config, files::Watcher& watcher, files::EventLog& events);
+    MetricsPage(PageConfig config, PageParts parts);
 
     // Rebuilds the family plan if the active files changed: counts and logs
     // dropped series. The daemon calls it after every watcher activity.
@@ -40,25 +62,16 @@ public:
     // mmwatch_scrapes_total by format and encoding.
     [[nodiscard]] std::shared_ptr<const std::string> serve(prom::Format format, bool gzip, bool& gzipped);
     [[nodiscard]] const PageCounters& counters() const noexcept { return counters_; }
-    // The same content as a body, written to `w` now (remote_write samples
-    // its series this way); not cached, not counted as a render.
-    void render_into(prom::Writer& w);
+    // The same content as a body, written to `w` now (the sample pipeline
+    // collects each tick's series this way); not cached, not counted as a
+    // render.
+    void render_into(prom::Writer& w) { compose(w, nullptr, Purpose::samples); }
     // Asks for a render before the next tick's (new OTLP points, a new
     // plan). Renders stay bounded however often this is called: one per
     // tick, plus at most one asked for this way.
     void invalidate() noexcept {
         for (Rendition& r : renditions_) r.dirty = true;
     }
-
-    // Appended after the file metrics: the self-metrics (the daemon knows
-    // every owner of a counter).
-    using SelfRenderer = std::function<void(prom::Writer& out)>;
-    void set_self_renderer(SelfRenderer r) { self_ = std::move(r); }
-    // Appended after the self-metrics (the OTLP exposition). `family_taken`
-    // says which names the files and self-metrics already own.
-    using FamilyTaken = std::function<bool(std::string_view)>;
-    using ExtraRenderer = std::function<void(prom::Writer& out, const FamilyTaken& family_taken)>;
-    void set_extra_renderer(ExtraRenderer r) { extra_ = std::move(r); }
 
 private:
     // One format's cached body and its render budget.
@@ -71,20 +84,24 @@ private:
         std::shared_ptr<const std::string> gzipped;  // made on the first gzip scrape of this body
     };
 
+    // A body for scrapes counts its renders and limit hits; the sample
+    // pipeline's copy counts nothing.
+    enum class Purpose : uint8_t { body, samples };
+
     std::vector<prom::FileView> views();
     void render(prom::Format format, Rendition& r);
-    void render_rest(prom::Writer& w);
+    // Writes the whole page to `w`; `text`, when given, is w's output in a
+    // text format (the file families are written into it directly).
+    void compose(prom::Writer& w, std::string* text, Purpose purpose);
+    [[nodiscard]] SelfMetricsInput self_metrics_input() const;
 
     PageConfig config_;
-    files::Watcher& watcher_;
-    files::EventLog& events_;
+    PageParts parts_;
     PageCounters counters_;
     prom::FilePlan plan_;
     uint64_t plan_generation_ = UINT64_MAX;
     Rendition renditions_[prom::kFormatCount];
     http::GzipEncoder gzip_;
-    SelfRenderer self_;
-    ExtraRenderer extra_;
 };
 
 }  // namespace mmwatch::daemon

@@ -9,6 +9,7 @@
 
 #include "prom/text.hpp"
 #include "prom/writer.hpp"
+#include "push/pusher.hpp"
 
 namespace mmwatch::daemon {
 
@@ -16,11 +17,9 @@ namespace {
 
 using prom::Kind;
 
-struct Family {
-    std::string_view name;
-    Kind kind;
-    std::string_view help;
-};
+using prom::Family;
+using prom::head;
+using prom::single;
 
 constexpr Family kSources{"mmwatch_sources", Kind::gauge, "Files in the watched directory by state."};
 constexpr Family kRejections{"mmwatch_source_rejections_total", Kind::counter, "Files rejected, by reason."};
@@ -68,30 +67,6 @@ constexpr Family kTlsFailures{"mmwatch_tls_handshake_failures_total", Kind::coun
 constexpr Family kTlsReloads{"mmwatch_tls_certificate_reloads_total", Kind::counter,
                              "Certificate, key or CA files re-read after a change, by result (failed: the old ones stay)."};
 constexpr Family kAuth{"mmwatch_http_auth_total", Kind::counter, "Basic auth checks, by result (docs/security.md)."};
-constexpr Family kRwSent{"mmwatch_remote_write_samples_sent_total", Kind::counter,
-                         "Samples the remote_write receiver accepted, by URL."};
-constexpr Family kRwBytes{"mmwatch_remote_write_bytes_sent_total", Kind::counter,
-                          "Compressed request bytes the remote_write receiver accepted, by URL."};
-constexpr Family kRwFailed{"mmwatch_remote_write_samples_failed_total", Kind::counter,
-                           "Samples in sends that failed and are retried (5xx, 429, no answer), by URL."};
-constexpr Family kRwDropped{"mmwatch_remote_write_samples_dropped_total", Kind::counter,
-                            "Samples given up, by URL and reason: queue_full (memory, oldest first), rejected (4xx), "
-                            "spool_full (oldest segments), spool_write (the disk refused)."};
-constexpr Family kRwSpoolBytes{"mmwatch_remote_write_spool_bytes", Kind::gauge,
-                               "Bytes of batches waiting in --remote-write-spool, by URL."};
-constexpr Family kRwSpoolSamples{"mmwatch_remote_write_spool_samples", Kind::gauge,
-                                 "Samples waiting in --remote-write-spool, by URL."};
-constexpr Family kRwSpoolCorrupt{"mmwatch_remote_write_spool_corrupt_records_total", Kind::counter,
-                                 "Spool records skipped on replay: torn or failing their checksum, by URL."};
-constexpr Family kRwPendingSamples{"mmwatch_remote_write_pending_samples", Kind::gauge,
-                                   "Samples queued in memory for the receiver, by URL."};
-constexpr Family kRwPendingBytes{"mmwatch_remote_write_pending_bytes", Kind::gauge,
-                                 "Compressed bytes queued in memory for the receiver, by URL."};
-constexpr Family kRwLastSuccess{"mmwatch_remote_write_last_success_timestamp_seconds", Kind::gauge,
-                                "When the receiver last accepted a batch (0: never), by URL."};
-constexpr Family kRwRequests{"mmwatch_remote_write_requests_total", Kind::counter, "Send attempts, by URL."};
-constexpr Family kRwSeconds{"mmwatch_remote_write_send_seconds_total", Kind::counter,
-                            "Time sends took, answered or not, by URL (divide by requests for the mean)."};
 constexpr Family kBuildInfo{"mmwatch_build_info", Kind::gauge, "Build information; always 1."};
 constexpr Family kRss{"process_resident_memory_bytes", Kind::gauge, "Resident memory size in bytes."};
 constexpr Family kCpu{"process_cpu_seconds_total", Kind::counter, "Total user and system CPU time spent in seconds."};
@@ -102,19 +77,15 @@ constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time o
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, &kRwSent, &kRwBytes, &kRwFailed, &kRwDropped, &kRwPendingSamples,
-                                  &kRwPendingBytes, &kRwSpoolBytes, &kRwSpoolSamples, &kRwSpoolCorrupt, &kRwLastSuccess, &kRwRequests, &kRwSeconds, &kBuildInfo,
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, 
+                                  &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
 
-void head(prom::Writer& out, const Family& f) { out.family(f.name, f.kind, f.help); }
-
 void sample(prom::Writer& out, const Family&, std::string_view label, std::string_view value, uint64_t v) {
     prom::labelled(out, label, value, double(v));
 }
-
-void single(prom::Writer& out, const Family& f, double v) { prom::single(out, f.name, f.kind, f.help, v); }
 
 struct ProcessStats {
     uint64_t rss_bytes = 0;
@@ -202,57 +173,6 @@ void render_loop(const LoopStats& l, prom::Writer& out) {
     single(out, kLoopBusy, l.busy_ratio);
 }
 
-// The URL as a label value, without user:password@ if one was given.
-std::string redacted(std::string_view url) {
-    const size_t scheme = url.find("://");
-    const size_t at = url.find('@');
-    const size_t path = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
-    if (scheme == std::string_view::npos || at == std::string_view::npos || (path != std::string_view::npos && at > path))
-        return std::string(url);
-    return std::string(url.substr(0, scheme + 3)) + std::string(url.substr(at + 1));
-}
-
-void render_remote_write(std::span<const push::Sender* const> senders, prom::Writer& out) {
-    const auto each = [&](const Family& f, auto value) {
-        head(out, f);
-        for (const push::Sender* s : senders) prom::labelled(out, "url", redacted(s->url()), double(value(s->counters())));
-    };
-    each(kRwSent, [](const push::SenderCounters& c) { return c.samples_sent; });
-    each(kRwBytes, [](const push::SenderCounters& c) { return c.bytes_sent; });
-    each(kRwFailed, [](const push::SenderCounters& c) { return c.samples_failed; });
-    head(out, kRwDropped);
-    for (const push::Sender* s : senders) {
-        const push::SenderCounters& c = s->counters();
-        const uint64_t spool_full = s->spool() ? s->spool()->counters().dropped_samples : 0;
-        for (auto [reason, n] : {std::pair{"queue_full", c.samples_dropped[size_t(push::DropReason::queue_full)]},
-                                 std::pair{"rejected", c.samples_dropped[size_t(push::DropReason::rejected)]},
-                                 std::pair{"spool_full", spool_full},
-                                 std::pair{"spool_write", c.samples_dropped[size_t(push::DropReason::spool_write)]}}) {
-            std::string labels;
-            out.label(labels, "reason", reason);
-            out.label(labels, "url", redacted(s->url()));
-            out.metric(labels);
-            out.value(double(n));
-        }
-    }
-    each(kRwPendingSamples, [](const push::SenderCounters& c) { return c.pending_samples; });
-    each(kRwPendingBytes, [](const push::SenderCounters& c) { return c.pending_bytes; });
-    const auto spool = [&](const Family& f, auto value) {
-        head(out, f);
-        for (const push::Sender* s : senders)
-            prom::labelled(out, "url", redacted(s->url()), s->spool() ? double(value(*s->spool())) : 0.0);
-    };
-    spool(kRwSpoolBytes, [](const push::Spool& sp) { return sp.bytes(); });
-    spool(kRwSpoolSamples, [](const push::Spool& sp) { return sp.samples(); });
-    spool(kRwSpoolCorrupt, [](const push::Spool& sp) { return sp.counters().corrupt_records; });
-    head(out, kRwLastSuccess);
-    for (const push::Sender* s : senders)
-        prom::labelled(out, "url", redacted(s->url()), double(s->counters().last_success_unix_ms) / 1000.0);
-    each(kRwRequests, [](const push::SenderCounters& c) { return c.requests; });
-    head(out, kRwSeconds);
-    for (const push::Sender* s : senders) prom::labelled(out, "url", redacted(s->url()), s->counters().send_seconds_sum);
-}
-
 void render_page(const PageCounters& page, prom::Writer& out) {
     using prom::Format;
     constexpr Format kFormats[] = {Format::text, Format::openmetrics, Format::protobuf};
@@ -282,14 +202,16 @@ void render_page(const PageCounters& page, prom::Writer& out) {
 const std::unordered_set<std::string>& self_metric_names() {
     static const std::unordered_set<std::string> names = [] {
         std::unordered_set<std::string> s;
-        for (const Family* f : kAll) {
+        std::vector<const Family*> all(std::begin(kAll), std::end(kAll));
+        for (const Family* f : push::Pusher::self_metric_families()) all.push_back(f);
+        for (const Family* f : all) {
             s.emplace(f->name);
             // What OpenMetrics writes for a counter: the family name without
             // _total and its _created sample.
             if (f->kind == Kind::counter && f->name.ends_with("_total")) {
-                const std::string_view base = f->name.substr(0, f->name.size() - 6);
-                s.emplace(base);
-                s.emplace(std::string(base) + "_created");
+                const std::string_view stem = f->name.substr(0, f->name.size() - 6);
+                s.emplace(stem);
+                s.emplace(std::string(stem) + "_created");
             }
         }
         // The histogram's sample names too: a file may not write them.
@@ -374,7 +296,6 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     head(out, kTlsReloads);
     sample(out, kTlsReloads, "result", "ok", tls.reloads);
     sample(out, kTlsReloads, "result", "failed", tls.reload_failures);
-    render_remote_write(in.senders, out);
     head(out, kAuth);
     for (size_t i = 0; i < http::kAuthResultCount; ++i)
         sample(out, kAuth, "result", http::auth_result_name(http::AuthResult(i)), in.auth ? in.auth[i] : 0);

@@ -10,13 +10,13 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "files/file_counters.hpp"
 #include "files/event_log.hpp"
 #include "http/basic_auth.hpp"
 #include "http/server_counters.hpp"
 #include "http/tls.hpp"
-#include "push/sender.hpp"
 #include "prom/writer.hpp"
 
 namespace mmwatch::daemon {
@@ -74,10 +74,24 @@ struct SelfMetricsInput {
     // series are then exported at zero).
     const http::TlsCounters* tls = nullptr;
     const uint64_t* auth = nullptr;  // by http::AuthResult
-    std::span<const push::Sender* const> senders = {};  // one per --remote-write URL
 };
 
-// Family names of the self-metrics: files may not use them.
+// What the daemon itself keeps for its self-metrics: how its loop runs,
+// memory failures in its callbacks, its start and version, and the
+// counters of the parts it starts (listeners, TLS, basic auth), added as
+// they start. The page reads it (PageParts).
+struct DaemonStats {
+    LoopStats loop;
+    uint64_t tick_alloc_failures = 0;  // memory ran out in a callback: the rest waited for the next
+    int64_t start_unix_ns = 0;
+    std::string_view version;
+    std::vector<Listener> listeners;   // --listen, then --otlp-listen when asked for
+    const http::TlsCounters* tls = nullptr;
+    const uint64_t* auth = nullptr;
+};
+
+// Family names of the self-metrics (the daemon's and remote_write's):
+// files may not use them.
 [[nodiscard]] const std::unordered_set<std::string>& self_metric_names();
 
 // Appends every self-metric, with HELP and TYPE, plus process_* metrics

@@ -283,8 +283,8 @@ bool to_native(const ExpHistogram& e, prom::NativeHistogram& h) {
     return true;
 }
 
-ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const FamilyTaken& family_taken,
-                                  int64_t now_ns, size_t max_bytes) {
+ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const TakenNames& taken, int64_t now_ns,
+                                  size_t max_bytes) {
     ExpositionSkips skips;
     Fragments frags{store, w, {}, {}, {}};
     std::vector<bool> resource_used(store.resources().size(), false);
@@ -302,11 +302,11 @@ ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const Fam
         const std::string name =
             prometheus_name(store.strings().get(f.name), store.strings().get(f.unit), f.kind, f.monotonic);
         const std::vector<std::string> samples = sample_names(f, name);
-        const auto by_files = [&](const std::string& n) { return family_taken && family_taken(n); };
+        const auto by_page = [&](const std::string& n) { return taken.taken(n); };
         const auto by_otlp = [&](const std::string& n) {
             return claimed.count(n) > 0 || n == kTargetInfo || n.starts_with(kSelfPrefix);
         };
-        if (std::any_of(samples.begin(), samples.end(), by_files)) {
+        if (std::any_of(samples.begin(), samples.end(), by_page)) {
             ++skips.family_taken;
             continue;
         }
@@ -317,7 +317,7 @@ ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const Fam
         claimed.insert(samples.begin(), samples.end());
         write_family(w, store, f, name, ids, frags, resource_used, max_bytes, skips);
     }
-    if ((family_taken && family_taken(kTargetInfo)) || claimed.count(std::string(kTargetInfo))) ++skips.family_taken;
+    if (taken.taken(kTargetInfo) || claimed.count(std::string(kTargetInfo))) ++skips.family_taken;
     else write_target_info(w, store, resource_used, frags, skips);
     return skips;
 }

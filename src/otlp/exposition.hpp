@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 
@@ -30,15 +29,28 @@ inline constexpr int32_t kMaxNativeSchema = 8;
 // `e` as a native histogram, exactly (false when its scale is below -4).
 [[nodiscard]] bool to_native(const ExpHistogram& e, prom::NativeHistogram& h);
 
-using FamilyTaken = std::function<bool(std::string_view family)>;
+// The names the page holds before the OTLP part (the file families', the
+// self-metrics'): implemented by whoever composes the page.
+class TakenNames {
+public:
+    [[nodiscard]] virtual bool taken(std::string_view name) const = 0;
+
+protected:
+    ~TakenNames() = default;
+};
+
+// Nothing taken: a page of OTLP series alone (tests, the fuzzers).
+struct NoneTaken final : TakenNames {
+    [[nodiscard]] bool taken(std::string_view) const override { return false; }
+};
 
 // Appends every family with a series that received a point within the
 // window (by receipt time), then target_info. A family any of whose sample
 // names (NAME, and NAME_bucket, NAME_count, NAME_sum for histograms and
-// summaries) `family_taken` claims is left out, as is one colliding with an
-// OTLP family written before; families stop once `out` reaches `max_bytes`.
+// summaries) is `taken` is left out, as is one colliding with an OTLP
+// family written before; families stop once `out` reaches `max_bytes`.
 // What was left out is returned (mmwatch_otlp_exposition_skipped_families).
-[[nodiscard]] ExpositionSkips render_prometheus(const Store& store, prom::Writer& out, const FamilyTaken& family_taken,
+[[nodiscard]] ExpositionSkips render_prometheus(const Store& store, prom::Writer& out, const TakenNames& taken,
                                                 int64_t now_ns, size_t max_bytes = SIZE_MAX);
 
 }  // namespace mmwatch::otlp

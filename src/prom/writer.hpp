@@ -82,9 +82,19 @@ protected:
 // A writer appending to `out` in `format`.
 [[nodiscard]] std::unique_ptr<Writer> make_writer(Format format, std::string& out);
 
-// Shorthands for the self-metrics: one metric with one label (none when
-// `label` is empty), and a family of one unlabelled metric.
+// A family as the self-metrics declare it, one constant each.
+struct Family {
+    std::string_view name;
+    Kind kind;
+    std::string_view help;
+};
+
+// Shorthands for the self-metrics: a family's HELP and TYPE, one metric
+// with one label (none when `label` is empty), and a family of one
+// unlabelled metric.
+inline void head(Writer& w, const Family& f) { w.family(f.name, f.kind, f.help); }
 void labelled(Writer& w, std::string_view label, std::string_view value, double v);
 void single(Writer& w, std::string_view name, Kind kind, std::string_view help, double v);
+inline void single(Writer& w, const Family& f, double v) { single(w, f.name, f.kind, f.help, v); }
 
 }  // namespace mmwatch::prom

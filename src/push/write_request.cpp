@@ -42,7 +42,7 @@ char* put_bytes(char* p, uint32_t field, std::string_view b) noexcept {
 
 size_t series_bytes(const TimedSample& t) noexcept {
     size_t series = field_bytes(sample_bytes(t.timestamp_ms));
-    for_each_label(t.labels, [&](std::string_view n, std::string_view v) { series += field_bytes(label_bytes(n, v)); });
+    prom::for_each_label(t.labels, [&](std::string_view n, std::string_view v) { series += field_bytes(label_bytes(n, v)); });
     return series;
 }
 
@@ -65,7 +65,7 @@ std::string encode_write_request(std::span<const TimedSample> samples) {
     for (size_t i = 0; i < samples.size(); ++i) {
         const TimedSample& t = samples[i];
         p = put_length(p, request_timeseries, sizes[i]);
-        for_each_label(t.labels, [&](std::string_view n, std::string_view v) {
+        prom::for_each_label(t.labels, [&](std::string_view n, std::string_view v) {
             p = put_length(p, series_labels, label_bytes(n, v));
             p = put_bytes(p, label_name, n);
             p = put_bytes(p, label_value, v);

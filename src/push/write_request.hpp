@@ -7,15 +7,12 @@
 #include <string>
 #include <string_view>
 
-#include "push/collector.hpp"
+#include "prom/samples.hpp"
 
 namespace mmwatch::push {
 
-// The value Prometheus writes to mark a series stale.
-inline constexpr uint64_t kStaleNaN = 0x7ff0000000000002ull;
-
-// One sample as sent: labels as in Sample (a view into whoever holds
-// them: a collector's arena, a SeriesSet), its value and time.
+// One sample as sent: labels as in prom::Sample (a view into whoever
+// holds them: a SampleBatch), its value and time.
 struct TimedSample {
     std::string_view labels;
     double value;

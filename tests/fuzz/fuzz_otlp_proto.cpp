@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (prom::Format format : {prom::Format::text, prom::Format::openmetrics, prom::Format::protobuf}) {
         std::string out;
         const auto w = prom::make_writer(format, out);
-        const otlp::ExpositionSkips skips = otlp::render_prometheus(store, *w, {}, now);
+        const otlp::ExpositionSkips skips = otlp::render_prometheus(store, *w, otlp::NoneTaken(), now);
         otlp::write_self_metrics(store, receiver.counters(), skips, *w);
         w->finish();
     }

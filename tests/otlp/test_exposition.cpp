@@ -22,13 +22,20 @@ void post(test::OtlpRig& rig, const std::string& body) {
     REQUIRE(r.status == 200);
 }
 
-// The OTLP part of /metrics as the daemon writes it: families, then the
+// A page whose earlier parts hold one name (none when empty).
+struct OneNameTaken final : TakenNames {
+    std::string_view name;
+    explicit OneNameTaken(std::string_view n) : name(n) {}
+    [[nodiscard]] bool taken(std::string_view n) const override { return !name.empty() && n == name; }
+};
+
+// The OTLP part of /metrics as the page writes it: families, then the
 // self-metrics with the skips of that render.
-std::string render(const test::OtlpRig& rig, std::function<bool(std::string_view)> taken = {}, int64_t now = kT0,
+std::string render(const test::OtlpRig& rig, std::string_view taken = {}, int64_t now = kT0,
                    prom::Format format = prom::Format::text) {
     std::string out;
     const auto w = prom::make_writer(format, out);
-    const ExpositionSkips skips = render_prometheus(rig.store, *w, taken, now);
+    const ExpositionSkips skips = render_prometheus(rig.store, *w, OneNameTaken(taken), now);
     write_self_metrics(rig.store, rig.receiver.counters(), skips, *w);
     w->finish();
     return out;
@@ -133,7 +140,7 @@ TEST_CASE("summary_has_quantile_labels_and_exponential_histogram_keeps_totals") 
 TEST_CASE("a_family_the_files_define_is_skipped_and_counted_never_typed_twice") {
     test::OtlpRig rig({}, 1 << 20);
     post(rig, test::otlp_body(test::gauge_metric("queue", 1, kT0) + "," + test::gauge_metric("other", 2, kT0)));
-    const std::string text = render(rig, [](std::string_view f) { return f == "queue"; });
+    const std::string text = render(rig, "queue");
     CHECK(text.find("# TYPE queue ") == std::string::npos);
     CHECK(has_line(text, "# TYPE other gauge"));
     CHECK(has_line(text, R"(mmwatch_otlp_exposition_skipped_families{reason="family_taken"} 1)"));
@@ -244,7 +251,7 @@ TEST_CASE("a_file_gauge_named_like_an_otlp_histograms_sum_keeps_it") {
     test::OtlpRig rig;
     post(rig, test::otlp_body(R"({"name":"lat","histogram":{"aggregationTemporality":2,"dataPoints":[
         {"timeUnixNano":"1700000000000000000","count":"1","sum":1,"bucketCounts":["1","0"],"explicitBounds":[1]}]}})"));
-    const std::string text = render(rig, [](std::string_view n) { return n == "lat_sum"; });
+    const std::string text = render(rig, "lat_sum");
     CHECK(text.find("# TYPE lat histogram") == std::string::npos);
     CHECK(has_line(text, R"(mmwatch_otlp_exposition_skipped_families{reason="family_taken"} 1)"));
 }
@@ -266,7 +273,7 @@ TEST_CASE("the_otlp_part_stops_at_the_response_byte_cap_with_whole_series") {
     post(rig, test::otlp_body(metrics));
     std::string out;
     const auto w = prom::make_writer(prom::Format::text, out);
-    const ExpositionSkips skips = render_prometheus(rig.store, *w, {}, kT0, 2000);
+    const ExpositionSkips skips = render_prometheus(rig.store, *w, NoneTaken(), kT0, 2000);
     CHECK(out.size() < 2000 + 1000);  // one family's series past the cap at most
     CHECK(skips.response_bytes > 0);
     // Every histogram written is whole: as many +Inf buckets as _count lines.

@@ -25,7 +25,7 @@ void post(test::OtlpRig& rig, const std::string& body) {
 std::string render(const test::OtlpRig& rig, prom::Format format) {
     std::string out;
     const auto w = prom::make_writer(format, out);
-    const ExpositionSkips skips = render_prometheus(rig.store, *w, {}, kT0);
+    const ExpositionSkips skips = render_prometheus(rig.store, *w, NoneTaken(), kT0);
     write_self_metrics(rig.store, rig.receiver.counters(), skips, *w);
     w->finish();
     return out;
@@ -171,7 +171,7 @@ TEST_CASE("an_exponential_histogram_below_scale_minus_4_is_sent_classic_and_coun
         "positive":{"offset":1,"bucketCounts":["1"]}}]}})"));
     std::string out;
     const auto w = prom::make_writer(prom::Format::protobuf, out);
-    const ExpositionSkips skips = render_prometheus(rig.store, *w, {}, kT0);
+    const ExpositionSkips skips = render_prometheus(rig.store, *w, NoneTaken(), kT0);
     w->finish();
     CHECK(skips.native_scale == 1);
     CHECK(out.find("coarse") != std::string::npos);

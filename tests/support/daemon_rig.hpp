@@ -1,6 +1,6 @@
-// The daemon's parts without the loop: a watcher on a temp dir, the page,
-// the router and an OTLP store and receiver, wired as daemon.cpp wires
-// them, driven by a fake clock.
+// The daemon's parts without the loop: a watcher on a temp dir, an OTLP
+// store and receiver, a pusher with no URL, the page and the router,
+// wired as daemon.cpp wires them, driven by a fake clock.
 #pragma once
 
 #include <memory>
@@ -11,8 +11,7 @@
 #include "daemon/self_metrics.hpp"
 #include "files/guarded_copy.hpp"
 #include "files/watcher.hpp"
-#include "otlp/exposition.hpp"
-#include "otlp/otlp_self_metrics.hpp"
+#include "push/pusher.hpp"
 #include "support/otlp_test_util.hpp"
 #include "support/rezl_builder.hpp"
 #include "support/temp_dir.hpp"
@@ -23,28 +22,25 @@ struct DaemonRig {
     TempDir dir;
     files::EventLog events;
     std::unique_ptr<files::Watcher> watcher;
+    OtlpRig otlp;
+    push::Pusher pusher{push::PusherConfig{}};
+    http::ServerCounters listener;
+    daemon::DaemonStats stats;
     std::unique_ptr<daemon::MetricsPage> page;
     std::unique_ptr<daemon::Router> router;
-    OtlpRig otlp;
-    http::ServerCounters listener;
-    daemon::LoopStats loop;
     uint64_t t = 1000;
 
     explicit DaemonRig(size_t max_series = 100'000) {
         REQUIRE(files::install_fault_handler());
         files::WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr};
         watcher = std::make_unique<files::Watcher>(c, events);
-        page = std::make_unique<daemon::MetricsPage>(daemon::PageConfig{3, max_series, 64 << 20}, *watcher, events);
+        stats.version = "9.9.9";
+        stats.start_unix_ns = 1'700'000'000'000'000'000;
+        stats.listeners.push_back({"metrics", &listener});
+        page = std::make_unique<daemon::MetricsPage>(daemon::PageConfig{3, max_series, 64 << 20},
+                                                     daemon::PageParts{*watcher, events, stats, pusher, otlp.store,
+                                                                       otlp.receiver});
         router = std::make_unique<daemon::Router>(*watcher, *page, "9.9.9");
-        page->set_self_renderer([this](prom::Writer& out) {
-            const daemon::Listener l[] = {{"metrics", &listener}};
-            daemon::render_self_metrics({watcher->counters(), 0, loop, page->counters(), l, events, "9.9.9", 1'700'000'000'000'000'000},
-                                out);
-        });
-        page->set_extra_renderer([this](prom::Writer& out, const daemon::MetricsPage::FamilyTaken& taken) {
-            const otlp::ExpositionSkips skips = otlp::render_prometheus(otlp.store, out, taken, base::unix_ns_now());
-            otlp::write_self_metrics(otlp.store, otlp.receiver.counters(), skips, out);
-        });
     }
     base::Now now() const { return {t, int64_t(t) * 1'000'000}; }
     void open() {

@@ -1,10 +1,10 @@
-#include "push/collector.hpp"
+#include "prom/samples.hpp"
 
 #include <algorithm>
 
 #include "prom/text.hpp"
 
-namespace mmwatch::push {
+namespace mmwatch::prom {
 
 SampleCollector::SampleCollector(Labels target, Labels external)
     : Writer(scratch_), target_(std::move(target)), external_(std::move(external)) {}
@@ -18,7 +18,7 @@ void SampleCollector::label(std::string& labels, std::string_view name, std::str
     labels.push_back('\0');
 }
 
-void SampleCollector::family(std::string_view name, prom::Kind, std::string_view, std::string_view) { name_ = name; }
+void SampleCollector::family(std::string_view name, Kind, std::string_view, std::string_view) { name_ = name; }
 
 void SampleCollector::bucket(double le, double cumulative) {
     suffixed_ = name_;
@@ -55,7 +55,7 @@ void SampleCollector::add(std::string_view name, std::string_view extra, double 
     for (const auto& [n, val] : target_) pairs_.emplace_back(n, val);
     if (!extra.empty()) {
         number_.clear();
-        prom::append_value(number_, extra_value);  // "0.25", "+Inf": as the text format writes le
+        append_value(number_, extra_value);  // "0.25", "+Inf": as the text format writes le
         pairs_.emplace_back(extra, number_);
     }
     for (const auto& [n, val] : external_) {
@@ -80,4 +80,12 @@ void SampleCollector::add(std::string_view name, std::string_view extra, double 
     samples_.push_back(s);
 }
 
-}  // namespace mmwatch::push
+SampleBatch::SampleBatch(SampleCollector&& collector, int64_t t_ms) : series_(collector.take_arena()), t_ms_(t_ms) {
+    const std::vector<Sample>& samples = collector.samples();
+    values_.reserve(samples.size());
+    for (const Sample& s : samples) {
+        if (series_.insert(s.begin, s.size)) values_.push_back(s.value);  // one sample per series and tick
+    }
+}
+
+}  // namespace mmwatch::prom

@@ -1,9 +1,9 @@
-// The series of one push, by label set: what the next push compares with
-// to know which series are gone (each gets one staleness marker) and, as
-// it is built, which samples repeat a series already in this push. The
-// label strings stay in the collector's arena, taken over whole; the set
-// adds per series 16 bytes of span and 16 to 32 of index slots (kept at
-// most half full; docs/scaling.md).
+// The series of one sample batch, by label set: as the batch is built,
+// which samples repeat a series already in it; later, what the next batch
+// compares with to know which series are gone (each gets one staleness
+// marker). The label strings stay in the collector's arena, taken over
+// whole; the set adds per series 16 bytes of span and 16 to 32 of index
+// slots (kept at most half full; docs/scaling.md).
 #pragma once
 
 #include <cstddef>
@@ -16,7 +16,7 @@
 
 #include "base/id_index.hpp"
 
-namespace mmwatch::push {
+namespace mmwatch::prom {
 
 class SeriesSet {
 public:
@@ -53,4 +53,4 @@ private:
     base::IdIndex index_;
 };
 
-}  // namespace mmwatch::push
+}  // namespace mmwatch::prom

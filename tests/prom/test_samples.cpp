@@ -1,18 +1,16 @@
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include <protozero/pbf_reader.hpp>
-#include <protozero/pbf_writer.hpp>
-
-#include "push/collector.hpp"
-#include "push/series_set.hpp"
-#include "push/write_request.hpp"
+#include "prom/samples.hpp"
+#include "prom/series_set.hpp"
 
 using namespace mmwatch;
-using namespace mmwatch::push;
+using namespace mmwatch::prom;
 
 namespace {
 
@@ -76,46 +74,6 @@ TEST_CASE("histograms_and_summaries_become_the_series_a_scrape_stores") {
     CHECK(labels_of(c, c.samples()[4])[3] == "quantile=0.5");
 }
 
-TEST_CASE("a_write_request_decodes_to_the_samples_and_snappy_round_trips") {
-    SampleCollector c = collector();
-    c.family("g", prom::Kind::gauge, "", "");
-    c.metric({});
-    c.value(-2.5);
-    const std::string_view series = c.labels(c.samples()[0]);
-    const std::vector<TimedSample> batch{{series, c.samples()[0].value, 1000},
-                                         {series, std::bit_cast<double>(kStaleNaN), 2000}};
-    const std::string raw = encode_write_request(batch);
-    std::string back;
-    REQUIRE(snappy_uncompress(snappy_compress(raw), back));
-    CHECK(back == raw);
-    protozero::pbf_reader req(raw);
-    std::vector<std::pair<double, int64_t>> samples;
-    int labels = 0;
-    while (req.next(1)) {
-        protozero::pbf_reader ts = req.get_message();
-        while (ts.next()) {
-            if (ts.tag() == 1) {
-                ++labels;
-                ts.skip();
-            } else {
-                protozero::pbf_reader s = ts.get_message();
-                double v = 0;
-                int64_t t = 0;
-                while (s.next()) {
-                    if (s.tag() == 1) v = s.get_double();
-                    else t = s.get_int64();
-                }
-                samples.emplace_back(v, t);
-            }
-        }
-    }
-    REQUIRE(samples.size() == 2);
-    CHECK(samples[0] == std::pair<double, int64_t>{-2.5, 1000});
-    CHECK(std::bit_cast<uint64_t>(samples[1].first) == kStaleNaN);  // the exact StaleNaN bits
-    CHECK(samples[1].second == 2000);
-    CHECK(labels == 2 * 4);  // __name__, instance, job, region on each
-}
-
 TEST_CASE("a_series_set_holds_each_label_set_once_and_finds_it_by_content") {
     SampleCollector c = collector();
     c.family("g", prom::Kind::gauge, "", "");
@@ -155,33 +113,47 @@ TEST_CASE("a_series_set_holds_each_label_set_once_and_finds_it_by_content") {
     CHECK(big.size() == 2500);
 }
 
-TEST_CASE("the_write_request_with_sizes_computed_first_is_byte_for_byte_what_protozero_writes_without_them") {
+
+TEST_CASE("a_batch_holds_each_series_once_with_its_first_value_at_one_time") {
     SampleCollector c = collector();
-    c.family("g", prom::Kind::gauge, "", "");
+    c.family("g", Kind::gauge, "", "");
     std::string a, b;
-    c.label(a, "short", "v");
-    c.label(b, "long", std::string(300, 'x'));  // two-byte lengths
-    c.label(b, "longer", std::string(20000, 'y'));  // three-byte lengths, a series past 16 KiB
-    for (const std::string* l : {&a, &b}) {
-        c.metric(*l);
-        c.value(0.5);
+    c.label(a, "k", "1");
+    c.label(b, "k", "2");
+    for (const auto& [labels, v] : {std::pair{&a, 1.0}, std::pair{&b, 2.0}, std::pair{&a, 3.0}}) {
+        c.metric(*labels);
+        c.value(v);
     }
-    std::vector<TimedSample> batch;
-    const int64_t times[] = {0, 1, 1'700'000'000'000, -5};  // -5: a ten-byte varint
-    for (int64_t t : times)
-        for (const Sample& s : c.samples()) batch.push_back({c.labels(s), s.value, t});
-    std::string reference;
-    protozero::pbf_writer req(reference);
-    for (const TimedSample& t : batch) {
-        protozero::pbf_writer ts(req, 1);
-        for_each_label(t.labels, [&](std::string_view n, std::string_view v) {
-            protozero::pbf_writer l(ts, 1);
-            l.add_string(1, n.data(), n.size());
-            l.add_string(2, v.data(), v.size());
+    const std::string first(c.labels(c.samples()[0]));
+    const SampleBatch batch(std::move(c), 1234);
+    REQUIRE(batch.size() == 2);
+    CHECK(batch.labels(0) == first);
+    CHECK(batch.value(0) == 1);  // the repeat (3) is not a second sample of the series
+    CHECK(batch.value(1) == 2);
+    CHECK(batch.t_ms() == 1234);
+    CHECK(batch.contains(first));
+}
+
+TEST_CASE("the_series_gone_since_the_last_batch_are_each_named_once") {
+    const auto batch_of = [](std::initializer_list<const char*> values, int64_t t) {
+        SampleCollector c = collector();
+        c.family("g", Kind::gauge, "", "");
+        for (const char* v : values) {
+            std::string l;
+            c.label(l, "k", v);
+            c.metric(l);
+            c.value(1);
+        }
+        return SampleBatch(std::move(c), t);
+    };
+    const SampleBatch before = batch_of({"a", "b", "c"}, 1);
+    const SampleBatch now = batch_of({"b", "d"}, 2);
+    std::vector<std::string> gone;
+    for_each_gone(before, now, [&](std::string_view labels) {
+        for_each_label(labels, [&](std::string_view n, std::string_view v) {
+            if (n == "k") gone.emplace_back(v);
         });
-        protozero::pbf_writer s(ts, 2);
-        s.add_double(1, t.value);
-        s.add_int64(2, t.timestamp_ms);
-    }
-    CHECK(encode_write_request(batch) == reference);
+    });
+    CHECK(gone == std::vector<std::string>{"a", "c"});
+    CHECK(std::bit_cast<uint64_t>(stale_marker()) == kStaleNaN);
 }

@@ -1,0 +1,112 @@
+#include "push/pusher.hpp"
+
+#include <curl/curl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "push/spool.hpp"
+#include "push/write_request.hpp"
+
+namespace mmwatch::push {
+
+namespace {
+
+// "user:password" for libcurl, the password read from its file.
+bool basic_auth(const PusherConfig& c, std::string& out, std::string& error) {
+    if (c.user.empty()) return true;
+    std::string password;
+    if (!c.password_file.empty()) {
+        std::ifstream f(c.password_file);
+        if (!f) {
+            error = "cannot read --remote-write-password-file " + c.password_file;
+            return false;
+        }
+        std::getline(f, password);
+    }
+    out = c.user + ":" + password;
+    return true;
+}
+
+}  // namespace
+
+std::string spool_dir_for(const std::string& spool_dir, std::string_view url) {
+    uint64_t h = 14695981039346656037ull;
+    for (char ch : url) h = (h ^ uint8_t(ch)) * 1099511628211ull;
+    char name[24];
+    std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(h));
+    return spool_dir + "/" + name;
+}
+
+bool Pusher::start(uv_loop_t* loop, std::string& error) {
+    if (config_.urls.empty()) return true;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_ = std::make_unique<CurlLoop>(loop);
+    if (!curl_->valid()) {
+        error = "cannot initialize libcurl for --remote-write";
+        return false;
+    }
+    std::string auth;
+    if (!basic_auth(config_, auth, error)) return false;
+    for (const std::string& url : config_.urls) {
+        SenderConfig c{url,
+                       config_.ca_file,
+                       auth,
+                       config_.bearer_token_file,
+                       config_.headers,
+                       config_.timeout_ms,
+                       config_.queue_bytes,
+                       config_.user_agent};
+        std::unique_ptr<Spool> spool;
+        if (!config_.spool_dir.empty()) {
+            if (::mkdir(config_.spool_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+                error = "cannot create --remote-write-spool " + config_.spool_dir + ": " + std::strerror(errno);
+                return false;
+            }
+            const std::string dir = spool_dir_for(config_.spool_dir, url);
+            spool = Spool::open(dir, config_.spool_bytes, error);
+            if (!spool) return false;
+            std::ofstream(dir + "/url") << url << "\n";
+        }
+        senders_.push_back(std::make_unique<Sender>(loop, *curl_, std::move(c), std::move(spool)));
+        refusals_reported_.push_back(0);
+    }
+    return true;
+}
+
+// Each series' sample, then one staleness marker for each series the last
+// batch had: the labels are views into the two batches, both alive until
+// every sender has encoded what it queues.
+void Pusher::consume(std::shared_ptr<const prom::SampleBatch> batch) {
+    const int64_t t = batch->t_ms();
+    std::vector<TimedSample> samples;
+    samples.reserve(batch->size());
+    for (size_t i = 0; i < batch->size(); ++i) samples.push_back({batch->labels(i), batch->value(i), t});
+    if (last_) {
+        prom::for_each_gone(*last_, *batch,
+                            [&](std::string_view labels) { samples.push_back({labels, prom::stale_marker(), t}); });
+    }
+    for (const auto& s : senders_) s->enqueue(samples);
+    last_ = std::move(batch);
+}
+
+std::vector<Refusal> Pusher::take_refusals() {
+    std::vector<Refusal> out;
+    for (size_t i = 0; i < senders_.size(); ++i) {
+        const Sender& s = *senders_[i];
+        if (s.rejections_seen() == refusals_reported_[i]) continue;
+        refusals_reported_[i] = s.rejections_seen();
+        out.push_back({s.url(), s.last_rejection()});
+    }
+    return out;
+}
+
+void Pusher::close() {
+    for (auto& s : senders_) s->close();
+    if (curl_) curl_->close();
+}
+
+}  // namespace mmwatch::push

@@ -1,0 +1,84 @@
+// remote_write as a whole: one sender per --remote-write URL on one curl
+// loop, each with its spool directory, fed by the daemon's sample pipeline.
+// Each batch it consumes becomes one sample per series plus a staleness
+// marker for each series the last batch had and this one does not, handed
+// to every sender. It renders its own self-metrics
+// (mmwatch_remote_write_*). The daemon owns one and adds it to its Sampler
+// every --remote-write-interval (docs/scaling.md).
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "prom/samples.hpp"
+#include "prom/writer.hpp"
+#include "push/curl_loop.hpp"
+#include "push/sender.hpp"
+
+namespace mmwatch::push {
+
+struct PusherConfig {
+    std::vector<std::string> urls;  // none: remote_write is off
+    std::string ca_file;            // empty: the system's CAs
+    std::string user;               // basic auth, empty: none
+    std::string password_file;      // its first line is the password
+    std::string bearer_token_file;  // read on each request, empty: none
+    std::vector<std::string> headers;  // "Name: value"
+    uint64_t timeout_ms = 0;
+    uint64_t queue_bytes = 0;       // per URL
+    std::string spool_dir;          // empty: no spool
+    uint64_t spool_bytes = 0;       // per URL
+    std::string user_agent;
+};
+
+// A receiver's refusal (4xx) of a batch, for the event log.
+struct Refusal {
+    std::string_view url;
+    std::string_view message;
+};
+
+class Pusher final : public prom::SampleSink {
+public:
+    explicit Pusher(PusherConfig config) : config_(std::move(config)) {}
+    Pusher(const Pusher&) = delete;
+    Pusher& operator=(const Pusher&) = delete;
+    ~Pusher() { close(); }
+
+    // Starts libcurl and one sender per URL, each with its spool directory
+    // (created, named by a hash of the URL); on failure false with a
+    // one-line `error`. Nothing to do when no URL is configured.
+    [[nodiscard]] bool start(uv_loop_t* loop, std::string& error);
+    [[nodiscard]] bool enabled() const noexcept { return !senders_.empty(); }
+    // One batch of every series: queued at every sender, with staleness
+    // markers for the series gone since the last batch.
+    void consume(std::shared_ptr<const prom::SampleBatch> batch) override;
+    // Refusals new since the last call, one per sender at most (its
+    // latest message): the daemon logs each once.
+    [[nodiscard]] std::vector<Refusal> take_refusals();
+    void close();
+
+    // mmwatch_remote_write_*, one series per URL (families written, empty,
+    // when remote_write is off) and the names they reserve.
+    void write_self_metrics(prom::Writer& out) const;
+    [[nodiscard]] static std::span<const prom::Family* const> self_metric_families() noexcept;
+
+    [[nodiscard]] const std::vector<std::unique_ptr<Sender>>& senders() const noexcept { return senders_; }
+
+private:
+    PusherConfig config_;
+    std::unique_ptr<CurlLoop> curl_;
+    std::vector<std::unique_ptr<Sender>> senders_;
+    std::vector<uint64_t> refusals_reported_;  // per sender: rejections_seen() when last reported
+    std::shared_ptr<const prom::SampleBatch> last_;  // for staleness markers
+};
+
+// The spool directory of `url` under `spool_dir`: one per URL, named by a
+// 64-bit FNV-1a hash of it in hex (the URL is written inside, for people).
+[[nodiscard]] std::string spool_dir_for(const std::string& spool_dir, std::string_view url);
+
+}  // namespace mmwatch::push
