@@ -83,7 +83,8 @@ Daemon::Daemon(const Options& options)
       receiver_(otlp_, options.max_body_bytes),
       pusher_(pusher_config(options)),
       page_(page_config(options), {watcher_, events_, stats_, pusher_, otlp_, receiver_}),
-      router_(watcher_, page_, MMWATCH_VERSION) {
+      router_(watcher_, page_, MMWATCH_VERSION),
+      otlp_routes_(router_) {
     loop_ready_ = uv_loop_init(&loop_) == 0;
     // Idle time is what the busy ratio is measured against.
     if (loop_ready_) (void)uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
@@ -149,7 +150,7 @@ bool Daemon::start_listeners(std::string& error) {
     http::ServerConfig sc{options_.max_connections, options_.max_body_bytes, options_.response_memory,
                           options_.request_memory};
     if (!start_web(sc, error)) return false;
-    server_ = std::make_unique<http::Server>(&loop_, sc, [this](const http::Request& r) { return router_.route(r); });
+    server_ = std::make_unique<http::Server>(&loop_, sc, router_);
     if (int rc = server_->listen(options_.listen_host, options_.listen_port, bound_)) {
         error = "cannot listen on " + options_.listen_host + ":" + std::to_string(options_.listen_port) + ": " +
                 uv_strerror(rc);
@@ -157,8 +158,7 @@ bool Daemon::start_listeners(std::string& error) {
     }
     stats_.listeners.push_back({"metrics", &server_->counters()});
     if (options_.otlp_listen_host.empty()) return true;
-    otlp_server_ =
-        std::make_unique<http::Server>(&loop_, sc, [this](const http::Request& r) { return router_.route_otlp(r); });
+    otlp_server_ = std::make_unique<http::Server>(&loop_, sc, otlp_routes_);
     if (int rc = otlp_server_->listen(options_.otlp_listen_host, options_.otlp_listen_port, otlp_bound_)) {
         error = "cannot listen on --otlp-listen " + options_.otlp_listen_host + ":" +
                 std::to_string(options_.otlp_listen_port) + ": " + uv_strerror(rc);

@@ -77,6 +77,7 @@ private:
     push::Pusher pusher_;
     MetricsPage page_;
     Router router_;
+    OtlpRoutes otlp_routes_;
     std::optional<Sampler> sampler_;  // made at start, when a consumer of samples is configured
     http::UvHandle<uv_timer_t> sample_timer_;
     std::unique_ptr<http::TlsContext> tls_;

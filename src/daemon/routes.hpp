@@ -5,6 +5,7 @@
 
 #include "http/request.hpp"
 #include "http/response.hpp"
+#include "http/handler.hpp"
 #include "daemon/metrics_page.hpp"
 #include "files/watcher.hpp"
 
@@ -15,11 +16,13 @@ class Receiver;
 
 namespace mmwatch::daemon {
 
-class Router {
+// The main listener's routes (--listen).
+class Router final : public http::Handler {
 public:
     Router(files::Watcher& watcher, MetricsPage& page, std::string version);
 
     [[nodiscard]] http::Response route(const http::Request& req);
+    [[nodiscard]] http::Response respond(const http::Request& req) override { return route(req); }
 
     // OTLP ingest (POST /v1/metrics) and its query API; until attached
     // those paths answer 404.
@@ -38,6 +41,16 @@ private:
     std::string version_;
     otlp::Store* otlp_ = nullptr;
     otlp::Receiver* receiver_ = nullptr;
+};
+
+// The OTLP-only listener's routes (--otlp-listen): Router::route_otlp().
+class OtlpRoutes final : public http::Handler {
+public:
+    explicit OtlpRoutes(Router& router) : router_(router) {}
+    [[nodiscard]] http::Response respond(const http::Request& req) override { return router_.route_otlp(req); }
+
+private:
+    Router& router_;
 };
 
 }  // namespace mmwatch::daemon

@@ -194,7 +194,7 @@ void Connection::process_input() {
             return;
         }
     }
-    Response resp = server->handler_(req);
+    Response resp = server->handler_.respond(req);
     respond(std::move(resp), req.keep_alive, req.method == "HEAD");
 }
 

@@ -13,8 +13,8 @@
 
 namespace mmwatch::http {
 
-Server::Server(uv_loop_t* loop, ServerConfig config, Handler handler)
-    : loop_(loop), config_(config), handler_(std::move(handler)) {}
+Server::Server(uv_loop_t* loop, ServerConfig config, Handler& handler)
+    : loop_(loop), config_(config), handler_(handler) {}
 
 Server::~Server() { close(); }
 

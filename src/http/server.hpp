@@ -8,12 +8,12 @@
 #include <uv.h>
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "http/server_counters.hpp"
+#include "http/handler.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/uv_handle.hpp"
@@ -44,9 +44,8 @@ struct ServerConfig {
 
 class Server {
 public:
-    using Handler = std::function<Response(const Request&)>;
-
-    Server(uv_loop_t* loop, ServerConfig config, Handler handler);
+    // `handler` outlives the server.
+    Server(uv_loop_t* loop, ServerConfig config, Handler& handler);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -76,7 +75,7 @@ private:
     uv_loop_t* loop_;
     ServerConfig config_;
     ServerCounters counters_;
-    Handler handler_;
+    Handler& handler_;
     std::vector<UvHandle<uv_tcp_t>> listeners_;
     Connection* connections_ = nullptr;  // intrusive list, for close() and shedding
     uint64_t request_bytes_ = 0;          // capacity of every connection's request buffer
