@@ -4,8 +4,10 @@
 the libraries it may use): every folder of src/ is in the table and every
 row is a folder; every #include "folder/..." of a source file names its own
 folder or one the table lets it use; and the table in docs/ARCHITECTURE.md
-says the same. A test, so that nothing quietly puts a layer back on top of
-another or lets the docs drift."""
+says the same. Also the names that go with the folders: every header under
+src/FOLDER/ declares namespace mmwatch::FOLDER (or one nested in it), and
+no file name is used in two folders. A test, so that nothing quietly puts a
+layer back on top of another or lets the docs drift."""
 import pathlib
 import re
 import sys
@@ -78,10 +80,28 @@ def check_docs(table, doc):
     return bad
 
 
+def check_names(table, src):
+    bad = []
+    folders_of = {}
+    for path in sorted(src.rglob("*")):
+        if not path.is_file() or path.parent == src or path.name == "meson.build":
+            continue
+        folder = path.relative_to(src).parts[0]
+        folders_of.setdefault(path.stem, set()).add(folder)
+        if path.suffix in (".hpp", ".h") and folder in table:
+            if not re.search(r"^namespace mmwatch::%s\b" % folder, path.read_text(), re.M):
+                bad.append("%s: declares no namespace mmwatch::%s" % (path, folder))
+    for stem, folders in sorted(folders_of.items()):
+        if len(folders) > 1:
+            bad.append("src: %s is a file name in %s" % (stem, ", ".join(sorted(folders))))
+    return bad
+
+
 def main():
     src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "src")
     table = read_table(src / "layers.txt")
-    bad = check_table(table, src) + check_includes(table, src) + check_docs(table, src.parent / "docs" / "ARCHITECTURE.md")
+    bad = (check_table(table, src) + check_includes(table, src) + check_names(table, src) +
+           check_docs(table, src.parent / "docs" / "ARCHITECTURE.md"))
     for line in bad:
         print(line)
     print("%d layering problems" % len(bad))
