@@ -1,6 +1,8 @@
 // Maps a parsed request to a response: /metrics, /, /api/v1/sources,
-// /-/healthy. Pure with respect to the network: no libuv here, so every
-// route is testable by calling route() with a Request.
+// /-/healthy, and OTLP ingest and its query API (otlp/ answers with a
+// Reply, made into an HTTP response here). Pure with respect to the
+// network: no libuv here, so every route is testable by calling route()
+// with a Request.
 #pragma once
 
 #include "http/request.hpp"

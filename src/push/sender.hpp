@@ -75,7 +75,8 @@ public:
     [[nodiscard]] const Spool* spool() const noexcept { return spool_.get(); }
     [[nodiscard]] const std::string& url() const noexcept { return config_.url; }
     // The receiver's message for the last batch it refused (4xx), and how
-    // many distinct ones there were: the daemon logs each new one once.
+    // many distinct ones there were: Pusher::take_refusals() reports each
+    // new one once, for the event log.
     [[nodiscard]] const std::string& last_rejection() const noexcept { return last_rejection_; }
     [[nodiscard]] uint64_t rejections_seen() const noexcept { return rejections_seen_; }
 
