@@ -1,14 +1,30 @@
-// Enum tables, in one style: every row names the value it describes
-// ({Reason::bad_magic, "bad_magic", "file does not start with ..."}), and a
-// static_assert under each table checks with rows_match() that row i
-// describes value i and that every value has its row, so a reordered or
-// extended enum fails to build instead of mislabelling a counter. A value
-// outside its table (a corrupt or future value) reads as "unknown", never
-// past the end of the array.
+// Enum tables, in one style:
+//
+//     MMWATCH_ENUM_TABLE(Reason, kReasons) = {
+//         MMWATCH_ROW(none, "accepted"),
+//         MMWATCH_ROW(bad_magic, "file does not start with the magic bytes REZL"),
+//     };
+//     static_assert(base::rows_match(kReasons, kReasonCount));
+//
+// Every row names the value it describes ({Reason::bad_magic, "bad_magic",
+// "..."}, the name spelled from the identifier so the two cannot
+// disagree), and the static_assert checks that row i describes value i and
+// that every value has its row, so a reordered or extended enum fails to
+// build instead of mislabelling a counter. A value outside its table (a
+// corrupt or future value) reads as "unknown", never past the end.
 #pragma once
 
 #include <cstddef>
 #include <string_view>
+
+// A table of EnumRow<E> called `name`, whose rows are MMWATCH_ROW(value,
+// message) or MMWATCH_ROW(value): the value, its name, and the message
+// when there is one. One such table per namespace scope (it declares the
+// alias TableEnum its rows use).
+#define MMWATCH_ENUM_TABLE(E, name) \
+    using TableEnum = E;            \
+    constexpr ::mmwatch::base::EnumRow<E> name[]
+#define MMWATCH_ROW(value, ...) {TableEnum::value, #value __VA_OPT__(, ) __VA_ARGS__}
 
 namespace mmwatch::base {
 

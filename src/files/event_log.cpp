@@ -20,25 +20,17 @@ void append_field(std::string& out, std::string_view s) {
     for (char c : s) out += (c == '\t' || c == '\n' || c == '\r') ? ' ' : c;
 }
 
+MMWATCH_ENUM_TABLE(EventKind, kKindNames) = {
+    MMWATCH_ROW(discovered), MMWATCH_ROW(ready), MMWATCH_ROW(rejected),
+    MMWATCH_ROW(removed), MMWATCH_ROW(replaced), MMWATCH_ROW(stale),
+    MMWATCH_ROW(fresh), MMWATCH_ROW(read_fault), MMWATCH_ROW(type_conflict),
+    MMWATCH_ROW(limit), MMWATCH_ROW(tls_reload),
+};
+static_assert(base::rows_match(kKindNames, kEventKindCount));
+
 }  // namespace
 
-std::string_view event_kind_name(EventKind k) noexcept {
-    static constexpr base::EnumRow<EventKind> kNames[] = {
-        {EventKind::discovered, "discovered"},
-        {EventKind::ready, "ready"},
-        {EventKind::rejected, "rejected"},
-        {EventKind::removed, "removed"},
-        {EventKind::replaced, "replaced"},
-        {EventKind::stale, "stale"},
-        {EventKind::fresh, "fresh"},
-        {EventKind::read_fault, "read_fault"},
-        {EventKind::type_conflict, "type_conflict"},
-        {EventKind::limit, "limit"},
-        {EventKind::tls_reload, "tls_reload"},
-    };
-    static_assert(base::rows_match(kNames, kEventKindCount));
-    return base::name_of(kNames, k);
-}
+std::string_view event_kind_name(EventKind k) noexcept { return base::name_of(kKindNames, k); }
 
 EventLog::~EventLog() { close(); }
 

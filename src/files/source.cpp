@@ -15,10 +15,8 @@
 namespace mmwatch::files {
 
 namespace {
-constexpr base::EnumRow<SourceState> kStateNames[] = {
-    {SourceState::pending, "pending"},
-    {SourceState::active, "active"},
-    {SourceState::rejected, "rejected"},
+MMWATCH_ENUM_TABLE(SourceState, kStateNames) = {
+    MMWATCH_ROW(pending), MMWATCH_ROW(active), MMWATCH_ROW(rejected),
 };
 static_assert(base::rows_match(kStateNames, kSourceStateCount));
 }  // namespace

@@ -14,13 +14,13 @@ namespace mmwatch::http {
 
 namespace {
 
-constexpr base::EnumRow<AuthResult> kResultNames[] = {
-    {AuthResult::ok_remembered, "ok_remembered", "accepted: remembered credentials"},
-    {AuthResult::ok_verified, "ok_verified", "accepted: bcrypt verified"},
-    {AuthResult::exempt, "exempt", "no credentials needed (/-/healthy)"},
-    {AuthResult::missing, "missing", "no or malformed Authorization header"},
-    {AuthResult::wrong, "wrong", "unknown user or wrong password"},
-    {AuthResult::busy, "busy", "the bcrypt budget is spent: 429"},
+MMWATCH_ENUM_TABLE(AuthResult, kResultNames) = {
+    MMWATCH_ROW(ok_remembered, "accepted: remembered credentials"),
+    MMWATCH_ROW(ok_verified, "accepted: bcrypt verified"),
+    MMWATCH_ROW(exempt, "no credentials needed (/-/healthy)"),
+    MMWATCH_ROW(missing, "no or malformed Authorization header"),
+    MMWATCH_ROW(wrong, "unknown user or wrong password"),
+    MMWATCH_ROW(busy, "the bcrypt budget is spent: 429"),
 };
 static_assert(base::rows_match(kResultNames, kAuthResultCount));
 

@@ -16,15 +16,15 @@ namespace mmwatch::http {
 
 namespace {
 
-constexpr base::EnumRow<HandshakeFailure> kFailureNames[] = {
-    {HandshakeFailure::no_certificate, "no_certificate", "a client certificate is required"},
-    {HandshakeFailure::unknown_ca, "unknown_ca", "the client certificate is not signed by client_ca_file"},
-    {HandshakeFailure::expired_certificate, "expired_certificate", "the client certificate is expired or not yet valid"},
-    {HandshakeFailure::bad_certificate, "bad_certificate", "the client certificate did not verify"},
-    {HandshakeFailure::san_not_allowed, "san_not_allowed", "no SAN of the client certificate is in client_allowed_sans"},
-    {HandshakeFailure::bad_version, "bad_version", "no TLS version in common"},
-    {HandshakeFailure::plain_http, "plain_http", "an HTTP request on a TLS port"},
-    {HandshakeFailure::other, "other", "the handshake failed"},
+MMWATCH_ENUM_TABLE(HandshakeFailure, kFailureNames) = {
+    MMWATCH_ROW(no_certificate, "a client certificate is required"),
+    MMWATCH_ROW(unknown_ca, "the client certificate is not signed by client_ca_file"),
+    MMWATCH_ROW(expired_certificate, "the client certificate is expired or not yet valid"),
+    MMWATCH_ROW(bad_certificate, "the client certificate did not verify"),
+    MMWATCH_ROW(san_not_allowed, "no SAN of the client certificate is in client_allowed_sans"),
+    MMWATCH_ROW(bad_version, "no TLS version in common"),
+    MMWATCH_ROW(plain_http, "an HTTP request on a TLS port"),
+    MMWATCH_ROW(other, "the handshake failed"),
 };
 static_assert(base::rows_match(kFailureNames, kHandshakeFailureCount));
 

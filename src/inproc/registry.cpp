@@ -20,14 +20,14 @@ namespace {
 
 constexpr size_t kErrcCount = size_t(Errc::file_limit) + 1;
 
-constexpr base::EnumRow<Errc> kErrcs[] = {
-    {Errc::ok, "ok", "success"},
-    {Errc::bad_name, "bad_name", "metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* and be 1..255 bytes"},
-    {Errc::bad_buckets, "bad_buckets", "histogram bounds must be finite, strictly increasing and at most 256"},
-    {Errc::type_conflict, "type_conflict", "the name is already registered as another metric type"},
-    {Errc::buckets_conflict, "buckets_conflict", "the histogram is already registered with other bounds"},
-    {Errc::already_published, "already_published", "the mapped file is published; its metric set is fixed, declare metrics before publish()"},
-    {Errc::file_limit, "file_limit", "the mapped file refused the metric (at most 1024 metrics per file)"},
+MMWATCH_ENUM_TABLE(Errc, kErrcs) = {
+    MMWATCH_ROW(ok, "success"),
+    MMWATCH_ROW(bad_name, "metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* and be 1..255 bytes"),
+    MMWATCH_ROW(bad_buckets, "histogram bounds must be finite, strictly increasing and at most 256"),
+    MMWATCH_ROW(type_conflict, "the name is already registered as another metric type"),
+    MMWATCH_ROW(buckets_conflict, "the histogram is already registered with other bounds"),
+    MMWATCH_ROW(already_published, "the mapped file is published; its metric set is fixed, declare metrics before publish()"),
+    MMWATCH_ROW(file_limit, "the mapped file refused the metric (at most 1024 metrics per file)"),
 };
 static_assert(base::rows_match(kErrcs, kErrcCount));
 

@@ -34,19 +34,16 @@ size_t DecodedRequest::capacity_bytes() const noexcept {
            attrs.capacity() * sizeof(Attr) + doubles.capacity() * sizeof(double) + u64s.capacity() * sizeof(uint64_t);
 }
 
-std::string_view decode_error_name(DecodeError e) noexcept {
-    constexpr base::EnumRow<DecodeError> kNames[] = {
-        {DecodeError::none, "none"},
-        {DecodeError::malformed_json, "malformed_json"},
-        {DecodeError::wrong_type, "wrong_type"},
-        {DecodeError::bad_number, "bad_number"},
-        {DecodeError::too_deep, "too_deep"},
-        {DecodeError::duplicate_field, "duplicate_field"},
-        {DecodeError::malformed_protobuf, "malformed_protobuf"},
-    };
-    static_assert(base::rows_match(kNames, kDecodeErrorCount));
-    return base::name_of(kNames, e);
-}
+namespace {
+MMWATCH_ENUM_TABLE(DecodeError, kErrorNames) = {
+    MMWATCH_ROW(none), MMWATCH_ROW(malformed_json), MMWATCH_ROW(wrong_type),
+    MMWATCH_ROW(bad_number), MMWATCH_ROW(too_deep),
+    MMWATCH_ROW(duplicate_field), MMWATCH_ROW(malformed_protobuf),
+};
+static_assert(base::rows_match(kErrorNames, kDecodeErrorCount));
+}  // namespace
+
+std::string_view decode_error_name(DecodeError e) noexcept { return base::name_of(kErrorNames, e); }
 
 namespace {
 

@@ -29,17 +29,13 @@ std::string_view kind_name(MetricKind k) noexcept {
     return "none";
 }
 
-std::string_view role_name(Role r) noexcept {
-    constexpr base::EnumRow<Role> kNames[] = {
-        {Role::value, "value"},
-        {Role::bucket, "bucket"},
-        {Role::sum, "sum"},
-        {Role::count, "count"},
-        {Role::quantile, "quantile"},
-    };
-    static_assert(base::rows_match(kNames, kRoleCount));
-    return base::name_of(kNames, r);
-}
+MMWATCH_ENUM_TABLE(Role, kRoleNames) = {
+    MMWATCH_ROW(value), MMWATCH_ROW(bucket), MMWATCH_ROW(sum), MMWATCH_ROW(count),
+    MMWATCH_ROW(quantile),
+};
+static_assert(base::rows_match(kRoleNames, kRoleCount));
+
+std::string_view role_name(Role r) noexcept { return base::name_of(kRoleNames, r); }
 
 Reply bad_request(std::string_view message) {
     std::string body = "{\"error\":";

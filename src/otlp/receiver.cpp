@@ -45,13 +45,10 @@ Reply status_json(int http_status, int grpc_code, std::string_view message) {
     return status_body(false, http_status, grpc_code, message);
 }
 
-constexpr base::EnumRow<ExportResult> kResultNames[] = {
-    {ExportResult::ok, "ok"},
-    {ExportResult::partial, "partial"},
-    {ExportResult::bad_request, "bad_request"},
-    {ExportResult::too_large, "too_large"},
-    {ExportResult::unsupported_media_type, "unsupported_media_type"},
-    {ExportResult::method_not_allowed, "method_not_allowed"},
+MMWATCH_ENUM_TABLE(ExportResult, kResultNames) = {
+    MMWATCH_ROW(ok), MMWATCH_ROW(partial), MMWATCH_ROW(bad_request),
+    MMWATCH_ROW(too_large), MMWATCH_ROW(unsupported_media_type),
+    MMWATCH_ROW(method_not_allowed),
 };
 static_assert(base::rows_match(kResultNames, kExportResultCount));
 

@@ -13,30 +13,30 @@ namespace mmwatch::otlp {
 
 namespace {
 
-constexpr base::EnumRow<Reject> kRejects[] = {
-    {Reject::series_limit, "series_limit", "the series cap (--otlp-max-series) is reached"},
-    {Reject::type_conflict, "type_conflict", "the metric name is already stored with another type"},
-    {Reject::unspecified_temporality, "unspecified_temporality", "sum or histogram without a delta or cumulative aggregationTemporality"},
-    {Reject::no_value, "no_value", "number data point with neither asInt nor asDouble"},
-    {Reject::bad_bucket_counts, "bad_bucket_counts", "explicitBounds must increase, bucketCounts must have one more entry and sum to count"},
-    {Reject::too_many_buckets, "too_many_buckets", "more buckets or quantiles in one point than mmwatch stores"},
-    {Reject::out_of_order, "out_of_order", "point is older than the newest stored point of its series"},
-    {Reject::missing_name, "missing_name", "metric without a name"},
-    {Reject::memory_limit, "memory_limit", "storing the point would take the OTLP store past --otlp-max-bytes"},
-    {Reject::family_limit, "family_limit", "the cap on distinct metric names is reached"},
-    {Reject::resource_limit, "resource_limit", "the cap on distinct resources is reached"},
-    {Reject::service_limit, "service_limit", "the cap on distinct services is reached"},
-    {Reject::name_too_long, "name_too_long", "metric name (with its unit) is over 256 bytes"},
-    {Reject::label_too_long, "label_too_long", "an attribute key is over 128 bytes or a value over 1024 bytes"},
-    {Reject::too_many_labels, "too_many_labels", "the series would have more than 32 labels"},
-    {Reject::bad_bound, "bad_bound", "a histogram bound or summary quantile is NaN or infinite, a quantile is outside [0, 1], or an exponential histogram's scale is outside [-10, 20] or its zero threshold negative"},
-};
-static_assert(base::rows_match(kRejects, kRejectCount));
-
 constexpr std::string_view kServiceName = "service.name";
 constexpr std::string_view kServiceNamespace = "service.namespace";
 constexpr std::string_view kUnknownService = "unknown_service";
 constexpr uint32_t kNoRecordedValueFlag = 1;
+
+MMWATCH_ENUM_TABLE(Reject, kRejects) = {
+    MMWATCH_ROW(series_limit, "the series cap (--otlp-max-series) is reached"),
+    MMWATCH_ROW(type_conflict, "the metric name is already stored with another type"),
+    MMWATCH_ROW(unspecified_temporality, "sum or histogram without a delta or cumulative aggregationTemporality"),
+    MMWATCH_ROW(no_value, "number data point with neither asInt nor asDouble"),
+    MMWATCH_ROW(bad_bucket_counts, "explicitBounds must increase, bucketCounts must have one more entry and sum to count"),
+    MMWATCH_ROW(too_many_buckets, "more buckets or quantiles in one point than mmwatch stores"),
+    MMWATCH_ROW(out_of_order, "point is older than the newest stored point of its series"),
+    MMWATCH_ROW(missing_name, "metric without a name"),
+    MMWATCH_ROW(memory_limit, "storing the point would take the OTLP store past --otlp-max-bytes"),
+    MMWATCH_ROW(family_limit, "the cap on distinct metric names is reached"),
+    MMWATCH_ROW(resource_limit, "the cap on distinct resources is reached"),
+    MMWATCH_ROW(service_limit, "the cap on distinct services is reached"),
+    MMWATCH_ROW(name_too_long, "metric name (with its unit) is over 256 bytes"),
+    MMWATCH_ROW(label_too_long, "an attribute key is over 128 bytes or a value over 1024 bytes"),
+    MMWATCH_ROW(too_many_labels, "the series would have more than 32 labels"),
+    MMWATCH_ROW(bad_bound, "a histogram bound or summary quantile is NaN or infinite, a quantile is outside [0, 1], or an exponential histogram's scale is outside [-10, 20] or its zero threshold negative"),
+};
+static_assert(base::rows_match(kRejects, kRejectCount));
 
 uint64_t mix(uint64_t h, uint64_t v) noexcept {
     h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);

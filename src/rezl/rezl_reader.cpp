@@ -16,24 +16,24 @@ uint32_t load_le32(const std::byte* p) noexcept {
     return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
-constexpr base::EnumRow<Reason> kReasons[] = {
-    {Reason::none, "none", "accepted"},
-    {Reason::truncated, "truncated", "file is shorter than its header or catalog"},
-    {Reason::bad_magic, "bad_magic", "file does not start with the magic bytes REZL"},
-    {Reason::byte_swapped_magic, "byte_swapped_magic", "magic is LZER: the producer wrote 0x52455A4C little-endian; write the bytes R E Z L"},
-    {Reason::bad_version, "bad_version", "unsupported major version (mmwatch reads 1.x)"},
-    {Reason::not_ready, "not_ready", "ready flag (or the whole header) was still 0 when --ready-timeout expired"},
-    {Reason::too_many_metrics, "too_many_metrics", "metric count is over 1024"},
-    {Reason::bad_type, "bad_type", "catalog entry has a type other than 1 (counter), 2 (gauge) or 3 (histogram)"},
-    {Reason::bad_histogram_config, "bad_histogram_config", "histogram needs grouping power < max value power <= 64 and at most 65536 buckets"},
-    {Reason::bad_name_length, "bad_name_length", "metric name is empty"},
-    {Reason::bad_name_utf8, "bad_name_utf8", "metric name is not valid UTF-8"},
-    {Reason::catalog_overrun, "catalog_overrun", "catalog entries do not fit exactly in the catalog size, or the catalog runs past the file"},
-    {Reason::size_mismatch, "size_mismatch", "file size differs from data offset plus the sizes of all values"},
-    {Reason::read_fault, "read_fault", "reading the mapped data faulted (file truncated or IO error while mapped)"},
-    {Reason::file_too_large, "file_too_large", "file is larger than --max-file-bytes"},
-    {Reason::mapped_bytes_limit, "mapped_bytes_limit", "mapping the file would exceed --max-mapped-bytes in total"},
-    {Reason::open_failed, "open_failed", "the file could not be opened, examined or mapped"},
+MMWATCH_ENUM_TABLE(Reason, kReasons) = {
+    MMWATCH_ROW(none, "accepted"),
+    MMWATCH_ROW(truncated, "file is shorter than its header or catalog"),
+    MMWATCH_ROW(bad_magic, "file does not start with the magic bytes REZL"),
+    MMWATCH_ROW(byte_swapped_magic, "magic is LZER: the producer wrote 0x52455A4C little-endian; write the bytes R E Z L"),
+    MMWATCH_ROW(bad_version, "unsupported major version (mmwatch reads 1.x)"),
+    MMWATCH_ROW(not_ready, "ready flag (or the whole header) was still 0 when --ready-timeout expired"),
+    MMWATCH_ROW(too_many_metrics, "metric count is over 1024"),
+    MMWATCH_ROW(bad_type, "catalog entry has a type other than 1 (counter), 2 (gauge) or 3 (histogram)"),
+    MMWATCH_ROW(bad_histogram_config, "histogram needs grouping power < max value power <= 64 and at most 65536 buckets"),
+    MMWATCH_ROW(bad_name_length, "metric name is empty"),
+    MMWATCH_ROW(bad_name_utf8, "metric name is not valid UTF-8"),
+    MMWATCH_ROW(catalog_overrun, "catalog entries do not fit exactly in the catalog size, or the catalog runs past the file"),
+    MMWATCH_ROW(size_mismatch, "file size differs from data offset plus the sizes of all values"),
+    MMWATCH_ROW(read_fault, "reading the mapped data faulted (file truncated or IO error while mapped)"),
+    MMWATCH_ROW(file_too_large, "file is larger than --max-file-bytes"),
+    MMWATCH_ROW(mapped_bytes_limit, "mapping the file would exceed --max-mapped-bytes in total"),
+    MMWATCH_ROW(open_failed, "the file could not be opened, examined or mapped"),
 };
 static_assert(base::rows_match(kReasons, kReasonCount));
 
