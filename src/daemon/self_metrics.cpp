@@ -202,8 +202,9 @@ void render_page(const PageCounters& page, prom::Writer& out) {
 const std::unordered_set<std::string>& self_metric_names() {
     static const std::unordered_set<std::string> names = [] {
         std::unordered_set<std::string> s;
+        const std::vector<Family> push_families = push::Pusher::self_metric_families();
         std::vector<const Family*> all(std::begin(kAll), std::end(kAll));
-        for (const Family* f : push::Pusher::self_metric_families()) all.push_back(f);
+        for (const Family& f : push_families) all.push_back(&f);
         for (const Family* f : all) {
             s.emplace(f->name);
             // What OpenMetrics writes for a counter: the family name without

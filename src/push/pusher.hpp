@@ -10,7 +10,6 @@
 #include <uv.h>
 
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,7 +64,7 @@ public:
     // mmwatch_remote_write_*, one series per URL (families written, empty,
     // when remote_write is off) and the names they reserve.
     void write_self_metrics(prom::Writer& out) const;
-    [[nodiscard]] static std::span<const prom::Family* const> self_metric_families() noexcept;
+    [[nodiscard]] static std::vector<prom::Family> self_metric_families();
 
     [[nodiscard]] const std::vector<std::unique_ptr<Sender>>& senders() const noexcept { return senders_; }
 

@@ -76,9 +76,9 @@ TEST_CASE("without_a_url_the_pusher_is_off_and_still_writes_every_family_empty")
     std::string out;
     const auto w = prom::make_writer(prom::Format::text, out);
     pusher.write_self_metrics(*w);
-    for (const prom::Family* f : push::Pusher::self_metric_families()) {
-        CAPTURE(f->name);
-        CHECK(out.find("# TYPE " + std::string(f->name) + " ") != std::string::npos);
+    for (const prom::Family& f : push::Pusher::self_metric_families()) {
+        CAPTURE(f.name);
+        CHECK(out.find("# TYPE " + std::string(f.name) + " ") != std::string::npos);
     }
     CHECK(out.find("url=") == std::string::npos);
     CHECK(uv_loop_close(&loop) == 0);
