@@ -65,11 +65,16 @@ private:
     Options options_;
     uv_loop_t loop_{};
     bool loop_ready_ = false;
+    // The daemon's own counters, and where the last tick measured the loop.
     DaemonStats stats_;
-    uint64_t disk_backed_reported_ = 0;
     uint64_t last_tick_ms_ = 0;
     uint64_t last_idle_ns_ = 0;
     uint64_t last_tick_ns_ = 0;
+    // Warnings already given once (stderr, the event log).
+    uint64_t disk_backed_reported_ = 0;
+    uint64_t tls_reload_failures_reported_ = 0;
+    bool event_log_error_reported_ = false;
+    // The parts, in the order they are made: each may use those above it.
     files::EventLog events_;
     files::Watcher watcher_;
     otlp::Store otlp_;
@@ -82,7 +87,6 @@ private:
     http::UvHandle<uv_timer_t> sample_timer_;
     std::unique_ptr<http::TlsContext> tls_;
     std::unique_ptr<http::BasicAuth> auth_;
-    uint64_t tls_reload_failures_reported_ = 0;
     std::unique_ptr<http::Server> server_;
     std::unique_ptr<http::Server> otlp_server_;
     http::UvHandle<uv_poll_t> inotify_poll_;
@@ -91,7 +95,6 @@ private:
     http::UvHandle<uv_signal_t> sigterm_;
     std::string bound_;
     std::string otlp_bound_;
-    bool event_log_error_reported_ = false;
 };
 
 }  // namespace mmwatch::daemon

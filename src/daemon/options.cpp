@@ -42,12 +42,20 @@ auto duration_in(uint64_t Options::*field, uint64_t lo_ms, uint64_t hi_ms) {
     };
 }
 
+// A path, URL part or name: any value but an empty one.
+auto text(std::string Options::*field) {
+    return [=](Options& o, std::string_view v) {
+        o.*field = v;
+        return !v.empty();
+    };
+}
+
 constexpr uint64_t kHourMs = 3'600'000;
 
 const std::vector<Flag>& flags() {
     static const std::vector<Flag> f = {
         {"--dir", "DIR", "directory of metric files to watch (required)",
-         [](Options& o, std::string_view v) { o.dir = v; return !v.empty(); }},
+         text(&Options::dir)},
         {"--listen", "HOST:PORT", "HTTP address; port 0 picks a free port (default 127.0.0.1:9479)",
          [](Options& o, std::string_view v) { return parse_listen(v, o.listen_host, o.listen_port); }},
         {"--interval", "DUR", "how often mapped files are copied, 10ms..1h (default 1s)",
@@ -92,11 +100,11 @@ const std::vector<Flag>& flags() {
          "memory for everything OTLP keeps: points, strings, series, 1Mi..64Gi (default 64Mi)",
          number_in(&Options::otlp_max_bytes, uint64_t{1} << 20, uint64_t{64} << 30)},
         {"--event-log", "FILE", "append one tab-separated line per event to FILE",
-         [](Options& o, std::string_view v) { o.event_log = v; return !v.empty(); }},
+         text(&Options::event_log)},
         {"--web-config", "FILE",
          "TLS, mTLS, basic auth and response headers for both listeners, in the exporter-toolkit web-config "
          "format (docs/security.md)",
-         [](Options& o, std::string_view v) { o.web_config = v; return !v.empty(); }},
+         text(&Options::web_config)},
         {"--healthy-without-auth", "", "answer /-/healthy without basic auth credentials (default: asks for them)",
          [](Options& o, std::string_view) { o.healthy_without_auth = true; return true; }},
         {"--remote-write", "URL",
@@ -115,26 +123,26 @@ const std::vector<Flag>& flags() {
         {"--remote-write-timeout", "DUR", "request timeout, 1s..10m (default 30s)",
          duration_in(&Options::remote_write_timeout_ms, 1000, 600'000)},
         {"--remote-write-ca-file", "FILE", "CA certificates for https:// receivers (default: the system's)",
-         [](Options& o, std::string_view v) { o.remote_write_ca_file = v; return !v.empty(); }},
+         text(&Options::remote_write_ca_file)},
         {"--remote-write-user", "USER", "basic auth user (the password from --remote-write-password-file)",
-         [](Options& o, std::string_view v) { o.remote_write_user = v; return !v.empty(); }},
+         text(&Options::remote_write_user)},
         {"--remote-write-password-file", "FILE", "basic auth password, the file's first line",
-         [](Options& o, std::string_view v) { o.remote_write_password_file = v; return !v.empty(); }},
+         text(&Options::remote_write_password_file)},
         {"--remote-write-bearer-token-file", "FILE", "Authorization: Bearer token, re-read for each request",
-         [](Options& o, std::string_view v) { o.remote_write_bearer_token_file = v; return !v.empty(); }},
+         text(&Options::remote_write_bearer_token_file)},
         {"--remote-write-header", "'NAME: VALUE'", "an extra request header (e.g. X-Scope-OrgID: tenant); repeatable",
          [](Options& o, std::string_view v) {
              o.remote_write_headers.emplace_back(v);
              return v.find(':') != std::string_view::npos && v.find_first_of("\r\n") == std::string_view::npos;
          }},
         {"--remote-write-job", "NAME", "the job label of pushed series, as a scrape config's job_name (default mmwatch)",
-         [](Options& o, std::string_view v) { o.remote_write_job = v; return !v.empty(); }},
+         text(&Options::remote_write_job)},
         {"--remote-write-instance", "VALUE", "the instance label of pushed series (default: the --listen address)",
-         [](Options& o, std::string_view v) { o.remote_write_instance = v; return !v.empty(); }},
+         text(&Options::remote_write_instance)},
         {"--remote-write-spool", "DIR",
          "keep batches a receiver does not take on disk (a directory per URL), replayed in order, also after a "
          "restart (default: memory only)",
-         [](Options& o, std::string_view v) { o.remote_write_spool = v; return !v.empty(); }},
+         text(&Options::remote_write_spool)},
         {"--remote-write-spool-bytes", "SIZE", "disk the spool may use per URL; the oldest batches go first (default 256Mi)",
          number_in(&Options::remote_write_spool_bytes, uint64_t{1} << 20, uint64_t{1} << 40)},
         {"--external-label", "NAME=VALUE", "added to every pushed series that lacks it; repeatable",

@@ -236,13 +236,19 @@ void Connection::send_next() {
 
 // Every write's completion. Queued TLS records go before the response
 // moves on; a response chunk done brings the next one.
-void Connection::on_written(uv_write_t* req, int status) {
-    auto* c = static_cast<Connection*>(req->handle->data);
-    if (c->phase == Phase::closing) return;
+Connection* Connection::completed(uv_stream_t* handle, int status) {
+    auto* c = static_cast<Connection*>(handle->data);
+    if (c->phase == Phase::closing) return nullptr;
     if (status < 0) {
         c->close();
-        return;
+        return nullptr;
     }
+    return c;
+}
+
+void Connection::on_written(uv_write_t* req, int status) {
+    Connection* c = completed(req->handle, status);
+    if (!c) return;
     c->writing = false;
     if (!c->tls_pending.empty()) {
         if (!c->flush_tls()) c->close();
@@ -304,13 +310,7 @@ void Connection::linger() {
 }
 
 void Connection::on_shutdown(uv_shutdown_t* req, int status) {
-    auto* c = static_cast<Connection*>(req->handle->data);
-    if (c->phase == Phase::closing) return;
-    if (status < 0) {
-        c->close();
-        return;
-    }
-    uv_read_start(c->stream(), on_alloc, on_read);
+    if (Connection* c = completed(req->handle, status)) uv_read_start(c->stream(), on_alloc, on_read);
 }
 
 void Connection::on_timer(uv_timer_t* t) {

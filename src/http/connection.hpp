@@ -86,6 +86,9 @@ struct Server::Connection {
 
     static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
     static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+    // The connection a write or shutdown completed for; null when it is
+    // closing, or when the request failed (it is then closed).
+    static Connection* completed(uv_stream_t* handle, int status);
     static void on_written(uv_write_t* req, int status);
     static void on_shutdown(uv_shutdown_t* req, int status);
     static void on_timer(uv_timer_t* t);
