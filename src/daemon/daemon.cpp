@@ -239,9 +239,14 @@ void Daemon::report_tls_reloads(int64_t unix_ms) {
 }
 
 // A batch the remote_write receiver refused (4xx): logged once per refusal.
+// A spool outage: on stderr too, once when it begins and once when it ends.
 void Daemon::report_push_refusals(int64_t unix_ms) {
     for (const push::Refusal& r : pusher_.take_refusals())
         events_.record(files::EventKind::limit, r.url, "remote_write refused a batch: " + std::string(r.message), unix_ms);
+    for (const push::SpoolNote& n : pusher_.take_spool_notes()) {
+        std::fprintf(stderr, "mmwatch: %s\n", n.line.c_str());
+        events_.record(files::EventKind::spool, n.url, n.line, unix_ms);
+    }
 }
 
 // Memory running out in a callback skips the rest of its work (counted);
