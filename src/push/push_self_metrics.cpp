@@ -22,6 +22,10 @@ struct PerUrl {
 };
 
 constexpr PerUrl kFamilies[] = {
+    {{"mmwatch_remote_write_samples_in_total", Kind::counter,
+      "Samples handed to the URL's queue (each push's series and staleness markers): each is sent, dropped, pending "
+      "or spooled, by URL."},
+     [](const Sender& s) { return double(s.counters().samples_in); }},
     {{"mmwatch_remote_write_samples_sent_total", Kind::counter, "Samples the remote_write receiver accepted, by URL."},
      [](const Sender& s) { return double(s.counters().samples_sent); }},
     {{"mmwatch_remote_write_bytes_sent_total", Kind::counter,

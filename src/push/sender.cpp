@@ -53,6 +53,7 @@ void Sender::close() {
 }
 
 void Sender::enqueue(std::span<const TimedSample> samples) {
+    counters_.samples_in += samples.size();
     for (size_t i = 0; i < samples.size();) {
         // A batch ends at kMaxBatchSamples samples or kMaxBatchBytes of labels.
         size_t n = 0, bytes = 0;

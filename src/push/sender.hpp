@@ -48,6 +48,9 @@ enum class DropReason : uint8_t { queue_full, rejected };
 inline constexpr size_t kDropReasonCount = 2;
 
 struct SenderCounters {
+    // Every sample handed in is, at any time, sent, dropped (by reason),
+    // pending in memory or in the spool: nothing is lost uncounted.
+    uint64_t samples_in = 0;
     uint64_t samples_sent = 0;
     uint64_t bytes_sent = 0;      // compressed request bodies the receiver accepted
     uint64_t samples_failed = 0;  // in attempts that failed (they stay queued and are retried)
