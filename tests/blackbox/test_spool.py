@@ -296,5 +296,34 @@ class DamagedBeforeRestart(SpoolCase):
         self.assertLess(peak_kb, 512 * 1024)
 
 
+class Signals(SpoolCase):
+    def test_sighup_keeps_the_memory_queue_and_sigterm_still_flushes_it_to_the_spool(self):
+        rx = Receiver(503)
+        self.addCleanup(rx.stop)
+        m = self.start("--remote-write", rx.url(), *PUSH)
+        inst = "127.0.0.1:%d" % m.port
+        self.steps(m, [1, 2])
+        m.proc.send_signal(signal.SIGHUP)  # used to kill mmwatch, and the queue with it
+        self.steps(m, [3])
+        self.assertIsNone(m.proc.poll())
+        rx.mode = 200
+        wait_until(lambda: self.drained(m), "everything sent", timeout=120, step=0.2)
+        self.assertEqual(set(rx.values("step", name="app", instance=inst)), {1, 2, 3})
+        self.assert_nothing_dropped(m)
+        self.assertEqual(self.value(m, "mmwatch_web_config_reloads_total", result="failed"), 1)
+        # SIGTERM as before: exit 0, and what waits is on disk for the next start.
+        rx.mode = 503
+        spool = os.path.join(self.work, "spool")
+        m2 = self.start("--remote-write", rx.url(), *PUSH, "--remote-write-spool", spool)
+        self.steps(m2, [4])
+        self.assertEqual(self.stop(m2).count("mmwatch:"), 0)
+        self.assertGreater(sum(s for seg in self.segments(spool, rx) for _, _, s in spool_records(open_bytes(seg))), 0)
+
+
+def open_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 if __name__ == "__main__":
     unittest.main()
