@@ -182,7 +182,7 @@ bool Spool::front(std::string& body, uint32_t& samples) {
             samples = r.samples;
             return true;
         }
-        forget_front();  // nothing more in it: what it still counted was damaged
+        remove_front(counters_.damaged_samples);  // nothing more in it
     }
     return false;
 }
@@ -195,23 +195,14 @@ void Spool::pop() noexcept {
     s.samples -= sent;
     samples_ -= sent;
     pending_end_ = 0;
-    if (s.cursor >= s.bytes) forget_front();  // all of it sent, the tail too: the next append starts anew
+    if (s.cursor >= s.bytes) remove_front(counters_.damaged_samples);  // all sent, the tail too: the next append starts anew
 }
 
-// The oldest segment leaves: sent, exhausted or damaged.
-void Spool::forget_front() {
+// The oldest segment leaves: sent, exhausted or damaged (what it still
+// counted is counted in `lost`), or dropped for the bound.
+void Spool::remove_front(uint64_t& lost) {
     const Segment s = segments_.front();
-    counters_.damaged_samples += s.samples;
-    samples_ -= s.samples;
-    bytes_ -= s.bytes;
-    if (segments_.size() == 1) close_tail();
-    ::unlink(path(s.id).c_str());
-    segments_.pop_front();
-}
-
-void Spool::drop_oldest_segment() {
-    const Segment s = segments_.front();
-    counters_.dropped_samples += s.samples;
+    lost += s.samples;
     samples_ -= s.samples;
     bytes_ -= s.bytes;
     if (segments_.size() == 1) close_tail();
@@ -268,7 +259,7 @@ int Spool::append(std::string_view body, uint32_t samples) noexcept {
         return EFBIG;
     }
     // Room first, so the directory never holds more than the bound.
-    while (!segments_.empty() && bytes_ + size > max_bytes_) drop_oldest_segment();
+    while (!segments_.empty() && bytes_ + size > max_bytes_) remove_front(counters_.dropped_samples);
     if (tail_fd_ < 0) {
         if (const int err = open_tail()) {
             ++counters_.write_errors;

@@ -75,8 +75,7 @@ private:
     void open_existing(uint64_t first_free_id);
     void index(uint64_t id, uint64_t size);
     bool next_record(Segment& s, std::string& body, SpoolRecord& r);
-    void drop_oldest_segment();
-    void forget_front();
+    void remove_front(uint64_t& lost);
     [[nodiscard]] bool tail_intact() const noexcept;
     int open_tail() noexcept;
     void close_tail() noexcept;

@@ -7,11 +7,10 @@ fail the whole scrape, and every series of the target went stale."""
 import json
 import time
 import unittest
-import urllib.error
-import urllib.request
 
-from harness import MmwatchTestCase, wait_until
+from harness import wait_until
 from prom_server import PrometheusServer
+from test_otlp_hostile import OtlpClient
 
 TWO_63 = 2 ** 63
 
@@ -65,16 +64,7 @@ def edges(t):
     ]
 
 
-class NativeEdges(MmwatchTestCase):
-    def post(self, m, data, ctype="application/json"):
-        req = urllib.request.Request("http://127.0.0.1:%d/v1/metrics" % m.port, data=data,
-                                     headers={"Content-Type": ctype}, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-
+class NativeEdges(OtlpClient):
     def post_all(self, m):
         t = time.time_ns()
         for name, point, reason in hostile(t):

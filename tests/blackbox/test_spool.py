@@ -18,8 +18,9 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Mmwatch, MmwatchTestCase, wait_until
+from harness import Mmwatch, wait_until
 from rw_receiver import Receiver, decode_write_request, fnv1a64, spool_records
+from test_remote_write import PushCase
 
 SANITIZED = bool(os.environ.get("MMWATCH_SANITIZED"))
 PUSH = ("--remote-write-interval", "1s")
@@ -29,7 +30,7 @@ def mount(*args):
     return subprocess.run(["mount", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
 
-class SpoolCase(MmwatchTestCase):
+class SpoolCase(PushCase):
     def setUp(self):
         super().setUp()
         self.work = tempfile.mkdtemp(prefix="mmwatch-spool-")
@@ -39,15 +40,8 @@ class SpoolCase(MmwatchTestCase):
         p.publish()
         self.step.set(1)
 
-    def value(self, m, name, **labels):
-        want = ",".join('%s="%s"' % kv for kv in sorted(labels.items()))
-        for line in m.metrics().splitlines():
-            if line.startswith(name + "{") and want in line:
-                return float(line.rsplit(" ", 1)[1])
-        return None
-
     def pushes_in(self, m):
-        return self.value(m, "mmwatch_remote_write_samples_in_total")
+        return self.counter(m, "mmwatch_remote_write_samples_in_total")
 
     def wait_pushes(self, m, n=2):
         """Until n more pushes were handed to the sender."""
@@ -68,11 +62,11 @@ class SpoolCase(MmwatchTestCase):
             self.wait_pushes(m)
 
     def drained(self, m):
-        return (self.value(m, "mmwatch_remote_write_spool_samples") == 0
-                and self.value(m, "mmwatch_remote_write_pending_samples") == 0)
+        return (self.counter(m, "mmwatch_remote_write_spool_samples") == 0
+                and self.counter(m, "mmwatch_remote_write_pending_samples") == 0)
 
     def dropped(self, m, reason):
-        return self.value(m, "mmwatch_remote_write_samples_dropped_total", reason=reason)
+        return self.counter(m, "mmwatch_remote_write_samples_dropped_total", reason=reason)
 
     def assert_nothing_dropped(self, m):
         for reason in ("queue_full", "rejected", "spool_full", "spool_damaged"):
@@ -104,8 +98,8 @@ class Crash(SpoolCase):
         wait_until(lambda: rx.requests >= 1, "a send held by the receiver")
         # Write-ahead: every sample handed in is on disk, none only in memory.
         body = first.metrics()
-        self.assertEqual(self.value(first, "mmwatch_remote_write_pending_samples"), 0)
-        self.assertGreater(self.value(first, "mmwatch_remote_write_spool_samples"), 0)
+        self.assertEqual(self.counter(first, "mmwatch_remote_write_pending_samples"), 0)
+        self.assertGreater(self.counter(first, "mmwatch_remote_write_spool_samples"), 0)
         first.proc.kill()
         first.proc.wait()
         first.proc.stderr.close()
@@ -121,12 +115,12 @@ class Crash(SpoolCase):
         rx.mode = 200
         rx.hung.set()
         m = self.start(*args)
-        wait_until(lambda: self.drained(m) and self.value(m, "mmwatch_remote_write_samples_sent_total") > 0,
+        wait_until(lambda: self.drained(m) and self.counter(m, "mmwatch_remote_write_samples_sent_total") > 0,
                    "the spool drains", timeout=120, step=0.2)
         got = [ms for l, _, ms in rx.samples if l.get("__name__") == "step" and l.get("instance") == inst]
         self.assertEqual(sorted(set(got)), sorted(on_disk))
         self.assertEqual(set(rx.values("step", name="app", instance=inst)), {1, 2, 3, 4})
-        self.assertEqual(self.value(m, "mmwatch_remote_write_spool_corrupt_records_total"), 0)
+        self.assertEqual(self.counter(m, "mmwatch_remote_write_spool_corrupt_records_total"), 0)
 
 
 class FullDisk(SpoolCase):
@@ -142,7 +136,7 @@ class FullDisk(SpoolCase):
         m = self.start("--remote-write", rx.url(), *PUSH, "--remote-write-spool", mnt + "/spool", "--event-log", log)
         inst = "127.0.0.1:%d" % m.port
         self.steps(m, [1, 2])
-        self.assertEqual(self.value(m, "mmwatch_remote_write_spool_writable"), 1)
+        self.assertEqual(self.counter(m, "mmwatch_remote_write_spool_writable"), 1)
         # Fill the filesystem.
         fd = os.open(os.path.join(mnt, "filler"), os.O_WRONLY | os.O_CREAT)
         try:
@@ -152,9 +146,9 @@ class FullDisk(SpoolCase):
             pass
         os.close(fd)
         self.steps(m, [3, 4])
-        self.assertEqual(self.value(m, "mmwatch_remote_write_spool_writable"), 0)
-        self.assertGreater(self.value(m, "mmwatch_remote_write_spool_write_errors_total"), 0)
-        self.assertGreater(self.value(m, "mmwatch_remote_write_pending_samples"), 0)
+        self.assertEqual(self.counter(m, "mmwatch_remote_write_spool_writable"), 0)
+        self.assertGreater(self.counter(m, "mmwatch_remote_write_spool_write_errors_total"), 0)
+        self.assertGreater(self.counter(m, "mmwatch_remote_write_pending_samples"), 0)
         # The receiver is back while the disk is still full: what was
         # spooled, what waited in memory and what is sampled while it
         # drains all arrive.
@@ -163,11 +157,11 @@ class FullDisk(SpoolCase):
         wait_until(lambda: self.drained(m), "everything sent", timeout=120, step=0.2)
         self.assertEqual(set(rx.values("step", name="app", instance=inst)), {1, 2, 3, 4, 5, 6})
         self.assert_nothing_dropped(m)
-        self.assertEqual(self.value(m, "mmwatch_remote_write_samples_sent_total"),
-                         self.value(m, "mmwatch_remote_write_samples_in_total"))
+        self.assertEqual(self.counter(m, "mmwatch_remote_write_samples_sent_total"),
+                         self.counter(m, "mmwatch_remote_write_samples_in_total"))
         os.unlink(os.path.join(mnt, "filler"))
         self.steps(m, [7])
-        wait_until(lambda: self.value(m, "mmwatch_remote_write_spool_writable") == 1, "the spool is used again")
+        wait_until(lambda: self.counter(m, "mmwatch_remote_write_spool_writable") == 1, "the spool is used again")
         err = self.stop(m)
         self.assertEqual(err.count("cannot write --remote-write-spool"), 1, err)
         self.assertEqual(err.count("takes batches again"), 1, err)
@@ -188,8 +182,8 @@ class ReadOnly(SpoolCase):
         m = self.start("--remote-write", rx.url(), *PUSH, "--remote-write-spool", spool)
         inst = "127.0.0.1:%d" % m.port
         self.steps(m, [1, 2, 3])
-        self.assertEqual(self.value(m, "mmwatch_remote_write_spool_writable"), 0)
-        self.assertGreater(self.value(m, "mmwatch_remote_write_pending_samples"), 0)
+        self.assertEqual(self.counter(m, "mmwatch_remote_write_spool_writable"), 0)
+        self.assertGreater(self.counter(m, "mmwatch_remote_write_pending_samples"), 0)
         rx.mode = 200
         wait_until(lambda: self.drained(m), "everything sent from memory", timeout=120, step=0.2)
         self.assertEqual(set(rx.values("step", name="app", instance=inst)), {1, 2, 3})
@@ -197,7 +191,7 @@ class ReadOnly(SpoolCase):
         # Writable again: the spool is used again.
         self.assertTrue(mount("-o", "remount,rw,bind", spool))
         self.steps(m, [4])
-        wait_until(lambda: self.value(m, "mmwatch_remote_write_spool_writable") == 1, "the spool is used again")
+        wait_until(lambda: self.counter(m, "mmwatch_remote_write_spool_writable") == 1, "the spool is used again")
         err = self.stop(m)
         self.assertEqual(err.count("cannot write --remote-write-spool"), 1, err)
         self.assertIn("Read-only file system", err)
@@ -223,7 +217,7 @@ class ChangedWhileRunning(SpoolCase):
         segments = self.segments(spool, rx)
         self.assertEqual(len(segments), 1)
         damage(segments[0], self.url_dir(spool, rx))
-        wait_until(lambda: self.value(m, "mmwatch_remote_write_spool_changed_segments_total") == 1,
+        wait_until(lambda: self.counter(m, "mmwatch_remote_write_spool_changed_segments_total") == 1,
                    "a new segment started", timeout=30)
         self.steps(m, [4, 5, 6])
         rx.mode = 200
@@ -281,13 +275,13 @@ class DamagedBeforeRestart(SpoolCase):
         # Under a 2 GiB address space (ASan reserves more than that).
         limit = None if SANITIZED else (lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)))
         m = self.start(*args, preexec_fn=limit)
-        wait_until(lambda: self.drained(m) and self.value(m, "mmwatch_remote_write_samples_sent_total") > 0,
+        wait_until(lambda: self.drained(m) and self.counter(m, "mmwatch_remote_write_samples_sent_total") > 0,
                    "the spool drains", timeout=120, step=0.2)
         got = sorted(ms for l, _, ms in rx.samples if l.get("__name__") == "step" and l.get("instance") == inst)
         want = sorted(ms for i, s in enumerate(stamps) if i != 2 for ms in s)
         self.assertEqual(got, want)  # every record but the damaged one, once
-        self.assertEqual(self.value(m, "mmwatch_remote_write_spool_corrupt_records_total"), 1)
-        self.assertEqual(self.value(m, "mmwatch_remote_write_spool_skipped_segments_total"), 1)
+        self.assertEqual(self.counter(m, "mmwatch_remote_write_spool_corrupt_records_total"), 1)
+        self.assertEqual(self.counter(m, "mmwatch_remote_write_spool_skipped_segments_total"), 1)
         self.assertFalse(os.path.exists(sparse))
         # The sparse segment was never read: peak memory stays small.
         with open("/proc/%d/status" % m.proc.pid) as f:
@@ -310,7 +304,7 @@ class Signals(SpoolCase):
         wait_until(lambda: self.drained(m), "everything sent", timeout=120, step=0.2)
         self.assertEqual(set(rx.values("step", name="app", instance=inst)), {1, 2, 3})
         self.assert_nothing_dropped(m)
-        self.assertEqual(self.value(m, "mmwatch_web_config_reloads_total", result="failed"), 1)
+        self.assertEqual(self.counter(m, "mmwatch_web_config_reloads_total", result="failed"), 1)
         # SIGTERM as before: exit 0, and what waits is on disk for the next start.
         rx.mode = 503
         spool = os.path.join(self.work, "spool")
