@@ -187,7 +187,7 @@ bool Spool::front(std::string& body, uint32_t& samples) {
     return false;
 }
 
-void Spool::pop() noexcept {
+void Spool::pop() {
     if (pending_end_ == 0 || segments_.empty() || segments_.front().id != pending_segment_) return;
     Segment& s = segments_.front();
     s.cursor = pending_end_;

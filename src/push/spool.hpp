@@ -55,7 +55,7 @@ public:
     bool front(std::string& body, uint32_t& samples);
     // The record front() returned was sent: forget it (if it is still
     // there: its segment may have gone to keep within the bytes).
-    void pop() noexcept;
+    void pop();
 
     [[nodiscard]] uint64_t bytes() const noexcept { return bytes_; }
     [[nodiscard]] uint64_t samples() const noexcept { return samples_; }
