@@ -131,13 +131,14 @@ bool Daemon::start(std::string& error) {
     tick_timer_.mark_initialized();
     tick_timer_.get()->data = this;
     uv_timer_start(tick_timer_.get(), on_tick, options_.interval_ms, options_.interval_ms);
-    for (auto* sig : {&sigint_, &sigterm_}) {
+    for (auto* sig : {&sigint_, &sigterm_, &sighup_}) {
         uv_signal_init(&loop_, sig->get());
         sig->mark_initialized();
         sig->get()->data = this;
     }
     uv_signal_start(sigint_.get(), on_signal, SIGINT);
     uv_signal_start(sigterm_.get(), on_signal, SIGTERM);
+    uv_signal_start(sighup_.get(), on_sighup, SIGHUP);
     after_watcher_activity();
     return true;
 }
@@ -239,9 +240,14 @@ void Daemon::report_tls_reloads(int64_t unix_ms) {
 }
 
 // A batch the remote_write receiver refused (4xx): logged once per refusal.
+// A spool outage: on stderr too, once when it begins and once when it ends.
 void Daemon::report_push_refusals(int64_t unix_ms) {
     for (const push::Refusal& r : pusher_.take_refusals())
         events_.record(files::EventKind::limit, r.url, "remote_write refused a batch: " + std::string(r.message), unix_ms);
+    for (const push::SpoolNote& n : pusher_.take_spool_notes()) {
+        std::fprintf(stderr, "mmwatch: %s\n", n.line.c_str());
+        events_.record(files::EventKind::spool, n.url, n.line, unix_ms);
+    }
 }
 
 // Memory running out in a callback skips the rest of its work (counted);
@@ -319,6 +325,51 @@ void Daemon::after_watcher_activity() {
 
 void Daemon::on_signal(uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->stop(); }
 
+void Daemon::on_sighup(uv_signal_t* s, int) {
+    auto* d = static_cast<Daemon*>(s->data);
+    d->guarded([d] { d->reload(now_from(&d->loop_).unix_ms()); });
+}
+
+// SIGHUP: said on stderr and in the event log, counted; a failure keeps
+// everything as it was.
+void Daemon::reload(int64_t unix_ms) {
+    std::string error;
+    const bool ok = reload_web(error);
+    ++stats_.web_config_reloads[ok ? 0 : 1];
+    const std::string line = ok ? "SIGHUP: --web-config " + options_.web_config + " and its certificates read again"
+                                : "SIGHUP: --web-config not reloaded, the old one stays: " + error;
+    std::fprintf(stderr, "mmwatch: %s\n", line.c_str());
+    events_.record(files::EventKind::reload, "web_config", line, unix_ms);
+}
+
+// The new config takes effect for connections and requests from now on.
+// What a running listener cannot take (TLS or basic auth turned on or
+// off) needs a restart, and is refused whole.
+bool Daemon::reload_web(std::string& error) {
+    if (options_.web_config.empty()) {
+        error = "no --web-config was given";
+        return false;
+    }
+    WebConfig web;
+    if (!load_web_config(options_.web_config, web, error)) return false;
+    if (web.tls.has_value() != (tls_ != nullptr)) {
+        error = "turning TLS on or off needs a restart";
+        return false;
+    }
+    if (web.auth.users.empty() != (auth_ == nullptr)) {
+        error = "turning basic auth on or off needs a restart";
+        return false;
+    }
+    if (tls_ && !tls_->replace(*web.tls, error)) return false;
+    if (auth_) {
+        web.auth.healthy_without_auth = options_.healthy_without_auth;
+        auth_->replace(std::move(web.auth));
+    }
+    for (http::Server* s : {server_.get(), otlp_server_.get()})
+        if (s) s->set_response_headers(web.response_headers);
+    return true;
+}
+
 void Daemon::stop() {
     if (server_) server_->close();
     if (otlp_server_) otlp_server_->close();
@@ -326,6 +377,7 @@ void Daemon::stop() {
     tick_timer_.close();
     sigint_.close();
     sigterm_.close();
+    sighup_.close();
     sample_timer_.close();
     pusher_.close();
     (void)events_.flush();

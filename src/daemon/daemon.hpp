@@ -93,6 +93,11 @@ private:
     http::UvHandle<uv_timer_t> tick_timer_;
     http::UvHandle<uv_signal_t> sigint_;
     http::UvHandle<uv_signal_t> sigterm_;
+    // SIGHUP: --web-config and its certificates read again (never stops).
+    http::UvHandle<uv_signal_t> sighup_;
+    static void on_sighup(uv_signal_t* s, int signum);
+    void reload(int64_t unix_ms);
+    bool reload_web(std::string& error);
     std::string bound_;
     std::string otlp_bound_;
 };

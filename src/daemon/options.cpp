@@ -140,8 +140,8 @@ const std::vector<Flag>& flags() {
         {"--remote-write-instance", "VALUE", "the instance label of pushed series (default: the --listen address)",
          text(&Options::remote_write_instance)},
         {"--remote-write-spool", "DIR",
-         "keep batches a receiver does not take on disk (a directory per URL), replayed in order, also after a "
-         "restart (default: memory only)",
+         "write every batch to disk before it is sent (a directory per URL), sent in order, also after a restart or "
+         "a SIGKILL (default: memory only)",
          text(&Options::remote_write_spool)},
         {"--remote-write-spool-bytes", "SIZE", "disk the spool may use per URL; the oldest batches go first (default 256Mi)",
          number_in(&Options::remote_write_spool_bytes, uint64_t{1} << 20, uint64_t{1} << 40)},

@@ -66,6 +66,8 @@ constexpr Family kTlsFailures{"mmwatch_tls_handshake_failures_total", Kind::coun
                               "TLS handshakes refused, by reason (docs/security.md)."};
 constexpr Family kTlsReloads{"mmwatch_tls_certificate_reloads_total", Kind::counter,
                              "Certificate, key or CA files re-read after a change, by result (failed: the old ones stay)."};
+constexpr Family kReloads{"mmwatch_web_config_reloads_total", Kind::counter,
+                          "SIGHUP re-reads of --web-config and its certificates, by result (failed: the old ones stay)."};
 constexpr Family kAuth{"mmwatch_http_auth_total", Kind::counter, "Basic auth checks, by result (docs/security.md)."};
 constexpr Family kBuildInfo{"mmwatch_build_info", Kind::gauge, "Build information; always 1."};
 constexpr Family kRss{"process_resident_memory_bytes", Kind::gauge, "Resident memory size in bytes."};
@@ -77,7 +79,7 @@ constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time o
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kAuth, 
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kReloads, &kAuth, 
                                   &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
@@ -297,6 +299,9 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     head(out, kTlsReloads);
     sample(out, kTlsReloads, "result", "ok", tls.reloads);
     sample(out, kTlsReloads, "result", "failed", tls.reload_failures);
+    head(out, kReloads);
+    sample(out, kReloads, "result", "ok", in.reloads ? in.reloads[0] : 0);
+    sample(out, kReloads, "result", "failed", in.reloads ? in.reloads[1] : 0);
     head(out, kAuth);
     for (size_t i = 0; i < http::kAuthResultCount; ++i)
         sample(out, kAuth, "result", http::auth_result_name(http::AuthResult(i)), in.auth ? in.auth[i] : 0);

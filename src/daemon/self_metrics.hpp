@@ -74,6 +74,7 @@ struct SelfMetricsInput {
     // series are then exported at zero).
     const http::TlsCounters* tls = nullptr;
     const uint64_t* auth = nullptr;  // by http::AuthResult
+    const uint64_t* reloads = nullptr;  // SIGHUP re-reads of --web-config: ok, failed
 };
 
 // What the daemon itself keeps for its self-metrics: how its loop runs,
@@ -88,6 +89,7 @@ struct DaemonStats {
     std::vector<Listener> listeners;   // --listen, then --otlp-listen when asked for
     const http::TlsCounters* tls = nullptr;
     const uint64_t* auth = nullptr;
+    uint64_t web_config_reloads[2] = {};  // SIGHUP: ok, failed
 };
 
 // Family names of the self-metrics (the daemon's and remote_write's):

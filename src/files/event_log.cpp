@@ -24,7 +24,7 @@ MMWATCH_ENUM_TABLE(EventKind, kKindNames) = {
     MMWATCH_ROW(discovered), MMWATCH_ROW(ready), MMWATCH_ROW(rejected),
     MMWATCH_ROW(removed), MMWATCH_ROW(replaced), MMWATCH_ROW(stale),
     MMWATCH_ROW(fresh), MMWATCH_ROW(read_fault), MMWATCH_ROW(type_conflict),
-    MMWATCH_ROW(limit), MMWATCH_ROW(tls_reload),
+    MMWATCH_ROW(limit), MMWATCH_ROW(tls_reload), MMWATCH_ROW(spool), MMWATCH_ROW(reload),
 };
 static_assert(base::rows_match(kKindNames, kEventKindCount));
 

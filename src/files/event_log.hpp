@@ -12,9 +12,9 @@
 namespace mmwatch::files {
 
 enum class EventKind : uint8_t {
-    discovered, ready, rejected, removed, replaced, stale, fresh, read_fault, type_conflict, limit, tls_reload,
+    discovered, ready, rejected, removed, replaced, stale, fresh, read_fault, type_conflict, limit, tls_reload, spool, reload,
 };
-inline constexpr size_t kEventKindCount = size_t(EventKind::tls_reload) + 1;
+inline constexpr size_t kEventKindCount = size_t(EventKind::reload) + 1;
 [[nodiscard]] std::string_view event_kind_name(EventKind k) noexcept;
 
 class EventLog {

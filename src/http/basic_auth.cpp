@@ -71,6 +71,11 @@ BasicAuth::BasicAuth(AuthConfig config) : config_(std::move(config)), scratch_(n
 
 BasicAuth::~BasicAuth() { OPENSSL_cleanse(key_, sizeof key_); }
 
+void BasicAuth::replace(AuthConfig config) {
+    config_ = std::move(config);
+    remembered_.clear();
+}
+
 std::string BasicAuth::digest(std::string_view user, std::string_view password) const {
     std::string msg;
     msg.reserve(user.size() + password.size() + 1);

@@ -50,6 +50,8 @@ public:
     // with Retry-After when the bcrypt budget is spent.
     [[nodiscard]] static Response refusal(AuthResult r);
     [[nodiscard]] const uint64_t* counters() const noexcept { return counts_; }
+    // SIGHUP: new users; credentials remembered for the old ones are forgotten.
+    void replace(AuthConfig config);
 
 private:
     [[nodiscard]] std::string digest(std::string_view user, std::string_view password) const;

@@ -57,6 +57,8 @@ public:
     void close();
 
     [[nodiscard]] const ServerCounters& counters() const noexcept { return counters_; }
+    // SIGHUP: the header lines added to responses from then on.
+    void set_response_headers(std::string headers) { config_.response_headers = std::move(headers); }
 
     struct Connection;
 

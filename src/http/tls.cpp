@@ -162,6 +162,20 @@ TlsContext::~TlsContext() {
     if (ctx_) SSL_CTX_free(ctx_);
 }
 
+bool TlsContext::replace(TlsConfig config, std::string& error) {
+    std::swap(config_, config);
+    SSL_CTX* fresh = load(error);
+    if (!fresh) {
+        std::swap(config_, config);
+        return false;
+    }
+    SSL_CTX_free(ctx_);  // sessions still open hold their own reference
+    ctx_ = fresh;
+    stamps_ = stamps();
+    ++counters_.reloads;
+    return true;
+}
+
 ssl_ctx_st* TlsContext::for_new_connection(uint64_t now_ms) {
     if (now_ms - last_check_ms_ >= kReloadCheckMs) {
         last_check_ms_ = now_ms;

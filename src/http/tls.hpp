@@ -78,6 +78,9 @@ public:
     TlsCounters& counters() noexcept { return counters_; }
     [[nodiscard]] const std::string& last_reload_error() const noexcept { return last_reload_error_; }
     [[nodiscard]] const TlsConfig& config() const noexcept { return config_; }
+    // SIGHUP: `config` (its paths, versions, client CA) and its files loaded
+    // now, for connections from then on; on failure nothing changes.
+    [[nodiscard]] bool replace(TlsConfig config, std::string& error);
 
 private:
     explicit TlsContext(TlsConfig config) : config_(std::move(config)) {}

@@ -3,11 +3,14 @@
 // same DecodedRequest the JSON decoder fills, with the same canonical
 // attribute values, so the store cannot tell the encodings apart.
 // Unknown fields of every wire type are skipped; a known field with the
-// wrong wire type is wrong_type; a truncated varint, a length past the end
-// or an unknown wire type is malformed_protobuf.
+// wrong wire type is wrong_type; a truncated varint, a key or length that
+// does not fit (read in 64 bits: protozero keeps 32), a length past what
+// remains or an unknown wire type is malformed_protobuf; a varint too big
+// for its field (scale, offset, flags) is bad_number.
 #include <protozero/exception.hpp>
 #include <protozero/pbf_reader.hpp>
 
+#include <climits>
 #include <cmath>
 #include <vector>
 
@@ -31,6 +34,21 @@ struct PCtx {
     std::vector<double>& pairs;  // a summary point's (quantile, value) pairs
     std::string_view where;
 };
+
+// The next field of `r`, its key and (length-delimited) length read first
+// in 64 bits against what remains: protozero reads both into 32 bits, so
+// a length of 2^32+n would be taken as n and 2^63 as 0.
+bool next(pbf_reader& r) {
+    const protozero::data_view rest = r.data();
+    const char* p = rest.data();
+    const char* const end = p + rest.size();
+    if (p == end) return false;
+    const uint64_t key = protozero::decode_varint(&p, end);
+    if (key > 0xffffffffu) throw protozero::invalid_tag_exception{};
+    if ((key & 7) == uint64_t(WT::length_delimited) && protozero::decode_varint(&p, end) > uint64_t(end - p))
+        throw protozero::end_of_buffer_exception{};
+    return r.next();
+}
 
 DecodeError fail(PCtx& c, DecodeError e, std::string_view where) {
     c.where = where;
@@ -72,7 +90,7 @@ DecodeError list_json(std::string_view bytes, std::string& buf, unsigned depth, 
     buf += kvlist ? '{' : '[';
     bool first = true;
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         if (r.tag() != 1) {
             r.skip();
             continue;
@@ -88,7 +106,7 @@ DecodeError list_json(std::string_view bytes, std::string& buf, unsigned depth, 
         std::string_view key, value;
         bool has_value = false;
         pbf_reader kv(el.data(), el.size());
-        while (kv.next()) {
+        while (next(kv)) {
             const uint32_t tag = kv.tag();  // read before the value: reading it moves the reader on
             if (tag == 1 || tag == 2) {
                 MMWATCH_TRY(expect(kv, WT::length_delimited, c, "KeyValue"));
@@ -112,7 +130,7 @@ DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, P
     if (depth > base::kMaxOtlpAnyValueDepth) return fail(c, DecodeError::too_deep, "AnyValue");
     const size_t start = buf.size();
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         switch (r.tag()) {
             case 1:
                 MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue.string_value"));
@@ -154,7 +172,7 @@ DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, P
 // An attribute's AnyValue as its canonical label-value string.
 DecodeError any_value(std::string_view bytes, std::string_view& out, PCtx& c) {
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         c.tmp.clear();
         switch (r.tag()) {
             case 1:
@@ -197,7 +215,7 @@ DecodeError key_value(pbf_reader& field, PCtx& c, std::string_view where) {
     const std::string_view bytes = view(field);
     Attr a;
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         if (r.tag() == 1) {
             MMWATCH_TRY(expect(r, WT::length_delimited, c, "KeyValue.key"));
             a.key = view(r);
@@ -243,6 +261,15 @@ DecodeError varints(pbf_reader& r, std::vector<uint64_t>& dst, Range& range, PCt
                     [](pbf_reader& x) { return x.get_uint64(); });
 }
 
+// A sint32 read in 64 bits: a value past int32 is bad_number, not cut.
+DecodeError int32_field(pbf_reader& r, int32_t& out, PCtx& c, std::string_view where) {
+    MMWATCH_TRY(expect(r, WT::varint, c, where));
+    const int64_t v = r.get_sint64();
+    if (v < INT32_MIN || v > INT32_MAX) return fail(c, DecodeError::bad_number, where);
+    out = int32_t(v);
+    return DecodeError::none;
+}
+
 DecodeError fixed(pbf_reader& r, uint64_t& out, PCtx& c, std::string_view where) {
     MMWATCH_TRY(expect(r, WT::fixed64, c, where));
     out = r.get_fixed64();
@@ -269,10 +296,9 @@ DecodeError buckets(pbf_reader& field, Range& counts, int32_t& offset, PCtx& c) 
     if (counts.size() != 0) return fail(c, DecodeError::duplicate_field, "buckets");
     const std::string_view bytes = view(field);
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         if (r.tag() == 1) {
-            MMWATCH_TRY(expect(r, WT::varint, c, "buckets.offset"));
-            offset = r.get_sint32();
+            MMWATCH_TRY(int32_field(r, offset, c, "buckets.offset"));
         } else if (r.tag() == 2) {
             MMWATCH_TRY(varints(r, c.out.u64s, counts, c, "buckets.bucket_counts"));
         } else {
@@ -304,7 +330,9 @@ bool shared_field(pbf_reader& r, DecodedPoint& p, PCtx& c, const PointTags& t, D
         e = dbl(r, p.sum, c, "sum");
     } else if (tag == t.flags) {
         e = expect(r, WT::varint, c, "flags");
-        if (e == DecodeError::none) p.flags = r.get_uint32();
+        const uint64_t flags = e == DecodeError::none ? r.get_uint64() : 0;
+        if (flags > 0xffffffffu) e = fail(c, DecodeError::bad_number, "flags");
+        p.flags = uint32_t(flags);
     } else if (tag == t.min && tag != 0) {
         p.has_min = true;
         e = dbl(r, p.min, c, "min");
@@ -344,10 +372,7 @@ DecodeError histogram_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
 DecodeError exponential_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
     if (DecodeError e; shared_field(r, p, c, kExponentialTags, e)) return e;
     switch (r.tag()) {
-        case 6:
-            MMWATCH_TRY(expect(r, WT::varint, c, "scale"));
-            p.scale = r.get_sint32();
-            return DecodeError::none;
+        case 6: return int32_field(r, p.scale, c, "scale");
         case 7: return fixed(r, p.zero_count, c, "zero_count");
         case 8: return buckets(r, p.counts, p.positive_offset, c);
         case 9: return buckets(r, p.negative_counts, p.negative_offset, c);
@@ -366,7 +391,7 @@ DecodeError summary_point(pbf_reader& r, DecodedPoint& p, PCtx& c) {
     const std::string_view bytes = view(r);
     double q = 0, v = 0;
     pbf_reader qv(bytes.data(), bytes.size());
-    while (qv.next()) {
+    while (next(qv)) {
         if (qv.tag() == 1) MMWATCH_TRY(dbl(qv, q, c, "quantile_values.quantile"));
         else if (qv.tag() == 2) MMWATCH_TRY(dbl(qv, v, c, "quantile_values.value"));
         else qv.skip();
@@ -380,7 +405,7 @@ DecodeError data_points(std::string_view bytes, MetricKind kind, DecodedPoint& p
     pbf_reader r(bytes.data(), bytes.size());
     c.pairs.clear();
     if (kind == MetricKind::summary) p.has_sum = true;  // a plain double: 0 is not sent
-    while (r.next()) {
+    while (next(r)) {
         switch (kind) {
             case MetricKind::gauge:
             case MetricKind::sum: MMWATCH_TRY(number_point(r, p, c)); break;
@@ -409,7 +434,7 @@ DecodeError metric_data(std::string_view bytes, size_t m, PCtx& c) {
     const MetricKind kind = out.metrics[m].kind;
     const auto begin = uint32_t(out.points.size());
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         if (r.tag() == 1) {
             MMWATCH_TRY(expect(r, WT::length_delimited, c, "data_points"));
             if (out.metrics[m].points.size() != 0 && out.metrics[m].points.end != out.points.size())
@@ -420,7 +445,7 @@ DecodeError metric_data(std::string_view bytes, size_t m, PCtx& c) {
             out.metrics[m].points = {begin, uint32_t(out.points.size())};
         } else if (r.tag() == 2 && kind != MetricKind::gauge && kind != MetricKind::summary) {
             MMWATCH_TRY(expect(r, WT::varint, c, "aggregation_temporality"));
-            const int32_t t = r.get_enum();
+            const int64_t t = r.get_int64();  // an enum: 2^32+1 is not 1
             out.metrics[m].temporality = t == 1 ? Temporality::delta : t == 2 ? Temporality::cumulative
                                                                               : Temporality::unspecified;
         } else if (r.tag() == 3 && kind == MetricKind::sum) {
@@ -450,7 +475,7 @@ DecodeError metric(std::string_view bytes, uint32_t scope, PCtx& c) {
     c.out.metrics.push_back({});
     c.out.metrics[m].scope = scope;
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         const uint32_t tag = r.tag();
         if (tag == 1 || tag == 2 || tag == 3) {
             MMWATCH_TRY(expect(r, WT::length_delimited, c, "metrics[].name/description/unit"));
@@ -474,7 +499,7 @@ DecodeError metric(std::string_view bytes, uint32_t scope, PCtx& c) {
 // InstrumentationScope: 1 name, 2 version, 3 attributes.
 DecodeError scope(std::string_view bytes, uint32_t s, PCtx& c) {
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         const uint32_t tag = r.tag();
         if (tag == 1 || tag == 2) {
             MMWATCH_TRY(expect(r, WT::length_delimited, c, "scope.name/version"));
@@ -496,12 +521,12 @@ DecodeError resource_metrics(std::string_view bytes, PCtx& c) {
     const auto res = uint32_t(c.out.resources.size());
     c.out.resources.push_back({});
     pbf_reader r(bytes.data(), bytes.size());
-    while (r.next()) {
+    while (next(r)) {
         if (r.tag() == 1) {
             MMWATCH_TRY(expect(r, WT::length_delimited, c, "resource"));
             const std::string_view rb = view(r);
             pbf_reader rr(rb.data(), rb.size());
-            while (rr.next()) {
+            while (next(rr)) {
                 if (rr.tag() != 1) {
                     rr.skip();
                     continue;
@@ -519,7 +544,7 @@ DecodeError resource_metrics(std::string_view bytes, PCtx& c) {
             c.out.scopes.push_back({});
             c.out.scopes[s].resource = res;
             pbf_reader sr(sb.data(), sb.size());
-            while (sr.next()) {
+            while (next(sr)) {
                 if (sr.tag() == 1) {
                     MMWATCH_TRY(expect(sr, WT::length_delimited, c, "scope"));
                     MMWATCH_TRY(scope(view(sr), s, c));
@@ -546,7 +571,7 @@ DecodeResult decode_protobuf(std::string_view body, DecodedRequest& out, Arena& 
     PCtx c{out, arena, tmp, pairs, {}};
     try {
         pbf_reader r(body.data(), body.size());
-        while (r.next()) {
+        while (next(r)) {
             if (r.tag() != 1) {
                 r.skip();
                 continue;

@@ -35,6 +35,9 @@ MMWATCH_ENUM_TABLE(Reject, kRejects) = {
     MMWATCH_ROW(label_too_long, "an attribute key is over 128 bytes or a value over 1024 bytes"),
     MMWATCH_ROW(too_many_labels, "the series would have more than 32 labels"),
     MMWATCH_ROW(bad_bound, "a histogram bound or summary quantile is NaN or infinite, a quantile is outside [0, 1], or an exponential histogram's scale is outside [-10, 20] or its zero threshold negative"),
+    MMWATCH_ROW(count_overflow, "an exponential histogram's bucket count, zeroCount or count is over 2^63-1, or they (or the deltas added up) pass it"),
+    MMWATCH_ROW(count_mismatch, "an exponential histogram's count is not zeroCount plus the sum of its bucket counts"),
+    MMWATCH_ROW(index_out_of_range, "an exponential histogram's bucket lies outside the range of doubles at its scale"),
 };
 static_assert(base::rows_match(kRejects, kRejectCount));
 
@@ -229,8 +232,9 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
         // OTLP: count must equal the sum of the bucket counts; Prometheus
         // reads it as the +Inf bucket, so a point where they differ is refused.
         uint64_t total = 0;
-        for (size_t i = 0; i < nc; ++i) total += req.u64s[p.counts.begin + i];
-        if (nc != 0 && total != p.count) return why = Reject::bad_bucket_counts, false;
+        bool wrapped = false;
+        for (size_t i = 0; i < nc; ++i) wrapped |= __builtin_add_overflow(total, req.u64s[p.counts.begin + i], &total);
+        if (nc != 0 && (wrapped || total != p.count)) return why = Reject::bad_bucket_counts, false;
         uint64_t cumulative = 0;
         for (size_t i = 0; i < nc; ++i) {
             cumulative += req.u64s[p.counts.begin + i];
@@ -250,6 +254,7 @@ bool Store::resolve_series(PointCtx& pc, Reject& why) {
         // beside the series (keep_exponential).
         if (!add_series(pc, Role::bucket, std::numeric_limits<double>::infinity(), double(p.count), why))
             return false;
+        if (!exponential_fits(pc, why)) return false;
         break;
     case MetricKind::summary:
         if (p.bounds.size() > base::kMaxOtlpSummaryQuantiles) return why = Reject::too_many_buckets, false;

@@ -44,8 +44,13 @@ enum class Reject : uint8_t {
     label_too_long,    // an attribute key or value (point, resource, scope) over its cap
     too_many_labels,   // over kMaxOtlpLabelsPerSeries labels
     bad_bound,         // a histogram bound or summary quantile that is NaN, infinite or outside [0, 1]
+    // Exponential histograms a native histogram could not carry exactly
+    // (store_exponential.cpp): a scrape of them would fail or be wrong.
+    count_overflow,    // a bucket count, zero_count or count (or their sum, or a delta's total) over 2^63-1
+    count_mismatch,    // count is not zero_count plus the sum of the buckets
+    index_out_of_range,  // a bucket's bounds leave the doubles at its scale (or the int32 of a span)
 };
-inline constexpr size_t kRejectCount = size_t(Reject::bad_bound) + 1;
+inline constexpr size_t kRejectCount = size_t(Reject::index_out_of_range) + 1;
 [[nodiscard]] std::string_view reject_name(Reject r) noexcept;
 [[nodiscard]] std::string_view reject_message(Reject r) noexcept;
 
@@ -272,6 +277,7 @@ private:
     void track_family_capacity(const Family& f, size_t before) noexcept;
     void feed_health(PointCtx& pc, std::span<const double> old_values);
     void keep_exponential(const DecodedRequest& req, const DecodedPoint& p, uint32_t series, bool delta);
+    [[nodiscard]] bool exponential_fits(const PointCtx& pc, Reject& why) const;
     void append(uint32_t series_id, int64_t t_ms, double v);
     uint32_t alloc_chunk();
     void order_push(uint32_t c, uint32_t gen);

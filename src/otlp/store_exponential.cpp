@@ -1,5 +1,6 @@
 // Exponential histograms kept whole beside their series: the latest one
-// as sent, or delta points added up at the coarser of their scales.
+// as sent, or delta points added up at the coarser of their scales; and
+// the check that a point can be carried exactly by a native histogram.
 #include <algorithm>
 #include <limits>
 #include <span>
@@ -35,6 +36,25 @@ int64_t span(const std::vector<uint64_t>& a, int32_t a_off, const std::vector<ui
 
 // Adds `counts` starting at bucket index `offset` into `into` (from
 // `into_offset`), both at one scale and within kMaxMergedBuckets together.
+// Native histograms count in int64 (Prometheus adds the bucket deltas up
+// in int64 and refuses a scrape holding a negative bucket).
+constexpr uint64_t kMaxNativeCount = uint64_t(std::numeric_limits<int64_t>::max());
+
+// Adds `counts` to `total`; false if it would pass kMaxNativeCount.
+bool add_counts(std::span<const uint64_t> counts, uint64_t& total) {
+    for (uint64_t c : counts) {
+        if (c > kMaxNativeCount - total) return false;
+        total += c;
+    }
+    return true;
+}
+
+// The bucket indexes whose lower bound base^k (base = 2^(2^-scale)) is a
+// double: from the least subnormal, 2^-1074, to below 2^1024. At scale 20
+// that is within int32 once the native histogram's +1 is added.
+int64_t min_index(int32_t scale) { return scale >= 0 ? -(int64_t{1074} << scale) : -(int64_t{1074} >> -scale); }
+int64_t max_index(int32_t scale) { return scale >= 0 ? (int64_t{1024} << scale) - 1 : (int64_t{1024} >> -scale) - 1; }
+
 void add_buckets(std::vector<uint64_t>& into, int32_t& into_offset, const std::vector<uint64_t>& counts, int32_t offset) {
     if (counts.empty()) return;
     if (into.empty()) {
@@ -51,6 +71,28 @@ void add_buckets(std::vector<uint64_t>& into, int32_t& into_offset, const std::v
 }
 
 }  // namespace
+
+// After the scale and the bucket caps were checked (resolve_series).
+bool Store::exponential_fits(const PointCtx& pc, Reject& why) const {
+    const DecodedPoint& p = pc.point;
+    const std::span<const uint64_t> pos(pc.req.u64s.data() + p.counts.begin, p.counts.size());
+    const std::span<const uint64_t> neg(pc.req.u64s.data() + p.negative_counts.begin, p.negative_counts.size());
+    for (const auto& [offset, n] : {std::pair{p.positive_offset, pos.size()}, std::pair{p.negative_offset, neg.size()}}) {
+        if (n != 0 && (offset < min_index(p.scale) || int64_t(offset) + int64_t(n) - 1 > max_index(p.scale)))
+            return why = Reject::index_out_of_range, false;
+    }
+    uint64_t total = 0;
+    if (p.count > kMaxNativeCount || p.zero_count > kMaxNativeCount || !add_counts(pos, total) ||
+        !add_counts(neg, total) || total > kMaxNativeCount - p.zero_count)
+        return why = Reject::count_overflow, false;
+    if (total + p.zero_count != p.count) return why = Reject::count_mismatch, false;
+    // A delta is added to what is kept: the total must stay within too.
+    if (pc.metric.temporality == Temporality::delta && point_series_[0] != kNone) {
+        const auto it = exp_.find(point_series_[0]);
+        if (it != exp_.end() && it->second.count > kMaxNativeCount - p.count) return why = Reject::count_overflow, false;
+    }
+    return true;
+}
 
 void Store::keep_exponential(const DecodedRequest& req, const DecodedPoint& p, uint32_t series, bool delta) {
     const std::span<const uint64_t> pos(req.u64s.data() + p.counts.begin, p.counts.size());

@@ -22,6 +22,10 @@ struct PerUrl {
 };
 
 constexpr PerUrl kFamilies[] = {
+    {{"mmwatch_remote_write_samples_in_total", Kind::counter,
+      "Samples handed to the URL's queue (each push's series and staleness markers): each is sent, dropped, pending "
+      "or spooled, by URL."},
+     [](const Sender& s) { return double(s.counters().samples_in); }},
     {{"mmwatch_remote_write_samples_sent_total", Kind::counter, "Samples the remote_write receiver accepted, by URL."},
      [](const Sender& s) { return double(s.counters().samples_sent); }},
     {{"mmwatch_remote_write_bytes_sent_total", Kind::counter,
@@ -32,7 +36,7 @@ constexpr PerUrl kFamilies[] = {
      [](const Sender& s) { return double(s.counters().samples_failed); }},
     {{"mmwatch_remote_write_samples_dropped_total", Kind::counter,
       "Samples given up, by URL and reason: queue_full (memory, oldest first), rejected (4xx), "
-      "spool_full (oldest segments), spool_write (the disk refused)."},
+      "spool_full (oldest segments), spool_damaged (spooled, then not found intact on disk)."},
      nullptr},
     {{"mmwatch_remote_write_pending_samples", Kind::gauge, "Samples queued in memory for the receiver, by URL."},
      [](const Sender& s) { return double(s.counters().pending_samples); }},
@@ -43,8 +47,21 @@ constexpr PerUrl kFamilies[] = {
     {{"mmwatch_remote_write_spool_samples", Kind::gauge, "Samples waiting in --remote-write-spool, by URL."},
      [](const Sender& s) { return spooled(s, [](const Spool& sp) { return sp.samples(); }); }},
     {{"mmwatch_remote_write_spool_corrupt_records_total", Kind::counter,
-      "Spool records skipped on replay: torn or failing their checksum, by URL."},
+      "Damaged stretches of the spool skipped on replay: torn, failing a checksum or no record, by URL."},
      [](const Sender& s) { return spooled(s, [](const Spool& sp) { return sp.counters().corrupt_records; }); }},
+    {{"mmwatch_remote_write_spool_write_errors_total", Kind::counter,
+      "Batches the spool's disk refused (full, read-only, I/O error); they wait in memory, by URL."},
+     [](const Sender& s) { return spooled(s, [](const Spool& sp) { return sp.counters().write_errors; }); }},
+    {{"mmwatch_remote_write_spool_writable", Kind::gauge,
+      "1 while the spool takes batches, 0 while its disk refuses them (or there is no spool), by URL."},
+     [](const Sender& s) { return s.spool_writable() ? 1.0 : 0.0; }},
+    {{"mmwatch_remote_write_spool_changed_segments_total", Kind::counter,
+      "Times the segment being written was found truncated, replaced or removed, or its directory swapped; a new "
+      "segment was started, by URL."},
+     [](const Sender& s) { return spooled(s, [](const Spool& sp) { return sp.counters().changed_segments; }); }},
+    {{"mmwatch_remote_write_spool_skipped_segments_total", Kind::counter,
+      "Segments found at start that could not fit within --remote-write-spool-bytes, not read and removed, by URL."},
+     [](const Sender& s) { return spooled(s, [](const Spool& sp) { return sp.counters().skipped_segments; }); }},
     {{"mmwatch_remote_write_last_success_timestamp_seconds", Kind::gauge,
       "When the receiver last accepted a batch (0: never), by URL."},
      [](const Sender& s) { return double(s.counters().last_success_unix_ms) / 1000.0; }},
@@ -67,11 +84,12 @@ std::string redacted(std::string_view url) {
 
 void write_dropped(const Sender& s, prom::Writer& out) {
     const SenderCounters& c = s.counters();
-    const uint64_t spool_full = s.spool() ? s.spool()->counters().dropped_samples : 0;
+    const SpoolCounters none;
+    const SpoolCounters& sc = s.spool() ? s.spool()->counters() : none;
     for (auto [reason, n] : {std::pair{"queue_full", c.samples_dropped[size_t(DropReason::queue_full)]},
                              std::pair{"rejected", c.samples_dropped[size_t(DropReason::rejected)]},
-                             std::pair{"spool_full", spool_full},
-                             std::pair{"spool_write", c.samples_dropped[size_t(DropReason::spool_write)]}}) {
+                             std::pair{"spool_full", sc.dropped_samples},
+                             std::pair{"spool_damaged", sc.damaged_samples}}) {
         std::string labels;
         out.label(labels, "reason", reason);
         out.label(labels, "url", redacted(s.url()));

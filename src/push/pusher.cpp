@@ -73,6 +73,7 @@ bool Pusher::start(uv_loop_t* loop, std::string& error) {
         }
         senders_.push_back(std::make_unique<Sender>(loop, *curl_, std::move(c), std::move(spool)));
         refusals_reported_.push_back(0);
+        spool_reported_.emplace_back();
     }
     return true;
 }
@@ -100,6 +101,24 @@ std::vector<Refusal> Pusher::take_refusals() {
         if (s.rejections_seen() == refusals_reported_[i]) continue;
         refusals_reported_[i] = s.rejections_seen();
         out.push_back({s.url(), s.last_rejection()});
+    }
+    return out;
+}
+
+std::vector<SpoolNote> Pusher::take_spool_notes() {
+    std::vector<SpoolNote> out;
+    for (size_t i = 0; i < senders_.size(); ++i) {
+        const Sender& s = *senders_[i];
+        SpoolReported& r = spool_reported_[i];
+        if (s.spool_outages() != r.outages && !r.failing) {
+            out.push_back({s.url(), "cannot write --remote-write-spool " + s.spool()->dir() + ": " +
+                                        std::strerror(s.spool_last_error()) +
+                                        "; batches wait in memory up to --remote-write-queue-bytes"});
+            r = {s.spool_outages(), true};
+        } else if (r.failing && s.spool_writable() && s.counters().pending_samples == 0) {
+            out.push_back({s.url(), "--remote-write-spool " + s.spool()->dir() + " takes batches again"});
+            r = {s.spool_outages(), false};
+        }
     }
     return out;
 }

@@ -41,6 +41,13 @@ struct Refusal {
     std::string_view message;
 };
 
+// A spool whose disk began refusing batches, or took back all that
+// waited in memory: for stderr and the event log, once each.
+struct SpoolNote {
+    std::string_view url;
+    std::string line;
+};
+
 class Pusher final : public prom::SampleSink {
 public:
     explicit Pusher(PusherConfig config) : config_(std::move(config)) {}
@@ -59,6 +66,9 @@ public:
     // Refusals new since the last call, one per sender at most (its
     // latest message): the daemon logs each once.
     [[nodiscard]] std::vector<Refusal> take_refusals();
+    // Spool outages begun or ended since the last call. An outage is said
+    // once: a disk that fills again while memory drains to it is the same.
+    [[nodiscard]] std::vector<SpoolNote> take_spool_notes();
     void close();
 
     // mmwatch_remote_write_*, one series per URL (families written, empty,
@@ -73,6 +83,11 @@ private:
     std::unique_ptr<CurlLoop> curl_;
     std::vector<std::unique_ptr<Sender>> senders_;
     std::vector<uint64_t> refusals_reported_;  // per sender: rejections_seen() when last reported
+    struct SpoolReported {
+        uint64_t outages = 0;  // spool_outages() when last said
+        bool failing = false;
+    };
+    std::vector<SpoolReported> spool_reported_;  // per sender
     std::shared_ptr<const prom::SampleBatch> last_;  // for staleness markers
 };
 

@@ -44,7 +44,7 @@ Sender::~Sender() {
 void Sender::close() {
     if (in_flight_) curl_.cancel(easy_);
     in_flight_ = false;
-    spill();  // what memory holds survives the restart on disk
+    spill();  // what memory holds survives the restart on disk, if the disk takes it
     if (timer_open_) {
         uv_timer_stop(&backoff_timer_);
         uv_close(reinterpret_cast<uv_handle_t*>(&backoff_timer_), nullptr);
@@ -53,6 +53,7 @@ void Sender::close() {
 }
 
 void Sender::enqueue(std::span<const TimedSample> samples) {
+    counters_.samples_in += samples.size();
     for (size_t i = 0; i < samples.size();) {
         // A batch ends at kMaxBatchSamples samples or kMaxBatchBytes of labels.
         size_t n = 0, bytes = 0;
@@ -60,47 +61,59 @@ void Sender::enqueue(std::span<const TimedSample> samples) {
             bytes += samples[i + n++].labels.size() + 16;
         const auto part = samples.subspan(i, n);
         i += n;
-        Batch b{snappy_compress(encode_write_request(part)), part.size()};
-        // While the spool holds anything, it holds the oldest: new batches
-        // go behind them, so the receiver gets everything in order.
-        if (spool_ && !spool_->empty()) {
-            if (!spool_->append(b.body, uint32_t(b.samples)))
-                counters_.samples_dropped[size_t(DropReason::spool_write)] += b.samples;
-            continue;
-        }
-        counters_.pending_samples += b.samples;
-        counters_.pending_bytes += b.body.size();
-        queue_.push_back(std::move(b));
-    }
-    // Over its bytes, memory moves to the spool, once no send is in flight
-    // (then memory holds nothing older than the spool: the order stays).
-    if (spool_ && counters_.pending_bytes > config_.queue_bytes && !in_flight_) spill();
-    // The oldest go first; the one being sent stays (it is on the wire).
-    while (!spool_ && counters_.pending_bytes > config_.queue_bytes && queue_.size() > (in_flight_ ? 1u : 0u)) {
-        if (in_flight_) {
-            Batch& victim = queue_[1];
-            counters_.samples_dropped[size_t(DropReason::queue_full)] += victim.samples;
-            counters_.pending_samples -= victim.samples;
-            counters_.pending_bytes -= victim.body.size();
-            queue_.erase(queue_.begin() + 1);
-        } else {
-            drop_front(DropReason::queue_full);
-        }
+        keep(Batch{snappy_compress(encode_write_request(part)), part.size()});
     }
     pump();
 }
 
-// Moves the memory queue to the spool, in order. Called only with no send
-// in flight, and memory holds batches only while the spool is empty, so
-// the spool stays in order.
+// A new batch goes behind everything kept: to the spool when it takes it
+// and memory holds nothing (memory only ever holds what is newer than the
+// spool), else to memory.
+void Sender::keep(Batch b) {
+    spill();
+    if (spool_ && queue_.empty() && to_spool(b)) return;
+    counters_.pending_samples += b.samples;
+    counters_.pending_bytes += b.body.size();
+    queue_.push_back(std::move(b));
+    trim_memory();
+}
+
+// One batch to the spool; a refusal starts an outage (logged once by the
+// daemon), an append that works again ends it.
+bool Sender::to_spool(const Batch& b) {
+    const int err = spool_->append(b.body, uint32_t(b.samples));
+    if (err != 0) {
+        if (spool_writable_) ++spool_outages_;
+        spool_last_error_ = err;
+    }
+    spool_writable_ = err == 0;
+    return spool_writable_;
+}
+
+// Over its bytes, memory gives up its oldest batches; the one on the wire stays.
+void Sender::trim_memory() {
+    const bool wire = in_flight_ && !from_spool_;
+    while (counters_.pending_bytes > config_.queue_bytes && queue_.size() > (wire ? 1u : 0u)) {
+        if (!wire) {
+            drop_front(DropReason::queue_full);
+            continue;
+        }
+        const Batch& victim = queue_[1];
+        counters_.samples_dropped[size_t(DropReason::queue_full)] += victim.samples;
+        counters_.pending_samples -= victim.samples;
+        counters_.pending_bytes -= victim.body.size();
+        queue_.erase(queue_.begin() + 1);
+    }
+}
+
+// Memory moves to the spool, oldest first, as far as the spool takes it;
+// never the batch on the wire from memory (it would be sent twice, and
+// out of order if it failed).
 void Sender::spill() {
-    if (!spool_) return;
-    while (!queue_.empty()) {
-        Batch& b = queue_.front();
-        if (!spool_->append(b.body, uint32_t(b.samples)))
-            counters_.samples_dropped[size_t(DropReason::spool_write)] += b.samples;
-        counters_.pending_samples -= b.samples;
-        counters_.pending_bytes -= b.body.size();
+    if (!spool_ || (in_flight_ && !from_spool_)) return;
+    while (!queue_.empty() && to_spool(queue_.front())) {
+        counters_.pending_samples -= queue_.front().samples;
+        counters_.pending_bytes -= queue_.front().body.size();
         queue_.pop_front();
     }
 }
@@ -168,9 +181,9 @@ size_t Sender::on_header(char* data, size_t size, size_t n, void* self) {
 
 void Sender::pump() {
     if (in_flight_ || backing_off_ || !easy_) return;
-    // Memory first (it holds only what is older than the spool), then the spool.
-    from_spool_ = queue_.empty();
-    if (from_spool_ && !(spool_ && spool_->front(spool_body_, spool_samples_))) return;
+    // The spool first (memory holds only what is newer), then memory.
+    from_spool_ = spool_ && spool_->front(spool_body_, spool_samples_);
+    if (!from_spool_ && queue_.empty()) return;
     const std::string_view body = from_spool_ ? std::string_view(spool_body_) : std::string_view(queue_.front().body);
     curl_easy_reset(easy_);
     curl_easy_setopt(easy_, CURLOPT_URL, config_.url.c_str());
@@ -226,7 +239,7 @@ void Sender::done(CURLcode result, long status) {
         counters_.last_success_unix_ms = base::unix_ns_now() / 1'000'000;
         sent_front(true);
         backoff_ms_ = 0;
-        if (spool_ && counters_.pending_bytes > config_.queue_bytes) spill();
+        spill();  // sending freed room on disk: what waits in memory goes there
         pump();
         return;
     }
@@ -243,7 +256,6 @@ void Sender::done(CURLcode result, long status) {
         return;
     }
     counters_.samples_failed += samples;
-    spill();  // the receiver is away: what waits goes to disk
     back_off(status == 429 || status == 503 ? retry_after_ms_ : 0);
 }
 

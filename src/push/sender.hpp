@@ -1,7 +1,8 @@
-// One --remote-write URL: a bounded queue of compressed batches, one
-// request in flight at a time (so batches arrive in order), retries of
-// 5xx, 429 and transport errors with exponential backoff and jitter
-// honouring Retry-After, and every outcome counted (docs/scaling.md).
+// One --remote-write URL: compressed batches written ahead to the spool
+// (when there is one) or held in a bounded memory queue, one request in
+// flight at a time (so batches arrive in order), retries of 5xx, 429 and
+// transport errors with exponential backoff and jitter honouring
+// Retry-After, and every outcome counted (docs/scaling.md).
 #pragma once
 
 #include <curl/curl.h>
@@ -41,10 +42,15 @@ inline constexpr size_t kMaxBatchBytes = 4u << 20;
 inline constexpr uint64_t kFirstBackoffMs = 500;
 inline constexpr uint64_t kMaxBackoffMs = 5 * 60'000;
 
-enum class DropReason : uint8_t { queue_full, rejected, spool_write };
-inline constexpr size_t kDropReasonCount = 3;
+// Why samples were given up (samples dropped from the spool are counted by
+// the spool: spool_full, spool_damaged).
+enum class DropReason : uint8_t { queue_full, rejected };
+inline constexpr size_t kDropReasonCount = 2;
 
 struct SenderCounters {
+    // Every sample handed in is, at any time, sent, dropped (by reason),
+    // pending in memory or in the spool: nothing is lost uncounted.
+    uint64_t samples_in = 0;
     uint64_t samples_sent = 0;
     uint64_t bytes_sent = 0;      // compressed request bodies the receiver accepted
     uint64_t samples_failed = 0;  // in attempts that failed (they stay queued and are retried)
@@ -59,15 +65,16 @@ struct SenderCounters {
 
 class Sender {
 public:
-    // With a spool, batches the receiver did not take go to disk instead of
-    // being dropped, and are replayed first (docs/scaling.md).
+    // With a spool, every batch is written to it before it is sent; while
+    // the spool cannot be written, batches wait in memory (docs/scaling.md).
     Sender(uv_loop_t* loop, CurlLoop& curl, SenderConfig config, std::unique_ptr<Spool> spool = nullptr);
     ~Sender();
     Sender(const Sender&) = delete;
     Sender& operator=(const Sender&) = delete;
 
-    // Encodes `samples` into batches and queues them; the oldest batches
-    // go when the queue passes its bytes (counted as queue_full).
+    // Encodes `samples` into batches and keeps them: in the spool, or in
+    // memory, where the oldest go when the queue passes its bytes
+    // (counted as queue_full).
     void enqueue(std::span<const TimedSample> samples);
     void close();
 
@@ -79,6 +86,12 @@ public:
     // new one once, for the event log.
     [[nodiscard]] const std::string& last_rejection() const noexcept { return last_rejection_; }
     [[nodiscard]] uint64_t rejections_seen() const noexcept { return rejections_seen_; }
+    // Whether the spool took the last batch offered; how many times it
+    // began refusing (the daemon logs each once) and the errno of the last
+    // refusal.
+    [[nodiscard]] bool spool_writable() const noexcept { return spool_ && spool_writable_; }
+    [[nodiscard]] uint64_t spool_outages() const noexcept { return spool_outages_; }
+    [[nodiscard]] int spool_last_error() const noexcept { return spool_last_error_; }
 
 private:
     struct Batch {
@@ -91,8 +104,11 @@ private:
     void pump();
     void done(CURLcode result, long status);
     void back_off(uint64_t retry_after_ms);
+    void keep(Batch b);
     void drop_front(DropReason why);
+    void trim_memory();
     void spill();
+    bool to_spool(const Batch& b);
     void sent_front(bool delivered);
 
     uv_loop_t* loop_;
@@ -104,6 +120,9 @@ private:
     bool timer_open_ = false;
     std::deque<Batch> queue_;
     std::unique_ptr<Spool> spool_;
+    bool spool_writable_ = true;
+    uint64_t spool_outages_ = 0;
+    int spool_last_error_ = 0;
     bool from_spool_ = false;  // the request in flight is the spool's oldest record
     std::string spool_body_;
     uint32_t spool_samples_ = 0;

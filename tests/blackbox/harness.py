@@ -77,10 +77,11 @@ class Background:
 
 
 class Mmwatch:
-    def __init__(self, directory, *args, interval="100ms"):
+    def __init__(self, directory, *args, interval="100ms", preexec_fn=None):
         self.dir = directory
         cmd = [BIN, "--dir", directory, "--listen", "127.0.0.1:0", "--interval", interval] + list(args)
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                                     preexec_fn=preexec_fn)
         line = self.proc.stderr.readline()
         self.warnings = []
         while line.startswith("mmwatch: warning: "):  # e.g. the directory is not on tmpfs

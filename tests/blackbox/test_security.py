@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -265,6 +266,70 @@ class BasicAuth(TlsCase):
                 break
         self.assertIn(429, statuses)
         self.assertEqual(curl(self.url(m), *ca, "-u", "prom:s3cret")[1], 200)  # remembered: no bcrypt
+
+
+class Sighup(TlsCase):
+    """SIGHUP re-reads --web-config and its certificates; never stops
+    mmwatch; what cannot change while running keeps the old config."""
+
+    def served_cn(self, m):
+        ctx = ssl.create_default_context(cafile=self.pki.path("ca.crt"))
+        with socket.create_connection(("127.0.0.1", m.port), timeout=10) as s:
+            with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+                return dict(x[0] for x in t.getpeercert()["subject"])["commonName"]
+
+    def config(self, cert, user, header):
+        return self.web_config("tls_server_config:\n  cert_file: %s\n  key_file: %s\n"
+                               "basic_auth_users:\n  %s: '%s'\n"
+                               "http_server_config:\n  headers:\n    X-Frame-Options: %s\n"
+                               % (self.pki.path(cert + ".crt"), self.pki.path(cert + ".key"), user, self.hash, header))
+
+    def test_sighup_loads_new_certificate_paths_users_and_headers(self):
+        m = self.start("--web-config", self.config("server", "prom", "one"))
+        ca = ["--cacert", self.pki.path("ca.crt")]
+        self.assertEqual(self.served_cn(m), "mmwatch")
+        self.assertEqual(curl(self.url(m), *ca, "-u", "prom:s3cret")[1], 200)
+        # Another certificate file (a new path, not a rewrite), another user, another header.
+        self.config("server2", "scraper", "two")
+        m.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: self.served_cn(m) == "mmwatch-rotated", "the new certificate", step=0.2)
+        self.assertEqual(curl(self.url(m), *ca, "-u", "scraper:s3cret")[1], 200)
+        time.sleep(1)  # one bcrypt check per second is within the budget
+        self.assertEqual(curl(self.url(m), *ca, "-u", "prom:s3cret")[1], 401)
+        out = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", *ca, "-u", "scraper:s3cret", self.url(m)],
+                             capture_output=True, text=True, timeout=30)
+        self.assertIn("X-Frame-Options: two", out.stdout)
+        # Turning TLS off needs a restart: refused whole, the old config serves on.
+        self.web_config("basic_auth_users:\n  prom: '%s'\n" % self.hash)
+        m.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: 'mmwatch_web_config_reloads_total{result="failed"} 1\n' in
+                   curl(self.url(m), *ca, "-u", "scraper:s3cret")[2].decode(), "the refused reload", step=0.3)
+        self.assertEqual(self.served_cn(m), "mmwatch-rotated")
+        text = curl(self.url(m), *ca, "-u", "scraper:s3cret")[2].decode()
+        self.assertIn('mmwatch_web_config_reloads_total{result="ok"} 1\n', text)
+        self.assertIn('mmwatch_tls_certificate_reloads_total{result="ok"} 1\n', text)
+        self.assertIsNone(m.proc.poll())
+        self.instances.remove(m)
+        code, err = m.stop()
+        self.assertEqual(code, 0)
+        self.assertIn("SIGHUP: --web-config %s and its certificates read again" % os.path.join(self.dir, ".web.yml"),
+                      err)
+        self.assertIn("SIGHUP: --web-config not reloaded, the old one stays: turning TLS on or off needs a restart",
+                      err)
+
+    def test_sighup_without_a_web_config_is_said_and_never_stops_mmwatch(self):
+        log = os.path.join(self.dir, ".events.log")
+        m = self.start("--event-log", log)
+        for _ in range(3):
+            m.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: m.get("/-/healthy")[0] == 200, "still serving")
+        wait_until(lambda: 'mmwatch_web_config_reloads_total{result="failed"} 3\n' in m.metrics(), "counted")
+        wait_until(lambda: 'mmwatch_events_total{kind="reload"} 3\n' in m.metrics(), "logged")
+        self.instances.remove(m)
+        code, err = m.stop()
+        self.assertEqual(code, 0)
+        self.assertEqual(err.count("SIGHUP: --web-config not reloaded, the old one stays: no --web-config was given"),
+                         3, err)
 
 
 class RealClients(TlsCase):

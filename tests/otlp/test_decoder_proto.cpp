@@ -256,3 +256,57 @@ TEST_CASE("flags_and_an_empty_request_decode") {
     REQUIRE(decode_pb("", r).error == DecodeError::none);
     CHECK(r.metrics.empty());
 }
+
+namespace {
+
+std::string varint(uint64_t v) {
+    std::string out;
+    while (v >= 0x80) {
+        out += char(0x80 | (v & 0x7f));
+        v >>= 7;
+    }
+    out += char(v);
+    return out;
+}
+
+// The one field's bytes of a message holding one length-delimited field.
+std::string inner(const std::string& message) {
+    size_t at = 1;
+    while (uint8_t(message[at]) & 0x80) ++at;
+    return message.substr(at + 1);
+}
+
+}  // namespace
+
+// protozero keeps a length in 32 bits: 2^32+n was read as n (and the body
+// accepted), 2^63 as 0. Lengths are checked in 64 bits against what remains.
+TEST_CASE("a_length_of_2_to_the_32_plus_n_or_2_to_the_63_is_malformed") {
+    const std::string rm = inner(pb::request({pb::metric("g", pb::gauge, {pb::number_point({}, kT, 1)})}));
+    DecodedRequest r;
+    REQUIRE(decode_pb("\x0a" + varint(rm.size()) + rm, r).error == DecodeError::none);
+    REQUIRE(r.metrics.size() == 1);
+    CHECK(decode_pb("\x0a" + varint((uint64_t{1} << 32) + rm.size()) + rm, r).error == DecodeError::malformed_protobuf);
+    CHECK(decode_pb("\x0a" + varint(uint64_t{1} << 63), r).error == DecodeError::malformed_protobuf);
+    CHECK(decode_pb("\x0a" + varint(~uint64_t{0}), r).error == DecodeError::malformed_protobuf);
+    // Inside: a metric name 2^32+1 long, with one byte there.
+    const std::string metric = "\x0a" + varint((uint64_t{1} << 32) + 1) + "g";
+    const std::string sm = "\x12" + varint(metric.size()) + metric;
+    const std::string rm2 = "\x12" + varint(sm.size()) + sm;
+    CHECK(decode_pb("\x0a" + varint(rm2.size()) + rm2, r).error == DecodeError::malformed_protobuf);
+    // A key past 32 bits (it would be cut to tag 1).
+    CHECK(decode_pb(varint((uint64_t{1} << 35) | 0x0a) + varint(rm.size()) + rm, r).error ==
+          DecodeError::malformed_protobuf);
+}
+
+TEST_CASE("varints_too_big_for_their_field_are_bad_numbers_not_cut") {
+    DecodedRequest r;
+    std::string point = pb::number_point({}, kT, 1);
+    protozero::pbf_writer w(point);
+    w.add_uint64(8, (uint64_t{1} << 32) + 1);  // flags: 2^32+1 is not NO_RECORDED_VALUE
+    CHECK(decode_pb(pb::request({pb::metric("g", pb::gauge, {point})}), r).error == DecodeError::bad_number);
+    std::string exp;
+    protozero::pbf_writer e(exp);
+    e.add_fixed64(3, kT);
+    e.add_sint64(6, int64_t{1} << 31);  // scale past int32
+    CHECK(decode_pb(pb::request({pb::metric("e", pb::exponential, {exp})}), r).error == DecodeError::bad_number);
+}

@@ -508,13 +508,53 @@ TEST_CASE("exponential_scales_outside_otlp_range_are_refused_and_far_offsets_mer
     Store store({});
     CHECK(feed(store, exp_metric(1, 21, R"("1")", 0, kT0, 1, 1), kT0).first_reason == Reject::bad_bound);
     CHECK(feed(store, exp_metric(1, -11, R"("1")", 0, kT0, 1, 1), kT0).first_reason == Reject::bad_bound);
-    // Deltas whose buckets lie 2^31 apart: merged by halving, never a huge array.
-    REQUIRE(feed(store, exp_metric(1, 20, R"("1")", -2147483647, kT0, 1, 1), kT0).accepted == 1);
-    REQUIRE(feed(store, exp_metric(1, 20, R"("2")", 2147483000, kT0 + kSec, 2, 1), kT0 + kSec).accepted == 1);
+    // Deltas whose buckets lie 2^31 apart (the least and greatest index at
+    // scale 20): merged by halving, never a huge array.
+    REQUIRE(feed(store, exp_metric(1, 20, R"("1")", -(1074 << 20), kT0, 1, 1), kT0).accepted == 1);
+    REQUIRE(feed(store, exp_metric(1, 20, R"("2")", (1024 << 20) - 1, kT0 + kSec, 2, 1), kT0 + kSec).accepted == 1);
     const ExpHistogram& h = only_exponential(store);
     CHECK(h.positive.size() <= 2 * base::kMaxOtlpHistogramBuckets);
     CHECK(h.count == 3);
     uint64_t total = 0;
     for (uint64_t c : h.positive) total += c;
     CHECK(total == 3);
+}
+
+// Points a native histogram cannot carry exactly, each refused by name: a
+// count over 2^63-1 was exposed as a negative bucket and Prometheus failed
+// the whole scrape; a count that is not the buckets' sum, or an index off
+// the doubles, was exposed wrong.
+TEST_CASE("exponential_points_a_native_histogram_cannot_carry_are_refused") {
+    Store store({});
+    const uint64_t big = uint64_t{1} << 63;
+    const std::string huge = "\"" + std::to_string(big) + "\"";
+    CHECK(feed(store, exp_metric(2, 0, huge, 0, kT0, big, 1), kT0).first_reason == Reject::count_overflow);
+    CHECK(feed(store, exp_metric(2, 0, R"("1")", 0, kT0, big, 1, big - 1), kT0).first_reason == Reject::count_overflow);
+    const std::string half = "\"" + std::to_string(big / 2) + "\"";
+    CHECK(feed(store, exp_metric(2, 0, half + "," + half, 0, kT0, big - 1, 1), kT0).first_reason ==
+          Reject::count_overflow);  // the sum passes 2^63-1
+    CHECK(feed(store, exp_metric(2, 0, R"("1","2")", 0, kT0, 4, 1), kT0).first_reason == Reject::count_mismatch);
+    CHECK(feed(store, exp_metric(2, 0, R"("1","2")", 0, kT0, 4, 1, 2), kT0).first_reason == Reject::count_mismatch);
+    CHECK(feed(store, exp_metric(2, 0, R"("1")", 1024, kT0, 1, 1), kT0).first_reason == Reject::index_out_of_range);
+    CHECK(feed(store, exp_metric(2, 0, R"("1")", -1075, kT0, 1, 1), kT0).first_reason == Reject::index_out_of_range);
+    CHECK(feed(store, exp_metric(2, 20, R"("1")", 2147483647, kT0, 1, 1), kT0).first_reason ==
+          Reject::index_out_of_range);
+    CHECK(feed(store, exp_metric(2, -10, R"("1","1")", 0, kT0, 2, 1), kT0).first_reason == Reject::index_out_of_range);
+    // At the edges, accepted.
+    CHECK(feed(store, exp_metric(2, 0, R"("1")", 1023, kT0, 1, 1), kT0).accepted == 1);
+    CHECK(feed(store, exp_metric(2, -10, R"("1")", -1, kT0 + 1, 1, 1), kT0 + 1).accepted == 1);
+    const std::string max = "\"" + std::to_string(big - 1) + "\"";
+    CHECK(feed(store, exp_metric(2, 0, max, 0, kT0 + 2, big - 1, 1), kT0 + 2).accepted == 1);
+    CHECK(store.counters().points_rejected[size_t(Reject::count_overflow)] == 3);
+    CHECK(store.counters().points_rejected[size_t(Reject::count_mismatch)] == 2);
+    CHECK(store.counters().points_rejected[size_t(Reject::index_out_of_range)] == 4);
+}
+
+TEST_CASE("delta_exponential_points_that_would_add_up_past_2_to_the_63_are_refused") {
+    Store store({});
+    const uint64_t big = (uint64_t{1} << 62) + 1;
+    const std::string b = "\"" + std::to_string(big) + "\"";
+    REQUIRE(feed(store, exp_metric(1, 0, b, 0, kT0, big, 1), kT0).accepted == 1);
+    CHECK(feed(store, exp_metric(1, 0, b, 0, kT0 + kSec, big, 1), kT0 + kSec).first_reason == Reject::count_overflow);
+    CHECK(only_exponential(store).count == big);
 }

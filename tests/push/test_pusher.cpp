@@ -46,11 +46,14 @@ TEST_CASE("each_push_is_every_series_then_a_staleness_marker_for_each_series_gon
         REQUIRE(pusher.enabled());
         const push::Sender& sender = *pusher.senders().front();
         pusher.consume(batch_of({"a", "b", "c"}, 1000));
-        CHECK(sender.counters().pending_samples == 3);
+        CHECK(sender.counters().samples_in == 3);
         pusher.consume(batch_of({"b", "d"}, 2000));
-        CHECK(sender.counters().pending_samples == 3 + 2 + 2);  // b, d, and markers for a and c
+        CHECK(sender.counters().samples_in == 3 + 2 + 2);  // b, d, and markers for a and c
         pusher.consume(batch_of({"b", "d"}, 3000));
-        CHECK(sender.counters().pending_samples == 7 + 2);  // nothing gone: no marker
+        CHECK(sender.counters().samples_in == 7 + 2);  // nothing gone: no marker
+        // Written ahead: all of it on disk, none only in memory.
+        CHECK(sender.spool()->samples() == 9);
+        CHECK(sender.counters().pending_samples == 0);
         CHECK(pusher.take_refusals().empty());
         // The spool directory is named for the URL, which is written inside for people.
         const std::string dir = push::spool_dir_for(config.spool_dir, config.urls[0]);
