@@ -18,7 +18,7 @@ import urllib.parse
 
 import yaml
 
-from harness import BIN, ROOT, Mmwatch, MmwatchTestCase, wait_until
+from harness import BIN, ROOT, Mmwatch, MmwatchTestCase, Producer, wait_until
 from pki import Pki
 from prom_server import PrometheusServer
 
@@ -46,7 +46,6 @@ def live_families(extra_args=()):
     (nothing listens there) with a spool."""
     work = tempfile.mkdtemp(prefix="mmwatch-kit-")
     try:
-        from mmwatch_producer import Producer
         p = Producer(work, "app")
         p.counter("app_requests_total")
         p.publish()
