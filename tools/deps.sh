@@ -10,6 +10,7 @@ MMWATCH_DEBS=(
   python3 python3-prometheus-client curl netcat-openbsd apache2-utils
   prometheus victoria-metrics
   help2man debhelper dpkg-dev fakeroot lintian systemd
+  python3-yaml iproute2 podman runc mmdebstrap
 )
 
 mmwatch_install_deps() {

@@ -89,6 +89,12 @@ inline constexpr size_t kInotifyReadBytes = 64 * 1024;
 inline constexpr uint64_t kDefaultReadyTimeoutMs = 5'000;
 // Default snapshot interval.
 inline constexpr uint64_t kDefaultIntervalMs = 1'000;
+// Default --stale-after: a producer that stopped (killed, hung) leaves its
+// file, and its frozen values must not look live. 5 minutes is Prometheus's
+// own staleness horizon (a series missing that long stops answering
+// queries); a producer that is legitimately quiet longer keeps one value
+// moving (a heartbeat gauge) or runs mmwatch with a longer --stale-after.
+inline constexpr uint64_t kDefaultStaleAfterMs = 5 * 60'000;
 // Default --histogram-grouping-power: 8 buckets per power of two (12.5%
 // relative width) keeps at most 496 `le` series for an m=64 histogram.
 inline constexpr unsigned kDefaultExpositionGroupingPower = 3;

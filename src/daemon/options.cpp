@@ -62,7 +62,7 @@ const std::vector<Flag>& flags() {
          duration_in(&Options::interval_ms, 10, kHourMs)},
         {"--ready-timeout", "DUR", "how long a file may stay not ready before it is rejected, 0..1h (default 5s)",
          duration_in(&Options::ready_timeout_ms, 0, kHourMs)},
-        {"--stale-after", "DUR", "mark a file stale when its data has not changed this long, 0 = off (default off)",
+        {"--stale-after", "DUR", "mark a file stale when its data has not changed this long, 0 = off (default 5m)",
          duration_in(&Options::stale_after_ms, 0, 24 * kHourMs)},
         {"--histogram-grouping-power", "N", "histogram bucket resolution on /metrics, 0..16 (default 3)",
          number_in(&Options::grouping_power, 0, 16)},
@@ -217,6 +217,7 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     Options o;
     o.interval_ms = base::kDefaultIntervalMs;
     o.ready_timeout_ms = base::kDefaultReadyTimeoutMs;
+    o.stale_after_ms = base::kDefaultStaleAfterMs;
     o.grouping_power = base::kDefaultExpositionGroupingPower;
     o.max_files = base::kDefaultMaxFiles;
     o.max_file_bytes = base::kDefaultMaxFileBytes;

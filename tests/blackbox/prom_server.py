@@ -24,15 +24,16 @@ class PrometheusServer:
     """Scrapes `targets` (host:port strings) as job "mmwatch"; `flags` are
     extra command-line flags (e.g. --enable-feature=native-histograms);
     `scrape_extra` are lines of the scrape config (4-space indent: scheme,
-    tls_config, basic_auth)."""
+    tls_config, basic_auth). `config` is a whole configuration instead
+    (targets, job and scrape_extra are then unused)."""
 
-    def __init__(self, targets, *flags, job="mmwatch", scrape_extra="", port=None):
+    def __init__(self, targets, *flags, job="mmwatch", scrape_extra="", port=None, config=None):
         self.work = tempfile.mkdtemp(prefix="mmwatch-prom-")
         self.port = port or free_port()
         self.flags = flags
         cfg = os.path.join(self.work, "prometheus.yml")
         with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+            f.write(config or "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
                     "scrape_configs:\n  - job_name: %s\n%s    static_configs:\n"
                     "      - targets: [%s]\n" % (job, scrape_extra, ", ".join("'%s'" % t for t in targets)))
         self.cfg = cfg
@@ -54,14 +55,19 @@ class PrometheusServer:
             self.proc.kill()
             self.proc.wait()
 
-    def query(self, expr):
-        """The instant query's result vector, or None while Prometheus is not up."""
-        url = "http://127.0.0.1:%d/api/v1/query?%s" % (self.port, urllib.parse.urlencode({"query": expr}))
+    def api(self, path, **params):
+        """The `data` of an API answer, or None while Prometheus is not up."""
+        url = "http://127.0.0.1:%d/api/v1/%s?%s" % (self.port, path, urllib.parse.urlencode(params))
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
-                return json.load(r)["data"]["result"]
+                return json.load(r)["data"]
         except OSError:
             return None
+
+    def query(self, expr):
+        """The instant query's result vector, or None while Prometheus is not up."""
+        data = self.api("query", query=expr)
+        return data and data["result"]
 
     def stop(self):
         self.stop_process()

@@ -1,8 +1,9 @@
 """Installing and running mmwatch the way a distribution does: the meson
-install tree, a C program built against the installed library with
-pkg-config alone, the systemd unit, the tmpfs check, and the Debian
-package (built by tools/package-deb, listed, and run from an extracted
-tree)."""
+install tree (with the docs, the examples and the bash completion), a C
+program built against the installed library with pkg-config alone, the
+systemd unit, the tmpfs check, the Debian package (built by
+tools/package-deb, listed, and run from an extracted tree) and the
+container image examples/container/Dockerfile makes from it."""
 
 import glob
 import os
@@ -14,7 +15,9 @@ import tempfile
 import time
 import unittest
 
-from harness import ROOT, Mmwatch, MmwatchTestCase, wait_until
+import container
+from harness import ROOT, Mmwatch, MmwatchTestCase, Producer, wait_until
+from prom_server import free_port
 
 BUILD = os.environ.get("MMWATCH_BUILD_ROOT", os.path.join(ROOT, "build"))
 
@@ -43,6 +46,22 @@ int main(int argc, char** argv) {
 def read(path):
     with open(path) as f:
         return f.read()
+
+
+def help_flags(binary):
+    out = run(binary, "--help").stdout
+    return re.findall(r"(?m)^  (--[a-z0-9-]+)", out)
+
+
+def complete(script, *words):
+    """What the bash completion offers for the command line `words` (the
+    last one being completed), run by bash itself."""
+    line = " ".join("'%s'" % w for w in words)
+    prog = ("source %s; compopt() { :; }; COMP_WORDS=(%s); COMP_CWORD=%d; _mmwatch; "
+            "printf '%%s\\n' \"${COMPREPLY[@]}\"" % (script, line, len(words) - 1))
+    out = run("bash", "-c", prog)
+    assert out.returncode == 0, out.stderr
+    return [l for l in out.stdout.split("\n") if l]
 
 
 def run(*cmd, **kw):
@@ -87,6 +106,29 @@ class Install(MmwatchTestCase):
         self.assertIn("ProtectSystem=strict", read(self.installed("lib/systemd/system/mmwatch.service")))
         self.assertIn("/run/mmwatch", read(self.installed("lib/tmpfiles.d/mmwatch.conf")))
         self.assertIn('ARGS="--dir /run/mmwatch', read(self.installed("etc/default/mmwatch")))
+        for doc in ("README.md", "docs/security.md", "docs/operations.md", "examples/prometheus/mmwatch-alerts.yml",
+                    "examples/container/Dockerfile"):
+            self.installed("share/doc/mmwatch/" + doc)
+        man = read(self.installed("share/man/man1/mmwatch.1"))
+        self.assertIn(os.path.join("/usr/local", "share", "doc", "mmwatch") + "/", man.replace("\\-", "-"))
+
+    def test_the_bash_completion_offers_every_flag_and_paths_where_they_go(self):
+        script = self.installed("share/bash-completion/completions/mmwatch")
+        flags = help_flags(self.installed("bin/mmwatch"))
+        self.assertIn("--remote-write-spool", flags)
+        self.assertEqual(complete(script, "mmwatch", ""), flags)
+        self.assertEqual(complete(script, "mmwatch", "--remote-write-sp"),
+                         ["--remote-write-spool", "--remote-write-spool-bytes"])
+        work = tempfile.mkdtemp(prefix="mmwatch-complete-")
+        try:
+            os.mkdir(os.path.join(work, "metrics-dir"))
+            open(os.path.join(work, "metrics-file"), "w").close()
+            stem = os.path.join(work, "metrics-")
+            self.assertEqual(complete(script, "mmwatch", "--dir", stem), [stem + "dir"])
+            self.assertEqual(sorted(complete(script, "mmwatch", "--web-config", stem)), [stem + "dir", stem + "file"])
+            self.assertEqual(complete(script, "mmwatch", "--listen", ""), [])  # a value to type
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     @unittest.skipIf(os.environ.get("MMWATCH_SANITIZED"),
                      "a sanitizer build's archive needs the sanitizer runtime: the plain build runs this")
@@ -152,10 +194,17 @@ class Tmpfs(MmwatchTestCase):
 
 
 class Package(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        """Builds the packages once for every test of the class."""
+        cls.built = run(os.path.join(ROOT, "tools", "package-deb"), timeout=900, cwd=ROOT)
+        cls.debs = {os.path.basename(p).split("_")[0]: p for p in glob.glob(os.path.join(ROOT, "build-deb", "*.deb"))}
+
+    def setUp(self):
+        self.assertEqual(self.built.returncode, 0, self.built.stdout[-3000:] + self.built.stderr[-3000:])
+
     def test_the_debian_package_builds_lists_and_runs_from_an_extracted_tree(self):
-        out = run(os.path.join(ROOT, "tools", "package-deb"), timeout=900, cwd=ROOT)
-        self.assertEqual(out.returncode, 0, out.stdout[-3000:] + out.stderr[-3000:])
-        debs = {os.path.basename(p).split("_")[0]: p for p in glob.glob(os.path.join(ROOT, "build-deb", "*.deb"))}
+        debs = self.debs
         for name in ("mmwatch", "libmmwatch-dev", "python3-mmwatch"):
             self.assertIn(name, debs)
         listing = run("dpkg-deb", "-c", debs["mmwatch"]).stdout
@@ -187,12 +236,70 @@ class Package(unittest.TestCase):
         if os.geteuid() == 0 and not os.path.exists("/usr/bin/mmwatch"):
             self.install_and_run(debs)
 
+    def test_the_package_ships_completion_docs_and_examples_where_the_man_page_points(self):
+        listing = run("dpkg-deb", "-c", self.debs["mmwatch"]).stdout
+        for path in ("./usr/share/bash-completion/completions/mmwatch", "./usr/share/doc/mmwatch/README.md",
+                     "./usr/share/doc/mmwatch/docs/security.md.gz", "./usr/share/doc/mmwatch/docs/operations.md.gz",
+                     "./usr/share/doc/mmwatch/examples/prometheus/mmwatch-alerts.yml",
+                     "./usr/share/doc/mmwatch/examples/container/Dockerfile"):
+            self.assertIn(path, listing)
+        tree = tempfile.mkdtemp(prefix="mmwatch-deb-")
+        try:
+            self.assertEqual(run("dpkg-deb", "-x", self.debs["mmwatch"], tree).returncode, 0)
+            man = run("zcat", os.path.join(tree, "usr", "share", "man", "man1", "mmwatch.1.gz")).stdout
+            self.assertIn("/usr/share/doc/mmwatch/", man.replace("\\-", "-"))
+            script = os.path.join(tree, "usr", "share", "bash-completion", "completions", "mmwatch")
+            self.assertEqual(complete(script, "mmwatch", ""), help_flags(os.path.join(tree, "usr", "bin", "mmwatch")))
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+
+    def test_the_container_image_builds_from_the_deb_and_runs_read_only_as_its_user(self):
+        """examples/container/Dockerfile as docs/deploy.md builds it (context
+        build-deb/), on a base image mmdebstrap makes (container.py says
+        why and what this machine needed)."""
+        dockerfile = os.path.join(ROOT, "examples", "container", "Dockerfile")
+        base, suite = container.dockerfile_base(dockerfile)
+        try:
+            podman = container.Podman()
+        except container.Unavailable as e:
+            self.skipTest(str(e))
+        self.addCleanup(podman.close)
+        try:
+            podman.import_base(container.base_tarball(suite, os.path.join(BUILD, "container-base")), base)
+        except container.Unavailable as e:
+            self.skipTest(str(e))
+        out = podman.build(dockerfile, os.path.join(ROOT, "build-deb"), "mmwatch-test")
+        self.assertEqual(out.returncode, 0, out.stdout[-3000:] + out.stderr[-3000:])
+        self.assertEqual(podman("image", "inspect", "-f", "{{.Config.User}}", "mmwatch-test").stdout.strip(), "9479:9479")
+        work = tempfile.mkdtemp(prefix="mmwatch-ctr-")
+        os.chmod(work, 0o755)  # the container's user enters it
+        self.addCleanup(shutil.rmtree, work, True)
+        producer = Producer(work, "boxed")
+        producer.counter("boxed_total")
+        producer.publish()
+        self.addCleanup(producer.close)
+        port = free_port()
+        out = podman("run", "-d", "--name", "mmw", "--read-only", "--network", "host", *podman.limits,
+                     "-v", work + ":/run/mmwatch:ro", "mmwatch-test", "--dir", "/run/mmwatch",
+                     "--listen", "127.0.0.1:%d" % port)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        url = "http://127.0.0.1:%d/metrics" % port
+        wait_until(lambda: 'boxed_total{name="boxed"} 0' in run("curl", "-s", url).stdout,
+                   "the container serves the host's file", timeout=60)
+        self.assertEqual(podman("exec", "mmw", "id", "-u").stdout.strip(), "9479")
+        touch = podman("exec", "mmw", "touch", "/written")
+        self.assertNotEqual(touch.returncode, 0)
+        self.assertIn("Read-only file system", touch.stderr)
+        self.assertEqual(podman("stop", "-t", "10", "mmw").returncode, 0)
+        self.assertEqual(podman("inspect", "-f", "{{.State.ExitCode}}", "mmw").stdout.strip(), "0")
+
     def install_and_run(self, debs):
         """docs/deploy.md on this machine: install the packages, and run what
         the unit runs (as user mmwatch, with /etc/default/mmwatch's ARGS);
         a C program built with pkg-config publishes into /run/mmwatch."""
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        out = run("apt-get", "install", "-y", "-q", debs["mmwatch"], debs["libmmwatch-dev"], env=env, timeout=600)
+        out = run("apt-get", "install", "-y", "-q", debs["mmwatch"], debs["libmmwatch-dev"], debs["python3-mmwatch"],
+                  env=env, timeout=600)
         self.assertEqual(out.returncode, 0, out.stdout[-2000:] + out.stderr[-2000:])
         work = tempfile.mkdtemp(prefix="mmwatch-installed-")
         server = prog = None
@@ -222,6 +329,8 @@ class Package(unittest.TestCase):
             url = "http://127.0.0.1:%d/metrics" % port
             wait_until(lambda: 'installed_requests_total{name="installed_app"} 42' in run("curl", "-s", url).stdout,
                        "the installed service serves the installed library's counter")
+            # python3-mmwatch: the system's Python finds the producer.
+            self.assertEqual(run("/usr/bin/python3", "-c", "import mmwatch_producer").returncode, 0)
         finally:
             for p in (prog, server):
                 if p:
@@ -230,7 +339,7 @@ class Package(unittest.TestCase):
             if server:
                 server.stderr.close()
             shutil.rmtree(work, ignore_errors=True)
-            run("apt-get", "purge", "-y", "-q", "mmwatch", "libmmwatch-dev", env=env, timeout=600)
+            run("apt-get", "purge", "-y", "-q", "mmwatch", "libmmwatch-dev", "python3-mmwatch", env=env, timeout=600)
 
 
 if __name__ == "__main__":

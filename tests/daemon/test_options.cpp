@@ -52,12 +52,16 @@ TEST_CASE("defaults_and_flags") {
     CHECK(o->listen_host == "127.0.0.1");
     CHECK(o->listen_port == 9479);
     CHECK(o->grouping_power == 3);
+    CHECK(o->stale_after_ms == 5 * 60'000);  // a dead producer's frozen file shows as stale by default
     o = parse({"--dir=/d", "--interval", "250ms", "--histogram-grouping-power=5", "--max-files", "10"}, err);
     REQUIRE(o);
     CHECK(o->dir == "/d");
     CHECK(o->interval_ms == 250);
     CHECK(o->grouping_power == 5);
     CHECK(o->max_files == 10);
+    o = parse({"--dir", "/d", "--stale-after", "0"}, err);
+    REQUIRE(o);
+    CHECK(o->stale_after_ms == 0);
 }
 
 TEST_CASE("bad_flags_name_the_problem") {

@@ -150,6 +150,39 @@ class PythonProducerFiles(unittest.TestCase):
         self.assertEqual((status, values), (0, {"a_total": 0}))
 
 
+    def script(self, body):
+        """A Python producer process on self.dir running `body`."""
+        return [sys.executable, "-c", "import sys\nsys.path.insert(0, %r)\nfrom mmwatch_producer import Producer\n%s\n"
+                % (os.path.join(HERE, "..", "..", "tools", "python"), body), self.dir]
+
+    def run_script(self, body):
+        return subprocess.run(self.script(body), capture_output=True, text=True, timeout=60)
+
+    def test_a_script_that_never_closes_leaves_no_file_at_exit(self):
+        # Ends normally, by sys.exit and by an uncaught exception: each removes
+        # the file; keep=True keeps it, as close() would.
+        for name, end in (("ends", ""), ("exits", "sys.exit(3)"), ("raises", "raise RuntimeError('boom')")):
+            out = self.run_script("p = Producer(sys.argv[1], %r)\np.counter('a_total')\np.publish()\n"
+                                  "assert __import__('os').listdir(sys.argv[1]) == [%r]\n%s" % (name, name + ".rezl", end))
+            self.assertNotIn("AssertionError", out.stderr)
+            self.assertEqual(os.listdir(self.dir), [], (name, out.stderr))
+        out = self.run_script("p = Producer(sys.argv[1], 'kept', keep=True)\np.counter('a_total')\np.publish()")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(os.listdir(self.dir), ["kept.rezl"])
+
+    def test_sigterm_made_an_exit_removes_the_file_as_documented(self):
+        proc = subprocess.Popen(self.script(
+            "import signal, time\nsignal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
+            "p = Producer(sys.argv[1], 'svc')\np.counter('a_total')\np.publish()\nprint('up', flush=True)\n"
+            "time.sleep(600)"), stdout=subprocess.PIPE, text=True)
+        self.assertEqual(proc.stdout.readline(), "up\n")
+        self.assertEqual(os.listdir(self.dir), ["svc.rezl"])
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=60), 0)
+        proc.stdout.close()
+        self.assertEqual(os.listdir(self.dir), [])
+
+
 class GenTool(unittest.TestCase):
     def test_gen_files_update_and_disappear_on_sigterm(self):
         with tempfile.TemporaryDirectory(prefix="mmwatch-gen-") as d:

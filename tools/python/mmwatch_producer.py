@@ -18,18 +18,36 @@ process only; use the C library for concurrent writers.
 
 Values above a histogram's max (2^m - 1) are counted in its last bucket, as
 the C library does. Counters wrap modulo 2^64 like the file's u64.
+
+A producer still open when the interpreter exits normally (the script
+ended, sys.exit, an uncaught exception) is closed then, so its file goes
+with it. A signal's default action skips that: make SIGTERM an exit with
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)).
 """
 
+import atexit
 import errno
 import mmap
 import os
 import struct
+import weakref
 
 COUNTER, GAUGE, HISTOGRAM = 1, 2, 3
 MAX_METRICS = 1024
 MAX_BUCKETS = 65536
 MAX_FILE_NAME = 200  # room for ".", the extension, a pid and ".tmp" in 255 bytes
 U64 = 2**64
+
+
+# Published producers not yet closed: closed at interpreter exit, so a
+# script that ends without close() leaves no file serving frozen values.
+_open_producers = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_producers():
+    for p in list(_open_producers):
+        p.close()
 
 
 def bucket_count(g, m):
@@ -214,6 +232,7 @@ class Producer:
             os.unlink(tmp)
             raise
         self._fd, self._map, self._offsets = fd, mm, offsets
+        _open_producers.add(self)
         return self
 
     def close(self):
@@ -223,6 +242,7 @@ class Producer:
         self._map.close()
         os.close(self._fd)
         self._map, self._fd = None, -2  # -2: closed, never publish again
+        _open_producers.discard(self)
         if not self.keep:
             try:
                 os.unlink(self.path)
