@@ -8,6 +8,11 @@
 #include <csignal>
 #include <cstring>
 
+// An atomic that takes a lock (libatomic's fallback on CPUs without 64-bit
+// atomic instructions, e.g. armel) guards nothing across processes: the
+// producer holds a different lock. Refuse to build for such a CPU.
+static_assert(__atomic_always_lock_free(sizeof(uint64_t), nullptr), "needs lock-free 64-bit atomic loads");
+
 namespace mmwatch::files {
 
 namespace {
