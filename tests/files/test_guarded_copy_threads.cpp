@@ -48,7 +48,7 @@ public:
         const auto* at = reinterpret_cast<const uint64_t*>(static_cast<const char*>(base_) +
                                                            layout_.metrics.at(metric).data_offset);
         uint64_t v = 0;
-        REQUIRE(guarded_copy(&v, at, 1));
+        REQUIRE(files::guarded_copy(&v, at, 1));
         return v;
     }
 
@@ -61,7 +61,7 @@ private:
 }  // namespace
 
 TEST_CASE("guarded_copy_never_reads_a_torn_counter_while_a_producer_adds") {
-    REQUIRE(install_fault_handler());
+    REQUIRE(files::install_fault_handler());
     test::ScratchDir dir;
     Producer p(dir.path(), "torn");
     auto c = p.counter("c_total");
@@ -76,7 +76,7 @@ TEST_CASE("guarded_copy_never_reads_a_torn_counter_while_a_producer_adds") {
 }
 
 TEST_CASE("guarded_copy_never_reads_a_torn_gauge_while_a_producer_stores") {
-    REQUIRE(install_fault_handler());
+    REQUIRE(files::install_fault_handler());
     test::ScratchDir dir;
     Producer p(dir.path(), "torn");
     auto g = p.gauge("g");

@@ -37,11 +37,11 @@ double best_ns_per_word(Copy copy) {
 }  // namespace
 
 int main() {
-    if (!mmwatch::install_fault_handler()) return 1;
+    if (!mmwatch::files::install_fault_handler()) return 1;
     std::vector<uint64_t> src(kWords), dst(kWords);
     for (size_t i = 0; i < kWords; ++i) src[i] = i * 0x9E3779B97F4A7C15ull;
     const double atomic_ns = best_ns_per_word([&] {
-        if (!mmwatch::guarded_copy(dst.data(), src.data(), kWords)) std::abort();
+        if (!mmwatch::files::guarded_copy(dst.data(), src.data(), kWords)) std::abort();
         mmwatch::bench::keep(dst);
     });
     const double memcpy_ns = best_ns_per_word([&] {
