@@ -65,7 +65,8 @@ mmwatch_install_cross_deps() {
   for p in "${MMWATCH_CROSS_OVERLAY_DEBS[@]}"; do
     want+="$p $(apt-cache policy "$p:$arch" | sed -n 's/^ *Candidate: //p')"$'\n'
   done
-  [ -f "$root/versions" ] && [ "$(cat "$root/versions")" = "$want" ] && return 0
+  # (Both sides through $(...), which drops the last newline alike.)
+  [ -f "$root/versions" ] && [ "$(cat "$root/versions")" = "$(printf '%s' "$want")" ] && return 0
   echo "unpacking into $root: ${MMWATCH_CROSS_OVERLAY_DEBS[*]}" >&2
   local debs
   debs=$(mktemp -d)
