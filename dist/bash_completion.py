@@ -2,7 +2,8 @@
 """Writes mmwatch's bash completion from its own --help, the way help2man
 writes the man page: the flag table in src/daemon/options.cpp is the one
 source, so a new flag completes as soon as it is in --help.
-    bash_completion.py MMWATCH OUTPUT
+    bash_completion.py MMWATCH OUTPUT [WRAPPER]
+(WRAPPER: a cross build's exe_wrapper, e.g. qemu-aarch64, that runs MMWATCH.)
 
 A flag's value completes by its placeholder: DIR as a directory, FILE as a
 file, anything else (HOST:PORT, DUR, SIZE, N, URL, ...) not at all."""
@@ -44,8 +45,9 @@ def flags(help_text):
     return out
 
 
-def main(binary, output):
-    help_text = subprocess.run([binary, "--help"], capture_output=True, text=True, check=True).stdout
+def main(binary, output, wrapper=""):
+    command = ([wrapper] if wrapper else []) + [binary, "--help"]
+    help_text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     table = flags(help_text)
     if not table:
         sys.exit("bash_completion.py: no flags in %s --help" % binary)

@@ -58,7 +58,12 @@ otlp::StoreLimits otlp_limits(const Options& o) {
     return l;
 }
 
-PageConfig page_config(const Options& o) { return {o.grouping_power, o.max_series, o.max_response_bytes}; }
+// On a 32-bit machine (armhf) a limit past what it can address is no limit.
+size_t at_most_size_max(uint64_t v) { return size_t(std::min<uint64_t>(v, SIZE_MAX)); }
+
+PageConfig page_config(const Options& o) {
+    return {o.grouping_power, at_most_size_max(o.max_series), at_most_size_max(o.max_response_bytes)};
+}
 
 push::PusherConfig pusher_config(const Options& o) {
     return {o.remote_write,
@@ -148,7 +153,7 @@ void Daemon::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
 // Each listener has its own cap: OTLP exporters can't take the scraper's
 // connections, nor scrapers the exporters'. Both share --web-config.
 bool Daemon::start_listeners(std::string& error) {
-    http::ServerConfig sc{options_.max_connections, options_.max_body_bytes, options_.response_memory,
+    http::ServerConfig sc{size_t(options_.max_connections), options_.max_body_bytes, options_.response_memory,
                           options_.request_memory};
     if (!start_web(sc, error)) return false;
     server_ = std::make_unique<http::Server>(&loop_, sc, router_);

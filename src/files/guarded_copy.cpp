@@ -8,6 +8,11 @@
 #include <csignal>
 #include <cstring>
 
+// An atomic that takes a lock (libatomic's fallback on CPUs without 64-bit
+// atomic instructions, e.g. armel) guards nothing across processes: the
+// producer holds a different lock. Refuse to build for such a CPU.
+static_assert(__atomic_always_lock_free(sizeof(uint64_t), nullptr), "needs lock-free 64-bit atomic loads");
+
 namespace mmwatch::files {
 
 namespace {
@@ -27,6 +32,13 @@ void on_fault(int sig, siginfo_t* info, void*) {
     // Not ours: restore the default action and let the fault kill us.
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+// The loop lives outside guarded_copy: locals of a function that calls
+// sigsetjmp are kept in memory (they must survive the jump), which cost the
+// loop four stack loads per word. A fault here jumps straight out.
+[[gnu::noinline]] void copy_words(uint64_t* dst, const uint64_t* src, size_t words) noexcept {
+    for (size_t i = 0; i < words; ++i) dst[i] = __atomic_load_n(src + i, __ATOMIC_RELAXED);
 }
 
 }  // namespace
@@ -51,7 +63,7 @@ bool guarded_copy(uint64_t* dst, const uint64_t* src, size_t words) noexcept {
     g_end = reinterpret_cast<const char*>(src + words);
     if (sigsetjmp(g_jump, 0) != 0) return false;
     g_active = 1;
-    for (size_t i = 0; i < words; ++i) dst[i] = __atomic_load_n(src + i, __ATOMIC_RELAXED);
+    copy_words(dst, src, words);
     g_active = 0;
     return true;
 }

@@ -13,8 +13,11 @@ namespace mmwatch::files {
 [[nodiscard]] bool install_fault_handler() noexcept;
 
 // Copies `words` 8-byte values from the mapping at `src` into `dst`, each
-// with one atomic load (the producer stores them atomically). Returns false
-// if the mapping faulted; `dst` then holds a partial copy to be discarded.
+// with one relaxed 64-bit atomic load (the producer stores them atomically;
+// the format orders no value after another). On 32-bit ARM that is LDREXD,
+// not two 32-bit loads, so no value is read half old, half new
+// (docs/format.md, "32-bit ARM"). Returns false if the mapping faulted;
+// `dst` then holds a partial copy to be discarded.
 [[nodiscard]] bool guarded_copy(uint64_t* dst, const uint64_t* src, size_t words) noexcept;
 
 }  // namespace mmwatch::files

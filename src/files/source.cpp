@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "base/enum_names.hpp"
@@ -60,6 +61,11 @@ rezl::Reason Source::activate(const SourceLimits& limits, uint64_t& mapped_total
     const auto hdr = rezl::parse_header(head);
     if (!hdr.ok()) return hdr.reason;
     if (!hdr.value.ready()) return rezl::Reason::not_ready;
+    // The producer sets ready with a release store after the catalog and
+    // the zeroed data. This orders every later read (the catalog's pread,
+    // the mapping's copies) after the read that saw ready = 1: a load-load
+    // barrier on ARM (DMB ISHLD), nothing on x86. docs/format.md, "Memory order".
+    std::atomic_thread_fence(std::memory_order_acquire);
     // Read no more than the file holds or a valid catalog can need;
     // parse_layout reports what is missing.
     const uint64_t want = std::min<uint64_t>({rezl::prefix_bytes(hdr.value), file_size_,

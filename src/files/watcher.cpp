@@ -70,7 +70,9 @@ int Watcher::open(base::Now now) {
 void Watcher::check_filesystem(base::Now now) {
     struct statfs fs;
     if (fstatfs(dir_fd_, &fs) != 0) return;
-    const bool memory = fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
+    // f_type is a signed int on 32-bit ARM, a long on 64-bit; magics are 32 bits.
+    const auto type = uint32_t(fs.f_type);
+    const bool memory = type == TMPFS_MAGIC || type == RAMFS_MAGIC;
     counters_.disk_backed = memory ? 0 : 1;
     if (memory) return;
     ++counters_.disk_backed_found;

@@ -1,6 +1,8 @@
 // The standard metric implementations: one atomic per value. Shared by the
 // standard and seqlock providers (counters, gauges) and the mapped one
-// (its in-process histogram statistics).
+// (its in-process histogram statistics). Relaxed throughout: each value is
+// one word read and written whole (LDREXD/STREXD on 32-bit ARM), and no
+// reader relies on an order between two of them.
 #pragma once
 
 #include <atomic>

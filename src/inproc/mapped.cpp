@@ -26,6 +26,8 @@ constexpr uint8_t kFileMaxPower = 64;
 class Words {
 public:
     explicit Words(size_t n) : local_(n, 0), target_(local_.data()) {}
+    // Release in move_to, acquire here: a thread that sees the new address
+    // sees the values copied there before it.
     [[nodiscard]] std::atomic_ref<uint64_t> at(size_t i) const noexcept {
         return std::atomic_ref<uint64_t>(target_.load(std::memory_order_acquire)[i]);
     }

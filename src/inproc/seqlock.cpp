@@ -7,6 +7,13 @@
 // ordered by fences (Boehm, "Can seqlocks get along with programming
 // language memory models?", 2012), so there is no data race under the C++
 // memory model: a plain struct copy here would be undefined behaviour.
+//
+// The order, which ARM needs (x86 keeps stores in order and loads in order):
+//   writer: seq = odd (relaxed); release fence; words (relaxed); seq = even (release)
+//   reader: s1 = seq (acquire); words (relaxed); acquire fence; seq == s1? (relaxed)
+// A reader that saw even s1 sees every word written before it (release store
+// to acquire load); one that saw any word of a write in progress sees seq
+// moved (release fence to acquire fence) and retries.
 #include <atomic>
 #include <bit>
 #include <mutex>
@@ -31,7 +38,7 @@ inline void relax(unsigned spins) noexcept {
     }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) || defined(__arm__)
     asm volatile("yield");
 #endif
 }

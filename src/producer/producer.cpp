@@ -25,7 +25,15 @@
 // instructions; the format is little-endian, so a big-endian port would have
 // to give up atomic adds. Refuse to build rather than write wrong files.
 static_assert(std::endian::native == std::endian::little, "REZL values are little-endian");
+// Lock-free is what makes the words shareable with mmwatch's process: a
+// lock-based fallback (libatomic, on CPUs without 64-bit atomics) would lock
+// in this process only. On 32-bit ARM these are LDREXD/STREXD (docs/format.md).
 static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
+
+// Memory order: every value is one single-copy-atomic word, updated and read
+// relaxed (the format orders no metric after another). The one ordering the
+// file needs is the ready flag: a release store after everything else
+// (write_contents), which the consumer pairs with an acquire.
 
 namespace {
 

@@ -26,6 +26,10 @@ from make_corpus import rezl  # noqa: E402
 from mmwatch_producer import Producer  # noqa: E402
 
 BIN = os.environ.get("MMWATCH_BIN", os.path.join(ROOT, "build", "src", "mmwatch"))
+# A cross build runs what it built through its exe_wrapper (qemu-user,
+# docs/testing.md "ARM under emulation"); every program a test starts goes through it.
+EXE_WRAPPER = [os.environ["MMWATCH_EXE_WRAPPER"]] if os.environ.get("MMWATCH_EXE_WRAPPER") else []
+MMWATCH_CMD = EXE_WRAPPER + [BIN]
 # Generous: tests wait for behaviour, they never assert speed.
 WAIT_S = float(os.environ.get("MMWATCH_TEST_WAIT_S", "15"))
 
@@ -77,9 +81,10 @@ class Background:
 
 
 class Mmwatch:
-    def __init__(self, directory, *args, interval="100ms", preexec_fn=None):
+    def __init__(self, directory, *args, interval="100ms", command=None, preexec_fn=None):
+        """Runs `command` (the binary under test by default) on `directory`."""
         self.dir = directory
-        cmd = [BIN, "--dir", directory, "--listen", "127.0.0.1:0", "--interval", interval] + list(args)
+        cmd = [*(command or MMWATCH_CMD), "--dir", directory, "--listen", "127.0.0.1:0", "--interval", interval] + list(args)
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                                      preexec_fn=preexec_fn)
         line = self.proc.stderr.readline()

@@ -20,6 +20,7 @@ from harness import ROOT, Mmwatch, MmwatchTestCase, Producer, wait_until
 from prom_server import free_port
 
 BUILD = os.environ.get("MMWATCH_BUILD_ROOT", os.path.join(ROOT, "build"))
+EM_AARCH64 = (183).to_bytes(2, "little")
 
 PUBLISH_C = r"""
 #include <stdio.h>
@@ -340,6 +341,46 @@ class Package(unittest.TestCase):
                 server.stderr.close()
             shutil.rmtree(work, ignore_errors=True)
             run("apt-get", "purge", "-y", "-q", "mmwatch", "libmmwatch-dev", "python3-mmwatch", env=env, timeout=600)
+
+
+class CrossPackage(unittest.TestCase):
+    """tools/package-deb --arch arm64 (docs/deploy.md, "Other architectures"):
+    the three packages, lintian clean, and the packaged arm64 binary serving
+    a file's counter on /metrics under qemu-aarch64."""
+
+    def test_the_arm64_package_builds_and_its_binary_serves_a_counter_under_qemu(self):
+        out = run(os.path.join(ROOT, "tools", "package-deb"), "--arch", "arm64", timeout=900, cwd=ROOT)
+        self.assertEqual(out.returncode, 0, out.stdout[-3000:] + out.stderr[-3000:])
+        built = os.path.join(ROOT, "build-deb-arm64")
+        debs = {os.path.basename(p).split("_")[0]: p for p in glob.glob(os.path.join(built, "*.deb"))}
+        for name in ("mmwatch", "libmmwatch-dev", "python3-mmwatch"):
+            self.assertIn(name, debs)
+        self.assertTrue(debs["mmwatch"].endswith("_arm64.deb"), debs["mmwatch"])
+        self.assertTrue(debs["python3-mmwatch"].endswith("_all.deb"), debs["python3-mmwatch"])
+        lint = run("lintian", *glob.glob(os.path.join(built, "*.changes")))
+        remarks = [l for l in lint.stdout.splitlines() if re.match(r"^[EW]: ", l)]
+        self.assertEqual(remarks, [], lint.stdout)
+        tree = tempfile.mkdtemp(prefix="mmwatch-deb-arm64-")
+        shm = tempfile.mkdtemp(prefix="mmwatch-pkg-arm64-", dir="/dev/shm")
+        try:
+            self.assertEqual(run("dpkg-deb", "-x", debs["mmwatch"], tree).returncode, 0)
+            binary = os.path.join(tree, "usr", "bin", "mmwatch")
+            with open(binary, "rb") as f:
+                self.assertEqual(f.read(20)[18:20], EM_AARCH64)  # the ELF header's machine
+            with Producer(shm, "edge") as producer:
+                requests = producer.counter("edge_requests_total")
+                producer.publish()
+                requests.add(42)
+                m = Mmwatch(shm, command=["qemu-aarch64", binary])
+                try:
+                    wait_until(lambda: m.sample('edge_requests_total{name="edge"}') == "42",
+                               "the arm64 binary serves the file's counter")
+                finally:
+                    code, _ = m.stop()
+                self.assertEqual(code, 0)
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+            shutil.rmtree(shm, ignore_errors=True)
 
 
 if __name__ == "__main__":

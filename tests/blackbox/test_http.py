@@ -5,7 +5,7 @@ import subprocess
 import time
 import unittest
 
-from harness import BIN, MmwatchTestCase, slow_reader, wait_until
+from harness import MMWATCH_CMD, MmwatchTestCase, slow_reader, wait_until
 
 
 def exchange(sock, data, limit=1 << 20):
@@ -154,7 +154,7 @@ class Requests(MmwatchTestCase):
 
 class CommandLine(unittest.TestCase):
     def run_bin(self, *args):
-        return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30)
+        return subprocess.run([*MMWATCH_CMD, *args], capture_output=True, text=True, timeout=30)
 
     def test_help_and_version(self):
         r = self.run_bin("--help")

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import BIN, MmwatchTestCase, raw_file, slow_reader, wait_until
+from harness import MMWATCH_CMD, MmwatchTestCase, raw_file, slow_reader, wait_until
 
 
 def read_text(path):
@@ -161,7 +161,7 @@ class CrowdedDirectory(MmwatchTestCase):
         d = tempfile.mkdtemp(prefix="mmwatch-locked-")
         os.chmod(d, 0o700)
         try:
-            cmd = [BIN, "--dir", d, "--listen", "127.0.0.1:0"]
+            cmd = [*MMWATCH_CMD, "--dir", d, "--listen", "127.0.0.1:0"]
             if os.geteuid() == 0:
                 cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
             else:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import unittest
 
-from harness import MmwatchTestCase, wait_until
+from harness import EXE_WRAPPER, MmwatchTestCase, wait_until
 
 TOOLS = os.environ.get("MMWATCH_TOOLS", os.path.join(os.path.dirname(os.environ.get("MMWATCH_BIN", "")), "..",
                                                      "tools"))
@@ -14,7 +14,7 @@ TOOLS = os.environ.get("MMWATCH_TOOLS", os.path.join(os.path.dirname(os.environ.
 
 class Producers(MmwatchTestCase):
     def run_producer(self, exe):
-        p = subprocess.Popen([os.path.join(TOOLS, exe), self.dir], stdin=subprocess.PIPE,
+        p = subprocess.Popen([*EXE_WRAPPER, os.path.join(TOOLS, exe), self.dir], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
         self.assertTrue(p.stdout.readline().strip())  # published
         return p

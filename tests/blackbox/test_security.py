@@ -17,7 +17,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import BIN, MmwatchTestCase, wait_until
+from harness import MMWATCH_CMD, MmwatchTestCase, wait_until
 from pki import Pki
 from prom_server import PrometheusServer
 
@@ -196,7 +196,7 @@ class Mtls(TlsCase):
                              ("basic_auth_users:\n  prom: plain\n", "basic_auth_users.prom"),
                              ("colour: blue\n", "unknown key colour")):
             cfg = self.web_config(text)
-            out = subprocess.run([BIN, "--dir", self.dir, "--listen", "127.0.0.1:0", "--web-config", cfg],
+            out = subprocess.run([*MMWATCH_CMD, "--dir", self.dir, "--listen", "127.0.0.1:0", "--web-config", cfg],
                                  capture_output=True, text=True, timeout=30)
             self.assertEqual(out.returncode, 2, out.stderr)
             lines = out.stderr.strip().splitlines()
@@ -204,7 +204,7 @@ class Mtls(TlsCase):
             self.assertIn(needle, lines[0])
 
     def test_listening_beyond_loopback_without_tls_or_auth_warns_once(self):
-        proc = subprocess.Popen([BIN, "--dir", self.dir, "--listen", "0.0.0.0:0"], stderr=subprocess.PIPE,
+        proc = subprocess.Popen([*MMWATCH_CMD, "--dir", self.dir, "--listen", "0.0.0.0:0"], stderr=subprocess.PIPE,
                                 text=True)
         lines = []
         try:

@@ -13,6 +13,7 @@
 #include "mmwatch/metrics.hpp"
 #include "mmwatch/producer.hpp"
 #include "support/producer_testing.hpp"
+#include "support/torn_check.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::inproc;
@@ -27,6 +28,8 @@ constexpr int kReaderThreads = 64;
 constexpr uint64_t kSeqlockWrites = 20'000;
 constexpr uint64_t kReadsPerReader = 1'000;
 constexpr uint64_t kChangesPerReader = 20;
+// Value changes a reader must see in the torn-value tests (support/torn_check.hpp).
+constexpr uint64_t kTornChangesSeen = 1'000;
 
 template <typename Fn>
 void run_threads(int n, Fn fn) {
@@ -151,4 +154,46 @@ TEST_CASE("seqlock_writers_are_serialized_and_readers_stay_consistent") {
     const HistogramStats s = h->stats();
     CHECK(s.count == kSeqlockWrites);
     CHECK(s.bucket_counts[0] == kSeqlockWrites / 2);
+}
+
+// On 32-bit ARM a 64-bit value read or written as two words can be seen
+// half old, half new; the producer's reads and every provider's values use
+// the platform's 64-bit atomics instead (docs/format.md, "32-bit ARM").
+TEST_CASE("producer_reads_back_no_torn_counter_or_gauge_while_another_thread_writes") {
+    test::ScratchDir dir;
+    Producer p(dir.path(), "torn");
+    auto c = p.counter("c_total");
+    auto g = p.gauge("g");
+    REQUIRE(p.publish().ok());
+    auto r = test::hammer(
+        kTornChangesSeen, [&](uint32_t) { c.add(test::kBothHalvesOne); }, [&] { return c.value(); },
+        test::halves_equal);
+    CHECK(r.torn == 0);
+    CHECK(r.backwards == 0);
+    r = test::hammer(
+        kTornChangesSeen, [&](uint32_t k) { g.set(int64_t(test::tied(k))); }, [&] { return uint64_t(g.value()); },
+        [](uint64_t v) { return v == 0 || test::is_tied(v); });
+    CHECK(r.torn == 0);
+    CHECK(r.backwards == 0);
+}
+
+TEST_CASE("provider_counters_and_gauges_are_never_read_torn") {
+    test::ScratchDir dir;
+    for (auto kind : {ProviderKind::standard, ProviderKind::seqlock, ProviderKind::mapped}) {
+        CAPTURE(int(kind));
+        auto m = make_provider(Config{.kind = kind, .mapped = {.dir = dir.path()}});
+        auto c = m->counter("c_total", "");
+        auto g = m->gauge("g", "");
+        REQUIRE(m->publish().ok());
+        auto r = test::hammer(
+            kTornChangesSeen, [&](uint32_t) { c->inc_by(test::kBothHalvesOne); }, [&] { return c->value(); },
+            test::halves_equal);
+        CHECK(r.torn == 0);
+        CHECK(r.backwards == 0);
+        r = test::hammer(
+            kTornChangesSeen, [&](uint32_t k) { g->set(int64_t(test::tied(k))); },
+            [&] { return uint64_t(g->value()); }, [](uint64_t v) { return v == 0 || test::is_tied(v); });
+        CHECK(r.torn == 0);
+        CHECK(r.backwards == 0);
+    }
 }

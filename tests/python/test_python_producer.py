@@ -18,8 +18,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "python"))
 
 from mmwatch_producer import Producer, ProducerError, bucket_count, bucket_index  # noqa: E402
 
-DUMP = os.environ.get("MMWATCH_DUMP", "build/tools/mmwatch-dump")
-GEN = os.environ.get("MMWATCH_GEN", "build/tools/mmwatch-gen")
+# A cross build's exe_wrapper (qemu-user) runs the tools; see docs/testing.md.
+EXE_WRAPPER = [os.environ["MMWATCH_EXE_WRAPPER"]] if os.environ.get("MMWATCH_EXE_WRAPPER") else []
+DUMP = EXE_WRAPPER + [os.environ.get("MMWATCH_DUMP", "build/tools/mmwatch-dump")]
+GEN = EXE_WRAPPER + [os.environ.get("MMWATCH_GEN", "build/tools/mmwatch-gen")]
 # Generous: a loaded CI machine must not fail these, only a broken tool.
 WAIT_S = 20
 
@@ -27,7 +29,7 @@ WAIT_S = 20
 def dump(path):
     """Runs mmwatch-dump; returns (exit status, values) where values maps a
     metric name to its value, or for histograms to {(lower, upper): count}."""
-    out = subprocess.run([DUMP, path], capture_output=True, text=True, check=False)
+    out = subprocess.run([*DUMP, path], capture_output=True, text=True, check=False)
     values, hist = {}, None
     for line in out.stdout.splitlines():
         m = re.match(r"^(counter|gauge) (\S+) (-?\d+)$", line)
@@ -186,7 +188,7 @@ class PythonProducerFiles(unittest.TestCase):
 class GenTool(unittest.TestCase):
     def test_gen_files_update_and_disappear_on_sigterm(self):
         with tempfile.TemporaryDirectory(prefix="mmwatch-gen-") as d:
-            args = [GEN, "--dir", d, "--files", "3", "--metrics", "6", "--histograms", "2", "--rate", "50"]
+            args = [*GEN, "--dir", d, "--files", "3", "--metrics", "6", "--histograms", "2", "--rate", "50"]
             proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
             try:
                 names = ["gen-%04d.rezl" % i for i in range(3)]
@@ -214,7 +216,7 @@ class GenTool(unittest.TestCase):
     def test_gen_refuses_bad_arguments(self):
         for args in (["--files", "1"], ["--dir", "/tmp", "--histograms", "5", "--metrics", "2"],
                      ["--dir", "/tmp", "--g", "8", "--m", "8"], ["--dir", "/tmp", "--rate", "0"]):
-            self.assertEqual(subprocess.run([GEN] + args, capture_output=True).returncode, 1, args)
+            self.assertEqual(subprocess.run(GEN + args, capture_output=True).returncode, 1, args)
 
 
 if __name__ == "__main__":
