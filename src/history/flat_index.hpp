@@ -1,0 +1,84 @@
+// An open-addressing index of dense ids whose keys live with the owner (the
+// symbol table's strings, the series' label sets): a slot is a 32-bit hash
+// tag and an id, 8 bytes, and a lookup usually takes one probe. Like
+// base/id_index.hpp, plus erase (backward-shift deletion, no tombstones),
+// because the store forgets symbols and series whose data has all gone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace mmwatch::history {
+
+class FlatIndex {
+public:
+    static constexpr uint32_t kMissing = UINT32_MAX;
+
+    // The id whose key `same(id)` says equals the one hashed to `h`.
+    template <class Same>
+    [[nodiscard]] uint32_t find(uint64_t h, Same&& same) const noexcept {
+        if (slots_.empty()) return kMissing;
+        const uint32_t tag = uint32_t(h);
+        const size_t mask = slots_.size() - 1;
+        for (size_t i = tag & mask;; i = (i + 1) & mask) {
+            const Slot& s = slots_[i];
+            if (s.id == kMissing) return kMissing;
+            if (s.tag == tag && same(s.id)) return s.id;
+        }
+    }
+    // Adds `id` (not yet present) under `h`.
+    void insert(uint64_t h, uint32_t id) {
+        if (slots_.empty()) slots_.resize(kMinSlots);
+        place(slots_, {uint32_t(h), id});
+        if (++size_ * 2 > slots_.size()) grow();
+    }
+    // Removes `id`, present under `h`.
+    void erase(uint64_t h, uint32_t id) noexcept {
+        if (slots_.empty()) return;
+        const size_t mask = slots_.size() - 1;
+        size_t i = uint32_t(h) & mask;
+        while (slots_[i].id != id) {
+            if (slots_[i].id == kMissing) return;
+            i = (i + 1) & mask;
+        }
+        // Shift back every later slot of the run that may move into the hole.
+        for (size_t j = (i + 1) & mask; slots_[j].id != kMissing; j = (j + 1) & mask) {
+            const size_t home = slots_[j].tag & mask;
+            const bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+            if (movable) {
+                slots_[i] = slots_[j];
+                i = j;
+            }
+        }
+        slots_[i] = Slot{};
+        --size_;
+    }
+    [[nodiscard]] size_t size() const noexcept { return size_; }
+    [[nodiscard]] size_t memory_bytes() const noexcept { return slots_.capacity() * sizeof(Slot); }
+
+private:
+    struct Slot {
+        uint32_t tag = 0;
+        uint32_t id = kMissing;
+    };
+    static constexpr size_t kMinSlots = 64;  // a power of two; kept at most half full
+
+    static void place(std::vector<Slot>& slots, Slot s) noexcept {
+        const size_t mask = slots.size() - 1;
+        size_t i = s.tag & mask;
+        while (slots[i].id != kMissing) i = (i + 1) & mask;
+        slots[i] = s;
+    }
+    void grow() {
+        std::vector<Slot> bigger(slots_.size() * 2);
+        for (const Slot& s : slots_)
+            if (s.id != kMissing) place(bigger, s);
+        slots_.swap(bigger);
+    }
+
+    std::vector<Slot> slots_;
+    size_t size_ = 0;
+};
+
+}  // namespace mmwatch::history

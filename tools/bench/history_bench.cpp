@@ -1,0 +1,217 @@
+// The history store on real data: numbers, never pass/fail
+// (docs/benchmarks.md, "History store"). Release build:
+//
+//   tools/bench/history_capture.py --seconds 1200 --out /tmp/node.rw
+//   build-rel/tools/bench/history_bench /tmp/node.rw [rounds]
+//
+// The input is what Prometheus remote-wrote while scraping Debian's
+// prometheus-node-exporter once a second (history_capture.py: a u32
+// little-endian length and a snappy WriteRequest, repeated). Prints:
+// 1. bytes per sample of each encoding on the same samples, by chunk
+//    length: Gorilla as Prometheus writes it (the head's encoding), the
+//    sealed chunk codec, and zstd over sealed pages;
+// 2. the store itself: bytes per sample held (chunks only, and with
+//    heads, index and strings), memory per series;
+// 3. ingest cost per sample, in CPU time of the thread (best of `rounds`):
+//    Store::append alone (series resolved before), and the whole
+//    remote-write path (snappy, protobuf, labels, lookups, appends).
+#include <zstd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "history/bits.hpp"
+#include "history/chunk_codec.hpp"
+#include "history/gorilla.hpp"
+#include "history/remote_write.hpp"
+#include "history/store.hpp"
+
+using namespace mmwatch;
+using namespace mmwatch::history;
+
+namespace {
+
+std::vector<std::string> read_requests(const char* path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<std::string> out;
+    unsigned char len[4];
+    while (in.read(reinterpret_cast<char*>(len), 4)) {
+        const uint32_t n = uint32_t(len[0]) | uint32_t(len[1]) << 8 | uint32_t(len[2]) << 16 | uint32_t(len[3]) << 24;
+        std::string body(n, '\0');
+        if (!in.read(body.data(), n)) break;
+        out.push_back(std::move(body));
+    }
+    return out;
+}
+
+// Every series' samples, keyed by its canonical label set; and the appends
+// in arrival order as (series index, sample).
+struct Collected final : WriteRequestVisitor {
+    std::map<std::string, size_t> index;
+    std::vector<std::vector<LabelView>> labels;   // views into `bodies`
+    std::vector<std::vector<Sample>> samples;
+    std::vector<std::pair<uint32_t, Sample>> order;
+    std::vector<LabelView> canonical;
+
+    void series_of(std::span<const LabelView> ls, std::span<const Sample> in) {
+        canonical.assign(ls.begin(), ls.end());
+        if (canonicalize(canonical) != LabelError::none) return;
+        std::string key;
+        for (const LabelView& l : canonical) key.append(l.name).append("=").append(l.value).append(",");
+        auto [it, fresh] = index.try_emplace(key, samples.size());
+        if (fresh) {
+            samples.emplace_back();
+            labels.push_back(canonical);
+        }
+        for (const Sample& x : in) {
+            std::vector<Sample>& s = samples[it->second];
+            if (!s.empty() && x.t <= s.back().t) continue;
+            s.push_back(x);
+            order.push_back({uint32_t(it->second), x});
+        }
+    }
+    void series(std::span<const LabelView> ls, std::span<const Sample> in, uint32_t) override { series_of(ls, in); }
+};
+
+// CPU time of this thread: the machine is shared, and wall time would count
+// the other processes' turns too.
+double cpu_seconds() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+// Bytes per sample of each encoding with chunks cut at the same moments
+// in every series (every `n` samples from the capture's start, as the
+// store's aligned windows do): Gorilla; the sealed codec, its times part
+// repeated in every chunk and kept once per distinct times part; zstd over
+// the sealed chunks.
+void codecs(const Collected& c, size_t total, size_t n) {
+    size_t gorilla = 0, values = 0, times = 0, times_once = 0;
+    std::set<std::string> distinct;
+    std::string all_sealed;
+    for (const auto& s : c.samples) {
+        for (size_t i = 0; i < s.size(); i += n) {
+            const size_t k = std::min(n, s.size() - i);
+            BitWriter w;
+            GorillaState st;
+            for (size_t j = 0; j < k; ++j) gorilla_append(w, st, s[i + j].t, s[i + j].bits);
+            gorilla += w.byte_size();
+            std::string t, v;
+            encode_times(std::span(s).subspan(i, k), t);
+            encode_values(std::span(s).subspan(i, k), v);
+            times += t.size();
+            values += v.size();
+            if (distinct.insert(t).second) times_once += t.size();
+            all_sealed += t;
+            all_sealed += v;
+        }
+    }
+    std::string z(ZSTD_compressBound(all_sealed.size()), '\0');
+    const size_t z3 = ZSTD_compress(z.data(), z.size(), all_sealed.data(), all_sealed.size(), 3);
+    const double d = double(total);
+    std::printf("  %5zu | %7.3f | %7.3f %7.3f | %7.3f | %7.3f\n", n, double(gorilla) / d, double(times) / d,
+                double(values) / d, double(times_once + values) / d, double(z3) / d);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: history_bench CAPTURE.rw [rounds]\n");
+        return 2;
+    }
+    const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
+    const auto requests = read_requests(argv[1]);
+    Collected c;
+    WriteScratch scratch;
+    std::vector<std::string> bodies;
+    for (const std::string& r : requests) {
+        bodies.emplace_back();
+        if (snappy_uncompress_bounded(r, 64 << 20, bodies.back()) != WriteError::none) return 1;
+        if (walk_write_request(bodies.back(), 1 << 20, scratch, c) != WriteError::none) return 1;
+    }
+    const size_t total = c.order.size();
+    int64_t mint = INT64_MAX, maxt = INT64_MIN;
+    for (const auto& s : c.samples) {
+        mint = std::min(mint, s.front().t);
+        maxt = std::max(maxt, s.back().t);
+    }
+    std::printf("capture: %zu requests, %zu series, %zu samples, %.0f s\n\n", requests.size(), c.samples.size(), total,
+                double(maxt - mint) / 1000);
+
+    std::printf("bytes per sample by encoding (chunks of n samples)\n");
+    std::printf("  n     | gorilla | times   values  | times once + values | zstd -3 of times and values\n");
+    for (size_t n : {120, 480, 1024, 4096}) codecs(c, total, n);
+
+    // The store fed in arrival order, series resolved first.
+    double best_append = 1e9;
+    StoreStats st;
+    uint64_t payload = 0;
+    for (int round = 0; round < rounds; ++round) {
+        StoreConfig config;
+        config.max_bytes = 1ull << 30;
+        Store store(config);
+        std::vector<SeriesId> ids;
+        for (const auto& ls : c.labels) ids.push_back(store.series(ls).id);
+        const double t0 = cpu_seconds();
+        for (const auto& [i, x] : c.order) store.append(ids[i], x.t, x.bits);
+        best_append = std::min(best_append, (cpu_seconds() - t0) * 1e9 / double(total));
+        if (round == 0) {
+            st = store.stats();
+            store.seal_all();
+            const StoreStats sealed = store.stats();
+            payload = 0;
+            std::set<uint64_t> times;
+            for (SeriesId id = 0; id < ids.size(); ++id) {
+                for (const ChunkRef& ref : store.at(id).chunks[0].live()) {
+                    const std::string_view chunk = store.pages(Tier::raw).chunk(ref);
+                    size_t pos = 0;
+                    uint64_t times_id = 0;
+                    (void)get_varint(chunk, pos, times_id);
+                    payload += chunk.size();
+                    if (times.insert(times_id).second) payload += store.times(uint32_t(times_id)).size();
+                }
+            }
+            std::printf("\nstore, as ingested (open heads included):\n");
+            std::printf("  raw tier bytes/sample   %.3f  (%llu bytes, %llu samples, %llu chunks)\n",
+                        double(st.bytes[0]) / double(st.samples[0]), (unsigned long long)st.bytes[0],
+                        (unsigned long long)st.samples[0], (unsigned long long)st.chunks[0]);
+            std::printf("  all tiers + index       %.3f bytes/sample (%llu bytes; index %llu)\n",
+                        double(st.total_bytes) / double(total), (unsigned long long)st.total_bytes,
+                        (unsigned long long)st.index_bytes);
+            std::printf("  1m tier %llu rows %llu bytes; 1h tier %llu rows %llu bytes\n",
+                        (unsigned long long)st.samples[1], (unsigned long long)st.bytes[1],
+                        (unsigned long long)st.samples[2], (unsigned long long)st.bytes[2]);
+            std::printf("store, every head sealed:\n");
+            std::printf("  raw chunk payload       %.3f bytes/sample (%llu bytes, what VictoriaMetrics' vm_data_size_bytes counts)\n",
+                        double(payload) / double(total), (unsigned long long)payload);
+            std::printf("  raw tier bytes/sample   %.3f  (pages, chunk lists; %llu chunks)\n",
+                        double(sealed.bytes[0]) / double(sealed.samples[0]), (unsigned long long)sealed.chunks[0]);
+            std::printf("  memory per series       %.0f bytes (index and labels)\n",
+                        double(sealed.index_bytes) / double(sealed.series));
+        }
+    }
+    std::printf("\ningest, Store::append only: %.1f ns/sample (best of %d)\n", best_append, rounds);
+
+    double best_rw = 1e9;
+    for (int round = 0; round < rounds; ++round) {
+        StoreConfig config;
+        config.max_bytes = 1ull << 30;
+        Store store(config);
+        const WriteLimits limits{64 << 20, 1 << 20};
+        const double t0 = cpu_seconds();
+        uint64_t appended = 0;
+        for (const std::string& r : requests) appended += receive_write_request(r, limits, store, scratch).appended;
+        best_rw = std::min(best_rw, (cpu_seconds() - t0) * 1e9 / double(appended));
+    }
+    std::printf("ingest, whole remote-write path: %.1f ns/sample (best of %d)\n", best_rw, rounds);
+    return 0;
+}
