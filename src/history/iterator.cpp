@@ -141,34 +141,4 @@ bool decode_raw_chunk(const Store& store, std::string_view bytes, std::vector<Sa
            decode_values(bytes.substr(pos), out) == ChunkError::none;
 }
 
-bool decode_tier_chunk(std::string_view bytes, std::vector<TierRow>& out, std::vector<Sample>& scratch) {
-    size_t pos = 0;
-    const auto next_part = [&](std::string_view& part) {
-        uint64_t len = 0;
-        if (!get_varint(bytes, pos, len) || len > bytes.size() - pos) return false;
-        part = bytes.substr(pos, size_t(len));
-        pos += size_t(len);
-        return true;
-    };
-    std::string_view part;
-    if (!next_part(part) || decode_times(part, scratch) != ChunkError::none) return false;
-    out.resize(scratch.size());
-    for (size_t r = 0; r < scratch.size(); ++r) out[r].t = scratch[r].t;
-    for (size_t c = 0; c < kTierColumns; ++c) {
-        if (!next_part(part) || decode_values(part, scratch) != ChunkError::none) return false;
-        for (size_t r = 0; r < scratch.size(); ++r) {
-            TierRow& row = out[r];
-            const double v = scratch[r].value();
-            switch (c) {
-                case 0: row.min = v; break;
-                case 1: row.max = v; break;
-                case 2: row.sum = v; break;
-                case 3: row.count = count_of(v); break;
-                default: row.last = v; break;
-            }
-        }
-    }
-    return true;
-}
-
 }  // namespace mmwatch::history

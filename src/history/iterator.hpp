@@ -66,9 +66,6 @@ private:
 
 // A raw chunk as kept in a page (its times part's id, its values part).
 [[nodiscard]] bool decode_raw_chunk(const Store& store, std::string_view bytes, std::vector<Sample>& out);
-// A tier chunk's rows (a times part, then the five columns' values parts,
-// each length-prefixed); false if it does not decode.
-[[nodiscard]] bool decode_tier_chunk(std::string_view bytes, std::vector<TierRow>& out,
-                                     std::vector<Sample>& scratch);
+
 
 }  // namespace mmwatch::history

@@ -36,7 +36,7 @@ uint64_t mix(uint64_t h, std::string_view s) noexcept {
         h ^= h >> 32;
     }
     uint64_t tail = uint64_t(s.size()) << 56;
-    std::memcpy(&tail, s.data() + i, s.size() - i);  // at most 7 bytes: the length byte stays
+    if (s.size() > i) std::memcpy(&tail, s.data() + i, s.size() - i);  // at most 7 bytes: the length byte stays
     h = (h ^ tail) * kMul;
     return h ^ (h >> 29);
 }

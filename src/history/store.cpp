@@ -333,31 +333,17 @@ void Store::seal_raw(SeriesId id, Series& s) {
     adjust(head_bytes_[0], before, s.head.capacity_bytes());
 }
 
-// A tier chunk is the rows' times part and the five columns' values
-// parts, each preceded by its length.
 void Store::seal_tier(SeriesId id, Series& s, size_t i) {
     TierHead& head = s.tiers->head[i];
     if (head.empty()) return;
     if (!head.decode(scratch_t_, scratch_v_)) {
         ++counters_.corrupt_chunks;
     } else {
-        std::string part, chunk;
-        const auto append_part = [&] {
-            put_varint(chunk, part.size());
-            chunk += part;
-            part.clear();
-        };
-        scratch_samples_.resize(scratch_t_.size());
-        for (size_t c = 0; c < kTierColumns; ++c) {
-            for (size_t r = 0; r < scratch_t_.size(); ++r)
-                scratch_samples_[r] = {scratch_t_[r], scratch_v_[r * kTierColumns + c]};
-            if (c == 0) {
-                encode_times(scratch_samples_, part);
-                append_part();
-            }
-            encode_values(scratch_samples_, part);
-            append_part();
-        }
+        scratch_rows_.resize(scratch_t_.size());
+        for (size_t r = 0; r < scratch_t_.size(); ++r)
+            scratch_rows_[r] = tier_row_from_bits(scratch_t_[r], &scratch_v_[r * kTierColumns]);
+        std::string chunk;
+        encode_tier_chunk(scratch_rows_, chunk);
         store_chunk(id, s, i + 1, chunk, head.mint(), head.maxt(), head.count());
     }
     head_samples_[i + 1] -= head.count();

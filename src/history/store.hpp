@@ -220,6 +220,7 @@ private:
     std::vector<int64_t> scratch_t_;
     std::vector<uint64_t> scratch_v_;
     std::vector<Sample> scratch_samples_;
+    std::vector<TierRow> scratch_rows_;
     std::string scratch_chunk_;
     std::string scratch_times_;
 };

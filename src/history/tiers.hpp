@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "history/head.hpp"
 
@@ -42,6 +45,13 @@ struct Accumulator {
 using TierHead = Head<kTierColumns>;
 [[nodiscard]] TierHead::Row tier_row_bits(const TierRow& r) noexcept;
 [[nodiscard]] TierRow tier_row_from_bits(int64_t t, const uint64_t* bits) noexcept;
+
+// A tier chunk: the rows' times part, then the five columns' values
+// parts (chunk_codec.hpp), each preceded by its length.
+void encode_tier_chunk(std::span<const TierRow> rows, std::string& out);
+// False if it does not decode; `scratch` is reused between calls.
+[[nodiscard]] bool decode_tier_chunk(std::string_view bytes, std::vector<TierRow>& out,
+                                     std::vector<Sample>& scratch);
 
 // A series' downsampled state, made when its first sample arrives: the open
 // bucket and the open chunk of each downsampled tier.
