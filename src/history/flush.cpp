@@ -22,7 +22,8 @@ bool older_than(int64_t t, int64_t now, int64_t span) noexcept {
 
 // --- flushing ---------------------------------------------------------------------
 
-void FlushBuilder::begin(const Store& store) {
+void FlushBuilder::begin(const Store& store, uint64_t mono_ms) {
+    began_ms_ = mono_ms;
     std::vector<SeriesId> all;
     store.all_series(all);
     ids_.clear();
@@ -110,7 +111,7 @@ void FlushBuilder::emit(std::string& out) {
     for (bool& p : tier_pending_) p = false;
 }
 
-bool FlushBuilder::step(Store& store, size_t max_series, std::string& out) {
+bool FlushBuilder::step(Store& store, size_t max_series, std::string& out, uint64_t mono_ms) {
     for (size_t n = 0; n < max_series && next_ < ids_.size(); ++n, ++next_) {
         const auto [id, generation] = ids_[next_];
         if (!store.live(id) || store.generation(id) != generation) continue;
@@ -122,6 +123,8 @@ bool FlushBuilder::step(Store& store, size_t max_series, std::string& out) {
     if (next_ < ids_.size()) return false;
     emit(out);
     ++counters_.flushes;
+    counters_.last_duration_ms = mono_ms - began_ms_;
+    counters_.duration_ms += counters_.last_duration_ms;
     ids_.clear();
     next_ = 0;
     return true;
@@ -229,6 +232,12 @@ void Loader::apply_tier(std::string_view body) {
         }
         for (const TierRow& row : rows_) {
             if (!store_.live(id)) break;
+            // A row the store could not have written: not a bucket's start,
+            // or a bucket with no sample.
+            if (row.count == 0 || row.t != bucket_of(row.t, kTierBucketMs[size_t(tier)])) {
+                ++counters_.bad_records;
+                continue;
+            }
             store_.restore_row(id, tier, row);
             ++counters_.rows;
         }

@@ -21,6 +21,8 @@ namespace mmwatch::history {
 
 struct FlushCounters {
     uint64_t flushes = 0;       // completed
+    uint64_t last_duration_ms = 0;   // begin() to the step that finished, on the monotonic clock
+    uint64_t duration_ms = 0;        // summed over every flush
     uint64_t series = 0;        // series with something written
     uint64_t samples = 0;
     uint64_t rows = 0;          // downsampled rows
@@ -29,11 +31,12 @@ struct FlushCounters {
 
 class FlushBuilder {
 public:
-    // Starts a flush over every series the store holds now.
-    void begin(const Store& store);
+    // Starts a flush over every series the store holds now; `mono_ms` is the
+    // loop's monotonic time, for the flush's duration.
+    void begin(const Store& store, uint64_t mono_ms);
     // Encodes up to `max_series` more series into records appended to `out`;
     // true once every series is done (the last records are in `out` then).
-    bool step(Store& store, size_t max_series, std::string& out);
+    bool step(Store& store, size_t max_series, std::string& out, uint64_t mono_ms);
     // The next records go to a new segment, which must define its series
     // again (a segment is self-contained).
     void new_segment();
@@ -53,6 +56,7 @@ private:
     };
     std::vector<std::pair<SeriesId, uint32_t>> ids_;  // with their generation
     size_t next_ = 0;
+    uint64_t began_ms_ = 0;
     std::vector<Known> known_;  // by SeriesId
     uint32_t segment_ = 1;
     uint64_t next_ref_ = 0;

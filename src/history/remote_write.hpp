@@ -82,6 +82,22 @@ struct WriteResult {
     uint64_t bad_series = 0;  // series refused for their labels (their samples are in `refused`)
 };
 
+// Totals over every request, for the self-metrics.
+struct RemoteWriteCounters {
+    uint64_t requests[kWriteErrorCount] = {};  // by outcome ("none": accepted)
+    uint64_t samples = 0;
+    uint64_t appended = 0;
+    uint64_t histograms = 0;
+    uint64_t bad_series = 0;
+    void add(const WriteResult& r) noexcept {
+        ++requests[size_t(r.error)];
+        samples += r.samples;
+        appended += r.appended;
+        histograms += r.histograms;
+        bad_series += r.bad_series;
+    }
+};
+
 // The whole path: decompress, check, append into `store`.
 [[nodiscard]] WriteResult receive_write_request(std::string_view snappy_body, const WriteLimits& limits, Store& store,
                                                 WriteScratch& scratch);

@@ -105,6 +105,9 @@ SeriesId Store::create(std::span<const LabelView> canonical, uint64_t h) {
     s.labels.reserve(canonical.size());
     for (const LabelView& l : canonical) s.labels.push_back({symbols_.intern(l.name), symbols_.intern(l.value)});
     series_bytes_ += int64_t(s.labels.capacity() * sizeof(Label));
+    // Made now, not at the first sample, so the index's size is known when
+    // the series is admitted.
+    tier_state(s);
     s.hash = uint32_t(h);
     lookup_.insert(h, id);
     postings_.add(id, s.labels);

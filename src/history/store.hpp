@@ -178,7 +178,7 @@ private:
     bool drop_oldest_page(Eviction why);
     void drop_page(size_t tier, Eviction why);
     void release_times(const Page& page);
-    bool seal_largest_head();
+    bool seal_some_head();
     void upkeep_series(SeriesId id, int64_t now_ms);
     void retire_removed();
     void update_head_cap() noexcept;
@@ -215,6 +215,7 @@ private:
     size_t head_cap_bytes_ = 0;        // a head is sealed when it reaches this
     bool grew_ = false;                // memory grew since check_budget() last looked
     SeriesId upkeep_cursor_ = 0;
+    SeriesId pressure_cursor_ = 0;     // seal_some_head() resumes here
     mutable StoreCounters counters_;
     // Seal scratch, kept between seals.
     std::vector<int64_t> scratch_t_;

@@ -72,7 +72,7 @@ void Store::enforce_budget() {
         if (drop_oldest_page(Eviction::budget)) continue;
         // No page left: the heads hold the rest. Sealing one moves its
         // samples into a page, which the next turn may evict.
-        if (!seal_largest_head()) break;
+        if (!seal_some_head()) break;
     }
 }
 
@@ -132,31 +132,32 @@ void Store::release_times(const Page& page) {
     }
 }
 
-bool Store::seal_largest_head() {
-    SeriesId best = kNoSeries;
-    size_t best_bytes = 0;
-    int best_tier = 0;
-    for (SeriesId id = 0; id < slots_.size(); ++id) {
-        const Series& s = slots_[id];
+// Seals the next open head from a cursor (any order will do: what counts
+// is that each call frees one) and gives its buffer back.
+bool Store::seal_some_head() {
+    for (size_t n = 0; n < slots_.size(); ++n) {
+        if (pressure_cursor_ >= slots_.size()) pressure_cursor_ = 0;
+        const SeriesId id = pressure_cursor_++;
+        Series& s = slots_[id];
         if (!s.live()) continue;
-        if (s.head.count() > 0 && s.head.capacity_bytes() >= best_bytes) {
-            best = id;
-            best_bytes = s.head.capacity_bytes();
-            best_tier = 0;
+        bool sealed = false;
+        if (!s.head.empty() || s.head.capacity_bytes() > 0) {
+            seal_raw(id, s);
+            adjust(head_bytes_[0], s.head.capacity_bytes(), 0);
+            s.head.release();
+            sealed = true;
         }
-        if (!s.tiers) continue;
-        for (size_t i = 0; i + 1 < kTierCount; ++i) {
-            if (s.tiers->head[i].count() > 0 && s.tiers->head[i].capacity_bytes() >= best_bytes) {
-                best = id;
-                best_bytes = s.tiers->head[i].capacity_bytes();
-                best_tier = int(i + 1);
-            }
+        for (size_t i = 0; s.tiers && i + 1 < kTierCount; ++i) {
+            TierHead& head = s.tiers->head[i];
+            if (head.empty() && head.capacity_bytes() == 0) continue;
+            seal_tier(id, s, i);
+            adjust(head_bytes_[i + 1], head.capacity_bytes(), 0);
+            head.release();
+            sealed = true;
         }
+        if (sealed) return true;
     }
-    if (best == kNoSeries) return false;
-    if (best_tier == 0) seal_raw(best, slots_[best]);
-    else seal_tier(best, slots_[best], size_t(best_tier - 1));
-    return true;
+    return false;
 }
 
 // --- upkeep -------------------------------------------------------------------------
@@ -172,7 +173,8 @@ bool Store::maintain(int64_t now_ms, size_t max_series) {
         }
     }
     bool wrapped = false;
-    for (size_t n = 0; n < max_series && !slots_.empty(); ++n) {
+    const size_t visit = std::min(max_series, slots_.size());  // at most one pass a call
+    for (size_t n = 0; n < visit; ++n) {
         if (upkeep_cursor_ >= slots_.size()) {
             upkeep_cursor_ = 0;
             wrapped = true;
@@ -202,7 +204,9 @@ void Store::upkeep_series(SeriesId id, int64_t now_ms) {
             // its end with no sample: the series has gone quiet.
             const Accumulator& acc = s.tiers->acc[i];
             if (acc.row.count > 0 && older_than(acc.bucket, now_ms, 2 * kTierBucketMs[i + 1])) close_bucket(id, s, i);
-            if (!s.tiers->head[i].empty() && older_than(s.tiers->head[i].mint(), now_ms, kMaxChunkSpanMs[i + 1]))
+            const TierHead& head = s.tiers->head[i];
+            if (!head.empty() && (older_than(head.maxt(), now_ms, 2 * kTierBucketMs[i + 1]) ||
+                                  older_than(head.mint(), now_ms, kMaxChunkSpanMs[i + 1])))
                 seal_tier(id, s, i);
         }
     }

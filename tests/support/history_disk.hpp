@@ -16,11 +16,11 @@ namespace mmwatch::test {
 inline void flush_all(history::Store& store, history::FlushBuilder& builder, history::SegmentDir& dir,
                       size_t series_per_step = 7, size_t bytes_per_write = 1000) {
     if (dir.begin_flush()) builder.new_segment();
-    builder.begin(store);
+    builder.begin(store, 0);
     std::string out;
     bool done = false;
     while (!done || !out.empty()) {
-        if (!done) done = builder.step(store, series_per_step, out);
+        if (!done) done = builder.step(store, series_per_step, out, 0);
         const size_t n = dir.write_some(out, bytes_per_write);
         out.erase(0, n);
     }
