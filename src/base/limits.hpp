@@ -181,6 +181,21 @@ inline constexpr size_t kDefaultHistoryMaxSeries = 100'000;
 inline constexpr size_t kMaxHistoryLabelsPerSeries = 32;
 inline constexpr size_t kMaxHistoryLabelNameBytes = 128;
 inline constexpr size_t kMaxHistoryLabelValueBytes = 1024;
+// Default --history-flush-interval: new data goes to --history-dir in one
+// batch this often, so this is what a crash can lose at most. A flash card
+// sees one write of a few hundred KB every 5 minutes for 1,000 series at
+// 1 s, not a trickle of small ones.
+inline constexpr uint64_t kDefaultHistoryFlushMs = 5 * 60 * 1000;
+// Default --history-disk-bytes: the segments kept in --history-dir, the
+// oldest deleted past it. At about 0.5 byte a sample, 256 MiB holds a
+// month of 1,000 series at 15 s several times over.
+inline constexpr uint64_t kDefaultHistoryDiskBytes = 256ull * 1024 * 1024;
+// Samples (and tier rows) one flush step encodes, about, before the loop
+// gets its turn back: at about 30 ns a sample, well under a millisecond
+// (docs/benchmarks.md, "History store").
+inline constexpr size_t kHistoryFlushStepSamples = 20'000;
+// Bytes written to a segment, or read from one at start, per loop turn.
+inline constexpr size_t kHistoryIoStepBytes = 256 * 1024;
 // TimeSeries in one remote-write request. Prometheus sends at most
 // max_samples_per_send (2,000 by default) per request; a body at the 4 MiB
 // cap cannot hold many more than this at ~30 bytes a series anyway.

@@ -53,9 +53,9 @@ uint64_t FlushBuilder::ref_of(const Store& store, SeriesId id) {
 
 // The rows of each tier after flushed_t, then the raw samples after it, in
 // chunks of at most kMaxChunkSamples.
-void FlushBuilder::flush_series(Store& store, SeriesId id) {
+size_t FlushBuilder::flush_series(Store& store, SeriesId id) {
     Series& s = store.at(id);
-    bool wrote = false;
+    size_t wrote = 0;
     for (size_t i = 0; i + 1 < kTierCount; ++i) {
         const size_t tier = i + 1;
         TierIterator it = store.rows(id, Tier(tier), s.flushed_t[tier] == kNeverMs ? kNeverMs : s.flushed_t[tier] + 1,
@@ -73,7 +73,7 @@ void FlushBuilder::flush_series(Store& store, SeriesId id) {
         if (!rows_.empty()) {
             s.flushed_t[tier] = rows_.back().t;
             counters_.rows += rows_.size();
-            wrote = true;
+            wrote += rows_.size();
         }
     }
     SampleIterator it = store.samples(id, s.flushed_t[0] == kNeverMs ? kNeverMs : s.flushed_t[0] + 1, INT64_MAX);
@@ -89,9 +89,10 @@ void FlushBuilder::flush_series(Store& store, SeriesId id) {
     if (!samples_.empty()) {
         s.flushed_t[0] = samples_.back().t;
         counters_.samples += samples_.size();
-        wrote = true;
+        wrote += samples_.size();
     }
     if (wrote) ++counters_.series;
+    return wrote;
 }
 
 // Series first (they define the refs), then the tiers, then raw: on reload
@@ -111,11 +112,12 @@ void FlushBuilder::emit(std::string& out) {
     for (bool& p : tier_pending_) p = false;
 }
 
-bool FlushBuilder::step(Store& store, size_t max_series, std::string& out, uint64_t mono_ms) {
-    for (size_t n = 0; n < max_series && next_ < ids_.size(); ++n, ++next_) {
+bool FlushBuilder::step(Store& store, size_t max_series, size_t max_samples, std::string& out, uint64_t mono_ms) {
+    size_t written = 0;
+    for (size_t n = 0; n < max_series && written < max_samples && next_ < ids_.size(); ++n, ++next_) {
         const auto [id, generation] = ids_[next_];
         if (!store.live(id) || store.generation(id) != generation) continue;
-        flush_series(store, id);
+        written += flush_series(store, id);
         size_t pending = series_body_.size() + raw_body_.size();
         for (const std::string& b : tier_body_) pending += b.size();
         if (pending >= kFlushRecordBytes) emit(out);

@@ -34,9 +34,11 @@ public:
     // Starts a flush over every series the store holds now; `mono_ms` is the
     // loop's monotonic time, for the flush's duration.
     void begin(const Store& store, uint64_t mono_ms);
-    // Encodes up to `max_series` more series into records appended to `out`;
-    // true once every series is done (the last records are in `out` then).
-    bool step(Store& store, size_t max_series, std::string& out, uint64_t mono_ms);
+    // Encodes more series into records appended to `out`, stopping after
+    // `max_series` series or once `max_samples` samples and rows are
+    // written (a series is always finished); true once every series is done
+    // (the last records are in `out` then).
+    bool step(Store& store, size_t max_series, size_t max_samples, std::string& out, uint64_t mono_ms);
     // The next records go to a new segment, which must define its series
     // again (a segment is self-contained).
     void new_segment();
@@ -45,7 +47,7 @@ public:
     [[nodiscard]] size_t memory_bytes() const noexcept;
 
 private:
-    void flush_series(Store& store, SeriesId id);
+    size_t flush_series(Store& store, SeriesId id);
     uint64_t ref_of(const Store& store, SeriesId id);
     void emit(std::string& out);
 

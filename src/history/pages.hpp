@@ -41,6 +41,11 @@ public:
     // The encoded bytes of the chunk at `ref`.
     [[nodiscard]] std::string_view chunk(const ChunkRef& ref) const noexcept;
     [[nodiscard]] bool holds(uint32_t page) const noexcept { return page - first_ < pages_.size(); }
+    // A page's bytes as used (benchmarks).
+    [[nodiscard]] std::string_view page_bytes(uint32_t page) const noexcept {
+        const Page& p = pages_[page - first_];
+        return {p.bytes.get(), p.size};
+    }
 
     [[nodiscard]] bool empty() const noexcept { return pages_.empty(); }
     [[nodiscard]] const Page& oldest() const noexcept { return pages_.front(); }

@@ -64,7 +64,7 @@ std::string segment(uint64_t seed, size_t series, size_t samples, int64_t step) 
         }
     }
     builder.begin(store, 0);
-    while (!builder.step(store, 3, out, 0)) {
+    while (!builder.step(store, 3, SIZE_MAX, out, 0)) {
     }
     return out;
 }

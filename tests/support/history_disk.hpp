@@ -20,7 +20,7 @@ inline void flush_all(history::Store& store, history::FlushBuilder& builder, his
     std::string out;
     bool done = false;
     while (!done || !out.empty()) {
-        if (!done) done = builder.step(store, series_per_step, out, 0);
+        if (!done) done = builder.step(store, series_per_step, SIZE_MAX, out, 0);
         const size_t n = dir.write_some(out, bytes_per_write);
         out.erase(0, n);
     }

@@ -11,10 +11,13 @@
 //    length: Gorilla as Prometheus writes it (the head's encoding), the
 //    sealed chunk codec, and zstd over sealed pages;
 // 2. the store itself: bytes per sample held (chunks only, and with
-//    heads, index and strings), memory per series;
-// 3. ingest cost per sample, in CPU time of the thread (best of `rounds`):
+//    heads, index and strings), memory per series, zstd over its pages;
+// 3. on disk: segment bytes per sample, flush CPU and its longest step, a
+//    reload, reading every sample back;
+// 4. ingest cost per sample, in CPU time of the thread (best of `rounds`):
 //    Store::append alone (series resolved before), and the whole
 //    remote-write path (snappy, protobuf, labels, lookups, appends).
+#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -27,10 +30,14 @@
 #include <string>
 #include <vector>
 
+#include "base/limits.hpp"
 #include "history/bits.hpp"
 #include "history/chunk_codec.hpp"
 #include "history/gorilla.hpp"
 #include "history/remote_write.hpp"
+#include "history/flush.hpp"
+#include "history/iterator.hpp"
+#include "history/segment_file.hpp"
 #include "history/store.hpp"
 
 using namespace mmwatch;
@@ -121,6 +128,163 @@ void codecs(const Collected& c, size_t total, size_t n) {
                 double(values) / d, double(times_once + values) / d, double(z3) / d);
 }
 
+
+// Sizes in the store after every sample went in: what the raw chunks
+// take (each distinct times part counted once), and zstd over its pages as
+// a cold tier would compress them.
+struct Held {
+    uint64_t payload = 0;       // chunk bytes (values part + times id) and distinct times parts
+    uint64_t page_bytes = 0;    // raw pages as allocated
+    uint64_t zstd_pages = 0;    // each raw page compressed alone
+    uint64_t chunks = 0;
+};
+
+Held held(const Store& store, size_t series) {
+    Held h;
+    std::set<uint64_t> times;
+    for (SeriesId id = 0; id < series; ++id) {
+        for (const ChunkRef& ref : store.at(id).chunks[0].live()) {
+            const std::string_view chunk = store.pages(Tier::raw).chunk(ref);
+            size_t pos = 0;
+            uint64_t times_id = 0;
+            (void)get_varint(chunk, pos, times_id);
+            h.payload += chunk.size();
+            if (times.insert(times_id).second) h.payload += store.times(uint32_t(times_id)).size();
+            ++h.chunks;
+        }
+    }
+    const PageLog& pages = store.pages(Tier::raw);
+    h.page_bytes = pages.memory_bytes();
+    std::string z;
+    for (uint32_t seq = pages.oldest_seq(); pages.holds(seq); ++seq) {
+        const std::string_view bytes = pages.page_bytes(seq);
+        z.resize(ZSTD_compressBound(bytes.size()));
+        h.zstd_pages += ZSTD_compress(z.data(), z.size(), bytes.data(), bytes.size(), 3);
+    }
+    return h;
+}
+
+void report_store(const Collected& c, size_t total) {
+    StoreConfig config;
+    config.max_bytes = 1ull << 30;
+    Store store(config);
+    std::vector<SeriesId> ids;
+    for (const auto& ls : c.labels) ids.push_back(store.series(ls).id);
+    for (const auto& [i, x] : c.order) store.append(ids[i], x.t, x.bits);
+    const StoreStats open = store.stats();
+    const Held before = held(store, ids.size());
+    const double d = double(total), n = double(ids.size());
+    std::printf("\nstore, every sample in, heads open (as a running daemon holds it):\n");
+    std::printf("  raw chunks        %.3f bytes/sample (%llu chunks; samples in them %llu of %zu)\n",
+                double(before.payload) / double(store.pages(Tier::raw).samples()), (unsigned long long)before.chunks,
+                (unsigned long long)store.pages(Tier::raw).samples(), total);
+    std::printf("  raw tier memory   %llu bytes: pages %llu, heads and chunk lists %llu (%.0f per series)\n",
+                (unsigned long long)open.bytes[0], (unsigned long long)before.page_bytes,
+                (unsigned long long)(open.bytes[0] - before.page_bytes),
+                double(open.bytes[0] - before.page_bytes) / n);
+    std::printf("  1m tier           %llu rows, %llu bytes; 1h tier %llu rows, %llu bytes\n",
+                (unsigned long long)open.samples[1], (unsigned long long)open.bytes[1],
+                (unsigned long long)open.samples[2], (unsigned long long)open.bytes[2]);
+    std::printf("  index             %llu bytes (%.0f per series: series, tier state, labels, postings)\n",
+                (unsigned long long)open.index_bytes, double(open.index_bytes) / n);
+    std::printf("  everything        %llu bytes, %.3f bytes/sample\n", (unsigned long long)open.total_bytes,
+                double(open.total_bytes) / d);
+    store.seal_all();
+    const Held after = held(store, ids.size());
+    std::printf("store, every head sealed:\n");
+    std::printf("  raw chunks        %.3f bytes/sample (%llu bytes: the figure to set beside VictoriaMetrics' "
+                "vm_data_size_bytes / vm_rows)\n",
+                double(after.payload) / d, (unsigned long long)after.payload);
+    std::printf("  raw pages         %.3f bytes/sample as allocated; zstd -3 of each page alone %.3f\n",
+                double(after.page_bytes) / d, double(after.zstd_pages) / d);
+}
+
+// A flush of everything to a directory, in steps of kHistoryFlushStepSamples: bytes on
+// disk, CPU per sample, the longest step; then a reload.
+void report_disk(const Collected& c, size_t total) {
+    StoreConfig config;
+    config.max_bytes = 1ull << 30;
+    Store store(config);
+    std::vector<SeriesId> ids;
+    for (const auto& ls : c.labels) ids.push_back(store.series(ls).id);
+    for (const auto& [i, x] : c.order) store.append(ids[i], x.t, x.bits);
+    char tmpl[] = "/tmp/history-bench-XXXXXX";
+    const std::string dir_path = mkdtemp(tmpl);
+    std::string error;
+    auto dir = SegmentDir::open(dir_path, UINT64_MAX, error);
+    FlushBuilder builder;
+    if (dir->begin_flush()) builder.new_segment();
+    builder.begin(store, 0);
+    std::string out;
+    double longest = 0, flush_cpu = 0;
+    for (bool done = false; !done;) {
+        const double t0 = cpu_seconds();
+        done = builder.step(store, SIZE_MAX, kHistoryFlushStepSamples, out, 0);
+        const double step = cpu_seconds() - t0;
+        longest = std::max(longest, step);
+        flush_cpu += step;
+    }
+    for (size_t at = 0; at < out.size();) at += dir->write_some(std::string_view(out).substr(at), kHistoryIoStepBytes);
+    dir->end_flush();
+    std::printf("\ndisk, one flush of everything (steps of %zu samples):\n", kHistoryFlushStepSamples);
+    std::printf("  segment bytes     %.3f bytes/sample (%llu bytes, zstd -3 records)\n",
+                double(dir->bytes()) / double(total), (unsigned long long)dir->bytes());
+    std::printf("  flush CPU         %.1f ns/sample; longest step %.2f ms\n", flush_cpu * 1e9 / double(total),
+                longest * 1e3);
+    Store again(config);
+    Loader loader(again, 0);
+    const double t0 = cpu_seconds();
+    for (const std::string& p : dir->paths()) {
+        SegmentReader r;
+        if (!r.open(p)) continue;
+        loader.begin_segment();
+        while (r.step(loader, kHistoryIoStepBytes)) {
+        }
+    }
+    const double load = cpu_seconds() - t0;
+    std::printf("  reload            %.1f ns/sample (%llu samples, %llu rows)\n",
+                load * 1e9 / double(loader.counters().samples), (unsigned long long)loader.counters().samples,
+                (unsigned long long)loader.counters().rows);
+    uint64_t read = 0;
+    const double r0 = cpu_seconds();
+    for (const SeriesId id : ids) {
+        SampleIterator it = again.samples(id, INT64_MIN, INT64_MAX);
+        while (it.next()) ++read;
+    }
+    std::printf("  read back         %.1f ns/sample (every series, SampleIterator, %llu samples)\n",
+                (cpu_seconds() - r0) * 1e9 / double(read), (unsigned long long)read);
+    for (const std::string& p : dir->paths()) ::unlink(p.c_str());
+    ::rmdir(dir_path.c_str());
+}
+
+void report_ingest(const Collected& c, const std::vector<std::string>& requests, size_t total, int rounds) {
+    double best_append = 1e9, best_rw = 1e9;
+    for (int round = 0; round < rounds; ++round) {
+        StoreConfig config;
+        config.max_bytes = 1ull << 30;
+        Store store(config);
+        std::vector<SeriesId> ids;
+        for (const auto& ls : c.labels) ids.push_back(store.series(ls).id);
+        const double t0 = cpu_seconds();
+        for (const auto& [i, x] : c.order) store.append(ids[i], x.t, x.bits);
+        best_append = std::min(best_append, (cpu_seconds() - t0) * 1e9 / double(total));
+    }
+    WriteScratch scratch;
+    for (int round = 0; round < rounds; ++round) {
+        StoreConfig config;
+        config.max_bytes = 1ull << 30;
+        Store store(config);
+        const WriteLimits limits{64 << 20, 1 << 20};
+        const double t0 = cpu_seconds();
+        uint64_t appended = 0;
+        for (const std::string& r : requests) appended += receive_write_request(r, limits, store, scratch).appended;
+        best_rw = std::min(best_rw, (cpu_seconds() - t0) * 1e9 / double(appended));
+    }
+    std::printf("\ningest, thread CPU time, best of %d:\n", rounds);
+    std::printf("  Store::append     %.1f ns/sample (series resolved before)\n", best_append);
+    std::printf("  remote write      %.1f ns/sample (snappy, protobuf, labels, lookups, appends)\n", best_rw);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,72 +310,11 @@ int main(int argc, char** argv) {
     }
     std::printf("capture: %zu requests, %zu series, %zu samples, %.0f s\n\n", requests.size(), c.samples.size(), total,
                 double(maxt - mint) / 1000);
-
-    std::printf("bytes per sample by encoding (chunks of n samples)\n");
+    std::printf("bytes per sample by encoding (chunks of n samples, cut at the same moments in every series)\n");
     std::printf("  n     | gorilla | times   values  | times once + values | zstd -3 of times and values\n");
     for (size_t n : {120, 480, 1024, 4096}) codecs(c, total, n);
-
-    // The store fed in arrival order, series resolved first.
-    double best_append = 1e9;
-    StoreStats st;
-    uint64_t payload = 0;
-    for (int round = 0; round < rounds; ++round) {
-        StoreConfig config;
-        config.max_bytes = 1ull << 30;
-        Store store(config);
-        std::vector<SeriesId> ids;
-        for (const auto& ls : c.labels) ids.push_back(store.series(ls).id);
-        const double t0 = cpu_seconds();
-        for (const auto& [i, x] : c.order) store.append(ids[i], x.t, x.bits);
-        best_append = std::min(best_append, (cpu_seconds() - t0) * 1e9 / double(total));
-        if (round == 0) {
-            st = store.stats();
-            store.seal_all();
-            const StoreStats sealed = store.stats();
-            payload = 0;
-            std::set<uint64_t> times;
-            for (SeriesId id = 0; id < ids.size(); ++id) {
-                for (const ChunkRef& ref : store.at(id).chunks[0].live()) {
-                    const std::string_view chunk = store.pages(Tier::raw).chunk(ref);
-                    size_t pos = 0;
-                    uint64_t times_id = 0;
-                    (void)get_varint(chunk, pos, times_id);
-                    payload += chunk.size();
-                    if (times.insert(times_id).second) payload += store.times(uint32_t(times_id)).size();
-                }
-            }
-            std::printf("\nstore, as ingested (open heads included):\n");
-            std::printf("  raw tier bytes/sample   %.3f  (%llu bytes, %llu samples, %llu chunks)\n",
-                        double(st.bytes[0]) / double(st.samples[0]), (unsigned long long)st.bytes[0],
-                        (unsigned long long)st.samples[0], (unsigned long long)st.chunks[0]);
-            std::printf("  all tiers + index       %.3f bytes/sample (%llu bytes; index %llu)\n",
-                        double(st.total_bytes) / double(total), (unsigned long long)st.total_bytes,
-                        (unsigned long long)st.index_bytes);
-            std::printf("  1m tier %llu rows %llu bytes; 1h tier %llu rows %llu bytes\n",
-                        (unsigned long long)st.samples[1], (unsigned long long)st.bytes[1],
-                        (unsigned long long)st.samples[2], (unsigned long long)st.bytes[2]);
-            std::printf("store, every head sealed:\n");
-            std::printf("  raw chunk payload       %.3f bytes/sample (%llu bytes, what VictoriaMetrics' vm_data_size_bytes counts)\n",
-                        double(payload) / double(total), (unsigned long long)payload);
-            std::printf("  raw tier bytes/sample   %.3f  (pages, chunk lists; %llu chunks)\n",
-                        double(sealed.bytes[0]) / double(sealed.samples[0]), (unsigned long long)sealed.chunks[0]);
-            std::printf("  memory per series       %.0f bytes (index and labels)\n",
-                        double(sealed.index_bytes) / double(sealed.series));
-        }
-    }
-    std::printf("\ningest, Store::append only: %.1f ns/sample (best of %d)\n", best_append, rounds);
-
-    double best_rw = 1e9;
-    for (int round = 0; round < rounds; ++round) {
-        StoreConfig config;
-        config.max_bytes = 1ull << 30;
-        Store store(config);
-        const WriteLimits limits{64 << 20, 1 << 20};
-        const double t0 = cpu_seconds();
-        uint64_t appended = 0;
-        for (const std::string& r : requests) appended += receive_write_request(r, limits, store, scratch).appended;
-        best_rw = std::min(best_rw, (cpu_seconds() - t0) * 1e9 / double(appended));
-    }
-    std::printf("ingest, whole remote-write path: %.1f ns/sample (best of %d)\n", best_rw, rounds);
+    report_store(c, total);
+    report_disk(c, total);
+    report_ingest(c, requests, total, rounds);
     return 0;
 }
