@@ -92,6 +92,7 @@ uint64_t Store::series_cost(std::span<const LabelView> canonical) const noexcept
 }
 
 SeriesId Store::create(std::span<const LabelView> canonical, uint64_t h) {
+    if (free_.empty() && !retiring_.empty()) retire_removed();
     SeriesId id;
     if (!free_.empty()) {
         id = free_.back();
@@ -252,7 +253,7 @@ void Store::feed_tiers(SeriesId id, Series& s, int64_t t, uint64_t bits) {
         const int64_t b = bucket_of(t, width);
         // A bucket at or before the last closed row (closed early because
         // the series went quiet, or restored from disk) is not reopened.
-        if (b <= ts.last_row[i]) {
+        if (ts.closed(i, b)) {
             ++counters_.tier_late;
             continue;
         }
@@ -277,6 +278,7 @@ void Store::append_row(SeriesId id, Series& s, size_t i, const TierRow& row) {
     adjust(head_bytes_[i + 1], before, head.capacity_bytes());
     ++head_samples_[i + 1];
     ts.last_row[i] = row.t;
+    ts.has_row[i] = true;
     if (head.count() >= kSealSamples || head.byte_size() >= head_cap_bytes_ ||
         uint64_t(head.maxt()) - uint64_t(head.mint()) >= uint64_t(kMaxChunkSpanMs[i + 1]))
         seal_tier(id, s, i);
@@ -288,7 +290,7 @@ void Store::restore_row(SeriesId id, Tier tier, const TierRow& row) {
     const size_t i = size_t(tier) - 1;
     Series& s = slots_[id];
     TierState& ts = tier_state(s);
-    if (row.t <= ts.last_row[i]) return;
+    if (ts.closed(i, row.t)) return;
     Accumulator& acc = ts.acc[i];
     if (acc.row.count > 0 && acc.bucket < row.t) close_bucket(id, s, i);
     if (acc.row.count > 0 && acc.bucket == row.t) acc.row.count = 0;

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "base/enum_names.hpp"
 #include "history/chunk_codec.hpp"
@@ -18,6 +19,9 @@ std::string_view tier_name(Tier t) noexcept { return enum_name(kTierNames, t); }
 int64_t bucket_of(int64_t t, int64_t width) noexcept {
     int64_t q = t / width;
     if (t % width != 0 && t < 0) --q;
+    // The first bucket would start before int64 time can: it starts at its
+    // beginning instead.
+    if (q < std::numeric_limits<int64_t>::min() / width) return std::numeric_limits<int64_t>::min();
     return q * width;
 }
 

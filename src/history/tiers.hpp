@@ -58,9 +58,13 @@ void encode_tier_chunk(std::span<const TierRow> rows, std::string& out);
 struct TierState {
     Accumulator acc[kTierCount - 1];
     TierHead head[kTierCount - 1];
-    // The start of the latest row closed (kept in the head or sealed): a
-    // bucket at or before it is never written again.
+    // The start of the latest row closed (kept in the head or sealed), if
+    // any: a bucket at or before it is never written again.
     int64_t last_row[kTierCount - 1] = {INT64_MIN, INT64_MIN};
+    bool has_row[kTierCount - 1] = {false, false};
+    [[nodiscard]] bool closed(size_t tier, int64_t bucket) const noexcept {
+        return has_row[tier] && bucket <= last_row[tier];
+    }
 };
 
 // A row's count, stored as a double; anything not a count (a corrupt chunk

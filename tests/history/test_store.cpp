@@ -328,3 +328,22 @@ TEST_CASE("budget_holds_under_100000_series_and_the_oldest_data_goes_first") {
                            << store.stats().samples[0] << ", evicted " << c.evicted[0][0] << ", bytes "
                            << store.bytes());
 }
+
+TEST_CASE("buckets_at_the_ends_of_time") {
+    CHECK(bucket_of(0, 60'000) == 0);
+    CHECK(bucket_of(-1, 60'000) == -60'000);
+    CHECK(bucket_of(59'999, 60'000) == 0);
+    CHECK(bucket_of(INT64_MIN, 60'000) == INT64_MIN);
+    CHECK(bucket_of(INT64_MIN + 5, 3'600'000) == INT64_MIN);
+    CHECK(bucket_of(INT64_MAX, 60'000) == INT64_MAX - INT64_MAX % 60'000);
+    // Samples there go into the tiers like any other.
+    Store store(StoreConfig{});
+    const SeriesId id = store.series(labels_of("edge", "t")).id;
+    store.append(id, INT64_MIN, value_bits(1));
+    store.append(id, INT64_MIN + 1, value_bits(2));
+    store.append(id, INT64_MAX, value_bits(3));
+    const auto rows = test::all_rows(store, id, Tier::minute);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].t == INT64_MIN);
+    CHECK(rows[0].count == 2);
+}
