@@ -51,42 +51,47 @@ uint64_t FlushBuilder::ref_of(const Store& store, SeriesId id) {
     return k.ref;
 }
 
-// The rows of each tier after flushed_t, then the raw samples after it, in
-// chunks of at most kMaxChunkSamples.
+namespace {
+
+// `items` as chunk entries of at most kMaxChunkSamples for `ref`, each
+// encoded by `encode` (encode_chunk, encode_tier_chunk).
+template <class T, class Encode>
+void put_chunks(const std::vector<T>& items, Encode encode, std::string& scratch, std::string& body, uint64_t ref) {
+    const std::span<const T> all(items);
+    for (size_t at = 0; at < all.size(); at += kMaxChunkSamples) {
+        scratch.clear();
+        encode(all.subspan(at, std::min<size_t>(kMaxChunkSamples, all.size() - at)), scratch);
+        put_chunk_entry(body, ref, scratch);
+    }
+}
+
+int64_t after(int64_t flushed) noexcept { return flushed == kNeverMs ? kNeverMs : flushed + 1; }
+
+}  // namespace
+
+// The rows of each tier after flushed_t, then the raw samples after it.
 size_t FlushBuilder::flush_series(Store& store, SeriesId id) {
     Series& s = store.at(id);
     size_t wrote = 0;
     for (size_t i = 0; i + 1 < kTierCount; ++i) {
         const size_t tier = i + 1;
-        TierIterator it = store.rows(id, Tier(tier), s.flushed_t[tier] == kNeverMs ? kNeverMs : s.flushed_t[tier] + 1,
-                                     INT64_MAX);
         rows_.clear();
-        while (it.next()) rows_.push_back(it.row());
-        for (size_t at = 0; at < rows_.size(); at += kMaxChunkSamples) {
-            const size_t n = std::min<size_t>(kMaxChunkSamples, rows_.size() - at);
-            chunk_.clear();
-            encode_tier_chunk(std::span(rows_).subspan(at, n), chunk_);
-            if (!tier_pending_[i]) start_tier_body(tier_body_[i], Tier(tier));
-            put_chunk_entry(tier_body_[i], ref_of(store, id), chunk_);
-            tier_pending_[i] = true;
-        }
-        if (!rows_.empty()) {
-            s.flushed_t[tier] = rows_.back().t;
-            counters_.rows += rows_.size();
-            wrote += rows_.size();
-        }
+        for (TierIterator it = store.rows(id, Tier(tier), after(s.flushed_t[tier]), INT64_MAX); it.next();)
+            rows_.push_back(it.row());
+        if (rows_.empty()) continue;
+        if (!tier_pending_[i]) start_tier_body(tier_body_[i], Tier(tier));
+        tier_pending_[i] = true;
+        put_chunks(rows_, encode_tier_chunk, chunk_, tier_body_[i], ref_of(store, id));
+        s.flushed_t[tier] = rows_.back().t;
+        counters_.rows += rows_.size();
+        wrote += rows_.size();
     }
-    SampleIterator it = store.samples(id, s.flushed_t[0] == kNeverMs ? kNeverMs : s.flushed_t[0] + 1, INT64_MAX);
     samples_.clear();
-    while (it.next()) samples_.push_back(it.sample());
-    for (size_t at = 0; at < samples_.size(); at += kMaxChunkSamples) {
-        const size_t n = std::min<size_t>(kMaxChunkSamples, samples_.size() - at);
-        chunk_.clear();
-        encode_chunk(std::span(samples_).subspan(at, n), chunk_);
-        put_chunk_entry(raw_body_, ref_of(store, id), chunk_);
-        raw_pending_ = true;
-    }
+    for (SampleIterator it = store.samples(id, after(s.flushed_t[0]), INT64_MAX); it.next();)
+        samples_.push_back(it.sample());
     if (!samples_.empty()) {
+        raw_pending_ = true;
+        put_chunks(samples_, encode_chunk, chunk_, raw_body_, ref_of(store, id));
         s.flushed_t[0] = samples_.back().t;
         counters_.samples += samples_.size();
         wrote += samples_.size();

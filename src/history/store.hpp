@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "base/limits.hpp"
-#include "history/flat_index.hpp"
+#include "base/id_index.hpp"
 #include "history/labels.hpp"
 #include "history/pages.hpp"
 #include "history/postings.hpp"
@@ -205,7 +205,7 @@ private:
     // series scraped together share them (chunk_codec.hpp).
     SymbolTable times_;
     Postings postings_;
-    FlatIndex lookup_;                 // label-set hash -> series
+    IdIndex lookup_;                 // label-set hash -> series
     PageLog pages_[kTierCount];
     // Bytes outside the pages, kept as they change: heads and chunk lists
     // per tier, and series labels and tier states for the index.

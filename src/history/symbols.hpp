@@ -10,13 +10,13 @@
 #include <string_view>
 #include <vector>
 
-#include "history/flat_index.hpp"
+#include "base/id_index.hpp"
 
 namespace mmwatch::history {
 
 class SymbolTable {
 public:
-    static constexpr uint32_t kNone = FlatIndex::kMissing;
+    static constexpr uint32_t kNone = IdIndex::kMissing;
 
     // The symbol of `s`, added if new; one more reference either way.
     uint32_t intern(std::string_view s);
@@ -46,7 +46,7 @@ private:
     std::string arena_;
     std::vector<Entry> entries_;
     std::vector<uint32_t> free_;
-    FlatIndex index_;
+    IdIndex index_;
     size_t live_ = 0;
     size_t garbage_bytes_ = 0;
 };

@@ -26,18 +26,10 @@ std::vector<Sample> round_trip(const std::vector<Sample>& in) {
     std::vector<Sample> again;
     REQUIRE(history::decode_chunk(whole, again) == history::ChunkError::none);
     REQUIRE(again.size() == out.size());
-    for (size_t i = 0; i < out.size(); ++i) CHECK((again[i].t == out[i].t && again[i].bits == out[i].bits));
+    test::require_same(again, out);
     return out;
 }
 
-void check_same(const std::vector<Sample>& a, const std::vector<Sample>& b) {
-    REQUIRE(a.size() == b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-        INFO("sample " << i);
-        CHECK(a[i].t == b[i].t);
-        CHECK(a[i].bits == b[i].bits);
-    }
-}
 
 }  // namespace
 
@@ -46,7 +38,7 @@ TEST_CASE("chunk_round_trips_every_kind_of_series_bit_exact") {
     for (int round = 0; round < 400; ++round) {
         const size_t n = 1 + rng() % 700;
         const auto in = test::random_series(rng, n, int64_t(rng()) >> (rng() % 64));
-        check_same(round_trip(in), in);
+        test::require_same(round_trip(in), in);
     }
 }
 
@@ -57,7 +49,7 @@ TEST_CASE("chunk_keeps_values_an_ulp_off_their_decimal_exactly") {
     std::string values;
     history::encode_values(in, values);
     CHECK(values.size() < 500);  // bits per sample, not the 40-odd of XOR
-    check_same(round_trip(in), in);
+    test::require_same(round_trip(in), in);
 }
 
 TEST_CASE("chunk_keeps_odd_values_in_a_decimal_chunk_as_exceptions") {
@@ -66,14 +58,14 @@ TEST_CASE("chunk_keeps_odd_values_in_a_decimal_chunk_as_exceptions") {
     in[17].bits = history::kStaleNaNBits;
     in[18].bits = history::value_bits(-0.0);
     in[199].bits = history::value_bits(std::numeric_limits<double>::infinity());
-    check_same(round_trip(in), in);
+    test::require_same(round_trip(in), in);
 }
 
 TEST_CASE("chunk_of_extreme_timestamps_and_one_sample") {
     std::vector<Sample> in = {{std::numeric_limits<int64_t>::min(), 1}, {-1, 2}, {0, 3},
                               {std::numeric_limits<int64_t>::max(), 4}};
-    check_same(round_trip(in), in);
-    check_same(round_trip({{77, history::kStaleNaNBits}}), {{77, history::kStaleNaNBits}});
+    test::require_same(round_trip(in), in);
+    test::require_same(round_trip({{77, history::kStaleNaNBits}}), {{77, history::kStaleNaNBits}});
 }
 
 TEST_CASE("chunk_of_regular_constant_samples_costs_bits_not_bytes") {
@@ -84,7 +76,7 @@ TEST_CASE("chunk_of_regular_constant_samples_costs_bits_not_bytes") {
     history::encode_values(in, values);
     CHECK(times.size() < 20);
     CHECK(values.size() < 10);
-    check_same(round_trip(in), in);
+    test::require_same(round_trip(in), in);
 }
 
 TEST_CASE("chunk_decoder_refuses_truncated_and_bad_counts") {
@@ -96,7 +88,7 @@ TEST_CASE("chunk_decoder_refuses_truncated_and_bad_counts") {
     for (size_t cut = 0; cut < bytes.size(); ++cut) {
         // A cut chunk is an error or, when only padding went, the same samples.
         const auto e = history::decode_chunk(std::string_view(bytes).substr(0, cut), out);
-        if (e == history::ChunkError::none) check_same(out, in);
+        if (e == history::ChunkError::none) test::require_same(out, in);
     }
     std::string huge;
     history::put_varint(huge, history::kMaxChunkSamples + 1);
@@ -119,7 +111,7 @@ TEST_CASE("gorilla_round_trips_every_kind_of_series_bit_exact") {
         Sample x;
         while (r.next(x.t, x.bits)) out.push_back(x);
         CHECK_FALSE(r.corrupt());
-        check_same(out, in);
+        test::require_same(out, in);
     }
 }
 

@@ -40,14 +40,6 @@ bool same_row(const TierRow& a, const TierRow& b) {
            std::bit_cast<uint64_t>(a.last) == std::bit_cast<uint64_t>(b.last) && a.count == b.count;
 }
 
-void check_samples(const std::vector<Sample>& got, const std::vector<Sample>& want) {
-    REQUIRE(got.size() == want.size());
-    for (size_t i = 0; i < got.size(); ++i) {
-        INFO("sample " << i);
-        REQUIRE(got[i].t == want[i].t);
-        REQUIRE(got[i].bits == want[i].bits);
-    }
-}
 
 // A store of `n` random series, appended in rounds with a flush after each
 // (so segments hold many flushes), all in `dir`.
@@ -103,7 +95,7 @@ TEST_CASE("flush_and_reload_give_back_every_sample_and_row_bit_exact") {
         INFO(name);
         const SeriesId a = before.find(labels_of(name)), b = after.find(labels_of(name));
         REQUIRE(b != kNoSeries);
-        check_samples(test::all_samples(after, b), w.samples.at(name));
+        test::require_same(test::all_samples(after, b), w.samples.at(name));
         for (const Tier tier : {Tier::minute, Tier::hour}) {
             const auto want = test::all_rows(before, a, tier), got = test::all_rows(after, b, tier);
             REQUIRE(got.size() == want.size());
@@ -141,7 +133,7 @@ TEST_CASE("reload_of_a_torn_segment_keeps_every_whole_record") {
             const auto got = test::all_samples(after, id);
             const auto& want = w.samples.at(name);
             REQUIRE(got.size() <= want.size());
-            check_samples(got, std::vector<Sample>(want.begin(), want.begin() + ptrdiff_t(got.size())));
+            test::require_same(got, std::vector<Sample>(want.begin(), want.begin() + ptrdiff_t(got.size())));
         }
     }
 }

@@ -30,14 +30,6 @@ std::vector<Sample> read_all(const Store& store, SeriesId id, int64_t mint = INT
     return out;
 }
 
-void check_same(const std::vector<Sample>& got, const std::vector<Sample>& want) {
-    REQUIRE(got.size() == want.size());
-    for (size_t i = 0; i < got.size(); ++i) {
-        INFO("sample " << i);
-        REQUIRE(got[i].t == want[i].t);
-        REQUIRE(got[i].bits == want[i].bits);
-    }
-}
 
 }  // namespace
 
@@ -58,7 +50,7 @@ TEST_CASE("store_round_trips_random_series_through_head_and_sealed_chunks") {
         for (const Sample& x : samples) REQUIRE(store.append(id, x.t, x.bits) == AppendStatus::stored);
         want[id] = samples;
     }
-    for (const auto& [id, samples] : want) check_same(read_all(store, id), samples);
+    for (const auto& [id, samples] : want) test::require_same(read_all(store, id), samples);
     // A window in the middle, by time.
     for (const auto& [id, samples] : want) {
         if (samples.size() < 10) continue;
@@ -66,10 +58,10 @@ TEST_CASE("store_round_trips_random_series_through_head_and_sealed_chunks") {
         std::vector<Sample> part;
         for (const Sample& x : samples)
             if (x.t >= lo && x.t <= hi) part.push_back(x);
-        check_same(read_all(store, id, lo, hi), part);
+        test::require_same(read_all(store, id, lo, hi), part);
     }
     store.seal_all();
-    for (const auto& [id, samples] : want) check_same(read_all(store, id), samples);
+    for (const auto& [id, samples] : want) test::require_same(read_all(store, id), samples);
     CHECK(store.counters().corrupt_chunks == 0);
 }
 
@@ -84,7 +76,7 @@ TEST_CASE("store_refuses_out_of_order_and_duplicates_as_prometheus_does") {
     CHECK(store.counters().refused[size_t(Refusal::duplicate)] == 1);
     CHECK(store.counters().refused[size_t(Refusal::out_of_order)] == 1);
     CHECK(store.counters().appended == 2);
-    check_same(read_all(store, id), {{1000, value_bits(1)}, {2000, kStaleNaNBits}});
+    test::require_same(read_all(store, id), {{1000, value_bits(1)}, {2000, kStaleNaNBits}});
 }
 
 TEST_CASE("property_every_accepted_sample_comes_back_bit_exact_through_head_chunks_and_reload") {
@@ -132,7 +124,7 @@ TEST_CASE("property_every_accepted_sample_comes_back_bit_exact_through_head_chun
     }
     CHECK(store.counters().refused[size_t(Refusal::out_of_order)] + store.counters().refused[size_t(Refusal::duplicate)] ==
           refused);
-    for (int i = 0; i < kSeries; ++i) check_same(read_all(store, ids[size_t(i)]), model[size_t(i)]);
+    for (int i = 0; i < kSeries; ++i) test::require_same(read_all(store, ids[size_t(i)]), model[size_t(i)]);
 
     test::TempDir tmp;
     std::string error;
@@ -140,7 +132,7 @@ TEST_CASE("property_every_accepted_sample_comes_back_bit_exact_through_head_chun
     FlushBuilder builder;
     test::flush_all(store, builder, *dir);
     store.seal_all();
-    for (int i = 0; i < kSeries; ++i) check_same(read_all(store, ids[size_t(i)]), model[size_t(i)]);
+    for (int i = 0; i < kSeries; ++i) test::require_same(read_all(store, ids[size_t(i)]), model[size_t(i)]);
 
     Store reloaded(config);
     const LoadCounters c = test::load_all(tmp.path(), reloaded, 0);
@@ -152,7 +144,7 @@ TEST_CASE("property_every_accepted_sample_comes_back_bit_exact_through_head_chun
             continue;
         }
         REQUIRE(id != kNoSeries);
-        check_same(read_all(reloaded, id), model[size_t(i)]);
+        test::require_same(read_all(reloaded, id), model[size_t(i)]);
     }
     CHECK(store.counters().corrupt_chunks == 0);
     CHECK(reloaded.counters().corrupt_chunks == 0);

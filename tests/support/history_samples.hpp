@@ -5,6 +5,8 @@
 // with gaps, jitter and extreme values.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -66,6 +68,16 @@ inline std::vector<history::Sample> random_series(std::mt19937_64& rng, size_t n
         t += dt;
     }
     return out;
+}
+
+// Got what was wanted, sample by sample, bit for bit (a doctest helper).
+inline void require_same(const std::vector<history::Sample>& got, const std::vector<history::Sample>& want) {
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+        INFO("sample " << i);
+        REQUIRE(got[i].t == want[i].t);
+        REQUIRE(got[i].bits == want[i].bits);
+    }
 }
 
 }  // namespace mmwatch::test

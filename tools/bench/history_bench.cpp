@@ -164,13 +164,30 @@ Held held(const Store& store, size_t series) {
     return h;
 }
 
-void report_store(const Collected& c, size_t total) {
+// A store large enough never to evict; the capture's series in it.
+StoreConfig roomy() {
     StoreConfig config;
     config.max_bytes = 1ull << 30;
-    Store store(config);
+    return config;
+}
+
+std::vector<SeriesId> add_series(Store& store, const Collected& c) {
     std::vector<SeriesId> ids;
     for (const auto& ls : c.labels) ids.push_back(store.series(ls).id);
+    return ids;
+}
+
+// Every sample into `store`, in arrival order; the thread CPU seconds it took.
+double append_all(Store& store, const Collected& c, const std::vector<SeriesId>& ids) {
+    const double t0 = cpu_seconds();
     for (const auto& [i, x] : c.order) store.append(ids[i], x.t, x.bits);
+    return cpu_seconds() - t0;
+}
+
+void report_store(const Collected& c, size_t total) {
+    Store store(roomy());
+    const std::vector<SeriesId> ids = add_series(store, c);
+    append_all(store, c, ids);
     const StoreStats open = store.stats();
     const Held before = held(store, ids.size());
     const double d = double(total), n = double(ids.size());
@@ -202,12 +219,9 @@ void report_store(const Collected& c, size_t total) {
 // A flush of everything to a directory, in steps of kHistoryFlushStepSamples: bytes on
 // disk, CPU per sample, the longest step; then a reload.
 void report_disk(const Collected& c, size_t total) {
-    StoreConfig config;
-    config.max_bytes = 1ull << 30;
-    Store store(config);
-    std::vector<SeriesId> ids;
-    for (const auto& ls : c.labels) ids.push_back(store.series(ls).id);
-    for (const auto& [i, x] : c.order) store.append(ids[i], x.t, x.bits);
+    Store store(roomy());
+    const std::vector<SeriesId> ids = add_series(store, c);
+    append_all(store, c, ids);
     char tmpl[] = "/tmp/history-bench-XXXXXX";
     const std::string dir_path = mkdtemp(tmpl);
     std::string error;
@@ -231,7 +245,7 @@ void report_disk(const Collected& c, size_t total) {
                 double(dir->bytes()) / double(total), (unsigned long long)dir->bytes());
     std::printf("  flush CPU         %.1f ns/sample; longest step %.2f ms\n", flush_cpu * 1e9 / double(total),
                 longest * 1e3);
-    Store again(config);
+    Store again(roomy());
     Loader loader(again, 0);
     const double t0 = cpu_seconds();
     for (const std::string& p : dir->paths()) {
@@ -260,20 +274,12 @@ void report_disk(const Collected& c, size_t total) {
 void report_ingest(const Collected& c, const std::vector<std::string>& requests, size_t total, int rounds) {
     double best_append = 1e9, best_rw = 1e9;
     for (int round = 0; round < rounds; ++round) {
-        StoreConfig config;
-        config.max_bytes = 1ull << 30;
-        Store store(config);
-        std::vector<SeriesId> ids;
-        for (const auto& ls : c.labels) ids.push_back(store.series(ls).id);
-        const double t0 = cpu_seconds();
-        for (const auto& [i, x] : c.order) store.append(ids[i], x.t, x.bits);
-        best_append = std::min(best_append, (cpu_seconds() - t0) * 1e9 / double(total));
+        Store store(roomy());
+        best_append = std::min(best_append, append_all(store, c, add_series(store, c)) * 1e9 / double(total));
     }
     WriteScratch scratch;
     for (int round = 0; round < rounds; ++round) {
-        StoreConfig config;
-        config.max_bytes = 1ull << 30;
-        Store store(config);
+        Store store(roomy());
         const WriteLimits limits{64 << 20, 1 << 20};
         const double t0 = cpu_seconds();
         uint64_t appended = 0;
