@@ -15,13 +15,6 @@
 
 namespace mmwatch::history {
 
-// The previous value and XOR window of a column after the first.
-struct XorColumn {
-    uint64_t v = 0;
-    uint8_t leading = 0xff;
-    uint8_t trailing = 0;
-};
-
 template <size_t Columns>
 class Head {
 public:
@@ -30,10 +23,12 @@ public:
     void append(int64_t t, const Row& values) {
         if (count_ == 0) mint_ = t;
         gorilla_append(bits_, first_, t, values[0]);
-        for (size_t c = 1; c < Columns; ++c) {
-            GorillaState s{0, 0, rest_[c - 1].v, rest_[c - 1].leading, rest_[c - 1].trailing};
-            xor_put(bits_, s, values[c]);
-            rest_[c - 1] = {s.v, s.leading, s.trailing};
+        for (size_t c = 0; c + 1 < Columns; ++c) {
+            GorillaState s{0, 0, rest_v_[c], rest_leading_[c], rest_trailing_[c]};
+            xor_put(bits_, s, values[c + 1]);
+            rest_v_[c] = s.v;
+            rest_leading_[c] = s.leading;
+            rest_trailing_[c] = s.trailing;
         }
         ++count_;
     }
@@ -65,7 +60,9 @@ public:
     void clear() {
         bits_.clear();
         first_ = {};
-        rest_ = {};
+        rest_v_ = {};
+        rest_leading_.fill(0xff);
+        rest_trailing_ = {};
         count_ = 0;
     }
     // Gives the buffer back too (an idle series holds no bytes).
@@ -82,9 +79,19 @@ public:
     [[nodiscard]] size_t capacity_bytes() const noexcept { return bits_.capacity_bytes(); }
 
 private:
+    static constexpr std::array<uint8_t, Columns - 1> no_window() noexcept {
+        std::array<uint8_t, Columns - 1> a{};
+        a.fill(0xff);
+        return a;
+    }
+
     BitWriter bits_;
     GorillaState first_;
-    std::array<XorColumn, Columns - 1> rest_{};
+    // The other columns' previous values and XOR windows, apart so they
+    // pack (0xff: no window yet).
+    std::array<uint64_t, Columns - 1> rest_v_{};
+    std::array<uint8_t, Columns - 1> rest_leading_ = no_window();
+    std::array<uint8_t, Columns - 1> rest_trailing_{};
     uint32_t count_ = 0;
     int64_t mint_ = 0;
 };

@@ -27,8 +27,8 @@ constexpr uint32_t kPageBytes = 64 * 1024;
 // kMaxChunkSpanMs.
 constexpr uint32_t kSealSamples = 4096;
 // Raw chunk windows: a power of two of milliseconds holding about this many
-// samples at the series' interval, at least kMinWindowMs and at most the
-// chunk span. Windows are aligned to the epoch, so series scraped at the
+// samples at the series' interval, at least 2^kMinWindowLog2 ms (65.5 s)
+// and at most the chunk span. Windows are aligned to the epoch, so series scraped at the
 // same interval seal at the same moments with the same timestamps, whose
 // times part is then kept once. A new series starts with the smallest
 // window, to fall in step soon. 1 s: 2^20 ms (17.5 min, 1,048 samples);
@@ -246,8 +246,8 @@ void Store::feed_tiers(SeriesId id, Series& s, int64_t t, uint64_t bits) {
     for (size_t i = 0; i + 1 < kTierCount; ++i) {
         Accumulator& acc = ts.acc[i];
         const int64_t width = kTierBucketMs[i + 1];
-        if (acc.row.count > 0 && uint64_t(t) - uint64_t(acc.bucket) < uint64_t(width)) {  // the open bucket
-            acc.add(acc.bucket, v);
+        if (acc.open() && uint64_t(t) - uint64_t(acc.row.t) < uint64_t(width)) {  // the open bucket
+            acc.add(acc.row.t, v);
             continue;
         }
         const int64_t b = bucket_of(t, width);
@@ -257,7 +257,7 @@ void Store::feed_tiers(SeriesId id, Series& s, int64_t t, uint64_t bits) {
             ++counters_.tier_late;
             continue;
         }
-        if (acc.row.count > 0 && b != acc.bucket) close_bucket(id, s, i);
+        if (acc.open() && b != acc.row.t) close_bucket(id, s, i);
         acc.add(b, v);
     }
 }
@@ -292,8 +292,8 @@ void Store::restore_row(SeriesId id, Tier tier, const TierRow& row) {
     TierState& ts = tier_state(s);
     if (ts.closed(i, row.t)) return;
     Accumulator& acc = ts.acc[i];
-    if (acc.row.count > 0 && acc.bucket < row.t) close_bucket(id, s, i);
-    if (acc.row.count > 0 && acc.bucket == row.t) acc.row.count = 0;
+    if (acc.open() && acc.row.t < row.t) close_bucket(id, s, i);
+    if (acc.open() && acc.row.t == row.t) acc.row.count = 0;
     append_row(id, s, i, row);
     s.flushed_t[size_t(tier)] = std::max(s.flushed_t[size_t(tier)], row.t);
     check_budget();

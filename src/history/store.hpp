@@ -103,7 +103,8 @@ public:
         SeriesId id = kNoSeries;
         Refusal refusal = Refusal::series_limit;  // when id == kNoSeries
     };
-    // The series of a canonical label set (labels.hpp), created if new.
+    // The series of a canonical label set (labels.hpp), created if new. A
+    // series that holds no data at the next maintain() is forgotten.
     [[nodiscard]] Lookup series(std::span<const LabelView> canonical);
     // The series of a canonical label set, or kNoSeries.
     [[nodiscard]] SeriesId find(std::span<const LabelView> canonical) const;

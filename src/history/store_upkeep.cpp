@@ -203,7 +203,7 @@ void Store::upkeep_series(SeriesId id, int64_t now_ms) {
             // A bucket is closed once a whole bucket width has passed after
             // its end with no sample: the series has gone quiet.
             const Accumulator& acc = s.tiers->acc[i];
-            if (acc.row.count > 0 && older_than(acc.bucket, now_ms, 2 * kTierBucketMs[i + 1])) close_bucket(id, s, i);
+            if (acc.open() && older_than(acc.row.t, now_ms, 2 * kTierBucketMs[i + 1])) close_bucket(id, s, i);
             const TierHead& head = s.tiers->head[i];
             if (!head.empty() && (older_than(head.maxt(), now_ms, 2 * kTierBucketMs[i + 1]) ||
                                   older_than(head.mint(), now_ms, kMaxChunkSpanMs[i + 1])))

@@ -27,7 +27,6 @@ int64_t bucket_of(int64_t t, int64_t width) noexcept {
 
 void Accumulator::add(int64_t t_bucket, double v) noexcept {
     if (row.count == 0) {
-        bucket = t_bucket;
         row = TierRow{t_bucket, v, v, v, v, 1};
         return;
     }

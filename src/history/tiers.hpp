@@ -35,10 +35,11 @@ struct TierRow {
 };
 inline constexpr size_t kTierColumns = 5;  // min, max, sum, count, last
 
-// The bucket being filled.
+// The bucket being filled: its row, whose t is the bucket's start (none is
+// open while the count is 0).
 struct Accumulator {
-    int64_t bucket = 0;  // start of the bucket; count == 0: none open
     TierRow row;
+    [[nodiscard]] bool open() const noexcept { return row.count > 0; }
     void add(int64_t t_bucket, double v) noexcept;
 };
 
