@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "history/segment.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 namespace mmwatch::history {
 

@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "history/chunk_codec.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 namespace mmwatch::history {
 

@@ -12,15 +12,16 @@ namespace mmwatch::history {
 
 namespace {
 
-constexpr std::string_view kLabelErrorNames[] = {
-    "none", "no_labels", "too_many_labels", "name_too_long", "value_too_long", "bad_name", "bad_utf8", "duplicate_name",
+MMWATCH_ENUM_TABLE(LabelError, kLabelErrorNames) = {
+    MMWATCH_ROW(none),           MMWATCH_ROW(no_labels), MMWATCH_ROW(too_many_labels), MMWATCH_ROW(name_too_long),
+    MMWATCH_ROW(value_too_long), MMWATCH_ROW(bad_name),  MMWATCH_ROW(bad_utf8),        MMWATCH_ROW(duplicate_name),
 };
-static_assert(std::size(kLabelErrorNames) == kLabelErrorCount);
+static_assert(base::rows_match(kLabelErrorNames, kLabelErrorCount));
 
 bool valid_label_name(std::string_view s) noexcept {
     if (s.empty()) return false;
     for (size_t i = 0; i < s.size(); ++i)
-        if (!label_name_char(s[i], i == 0)) return false;
+        if (!base::label_name_char(s[i], i == 0)) return false;
     return true;
 }
 
@@ -43,18 +44,18 @@ uint64_t mix(uint64_t h, std::string_view s) noexcept {
 
 }  // namespace
 
-std::string_view label_error_name(LabelError e) noexcept { return enum_name(kLabelErrorNames, e); }
+std::string_view label_error_name(LabelError e) noexcept { return base::name_of(kLabelErrorNames, e); }
 
 LabelError canonicalize(std::vector<LabelView>& labels) {
     std::erase_if(labels, [](const LabelView& l) { return l.value.empty(); });
     if (labels.empty()) return LabelError::no_labels;
-    if (labels.size() > kMaxHistoryLabelsPerSeries) return LabelError::too_many_labels;
+    if (labels.size() > base::kMaxHistoryLabelsPerSeries) return LabelError::too_many_labels;
     for (const LabelView& l : labels) {
-        if (l.name.size() > kMaxHistoryLabelNameBytes) return LabelError::name_too_long;
-        if (l.value.size() > kMaxHistoryLabelValueBytes) return LabelError::value_too_long;
+        if (l.name.size() > base::kMaxHistoryLabelNameBytes) return LabelError::name_too_long;
+        if (l.value.size() > base::kMaxHistoryLabelValueBytes) return LabelError::value_too_long;
         if (!valid_label_name(l.name)) return LabelError::bad_name;
-        if (l.name == "__name__" && !valid_metric_name(l.value)) return LabelError::bad_name;
-        if (!utf8::valid(l.value)) return LabelError::bad_utf8;
+        if (l.name == "__name__" && !base::valid_metric_name(l.value)) return LabelError::bad_name;
+        if (!base::utf8::valid(l.value)) return LabelError::bad_utf8;
     }
     std::sort(labels.begin(), labels.end(), [](const LabelView& a, const LabelView& b) { return a.name < b.name; });
     for (size_t i = 1; i < labels.size(); ++i)
@@ -63,7 +64,7 @@ LabelError canonicalize(std::vector<LabelView>& labels) {
 }
 
 bool is_canonical(std::span<const LabelView> labels) noexcept {
-    if (labels.empty() || labels.size() > kMaxHistoryLabelsPerSeries) return false;
+    if (labels.empty() || labels.size() > base::kMaxHistoryLabelsPerSeries) return false;
     for (size_t i = 0; i < labels.size(); ++i) {
         if (labels[i].value.empty()) return false;
         if (i > 0 && !(labels[i - 1].name < labels[i].name)) return false;

@@ -8,7 +8,7 @@
 #include <protozero/pbf_reader.hpp>
 
 #include "base/enum_names.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 namespace mmwatch::history {
 
@@ -23,14 +23,14 @@ enum : uint32_t { series_labels = 1, series_samples = 2, series_exemplars = 3, s
 enum : uint32_t { label_name = 1, label_value = 2 };
 enum : uint32_t { sample_value = 1, sample_timestamp = 2 };
 
-constexpr NameAndMessage kWriteErrors[] = {
-    {"none", "ok"},
-    {"body_too_large", "the request body is larger than the limit once decompressed"},
-    {"bad_snappy", "the request body is not snappy-compressed (block format)"},
-    {"malformed_protobuf", "the request body is not a valid remote-write WriteRequest"},
-    {"too_many_series", "the request carries more series than allowed in one request"},
+MMWATCH_ENUM_TABLE(WriteError, kWriteErrors) = {
+    MMWATCH_ROW(none, "ok"),
+    MMWATCH_ROW(body_too_large, "the request body is larger than the limit once decompressed"),
+    MMWATCH_ROW(bad_snappy, "the request body is not snappy-compressed (block format)"),
+    MMWATCH_ROW(malformed_protobuf, "the request body is not a valid remote-write WriteRequest"),
+    MMWATCH_ROW(too_many_series, "the request carries more series than allowed in one request"),
 };
-static_assert(std::size(kWriteErrors) == kWriteErrorCount);
+static_assert(base::rows_match(kWriteErrors, kWriteErrorCount));
 
 // A scratch buffer larger than this after a request is given back.
 constexpr size_t kKeepScratchBytes = 1024 * 1024;
@@ -152,8 +152,8 @@ private:
 
 }  // namespace
 
-std::string_view write_error_name(WriteError e) noexcept { return name_of(kWriteErrors, e); }
-std::string_view write_error_message(WriteError e) noexcept { return message_of(kWriteErrors, e); }
+std::string_view write_error_name(WriteError e) noexcept { return base::name_of(kWriteErrors, e); }
+std::string_view write_error_message(WriteError e) noexcept { return base::message_of(kWriteErrors, e); }
 
 void WriteScratch::trim() {
     if (body.capacity() > kKeepScratchBytes) std::string().swap(body);

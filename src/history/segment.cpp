@@ -124,7 +124,7 @@ bool EntryReader::bytes(std::string_view& out) noexcept {
 bool EntryReader::series(uint64_t& ref, std::vector<LabelView>& labels) {
     if (pos_ == body_.size()) return false;
     uint64_t n = 0;
-    if (!get_varint(body_, pos_, ref) || !get_varint(body_, pos_, n) || n > kMaxHistoryLabelsPerSeries) return fail();
+    if (!get_varint(body_, pos_, ref) || !get_varint(body_, pos_, n) || n > base::kMaxHistoryLabelsPerSeries) return fail();
     labels.clear();
     for (uint64_t i = 0; i < n; ++i) {
         LabelView l;

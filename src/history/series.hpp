@@ -57,7 +57,7 @@ struct Series {
     RawHead head;
     // The head is sealed when a sample falls outside the window (2^window_log2
     // ms, aligned to the epoch) its first sample fell in; set from the
-    // series' interval (store.cpp, window_log2_for).
+    // series' interval (history_store.cpp, window_log2_for).
     uint8_t window_log2 = 16;
     ChunkList chunks[kTierCount];
     std::unique_ptr<TierState> tiers;

@@ -16,7 +16,7 @@ namespace mmwatch::history {
 
 class SymbolTable {
 public:
-    static constexpr uint32_t kNone = IdIndex::kMissing;
+    static constexpr uint32_t kNone = base::IdIndex::kMissing;
 
     // The symbol of `s`, added if new; one more reference either way.
     uint32_t intern(std::string_view s);
@@ -46,7 +46,7 @@ private:
     std::string arena_;
     std::vector<Entry> entries_;
     std::vector<uint32_t> free_;
-    IdIndex index_;
+    base::IdIndex index_;
     size_t live_ = 0;
     size_t garbage_bytes_ = 0;
 };

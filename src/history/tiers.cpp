@@ -10,11 +10,12 @@
 namespace mmwatch::history {
 
 namespace {
-constexpr std::string_view kTierNames[] = {"raw", "1m", "1h"};
-static_assert(std::size(kTierNames) == kTierCount);
+// Tiers are named for their bucket, not their identifier: rows spelled out.
+constexpr base::EnumRow<Tier> kTierNames[] = {{Tier::raw, "raw"}, {Tier::minute, "1m"}, {Tier::hour, "1h"}};
+static_assert(base::rows_match(kTierNames, kTierCount));
 }  // namespace
 
-std::string_view tier_name(Tier t) noexcept { return enum_name(kTierNames, t); }
+std::string_view tier_name(Tier t) noexcept { return base::name_of(kTierNames, t); }
 
 int64_t bucket_of(int64_t t, int64_t width) noexcept {
     int64_t q = t / width;

@@ -89,7 +89,7 @@ TEST_CASE("erased_ids_are_gone_and_every_other_still_found_in_one_run") {
         gone[size_t(i)] = true;
         if (step % 97 != 0) continue;
         for (int k = 0; k < 3000; ++k) {
-            const uint32_t want = gone[size_t(k)] ? IdIndex::kMissing : uint32_t(k);
+            const uint32_t want = gone[size_t(k)] ? base::IdIndex::kMissing : uint32_t(k);
             REQUIRE(o.find("k" + std::to_string(k), hashes[size_t(k)]) == want);
         }
     }

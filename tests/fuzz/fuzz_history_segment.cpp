@@ -23,7 +23,7 @@
 #include "history/flush.hpp"
 #include "history/iterator.hpp"
 #include "history/segment.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::history;

@@ -15,7 +15,7 @@
 #include "fuzz_check.hpp"
 #include "history/iterator.hpp"
 #include "history/remote_write.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::history;

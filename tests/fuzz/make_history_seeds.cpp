@@ -13,7 +13,7 @@
 
 #include "history/flush.hpp"
 #include "history/segment.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 #include "support/history_samples.hpp"
 
 using namespace mmwatch;

@@ -9,7 +9,7 @@
 #include <protozero/pbf_writer.hpp>
 
 #include "history/remote_write.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 #include "support/history_disk.hpp"
 
 using namespace mmwatch;

@@ -9,7 +9,7 @@
 #include "history/flush.hpp"
 #include "history/iterator.hpp"
 #include "history/segment_file.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 namespace mmwatch::test {
 

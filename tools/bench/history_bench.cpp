@@ -38,7 +38,7 @@
 #include "history/flush.hpp"
 #include "history/iterator.hpp"
 #include "history/segment_file.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::history;
@@ -216,7 +216,7 @@ void report_store(const Collected& c, size_t total) {
                 double(after.page_bytes) / d, double(after.zstd_pages) / d);
 }
 
-// A flush of everything to a directory, in steps of kHistoryFlushStepSamples: bytes on
+// A flush of everything to a directory, in steps of base::kHistoryFlushStepSamples: bytes on
 // disk, CPU per sample, the longest step; then a reload.
 void report_disk(const Collected& c, size_t total) {
     Store store(roomy());
@@ -233,14 +233,14 @@ void report_disk(const Collected& c, size_t total) {
     double longest = 0, flush_cpu = 0;
     for (bool done = false; !done;) {
         const double t0 = cpu_seconds();
-        done = builder.step(store, SIZE_MAX, kHistoryFlushStepSamples, out, 0);
+        done = builder.step(store, SIZE_MAX, base::kHistoryFlushStepSamples, out, 0);
         const double step = cpu_seconds() - t0;
         longest = std::max(longest, step);
         flush_cpu += step;
     }
-    for (size_t at = 0; at < out.size();) at += dir->write_some(std::string_view(out).substr(at), kHistoryIoStepBytes);
+    for (size_t at = 0; at < out.size();) at += dir->write_some(std::string_view(out).substr(at), base::kHistoryIoStepBytes);
     dir->end_flush();
-    std::printf("\ndisk, one flush of everything (steps of %zu samples):\n", kHistoryFlushStepSamples);
+    std::printf("\ndisk, one flush of everything (steps of %zu samples):\n", base::kHistoryFlushStepSamples);
     std::printf("  segment bytes     %.3f bytes/sample (%llu bytes, zstd -3 records)\n",
                 double(dir->bytes()) / double(total), (unsigned long long)dir->bytes());
     std::printf("  flush CPU         %.1f ns/sample; longest step %.2f ms\n", flush_cpu * 1e9 / double(total),
@@ -252,7 +252,7 @@ void report_disk(const Collected& c, size_t total) {
         SegmentReader r;
         if (!r.open(p)) continue;
         loader.begin_segment();
-        while (r.step(loader, kHistoryIoStepBytes)) {
+        while (r.step(loader, base::kHistoryIoStepBytes)) {
         }
     }
     const double load = cpu_seconds() - t0;

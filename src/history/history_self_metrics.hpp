@@ -10,7 +10,7 @@
 #include "history/flush.hpp"
 #include "history/remote_write.hpp"
 #include "history/segment_file.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 namespace mmwatch::history {
 

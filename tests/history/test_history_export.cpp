@@ -6,7 +6,7 @@
 #include <map>
 #include <random>
 
-#include "history/export.hpp"
+#include "history/history_export.hpp"
 #include "support/history_samples.hpp"
 
 using namespace mmwatch;

@@ -4,13 +4,17 @@
 // forgets series with no data left.
 #include <algorithm>
 
+#include "base/enum_names.hpp"
 #include "history/chunk_codec.hpp"
 
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 namespace mmwatch::history {
 
 namespace {
+
+MMWATCH_ENUM_TABLE(Eviction, kEvictionNames) = {MMWATCH_ROW(budget), MMWATCH_ROW(retention)};
+static_assert(base::rows_match(kEvictionNames, kEvictionCount));
 
 // A head is sealed at this many bytes, whatever the budget: larger heads
 // gain little compression and cost memory that cannot be evicted.
@@ -34,6 +38,8 @@ bool older_than(int64_t t, int64_t now, int64_t span) noexcept {
 }
 
 }  // namespace
+
+std::string_view eviction_name(Eviction e) noexcept { return base::name_of(kEvictionNames, e); }
 
 void Store::update_head_cap() noexcept {
     const uint64_t share = config_.max_bytes / kHeadShareDivisor / std::max<size_t>(live_series_, 1);

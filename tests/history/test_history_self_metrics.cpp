@@ -3,7 +3,7 @@
 #include <set>
 #include <string>
 
-#include "history/self_metrics.hpp"
+#include "history/history_self_metrics.hpp"
 
 using namespace mmwatch;
 using namespace mmwatch::history;

@@ -1,6 +1,6 @@
 // Series, appends and sealing. The budget, eviction and time-driven
-// upkeep are in store_upkeep.cpp; reading is in iterator.cpp.
-#include "history/store.hpp"
+// upkeep are in history_store_upkeep.cpp; reading is in iterator.cpp.
+#include "history/history_store.hpp"
 
 #include <algorithm>
 
@@ -12,11 +12,11 @@ namespace mmwatch::history {
 
 namespace {
 
-constexpr std::string_view kRefusalNames[] = {"out_of_order", "duplicate", "series_limit", "memory_budget",
-                                              "bad_labels"};
-static_assert(std::size(kRefusalNames) == kRefusalCount);
-constexpr std::string_view kEvictionNames[] = {"budget", "retention"};
-static_assert(std::size(kEvictionNames) == kEvictionCount);
+MMWATCH_ENUM_TABLE(Refusal, kRefusalNames) = {
+    MMWATCH_ROW(out_of_order), MMWATCH_ROW(duplicate),  MMWATCH_ROW(series_limit),
+    MMWATCH_ROW(memory_budget), MMWATCH_ROW(bad_labels),
+};
+static_assert(base::rows_match(kRefusalNames, kRefusalCount));
 
 // Pages hold sealed chunks of one tier; the unit of eviction. 64 KiB holds
 // a few dozen chunks, so dropping one frees little at a time, and a 1 MiB
@@ -46,8 +46,7 @@ uint8_t window_log2_for(int64_t interval_ms) noexcept {
 
 }  // namespace
 
-std::string_view refusal_name(Refusal r) noexcept { return enum_name(kRefusalNames, r); }
-std::string_view eviction_name(Eviction e) noexcept { return enum_name(kEvictionNames, e); }
+std::string_view refusal_name(Refusal r) noexcept { return base::name_of(kRefusalNames, r); }
 
 Store::Store(const StoreConfig& config)
     : config_(config), pages_{PageLog(kPageBytes), PageLog(kPageBytes), PageLog(kPageBytes)} {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "history/iterator.hpp"
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 #include "support/history_disk.hpp"
 #include "support/history_samples.hpp"
 #include "support/temp_dir.hpp"

@@ -1,4 +1,4 @@
-#include "history/export.hpp"
+#include "history/history_export.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -58,9 +58,9 @@ void ExportCursor::write_line(const Store& store, SeriesId id, std::string& out)
     out += R"({"metric":{)";
     for (size_t i = 0; i < labels_.size(); ++i) {
         if (i) out += ',';
-        json::append_string(out, labels_[i].name);
+        base::json::append_string(out, labels_[i].name);
         out += ':';
-        json::append_string(out, labels_[i].value);
+        base::json::append_string(out, labels_[i].value);
     }
     out += R"(},"values":[)";
     for (size_t i = 0; i < buf_.size(); ++i) {
@@ -70,7 +70,7 @@ void ExportCursor::write_line(const Store& store, SeriesId id, std::string& out)
     out += R"(],"timestamps":[)";
     for (size_t i = 0; i < buf_.size(); ++i) {
         if (i) out += ',';
-        json::append_number(out, buf_[i].t);
+        base::json::append_number(out, buf_[i].t);
     }
     out += "]}\n";
     samples_ += buf_.size();

@@ -1,4 +1,4 @@
-#include "history/self_metrics.hpp"
+#include "history/history_self_metrics.hpp"
 
 namespace mmwatch::history {
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "history/store.hpp"
+#include "history/history_store.hpp"
 
 namespace mmwatch::history {
 

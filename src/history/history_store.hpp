@@ -45,8 +45,8 @@ inline constexpr int64_t kDefaultRetentionMs[kTierCount] = {
 inline constexpr unsigned kDefaultSharePercent[kTierCount] = {60, 25, 15};
 
 struct StoreConfig {
-    uint64_t max_bytes = kDefaultHistoryBytes;
-    size_t max_series = kDefaultHistoryMaxSeries;
+    uint64_t max_bytes = base::kDefaultHistoryBytes;
+    size_t max_series = base::kDefaultHistoryMaxSeries;
     int64_t retention_ms[kTierCount] = {kDefaultRetentionMs[0], kDefaultRetentionMs[1], kDefaultRetentionMs[2]};
     unsigned share_percent[kTierCount] = {kDefaultSharePercent[0], kDefaultSharePercent[1], kDefaultSharePercent[2]};
 };
@@ -206,7 +206,7 @@ private:
     // series scraped together share them (chunk_codec.hpp).
     SymbolTable times_;
     Postings postings_;
-    IdIndex lookup_;                 // label-set hash -> series
+    base::IdIndex lookup_;                 // label-set hash -> series
     PageLog pages_[kTierCount];
     // Bytes outside the pages, kept as they change: heads and chunk lists
     // per tier, and series labels and tier states for the index.
