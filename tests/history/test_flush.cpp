@@ -27,7 +27,7 @@ StoreConfig unlimited() {
     return c;
 }
 
-std::vector<LabelView> labels_of(const std::string& name) {
+std::vector<LabelView> labels_of(std::string_view name) {
     std::vector<LabelView> l = {{"__name__", name}, {"instance", "a:1"}};
     REQUIRE(canonicalize(l) == LabelError::none);
     return l;

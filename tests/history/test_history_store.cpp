@@ -17,7 +17,7 @@ using namespace mmwatch::history;
 
 namespace {
 
-std::vector<LabelView> labels_of(const std::string& name, const std::string& value) {
+std::vector<LabelView> labels_of(std::string_view name, std::string_view value) {
     std::vector<LabelView> l = {{"__name__", name}, {"job", value}};
     REQUIRE(canonicalize(l) == LabelError::none);
     return l;
