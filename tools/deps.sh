@@ -6,7 +6,7 @@ set -euo pipefail
 
 MMWATCH_DEBS=(
   g++ clang meson ninja-build pkg-config
-  libuv1-dev libsimdjson-dev doctest-dev zlib1g-dev libdeflate-dev libprotozero-dev libssl-dev libcrypt-dev libyaml-cpp-dev openssl libsnappy-dev libcurl4-openssl-dev protobuf-compiler
+  libuv1-dev libsimdjson-dev doctest-dev zlib1g-dev libdeflate-dev libprotozero-dev libssl-dev libcrypt-dev libyaml-cpp-dev openssl libsnappy-dev libzstd-dev libcurl4-openssl-dev protobuf-compiler
   python3 python3-prometheus-client curl netcat-openbsd apache2-utils
   prometheus victoria-metrics
   help2man debhelper dpkg-dev fakeroot lintian systemd

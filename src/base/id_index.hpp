@@ -2,7 +2,9 @@
 // owner's own vector: a slot is the key's 32-bit hash and its id, 8 bytes
 // with no node, and a lookup usually takes one probe. The owner says how
 // to compare, so a key need not be at hand as one string (the store's
-// series keys, attribute lists as sent). Ids are never removed.
+// series keys, attribute lists as sent). An id can be erased again
+// (backward-shift deletion, no tombstones): the history store forgets the
+// strings and series whose data has all gone.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +34,27 @@ public:
         if (slots_.empty()) slots_.resize(kMinSlots);
         place(slots_, {uint32_t(h), id});
         if (++size_ * 2 > slots_.size()) grow();
+    }
+    // Removes `id`, present under `h`: every later slot of its run that may
+    // move into the hole does, so no lookup ever needs a tombstone.
+    void erase(uint64_t h, uint32_t id) noexcept {
+        if (slots_.empty()) return;
+        const size_t mask = slots_.size() - 1;
+        size_t i = uint32_t(h) & mask;
+        while (slots_[i].id != id) {
+            if (slots_[i].id == kMissing) return;
+            i = (i + 1) & mask;
+        }
+        for (size_t j = (i + 1) & mask; slots_[j].id != kMissing; j = (j + 1) & mask) {
+            const size_t home = slots_[j].tag & mask;
+            const bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+            if (movable) {
+                slots_[i] = slots_[j];
+                i = j;
+            }
+        }
+        slots_[i] = Slot{};
+        --size_;
     }
     [[nodiscard]] size_t size() const noexcept { return size_; }
     [[nodiscard]] size_t memory_bytes() const noexcept { return slots_.capacity() * sizeof(Slot); }

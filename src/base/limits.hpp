@@ -170,4 +170,41 @@ inline constexpr size_t kMaxOtlpQueryAnswerBytes = 4 * 1024 * 1024;
 inline constexpr int64_t kOtlpHealthWindowMs = 60'000;
 inline constexpr int64_t kOtlpHealthSlotMs = 5'000;
 
+// --- History (the time-series store, docs/history.md) ---------------------
+// Default memory for everything the store holds (--history-bytes): chunks
+// of every tier, open heads, the index and the label strings. 32 MiB keeps
+// a device's 1,000 series at a 15 s interval for about two weeks at full
+// resolution (0.5-1 byte a sample) and a year of hourly aggregates, next to
+// an application on a 512 MiB board.
+inline constexpr uint64_t kDefaultHistoryBytes = 32ull * 1024 * 1024;
+// The smallest budget accepted: a few pages per tier and room for heads.
+inline constexpr uint64_t kMinHistoryBytes = 1ull * 1024 * 1024;
+// Default cap on distinct series (--history-max-series): a bound on the
+// index apart from bytes, so a sender minting label values cannot fill the
+// budget with series that each hold one sample.
+inline constexpr size_t kDefaultHistoryMaxSeries = 100'000;
+// What a sender can make the store keep per series, as for OTLP input.
+inline constexpr size_t kMaxHistoryLabelsPerSeries = 32;
+inline constexpr size_t kMaxHistoryLabelNameBytes = 128;
+inline constexpr size_t kMaxHistoryLabelValueBytes = 1024;
+// Default --history-flush-interval: new data goes to --history-dir in one
+// batch this often, so this is what a crash can lose at most. A flash card
+// sees one write of a few hundred KB every 5 minutes for 1,000 series at
+// 1 s, not a trickle of small ones.
+inline constexpr uint64_t kDefaultHistoryFlushMs = 5 * 60 * 1000;
+// Default --history-disk-bytes: the segments kept in --history-dir, the
+// oldest deleted past it. At about 0.5 byte a sample, 256 MiB holds a
+// month of 1,000 series at 15 s several times over.
+inline constexpr uint64_t kDefaultHistoryDiskBytes = 256ull * 1024 * 1024;
+// Samples (and tier rows) one flush step encodes, about, before the loop
+// gets its turn back: at about 30 ns a sample, well under a millisecond
+// (docs/benchmarks.md, "History store").
+inline constexpr size_t kHistoryFlushStepSamples = 20'000;
+// Bytes written to a segment, or read from one at start, per loop turn.
+inline constexpr size_t kHistoryIoStepBytes = 256 * 1024;
+// TimeSeries in one remote-write request. Prometheus sends at most
+// max_samples_per_send (2,000 by default) per request; a body at the 4 MiB
+// cap cannot hold many more than this at ~30 bytes a series anyway.
+inline constexpr size_t kMaxRemoteWriteSeriesPerRequest = 50'000;
+
 }  // namespace mmwatch::base

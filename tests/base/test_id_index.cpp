@@ -72,3 +72,28 @@ TEST_CASE("changing_any_one_byte_changes_the_hash") {
     }
     CHECK(hash_bytes("") != hash_bytes(std::string_view("\0", 1)));  // the length counts too
 }
+
+TEST_CASE("erased_ids_are_gone_and_every_other_still_found_in_one_run") {
+    // Many keys on few hashes, so runs are long and wrap around the table;
+    // erase in a scrambled order and check everything left each time.
+    Owner o;
+    std::vector<uint64_t> hashes;
+    for (int i = 0; i < 3000; ++i) {
+        hashes.push_back(uint64_t(i % 37) * 0x9e3779b97f4a7c15ull + (i % 5 == 0 ? 1023 : 0));
+        o.add("k" + std::to_string(i), hashes.back());
+    }
+    std::vector<bool> gone(3000, false);
+    for (int step = 0; step < 3000; ++step) {
+        const int i = int((uint64_t(step) * 1103) % 3000);
+        o.index.erase(hashes[size_t(i)], uint32_t(i));
+        gone[size_t(i)] = true;
+        if (step % 97 != 0) continue;
+        for (int k = 0; k < 3000; ++k) {
+            const uint32_t want = gone[size_t(k)] ? base::IdIndex::kMissing : uint32_t(k);
+            REQUIRE(o.find("k" + std::to_string(k), hashes[size_t(k)]) == want);
+        }
+    }
+    CHECK(o.index.size() == 0);
+    o.index.erase(hashes[0], 0);  // absent: nothing happens
+    CHECK(o.index.size() == 0);
+}
