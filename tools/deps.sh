@@ -33,7 +33,7 @@ mmwatch_install_deps() {
 # Debian's cross toolchain, qemu-user to run what it builds, and the
 # target's -dev packages installed beside the amd64 ones (multiarch).
 MMWATCH_CROSS_DEBS=(
-  libuv1-dev zlib1g-dev libdeflate-dev libssl-dev libcrypt-dev libsnappy-dev libcurl4-openssl-dev
+  libuv1-dev zlib1g-dev libdeflate-dev libssl-dev libcrypt-dev libsnappy-dev libzstd-dev libcurl4-openssl-dev
   libsimdjson14 libyaml-cpp0.7
 )
 # These two -dev packages are not Multi-Arch: same in Debian 12, so apt
