@@ -14,10 +14,6 @@ namespace {
 // reader accepts.
 constexpr size_t kFlushRecordBytes = kMaxRecordBytes / 4;
 
-bool older_than(int64_t t, int64_t now, int64_t span) noexcept {
-    return __int128(now) - __int128(t) >= __int128(span);
-}
-
 }  // namespace
 
 // --- flushing ---------------------------------------------------------------------

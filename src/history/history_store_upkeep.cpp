@@ -32,11 +32,6 @@ constexpr int64_t kQuietSealMs = 60'000;
 // even when a clock jump makes everything old at once.
 constexpr size_t kMaxRetentionPagesPerCall = 64;
 
-// now - t >= span, without overflow for any int64 values.
-bool older_than(int64_t t, int64_t now, int64_t span) noexcept {
-    return __int128(now) - __int128(t) >= __int128(span);
-}
-
 }  // namespace
 
 std::string_view eviction_name(Eviction e) noexcept { return base::name_of(kEvictionNames, e); }

@@ -20,4 +20,13 @@ struct Sample {
 [[nodiscard]] inline uint64_t value_bits(double v) noexcept { return std::bit_cast<uint64_t>(v); }
 [[nodiscard]] inline bool is_stale_marker(uint64_t bits) noexcept { return bits == kStaleNaNBits; }
 
+// now - t >= span, for any int64 values (a wrapped difference means the true
+// one lies beyond int64, above every span when now > t, below it otherwise).
+// No __int128: 32-bit ARM has none.
+[[nodiscard]] inline bool older_than(int64_t t, int64_t now, int64_t span) noexcept {
+    int64_t d = 0;
+    if (__builtin_sub_overflow(now, t, &d)) return now > t;
+    return d >= span;
+}
+
 }  // namespace mmwatch::history
