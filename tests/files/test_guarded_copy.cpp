@@ -75,5 +75,8 @@ TEST_CASE("fault_outside_a_guarded_copy_still_kills") {
     int status = 0;
     REQUIRE(waitpid(pid, &status, 0) == pid);
     REQUIRE(WIFSIGNALED(status));
-    CHECK(WTERMSIG(status) == SIGBUS);
+    // SIGBUS natively; qemu-arm (the armhf build's tests) sometimes delivers
+    // the fault on a mapping past its file's end as SIGSEGV. Either way the
+    // fault killed the process instead of being swallowed.
+    CHECK((WTERMSIG(status) == SIGBUS || WTERMSIG(status) == SIGSEGV));
 }
