@@ -26,8 +26,6 @@ std::string unsupported(Expr& root) {
         if (e.kind == NodeKind::call && !as<Call>(e).func->unsupported.empty()) {
             const Function& f = *as<Call>(e).func;
             why = "unsupported: " + std::string(f.name) + "(): " + std::string(f.unsupported);
-        } else if (e.kind == NodeKind::vector_selector && (as<VectorSelector>(e).anchored || as<VectorSelector>(e).smoothed)) {
-            why = "unsupported: the experimental anchored and smoothed modifiers are not implemented";
         }
     });
     return why;
@@ -137,16 +135,16 @@ bool Query::step(uint64_t now_ms) {
     if (!h) return finish(QueryError{ErrorType::internal, "query stalled: nothing to resume"});
     try {
         h.resume();
-    } catch (const std::bad_alloc&) {
-        return finish(QueryError{ErrorType::internal, "out of memory"});
+    } catch (const std::exception& e) {
+        return finish(QueryError{ErrorType::internal, std::string("unexpected error: ") + e.what()});
     }
     if (cx_->error) return finish(cx_->error);
     if (!cx_->top.done()) return false;
     Matrix mat;
     try {
         mat = cx_->top.await_resume();
-    } catch (const std::bad_alloc&) {
-        return finish(QueryError{ErrorType::internal, "out of memory"});
+    } catch (const std::exception& e) {
+        return finish(QueryError{ErrorType::internal, std::string("unexpected error: ") + e.what()});
     }
     if (cx_->opts.delayed_name_removal) {
         for (Series& s : mat)

@@ -19,24 +19,25 @@
 #include <string_view>
 #include <vector>
 
+#include "base/limits.hpp"
 #include "promql/parser.hpp"
 #include "promql/storage.hpp"
 #include "promql/value.hpp"
 
 namespace mmwatch::promql {
 
+// Defaults and their reasons: src/base/limits.hpp.
 struct EngineOptions {
     // Samples held at once by one query (Prometheus's --query.max-samples).
-    int64_t max_samples = 50'000'000;
+    int64_t max_samples = base::kDefaultQueryMaxSamples;
     // Wall time a query may take, slices and waits included.
-    int64_t timeout_ms = 120'000;
-    // How far back an instant selector looks for a sample (5m).
-    int64_t lookback_delta_ms = 5 * 60 * 1000;
-    // Step of a subquery written without one ([1h:]); Prometheus uses the
-    // global evaluation interval.
-    int64_t default_subquery_step_ms = 60'000;
-    // Units of work (samples, steps) one step() call may do.
-    int64_t work_per_slice = 50'000;
+    int64_t timeout_ms = base::kDefaultQueryTimeoutMs;
+    // How far back an instant selector looks for a sample.
+    int64_t lookback_delta_ms = base::kDefaultQueryLookbackMs;
+    // Step of a subquery written without one ([1h:]).
+    int64_t default_subquery_step_ms = base::kDefaultSubqueryStepMs;
+    // Units of work (samples, steps, results) one step() call may do.
+    int64_t work_per_slice = base::kDefaultQueryWorkPerSlice;
     // Keep __name__ until the end and drop it then (Prometheus's
     // promql-delayed-name-removal, off by default there too).
     bool delayed_name_removal = false;

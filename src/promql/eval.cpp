@@ -13,7 +13,105 @@ namespace {
 
 int64_t ns_to_ms(int64_t ns) noexcept { return ns / 1'000'000; }
 
+// extendFloats: an anchored or smoothed range vector gets points at its
+// exact edges, picked (anchored) or interpolated (smoothed) from the
+// samples around them.
+std::vector<FPoint> extend_floats(std::span<const FPoint> f, int64_t mint, int64_t maxt, bool smoothed) {
+    if (f.empty()) return {};
+    auto search = [&](size_t n, auto pred) {
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            const size_t h = (lo + hi) / 2;
+            if (!pred(h)) lo = h + 1;
+            else hi = h;
+        }
+        return lo;
+    };
+    size_t last = f.size() - 1;
+    const size_t found = search(last, [&](size_t i) { return f[i].t > mint; });
+    const size_t first = found > 0 ? found - 1 : 0;
+    if (smoothed) last = search(last, [&](size_t i) { return f[i].t >= maxt; });
+    if (f[last].t <= mint) return {};
+    auto line = [](FPoint a, FPoint b, int64_t t) {
+        return a.f + (b.f - a.f) * static_cast<double>(t - a.t) / static_cast<double>(b.t - a.t);
+    };
+    const double left = smoothed && f[first].t < mint ? line(f[first], f[first + 1], mint) : f[first].f;
+    const double right = smoothed && last > 0 && f[last].t > maxt ? line(f[last - 1], f[last], maxt) : f[last].f;
+    auto lo = static_cast<std::ptrdiff_t>(first), hi = static_cast<std::ptrdiff_t>(last);
+    if (f[first].t <= mint) ++lo;
+    if (f[last].t >= maxt) --hi;
+    std::vector<FPoint> out{{mint, left}};
+    for (std::ptrdiff_t i = lo; i <= hi; ++i) out.push_back(f[static_cast<size_t>(i)]);
+    out.push_back({maxt, right});
+    return out;
+}
+
+// smoothSeries for one step: the sample at `t`, or the line between the
+// samples around it, or the last one before it.
+bool smoothed_value(std::span<const FPoint> f, int64_t t, double& v) {
+    size_t i = 0;
+    while (i < f.size() && f[i].t < t) ++i;
+    if (i < f.size() && f[i].t == t) v = f[i].f;
+    else if (i > 0 && i < f.size()) v = f[i - 1].f + (f[i].f - f[i - 1].f) * static_cast<double>(t - f[i - 1].t) /
+                                                          static_cast<double>(f[i].t - f[i - 1].t);
+    else if (i > 0) v = f[i - 1].f;
+    else return false;
+    return true;
+}
+
 }  // namespace
+
+StepGatherer::StepGatherer(std::vector<Matrix>& inputs, const VectorMatching* matching)
+    : inputs_(inputs), matching_(matching), series_sigs_(inputs.size()), cursor_(inputs.size()) {
+    for (size_t i = 0; i < inputs.size(); ++i) cursor_[i].assign(inputs[i].size(), 0);
+}
+
+void StepGatherer::sign(size_t input) {
+    for (const Series& s : inputs_[input]) {
+        auto [it, added] = ordinals_.try_emplace(matching_signature(s.metric, *matching_), num_sigs_);
+        if (added) ++num_sigs_;
+        series_sigs_[input].push_back(it->second);
+    }
+}
+
+int64_t StepGatherer::gather(int64_t ts, StepInput& in) {
+    int64_t looked_at = 0;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+        in.vectors[i].clear();
+        if (matching_) in.sigs[i].clear();
+        for (size_t j = 0; j < inputs_[i].size(); ++j) {
+            const Series& s = inputs_[i][j];
+            size_t& c = cursor_[i][j];
+            if (c >= s.floats.size() || s.floats[c].t != ts) continue;
+            in.vectors[i].push_back({s.metric, ts, s.floats[c++].f, s.drop_name});
+            if (matching_) in.sigs[i].push_back(series_sigs_[i][j]);
+        }
+        looked_at += static_cast<int64_t>(inputs_[i].size());
+    }
+    in.ts = ts;
+    return looked_at;
+}
+
+bool StepSeries::add(Vector& out, int64_t ts) {
+    for (Sample& s : out) {
+        auto [it, added] = index_.try_emplace(s.metric, result_.size());
+        if (added) {
+            result_.push_back(Series{s.metric, {}, s.drop_name});
+            last_ts_.push_back(ts);
+        } else if (last_ts_[it->second] == ts) {
+            return false;
+        }
+        last_ts_[it->second] = ts;
+        result_[it->second].floats.push_back({ts, s.f});
+    }
+    return true;
+}
+
+int64_t total_points(const Matrix& m) noexcept {
+    int64_t n = 0;
+    for (const Series& s : m) n += static_cast<int64_t>(s.floats.size());
+    return n;
+}
 
 void Annotations::add(bool warning, std::string message) {
     for (const Annotation& a : list_)
@@ -81,12 +179,20 @@ Task<Matrix> Evaluator::eval_vector_selector(VectorSelector& vs) {
     const int64_t lookback = cx_.opts.lookback_delta_ms;
     Matrix mat;
     for (size_t i = 0; i < sel.refs.size(); ++i) {
-        SampleWindow w(cx_.storage, sel.refs[i], true);
+        SampleWindow w(cx_.storage, sel.refs[i], !vs.smoothed);
         Series ss{sel.labels[i], {}, false};
         for (int64_t ts = start_; ts <= end_; ts += interval_) {
             const int64_t ref_time = ts - offset;
             bool complete = false;
-            while (!complete) co_await cx_.budget.tick(1 + static_cast<int64_t>(w.move(ref_time - lookback, ref_time, complete)));
+            const int64_t maxt = ref_time + (vs.smoothed ? lookback : 0);
+            while (!complete) co_await cx_.budget.tick(1 + static_cast<int64_t>(w.move(ref_time - lookback, maxt, complete)));
+            if (vs.smoothed) {
+                double v;
+                if (!smoothed_value(w.points(), ref_time, v)) continue;
+                if (++cx_.current_samples > cx_.opts.max_samples) co_await cx_.too_many_samples();
+                ss.floats.push_back({ts, v});
+                continue;
+            }
             if (w.size() == 0 || is_stale_nan(w.points().back().f)) continue;
             if (++cx_.current_samples > cx_.opts.max_samples) co_await cx_.too_many_samples();
             ss.floats.push_back({ts, w.points().back().f});
@@ -104,15 +210,22 @@ Task<Matrix> Evaluator::eval_matrix_selector(MatrixSelector& m) {
     const SelectedSeries& sel = *vs.series;
     const int64_t maxt = start_ - ns_to_ms(vs.offset_ns);
     const int64_t mint = maxt - ns_to_ms(m.range_ns);
+    const int64_t lookback = cx_.opts.lookback_delta_ms;
+    const bool extended = vs.anchored || vs.smoothed;
     Matrix mat;
     for (size_t i = 0; i < sel.refs.size(); ++i) {
         SampleWindow w(cx_.storage, sel.refs[i], false);
         bool complete = false;
-        while (!complete) co_await cx_.budget.tick(1 + static_cast<int64_t>(w.move(mint, maxt, complete)));
+        while (!complete)
+            co_await cx_.budget.tick(1 + static_cast<int64_t>(w.move(mint - (extended ? lookback : 0),
+                                                                     maxt + (vs.smoothed ? lookback : 0), complete)));
         if (mint == maxt || w.size() == 0) continue;
-        cx_.current_samples += static_cast<int64_t>(w.size());
+        std::vector<FPoint> points = extended ? extend_floats(w.points(), mint, maxt, vs.smoothed)
+                                              : std::vector<FPoint>(w.points().begin(), w.points().end());
+        if (points.empty()) continue;
+        cx_.current_samples += static_cast<int64_t>(points.size());
         if (cx_.over_limit()) co_await cx_.too_many_samples();
-        mat.push_back(Series{sel.labels[i], std::vector<FPoint>(w.points().begin(), w.points().end()), false});
+        mat.push_back(Series{sel.labels[i], std::move(points), false});
     }
     cx_.update_peak();
     co_return mat;

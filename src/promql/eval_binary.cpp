@@ -61,14 +61,14 @@ Labels match_labels(const Labels& ls, const VectorMatching& m) {
     return b.labels();
 }
 
-// resultMetric with its per-node cache.
+// resultMetric with its per-node cache, keyed by the identity of the two
+// input label sets; the cache holds copies of them, so an address cannot
+// be reused for another set while it is a key.
 class ResultMetrics {
 public:
     Labels get(const Labels& l, const Labels& r, Tok op, const VectorMatching& m, bool drop_name) {
-        std::string key(l.encoded());
-        key += '\xff';
-        key.append(r.encoded());
-        if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+        const Key key{l.identity(), r.identity()};
+        if (auto it = cache_.find(key); it != cache_.end()) return it->second.out;
         LabelsBuilder b(l);
         if (drop_name || changes_metric_schema(op)) b.drop_metadata();
         if (m.card == Card::one_to_one) {
@@ -77,12 +77,29 @@ public:
         }
         for (const auto& name : m.include) b.set(name, r.get(name));
         Labels out = b.labels();
-        cache_.emplace(std::move(key), out);
+        cache_.emplace(key, Entry{l, r, out});
         return out;
     }
 
 private:
-    std::unordered_map<std::string, Labels> cache_;
+    struct Key {
+        const void* l;
+        const void* r;
+        bool operator==(const Key& o) const noexcept { return l == o.l && r == o.r; }
+    };
+    struct KeyHash {
+        size_t operator()(const Key& k) const noexcept {
+            return std::hash<const void*>()(k.l) * 31 + std::hash<const void*>()(k.r);
+        }
+    };
+    struct Entry {
+        Labels l, r, out;
+    };
+    std::unordered_map<Key, Entry, KeyHash> cache_;
+};
+
+struct PairHash {
+    size_t operator()(const std::pair<uint32_t, uint64_t>& p) const noexcept { return p.second * 31 + p.first; }
 };
 
 struct BinopState {
@@ -92,8 +109,65 @@ struct BinopState {
     bool delayed;
     Annotations* annotations;
     ResultMetrics metrics;
+    // Scratch kept across steps.
+    std::vector<const Sample*> right;
+    std::vector<bool> matched_one;
+    std::vector<bool> matched_any;
+    std::unordered_set<std::pair<uint32_t, uint64_t>, PairHash> matched_many;
+
+    std::string index_right(const Vector& rhs, const std::vector<uint32_t>& rsig, uint32_t num_sigs, bool swapped);
+    std::string pair(const Sample& ls, const Sample& rs, uint32_t sig, bool swapped, Vector& out);
 };
 
+// The "one" side by signature; two samples with one signature there is
+// many-to-many matching.
+std::string BinopState::index_right(const Vector& rhs, const std::vector<uint32_t>& rsig, uint32_t num_sigs,
+                                    bool swapped) {
+    right.assign(num_sigs, nullptr);
+    for (size_t i = 0; i < rhs.size(); ++i) {
+        const Sample& rs = rhs[i];
+        if (const Sample* dup = right[rsig[i]]) {
+            return "found duplicate series for the match group " + match_labels(rs.metric, *m).to_string() + " on the " +
+                   (swapped ? "left" : "right") + " hand-side of the operation: [" + rs.metric.to_string() + ", " +
+                   dup->metric.to_string() + "];many-to-many matching not allowed: matching labels must be unique on "
+                   "one side";
+        }
+        right[rsig[i]] = &rs;
+    }
+    matched_one.assign(m->card == Card::one_to_one ? num_sigs : 0, false);
+    matched_any.assign(m->card == Card::one_to_one ? 0 : num_sigs, false);
+    matched_many.clear();
+    return {};
+}
+
+// One matched pair (doBinOp): the value, the result's labels and the
+// checks that each match is unique.
+std::string BinopState::pair(const Sample& ls, const Sample& rs, uint32_t sig, bool swapped, Vector& out) {
+    double fl = ls.f, fr = rs.f;
+    if (swapped) std::swap(fl, fr);
+    bool keep, incompatible;
+    double v = float_binop(op, fl, fr, keep, incompatible);
+    if (incompatible) {  // Prometheus skips the pair before any bookkeeping
+        annotations->info(incompatible_info(op));
+        return {};
+    }
+    if (return_bool) v = keep ? 1 : 0;
+    Labels metric = metrics.get(ls.metric, rs.metric, op, *m, !delayed && return_bool);
+    if (m->card == Card::one_to_one) {
+        if (matched_one[sig]) return "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)";
+        matched_one[sig] = true;
+    } else {
+        // Prometheus tells results apart by their label hash here.
+        if (!matched_many.insert({sig, metric.hash()}).second)
+            return "multiple matches for labels: grouping labels must ensure unique matches";
+        matched_any[sig] = true;
+    }
+    if (keep || return_bool) out.push_back({std::move(metric), 0, v, return_bool});
+    return {};
+}
+
+// VectorBinop: one-to-one or many-to-one (one-to-many by swapping sides),
+// with fill values for the unmatched when asked.
 std::string vector_binop(BinopState& st, const StepInput& in, Vector& out) {
     const VectorMatching& m = *st.m;
     const Vector* lhs = &in.vectors[0];
@@ -103,57 +177,22 @@ std::string vector_binop(BinopState& st, const StepInput& in, Vector& out) {
     if ((lhs->empty() && rhs->empty()) || ((lhs->empty() || rhs->empty()) && !m.fill_lhs && !m.fill_rhs)) return {};
     const bool swapped = m.card == Card::one_to_many;
     if (swapped) std::swap(lhs, rhs), std::swap(lsig, rsig);
-    std::vector<const Sample*> right(in.num_sigs, nullptr);
-    for (size_t i = 0; i < rhs->size(); ++i) {
-        const Sample& rs = (*rhs)[i];
-        if (const Sample* dup = right[(*rsig)[i]]) {
-            return "found duplicate series for the match group " + match_labels(rs.metric, m).to_string() +
-                   " on the " + (swapped ? "left" : "right") + " hand-side of the operation: [" + rs.metric.to_string() +
-                   ", " + dup->metric.to_string() + "];many-to-many matching not allowed: matching labels must be "
-                   "unique on one side";
-        }
-        right[(*rsig)[i]] = &rs;
-    }
-    std::vector<bool> matched_one(m.card == Card::one_to_one ? in.num_sigs : 0, false);
-    std::vector<std::unordered_set<Labels, LabelsHash>> matched_many(m.card == Card::one_to_one ? 0 : in.num_sigs);
-    std::string error;
-    auto apply = [&](const Sample& ls, const Sample& rs, uint32_t sig) {
-        double fl = ls.f, fr = rs.f;
-        if (swapped) std::swap(fl, fr);
-        bool keep, incompatible;
-        double v = float_binop(st.op, fl, fr, keep, incompatible);
-        if (incompatible) st.annotations->info(incompatible_info(st.op));
-        if (st.return_bool) v = keep ? 1 : 0;
-        Labels metric = st.metrics.get(ls.metric, rs.metric, st.op, m, !st.delayed && st.return_bool);
-        if (m.card == Card::one_to_one) {
-            if (matched_one[sig]) {
-                error = "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)";
-                return;
-            }
-            matched_one[sig] = true;
-        } else if (!matched_many[sig].insert(metric).second) {
-            error = "multiple matches for labels: grouping labels must ensure unique matches";
-            return;
-        }
-        if (!keep && !st.return_bool) return;
-        out.push_back({std::move(metric), 0, v, st.return_bool});
-    };
-    for (size_t i = 0; i < lhs->size() && error.empty(); ++i) {
+    if (std::string e = st.index_right(*rhs, *rsig, in.num_sigs, swapped); !e.empty()) return e;
+    for (size_t i = 0; i < lhs->size(); ++i) {
         const uint32_t sig = (*lsig)[i];
-        if (right[sig]) {
-            apply((*lhs)[i], *right[sig], sig);
-        } else if (m.fill_rhs) {
-            apply((*lhs)[i], Sample{match_labels((*lhs)[i].metric, m), 0, *m.fill_rhs, false}, sig);
-        }
+        std::string e;
+        if (st.right[sig]) e = st.pair((*lhs)[i], *st.right[sig], sig, swapped, out);
+        else if (m.fill_rhs) e = st.pair((*lhs)[i], {match_labels((*lhs)[i].metric, m), 0, *m.fill_rhs, false}, sig, swapped, out);
+        if (!e.empty()) return e;
     }
-    if (m.fill_lhs && error.empty()) {
-        for (size_t i = 0; i < rhs->size() && error.empty(); ++i) {
-            const uint32_t sig = (*rsig)[i];
-            const bool done = m.card == Card::one_to_one ? matched_one[sig] : !matched_many[sig].empty();
-            if (!done) apply(Sample{match_labels((*rhs)[i].metric, m), 0, *m.fill_lhs, false}, (*rhs)[i], sig);
-        }
+    if (!m.fill_lhs) return {};
+    for (size_t i = 0; i < rhs->size(); ++i) {
+        const uint32_t sig = (*rsig)[i];
+        if (m.card == Card::one_to_one ? st.matched_one[sig] : st.matched_any[sig]) continue;
+        std::string e = st.pair({match_labels((*rhs)[i].metric, m), 0, *m.fill_lhs, false}, (*rhs)[i], sig, swapped, out);
+        if (!e.empty()) return e;
     }
-    return error;
+    return {};
 }
 
 void set_operation(Tok op, const StepInput& in, Vector& out) {
@@ -207,7 +246,13 @@ void vector_scalar_binop(BinopState& st, const Vector& vec, double scalar, bool 
     }
 }
 
-double scalar_binop(Tok op, double l, double r) noexcept {
+// Two scalars; the histogram trims (</ and >/) have no meaning here and
+// fail as Prometheus's scalarBinop does.
+double scalar_binop(Tok op, double l, double r, std::string& error) {
+    if (op == Tok::trim_upper || op == Tok::trim_lower) {
+        error = "operator \"" + std::string(tok_text(op)) + "\" not allowed for Scalar operations";
+        return 0;
+    }
     switch (op) {
     case Tok::eqlc: return l == r;
     case Tok::neq: return l != r;
@@ -240,14 +285,15 @@ std::string matching_signature(const Labels& ls, const VectorMatching& m) {
 Task<Matrix> Evaluator::eval_binary(BinaryExpr& b) {
     const ValueType lt = b.lhs->type(), rt = b.rhs->type();
     BinopState st{b.op, b.matching ? &*b.matching : nullptr, b.return_bool, cx_.opts.delayed_name_removal,
-                  &cx_.annotations, {}};
+                  &cx_.annotations, {}, {}, {}, {}, {}};
     std::vector<Expr*> args{b.lhs.get(), b.rhs.get()};
     if (lt == ValueType::scalar && rt == ValueType::scalar) {
         co_return co_await range_eval(
             nullptr,
             [&](const StepInput& in, Vector& out) {
-                out.push_back({Labels(), 0, scalar_binop(b.op, in.vectors[0][0].f, in.vectors[1][0].f), false});
-                return std::string();
+                std::string error;
+                out.push_back({Labels(), 0, scalar_binop(b.op, in.vectors[0][0].f, in.vectors[1][0].f, error), false});
+                return error;
             },
             args);
     }

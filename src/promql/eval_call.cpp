@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "promql/function_calls.hpp"
+#include "promql/go_compat.hpp"
 #include "promql/matcher.hpp"
 #include "promql/preprocess.hpp"
 #include "promql/range_eval.hpp"
@@ -22,6 +23,11 @@ bool counter_name(std::string_view name) {
         if (name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix) return true;
     return false;
 }
+
+bool anchored_safe(Fn f) noexcept {
+    return f == Fn::changes || f == Fn::delta || f == Fn::increase || f == Fn::rate || f == Fn::resets;
+}
+bool smoothed_safe(Fn f) noexcept { return f == Fn::delta || f == Fn::increase || f == Fn::rate; }
 
 bool is_sort(Fn f) noexcept {
     return f == Fn::sort || f == Fn::sort_desc || f == Fn::sort_by_label || f == Fn::sort_by_label_desc;
@@ -64,85 +70,119 @@ Task<Matrix> Evaluator::eval_call(Call& c) {
         nullptr, [&](const StepInput& in, Vector& out) { return call_instant(call, in, out); }, args);
 }
 
+namespace {
+
+// What a range function reads: a selector's series from the store, or a
+// subquery's result, with its range, offset and @ (for a subquery with @,
+// the offset relative to this evaluation's start, as evalSubquery sets).
+RangeArg describe_range_arg(Expr& arg, int64_t start) {
+    RangeArg r;
+    r.expr = &arg;
+    if (arg.kind == NodeKind::subquery) {
+        auto& s = as<SubqueryExpr>(arg);
+        r.range_ns = s.range_ns;
+        r.at = s.timestamp_ms;
+        r.offset_ns = r.at ? add_sat(s.original_offset_ns, mul_sat(start - *r.at, kNsPerMs)) : s.offset_ns;
+        return r;
+    }
+    auto& m = as<MatrixSelector>(arg);
+    r.vs = &m.vs();
+    r.range_ns = m.range_ns;
+    r.offset_ns = r.vs->offset_ns;
+    r.at = r.vs->timestamp_ms;
+    r.anchored = r.vs->anchored;
+    r.smoothed = r.vs->smoothed;
+    return r;
+}
+
+std::string modifier_error(const RangeArg& r, const Function& f) {
+    if (r.anchored && !anchored_safe(f.id))
+        return "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with " +
+               std::string(f.name);
+    if (r.smoothed && !smoothed_safe(f.id))
+        return "smoothed modifier can only be used with: delta, increase, rate - not with " + std::string(f.name);
+    return {};
+}
+
+void note_not_counter(Fn id, const Labels& input, Annotations& annotations) {
+    const std::string_view name = input.get(kMetricNameLabel);
+    if ((id != Fn::rate && id != Fn::increase) || name.empty() || counter_name(name)) return;
+    std::string msg = "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ";
+    append_go_quoted(msg, name);
+    annotations.info(std::move(msg));
+}
+
+}  // namespace
+
 Task<Matrix> Evaluator::eval_range_call(Call& c, size_t mi) {
     const Fn id = c.func->id;
-    Expr& arg = *c.args[mi];
-    const bool from_subquery = arg.kind == NodeKind::subquery;
-    Matrix sub;
-    int64_t range_ns = 0, offset_ns = 0, sub_samples = 0;
-    std::optional<int64_t> at;
-    VectorSelector* vs = nullptr;
-    if (from_subquery) {
-        auto& s = as<SubqueryExpr>(arg);
-        sub = co_await run_subquery(s);
-        range_ns = s.range_ns;
-        at = s.timestamp_ms;
-        offset_ns = at ? s.original_offset_ns + (start_ - *at) * kNsPerMs : s.offset_ns;
-        for (const Series& x : sub) sub_samples += static_cast<int64_t>(x.floats.size());
-    } else {
-        auto& m = as<MatrixSelector>(arg);
-        vs = &m.vs();
-        range_ns = m.range_ns;
-        offset_ns = vs->offset_ns;
-        at = vs->timestamp_ms;
-    }
+    RangeArg arg = describe_range_arg(*c.args[mi], start_);
+    if (!arg.vs) arg.sub = co_await run_subquery(as<SubqueryExpr>(*arg.expr));
+    if (std::string e = modifier_error(arg, *c.func); !e.empty()) co_await cx_.fail(ErrorType::execution, std::move(e));
     std::vector<std::vector<double>> scalars;
     for (size_t j = 0; j < c.args.size(); ++j)
         if (j != mi) scalars.push_back(co_await scalar_values(c.args[j].get()));
-    if (vs) co_await select(*vs);
-    const size_t count = from_subquery ? sub.size() : vs->series->refs.size();
+    if (arg.vs) co_await select(*arg.vs);
+    const size_t count = arg.vs ? arg.vs->series->refs.size() : arg.sub.size();
+    // last_over_time and first_over_time act like an offset: the name stays.
     const bool drop = id != Fn::last_over_time && id != Fn::first_over_time;
-    const int64_t offset_ms = offset_ns / kNsPerMs, range_ms = range_ns / kNsPerMs;
-    std::vector<double> step_scalars(scalars.size());
     Matrix mat;
     for (size_t i = 0; i < count; ++i) {
-        SampleWindow w = from_subquery ? SampleWindow(sub[i].floats, false)
-                                       : SampleWindow(cx_.storage, vs->series->refs[i], false);
-        const Labels& labels = from_subquery ? sub[i].metric : vs->series->labels[i];
-        const bool series_drop = drop || (from_subquery && sub[i].drop_name);
+        const Labels& labels = arg.vs ? arg.vs->series->labels[i] : arg.sub[i].metric;
+        const bool series_drop = drop || (!arg.vs && arg.sub[i].drop_name);
         Series ss{!cx_.opts.delayed_name_removal && series_drop ? drop_metadata(labels) : labels, {}, series_drop};
-        int64_t held = 0;
-        size_t step = 0;
-        for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
-            if (step == 0 || !at) {
-                const int64_t maxt = ts - offset_ms;
-                bool complete = false;
-                while (!complete) co_await cx_.budget.tick(1 + static_cast<int64_t>(w.move(maxt - range_ms, maxt, complete)));
-                cx_.current_samples += static_cast<int64_t>(w.size()) - held;
-                held = static_cast<int64_t>(w.size());
-                cx_.update_peak();
-                if (cx_.over_limit()) co_await cx_.too_many_samples();
-            }
-            if (w.size() == 0) continue;
-            for (size_t j = 0; j < scalars.size(); ++j) step_scalars[j] = step < scalars[j].size() ? scalars[j][step] : 0;
-            const RangeWindow rw{w.points(), &labels, ts, range_ns, offset_ns, false, false, step_scalars, &arg};
-            double v;
-            std::string error;
-            if (call_range(id, rw, v, cx_.annotations, error)) ss.floats.push_back({ts, v});
-            else if (!error.empty()) co_await cx_.fail(ErrorType::execution, std::move(error));
-            co_await cx_.budget.tick(1 + held);
-        }
-        cx_.current_samples -= held;
-        const bool produced = !ss.floats.empty();
-        if (produced) {
-            if (cx_.current_samples + static_cast<int64_t>(ss.floats.size()) > cx_.opts.max_samples)
-                co_await cx_.too_many_samples();
-            cx_.current_samples += static_cast<int64_t>(ss.floats.size());
-            mat.push_back(std::move(ss));
-        }
-        const std::string_view name = labels.get(kMetricNameLabel);
-        if ((id == Fn::rate || id == Fn::increase) && produced && !name.empty() && !counter_name(name)) {
-            std::string msg = "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ";
-            append_go_quoted(msg, name);
-            cx_.annotations.info(std::move(msg));
-        }
+        co_await range_call_series(c, arg, i, scalars, ss.floats);
+        if (ss.floats.empty()) continue;
+        if (cx_.current_samples + static_cast<int64_t>(ss.floats.size()) > cx_.opts.max_samples)
+            co_await cx_.too_many_samples();
+        cx_.current_samples += static_cast<int64_t>(ss.floats.size());
+        mat.push_back(std::move(ss));
+        note_not_counter(id, labels, cx_.annotations);
     }
     if (id == Fn::absent_over_time) mat = absent_steps(mat, c, start_, end_, interval_);
     else if (!cx_.opts.delayed_name_removal && contains_same_labelset(mat))
         co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
-    cx_.current_samples -= sub_samples;
+    cx_.current_samples -= total_points(arg.sub);
     cx_.update_peak();
     co_return mat;
+}
+
+// One series through a range function, step by step over a moving window.
+// Anchored and smoothed windows reach one lookback delta back (and,
+// smoothed, forward) for the samples at their edges.
+Task<bool> Evaluator::range_call_series(Call& c, const RangeArg& arg, size_t i,
+                                        const std::vector<std::vector<double>>& scalars, std::vector<FPoint>& out) {
+    SampleWindow w = arg.vs ? SampleWindow(cx_.storage, arg.vs->series->refs[i], false)
+                            : SampleWindow(arg.sub[i].floats, false);
+    const Labels& labels = arg.vs ? arg.vs->series->labels[i] : arg.sub[i].metric;
+    const int64_t offset_ms = arg.offset_ns / kNsPerMs, range_ms = arg.range_ns / kNsPerMs;
+    const int64_t lookback = cx_.opts.lookback_delta_ms;
+    std::vector<double> step_scalars(scalars.size());
+    int64_t held = 0;
+    size_t step = 0;
+    for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
+        if (step == 0 || !arg.at) {  // with @ the window is the first step's
+            const int64_t maxt = ts - offset_ms + (arg.smoothed ? lookback : 0);
+            const int64_t mint = ts - offset_ms - range_ms - (arg.anchored || arg.smoothed ? lookback : 0);
+            bool complete = false;
+            while (!complete) co_await cx_.budget.tick(1 + static_cast<int64_t>(w.move(mint, maxt, complete)));
+            cx_.current_samples += static_cast<int64_t>(w.size()) - held;
+            held = static_cast<int64_t>(w.size());
+            cx_.update_peak();
+            if (cx_.over_limit()) co_await cx_.too_many_samples();
+        }
+        if (w.size() == 0) continue;
+        for (size_t j = 0; j < scalars.size(); ++j) step_scalars[j] = step < scalars[j].size() ? scalars[j][step] : 0;
+        const RangeWindow rw{w.points(), &labels,     ts, arg.range_ns, arg.offset_ns, arg.smoothed, arg.anchored,
+                             step_scalars, arg.expr};
+        double v;
+        std::string error;
+        if (call_range(c.func->id, rw, v, cx_.annotations, error)) out.push_back({ts, v});
+        else if (!error.empty()) co_await cx_.fail(ErrorType::execution, std::move(error));
+        co_await cx_.budget.tick(1 + held);
+    }
+    cx_.current_samples -= held;
+    co_return true;
 }
 
 // timestamp(selector): the time of the sample each step would use, not the
@@ -226,6 +266,8 @@ Task<Matrix> Evaluator::run_subquery(SubqueryExpr& s) {
     const int64_t parent_end = start_ + ((end_ - start_) / interval_) * interval_;
     const int64_t sub_end = parent_end - offset;
     const int64_t step = s.step_ns != 0 ? s.step_ns / kNsPerMs : cx_.opts.default_subquery_step_ms;
+    // A step under a millisecond is 0 ms; Go divides by it and panics.
+    if (step <= 0) co_await cx_.fail(ErrorType::execution, "unexpected error: runtime error: integer divide by zero");
     int64_t sub_start = step * ((start_ - offset - range) / step);
     if (sub_start <= start_ - offset - range) sub_start += step;
     if (sub_start != start_) set_offset_for_at_modifier(sub_start, *s.expr);

@@ -90,6 +90,18 @@ struct RangeWindow {
     const Expr* matrix_arg = nullptr;
 };
 
+// The range-vector argument of a function call (eval_call.cpp).
+struct RangeArg {
+    Expr* expr = nullptr;
+    VectorSelector* vs = nullptr;  // from the store, or else:
+    Matrix sub;                    // a subquery's result
+    int64_t range_ns = 0;
+    int64_t offset_ns = 0;
+    std::optional<int64_t> at;
+    bool anchored = false;
+    bool smoothed = false;
+};
+
 class Evaluator {
 public:
     Evaluator(QueryContext& cx, int64_t start, int64_t end, int64_t interval) noexcept
@@ -123,6 +135,8 @@ private:
     Task<Matrix> eval_count_values(AggregateExpr& a);
     Task<Matrix> eval_call(Call& c);
     Task<Matrix> eval_range_call(Call& c, size_t matrix_arg);
+    Task<bool> range_call_series(Call& c, const RangeArg& arg, size_t i,
+                                 const std::vector<std::vector<double>>& scalars, std::vector<FPoint>& out);
     Task<Matrix> eval_timestamp_of_selector(Call& c, VectorSelector& vs);
     Task<Matrix> eval_label_replace(Call& c);
     Task<Matrix> eval_label_join(Call& c);

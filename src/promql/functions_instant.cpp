@@ -241,7 +241,10 @@ Labels labels_for_absent(const Expr& arg) {
     return b.labels();
 }
 
-std::string call_instant(InstantCall& c, const StepInput& in, Vector& out) {
+namespace {
+
+// The functions applied to each sample alone: math and dates.
+bool call_elementwise(InstantCall& c, const StepInput& in, Vector& out) {
     const Fn id = c.call.func->id;
     const auto& v = in.vectors;
     double probe = 0;
@@ -250,22 +253,29 @@ std::string call_instant(InstantCall& c, const StepInput& in, Vector& out) {
             math_function(id, f);
             return f;
         });
-        return {};
+        return true;
     }
-    if (date_function(id, 0, probe)) {
-        if (v.empty()) {
-            double r;
-            date_function(id, in.ts / 1000, r);
-            out.push_back({Labels(), 0, r, false});
-        } else {
-            each_float(c, v[0], out, [&](double f) {
-                double r;
-                date_function(id, go_int64(f), r);
-                return r;
-            });
-        }
-        return {};
+    if (!date_function(id, 0, probe)) return false;
+    if (v.empty()) {  // no argument: the evaluation time
+        double r;
+        date_function(id, in.ts / 1000, r);
+        out.push_back({Labels(), 0, r, false});
+        return true;
     }
+    each_float(c, v[0], out, [&](double f) {
+        double r;
+        date_function(id, go_int64(f), r);
+        return r;
+    });
+    return true;
+}
+
+}  // namespace
+
+std::string call_instant(InstantCall& c, const StepInput& in, Vector& out) {
+    const Fn id = c.call.func->id;
+    const auto& v = in.vectors;
+    if (call_elementwise(c, in, out)) return {};
     switch (id) {
     case Fn::round: {
         const double inverse = 1.0 / (v.size() >= 2 ? v[1][0].f : 1.0);

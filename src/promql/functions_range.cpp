@@ -2,6 +2,7 @@
 // as Prometheus 3 does), irate, idelta, deriv, predict_linear, changes,
 // resets, the *_over_time family and double_exponential_smoothing.
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 
 #include "promql/format.hpp"
@@ -22,7 +23,7 @@ double range_seconds(int64_t ns) noexcept {
 bool extrapolated_rate(const RangeWindow& w, bool counter, bool rate, double& out) {
     const Points f = w.points;
     if (f.size() < 2) return false;
-    const int64_t range_start = w.ts - (w.range_ns + w.offset_ns) / 1'000'000;
+    const int64_t range_start = w.ts - add_sat(w.range_ns, w.offset_ns) / 1'000'000;
     const int64_t range_end = w.ts - w.offset_ns / 1'000'000;
     double result = f.back().f - f.front().f;
     if (counter)
@@ -44,6 +45,74 @@ bool extrapolated_rate(const RangeWindow& w, bool counter, bool rate, double& ou
     if (sampled != 0) factor = (sampled + to_start + to_end) / sampled;
     if (rate) factor /= range_seconds(w.range_ns);
     out = result * factor;
+    return true;
+}
+
+// The value at `t` on the line between two samples; a counter that
+// dropped starts from 0 (Prometheus's interpolate).
+double interpolate(FPoint a, FPoint b, int64_t t, bool counter) {
+    const double y1 = counter && b.f < a.f ? 0 : a.f;
+    return y1 + (b.f - y1) * static_cast<double>(t - a.t) / static_cast<double>(b.t - a.t);
+}
+
+// sort.Search(n, pred): the first index in [0, n) where pred holds.
+template <class Pred>
+size_t search(size_t n, Pred pred) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        const size_t h = (lo + hi) / 2;
+        if (!pred(h)) lo = h + 1;
+        else hi = h;
+    }
+    return lo;
+}
+
+// extendedRate: rate, increase and delta over an anchored or smoothed
+// window, whose samples reach back (and, smoothed, forward) one lookback
+// delta past the range.
+bool extended_rate(const RangeWindow& w, bool counter, bool rate, double& out) {
+    const Points f = w.points;
+    const int64_t range_start = w.ts - add_sat(w.range_ns, w.offset_ns) / 1'000'000;
+    const int64_t range_end = w.ts - w.offset_ns / 1'000'000;
+    size_t last = f.size() - 1;
+    const size_t found = search(last, [&](size_t i) { return f[i].t > range_start; });
+    size_t first = found > 0 ? found - 1 : 0;
+    if (w.smoothed) last = search(last, [&](size_t i) { return f[i].t >= range_end; });
+    if (f[last].t <= range_start) return false;
+    if (w.smoothed && f[first].t > range_end) return false;
+    const double left = w.smoothed && f[first].t < range_start ? interpolate(f[first], f[first + 1], range_start, counter)
+                                                               : f[first].f;
+    const double right = w.smoothed && last > 0 && f[last].t > range_end
+                             ? interpolate(f[last - 1], f[last], range_end, counter)
+                             : f[last].f;
+    double result = right - left;
+    if (counter) {  // correctForCounterResets over the samples strictly inside
+        auto lo = static_cast<std::ptrdiff_t>(first), hi = static_cast<std::ptrdiff_t>(last);
+        if (f[first].t <= range_start) ++lo;
+        if (f[last].t >= range_end) --hi;
+        double correction = 0, prev = left;
+        for (std::ptrdiff_t i = lo; i <= hi; ++i) {
+            if (f[static_cast<size_t>(i)].f < prev) correction += prev;
+            prev = f[static_cast<size_t>(i)].f;
+        }
+        if (right < prev) correction += prev;
+        result += correction;
+    }
+    if (rate) result /= range_seconds(w.range_ns);
+    out = result;
+    return true;
+}
+
+// Where changes() and resets() start over an anchored window: the last
+// sample at or before the range's start (pickFirstSampleIndices).
+bool anchored_start(const RangeWindow& w, size_t& first) {
+    first = 0;
+    if (!w.anchored) return true;
+    const Points f = w.points;
+    const int64_t range_start = w.ts - add_sat(w.range_ns, w.offset_ns) / 1'000'000;
+    const size_t after = search(f.size(), [&](size_t i) { return f[i].t > range_start; });
+    if (after >= f.size()) return false;
+    first = after > 0 ? after - 1 : 0;
     return true;
 }
 
@@ -166,16 +235,16 @@ bool double_exponential_smoothing(const RangeWindow& w, double& out, std::string
     return true;
 }
 
-size_t changes(Points f) {
+size_t changes(Points f, size_t first) {
     size_t n = 0;
-    for (size_t i = 1; i < f.size(); ++i)
+    for (size_t i = first + 1; i < f.size(); ++i)
         if (f[i].f != f[i - 1].f && !(std::isnan(f[i].f) && std::isnan(f[i - 1].f))) ++n;
     return n;
 }
 
-size_t resets(Points f) {
+size_t resets(Points f, size_t first) {
     size_t n = 0;
-    for (size_t i = 1; i < f.size(); ++i)
+    for (size_t i = first + 1; i < f.size(); ++i)
         if (f[i].f < f[i - 1].f) ++n;
     return n;
 }
@@ -184,10 +253,12 @@ size_t resets(Points f) {
 
 bool call_range(Fn id, const RangeWindow& w, double& out, Annotations& annotations, std::string& error) {
     const Points f = w.points;
+    const bool extended = w.anchored || w.smoothed;
+    size_t first = 0;
     switch (id) {
-    case Fn::rate: return extrapolated_rate(w, true, true, out);
-    case Fn::increase: return extrapolated_rate(w, true, false, out);
-    case Fn::delta: return extrapolated_rate(w, false, false, out);
+    case Fn::rate: return extended ? extended_rate(w, true, true, out) : extrapolated_rate(w, true, true, out);
+    case Fn::increase: return extended ? extended_rate(w, true, false, out) : extrapolated_rate(w, true, false, out);
+    case Fn::delta: return extended ? extended_rate(w, false, false, out) : extrapolated_rate(w, false, false, out);
     case Fn::irate: return instant_value(f, true, out);
     case Fn::idelta: return instant_value(f, false, out);
     case Fn::deriv: {
@@ -203,8 +274,14 @@ bool call_range(Fn id, const RangeWindow& w, double& out, Annotations& annotatio
         out = slope * w.scalars[0] + intercept;
         return true;
     }
-    case Fn::changes: out = static_cast<double>(changes(f)); return true;
-    case Fn::resets: out = static_cast<double>(resets(f)); return true;
+    case Fn::changes:
+        if (!anchored_start(w, first)) return false;
+        out = static_cast<double>(changes(f, first));
+        return true;
+    case Fn::resets:
+        if (!anchored_start(w, first)) return false;
+        out = static_cast<double>(resets(f, first));
+        return true;
     case Fn::avg_over_time: out = avg_over_time(f); return true;
     case Fn::count_over_time: out = static_cast<double>(f.size()); return true;
     case Fn::first_over_time: out = f.front().f; return true;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -93,6 +94,19 @@ void heap_fix(std::vector<T>& h, size_t i, Less less) {
 // vectorByValueHeap's Less (NaN sorts first) and its reverse.
 [[nodiscard]] inline bool by_value_less(double a, double b) noexcept { return std::isnan(a) || a < b; }
 [[nodiscard]] inline bool by_reverse_value_less(double a, double b) noexcept { return std::isnan(a) || a > b; }
+
+// Sums and products of times in nanoseconds saturate instead of wrapping
+// (Go wraps silently; in C++ it would be undefined).
+[[nodiscard]] inline int64_t add_sat(int64_t a, int64_t b) noexcept {
+    int64_t r;
+    if (!__builtin_add_overflow(a, b, &r)) return r;
+    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+[[nodiscard]] inline int64_t mul_sat(int64_t a, int64_t b) noexcept {
+    int64_t r;
+    if (!__builtin_mul_overflow(a, b, &r)) return r;
+    return (a < 0) != (b < 0) ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+}
 
 // Go's int64(f) for the values Prometheus converts: NaN and out-of-range
 // values become INT64_MIN as on amd64, never undefined behaviour.

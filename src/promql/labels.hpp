@@ -64,6 +64,9 @@ public:
     [[nodiscard]] std::string_view encoded() const noexcept { return {data(), bytes()}; }
     // {a="b", "odd.name"="c"} as Prometheus prints a label set.
     [[nodiscard]] std::string to_string() const;
+    // The shared block's address: equal for copies of one set, so a cache
+    // that holds a copy may key on it (it cannot be reused meanwhile).
+    [[nodiscard]] const void* identity() const noexcept { return rep_; }
     // Heap bytes held (shared: counted once per set, by whoever owns it).
     [[nodiscard]] size_t memory_bytes() const noexcept;
 

@@ -47,10 +47,14 @@ private:
 };
 
 void MemoryStorage::append(const Labels& labels, int64_t t, double v) {
-    auto it = std::lower_bound(series_.begin(), series_.end(), labels,
-                               [](const StoredSeries& s, const Labels& l) { return compare(s.labels, l) < 0; });
-    if (it == series_.end() || !(it->labels == labels)) it = series_.insert(it, StoredSeries{labels, {}});
-    auto& s = it->samples;
+    // Loads append series after series: try the last one first.
+    if (last_ >= series_.size() || !(series_[last_].labels == labels)) {
+        auto it = std::lower_bound(series_.begin(), series_.end(), labels,
+                                   [](const StoredSeries& s, const Labels& l) { return compare(s.labels, l) < 0; });
+        if (it == series_.end() || !(it->labels == labels)) it = series_.insert(it, StoredSeries{labels, {}});
+        last_ = static_cast<size_t>(it - series_.begin());
+    }
+    auto& s = series_[last_].samples;
     if (s.empty() || s.back().t < t) {
         s.push_back({t, v});
         return;
@@ -60,7 +64,10 @@ void MemoryStorage::append(const Labels& labels, int64_t t, double v) {
     else s.insert(at, {t, v});
 }
 
-void MemoryStorage::clear() { series_.clear(); }
+void MemoryStorage::clear() {
+    series_.clear();
+    last_ = 0;
+}
 
 size_t MemoryStorage::sample_count() const noexcept {
     size_t n = 0;

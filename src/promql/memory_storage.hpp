@@ -17,6 +17,7 @@ public:
     static constexpr size_t kSelectBatchSeries = 1024;
 
     // Adds a sample; a sample at a timestamp the series has replaces it.
+    // Series references (SeriesSet::ref) stay valid until the next append.
     void append(const Labels& labels, int64_t t, double v);
     void clear();
     [[nodiscard]] size_t series_count() const noexcept { return series_.size(); }
@@ -37,6 +38,7 @@ public:
 private:
     // Kept sorted by labels, so series sets come out in label order.
     std::vector<StoredSeries> series_;
+    size_t last_ = 0;  // the series appended to last
     friend class MemorySeriesSet;
 };
 

@@ -1,5 +1,7 @@
 #include "promql/preprocess.hpp"
 
+#include "promql/go_compat.hpp"
+
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -206,13 +208,15 @@ struct SubqueryTimes {
     std::optional<int64_t> ts;
 };
 
+
+
 SubqueryTimes subquery_times(const std::vector<Expr*>& path) {
     SubqueryTimes t;
     for (Expr* n : path) {
         if (n->kind != NodeKind::subquery) continue;
         const auto& s = as<SubqueryExpr>(*n);
-        t.offset_ns += s.original_offset_ns;
-        t.range_ns += s.range_ns;
+        t.offset_ns = add_sat(t.offset_ns, s.original_offset_ns);
+        t.range_ns = add_sat(t.range_ns, s.range_ns);
         if (s.timestamp_ms) {
             t.offset_ns = s.original_offset_ns;
             t.range_ns = s.range_ns;
@@ -251,6 +255,34 @@ void selector_ranges(Expr& root, int64_t start, int64_t end, int64_t lookback_ms
     });
 }
 
+// Times and durations a query may use: far beyond any real one, and small
+// enough that every sum the evaluator makes of them (a time minus an
+// offset, a range, the lookback; an @ time's distance to the evaluation
+// time in nanoseconds) stays inside int64. Prometheus, in Go, would
+// silently wrap past them.
+constexpr int64_t kMaxTimeMs = 4'600'000'000'000;           // ±146 years around 1970
+constexpr int64_t kMaxDurationNs = 4'600'000'000'000'000'000;  // 146 years
+
+bool within_bounds(Expr& root, int64_t start, int64_t end, std::string& error) {
+    auto time_ok = [](int64_t t) { return t >= -kMaxTimeMs && t <= kMaxTimeMs; };
+    auto duration_ok = [](int64_t ns) { return ns >= -kMaxDurationNs && ns <= kMaxDurationNs; };
+    bool ok = time_ok(start) && time_ok(end);
+    inspect(root, [&](Expr& n, const std::vector<Expr*>&) {
+        if (n.kind == NodeKind::vector_selector) {
+            const auto& vs = as<VectorSelector>(n);
+            ok = ok && duration_ok(vs.original_offset_ns) && (!vs.timestamp_ms || time_ok(*vs.timestamp_ms));
+        } else if (n.kind == NodeKind::matrix_selector) {
+            ok = ok && duration_ok(as<MatrixSelector>(n).range_ns);
+        } else if (n.kind == NodeKind::subquery) {
+            const auto& s = as<SubqueryExpr>(n);
+            ok = ok && duration_ok(s.original_offset_ns) && duration_ok(s.range_ns) && duration_ok(s.step_ns) &&
+                 (!s.timestamp_ms || time_ok(*s.timestamp_ms));
+        }
+    });
+    if (!ok) error = "query times out of range: timestamps must lie within 146 years of 1970, offsets and ranges below 146 years";
+    return ok;
+}
+
 }  // namespace
 
 void set_offset_for_at_modifier(int64_t eval_time, Expr& e) {
@@ -258,8 +290,9 @@ void set_offset_for_at_modifier(int64_t eval_time, Expr& e) {
         if (!ts) return original_ns;
         const SubqueryTimes sq = subquery_times(path);
         int64_t subq_offset = sq.offset_ns;
-        if (sq.ts) subq_offset += (eval_time - *sq.ts) * kNsPerMs;
-        return original_ns + (eval_time - *ts) * kNsPerMs - subq_offset;
+        if (sq.ts) subq_offset = add_sat(subq_offset, mul_sat(eval_time - *sq.ts, kNsPerMs));
+        const int64_t negated = subq_offset == INT64_MIN ? INT64_MAX : -subq_offset;
+        return add_sat(add_sat(original_ns, mul_sat(eval_time - *ts, kNsPerMs)), negated);
     };
     inspect(e, [&](Expr& n, const std::vector<Expr*>& path) {
         if (n.kind == NodeKind::vector_selector) {
@@ -276,6 +309,7 @@ bool preprocess(ExprPtr& root, int64_t start, int64_t end, int64_t step, int64_t
     fold_context_functions(root, start, end, step);
     if (!resolve_durations(*root, Durations(step, end - start), error)) return false;
     if (mark_invariant(root, start, end).second) root = wrap(std::move(root));
+    if (!within_bounds(*root, start, end, error)) return false;
     set_offset_for_at_modifier(start, *root);
     selector_ranges(*root, start, end, lookback_ms);
     return true;

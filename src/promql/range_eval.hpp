@@ -18,6 +18,43 @@ struct LabelsHash {
 // in on(...), or all but those in ignoring(...) and __name__.
 [[nodiscard]] std::string matching_signature(const Labels& ls, const VectorMatching& m);
 
+inline constexpr int64_t kOutputSampleWork = 4;
+
+// The per-step state of range_eval, in plain functions between its
+// suspension points.
+class StepGatherer {
+public:
+    StepGatherer(std::vector<Matrix>& inputs, const VectorMatching* matching);
+    // The signature ordinals of every input series (one call per input).
+    void sign(size_t input);
+    // Fills `in` with the samples at `ts`; returns the series looked at.
+    int64_t gather(int64_t ts, StepInput& in);
+    [[nodiscard]] uint32_t num_sigs() const noexcept { return num_sigs_; }
+
+private:
+    std::vector<Matrix>& inputs_;
+    const VectorMatching* matching_;
+    std::vector<std::vector<uint32_t>> series_sigs_;
+    std::vector<std::vector<size_t>> cursor_;
+    std::unordered_map<std::string, uint32_t> ordinals_;
+    uint32_t num_sigs_ = 0;
+};
+
+// range_eval's results gathered into series by label set.
+class StepSeries {
+public:
+    // Appends a step's samples; false when one label set comes twice.
+    bool add(Vector& out, int64_t ts);
+    [[nodiscard]] Matrix take() { return std::move(result_); }
+
+private:
+    std::unordered_map<Labels, size_t, LabelsHash> index_;
+    Matrix result_;
+    std::vector<int64_t> last_ts_;
+};
+
+[[nodiscard]] int64_t total_points(const Matrix& m) noexcept;
+
 template <class F>
 Task<Matrix> Evaluator::range_eval(const VectorMatching* matching, F fn, std::vector<Expr*> exprs) {
     const size_t n = exprs.size();
@@ -27,51 +64,35 @@ Task<Matrix> Evaluator::range_eval(const VectorMatching* matching, F fn, std::ve
         if (exprs[i] == nullptr || exprs[i]->type() == ValueType::string) continue;
         inputs[i] = co_await eval(*exprs[i]);
     }
-    StepInput in;
-    in.vectors.resize(n);
-    std::vector<std::vector<uint32_t>> series_sigs(n);
+    StepGatherer gatherer(inputs, matching);
     if (matching) {
-        in.sigs.resize(n);
-        std::unordered_map<std::string, uint32_t> ordinals;
         for (size_t i = 0; i < n; ++i) {
-            for (const Series& s : inputs[i]) {
-                auto [it, added] = ordinals.try_emplace(matching_signature(s.metric, *matching), in.num_sigs);
-                if (added) ++in.num_sigs;
-                series_sigs[i].push_back(it->second);
-            }
+            gatherer.sign(i);
             co_await cx_.budget.tick(static_cast<int64_t>(inputs[i].size()) + 1);
         }
     }
-    std::vector<std::vector<size_t>> cursor(n);
-    for (size_t i = 0; i < n; ++i) cursor[i].assign(inputs[i].size(), 0);
-    std::unordered_map<Labels, size_t, LabelsHash> index;
-    Matrix result;
-    std::vector<int64_t> last_ts;
+    StepInput in;
+    in.vectors.resize(n);
+    if (matching) in.sigs.resize(n);
+    in.num_sigs = gatherer.num_sigs();
+    StepSeries series;
     int64_t held = cx_.current_samples;
     Vector out;
     for (int64_t ts = start_; ts <= end_; ts += interval_) {
         cx_.current_samples = held;
-        int64_t work = 1;
-        for (size_t i = 0; i < n; ++i) {
-            in.vectors[i].clear();
-            if (matching) in.sigs[i].clear();
-            for (size_t j = 0; j < inputs[i].size(); ++j) {
-                const Series& s = inputs[i][j];
-                if (cursor[i][j] >= s.floats.size() || s.floats[cursor[i][j]].t != ts) continue;
-                in.vectors[i].push_back({s.metric, ts, s.floats[cursor[i][j]++].f, s.drop_name});
-                if (matching) in.sigs[i].push_back(series_sigs[i][j]);
-            }
-            work += static_cast<int64_t>(inputs[i].size());
-        }
-        co_await cx_.budget.tick(work);
-        in.ts = ts;
+        const int64_t work = 1 + gatherer.gather(ts, in);
         out.clear();
         if (std::string err = fn(in, out); !err.empty()) co_await cx_.fail(ErrorType::execution, std::move(err));
+        // A result sample costs more than an input one (labels built,
+        // hashed, gathered): weighted so a slice of binary operators takes
+        // about as long as one of selectors (docs/query.md).
+        co_await cx_.budget.tick(work + kOutputSampleWork * static_cast<int64_t>(out.size()));
         cx_.current_samples += static_cast<int64_t>(out.size());
         held += static_cast<int64_t>(out.size());
         cx_.update_peak();
         if (cx_.over_limit()) co_await cx_.too_many_samples();
         if (instant()) {
+            // Prometheus keeps an instant result in the function's order.
             if (!cx_.opts.delayed_name_removal && contains_same_labelset(out))
                 co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
             Matrix m;
@@ -81,21 +102,10 @@ Task<Matrix> Evaluator::range_eval(const VectorMatching* matching, F fn, std::ve
             cx_.update_peak();
             co_return m;
         }
-        for (Sample& s : out) {
-            auto [it, added] = index.try_emplace(s.metric, result.size());
-            if (added) {
-                result.push_back(Series{s.metric, {}, s.drop_name});
-                last_ts.push_back(ts);
-            } else if (last_ts[it->second] == ts) {
-                co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
-            }
-            last_ts[it->second] = ts;
-            result[it->second].floats.push_back({ts, s.f});
-        }
+        if (!series.add(out, ts)) co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
     }
-    int64_t points = 0;
-    for (const Series& s : result) points += static_cast<int64_t>(s.floats.size());
-    cx_.current_samples = original_samples + points;
+    Matrix result = series.take();
+    cx_.current_samples = original_samples + total_points(result);
     cx_.update_peak();
     co_return result;
 }

@@ -153,8 +153,13 @@ TEST_CASE("unsupported_features_answer_bad_data_naming_them") {
     CHECK(!Query::instant(s, "info(up)", 0, o, &err));
     CHECK(err.type == ErrorType::bad_data);
     CHECK(err.message.rfind("unsupported: info()", 0) == 0);
-    CHECK(!Query::instant(s, "rate(x[5m] anchored)", 0, o, &err));
-    CHECK(err.message.rfind("unsupported: the experimental anchored", 0) == 0);
+    CHECK(!Query::instant(s, "start_timestamp(x)", 0, o, &err));
+    CHECK(err.message.rfind("unsupported: start_timestamp()", 0) == 0);
+    // anchored and smoothed are evaluated; only where Prometheus allows them.
+    auto a = instant(s, "max_over_time(x[5m] anchored)", 0, o);
+    REQUIRE(a.error);
+    CHECK(a.error->message == "anchored modifier can only be used with: changes, delta, increase, rate, resets - not "
+                              "with max_over_time");
 }
 
 TEST_CASE("annotations_are_reported") {
