@@ -6,7 +6,7 @@
 // at the pinned release tag. Without either the program says so and exits
 // 77, which meson counts as a skip: never a silent pass.
 //
-//     promql_conformance [-v] [file.test ...]
+//     promql_conformance [-v] [--eager-name-removal] [file.test ...]
 //
 // Prints per-file pass/fail/skip counts, every skipped case with its
 // reason and every failure with its reason; exits 1 on any failure.
@@ -78,11 +78,12 @@ std::map<std::string, std::string> from_mirror(const std::string& mirror, std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool verbose = false;
+    bool verbose = false, delayed = true;
     std::vector<std::string> only;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "-v") verbose = true;
+        else if (a == "--eager-name-removal") delayed = false;
         else only.push_back(a);
     }
     std::map<std::string, std::string> files;
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
             failed.push_back(name + ": the script does not parse: " + error);
             ++count[1];
         } else {
-            for (const CaseResult& r : run_script(commands)) {
+            for (const CaseResult& r : run_script(commands, delayed)) {
                 ++count[static_cast<int>(r.outcome)];
                 const std::string where = name + ":" + std::to_string(r.line) + " " + r.expr + "\n      " + r.reason;
                 if (r.outcome == Outcome::skip) skipped.push_back(where);

@@ -38,6 +38,7 @@ struct Fail {
 class Runner {
 public:
     std::vector<CaseResult> run(const std::vector<Command>& commands);
+    void set_delayed_name_removal(bool on) { opts_.delayed_name_removal = on; }
 
 private:
     void load(const LoadCmd& cmd);
@@ -213,6 +214,10 @@ std::vector<CaseResult> Runner::run(const std::vector<Command>& commands) {
 
 }  // namespace
 
-std::vector<CaseResult> run_script(const std::vector<Command>& commands) { return Runner().run(commands); }
+std::vector<CaseResult> run_script(const std::vector<Command>& commands, bool delayed_name_removal) {
+    Runner r;
+    r.set_delayed_name_removal(delayed_name_removal);
+    return r.run(commands);
+}
 
 }  // namespace mmwatch::promql::test
