@@ -311,17 +311,18 @@ uint64_t merge(uint64_t acc, uint64_t v) noexcept { return (acc ^ round(0, v)) *
 }  // namespace
 
 uint64_t xxhash64(std::string_view bytes) noexcept {
+    // Offsets, not pointers past the end: an empty view may hold null.
     const char* p = bytes.data();
     const size_t n = bytes.size();
-    const char* end = p + n;
+    size_t i = 0;
     uint64_t h;
     if (n >= 32) {
         uint64_t v1 = kP1 + kP2, v2 = kP2, v3 = 0, v4 = 0 - kP1;
-        for (; p + 32 <= end; p += 32) {
-            v1 = round(v1, read64(p));
-            v2 = round(v2, read64(p + 8));
-            v3 = round(v3, read64(p + 16));
-            v4 = round(v4, read64(p + 24));
+        for (; n - i >= 32; i += 32) {
+            v1 = round(v1, read64(p + i));
+            v2 = round(v2, read64(p + i + 8));
+            v3 = round(v3, read64(p + i + 16));
+            v4 = round(v4, read64(p + i + 24));
         }
         h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
         h = merge(merge(merge(merge(h, v1), v2), v3), v4);
@@ -329,12 +330,12 @@ uint64_t xxhash64(std::string_view bytes) noexcept {
         h = kP5;
     }
     h += n;
-    for (; p + 8 <= end; p += 8) h = rotl(h ^ round(0, read64(p)), 27) * kP1 + kP4;
-    if (p + 4 <= end) {
-        h = rotl(h ^ (uint64_t(read32(p)) * kP1), 23) * kP2 + kP3;
-        p += 4;
+    for (; n - i >= 8; i += 8) h = rotl(h ^ round(0, read64(p + i)), 27) * kP1 + kP4;
+    if (n - i >= 4) {
+        h = rotl(h ^ (uint64_t(read32(p + i)) * kP1), 23) * kP2 + kP3;
+        i += 4;
     }
-    for (; p < end; ++p) h = rotl(h ^ (uint64_t(static_cast<unsigned char>(*p)) * kP5), 11) * kP1;
+    for (; i < n; ++i) h = rotl(h ^ (uint64_t(static_cast<unsigned char>(p[i])) * kP5), 11) * kP1;
     h ^= h >> 33;
     h *= kP2;
     h ^= h >> 29;

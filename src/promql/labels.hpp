@@ -42,16 +42,15 @@ public:
 
     class Iterator {
     public:
-        Iterator(const char* p, const char* end) noexcept : p_(p), end_(end) {}
+        explicit Iterator(const char* p) noexcept : p_(p) {}
         [[nodiscard]] Label operator*() const noexcept;
         Iterator& operator++() noexcept;
         [[nodiscard]] bool operator!=(const Iterator& o) const noexcept { return p_ != o.p_; }
     private:
         const char* p_;
-        const char* end_;
     };
-    [[nodiscard]] Iterator begin() const noexcept { return {data(), data() + bytes()}; }
-    [[nodiscard]] Iterator end() const noexcept { return {data() + bytes(), data() + bytes()}; }
+    [[nodiscard]] Iterator begin() const noexcept { return Iterator(data()); }
+    [[nodiscard]] Iterator end() const noexcept { return Iterator(data() + bytes()); }
 
     [[nodiscard]] bool empty() const noexcept { return rep_ == nullptr; }
     [[nodiscard]] size_t size() const noexcept;
