@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "promql/go_compat.hpp"
 #include "promql/range_eval.hpp"
 #include "promql/sample_window.hpp"
 
@@ -18,19 +19,10 @@ int64_t ns_to_ms(int64_t ns) noexcept { return ns / 1'000'000; }
 // samples around them.
 std::vector<FPoint> extend_floats(std::span<const FPoint> f, int64_t mint, int64_t maxt, bool smoothed) {
     if (f.empty()) return {};
-    auto search = [&](size_t n, auto pred) {
-        size_t lo = 0, hi = n;
-        while (lo < hi) {
-            const size_t h = (lo + hi) / 2;
-            if (!pred(h)) lo = h + 1;
-            else hi = h;
-        }
-        return lo;
-    };
     size_t last = f.size() - 1;
-    const size_t found = search(last, [&](size_t i) { return f[i].t > mint; });
+    const size_t found = go_search(last, [&](size_t i) { return f[i].t > mint; });
     const size_t first = found > 0 ? found - 1 : 0;
-    if (smoothed) last = search(last, [&](size_t i) { return f[i].t >= maxt; });
+    if (smoothed) last = go_search(last, [&](size_t i) { return f[i].t >= maxt; });
     if (f[last].t <= mint) return {};
     auto line = [](FPoint a, FPoint b, int64_t t) {
         return a.f + (b.f - a.f) * static_cast<double>(t - a.t) / static_cast<double>(b.t - a.t);

@@ -24,6 +24,15 @@ bool counter_name(std::string_view name) {
     return false;
 }
 
+// label_replace and label_join: setting __name__ brings the name back
+// even where it was to be dropped.
+void set_label(Series& s, const std::string& name, const std::string& value) {
+    LabelsBuilder b(s.metric);
+    b.set(name, value);
+    s.metric = b.labels();
+    if (name == kMetricNameLabel) s.drop_name = false;
+}
+
 bool anchored_safe(Fn f) noexcept {
     return f == Fn::changes || f == Fn::delta || f == Fn::increase || f == Fn::rate || f == Fn::resets;
 }
@@ -223,11 +232,7 @@ Task<Matrix> Evaluator::eval_label_replace(Call& c) {
     Matrix mat = co_await eval(*c.args[0]);
     for (Series& s : mat) {
         std::string value;
-        if (!re.expand(s.metric.get(src), repl, value)) continue;
-        LabelsBuilder b(s.metric);
-        b.set(dst, value);
-        s.metric = b.labels();
-        if (dst == kMetricNameLabel) s.drop_name = false;
+        if (re.expand(s.metric.get(src), repl, value)) set_label(s, dst, value);
     }
     co_await cx_.budget.tick(static_cast<int64_t>(mat.size()) + 1);
     co_return co_await merge_same_labelsets(std::move(mat));
@@ -251,10 +256,7 @@ Task<Matrix> Evaluator::eval_label_join(Call& c) {
             if (i > 0) joined += sep;
             joined.append(s.metric.get(sources[i]));
         }
-        LabelsBuilder b(s.metric);
-        b.set(dst, joined);
-        s.metric = b.labels();
-        if (dst == kMetricNameLabel) s.drop_name = false;
+        set_label(s, dst, joined);
     }
     co_await cx_.budget.tick(static_cast<int64_t>(mat.size()) + 1);
     co_return co_await merge_same_labelsets(std::move(mat));

@@ -55,18 +55,6 @@ double interpolate(FPoint a, FPoint b, int64_t t, bool counter) {
     return y1 + (b.f - y1) * static_cast<double>(t - a.t) / static_cast<double>(b.t - a.t);
 }
 
-// sort.Search(n, pred): the first index in [0, n) where pred holds.
-template <class Pred>
-size_t search(size_t n, Pred pred) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        const size_t h = (lo + hi) / 2;
-        if (!pred(h)) lo = h + 1;
-        else hi = h;
-    }
-    return lo;
-}
-
 // extendedRate: rate, increase and delta over an anchored or smoothed
 // window, whose samples reach back (and, smoothed, forward) one lookback
 // delta past the range.
@@ -75,9 +63,9 @@ bool extended_rate(const RangeWindow& w, bool counter, bool rate, double& out) {
     const int64_t range_start = w.ts - add_sat(w.range_ns, w.offset_ns) / 1'000'000;
     const int64_t range_end = w.ts - w.offset_ns / 1'000'000;
     size_t last = f.size() - 1;
-    const size_t found = search(last, [&](size_t i) { return f[i].t > range_start; });
+    const size_t found = go_search(last, [&](size_t i) { return f[i].t > range_start; });
     size_t first = found > 0 ? found - 1 : 0;
-    if (w.smoothed) last = search(last, [&](size_t i) { return f[i].t >= range_end; });
+    if (w.smoothed) last = go_search(last, [&](size_t i) { return f[i].t >= range_end; });
     if (f[last].t <= range_start) return false;
     if (w.smoothed && f[first].t > range_end) return false;
     const double left = w.smoothed && f[first].t < range_start ? interpolate(f[first], f[first + 1], range_start, counter)
@@ -110,7 +98,7 @@ bool anchored_start(const RangeWindow& w, size_t& first) {
     if (!w.anchored) return true;
     const Points f = w.points;
     const int64_t range_start = w.ts - add_sat(w.range_ns, w.offset_ns) / 1'000'000;
-    const size_t after = search(f.size(), [&](size_t i) { return f[i].t > range_start; });
+    const size_t after = go_search(f.size(), [&](size_t i) { return f[i].t > range_start; });
     if (after >= f.size()) return false;
     first = after > 0 ? after - 1 : 0;
     return true;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -106,6 +107,35 @@ void heap_fix(std::vector<T>& h, size_t i, Less less) {
     int64_t r;
     if (!__builtin_mul_overflow(a, b, &r)) return r;
     return (a < 0) != (b < 0) ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+}
+
+// sort.Search(n, pred): the first index in [0, n) where pred holds, by
+// halves as Go does (so a predicate NaN makes non-monotonic lands where it
+// lands in Prometheus).
+template <class Pred>
+[[nodiscard]] size_t go_search(size_t n, Pred pred) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        const size_t h = (lo + hi) / 2;
+        if (!pred(h)) lo = h + 1;
+        else hi = h;
+    }
+    return lo;
+}
+
+// util/almost.Equal: a and b differ by less than epsilon times their
+// sum; two NaNs are equal, a staleness marker equals only another.
+[[nodiscard]] inline bool almost_equal(double a, double b, double epsilon) noexcept {
+    constexpr uint64_t kStale = 0x7ff0000000000002ull;
+    const bool sa = std::bit_cast<uint64_t>(a) == kStale, sb = std::bit_cast<uint64_t>(b) == kStale;
+    if (sa || sb) return sa && sb;
+    if (std::isnan(a) && std::isnan(b)) return true;
+    if (a == b) return true;
+    constexpr double kMinNormal = 2.2250738585072014e-308;
+    const double abs_sum = std::fabs(a) + std::fabs(b);
+    const double diff = std::fabs(a - b);
+    if (a == 0 || b == 0 || abs_sum < kMinNormal) return diff < epsilon * kMinNormal;
+    return diff / std::min(abs_sum, std::numeric_limits<double>::max()) < epsilon;
 }
 
 // Go's int64(f) for the values Prometheus converts: NaN and out-of-range

@@ -118,6 +118,16 @@ private:
     bool inside_braces();
     bool duration_expr();
     bool operator_char(char c);
+    bool paren(char c) {
+        if (c == '(') {
+            emit(Tok::left_paren);
+            ++paren_depth_;
+            return true;
+        }
+        emit(Tok::right_paren);
+        if (--paren_depth_ < 0) return fail_instead_of_last("unexpected right parenthesis ')'");
+        return true;
+    }
     bool string(char quote);
     bool escape(char quote);
     bool raw_string();
@@ -196,13 +206,7 @@ bool Lexer::statement() {
     }
     switch (c) {
     case '(':
-        emit(Tok::left_paren);
-        ++paren_depth_;
-        return true;
-    case ')':
-        emit(Tok::right_paren);
-        if (--paren_depth_ < 0) return fail_instead_of_last("unexpected right parenthesis ')'");
-        return true;
+    case ')': return paren(c);
     case '{':
         emit(Tok::left_brace);
         brace_open_ = true;
@@ -284,13 +288,7 @@ bool Lexer::duration_expr() {
         got_colon_ = true;
         return true;
     case '(':
-        emit(Tok::left_paren);
-        ++paren_depth_;
-        return true;
-    case ')':
-        emit(Tok::right_paren);
-        if (--paren_depth_ < 0) return fail_instead_of_last("unexpected right parenthesis ')'");
-        return true;
+    case ')': return paren(c);
     case ',': emit(Tok::comma); return true;
     case '+': emit(Tok::add); return true;
     case '-': emit(Tok::sub); return true;

@@ -34,6 +34,33 @@ bool duration_out_of_range(double v) noexcept { return v > 9223372036.854775807 
 
 int64_t seconds_to_ns(double s) noexcept { return static_cast<int64_t>(std::round(s * 1e9)); }
 
+// Where offset and @ go on the nodes that take them (a selector, the
+// selector of a range, a subquery); all null for any other node.
+struct ModifierSlots {
+    int64_t* offset_ns = nullptr;
+    ExprPtr* offset_expr = nullptr;
+    std::optional<int64_t>* timestamp_ms = nullptr;
+    Tok* start_or_end = nullptr;
+    uint32_t* end = nullptr;
+};
+
+ModifierSlots modifier_slots(Expr& e) {
+    if (e.kind == NodeKind::vector_selector) {
+        auto& vs = as<VectorSelector>(e);
+        return {&vs.original_offset_ns, &vs.original_offset_expr, &vs.timestamp_ms, &vs.start_or_end, &vs.range.end};
+    }
+    if (e.kind == NodeKind::matrix_selector) {
+        auto& m = as<MatrixSelector>(e);
+        auto& vs = m.vs();
+        return {&vs.original_offset_ns, &vs.original_offset_expr, &vs.timestamp_ms, &vs.start_or_end, &m.end_pos};
+    }
+    if (e.kind == NodeKind::subquery) {
+        auto& sq = as<SubqueryExpr>(e);
+        return {&sq.original_offset_ns, &sq.original_offset_expr, &sq.timestamp_ms, &sq.start_or_end, &sq.end_pos};
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string Parser::go_quote(std::string_view s) {
@@ -235,22 +262,13 @@ ExprPtr Parser::offset(ExprPtr e) {
     int64_t ns = 0;
     ExprPtr dexpr;
     if (!plain_or_expr(d, ns, dexpr, false)) return nullptr;
-    int64_t* original = nullptr;
-    ExprPtr* original_expr = nullptr;
-    uint32_t* end = nullptr;
-    if (e->kind == NodeKind::vector_selector) {
-        auto& vs = as<VectorSelector>(*e);
-        original = &vs.original_offset_ns, original_expr = &vs.original_offset_expr, end = &vs.range.end;
-    } else if (e->kind == NodeKind::matrix_selector) {
-        auto& m = as<MatrixSelector>(*e);
-        original = &m.vs().original_offset_ns, original_expr = &m.vs().original_offset_expr, end = &m.end_pos;
-    } else if (e->kind == NodeKind::subquery) {
-        auto& s = as<SubqueryExpr>(*e);
-        original = &s.original_offset_ns, original_expr = &s.original_offset_expr, end = &s.end_pos;
-    } else {
+    const ModifierSlots m = modifier_slots(*e);
+    if (!m.end)
         return fail(e->pos(), "offset modifier must be preceded by an instant vector selector or range vector "
                               "selector or a subquery");
-    }
+    int64_t* original = m.offset_ns;
+    ExprPtr* original_expr = m.offset_expr;
+    uint32_t* end = m.end;
     if (*original != 0 || *original_expr) return fail(e->pos(), "offset may not be set multiple times");
     *original = ns;
     *original_expr = std::move(dexpr);
@@ -282,22 +300,13 @@ ExprPtr Parser::at(ExprPtr e) {
             return fail(e->pos(), std::string("timestamp out of bounds for @ modifier: ") + buf);
         }
     }
-    std::optional<int64_t>* ts = nullptr;
-    Tok* start_or_end = nullptr;
-    uint32_t* end = nullptr;
-    if (e->kind == NodeKind::vector_selector) {
-        auto& vs = as<VectorSelector>(*e);
-        ts = &vs.timestamp_ms, start_or_end = &vs.start_or_end, end = &vs.range.end;
-    } else if (e->kind == NodeKind::matrix_selector) {
-        auto& m = as<MatrixSelector>(*e);
-        ts = &m.vs().timestamp_ms, start_or_end = &m.vs().start_or_end, end = &m.end_pos;
-    } else if (e->kind == NodeKind::subquery) {
-        auto& s = as<SubqueryExpr>(*e);
-        ts = &s.timestamp_ms, start_or_end = &s.start_or_end, end = &s.end_pos;
-    } else {
+    const ModifierSlots m = modifier_slots(*e);
+    if (!m.end)
         return fail(e->pos(), "@ modifier must be preceded by an instant vector selector or range vector selector "
                               "or a subquery");
-    }
+    std::optional<int64_t>* ts = m.timestamp_ms;
+    Tok* start_or_end = m.start_or_end;
+    uint32_t* end = m.end;
     if (*ts || *start_or_end != Tok::eof) return fail(e->pos(), "@ <timestamp> may not be set multiple times");
     if (preprocessor != Tok::eof) *start_or_end = preprocessor;
     else {

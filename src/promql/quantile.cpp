@@ -16,17 +16,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // floating point noise, not a decrease (Prometheus's smallDeltaTolerance).
 constexpr double kSmallDeltaTolerance = 1e-12;
 
-// util/almost.Equal.
-bool almost_equal(double a, double b, double epsilon) noexcept {
-    if (std::isnan(a) && std::isnan(b)) return true;
-    if (a == b) return true;
-    constexpr double kMinNormal = 2.2250738585072014e-308;
-    const double abs_sum = std::fabs(a) + std::fabs(b);
-    const double diff = std::fabs(a - b);
-    if (a == 0 || b == 0 || abs_sum < kMinNormal) return diff < epsilon * kMinNormal;
-    return diff / std::min(abs_sum, std::numeric_limits<double>::max()) < epsilon;
-}
-
 void sort_buckets(std::vector<Bucket>& b) {
     go_sort(b, [](const Bucket& x, const Bucket& y) { return x.upper_bound < y.upper_bound; });
 }
@@ -97,12 +86,7 @@ BucketQuantile bucket_quantile(double q, std::vector<Bucket>& buckets) {
     double rank = q * observations;
     // sort.Search over all but the +Inf bucket: the first with count >= rank
     // (a binary search, as Go's, so NaN counts lead where they lead there).
-    size_t b = 0, hi = buckets.size() - 1;
-    while (b < hi) {
-        const size_t h = (b + hi) / 2;
-        if (!(buckets[h].count >= rank)) b = h + 1;
-        else hi = h;
-    }
+    const size_t b = go_search(buckets.size() - 1, [&](size_t i) { return buckets[i].count >= rank; });
     if (b == buckets.size() - 1) return r.value = buckets[buckets.size() - 2].upper_bound, r;
     if (b == 0 && buckets[0].upper_bound <= 0) return r.value = buckets[0].upper_bound, r;
     double start = 0;

@@ -76,6 +76,9 @@ struct Command {
     EvalCmd eval_cmd;
 };
 
+// A Prometheus duration ("5m", "1h30m", "0") in milliseconds.
+[[nodiscard]] bool duration_ms(const std::string& s, int64_t& ms);
+
 // The commands of a script, or false with a message naming the line.
 [[nodiscard]] bool parse_script(const std::string& text, std::vector<Command>& out, std::string& error);
 

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "promql/format.hpp"
+#include "promql/go_compat.hpp"
 #include "promql/value.hpp"
 
 namespace mmwatch::promql::test {
@@ -97,16 +98,7 @@ std::string compare_vector(const EvalCmd& cmd, const Vector& v) {
 
 }  // namespace
 
-bool almost_equal(double a, double b) {
-    if (is_stale_nan(a) || is_stale_nan(b)) return is_stale_nan(a) && is_stale_nan(b);
-    if (std::isnan(a) && std::isnan(b)) return true;
-    if (a == b) return true;
-    constexpr double kMinNormal = 2.2250738585072014e-308;
-    const double abs_sum = std::fabs(a) + std::fabs(b);
-    const double diff = std::fabs(a - b);
-    if (a == 0 || b == 0 || abs_sum < kMinNormal) return diff < kEpsilon * kMinNormal;
-    return diff / std::min(abs_sum, std::numeric_limits<double>::max()) < kEpsilon;
-}
+bool almost_equal(double a, double b) { return promql::almost_equal(a, b, kEpsilon); }
 
 std::string check_expected_failure(const EvalCmd& cmd, const std::string& message) {
     if (cmd.fail_message && *cmd.fail_message != message)

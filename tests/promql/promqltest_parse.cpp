@@ -14,13 +14,6 @@ namespace mmwatch::promql::test {
 
 namespace {
 
-bool duration_ms(const std::string& s, int64_t& ms) {
-    int64_t ns;
-    std::string err;
-    if (!parse_duration_ns(s, ns, err)) return false;
-    ms = ns / 1'000'000;
-    return true;
-}
 
 // A value token of a series description, without repetition suffixes.
 bool scan_value(std::string_view& s, double& v) {
@@ -148,6 +141,14 @@ size_t metric_end(const std::string& s) {
 }
 
 }  // namespace
+
+bool duration_ms(const std::string& s, int64_t& ms) {
+    int64_t ns;
+    std::string err;
+    if (!parse_duration_ns(s, ns, err)) return false;
+    ms = ns / 1'000'000;
+    return true;
+}
 
 bool parse_series_line(const std::string& line, SeriesLine& out, std::string& error) {
     const size_t end = metric_end(line);

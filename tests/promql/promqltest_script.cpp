@@ -21,13 +21,6 @@ std::string trim(const std::string& s) {
 
 bool starts_with(const std::string& s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
 
-bool duration_ms(const std::string& s, int64_t& ms) {
-    int64_t ns;
-    std::string err;
-    if (!parse_duration_ns(s, ns, err)) return false;
-    ms = ns / 1'000'000;
-    return true;
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
