@@ -63,7 +63,7 @@ Matrix absent_steps(const Matrix& mat, const Call& c, int64_t start, int64_t end
 Task<Matrix> Evaluator::eval_call(Call& c) {
     const Fn id = c.func->id;
     if (id == Fn::timestamp && c.args[0]->kind == NodeKind::vector_selector)
-        co_return co_await eval_timestamp_of_selector(c, as<VectorSelector>(*c.args[0]));
+        co_return co_await eval_timestamp_of_selector(as<VectorSelector>(*c.args[0]));
     for (size_t i = 0; i < c.args.size(); ++i) {
         const NodeKind k = c.args[i]->kind;
         if (k == NodeKind::matrix_selector || k == NodeKind::subquery) co_return co_await eval_range_call(c, i);
@@ -163,7 +163,6 @@ Task<bool> Evaluator::range_call_series(Call& c, const RangeArg& arg, size_t i,
                                         const std::vector<std::vector<double>>& scalars, std::vector<FPoint>& out) {
     SampleWindow w = arg.vs ? SampleWindow(cx_.storage, arg.vs->series->refs[i], false)
                             : SampleWindow(arg.sub[i].floats, false);
-    const Labels& labels = arg.vs ? arg.vs->series->labels[i] : arg.sub[i].metric;
     const int64_t offset_ms = arg.offset_ns / kNsPerMs, range_ms = arg.range_ns / kNsPerMs;
     const int64_t lookback = cx_.opts.lookback_delta_ms;
     std::vector<double> step_scalars(scalars.size());
@@ -182,8 +181,7 @@ Task<bool> Evaluator::range_call_series(Call& c, const RangeArg& arg, size_t i,
         }
         if (w.size() == 0) continue;
         for (size_t j = 0; j < scalars.size(); ++j) step_scalars[j] = step < scalars[j].size() ? scalars[j][step] : 0;
-        const RangeWindow rw{w.points(), &labels,     ts, arg.range_ns, arg.offset_ns, arg.smoothed, arg.anchored,
-                             step_scalars, arg.expr};
+        const RangeWindow rw{w.points(), ts, arg.range_ns, arg.offset_ns, arg.smoothed, arg.anchored, step_scalars};
         double v;
         std::string error;
         if (call_range(c.func->id, rw, v, cx_.annotations, error)) out.push_back({ts, v});
@@ -196,8 +194,7 @@ Task<bool> Evaluator::range_call_series(Call& c, const RangeArg& arg, size_t i,
 
 // timestamp(selector): the time of the sample each step would use, not the
 // step's time (rangeEvalTimestampFunctionOverVectorSelector).
-Task<Matrix> Evaluator::eval_timestamp_of_selector(Call& c, VectorSelector& vs) {
-    (void)c;
+Task<Matrix> Evaluator::eval_timestamp_of_selector(VectorSelector& vs) {
     co_await select(vs);
     const SelectedSeries& sel = *vs.series;
     const int64_t lookback = cx_.opts.lookback_delta_ms;

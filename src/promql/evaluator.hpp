@@ -80,14 +80,12 @@ struct StepInput {
 // The window of one series a range function sees at one step.
 struct RangeWindow {
     std::span<const FPoint> points;
-    const Labels* metric = nullptr;
     int64_t ts = 0;
     int64_t range_ns = 0;
     int64_t offset_ns = 0;
     bool smoothed = false;
     bool anchored = false;
     std::span<const double> scalars;  // the other (scalar) arguments at this step
-    const Expr* matrix_arg = nullptr;
 };
 
 // The range-vector argument of a function call (eval_call.cpp).
@@ -110,12 +108,7 @@ public:
     // Evaluates a subquery's inner expression on its own grid.
     Task<Matrix> run_subquery(SubqueryExpr& s);
 
-    [[nodiscard]] int64_t start() const noexcept { return start_; }
-    [[nodiscard]] int64_t end() const noexcept { return end_; }
-    [[nodiscard]] int64_t interval() const noexcept { return interval_; }
     [[nodiscard]] bool instant() const noexcept { return start_ == end_; }
-    [[nodiscard]] size_t steps() const noexcept { return static_cast<size_t>((end_ - start_) / interval_) + 1; }
-    [[nodiscard]] QueryContext& cx() noexcept { return cx_; }
 
     // Runs `fn(in, out)` at every step over the values of `exprs` (string
     // arguments are skipped), Prometheus's rangeEval. `fn` returns an error
@@ -137,7 +130,7 @@ private:
     Task<Matrix> eval_range_call(Call& c, size_t matrix_arg);
     Task<bool> range_call_series(Call& c, const RangeArg& arg, size_t i,
                                  const std::vector<std::vector<double>>& scalars, std::vector<FPoint>& out);
-    Task<Matrix> eval_timestamp_of_selector(Call& c, VectorSelector& vs);
+    Task<Matrix> eval_timestamp_of_selector(VectorSelector& vs);
     Task<Matrix> eval_label_replace(Call& c);
     Task<Matrix> eval_label_join(Call& c);
     Task<Matrix> eval_step_invariant(StepInvariantExpr& e);

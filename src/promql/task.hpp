@@ -43,9 +43,9 @@ public:
         void return_value(U&& v) {
             value.emplace(std::forward<U>(v));
         }
-        // Only std::bad_alloc can get here: the evaluator reports errors by
-        // failing the query, not by throwing. The top level turns it into
-        // an error of the query.
+        // The evaluator reports errors by failing the query, not by
+        // throwing; what does get here (std::bad_alloc) is passed up to the
+        // top, where Query::step() makes it an internal error.
         void unhandled_exception() noexcept { error = std::current_exception(); }
     };
 
@@ -103,8 +103,6 @@ public:
         left_ -= n;
         return Tick{*this};
     }
-    // Counts work without a chance to suspend (inside plain functions).
-    void spend(int64_t n) noexcept { left_ -= n; }
 
     // Starts a new slice. Returns the coroutine parked at the end of the
     // last one (null before the first).
