@@ -245,3 +245,30 @@ TEST_CASE("destroying_a_query_mid_evaluation_frees_it") {
     q.reset();  // sanitizers check nothing leaks or dangles
     CHECK(true);
 }
+
+TEST_CASE("selection_and_long_series_span_many_slices") {
+    // More series than one select batch, and a series longer than one read
+    // batch: both are read across slices, and the answer is the same.
+    MemoryStorage s;
+    for (size_t i = 0; i < 3 * MemoryStorage::kSelectBatchSeries; ++i)
+        s.append(L({{"__name__", "noise"}, {"i", std::to_string(i)}}), 0, 1);
+    std::vector<double> v;
+    for (int k = 0; k < 12'000; ++k) v.push_back(k);
+    load(s, L({{"__name__", "long_total"}}), 1000, v);
+    EngineOptions tiny;
+    tiny.work_per_slice = 3;
+    const auto sliced = instant(s, "count_over_time(long_total[3h20m])", 11'999'000, tiny);
+    const auto whole = instant(s, "count_over_time(long_total[3h20m])", 11'999'000);
+    REQUIRE(!sliced.error);
+    REQUIRE(sliced.result.vector.size() == 1);
+    CHECK(sliced.result.vector[0].f == 12'000);  // the whole series, read in three batches
+    REQUIRE(whole.result.vector.size() == 1);
+    CHECK(whole.result.vector[0].f == 12'000);
+    CHECK(whole.slices == 1);
+    // One slice at least per batch of the select scan (3) and per batch of
+    // samples read (3): a batch is the unit a slice cannot cut.
+    CHECK(sliced.slices >= 7);
+    auto noisy = instant(s, "sum(count_over_time(noise[1h]))", 30 * kMinute, tiny);
+    REQUIRE(noisy.result.vector.size() == 1);
+    CHECK(noisy.result.vector[0].f == 3 * MemoryStorage::kSelectBatchSeries);
+}
