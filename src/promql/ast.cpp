@@ -1,7 +1,7 @@
 #include "promql/ast.hpp"
 
 #include "promql/format.hpp"
-#include "promql/labels.hpp"
+#include "promql/label_set.hpp"
 
 namespace mmwatch::promql {
 

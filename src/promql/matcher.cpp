@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "promql/labels.hpp"
+#include "promql/label_set.hpp"
 
 namespace mmwatch::promql {
 

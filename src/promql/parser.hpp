@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "promql/ast.hpp"
-#include "promql/labels.hpp"
+#include "promql/label_set.hpp"
 
 namespace mmwatch::promql {
 

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "promql/labels.hpp"
+#include "promql/label_set.hpp"
 #include "promql/matcher.hpp"
 #include "promql/value.hpp"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "promql/labels.hpp"
+#include "promql/label_set.hpp"
 
 namespace mmwatch::promql {
 

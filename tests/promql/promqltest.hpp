@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "promql/engine.hpp"
-#include "promql/labels.hpp"
+#include "promql/label_set.hpp"
 
 namespace mmwatch::promql::test {
 

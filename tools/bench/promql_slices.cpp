@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
                              "histogram_quantile(0.9, sum by (le) (label_replace(x, \"le\", \"$1\", \"job\", \"j(.)\")))"};
     for (const char* q : queries) {
         const Run whole = run(store, q, end_ms, int64_t(1) << 60);
-        const Run def = run(store, q, end_ms, kDefaultQueryWorkPerSlice);
+        const Run def = run(store, q, end_ms, base::kDefaultQueryWorkPerSlice);
         const Run small = run(store, q, end_ms, 3000);
         std::printf("%-48.48s %9.1f | %9.1f %7lu %9.2f | %9.1f %7lu %9.2f%s\n", q, whole.total_ms, def.total_ms,
                     static_cast<unsigned long>(def.slices), def.longest_ms, small.total_ms,

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "promql/labels.hpp"
+#include "promql/label_set.hpp"
 
 using namespace mmwatch::promql;
 

@@ -1,4 +1,4 @@
-#include "promql/labels.hpp"
+#include "promql/label_set.hpp"
 
 #include <algorithm>
 #include <cstdlib>
