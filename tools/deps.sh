@@ -7,6 +7,7 @@ set -euo pipefail
 MMWATCH_DEBS=(
   g++ clang meson ninja-build pkg-config
   libuv1-dev libsimdjson-dev doctest-dev zlib1g-dev libdeflate-dev libprotozero-dev libssl-dev libcrypt-dev libyaml-cpp-dev openssl libsnappy-dev libzstd-dev libcurl4-openssl-dev protobuf-compiler
+  libre2-dev
   python3 python3-prometheus-client curl netcat-openbsd apache2-utils
   prometheus victoria-metrics
   help2man debhelper dpkg-dev fakeroot lintian systemd
@@ -33,7 +34,7 @@ mmwatch_install_deps() {
 # Debian's cross toolchain, qemu-user to run what it builds, and the
 # target's -dev packages installed beside the amd64 ones (multiarch).
 MMWATCH_CROSS_DEBS=(
-  libuv1-dev zlib1g-dev libdeflate-dev libssl-dev libcrypt-dev libsnappy-dev libzstd-dev libcurl4-openssl-dev
+  libuv1-dev zlib1g-dev libdeflate-dev libssl-dev libcrypt-dev libsnappy-dev libzstd-dev libcurl4-openssl-dev libre2-dev
   libsimdjson14 libyaml-cpp0.7
 )
 # These two -dev packages are not Multi-Arch: same in Debian 12, so apt

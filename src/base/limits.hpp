@@ -207,4 +207,24 @@ inline constexpr size_t kHistoryIoStepBytes = 256 * 1024;
 // cap cannot hold many more than this at ~30 bytes a series anyway.
 inline constexpr size_t kMaxRemoteWriteSeriesPerRequest = 50'000;
 
+// --- PromQL -----------------------------------------------------------------
+// Samples one query may hold at once (--query-max-samples, Prometheus's
+// --query.max-samples): its default, 50 million, is ~800 MB of points, far
+// past a device; 5 million is ~80 MB at most and covers an hour of 10,000
+// series at 15 s (2.4 M points) twice over.
+inline constexpr int64_t kDefaultQueryMaxSamples = 5'000'000;
+// Wall time a query may take, slices and waits for its turn included
+// (--query-timeout; Prometheus's default, 2 minutes).
+inline constexpr int64_t kDefaultQueryTimeoutMs = 120'000;
+// Units of work (samples read, steps evaluated, results built) one slice
+// of a query may do before the loop gets its turn back. Measured ~30 ns a
+// unit on x86-64 (docs/query.md): about 1 ms, a few on a small ARM core.
+inline constexpr int64_t kDefaultQueryWorkPerSlice = 30'000;
+// How far back an instant selector looks for a sample (Prometheus's
+// --query.lookback-delta default).
+inline constexpr int64_t kDefaultQueryLookbackMs = 5 * 60 * 1000;
+// Step of a subquery written without one ([1h:]): Prometheus uses its
+// global evaluation interval, 1 minute by default.
+inline constexpr int64_t kDefaultSubqueryStepMs = 60'000;
+
 }  // namespace mmwatch::base

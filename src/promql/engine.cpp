@@ -1,0 +1,177 @@
+// A query's life: parse and check, refuse what mmwatch cannot evaluate,
+// preprocess, then run the evaluator's coroutine one slice per step()
+// and shape the answer as Prometheus's execEvalStmt does.
+#include "promql/engine.hpp"
+
+#include <new>
+
+#include "promql/evaluator.hpp"
+#include "promql/preprocess.hpp"
+
+namespace mmwatch::promql {
+
+namespace {
+
+Task<Matrix> evaluate(QueryContext& cx) {
+    Evaluator ev(cx, cx.start, cx.end, cx.interval);
+    co_return co_await ev.eval(*cx.expr);
+}
+
+// What parses but mmwatch does not evaluate, as a bad_data message
+// starting "unsupported: " (docs/query.md lists them).
+std::string unsupported(Expr& root) {
+    std::string why;
+    inspect(root, [&](Expr& e, const std::vector<Expr*>&) {
+        if (!why.empty()) return;
+        if (e.kind == NodeKind::call && !as<Call>(e).func->unsupported.empty()) {
+            const Function& f = *as<Call>(e).func;
+            why = "unsupported: " + std::string(f.name) + "(): " + std::string(f.unsupported);
+        }
+    });
+    return why;
+}
+
+const Expr& unwrap_parens(const Expr& e) {
+    const Expr* p = &e;
+    while (p->kind == NodeKind::paren) p = as<ParenExpr>(*p).expr.get();
+    return *p;
+}
+
+}  // namespace
+
+std::string_view error_type_name(ErrorType t) noexcept {
+    switch (t) {
+    case ErrorType::bad_data: return "bad_data";
+    case ErrorType::execution: return "execution";
+    case ErrorType::timeout: return "timeout";
+    case ErrorType::canceled: return "canceled";
+    case ErrorType::internal: return "internal";
+    }
+    return "internal";
+}
+
+Query::Query() = default;
+Query::~Query() {
+    // The frames first: they refer to the context.
+    if (cx_) cx_->top = Task<Matrix>();
+}
+
+uint64_t Query::slices() const noexcept { return cx_ ? cx_->budget.slices() : 0; }
+int64_t Query::peak_samples() const noexcept { return cx_ ? cx_->peak_samples : 0; }
+
+std::unique_ptr<Query> Query::instant(Storage& storage, std::string_view text, int64_t t_ms, const EngineOptions& opts,
+                                      QueryError* error) {
+    Parsed p = parse(text, opts.parse);
+    if (!p.ok()) {
+        if (error) *error = {ErrorType::bad_data, p.error.to_string(text)};
+        return nullptr;
+    }
+    return from_tree(storage, std::move(p.expr), t_ms, t_ms, 0, opts, error);
+}
+
+std::unique_ptr<Query> Query::range(Storage& storage, std::string_view text, int64_t start_ms, int64_t end_ms,
+                                    int64_t step_ms, const EngineOptions& opts, QueryError* error) {
+    Parsed p = parse(text, opts.parse);
+    if (!p.ok()) {
+        if (error) *error = {ErrorType::bad_data, p.error.to_string(text)};
+        return nullptr;
+    }
+    return from_tree(storage, std::move(p.expr), start_ms, end_ms, step_ms, opts, error);
+}
+
+std::unique_ptr<Query> Query::from_tree(Storage& storage, ExprPtr expr, int64_t start_ms, int64_t end_ms,
+                                        int64_t step_ms, const EngineOptions& opts, QueryError* error) {
+    auto refuse = [&](std::string message) -> std::unique_ptr<Query> {
+        if (error) *error = {ErrorType::bad_data, std::move(message)};
+        return nullptr;
+    };
+    const bool is_range = step_ms > 0;
+    const ValueType type = expr->type();
+    if (is_range && type != ValueType::vector && type != ValueType::scalar)
+        return refuse("invalid expression type \"" + std::string(documented_type(type)) +
+                      "\" for range query, must be Scalar or instant Vector");
+    if (is_range && end_ms < start_ms) return refuse("end timestamp must not be before start time");
+    if (std::string why = unsupported(*expr); !why.empty()) return refuse(std::move(why));
+    std::string perr;
+    if (!preprocess(expr, start_ms, end_ms, step_ms, opts.lookback_delta_ms, perr)) return refuse(std::move(perr));
+    std::unique_ptr<Query> q(new Query());
+    q->cx_ = std::make_unique<QueryContext>(storage, opts);
+    QueryContext& cx = *q->cx_;
+    cx.start = start_ms;
+    cx.end = end_ms;
+    cx.interval = is_range ? step_ms : 1;
+    q->range_ = is_range;
+    cx.expr = std::move(expr);
+    const Expr& top = unwrap_parens(*cx.expr);
+    if (top.kind == NodeKind::string) {
+        q->result_.kind = QueryResult::Kind::string;
+        q->result_.string = as<StringLiteral>(top).val;
+        q->result_.t = start_ms;
+        q->done_ = true;
+        return q;
+    }
+    cx.top = evaluate(cx);
+    return q;
+}
+
+bool Query::finish(std::optional<QueryError> error) {
+    error_ = std::move(error);
+    done_ = true;
+    if (cx_) {
+        result_.annotations = cx_->annotations.list();
+        cx_->top = Task<Matrix>();  // frees every frame
+    }
+    return true;
+}
+
+bool Query::step(uint64_t now_ms) {
+    if (done_) return true;
+    if (!started_) deadline_ms_ = now_ms + static_cast<uint64_t>(cx_->opts.timeout_ms);
+    if (cancelled_) return finish(QueryError{ErrorType::canceled, "query was canceled in expression evaluation"});
+    if (now_ms >= deadline_ms_) return finish(QueryError{ErrorType::timeout, "query timed out in expression evaluation"});
+    std::coroutine_handle<> parked = cx_->budget.refill();
+    std::coroutine_handle<> h = started_ ? parked : std::coroutine_handle<>(cx_->top.handle());
+    started_ = true;
+    if (!h) return finish(QueryError{ErrorType::internal, "query stalled: nothing to resume"});
+    try {
+        h.resume();
+    } catch (const std::exception& e) {
+        return finish(QueryError{ErrorType::internal, std::string("unexpected error: ") + e.what()});
+    }
+    if (cx_->error) return finish(cx_->error);
+    if (!cx_->top.done()) return false;
+    Matrix mat;
+    try {
+        mat = cx_->top.await_resume();
+    } catch (const std::exception& e) {
+        return finish(QueryError{ErrorType::internal, std::string("unexpected error: ") + e.what()});
+    }
+    if (cx_->opts.delayed_name_removal) {
+        for (Series& s : mat)
+            if (s.drop_name) s.metric = drop_metadata(s.metric);
+        if (!merge_series_with_same_labelset(mat))
+            return finish(QueryError{ErrorType::execution, std::string(kSameLabelsetError)});
+    }
+    const ValueType type = cx_->expr->type();
+    if (range_ || type == ValueType::matrix) {
+        sort_by_labels(mat);
+        result_.kind = QueryResult::Kind::matrix;
+        result_.matrix = std::move(mat);
+    } else if (type == ValueType::scalar) {
+        result_.kind = QueryResult::Kind::scalar;
+        result_.t = cx_->start;
+        result_.scalar = !mat.empty() && !mat[0].floats.empty() ? mat[0].floats[0].f : 0;
+    } else {
+        result_.kind = QueryResult::Kind::vector;
+        for (Series& s : mat)
+            if (!s.floats.empty()) result_.vector.push_back({std::move(s.metric), cx_->start, s.floats[0].f, false});
+    }
+    return finish(std::nullopt);
+}
+
+void Query::run_to_end(uint64_t now_ms) {
+    while (!step(now_ms)) {
+    }
+}
+
+}  // namespace mmwatch::promql

@@ -1,0 +1,323 @@
+// Binary operators (engine.go's VectorAnd, VectorOr, VectorUnless,
+// VectorBinop, VectorscalarBinop, scalarBinop): arithmetic, comparison
+// with and without bool, set operators, on/ignoring, group_left/right,
+// fill modifiers and Prometheus's matching errors.
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "promql/range_eval.hpp"
+
+namespace mmwatch::promql {
+
+namespace {
+
+bool changes_metric_schema(Tok op) noexcept {
+    switch (op) {
+    case Tok::add: case Tok::sub: case Tok::div: case Tok::mul: case Tok::pow: case Tok::mod: case Tok::atan2:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// The operator applied to two floats: the value, and whether a comparison
+// holds (keep). Histogram trims have no float meaning: keep false, and
+// `incompatible` set.
+double float_binop(Tok op, double l, double r, bool& keep, bool& incompatible) noexcept {
+    keep = true;
+    incompatible = false;
+    switch (op) {
+    case Tok::add: return l + r;
+    case Tok::sub: return l - r;
+    case Tok::mul: return l * r;
+    case Tok::div: return l / r;
+    case Tok::pow: return std::pow(l, r);
+    case Tok::mod: return std::fmod(l, r);
+    case Tok::atan2: return std::atan2(l, r);
+    case Tok::eqlc: keep = l == r; return l;
+    case Tok::neq: keep = l != r; return l;
+    case Tok::gtr: keep = l > r; return l;
+    case Tok::lss: keep = l < r; return l;
+    case Tok::gte: keep = l >= r; return l;
+    case Tok::lte: keep = l <= r; return l;
+    default: keep = false; incompatible = true; return 0;
+    }
+}
+
+std::string incompatible_info(Tok op) {
+    const std::string o(tok_text(op));
+    return "incompatible sample types encountered for binary operator \"" + o + "\": float " + o + " float";
+}
+
+Labels match_labels(const Labels& ls, const VectorMatching& m) {
+    LabelsBuilder b(ls);
+    if (m.on) {
+        b.keep(m.matching_labels);
+    } else {
+        b.del(kMetricNameLabel);
+        b.del_all(m.matching_labels);
+    }
+    return b.labels();
+}
+
+// resultMetric with its per-node cache, keyed by the identity of the two
+// input label sets; the cache holds copies of them, so an address cannot
+// be reused for another set while it is a key.
+class ResultMetrics {
+public:
+    Labels get(const Labels& l, const Labels& r, Tok op, const VectorMatching& m, bool drop_name) {
+        const Key key{l.identity(), r.identity()};
+        if (auto it = cache_.find(key); it != cache_.end()) return it->second.out;
+        LabelsBuilder b(l);
+        if (drop_name || changes_metric_schema(op)) b.drop_metadata();
+        if (m.card == Card::one_to_one) {
+            if (m.on) b.keep(m.matching_labels);
+            else b.del_all(m.matching_labels);
+        }
+        for (const auto& name : m.include) b.set(name, r.get(name));
+        Labels out = b.labels();
+        cache_.emplace(key, Entry{l, r, out});
+        return out;
+    }
+
+private:
+    struct Key {
+        const void* l;
+        const void* r;
+        bool operator==(const Key& o) const noexcept { return l == o.l && r == o.r; }
+    };
+    struct KeyHash {
+        size_t operator()(const Key& k) const noexcept {
+            return std::hash<const void*>()(k.l) * 31 + std::hash<const void*>()(k.r);
+        }
+    };
+    struct Entry {
+        Labels l, r, out;
+    };
+    std::unordered_map<Key, Entry, KeyHash> cache_;
+};
+
+struct PairHash {
+    size_t operator()(const std::pair<uint32_t, uint64_t>& p) const noexcept { return p.second * 31 + p.first; }
+};
+
+struct BinopState {
+    Tok op;
+    const VectorMatching* m;
+    bool return_bool;
+    bool delayed;
+    Annotations* annotations;
+    ResultMetrics metrics;
+    // Scratch kept across steps.
+    std::vector<const Sample*> right;
+    std::vector<bool> matched_one;
+    std::vector<bool> matched_any;
+    std::unordered_set<std::pair<uint32_t, uint64_t>, PairHash> matched_many;
+
+    std::string index_right(const Vector& rhs, const std::vector<uint32_t>& rsig, uint32_t num_sigs, bool swapped);
+    std::string pair(const Sample& ls, const Sample& rs, uint32_t sig, bool swapped, Vector& out);
+};
+
+// The "one" side by signature; two samples with one signature there is
+// many-to-many matching.
+std::string BinopState::index_right(const Vector& rhs, const std::vector<uint32_t>& rsig, uint32_t num_sigs,
+                                    bool swapped) {
+    right.assign(num_sigs, nullptr);
+    for (size_t i = 0; i < rhs.size(); ++i) {
+        const Sample& rs = rhs[i];
+        if (const Sample* dup = right[rsig[i]]) {
+            return "found duplicate series for the match group " + match_labels(rs.metric, *m).to_string() + " on the " +
+                   (swapped ? "left" : "right") + " hand-side of the operation: [" + rs.metric.to_string() + ", " +
+                   dup->metric.to_string() + "];many-to-many matching not allowed: matching labels must be unique on "
+                   "one side";
+        }
+        right[rsig[i]] = &rs;
+    }
+    matched_one.assign(m->card == Card::one_to_one ? num_sigs : 0, false);
+    matched_any.assign(m->card == Card::one_to_one ? 0 : num_sigs, false);
+    matched_many.clear();
+    return {};
+}
+
+// One matched pair (doBinOp): the value, the result's labels and the
+// checks that each match is unique.
+std::string BinopState::pair(const Sample& ls, const Sample& rs, uint32_t sig, bool swapped, Vector& out) {
+    double fl = ls.f, fr = rs.f;
+    if (swapped) std::swap(fl, fr);
+    bool keep, incompatible;
+    double v = float_binop(op, fl, fr, keep, incompatible);
+    if (incompatible) {  // Prometheus skips the pair before any bookkeeping
+        annotations->info(incompatible_info(op));
+        return {};
+    }
+    if (return_bool) v = keep ? 1 : 0;
+    Labels metric = metrics.get(ls.metric, rs.metric, op, *m, !delayed && return_bool);
+    if (m->card == Card::one_to_one) {
+        if (matched_one[sig]) return "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)";
+        matched_one[sig] = true;
+    } else {
+        // Prometheus tells results apart by their label hash here.
+        if (!matched_many.insert({sig, metric.hash()}).second)
+            return "multiple matches for labels: grouping labels must ensure unique matches";
+        matched_any[sig] = true;
+    }
+    if (keep || return_bool) out.push_back({std::move(metric), 0, v, return_bool});
+    return {};
+}
+
+// VectorBinop: one-to-one or many-to-one (one-to-many by swapping sides),
+// with fill values for the unmatched when asked.
+std::string vector_binop(BinopState& st, const StepInput& in, Vector& out) {
+    const VectorMatching& m = *st.m;
+    const Vector* lhs = &in.vectors[0];
+    const Vector* rhs = &in.vectors[1];
+    const std::vector<uint32_t>* lsig = &in.sigs[0];
+    const std::vector<uint32_t>* rsig = &in.sigs[1];
+    if ((lhs->empty() && rhs->empty()) || ((lhs->empty() || rhs->empty()) && !m.fill_lhs && !m.fill_rhs)) return {};
+    const bool swapped = m.card == Card::one_to_many;
+    if (swapped) std::swap(lhs, rhs), std::swap(lsig, rsig);
+    if (std::string e = st.index_right(*rhs, *rsig, in.num_sigs, swapped); !e.empty()) return e;
+    for (size_t i = 0; i < lhs->size(); ++i) {
+        const uint32_t sig = (*lsig)[i];
+        std::string e;
+        if (st.right[sig]) e = st.pair((*lhs)[i], *st.right[sig], sig, swapped, out);
+        else if (m.fill_rhs) e = st.pair((*lhs)[i], {match_labels((*lhs)[i].metric, m), 0, *m.fill_rhs, false}, sig, swapped, out);
+        if (!e.empty()) return e;
+    }
+    if (!m.fill_lhs) return {};
+    for (size_t i = 0; i < rhs->size(); ++i) {
+        const uint32_t sig = (*rsig)[i];
+        if (m.card == Card::one_to_one ? st.matched_one[sig] : st.matched_any[sig]) continue;
+        std::string e = st.pair({match_labels((*rhs)[i].metric, m), 0, *m.fill_lhs, false}, (*rhs)[i], sig, swapped, out);
+        if (!e.empty()) return e;
+    }
+    return {};
+}
+
+void set_operation(Tok op, const StepInput& in, Vector& out) {
+    const Vector& lhs = in.vectors[0];
+    const Vector& rhs = in.vectors[1];
+    std::vector<bool> present(in.num_sigs, false);
+    switch (op) {
+    case Tok::land:
+        if (lhs.empty() || rhs.empty()) return;
+        for (const uint32_t s : in.sigs[1]) present[s] = true;
+        for (size_t i = 0; i < lhs.size(); ++i)
+            if (present[in.sigs[0][i]]) out.push_back(lhs[i]);
+        return;
+    case Tok::lor:
+        out = lhs;
+        for (const uint32_t s : in.sigs[0]) present[s] = true;
+        for (size_t i = 0; i < rhs.size(); ++i)
+            if (!present[in.sigs[1][i]]) out.push_back(rhs[i]);
+        return;
+    default:  // unless
+        for (const uint32_t s : in.sigs[1]) present[s] = true;
+        for (size_t i = 0; i < lhs.size(); ++i)
+            if (!present[in.sigs[0][i]]) out.push_back(lhs[i]);
+        return;
+    }
+}
+
+void vector_scalar_binop(BinopState& st, const Vector& vec, double scalar, bool swap, Vector& out) {
+    for (const Sample& s : vec) {
+        double l = s.f, r = scalar;
+        if (swap) std::swap(l, r);
+        bool keep, incompatible;
+        double v = float_binop(st.op, l, r, keep, incompatible);
+        if (incompatible) {
+            st.annotations->info(incompatible_info(st.op));
+            continue;
+        }
+        if (is_comparison(st.op) && swap) v = r;
+        if (st.return_bool) {
+            v = keep ? 1 : 0;
+            keep = true;
+        }
+        if (!keep) continue;
+        Sample o = s;
+        o.f = v;
+        if (changes_metric_schema(st.op) || st.return_bool) {
+            if (!st.delayed) o.metric = drop_metadata(o.metric);
+            o.drop_name = true;
+        }
+        out.push_back(std::move(o));
+    }
+}
+
+// Two scalars; the histogram trims (</ and >/) have no meaning here and
+// fail as Prometheus's scalarBinop does.
+double scalar_binop(Tok op, double l, double r, std::string& error) {
+    if (op == Tok::trim_upper || op == Tok::trim_lower) {
+        error = "operator \"" + std::string(tok_text(op)) + "\" not allowed for Scalar operations";
+        return 0;
+    }
+    switch (op) {
+    case Tok::eqlc: return l == r;
+    case Tok::neq: return l != r;
+    case Tok::gtr: return l > r;
+    case Tok::lss: return l < r;
+    case Tok::gte: return l >= r;
+    case Tok::lte: return l <= r;
+    default: {
+        bool keep, incompatible;
+        return float_binop(op, l, r, keep, incompatible);
+    }
+    }
+}
+
+}  // namespace
+
+std::string matching_signature(const Labels& ls, const VectorMatching& m) {
+    std::string sig;
+    for (const Label l : ls) {
+        const bool listed = std::find(m.matching_labels.begin(), m.matching_labels.end(), l.name) != m.matching_labels.end();
+        if (m.on ? !listed : (listed || l.name == kMetricNameLabel)) continue;
+        sig.append(l.name);
+        sig += '\xff';
+        sig.append(l.value);
+        sig += '\xff';
+    }
+    return sig;
+}
+
+Task<Matrix> Evaluator::eval_binary(BinaryExpr& b) {
+    const ValueType lt = b.lhs->type(), rt = b.rhs->type();
+    BinopState st{b.op, b.matching ? &*b.matching : nullptr, b.return_bool, cx_.opts.delayed_name_removal,
+                  &cx_.annotations, {}, {}, {}, {}, {}};
+    std::vector<Expr*> args{b.lhs.get(), b.rhs.get()};
+    if (lt == ValueType::scalar && rt == ValueType::scalar) {
+        co_return co_await range_eval(
+            nullptr,
+            [&](const StepInput& in, Vector& out) {
+                std::string error;
+                out.push_back({Labels(), 0, scalar_binop(b.op, in.vectors[0][0].f, in.vectors[1][0].f, error), false});
+                return error;
+            },
+            args);
+    }
+    if (lt == ValueType::vector && rt == ValueType::vector) {
+        if (is_set_operator(b.op)) {
+            co_return co_await range_eval(
+                st.m,
+                [&](const StepInput& in, Vector& out) {
+                    set_operation(b.op, in, out);
+                    return std::string();
+                },
+                args);
+        }
+        co_return co_await range_eval(
+            st.m, [&](const StepInput& in, Vector& out) { return vector_binop(st, in, out); }, args);
+    }
+    const bool swap = lt == ValueType::scalar;
+    co_return co_await range_eval(
+        nullptr,
+        [&](const StepInput& in, Vector& out) {
+            vector_scalar_binop(st, in.vectors[swap ? 1 : 0], in.vectors[swap ? 0 : 1][0].f, swap, out);
+            return std::string();
+        },
+        args);
+}
+
+}  // namespace mmwatch::promql

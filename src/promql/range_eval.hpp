@@ -1,0 +1,113 @@
+// Evaluator::range_eval, Prometheus's rangeEval: the arguments evaluated
+// to matrices, then a call per step with the instant vectors of that step,
+// the results gathered into series. Included by the files that use it.
+#pragma once
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "promql/evaluator.hpp"
+
+namespace mmwatch::promql {
+
+struct LabelsHash {
+    size_t operator()(const Labels& l) const noexcept { return static_cast<size_t>(l.hash()); }
+};
+
+// The join signature of a label set for vector matching: the labels named
+// in on(...), or all but those in ignoring(...) and __name__.
+[[nodiscard]] std::string matching_signature(const Labels& ls, const VectorMatching& m);
+
+inline constexpr int64_t kOutputSampleWork = 4;
+
+// The per-step state of range_eval, in plain functions between its
+// suspension points.
+class StepGatherer {
+public:
+    StepGatherer(std::vector<Matrix>& inputs, const VectorMatching* matching);
+    // The signature ordinals of every input series (one call per input).
+    void sign(size_t input);
+    // Fills `in` with the samples at `ts`; returns the series looked at.
+    int64_t gather(int64_t ts, StepInput& in);
+    [[nodiscard]] uint32_t num_sigs() const noexcept { return num_sigs_; }
+
+private:
+    std::vector<Matrix>& inputs_;
+    const VectorMatching* matching_;
+    std::vector<std::vector<uint32_t>> series_sigs_;
+    std::vector<std::vector<size_t>> cursor_;
+    std::unordered_map<std::string, uint32_t> ordinals_;
+    uint32_t num_sigs_ = 0;
+};
+
+// range_eval's results gathered into series by label set.
+class StepSeries {
+public:
+    // Appends a step's samples; false when one label set comes twice.
+    bool add(Vector& out, int64_t ts);
+    [[nodiscard]] Matrix take() { return std::move(result_); }
+
+private:
+    std::unordered_map<Labels, size_t, LabelsHash> index_;
+    Matrix result_;
+    std::vector<int64_t> last_ts_;
+};
+
+[[nodiscard]] int64_t total_points(const Matrix& m) noexcept;
+
+template <class F>
+Task<Matrix> Evaluator::range_eval(const VectorMatching* matching, F fn, std::vector<Expr*> exprs) {
+    const size_t n = exprs.size();
+    const int64_t original_samples = cx_.current_samples;
+    std::vector<Matrix> inputs(n);
+    for (size_t i = 0; i < n; ++i) {
+        if (exprs[i] == nullptr || exprs[i]->type() == ValueType::string) continue;
+        inputs[i] = co_await eval(*exprs[i]);
+    }
+    StepGatherer gatherer(inputs, matching);
+    if (matching) {
+        for (size_t i = 0; i < n; ++i) {
+            gatherer.sign(i);
+            co_await cx_.budget.tick(static_cast<int64_t>(inputs[i].size()) + 1);
+        }
+    }
+    StepInput in;
+    in.vectors.resize(n);
+    if (matching) in.sigs.resize(n);
+    in.num_sigs = gatherer.num_sigs();
+    StepSeries series;
+    int64_t held = cx_.current_samples;
+    Vector out;
+    for (int64_t ts = start_; ts <= end_; ts += interval_) {
+        cx_.current_samples = held;
+        const int64_t work = 1 + gatherer.gather(ts, in);
+        out.clear();
+        if (std::string err = fn(in, out); !err.empty()) co_await cx_.fail(ErrorType::execution, std::move(err));
+        // A result sample costs more than an input one (labels built,
+        // hashed, gathered): weighted so a slice of binary operators takes
+        // about as long as one of selectors (docs/query.md).
+        co_await cx_.budget.tick(work + kOutputSampleWork * static_cast<int64_t>(out.size()));
+        cx_.current_samples += static_cast<int64_t>(out.size());
+        held += static_cast<int64_t>(out.size());
+        cx_.update_peak();
+        if (cx_.over_limit()) co_await cx_.too_many_samples();
+        if (instant()) {
+            // Prometheus keeps an instant result in the function's order.
+            if (!cx_.opts.delayed_name_removal && contains_same_labelset(out))
+                co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
+            Matrix m;
+            m.reserve(out.size());
+            for (Sample& s : out) m.push_back(Series{std::move(s.metric), {FPoint{ts, s.f}}, s.drop_name});
+            cx_.current_samples = original_samples + static_cast<int64_t>(m.size());
+            cx_.update_peak();
+            co_return m;
+        }
+        if (!series.add(out, ts)) co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
+    }
+    Matrix result = series.take();
+    cx_.current_samples = original_samples + total_points(result);
+    cx_.update_peak();
+    co_return result;
+}
+
+}  // namespace mmwatch::promql
