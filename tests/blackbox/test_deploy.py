@@ -51,7 +51,7 @@ def read(path):
 
 def help_flags(binary):
     out = run(binary, "--help").stdout
-    return re.findall(r"(?m)^  (--[a-z0-9-]+)", out)
+    return re.findall(r"(?m)^  (?:-[a-z], )?(--[a-z0-9-]+)", out)
 
 
 def complete(script, *words):
