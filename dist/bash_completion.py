@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 
-FLAG = re.compile(r"^  (--[a-z0-9-]+)(?: (\S+))?")
+FLAG = re.compile(r"^  (?:-[a-z], )?(--[a-z0-9-]+)(?: (\S+))?")
 
 TEMPLATE = """\
 # bash completion for mmwatch, generated from `mmwatch --help` by

@@ -14,14 +14,33 @@ MMWATCH_DEBS=(
   python3-yaml iproute2 podman runc mmdebstrap
 )
 
+# Everything the tests, benchmarks and packaging use, plus PACKAGE... .
 mmwatch_install_deps() {
-  local missing=()
-  for p in "${MMWATCH_DEBS[@]}" "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
+  local extra=()
   # node and npm run the OpenTelemetry JS SDK end-to-end test. Machines of
   # this kind ship them (nodesource's nodejs); Debian's are the fallback.
-  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  command -v npm >/dev/null 2>&1 || extra+=(nodejs npm)
+  mmwatch_install_packages "${MMWATCH_DEBS[@]}" "${extra[@]}" "$@"
+}
+
+# What building mmwatch takes, no more (tools/demo): the compiler, the build
+# tools and every library of MMWATCH_DEBS (lib*-dev, zlib1g-dev; not the test
+# framework), so a library added there for the daemon is installed here too.
+mmwatch_build_debs() {
+  local p
+  printf '%s\n' g++ meson ninja-build pkg-config
+  for p in "${MMWATCH_DEBS[@]}"; do
+    case $p in lib*-dev | zlib1g-dev) printf '%s\n' "$p" ;; esac
+  done
+}
+
+# Installs those of PACKAGE... that are not installed yet (apt-get, as root
+# or through sudo); does nothing when all are.
+mmwatch_install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing: ${missing[*]}" >&2
   local sudo=""

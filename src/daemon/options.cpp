@@ -21,6 +21,7 @@ struct Flag {
     std::string_view arg;      // empty: takes no value
     std::string_view help;
     std::function<bool(Options&, std::string_view)> apply;  // false: bad value
+    std::string_view short_name = {};  // "-h": the same flag, shown as "-h, --help"
 };
 
 template <typename T>
@@ -70,25 +71,25 @@ const std::vector<Flag>& flags() {
          "files watched at once, 1..1000000 (default 4096); each holds an fd, so at most RLIMIT_NOFILE (raised to "
          "its hard limit) less 32 and one per connection: past that, files wait (counted)",
          number_in(&Options::max_files, 1, 1'000'000)},
-        {"--max-file-bytes", "SIZE", "largest file accepted, e.g. 64Mi (default 256Mi)",
+        {"--max-file-bytes", "SIZE", "largest file accepted, 16..1Ti (default 256Mi)",
          number_in(&Options::max_file_bytes, 16, uint64_t{1} << 40)},
-        {"--max-mapped-bytes", "SIZE", "total bytes mapped across files (default 1Gi)",
+        {"--max-mapped-bytes", "SIZE", "total bytes mapped across files, 16..16Ti (default 1Gi)",
          number_in(&Options::max_mapped_bytes, 16, uint64_t{1} << 44)},
-        {"--max-series", "N", "file series exposed on /metrics (default 1000000)",
+        {"--max-series", "N", "file series exposed on /metrics, 1..4294967296 (default 1000000)",
          number_in(&Options::max_series, 1, uint64_t{1} << 32)},
         {"--max-connections", "N", "concurrent HTTP connections per listener, 1..65536 (default 256)",
          number_in(&Options::max_connections, 1, 65536)},
-        {"--max-response-bytes", "SIZE", "largest /metrics body (default 64Mi)",
+        {"--max-response-bytes", "SIZE", "largest /metrics body, 4Ki..16Gi (default 64Mi)",
          number_in(&Options::max_response_bytes, 4096, uint64_t{1} << 34)},
-        {"--max-body-bytes", "SIZE", "largest request body, after decompression (default 4Mi)",
+        {"--max-body-bytes", "SIZE", "largest request body, after decompression, 1Ki..1Gi (default 4Mi)",
          number_in(&Options::max_body_bytes, 1024, uint64_t{1} << 30)},
         {"--response-memory", "SIZE",
          "bytes of response bodies connections may hold, old bodies of slow readers included, per listener; "
-         "over it the slowest reader of an old body is cut (default 128Mi)",
+         "over it the slowest reader of an old body is cut, 1Mi..1Ti (default 128Mi)",
          number_in(&Options::response_memory, uint64_t{1} << 20, uint64_t{1} << 40)},
         {"--request-memory", "SIZE",
          "bytes of request buffers connections may hold, per listener; a request past it gets 503 and "
-         "Retry-After (default 64Mi)",
+         "Retry-After, 1Mi..1Ti (default 64Mi)",
          number_in(&Options::request_memory, uint64_t{1} << 20, uint64_t{1} << 40)},
         {"--otlp-listen", "HOST:PORT", "extra listener for OTLP POST /v1/metrics, e.g. 0.0.0.0:4318 (default off)",
          [](Options& o, std::string_view v) { return parse_listen(v, o.otlp_listen_host, o.otlp_listen_port); }},
@@ -117,8 +118,8 @@ const std::vector<Flag>& flags() {
         {"--remote-write-interval", "DUR", "how often the series are sampled and pushed, 1s..1h (default 15s)",
          duration_in(&Options::remote_write_interval_ms, 1000, kHourMs)},
         {"--remote-write-queue-bytes", "SIZE",
-         "compressed batches each URL may hold while its receiver is slow or away; the oldest go first "
-         "(default 64Mi)",
+         "compressed batches each URL may hold while its receiver is slow or away; the oldest go first, "
+         "64Ki..1Ti (default 64Mi)",
          number_in(&Options::remote_write_queue_bytes, uint64_t{1} << 16, uint64_t{1} << 40)},
         {"--remote-write-timeout", "DUR", "request timeout, 1s..10m (default 30s)",
          duration_in(&Options::remote_write_timeout_ms, 1000, 600'000)},
@@ -143,7 +144,8 @@ const std::vector<Flag>& flags() {
          "write every batch to disk before it is sent (a directory per URL), sent in order, also after a restart or "
          "a SIGKILL (default: memory only)",
          text(&Options::remote_write_spool)},
-        {"--remote-write-spool-bytes", "SIZE", "disk the spool may use per URL; the oldest batches go first (default 256Mi)",
+        {"--remote-write-spool-bytes", "SIZE",
+         "disk the spool may use per URL; the oldest batches go first, 1Mi..1Ti (default 256Mi)",
          number_in(&Options::remote_write_spool_bytes, uint64_t{1} << 20, uint64_t{1} << 40)},
         {"--external-label", "NAME=VALUE", "added to every pushed series that lacks it; repeatable",
          [](Options& o, std::string_view v) {
@@ -152,7 +154,8 @@ const std::vector<Flag>& flags() {
              o.external_labels.emplace_back(std::string(v.substr(0, eq)), std::string(v.substr(eq + 1)));
              return true;
          }},
-        {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; }},
+        {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; },
+         "-h"},
         {"--version", "", "print the version and exit",
          [](Options& o, std::string_view) { o.version = true; return true; }},
     };
@@ -246,7 +249,7 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
         }
         const Flag* flag = nullptr;
         for (const Flag& f : flags()) {
-            if (f.name == a) flag = &f;
+            if (f.name == a || (!f.short_name.empty() && f.short_name == a)) flag = &f;
         }
         if (!flag) {
             error = "unknown argument '" + std::string(args[i]) + "' (see --help)";
@@ -284,7 +287,9 @@ std::string usage() {
         "/api/v1/query_range (see docs/otlp.md).\n\n"
         "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
     for (const Flag& f : flags()) {
-        std::string left = "  " + std::string(f.name);
+        std::string left = "  ";
+        if (!f.short_name.empty()) left += std::string(f.short_name) + ", ";
+        left += f.name;
         if (!f.arg.empty()) left += " " + std::string(f.arg);
         if (left.size() < 34) left.resize(34, ' ');
         else left += "\n" + std::string(34, ' ');

@@ -24,17 +24,24 @@ Response error_response(int status, std::string_view message) {
     return Response::text(status, std::move(body));
 }
 
+// RFC 9110's reason phrase for every status mmwatch answers with (and the
+// ones the Prometheus HTTP API uses: 406, 422); tests/http/test_response.cpp
+// lists the senders. A status missing here shows as "Unknown".
 std::string_view status_text(int status) noexcept {
     switch (status) {
         case 200: return "OK";
         case 204: return "No Content";
         case 400: return "Bad Request";
+        case 401: return "Unauthorized";
         case 404: return "Not Found";
         case 405: return "Method Not Allowed";
+        case 406: return "Not Acceptable";
         case 408: return "Request Timeout";
         case 411: return "Length Required";
         case 413: return "Content Too Large";
         case 415: return "Unsupported Media Type";
+        case 422: return "Unprocessable Content";
+        case 429: return "Too Many Requests";
         case 431: return "Request Header Fields Too Large";
         case 500: return "Internal Server Error";
         case 501: return "Not Implemented";

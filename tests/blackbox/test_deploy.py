@@ -1,11 +1,12 @@
 """Installing and running mmwatch the way a distribution does: the meson
 install tree (with the docs, the examples and the bash completion), a C
 program built against the installed library with pkg-config alone, the
-systemd unit, the tmpfs check, the Debian package (built by
+systemd unit, the tmpfs check, what tools/demo installs, the Debian package (built by
 tools/package-deb, listed, and run from an extracted tree) and the
 container image examples/container/Dockerfile makes from it."""
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -51,7 +52,7 @@ def read(path):
 
 def help_flags(binary):
     out = run(binary, "--help").stdout
-    return re.findall(r"(?m)^  (--[a-z0-9-]+)", out)
+    return re.findall(r"(?m)^  (?:-[a-z], )?(--[a-z0-9-]+)", out)
 
 
 def complete(script, *words):
@@ -192,6 +193,33 @@ class Tmpfs(MmwatchTestCase):
             self.assertIn("mmwatch_directory_disk_backed 0\n", t.metrics())
         finally:
             shutil.rmtree(shm, ignore_errors=True)
+
+
+class Demo(unittest.TestCase):
+    """tools/demo installs what building mmwatch takes and no more
+    (mmwatch_build_debs in tools/deps.sh), not the test tools."""
+
+    def test_the_demo_installs_every_library_the_build_uses_and_no_test_tool(self):
+        with open(os.path.join(ROOT, "tools", "demo")) as f:
+            self.assertIn("mmwatch_install_packages $(mmwatch_build_debs)", f.read())
+        out = run("bash", "-c", "source tools/deps.sh && mmwatch_build_debs", cwd=ROOT)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        debs = set(out.stdout.split())
+        deps = json.loads(run("meson", "introspect", BUILD, "--dependencies").stdout)
+        checked = 0
+        for d in deps:
+            if d["name"] in ("threads", "doctest"):  # the compiler's; the tests'
+                continue
+            pcdir = run("pkg-config", "--variable=pcfiledir", d["name"]).stdout.strip()
+            pc = os.path.realpath(os.path.join(pcdir, d["name"] + ".pc"))
+            owner = run("dpkg", "-S", pc).stdout.split(":")[0]
+            self.assertIn(owner, debs, "the build uses %s (%s) but the demo would not install it" % (d["name"], owner))
+            checked += 1
+        self.assertGreaterEqual(checked, 10)
+        self.assertIn("libprotozero-dev", debs)  # header-only: a has_header check, not a dependency()
+        for tool in ("prometheus", "victoria-metrics", "lintian", "debhelper", "podman", "nodejs", "npm",
+                     "doctest-dev", "clang"):
+            self.assertNotIn(tool, debs)
 
 
 class Package(unittest.TestCase):

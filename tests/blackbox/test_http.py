@@ -160,6 +160,7 @@ class CommandLine(unittest.TestCase):
         r = self.run_bin("--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("--histogram-grouping-power", r.stdout)
+        self.assertEqual(self.run_bin("-h").stdout, r.stdout)  # -h is --help
         r = self.run_bin("--version")
         self.assertEqual(r.returncode, 0)
         self.assertTrue(r.stdout.startswith("mmwatch "))

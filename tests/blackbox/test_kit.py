@@ -210,7 +210,7 @@ class Dashboard(NameCheck):
 
 def mmwatch_help():
     out = subprocess.run([BIN, "--help"], capture_output=True, text=True, timeout=30)
-    return {m.group(1): m.group(2) for m in re.finditer(r"^  (--[a-z0-9-]+)(?: (\S+))?", out.stdout, re.M)}
+    return {m.group(1): m.group(2) for m in re.finditer(r"^  (?:-[a-z], )?(--[a-z0-9-]+)(?: (\S+))?", out.stdout, re.M)}
 
 
 class Kubernetes(MmwatchTestCase):

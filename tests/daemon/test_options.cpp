@@ -85,3 +85,13 @@ TEST_CASE("usage_lists_every_flag") {
         CHECK(u.find(f) != std::string::npos);
     }
 }
+
+TEST_CASE("dash_h_is_help_and_usage_shows_both_names") {
+    std::string err;
+    const auto o = parse({"-h"}, err);
+    REQUIRE(o);
+    CHECK(o->help);
+    CHECK(usage().find("\n  -h, --help ") != std::string::npos);
+    CHECK_FALSE(parse({"-x"}, err));  // only the flags the table names
+    CHECK(err.find("unknown argument '-x'") != std::string::npos);
+}

@@ -20,7 +20,7 @@ indented or unlabeled block, so a command cannot hide from this test.
 Each doc runs as a reader at a terminal would run it: one shell session
 (exported variables and the directory carry from block to block) in a
 scratch directory shaped like the top of a built clone (symlinks to the
-checkout's files, `build` to the build directory), with the built programs
+checkout's files, `build` and `build-release` to the build directory), with the built programs
 on PATH and tools/python on PYTHONPATH as if installed. The whole run is in
 private network, mount and PID namespaces: loopback only, so the ports the
 docs name (9479, 9090, 4318) are free whatever else runs on the machine;
@@ -129,6 +129,8 @@ def make_scratch(name):
             continue
         os.symlink(os.path.join(ROOT, entry), os.path.join(scratch, entry))
     os.symlink(BUILD, os.path.join(scratch, "build"))
+    # tools/demo (README) builds in build-release/: here it finds that built.
+    os.symlink(BUILD, os.path.join(scratch, "build-release"))
     return scratch
 
 
