@@ -187,6 +187,18 @@ inline constexpr size_t kDefaultHistoryMaxSeries = 100'000;
 inline constexpr size_t kMaxHistoryLabelsPerSeries = 32;
 inline constexpr size_t kMaxHistoryLabelNameBytes = 128;
 inline constexpr size_t kMaxHistoryLabelValueBytes = 1024;
+// Default --history-interval: how often /metrics' series are sampled into
+// the store, Prometheus' default scrape interval, so a device's history
+// reads like a Prometheus' of it.
+inline constexpr uint64_t kDefaultHistoryIntervalMs = 15'000;
+// Series the store's upkeep (retention, sealing, forgetting) looks at per
+// tick: a few thousand keeps each tick's share well under a millisecond
+// and still passes 100,000 series in well under a minute at 1 s ticks.
+inline constexpr size_t kHistoryMaintainSeriesPerTick = 4'096;
+// Batches of the sample pipeline held while the history reload runs at
+// start (appended once it is done, so reloaded samples stay in order); a
+// reload past this many intervals drops the oldest, counted.
+inline constexpr size_t kHistoryPendingBatches = 8;
 // Default --history-flush-interval: new data goes to --history-dir in one
 // batch this often, so this is what a crash can lose at most. A flash card
 // sees one write of a few hundred KB every 5 minutes for 1,000 series at

@@ -152,6 +152,24 @@ const std::vector<Flag>& flags() {
              o.external_labels.emplace_back(std::string(v.substr(0, eq)), std::string(v.substr(eq + 1)));
              return true;
          }},
+        {"--history-bytes", "SIZE",
+         "memory for the history store (samples, tiers, series, index), 1Mi..64Gi; past it the oldest data goes "
+         "first, counted (default 32Mi)",
+         number_in(&Options::history_bytes, base::kMinHistoryBytes, uint64_t{64} << 30)},
+        {"--history-max-series", "N", "distinct series the history store keeps, 1..10000000 (default 100000)",
+         number_in(&Options::history_max_series, 1, 10'000'000)},
+        {"--history-interval", "DUR", "how often /metrics' series are sampled into history, 1s..1h (default 15s)",
+         duration_in(&Options::history_interval_ms, 1000, kHourMs)},
+        {"--history-dir", "DIR",
+         "keep history across restarts in segment files in DIR (default: memory only; the package uses "
+         "/var/lib/mmwatch/history)",
+         text(&Options::history_dir)},
+        {"--history-disk-bytes", "SIZE", "disk the segments in --history-dir may use; the oldest go first, 4Mi..1Ti "
+         "(default 256Mi)",
+         number_in(&Options::history_disk_bytes, uint64_t{4} << 20, uint64_t{1} << 40)},
+        {"--history-flush-interval", "DUR",
+         "how often new history is written to --history-dir; a crash loses at most this, 10s..24h (default 5m)",
+         duration_in(&Options::history_flush_interval_ms, 10'000, 24 * kHourMs)},
         {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; }},
         {"--version", "", "print the version and exit",
          [](Options& o, std::string_view) { o.version = true; return true; }},
@@ -235,6 +253,11 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.remote_write_queue_bytes = uint64_t{64} << 20;
     o.remote_write_timeout_ms = 30'000;
     o.remote_write_spool_bytes = uint64_t{256} << 20;
+    o.history_bytes = base::kDefaultHistoryBytes;
+    o.history_max_series = base::kDefaultHistoryMaxSeries;
+    o.history_interval_ms = base::kDefaultHistoryIntervalMs;
+    o.history_disk_bytes = base::kDefaultHistoryDiskBytes;
+    o.history_flush_interval_ms = base::kDefaultHistoryFlushMs;
     for (size_t i = 0; i < args.size(); ++i) {
         std::string_view a = args[i];
         std::string_view value;
