@@ -212,8 +212,17 @@ inline constexpr uint64_t kDefaultHistoryDiskBytes = 256ull * 1024 * 1024;
 // gets its turn back: at about 30 ns a sample, well under a millisecond
 // (docs/benchmarks.md, "History store").
 inline constexpr size_t kHistoryFlushStepSamples = 20'000;
-// Bytes written to a segment, or read from one at start, per loop turn.
+// Series one flush step encodes at most, whatever their samples: each
+// costs its own iteration, chunk encoding and record entries (about 10 us
+// measured), so 20,000 short series in one step took 10-20 ms of CPU
+// (docs/benchmarks.md, "History store").
+inline constexpr size_t kHistoryFlushStepSeries = 256;
+// Bytes written to a segment per loop turn.
 inline constexpr size_t kHistoryIoStepBytes = 256 * 1024;
+// Bytes read from a segment per loop turn at start: a step applies every
+// record it completes, and a 256 KiB read of zstd'd records held several
+// (63 ms of CPU measured for 20,000 series); 64 KiB holds about one.
+inline constexpr size_t kHistoryReloadStepBytes = 64 * 1024;
 // TimeSeries in one remote-write request. Prometheus sends at most
 // max_samples_per_send (2,000 by default) per request; a body at the 4 MiB
 // cap cannot hold many more than this at ~30 bytes a series anyway.

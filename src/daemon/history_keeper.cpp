@@ -1,6 +1,13 @@
 #include "daemon/history_keeper.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <new>
 
 #include "base/clock.hpp"
 #include "base/limits.hpp"
@@ -25,6 +32,19 @@ HistoryKeeper::HistoryKeeper(HistoryConfig config) : config_(std::move(config)),
 HistoryKeeper::~HistoryKeeper() {
     work_.close();
     flush_timer_.close();
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+// One mmwatch per --history-dir: two writing the same segments would
+// spoil each other's. The lock goes with the process, SIGKILL included.
+bool HistoryKeeper::lock_dir(std::string& error) {
+    const std::string path = config_.dir + "/lock";
+    lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        error = errno == EWOULDBLOCK ? "another mmwatch is using it" : std::strerror(errno);
+        return false;
+    }
+    return true;
 }
 
 void HistoryKeeper::start(uv_loop_t* loop, std::string& warning) {
@@ -35,6 +55,7 @@ void HistoryKeeper::start(uv_loop_t* loop, std::string& warning) {
     if (config_.dir.empty()) return;
     std::string error;
     dir_ = history::SegmentDir::open(config_.dir, config_.disk_bytes, error);
+    if (dir_ && !lock_dir(error)) dir_.reset();
     if (!dir_) {
         warning = "--history-dir " + config_.dir + ": " + error + "; history is kept in memory only";
         return;
@@ -117,8 +138,19 @@ void HistoryKeeper::want_work() {
 void HistoryKeeper::on_work(uv_idle_t* h) {
     auto* k = static_cast<HistoryKeeper*>(h->data);
     const uint64_t t0 = uv_hrtime();
-    k->step();
+    k->guarded([k] { k->step(); });
     k->longest_step_ns_ = std::max(k->longest_step_ns_, uv_hrtime() - t0);
+}
+
+// Memory running out in a step skips the rest of it (counted); the next
+// turn goes on from where the step's owner left off.
+template <typename F>
+void HistoryKeeper::guarded(F&& work) noexcept {
+    try {
+        work();
+    } catch (const std::bad_alloc&) {
+        ++alloc_failures_;
+    }
 }
 
 // One bounded step of whatever is under way; the idle handle stops when
@@ -143,7 +175,7 @@ void HistoryKeeper::begin_reload() {
     want_work();
 }
 
-// One read of kHistoryIoStepBytes from the current segment (or the opening
+// One read of kHistoryReloadStepBytes from the current segment (or the opening
 // of the next); false once every segment is read.
 bool HistoryKeeper::reload_step() {
     if (!reader_) {
@@ -155,7 +187,7 @@ bool HistoryKeeper::reload_step() {
         }
         loader_->begin_segment();
     }
-    if (!reader_->step(*loader_, base::kHistoryIoStepBytes)) reader_.reset();
+    if (!reader_->step(*loader_, base::kHistoryReloadStepBytes)) reader_.reset();
     return true;
 }
 
@@ -171,7 +203,7 @@ void HistoryKeeper::finish_reload() {
 
 void HistoryKeeper::on_flush_timer(uv_timer_t* t) {
     auto* k = static_cast<HistoryKeeper*>(t->data);
-    if (!k->flushing_ && !k->loading_) k->begin_flush();
+    if (!k->flushing_ && !k->loading_) k->guarded([k] { k->begin_flush(); });
 }
 
 void HistoryKeeper::begin_flush() {
@@ -184,7 +216,8 @@ void HistoryKeeper::begin_flush() {
 
 // Writes what was built, else builds more; ends the flush when both are
 // done. Each half is bounded: kHistoryIoStepBytes written, or
-// kHistoryFlushStepSamples encoded.
+// kHistoryFlushStepSeries series and about kHistoryFlushStepSamples
+// samples encoded.
 bool HistoryKeeper::flush_step() {
     if (!pending_bytes_.empty()) {
         const size_t done = dir_->write_some(pending_bytes_, base::kHistoryIoStepBytes);
@@ -192,7 +225,7 @@ bool HistoryKeeper::flush_step() {
         return true;
     }
     if (!built_) {
-        built_ = flush_.step(store_, SIZE_MAX, base::kHistoryFlushStepSamples, pending_bytes_, uv_now(loop_));
+        built_ = flush_.step(store_, base::kHistoryFlushStepSeries, base::kHistoryFlushStepSamples, pending_bytes_, uv_now(loop_));
         return true;
     }
     dir_->end_flush();
@@ -206,9 +239,11 @@ void HistoryKeeper::close() {
     if (dir_ && !loading_) {
         // Whatever flush was running goes on to its end, then one more
         // takes what came since it began.
-        while (flushing_) (void)flush_step();
-        begin_flush();
-        while (flushing_) (void)flush_step();
+        guarded([this] {
+            while (flushing_) (void)flush_step();
+            begin_flush();
+            while (flushing_) (void)flush_step();
+        });
     }
     work_.close();
     flush_timer_.close();
@@ -226,6 +261,9 @@ constexpr prom::Family kBatchesDropped{
     "Sample batches dropped because the reload at start took more than a few intervals."};
 constexpr prom::Family kLoading{"mmwatch_history_loading", prom::Kind::gauge,
                                 "1 while the reload of --history-dir at start is running."};
+constexpr prom::Family kAllocFailures{
+    "mmwatch_history_alloc_failures_total", prom::Kind::counter,
+    "Flush or reload steps cut short because memory ran out (the next step goes on)."};
 constexpr prom::Family kLongestStep{
     "mmwatch_history_longest_step_seconds", prom::Kind::gauge,
     "The longest single step of a flush or of the reload since start (the loop's longest wait on them)."};
@@ -240,7 +278,7 @@ std::vector<prom::Family> HistoryKeeper::self_metric_families() {
     std::vector<prom::Family> out;
     for (const history::MetricRow& r : rows)
         if (out.empty() || out.back().name != r.name) out.push_back({r.name, kind_of(r.type), r.help});
-    for (const prom::Family& f : {kRemoteWriteRefused, kBatchesDropped, kLoading, kLongestStep}) out.push_back(f);
+    for (const prom::Family& f : {kRemoteWriteRefused, kBatchesDropped, kLoading, kAllocFailures, kLongestStep}) out.push_back(f);
     return out;
 }
 
@@ -273,6 +311,7 @@ void HistoryKeeper::write_self_metrics(prom::Writer& w) const {
         prom::labelled(w, "reason", write_refusal_name(WriteRefusal(i)), double(write_refusals_[i]));
     prom::single(w, kBatchesDropped, double(batches_dropped_));
     prom::single(w, kLoading, loading_ ? 1 : 0);
+    prom::single(w, kAllocFailures, double(alloc_failures_));
     prom::single(w, kLongestStep, double(longest_step_ns_) / 1e9);
 }
 

@@ -100,6 +100,9 @@ private:
     bool flush_step();
     void step();
     void want_work();
+    template <typename F>
+    void guarded(F&& work) noexcept;
+    bool lock_dir(std::string& error);
 
     HistoryConfig config_;
     history::Store store_;
@@ -114,6 +117,7 @@ private:
     std::vector<history::LabelView> labels_;
     // --history-dir: the reload, then the flushes.
     std::unique_ptr<history::SegmentDir> dir_;
+    int lock_fd_ = -1;
     std::optional<history::Loader> loader_;
     std::optional<history::SegmentReader> reader_;
     std::vector<std::string> paths_;
@@ -125,6 +129,7 @@ private:
     bool built_ = false;          // the builder has handed over its last records
     std::string pending_bytes_;   // records built and not yet written
     uint64_t longest_step_ns_ = 0;
+    uint64_t alloc_failures_ = 0;
     // remote_write receive.
     history::WriteScratch scratch_;
     history::RemoteWriteCounters remote_write_;

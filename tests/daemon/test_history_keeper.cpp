@@ -158,3 +158,19 @@ TEST_CASE("a_history_dir_that_cannot_be_made_leaves_the_store_in_memory_with_a_w
     CHECK(samples_of(k.store(), "a").size() == 1);
     k.close();
 }
+
+TEST_CASE("a_second_keeper_on_the_same_history_dir_keeps_its_history_in_memory") {
+    test::TempDir tmp;
+    Loop loop;
+    HistoryKeeper first(config(tmp.path()));
+    std::string warning;
+    first.start(&loop.loop, warning);
+    CHECK(warning.empty());
+    HistoryKeeper second(config(tmp.path()));
+    second.start(&loop.loop, warning);
+    CHECK(warning.find("another mmwatch is using it") != std::string::npos);
+    CHECK(!second.loading());
+    loop.load(first);
+    first.close();
+    second.close();
+}
