@@ -304,7 +304,9 @@ std::string usage() {
         "docs/http.md), /api/v1/sources (JSON), /-/healthy, and / (a page linking them).\n"
         "It also receives OTLP/HTTP metrics (protobuf or JSON) on POST /v1/metrics and\n"
         "serves them on /metrics and /api/v1/services, /api/v1/series,\n"
-        "/api/v1/query_range (see docs/otlp.md).\n\n"
+        "/api/v1/query_range (see docs/otlp.md). It keeps the history of every series\n"
+        "(sampled every --history-interval, and Prometheus remote-write received on\n"
+        "POST /api/v1/write) and exports it on /api/v1/export (see docs/history.md).\n\n"
         "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
     for (const Flag& f : flags()) {
         std::string left = "  " + std::string(f.name);

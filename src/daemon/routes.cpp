@@ -157,6 +157,8 @@ http::Response Router::landing() const {
         "<li>POST /v1/metrics: OTLP/HTTP ingest (protobuf or JSON); "
         "<a href=\"/api/v1/services\">/api/v1/services</a>, /api/v1/series?match=NAME, "
         "/api/v1/query_range?series=ID (JSON)</li>\n"
+        "<li>POST /api/v1/write: Prometheus remote-write into the history store; "
+        "/api/v1/export?match[]=NAME: its raw samples (JSON lines)</li>\n"
         "</ul>\n</body></html>\n";
     http::Response r = http::Response::text(200, std::move(body));
     r.content_type = "text/html; charset=utf-8";
