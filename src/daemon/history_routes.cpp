@@ -7,9 +7,9 @@
 
 #include "base/strings.hpp"
 #include "daemon/history_keeper.hpp"
+#include "daemon/history_select.hpp"
 #include "daemon/routes.hpp"
 #include "history/history_export.hpp"
-#include "history/match.hpp"
 
 namespace mmwatch::daemon {
 
@@ -90,10 +90,10 @@ http::Response Router::remote_write(const http::Request& req) {
 http::Response Router::history_export(const http::Request& req) {
     const std::vector<std::string> texts = all_params(req.query, "match[]", "match%5B%5D");
     if (texts.empty()) return error_response(400, "missing match[]: e.g. match[]=up or match[]={job=\"node\"}");
-    std::vector<std::vector<history::Equality>> selectors(texts.size());
+    std::vector<std::vector<promql::Matcher>> selectors(texts.size());
     for (size_t i = 0; i < texts.size(); ++i) {
         std::string error;
-        if (!history::parse_equality_selector(texts[i], selectors[i], error))
+        if (!parse_export_selector(texts[i], selectors[i], error))
             return error_response(400, "bad match[] " + texts[i] + ": " + error);
     }
     int64_t start = 0, end = 0;
@@ -101,7 +101,7 @@ http::Response Router::history_export(const http::Request& req) {
         return error_response(400, "start and end are Unix seconds, e.g. start=1700000000 or 1700000000.5");
     history::Store& store = history_->store();
     std::vector<history::SeriesId> ids;
-    history::select_union(store, selectors, ids);
+    select_history(store, selectors, ids);
     history::ExportCursor cursor(store, std::move(ids), start, end);
     std::string body;
     const size_t cap = history_->max_export_bytes();

@@ -11,6 +11,7 @@ import math
 import os
 import signal
 import struct
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -172,8 +173,10 @@ class History(MmwatchTestCase):
 
     def test_remote_write_stores_samples_bit_exact_and_refuses_by_name(self):
         m = self.start()
-        samples = [(1700000000000, bits(1.5)), (1700000001000, bits(-0.0)), (1700000002000, bits(math.inf)),
-                   (1700000003000, STALE), (1700000004000, bits(5e-324)), (1700000005000, bits(1.7976931348623157e308))]
+        # Recent times: older samples would go with the raw retention (15 days).
+        t0 = (int(time.time()) - 600) * 1000
+        samples = [(t0, bits(1.5)), (t0 + 1000, bits(-0.0)), (t0 + 2000, bits(math.inf)),
+                   (t0 + 3000, STALE), (t0 + 4000, bits(5e-324)), (t0 + 5000, bits(1.7976931348623157e308))]
         req = write_request([({"__name__": "rw_test", "site": "a"}, samples)])
         self.assertEqual(self.post(m, "/api/v1/write", snappy_literal(req))[0], 204)
         [(metric, values, stamps)] = self.export(m, 'rw_test{site="a"}')
@@ -181,10 +184,10 @@ class History(MmwatchTestCase):
         self.assertEqual(stamps, [t for t, _ in samples])
         self.assertEqual(values, ["1.5", "-0.0", "+Inf", "null", "5e-324", "1.7976931348623157e+308"])
         # Only part of a range, by start and end in seconds.
-        [(_, values, _)] = self.export(m, 'rw_test', start="1700000001", end="1700000002.5")
+        [(_, values, _)] = self.export(m, 'rw_test', start=str(t0 // 1000 + 1), end="%d.5" % (t0 // 1000 + 2))
         self.assertEqual(values, ["-0.0", "+Inf"])
         # Out of order: 400 (as Prometheus answers; the sender does not retry), counted.
-        old = write_request([({"__name__": "rw_test", "site": "a"}, [(1600000000000, bits(1))])])
+        old = write_request([({"__name__": "rw_test", "site": "a"}, [(t0 - 1000, bits(1))])])
         status, body = self.post(m, "/api/v1/write", snappy_literal(old))
         self.assertEqual(status, 400)
         self.assertIn("out of order", body)
@@ -201,10 +204,16 @@ class History(MmwatchTestCase):
         self.assertEqual(self.post(m, "/api/v1/write", snappy_literal(req), encoding="gzip")[0], 415)
         self.until(m, 'mmwatch_history_remote_write_refused_total{reason="unsupported_encoding"}', "1")
         self.assertEqual(m.get("/api/v1/write")[0], 405)
+        # PromQL selectors: regexes and negations too.
+        self.assertEqual(len(self.export(m, '{__name__=~"rw_.*",site!="b"}')), 1)
+        self.assertEqual(self.export(m, 'rw_test{site=~"b|c"}'), [])
         # A bad selector is a 400 that says why.
-        status, _, body = m.get("/api/v1/export?" + urllib.parse.urlencode({"match[]": 'rw_test{site=~"a"}'}))
+        status, _, body = m.get("/api/v1/export?" + urllib.parse.urlencode({"match[]": "rw_test[5m]"}))
         self.assertEqual(status, 400)
-        self.assertIn("'=' was expected", body)
+        self.assertIn("parse error", body)
+        status, _, body = m.get("/api/v1/export?" + urllib.parse.urlencode({"match[]": '{site=~".*"}'}))
+        self.assertEqual(status, 400)
+        self.assertIn("non-empty matcher", body)
         self.assertEqual(m.get("/api/v1/export")[0], 400)
 
     def test_history_self_metrics_are_exported_at_zero_from_the_start(self):
