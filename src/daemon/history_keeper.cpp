@@ -86,14 +86,18 @@ void HistoryKeeper::consume(std::shared_ptr<const prom::SampleBatch> batch) {
 SeriesId HistoryKeeper::series_of(std::string_view labels, bool create) {
     labels_.clear();
     prom::for_each_label(labels, [&](std::string_view n, std::string_view v) { labels_.push_back({n, v}); });
-    if (history::is_canonical(labels_)) {
+    const bool sorted = history::is_canonical(labels_);
+    if (sorted) {
         const SeriesId id = store_.find(labels_);
         if (id != kNoSeries || !create) return id;
     }
-    if (!create) return kNoSeries;
     if (history::canonicalize(labels_) != history::LabelError::none) {
-        store_.count_refused(history::Refusal::bad_labels, 1);
+        if (create) store_.count_refused(history::Refusal::bad_labels, 1);
         return kNoSeries;
+    }
+    if (!sorted) {
+        const SeriesId id = store_.find(labels_);
+        if (id != kNoSeries || !create) return id;
     }
     return store_.series(labels_).id;  // a refusal is counted by the store
 }

@@ -87,6 +87,26 @@ TEST_CASE("each_batch_appends_its_series_and_a_series_gone_gets_one_staleness_ma
     CHECK(history::is_stale_marker(b[1].bits));
 }
 
+TEST_CASE("a_series_whose_labels_sort_before_its_name_is_found_again_for_its_staleness_marker") {
+    // "Zone" sorts before "__name__" (uppercase before '_'): not canonical as sent.
+    prom::SampleCollector c({}, {});
+    c.family("a", prom::Kind::gauge, "help", {});
+    std::string labels;
+    c.label(labels, "Zone", "z");
+    c.metric(labels);
+    c.value(1);
+    HistoryKeeper k(config());
+    k.consume(std::make_shared<const prom::SampleBatch>(std::move(c), 1000));
+    k.consume(batch({}, 2000));
+    std::vector<history::LabelView> l = {{"Zone", "z"}, {"__name__", "a"}};
+    const history::SeriesId id = k.store().find(l);
+    REQUIRE(id != history::kNoSeries);
+    std::vector<history::Sample> got;
+    for (history::SampleIterator it = k.store().samples(id, INT64_MIN, INT64_MAX); it.next();) got.push_back(it.sample());
+    REQUIRE(got.size() == 2);
+    CHECK(history::is_stale_marker(got[1].bits));
+}
+
 TEST_CASE("a_series_back_after_a_gap_is_appended_again_after_its_marker") {
     HistoryKeeper k(config());
     k.consume(batch({{"a", 1}}, 1000));
