@@ -187,6 +187,18 @@ inline constexpr size_t kDefaultHistoryMaxSeries = 100'000;
 inline constexpr size_t kMaxHistoryLabelsPerSeries = 32;
 inline constexpr size_t kMaxHistoryLabelNameBytes = 128;
 inline constexpr size_t kMaxHistoryLabelValueBytes = 1024;
+// Default --history-interval: how often /metrics' series are sampled into
+// the store, Prometheus' default scrape interval, so a device's history
+// reads like a Prometheus' of it.
+inline constexpr uint64_t kDefaultHistoryIntervalMs = 15'000;
+// Series the store's upkeep (retention, sealing, forgetting) looks at per
+// tick: a few thousand keeps each tick's share well under a millisecond
+// and still passes 100,000 series in well under a minute at 1 s ticks.
+inline constexpr size_t kHistoryMaintainSeriesPerTick = 4'096;
+// Batches of the sample pipeline held while the history reload runs at
+// start (appended once it is done, so reloaded samples stay in order); a
+// reload past this many intervals drops the oldest, counted.
+inline constexpr size_t kHistoryPendingBatches = 8;
 // Default --history-flush-interval: new data goes to --history-dir in one
 // batch this often, so this is what a crash can lose at most. A flash card
 // sees one write of a few hundred KB every 5 minutes for 1,000 series at
@@ -200,8 +212,17 @@ inline constexpr uint64_t kDefaultHistoryDiskBytes = 256ull * 1024 * 1024;
 // gets its turn back: at about 30 ns a sample, well under a millisecond
 // (docs/benchmarks.md, "History store").
 inline constexpr size_t kHistoryFlushStepSamples = 20'000;
-// Bytes written to a segment, or read from one at start, per loop turn.
+// Series one flush step encodes at most, whatever their samples: each
+// costs its own iteration, chunk encoding and record entries (about 10 us
+// measured), so 20,000 short series in one step took 10-20 ms of CPU
+// (docs/benchmarks.md, "History store").
+inline constexpr size_t kHistoryFlushStepSeries = 256;
+// Bytes written to a segment per loop turn.
 inline constexpr size_t kHistoryIoStepBytes = 256 * 1024;
+// Bytes read from a segment per loop turn at start: a step applies every
+// record it completes, and a 256 KiB read of zstd'd records held several
+// (63 ms of CPU measured for 20,000 series); 64 KiB holds about one.
+inline constexpr size_t kHistoryReloadStepBytes = 64 * 1024;
 // TimeSeries in one remote-write request. Prometheus sends at most
 // max_samples_per_send (2,000 by default) per request; a body at the 4 MiB
 // cap cannot hold many more than this at ~30 bytes a series anyway.

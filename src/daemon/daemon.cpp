@@ -79,6 +79,19 @@ push::PusherConfig pusher_config(const Options& o) {
             std::string("mmwatch/") + MMWATCH_VERSION};
 }
 
+HistoryConfig history_config(const Options& o) {
+    HistoryConfig c;
+    c.store.max_bytes = o.history_bytes;
+    c.store.max_series = at_most_size_max(o.history_max_series);
+    c.interval_ms = o.history_interval_ms;
+    c.dir = o.history_dir;
+    c.disk_bytes = o.history_disk_bytes;
+    c.flush_interval_ms = o.history_flush_interval_ms;
+    c.max_body_bytes = at_most_size_max(o.max_body_bytes);
+    c.max_export_bytes = at_most_size_max(o.max_response_bytes);
+    return c;
+}
+
 }  // namespace
 
 Daemon::Daemon(const Options& options)
@@ -87,7 +100,8 @@ Daemon::Daemon(const Options& options)
       otlp_(otlp_limits(options)),
       receiver_(otlp_, options.max_body_bytes),
       pusher_(pusher_config(options)),
-      page_(page_config(options), {watcher_, events_, stats_, pusher_, otlp_, receiver_}),
+      history_(history_config(options)),
+      page_(page_config(options), {watcher_, events_, stats_, pusher_, otlp_, receiver_, &history_}),
       router_(watcher_, page_, MMWATCH_VERSION),
       otlp_routes_(router_) {
     loop_ready_ = uv_loop_init(&loop_) == 0;
@@ -95,6 +109,7 @@ Daemon::Daemon(const Options& options)
     if (loop_ready_) (void)uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
     stats_.version = MMWATCH_VERSION;
     router_.attach_otlp(&otlp_, &receiver_);
+    router_.attach_history(&history_);
 }
 
 Daemon::~Daemon() {
@@ -213,16 +228,23 @@ bool Daemon::start_web(http::ServerConfig& sc, std::string& error) {
     return true;
 }
 
-// The sample pipeline and its consumers: remote_write's pusher, fed every
-// --remote-write-interval. Its series carry the labels a scrape of this
-// instance would give them.
+// The sample pipeline and its consumers: the history store every
+// --history-interval (its reload from --history-dir starts here) and
+// remote_write's pusher every --remote-write-interval. Their series carry
+// the labels a scrape of this instance would give them.
 bool Daemon::start_sampler(std::string& error) {
     if (!pusher_.start(&loop_, error)) return false;
-    if (!pusher_.enabled()) return true;
+    std::string warning;
+    history_.start(&loop_, warning);
+    if (!warning.empty()) {
+        std::fprintf(stderr, "mmwatch: warning: %s\n", warning.c_str());
+        events_.record(files::EventKind::limit, "history", warning, now_from(&loop_).unix_ms());
+    }
     const std::string instance = options_.remote_write_instance.empty() ? bound_ : options_.remote_write_instance;
     sampler_.emplace(page_, Sampler::Labels{{"instance", instance}, {"job", options_.remote_write_job}},
                      options_.external_labels);
-    sampler_->add(pusher_, options_.remote_write_interval_ms, uv_now(&loop_));
+    sampler_->add(history_, history_.interval_ms(), uv_now(&loop_));
+    if (pusher_.enabled()) sampler_->add(pusher_, options_.remote_write_interval_ms, uv_now(&loop_));
     uv_timer_init(&loop_, sample_timer_.get());
     sample_timer_.mark_initialized();
     sample_timer_.get()->data = this;
@@ -304,6 +326,7 @@ void Daemon::tick() {
     const size_t before = otlp_.stored_points();
     otlp_.tick(now.unix_ns);
     if (otlp_.stored_points() != before) page_.invalidate();
+    history_.tick(now.unix_ms());
     after_watcher_activity();
     report_tls_reloads(now.unix_ms());
     report_push_refusals(now.unix_ms());
@@ -384,6 +407,8 @@ void Daemon::stop() {
     sigterm_.close();
     sighup_.close();
     sample_timer_.close();
+    // SIGTERM: what the store holds goes to --history-dir before the exit.
+    history_.close();
     pusher_.close();
     (void)events_.flush();
     watcher_.close();

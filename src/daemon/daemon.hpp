@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "daemon/history_keeper.hpp"
 #include "daemon/metrics_page.hpp"
 #include "daemon/options.hpp"
 #include "daemon/routes.hpp"
@@ -44,6 +45,8 @@ public:
     [[nodiscard]] bool tls() const noexcept { return tls_ != nullptr; }
     // "HOST:PORT" of --otlp-listen, empty when not asked for.
     [[nodiscard]] const std::string& otlp_bound_address() const noexcept { return otlp_bound_; }
+    // The history store, for the query API's handler (src/api/).
+    [[nodiscard]] history::Store& history_store() noexcept { return history_.store(); }
 
 private:
     static void on_inotify(uv_poll_t* p, int status, int events);
@@ -80,6 +83,7 @@ private:
     otlp::Store otlp_;
     otlp::Receiver receiver_;
     push::Pusher pusher_;
+    HistoryKeeper history_;
     MetricsPage page_;
     Router router_;
     OtlpRoutes otlp_routes_;

@@ -3,6 +3,7 @@
 #include <new>
 
 #include "base/clock.hpp"
+#include "daemon/history_keeper.hpp"
 #include "otlp/exposition.hpp"
 #include "otlp/otlp_self_metrics.hpp"
 #include "prom/text.hpp"
@@ -85,6 +86,7 @@ void MetricsPage::compose(prom::Writer& w, std::string* text, Purpose purpose) {
     // Each subsystem's self-metrics: the daemon's parts', then remote_write's.
     render_self_metrics(self_metrics_input(), w);
     parts_.pusher.write_self_metrics(w);
+    if (parts_.history) parts_.history->write_self_metrics(w);
     // One staleness series per active file.
     render_staleness(parts_.watcher.active_in_discovery_order(), w);
     // The OTLP series under names nothing above took, then OTLP's own

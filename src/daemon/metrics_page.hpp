@@ -30,6 +30,8 @@ class Pusher;
 
 namespace mmwatch::daemon {
 
+class HistoryKeeper;
+
 struct PageConfig {
     unsigned grouping_power = 0;
     size_t max_series = 0;
@@ -45,6 +47,7 @@ struct PageParts {
     const push::Pusher& pusher;
     const otlp::Store& otlp;
     const otlp::Receiver& receiver;
+    const HistoryKeeper* history = nullptr;  // null in tests that run no store
 };
 
 class MetricsPage {

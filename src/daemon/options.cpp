@@ -154,6 +154,24 @@ const std::vector<Flag>& flags() {
              o.external_labels.emplace_back(std::string(v.substr(0, eq)), std::string(v.substr(eq + 1)));
              return true;
          }},
+        {"--history-bytes", "SIZE",
+         "memory for the history store (samples, tiers, series, index), 1Mi..64Gi; past it the oldest data goes "
+         "first, counted (default 32Mi)",
+         number_in(&Options::history_bytes, base::kMinHistoryBytes, uint64_t{64} << 30)},
+        {"--history-max-series", "N", "distinct series the history store keeps, 1..10000000 (default 100000)",
+         number_in(&Options::history_max_series, 1, 10'000'000)},
+        {"--history-interval", "DUR", "how often /metrics' series are sampled into history, 1s..1h (default 15s)",
+         duration_in(&Options::history_interval_ms, 1000, kHourMs)},
+        {"--history-dir", "DIR",
+         "keep history across restarts in segment files in DIR (default: memory only; the package uses "
+         "/var/lib/mmwatch/history)",
+         text(&Options::history_dir)},
+        {"--history-disk-bytes", "SIZE", "disk the segments in --history-dir may use; the oldest go first, 4Mi..1Ti "
+         "(default 256Mi)",
+         number_in(&Options::history_disk_bytes, uint64_t{4} << 20, uint64_t{1} << 40)},
+        {"--history-flush-interval", "DUR",
+         "how often new history is written to --history-dir; a crash loses at most this, 10s..24h (default 5m)",
+         duration_in(&Options::history_flush_interval_ms, 10'000, 24 * kHourMs)},
         {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; },
          "-h"},
         {"--version", "", "print the version and exit",
@@ -238,6 +256,11 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.remote_write_queue_bytes = uint64_t{64} << 20;
     o.remote_write_timeout_ms = 30'000;
     o.remote_write_spool_bytes = uint64_t{256} << 20;
+    o.history_bytes = base::kDefaultHistoryBytes;
+    o.history_max_series = base::kDefaultHistoryMaxSeries;
+    o.history_interval_ms = base::kDefaultHistoryIntervalMs;
+    o.history_disk_bytes = base::kDefaultHistoryDiskBytes;
+    o.history_flush_interval_ms = base::kDefaultHistoryFlushMs;
     for (size_t i = 0; i < args.size(); ++i) {
         std::string_view a = args[i];
         std::string_view value;
@@ -284,7 +307,9 @@ std::string usage() {
         "docs/http.md), /api/v1/sources (JSON), /-/healthy, and / (a page linking them).\n"
         "It also receives OTLP/HTTP metrics (protobuf or JSON) on POST /v1/metrics and\n"
         "serves them on /metrics and /api/v1/services, /api/v1/series,\n"
-        "/api/v1/query_range (see docs/otlp.md).\n\n"
+        "/api/v1/query_range (see docs/otlp.md). It keeps the history of every series\n"
+        "(sampled every --history-interval, and Prometheus remote-write received on\n"
+        "POST /api/v1/write) and exports it on /api/v1/export (see docs/history.md).\n\n"
         "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
     for (const Flag& f : flags()) {
         std::string left = "  ";

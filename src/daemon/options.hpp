@@ -52,6 +52,14 @@ struct Options {
     std::vector<std::pair<std::string, std::string>> external_labels;
     std::string remote_write_spool;  // empty: no spool
     uint64_t remote_write_spool_bytes = 0;
+    // The history store (docs/history.md): memory, series cap, sampling,
+    // and the directory it is kept in across restarts (empty: memory only).
+    uint64_t history_bytes = 0;
+    uint64_t history_max_series = 0;
+    uint64_t history_interval_ms = 0;
+    std::string history_dir;
+    uint64_t history_disk_bytes = 0;
+    uint64_t history_flush_interval_ms = 0;
     bool healthy_without_auth = false; // /-/healthy answers without credentials
     bool help = false;
     bool version = false;

@@ -49,6 +49,10 @@ http::Response Router::route(const http::Request& req) {
     if (path == "/api/v1/sources") return is_get(req) ? sources_json() : method_not_allowed("GET, HEAD");
     if (path == "/-/healthy") return is_get(req) ? http::Response::text(200, "OK\n") : method_not_allowed("GET, HEAD");
     if (path == "/") return is_get(req) ? landing() : method_not_allowed("GET, HEAD");
+    if (history_) {
+        if (path == "/api/v1/write") return req.method == "POST" ? remote_write(req) : method_not_allowed("POST");
+        if (path == "/api/v1/export") return is_get(req) ? history_export(req) : method_not_allowed("GET, HEAD");
+    }
     if (otlp_) {
         if (path == "/v1/metrics") return otlp_export(req);
         if (!is_get(req) && (path == "/api/v1/services" || path == "/api/v1/series" || path == "/api/v1/query_range"))
@@ -71,7 +75,9 @@ void Router::attach_otlp(otlp::Store* store, otlp::Receiver* receiver) noexcept 
 
 http::Response Router::route_otlp(const http::Request& req) {
     if (otlp_ && req.path == "/v1/metrics") return otlp_export(req);
-    return error_response(404, "not found; this listener only takes OTLP POST /v1/metrics");
+    if (history_ && req.path == "/api/v1/write")
+        return req.method == "POST" ? remote_write(req) : method_not_allowed("POST");
+    return error_response(404, "not found; this listener only takes OTLP POST /v1/metrics and POST /api/v1/write");
 }
 
 // HTTP has parsed the framing (the body de-chunked, its media type and
@@ -151,6 +157,8 @@ http::Response Router::landing() const {
         "<li>POST /v1/metrics: OTLP/HTTP ingest (protobuf or JSON); "
         "<a href=\"/api/v1/services\">/api/v1/services</a>, /api/v1/series?match=NAME, "
         "/api/v1/query_range?series=ID (JSON)</li>\n"
+        "<li>POST /api/v1/write: Prometheus remote-write into the history store; "
+        "/api/v1/export?match[]=NAME: its raw samples (JSON lines)</li>\n"
         "</ul>\n</body></html>\n";
     http::Response r = http::Response::text(200, std::move(body));
     r.content_type = "text/html; charset=utf-8";

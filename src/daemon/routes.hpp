@@ -18,6 +18,8 @@ class Receiver;
 
 namespace mmwatch::daemon {
 
+class HistoryKeeper;
+
 // The main listener's routes (--listen).
 class Router final : public http::Handler {
 public:
@@ -29,6 +31,9 @@ public:
     // OTLP ingest (POST /v1/metrics) and its query API; until attached
     // those paths answer 404.
     void attach_otlp(otlp::Store* store, otlp::Receiver* receiver) noexcept;
+    // POST /api/v1/write (both listeners) and GET /api/v1/export; until
+    // attached those paths answer 404.
+    void attach_history(HistoryKeeper* history) noexcept { history_ = history; }
     // The OTLP-only listener (--otlp-listen): POST /v1/metrics, else 404.
     [[nodiscard]] http::Response route_otlp(const http::Request& req);
 
@@ -37,12 +42,16 @@ private:
     http::Response sources_json() const;
     http::Response landing() const;
     http::Response otlp_export(const http::Request& req);
+    // history_routes.cpp
+    http::Response remote_write(const http::Request& req);
+    http::Response history_export(const http::Request& req);
 
     files::Watcher& watcher_;
     MetricsPage& page_;
     std::string version_;
     otlp::Store* otlp_ = nullptr;
     otlp::Receiver* receiver_ = nullptr;
+    HistoryKeeper* history_ = nullptr;
 };
 
 // The OTLP-only listener's routes (--otlp-listen): Router::route_otlp().

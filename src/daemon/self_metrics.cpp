@@ -1,5 +1,7 @@
 #include "daemon/self_metrics.hpp"
 
+#include "daemon/history_keeper.hpp"
+
 #include <dirent.h>
 #include <unistd.h>
 
@@ -207,6 +209,8 @@ const std::unordered_set<std::string>& self_metric_names() {
         const std::vector<Family> push_families = push::Pusher::self_metric_families();
         std::vector<const Family*> all(std::begin(kAll), std::end(kAll));
         for (const Family& f : push_families) all.push_back(&f);
+        const std::vector<Family> history_families = HistoryKeeper::self_metric_families();
+        for (const Family& f : history_families) all.push_back(&f);
         for (const Family* f : all) {
             s.emplace(f->name);
             // What OpenMetrics writes for a counter: the family name without

@@ -95,3 +95,32 @@ TEST_CASE("dash_h_is_help_and_usage_shows_both_names") {
     CHECK_FALSE(parse({"-x"}, err));  // only the flags the table names
     CHECK(err.find("unknown argument '-x'") != std::string::npos);
 }
+
+TEST_CASE("history_flags_have_their_documented_defaults_and_ranges") {
+    std::string err;
+    const auto o = parse({"--dir", "/d"}, err);
+    REQUIRE(o);
+    CHECK(o->history_bytes == 32ull << 20);
+    CHECK(o->history_max_series == 100'000);
+    CHECK(o->history_interval_ms == 15'000);
+    CHECK(o->history_dir.empty());
+    CHECK(o->history_disk_bytes == 256ull << 20);
+    CHECK(o->history_flush_interval_ms == 300'000);
+    const auto set = parse({"--dir", "/d", "--history-bytes", "1Mi", "--history-interval", "1s", "--history-dir",
+                            "/var/lib/mmwatch/history", "--history-disk-bytes", "4Mi", "--history-flush-interval",
+                            "10s", "--history-max-series", "1"},
+                           err);
+    REQUIRE(set);
+    CHECK(set->history_bytes == 1u << 20);
+    CHECK(set->history_interval_ms == 1000);
+    CHECK(set->history_dir == "/var/lib/mmwatch/history");
+    CHECK(set->history_flush_interval_ms == 10'000);
+    for (const auto& bad : std::vector<std::vector<std::string_view>>{
+             {"--history-bytes", "1023Ki"}, {"--history-interval", "999ms"}, {"--history-interval", "2h"},
+             {"--history-dir", ""}, {"--history-disk-bytes", "1Mi"}, {"--history-flush-interval", "9s"},
+             {"--history-max-series", "0"}}) {
+        std::vector<std::string_view> args = {"--dir", "/d", bad[0], bad[1]};
+        CHECK_FALSE(parse(args, err));
+        CHECK(err.find(std::string(bad[0])) != std::string::npos);
+    }
+}

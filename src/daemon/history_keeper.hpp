@@ -1,0 +1,140 @@
+// The daemon's history store and its life cycle (docs/history.md): the one
+// history::Store, fed by the sample pipeline every --history-interval (a
+// prom::SampleSink, with Prometheus' staleness marker for each series that
+// went away) and by remote_write receive; with --history-dir, the reload
+// at start and a flush every --history-flush-interval, both cut into steps
+// of bounded work, one per loop turn (a uv_idle handle runs while there is
+// work), and a last flush at SIGTERM. The query API reaches the store
+// through store().
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "history/flush.hpp"
+#include "history/history_self_metrics.hpp"
+#include "history/history_store.hpp"
+#include "history/remote_write.hpp"
+#include "history/segment_file.hpp"
+#include "http/uv_handle.hpp"
+#include "prom/samples.hpp"
+#include "prom/writer.hpp"
+
+namespace mmwatch::daemon {
+
+struct HistoryConfig {
+    history::StoreConfig store;
+    uint64_t interval_ms = 0;        // --history-interval
+    std::string dir;                 // --history-dir; empty: memory only
+    uint64_t disk_bytes = 0;         // --history-disk-bytes
+    uint64_t flush_interval_ms = 0;  // --history-flush-interval
+    size_t max_body_bytes = 0;       // --max-body-bytes, a remote-write body after decompression
+    size_t max_export_bytes = 0;     // --max-response-bytes, an export's body
+};
+
+// Why POST /api/v1/write was refused before its body was read (the body's
+// own refusals are history::WriteError's).
+enum class WriteRefusal : uint8_t {
+    unsupported_media_type,  // Content-Type not application/x-protobuf (415)
+    unsupported_encoding,    // Content-Encoding not snappy (415)
+    loading,                 // the reload at start is still running (503, Retry-After)
+    out_of_order,            // some samples were refused by the store: 400 as Prometheus answers
+};
+inline constexpr size_t kWriteRefusalCount = 4;
+[[nodiscard]] std::string_view write_refusal_name(WriteRefusal r) noexcept;
+
+class HistoryKeeper final : public prom::SampleSink {
+public:
+    explicit HistoryKeeper(HistoryConfig config);
+    HistoryKeeper(const HistoryKeeper&) = delete;
+    HistoryKeeper& operator=(const HistoryKeeper&) = delete;
+    ~HistoryKeeper();
+
+    // Opens --history-dir (when given) and starts the reload and the flush
+    // timer. A directory that cannot be opened leaves the store in memory
+    // only: `warning` says why (the daemon serves on).
+    void start(uv_loop_t* loop, std::string& warning);
+    // The sample pipeline's batch: each series appended at the batch's
+    // time; each series of the last batch missing from this one gets a
+    // staleness marker. Held while the reload runs (see kHistoryPendingBatches).
+    void consume(std::shared_ptr<const prom::SampleBatch> batch) override;
+    // The tick's share of the store's upkeep (retention, sealing, forgetting).
+    void tick(int64_t unix_ms);
+    // SIGTERM: finishes any flush and writes what is new, then stops the
+    // handles. What the process holds in memory is on disk after this.
+    void close();
+
+    // The store, for the query API (src/api/) and the export.
+    [[nodiscard]] history::Store& store() noexcept { return store_; }
+    [[nodiscard]] const history::Store& store() const noexcept { return store_; }
+    [[nodiscard]] uint64_t interval_ms() const noexcept { return config_.interval_ms; }
+    [[nodiscard]] bool loading() const noexcept { return loading_; }
+    [[nodiscard]] size_t max_export_bytes() const noexcept { return config_.max_export_bytes; }
+
+    // POST /api/v1/write's body (snappy WriteRequest) into the store.
+    history::WriteResult receive_write(std::string_view snappy_body);
+    void count_refusal(WriteRefusal r) noexcept { ++write_refusals_[size_t(r)]; }
+
+    // mmwatch_history_* on /metrics, every row on every call.
+    void write_self_metrics(prom::Writer& w) const;
+    // Every family write_self_metrics() writes (files may not use them).
+    [[nodiscard]] static std::vector<prom::Family> self_metric_families();
+    // The longest flush or reload step so far, in nanoseconds.
+    [[nodiscard]] uint64_t longest_step_ns() const noexcept { return longest_step_ns_; }
+
+private:
+    static void on_work(uv_idle_t* h);
+    static void on_flush_timer(uv_timer_t* t);
+    void append_batch(std::shared_ptr<const prom::SampleBatch> next);
+    [[nodiscard]] history::SeriesId series_of(std::string_view labels, bool create);
+    void begin_reload();
+    bool reload_step();
+    void finish_reload();
+    void begin_flush();
+    bool flush_step();
+    void step();
+    void want_work();
+    template <typename F>
+    void guarded(F&& work) noexcept;
+    bool lock_dir(std::string& error);
+
+    HistoryConfig config_;
+    history::Store store_;
+    uv_loop_t* loop_ = nullptr;
+    http::UvHandle<uv_idle_t> work_;
+    http::UvHandle<uv_timer_t> flush_timer_;
+    // The sample pipeline: the last batch appended (for staleness) and the
+    // batches that came while the reload ran.
+    std::shared_ptr<const prom::SampleBatch> last_;
+    std::deque<std::shared_ptr<const prom::SampleBatch>> pending_batches_;
+    uint64_t batches_dropped_ = 0;
+    std::vector<history::LabelView> labels_;
+    // --history-dir: the reload, then the flushes.
+    std::unique_ptr<history::SegmentDir> dir_;
+    int lock_fd_ = -1;
+    std::optional<history::Loader> loader_;
+    std::optional<history::SegmentReader> reader_;
+    std::vector<std::string> paths_;
+    size_t next_path_ = 0;
+    bool loading_ = false;
+    history::FlushBuilder flush_;
+    bool flushing_ = false;
+    bool closed_ = false;
+    bool built_ = false;          // the builder has handed over its last records
+    std::string pending_bytes_;   // records built and not yet written
+    uint64_t longest_step_ns_ = 0;
+    uint64_t alloc_failures_ = 0;
+    // remote_write receive.
+    history::WriteScratch scratch_;
+    history::RemoteWriteCounters remote_write_;
+    uint64_t write_refusals_[kWriteRefusalCount] = {};
+    mutable std::vector<history::MetricRow> rows_;
+};
+
+}  // namespace mmwatch::daemon

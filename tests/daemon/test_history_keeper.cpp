@@ -1,0 +1,196 @@
+#include <doctest/doctest.h>
+
+#include <uv.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/history_keeper.hpp"
+#include "history/iterator.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace mmwatch;
+using namespace mmwatch::daemon;
+
+namespace {
+
+// One batch of gauges `name`=value, each with job="j", at `t_ms`.
+std::shared_ptr<const prom::SampleBatch> batch(std::vector<std::pair<std::string, double>> gauges, int64_t t_ms) {
+    prom::SampleCollector c({}, {});
+    for (const auto& [name, v] : gauges) {
+        c.family(name, prom::Kind::gauge, "help", {});
+        std::string labels;
+        c.label(labels, "job", "j");
+        c.metric(labels);
+        c.value(v);
+    }
+    return std::make_shared<const prom::SampleBatch>(std::move(c), t_ms);
+}
+
+HistoryConfig config(std::string dir = {}) {
+    HistoryConfig c;
+    c.store.max_bytes = 8 << 20;
+    for (int64_t& r : c.store.retention_ms) r = 0;
+    c.interval_ms = 1000;
+    c.dir = std::move(dir);
+    c.disk_bytes = 64 << 20;
+    c.flush_interval_ms = 60'000;
+    c.max_body_bytes = 1 << 20;
+    c.max_export_bytes = 1 << 20;
+    return c;
+}
+
+std::vector<history::Sample> samples_of(history::Store& store, std::string_view name) {
+    std::vector<history::LabelView> l = {{"__name__", name}, {"job", "j"}};
+    const history::SeriesId id = store.find(l);
+    std::vector<history::Sample> out;
+    if (id == history::kNoSeries) return out;
+    for (history::SampleIterator it = store.samples(id, INT64_MIN, INT64_MAX); it.next();) out.push_back(it.sample());
+    return out;
+}
+
+struct Loop {
+    uv_loop_t loop{};
+    Loop() { REQUIRE(uv_loop_init(&loop) == 0); }
+    ~Loop() {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        (void)uv_loop_close(&loop);
+    }
+    // Turns the loop until the keeper's reload is done (each turn one step).
+    size_t load(HistoryKeeper& k) {
+        size_t turns = 0;
+        while (k.loading() && turns < 100'000) {
+            uv_run(&loop, UV_RUN_NOWAIT);
+            ++turns;
+        }
+        return turns;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("each_batch_appends_its_series_and_a_series_gone_gets_one_staleness_marker") {
+    HistoryKeeper k(config());
+    k.consume(batch({{"a", 1}, {"b", 2}}, 1000));
+    k.consume(batch({{"a", 3}}, 2000));
+    k.consume(batch({{"a", 4}}, 3000));
+    const auto a = samples_of(k.store(), "a");
+    REQUIRE(a.size() == 3);
+    CHECK(a[2].t == 3000);
+    CHECK(a[2].value() == 4);
+    const auto b = samples_of(k.store(), "b");
+    REQUIRE(b.size() == 2);
+    CHECK(b[0].value() == 2);
+    CHECK(b[1].t == 2000);
+    CHECK(history::is_stale_marker(b[1].bits));
+}
+
+TEST_CASE("a_series_whose_labels_sort_before_its_name_is_found_again_for_its_staleness_marker") {
+    // "Zone" sorts before "__name__" (uppercase before '_'): not canonical as sent.
+    prom::SampleCollector c({}, {});
+    c.family("a", prom::Kind::gauge, "help", {});
+    std::string labels;
+    c.label(labels, "Zone", "z");
+    c.metric(labels);
+    c.value(1);
+    HistoryKeeper k(config());
+    k.consume(std::make_shared<const prom::SampleBatch>(std::move(c), 1000));
+    k.consume(batch({}, 2000));
+    std::vector<history::LabelView> l = {{"Zone", "z"}, {"__name__", "a"}};
+    const history::SeriesId id = k.store().find(l);
+    REQUIRE(id != history::kNoSeries);
+    std::vector<history::Sample> got;
+    for (history::SampleIterator it = k.store().samples(id, INT64_MIN, INT64_MAX); it.next();) got.push_back(it.sample());
+    REQUIRE(got.size() == 2);
+    CHECK(history::is_stale_marker(got[1].bits));
+}
+
+TEST_CASE("a_series_back_after_a_gap_is_appended_again_after_its_marker") {
+    HistoryKeeper k(config());
+    k.consume(batch({{"a", 1}}, 1000));
+    k.consume(batch({}, 2000));
+    k.consume(batch({{"a", 5}}, 3000));
+    const auto a = samples_of(k.store(), "a");
+    REQUIRE(a.size() == 3);
+    CHECK(history::is_stale_marker(a[1].bits));
+    CHECK(a[2].value() == 5);
+}
+
+TEST_CASE("a_remote_write_body_that_is_not_snappy_is_refused_and_counted_by_name") {
+    HistoryKeeper k(config());
+    const history::WriteResult r = k.receive_write("not snappy at all");
+    CHECK(r.error == history::WriteError::bad_snappy);
+    std::string text;
+    auto w = prom::make_writer(prom::Format::text, text);
+    k.write_self_metrics(*w);
+    CHECK(text.find("mmwatch_history_remote_write_requests_total{error=\"bad_snappy\"} 1") != std::string::npos);
+    CHECK(text.find("mmwatch_history_remote_write_refused_total{reason=\"loading\"} 0") != std::string::npos);
+    CHECK(text.find("mmwatch_history_samples{tier=\"raw\"} 0") != std::string::npos);
+}
+
+TEST_CASE("what_close_flushes_to_the_history_dir_comes_back_at_the_next_start") {
+    test::TempDir tmp;
+    const std::string dir = tmp.path() + "/history";
+    {
+        Loop loop;
+        HistoryKeeper k(config(dir));
+        std::string warning;
+        k.start(&loop.loop, warning);
+        CHECK(warning.empty());
+        loop.load(k);
+        for (int i = 0; i < 50; ++i) k.consume(batch({{"a", i * 0.5}, {"b", -0.0}}, 1'000'000 + i * 1000));
+        k.close();
+    }
+    CHECK(!std::filesystem::is_empty(dir));
+    Loop loop;
+    HistoryKeeper k(config(dir));
+    std::string warning;
+    k.start(&loop.loop, warning);
+    CHECK(k.loading());
+    // Batches during the reload wait, and go in after what was loaded.
+    k.consume(batch({{"a", 99}}, 2'000'000));
+    CHECK(loop.load(k) > 1);
+    const auto a = samples_of(k.store(), "a");
+    REQUIRE(a.size() == 51);
+    CHECK(a[0].t == 1'000'000);
+    CHECK(a[49].value() == 24.5);
+    CHECK(a[50].value() == 99);
+    const auto b = samples_of(k.store(), "b");
+    // 50 loaded; no marker, as a restarted Prometheus writes none for the
+    // series of its last scrape before the restart.
+    REQUIRE(b.size() == 50);
+    CHECK(b[0].bits == history::value_bits(-0.0));
+    k.close();
+}
+
+TEST_CASE("a_history_dir_that_cannot_be_made_leaves_the_store_in_memory_with_a_warning") {
+    test::TempDir tmp;
+    tmp.write("file", {std::byte{1}});
+    Loop loop;
+    HistoryKeeper k(config(tmp.file("file") + "/below"));
+    std::string warning;
+    k.start(&loop.loop, warning);
+    CHECK(warning.find("memory only") != std::string::npos);
+    CHECK(!k.loading());
+    k.consume(batch({{"a", 1}}, 1000));
+    CHECK(samples_of(k.store(), "a").size() == 1);
+    k.close();
+}
+
+TEST_CASE("a_second_keeper_on_the_same_history_dir_keeps_its_history_in_memory") {
+    test::TempDir tmp;
+    Loop loop;
+    HistoryKeeper first(config(tmp.path()));
+    std::string warning;
+    first.start(&loop.loop, warning);
+    CHECK(warning.empty());
+    HistoryKeeper second(config(tmp.path()));
+    second.start(&loop.loop, warning);
+    CHECK(warning.find("another mmwatch is using it") != std::string::npos);
+    CHECK(!second.loading());
+    loop.load(first);
+    first.close();
+    second.close();
+}
