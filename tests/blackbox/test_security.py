@@ -165,7 +165,8 @@ class Mtls(TlsCase):
 
     def test_dribbled_client_hellos_do_not_delay_a_scrape(self):
         """100 connections each sending a ClientHello a byte at a time: a
-        real client's scrape is answered while they are all still open."""
+        real client's scrape is answered while they dribble, and they hold
+        no more than the newcomers' share of the cap (64 of 256)."""
         self.publish()
         m = self.mtls()
         hello = bytes.fromhex("16030100f8010000f40303") + bytes(32)  # a ClientHello's first bytes
@@ -177,14 +178,19 @@ class Mtls(TlsCase):
         try:
             for i in range(1, 4):
                 for s in socks:
-                    s.sendall(hello[i:i + 1])
+                    try:
+                        s.sendall(hello[i:i + 1])
+                    except OSError:
+                        pass  # shed to make room: told with a TLS alert, then closed
                 t0 = time.monotonic()
                 code, status, body = curl(self.url(m), *self.client_args())
                 self.assertEqual((code, status), (0, 200))
                 self.assertIn(b'requests_total{name="app"} 42\n', body)
                 print("scrape beside 100 dribbling handshakes: %.0f ms" % ((time.monotonic() - t0) * 1000))
             text = self.counters(m)
-            self.assertRegex(text, r'mmwatch_listener_connections\{listener="metrics"\} 1\d\d\n')
+            open_now = int(re.search(r'mmwatch_listener_connections\{listener="metrics"\} (\d+)\n', text).group(1))
+            self.assertLessEqual(open_now, 64 + 1)  # the newcomers' share, and this scrape
+            self.assertRegex(text, r'mmwatch_http_shed_connections_total\{reason="newcomer"\} [1-9]')
         finally:
             for s in socks:
                 s.close()
