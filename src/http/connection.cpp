@@ -260,7 +260,7 @@ void Connection::process_input() {
     const bool head_only = req.method == "HEAD";
     bool authenticated = true;
     if (BasicAuth* auth = server->config_.auth) {
-        const AuthResult a = auth->check(req, now_ms());
+        const AuthResult a = auth->check(req, client, now_ms());
         if (a == AuthResult::missing || a == AuthResult::wrong || a == AuthResult::busy) {
             respond(BasicAuth::refusal(a), req.keep_alive, head_only, false);
             return;
