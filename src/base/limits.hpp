@@ -82,9 +82,10 @@ inline constexpr size_t kWriteChunkBytes = 256 * 1024;
 // Plaintext encrypted per write on a TLS connection: the next slice is
 // encrypted only when the kernel has taken the last one, so a reader that
 // stalls holds at most this much ciphertext (plus 22 bytes per 16 KiB
-// record), counted in --response-memory. Four records: encrypting and
-// writing 64 KiB per turn still moves a 5 MB body in 80 turns.
-inline constexpr size_t kTlsWriteChunkBytes = 64 * 1024;
+// record), counted in --response-memory. One record: 16 KiB per write
+// completion still moves a 5 MB body in 320 completions, and 256 stalled
+// readers hold 4 MiB of ciphertext, not 16.
+inline constexpr size_t kTlsWriteChunkBytes = 16 * 1024;
 // A connection's request buffer larger than this after its request was
 // answered is given back: an idle keep-alive connection holds no 4 MiB body.
 inline constexpr size_t kKeepRequestBufferBytes = 64 * 1024;

@@ -32,6 +32,10 @@ MMWATCH_ENUM_TABLE(HandshakeFailure, kFailureNames) = {
 };
 static_assert(base::rows_match(kFailureNames, kHandshakeFailureCount));
 
+// The most plaintext in one TLS record: what is encrypted or decrypted per
+// call, so the session's memory BIOs never grow past about one record.
+constexpr size_t kRecordBytes = 16 * 1024;
+
 // Re-reading the files is checked at most this often, on new handshakes.
 constexpr uint64_t kReloadCheckMs = 1'000;
 
@@ -374,7 +378,21 @@ HandshakeFailure TlsSession::classify(int ssl_error) const {
     return HandshakeFailure::other;
 }
 
+// Ciphertext goes in, and plaintext out, one record's worth at a time: a
+// memory BIO keeps the largest size it ever held for the session's life,
+// so a 64 KiB read handed in whole would stay 64 KiB per connection.
 TlsSession::Status TlsSession::feed(const char* data, size_t n, std::string& plain, std::string& out) {
+    do {
+        const size_t piece = std::min(n, kRecordBytes);
+        const Status s = feed_piece(data, piece, plain, out);
+        if (s != Status::ok) return s;
+        data += piece;
+        n -= piece;
+    } while (n > 0);
+    return Status::ok;
+}
+
+TlsSession::Status TlsSession::feed_piece(const char* data, size_t n, std::string& plain, std::string& out) {
     if (n && BIO_write(rbio_, data, int(n)) != int(n)) return Status::failed;
     if (!established_) {
         const int r = SSL_do_handshake(ssl_);
@@ -390,7 +408,7 @@ TlsSession::Status TlsSession::feed(const char* data, size_t n, std::string& pla
         }
         established_ = true;
     }
-    char buf[16 * 1024];
+    char buf[kRecordBytes];
     for (;;) {
         const int r = SSL_read(ssl_, buf, sizeof buf);
         if (r > 0) {
@@ -408,7 +426,7 @@ TlsSession::Status TlsSession::feed(const char* data, size_t n, std::string& pla
 
 bool TlsSession::encrypt(std::string_view data, std::string& out) {
     while (!data.empty()) {
-        const int r = SSL_write(ssl_, data.data(), int(std::min<size_t>(data.size(), 1 << 20)));
+        const int r = SSL_write(ssl_, data.data(), int(std::min(data.size(), kRecordBytes)));
         if (r <= 0) {
             ERR_clear_error();
             return false;

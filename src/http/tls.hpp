@@ -139,6 +139,7 @@ public:
     [[nodiscard]] HandshakeFailure failure() const noexcept { return failure_; }
 
 private:
+    Status feed_piece(const char* data, size_t n, std::string& plain, std::string& out);
     void drain(std::string& out);
     HandshakeFailure classify(int ssl_error) const;
 
