@@ -241,8 +241,9 @@ void Daemon::on_sample(uv_timer_t* t) {
 void Daemon::report_tls_reloads(int64_t unix_ms) {
     if (!tls_ || tls_->counters().reload_failures == tls_reload_failures_reported_) return;
     tls_reload_failures_reported_ = tls_->counters().reload_failures;
-    events_.record(files::EventKind::tls_reload, "tls", "certificate reload failed, the old ones stay: " + tls_->last_reload_error(),
-                   unix_ms);
+    const std::string line = "certificate reload failed, the old ones stay: " + tls_->last_reload_error();
+    std::fprintf(stderr, "mmwatch: %s\n", line.c_str());
+    events_.record(files::EventKind::tls_reload, "tls", line, unix_ms);
 }
 
 // A batch the remote_write receiver refused (4xx): logged once per refusal.
@@ -341,7 +342,7 @@ void Daemon::on_signal(uv_signal_t* s, int) {
 
 void Daemon::on_sighup(uv_signal_t* s, int) {
     auto* d = static_cast<Daemon*>(s->data);
-    d->guarded([d] { d->reload(now_from(&d->loop_).unix_ms()); });
+    d->guarded("sighup", [d] { d->reload(now_from(&d->loop_).unix_ms()); });
 }
 
 // SIGHUP: said on stderr and in the event log, counted; a failure keeps

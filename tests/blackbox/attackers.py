@@ -1,5 +1,6 @@
 """Attackers and Prometheus-style scrapers for the shedding tests
-(test_shedding.py) and the attack benchmark (tools/bench/attacks.py).
+(test_shedding.py) and the attack benchmark (tools/bench/attacks.py):
+attacks() is the table of issue 29's attacks both run.
 
 Each runs in its own process (its own interpreter, so an attacker's
 thousands of sockets never hold up the scraper's Python) and reports its
@@ -43,6 +44,30 @@ def client_hello():
 
 # A request head an attacker never finishes (no blank line).
 PLAIN_FLIGHT = b"GET /metrics HTTP/1.1\r\nHost: mmwatch\r\nUser-Agent: attacker\r\n"
+
+
+def attacks(port, flight, cafile):
+    """name -> (what, make): make() is the attack's _Process, not started.
+    `flight` is a ClientHello for TLS, PLAIN_FLIGHT for plain HTTP."""
+    return {
+        "replay": ("200 connections replaying a first flight", lambda: replay(port, 200, flight)),
+        "dribble": ("500 connections dribbling a first flight at 1 B/s, reconnecting",
+                    lambda: dribble(port, 500, flight, 1)),
+        "silent": ("256 silent established connections", lambda: silent(port, 256, cafile)),
+        "refresh": ("256 silent connections, each refreshed every 4.5 s",
+                    lambda: silent(port, 256, cafile, refresh=4.5)),
+        "one_byte": ("256 connections that each sent one byte", lambda: dribble(port, 256, flight, 0)),
+        "pullers": ("1,000 keep-alive clients pulling the 100,000-series body once a second",
+                    lambda: pullers(port, 1000, cafile)),
+    }
+
+
+def write_series_files(series, write):
+    """`series` gauges in files of 1,000 (gauge_FFF_IIII); write(name, bytes)
+    puts each file in the watched directory."""
+    from harness import raw_file
+    for f in range(max(1, series // 1000)):
+        write("s%03d.rezl" % f, raw_file([(2, "gauge_%03d_%04d" % (f, i)) for i in range(min(series, 1000))]))
 
 
 class _Process:

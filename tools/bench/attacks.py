@@ -20,35 +20,21 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "blackbox"))
 import attackers  # noqa: E402
-from harness import Mmwatch, raw_file  # noqa: E402
+from harness import Mmwatch  # noqa: E402
 from pki import Pki  # noqa: E402
 
 
-def attacks(port, tls, cafile):
-    flight = attackers.client_hello() if tls else attackers.PLAIN_FLIGHT
-    return {
-        "replay": ("200 connections replaying a first flight", lambda: attackers.replay(port, 200, flight)),
-        "dribble": ("500 connections dribbling a first flight at 1 B/s, reconnecting",
-                    lambda: attackers.dribble(port, 500, flight, 1)),
-        "silent": ("256 silent established connections", lambda: attackers.silent(port, 256, cafile)),
-        "refresh": ("256 silent connections, each refreshed every 4.5 s",
-                    lambda: attackers.silent(port, 256, cafile, refresh=4.5)),
-        "one_byte": ("256 connections that each sent one byte", lambda: attackers.dribble(port, 256, flight, 0)),
-        "pullers": ("1,000 keep-alive clients pulling the 100,000-series body once a second",
-                    lambda: attackers.pullers(port, 1000, cafile)),
-    }
-
-
-def write_files(d, series):
-    for f in range(max(1, series // 1000)):
-        with open(os.path.join(d, "s%03d.rezl" % f), "wb") as out:
-            out.write(raw_file([(2, "gauge_%03d_%04d" % (f, i)) for i in range(min(series, 1000))]))
+def write_file(d):
+    def write(name, data):
+        with open(os.path.join(d, name), "wb") as out:
+            out.write(data)
+    return write
 
 
 def run(args, name, tls, pki):
     d = tempfile.mkdtemp(prefix="mmwatch-attack-")
     try:
-        write_files(d, 100_000 if name == "pullers" else 1000)
+        attackers.write_series_files(100_000 if name == "pullers" else 1000, write_file(d))
         flags = []
         cafile = None
         if tls:
@@ -62,7 +48,8 @@ def run(args, name, tls, pki):
         m = Mmwatch(d, *flags, interval="1s")
         try:
             time.sleep(1.5)
-            what, make = attacks(m.port, tls, cafile)[name]
+            flight = attackers.client_hello() if tls else attackers.PLAIN_FLIGHT
+            what, make = attackers.attacks(m.port, flight, cafile)[name]
             keep = attackers.Scraper(m.port, cafile, keep_alive=True).start()
             time.sleep(1)  # the kept connection is established before the attack
             fresh = attackers.Scraper(m.port, cafile, keep_alive=False).start()
@@ -95,7 +82,7 @@ def main():
     ap.add_argument("--transport", default="plain,tls")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
-    names = args.only.split(",") if args.only else list(attacks(0, False, None))
+    names = args.only.split(",") if args.only else list(attackers.attacks(0, b"", None))
     with tempfile.TemporaryDirectory(prefix="mmwatch-pki-") as tmp:
         pki = Pki(tmp)
         for name in names:
