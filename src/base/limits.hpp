@@ -51,6 +51,12 @@ inline constexpr size_t kUnprovenSharePercent = 25;
 // few milliseconds before it goes; a scraper thinking over the server's
 // handshake flight (verifying a certificate on a busy host) needs more.
 inline constexpr uint64_t kNewcomerStepCreditMs = 250;
+// Newcomers looked at, per one shed, whose bytes turn out to wait unread
+// in the kernel (one FIONREAD each, and one scan of the newcomers' share):
+// under a flood the loop reads a turn's connections one after another, and
+// a scraper whose ClientHello arrived is not the one to shed for being
+// read last. A few: past them the stalest goes anyway.
+inline constexpr size_t kShedPeeksPerNewcomer = 4;
 // Minimum average rate once a response is under way (after a grace
 // period): a reader holding a slot must keep moving, as nginx's
 // send_timeout and Apache's mod_reqtimeout MinRate ask. A reader below it

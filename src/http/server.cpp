@@ -3,6 +3,8 @@
 // connection.cpp.
 #include "http/server.hpp"
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -149,6 +151,23 @@ void Server::admit(Connection* c) {
 // a newcomer: a scraper's kept connection survives any flood of new ones.
 // False only when no other newcomer is left to shed.
 bool Server::shed_newcomer(const Connection* except) {
+    for (size_t peeks = 0;; ++peeks) {
+        Connection* victim = stalest_newcomer(except);
+        if (!victim) return false;
+        // One whose bytes wait unread in the kernel is not waiting on its
+        // client: the loop is behind (a flood's turn reads many). It counts
+        // as just moved and the next stalest is looked at, a few at most.
+        if (peeks < base::kShedPeeksPerNewcomer && has_unread_bytes(victim)) {
+            victim->moved_ns = uv_hrtime();
+            continue;
+        }
+        ++counters_.shed_newcomers;
+        victim->turn_away();
+        return true;
+    }
+}
+
+Server::Connection* Server::stalest_newcomer(const Connection* except) const noexcept {
     Connection* victim = nullptr;
     uint64_t victim_moved = 0;
     for (Connection* c = newcomers_.head; c; c = c->next) {
@@ -159,10 +178,13 @@ bool Server::shed_newcomer(const Connection* except) {
             victim_moved = moved;
         }
     }
-    if (!victim) return false;
-    ++counters_.shed_newcomers;
-    victim->turn_away();
-    return true;
+    return victim;
+}
+
+bool Server::has_unread_bytes(const Connection* c) noexcept {
+    uv_os_fd_t fd = -1;
+    int n = 0;
+    return uv_fileno(reinterpret_cast<const uv_handle_t*>(&c->tcp), &fd) == 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 bool Server::prove(Connection* c) {

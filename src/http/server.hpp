@@ -87,6 +87,9 @@ private:
     // Room for a newcomer in the newcomers' share: closes the one that has
     // waited longest on its client; false when there is none but `except`.
     bool shed_newcomer(const Connection* except);
+    [[nodiscard]] Connection* stalest_newcomer(const Connection* except) const noexcept;
+    // Whether the kernel holds bytes from `c` the loop has not read yet.
+    [[nodiscard]] static bool has_unread_bytes(const Connection* c) noexcept;
     // A newcomer that completed a (authenticated) request joins the proven
     // connections; false when their share is full (it is answered with
     // Connection: close instead).
