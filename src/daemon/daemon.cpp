@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -145,6 +146,12 @@ bool Daemon::start(std::string& error) {
     uv_signal_start(sigint_.get(), on_signal, SIGINT);
     uv_signal_start(sigterm_.get(), on_signal, SIGTERM);
     uv_signal_start(sighup_.get(), on_sighup, SIGHUP);
+    // A write to a client that has reset its connection raises SIGPIPE,
+    // whose default ends the process: one client closing a TLS connection
+    // while its answer was written killed mmwatch (test_shedding.py,
+    // 1,000 pullers). Ignored, the write fails with EPIPE and only that
+    // connection is closed.
+    std::signal(SIGPIPE, SIG_IGN);
     after_watcher_activity();
     return true;
 }
