@@ -307,7 +307,7 @@ class Sighup(TlsCase):
         self.config("server2", "scraper", "two")
         m.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: self.served_cn(m) == "mmwatch-rotated", "the new certificate", step=0.2)
-        self.assertEqual(curl(self.url(m), *ca, "-u", "scraper:s3cret")[1], 200)
+        self.assertEqual(self.checked_status(m, "scraper:s3cret"), 200)
         self.assertEqual(self.checked_status(m, "prom:s3cret"), 401)
         out = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", *ca, "-u", "scraper:s3cret", self.url(m)],
                              capture_output=True, text=True, timeout=30)
