@@ -62,6 +62,24 @@ def attacks(port, flight, cafile):
     }
 
 
+def beside_scrapers(port, cafile, tls, name, seconds):
+    """Attack `name` for `seconds` beside a keep-alive scraper (proven
+    before the attack starts) and a new-connection one. Returns what the
+    attack is, both scrapers' Tallies and the attacker's counters."""
+    flight = client_hello() if tls else PLAIN_FLIGHT
+    what, make = attacks(port, flight, cafile)[name]
+    keep = Scraper(port, cafile, keep_alive=True).start()
+    time.sleep(1)
+    fresh = Scraper(port, cafile, keep_alive=False).start()
+    attack = make().start()
+    try:
+        time.sleep(seconds)
+    finally:
+        k, f = keep.stop(), fresh.stop()
+        stats = attack.stop()
+    return what, k, f, stats
+
+
 def write_series_files(series, write):
     """`series` gauges in files of 1,000 (gauge_FFF_IIII); write(name, bytes)
     puts each file in the watched directory."""

@@ -72,17 +72,7 @@ class ScrapersUnderAttack(WebConfigCase):
             cafile = self.pki.path("ca.crt")
         attackers.write_series_files(100_000 if name == "pullers" else 1000, self.write)
         m = self.start(*flags, interval="1s")  # the default: the harness's 100 ms renders 100,000 series 10 times a second
-        flight = attackers.client_hello() if tls else attackers.PLAIN_FLIGHT
-        what, make = attackers.attacks(m.port, flight, cafile)[name]
-        keep = attackers.Scraper(m.port, cafile, keep_alive=True).start()
-        time.sleep(1)  # the kept connection is proven before the attack
-        fresh = attackers.Scraper(m.port, cafile, keep_alive=False).start()
-        attack = make().start()
-        try:
-            time.sleep(ATTACK_SECONDS)
-        finally:
-            k, f = keep.stop(), fresh.stop()
-            stats = attack.stop()
+        what, k, f, stats = attackers.beside_scrapers(m.port, cafile, tls, name, ATTACK_SECONDS)
         print("%s, %s: keep-alive %s; new connection %s; attacker %s"
               % (what, "TLS" if tls else "plain", k.summary(), f.summary(), stats))
         self.assertGreater(len(k.outcomes), 0)  # how many depends on the machine's speed

@@ -48,15 +48,7 @@ def run(args, name, tls, pki):
         m = Mmwatch(d, *flags, interval="1s")
         try:
             time.sleep(1.5)
-            flight = attackers.client_hello() if tls else attackers.PLAIN_FLIGHT
-            what, make = attackers.attacks(m.port, flight, cafile)[name]
-            keep = attackers.Scraper(m.port, cafile, keep_alive=True).start()
-            time.sleep(1)  # the kept connection is established before the attack
-            fresh = attackers.Scraper(m.port, cafile, keep_alive=False).start()
-            attack = make().start()
-            time.sleep(args.seconds)
-            k, f = keep.stop(), fresh.stop()
-            stats = attack.stop()
+            what, k, f, stats = attackers.beside_scrapers(m.port, cafile, tls, name, args.seconds)
             body = m.get("/metrics", timeout=30)[2] if not tls else ""
             if tls:
                 import ssl, urllib.request
