@@ -1,5 +1,7 @@
 // mmwatch: parses the command line, builds the Daemon and runs it.
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -7,7 +9,9 @@
 #include "daemon/version.h"
 #include "daemon/options.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
     std::string error;
     const auto options = mmwatch::daemon::parse_options(args, error);
@@ -34,4 +38,22 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "mmwatch: OTLP listening on %s://%s\n", scheme, daemon.otlp_bound_address().c_str());
     daemon.run();
     return 0;
+}
+
+}  // namespace
+
+// Nothing escapes start-up: whatever throws there (memory, a library) is one
+// line and exit status 2, like every other start-up failure. The loop's
+// callbacks have their own guard (base/guard.hpp).
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::bad_alloc&) {
+        std::fputs("mmwatch: out of memory\n", stderr);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "mmwatch: %s\n", e.what());
+    } catch (...) {
+        std::fputs("mmwatch: unexpected error\n", stderr);
+    }
+    return 2;
 }

@@ -18,21 +18,49 @@ inline constexpr size_t kMaxRequestHeaders = 32;
 // Default cap on an OTLP POST body, before and after decompression
 // (--max-body-bytes). OTLP exporters batch to well under 4 MiB by default.
 inline constexpr uint64_t kDefaultMaxBodyBytes = 4 * 1024 * 1024;
-// Time a client has from its first byte to deliver a whole request. Long
-// enough for a person typing into nc.
+// Time a proven client (one that has completed a request on this
+// connection) has from the first byte of its next request to deliver all of
+// it. Long enough for a person typing into nc.
 inline constexpr uint64_t kRequestDeadlineMs = 10'000;
 // Time a new connection may stay silent. A scraper sends its request at
 // once; a connection that says nothing holds a slot for nothing.
 inline constexpr uint64_t kFirstByteTimeoutMs = 5'000;
+// Time a new connection has, from connecting, to finish its TLS handshake
+// and its first request (and authenticate, where basic auth is on): one
+// deadline for everything before it is proven, tighter than the 5 s + 10 s
+// a proven connection's next request may take. A scraper needs
+// milliseconds; a person typing into nc still has the time to.
+inline constexpr uint64_t kFirstRequestDeadlineMs = 10'000;
 // Time a keep-alive connection may wait for its next request: longer than
 // Prometheus' default 15 s interval, so its connection is reused.
 inline constexpr uint64_t kKeepAliveIdleMs = 30'000;
-// Minimum average rates once a request or response is under way (after a
-// grace period): a peer holding a slot must keep moving, as nginx's
-// send_timeout and Apache's mod_reqtimeout MinRate ask. Below them it is
-// the first to go when the listener is full; a reader below the send rate
+// Share of --max-connections, in percent, that connections not yet proven
+// (in their handshake or first request) may hold; the rest is for proven
+// ones. Newcomers shed each other inside their share and never a proven
+// connection, so a scraper's kept connection outlives any flood of new
+// ones, and a flood of proven ones still leaves room for new scrapers.
+// A quarter: 64 of the default 256, far more than the connections a fleet
+// of scrapers opens at once.
+inline constexpr size_t kUnprovenSharePercent = 25;
+// How much longer a newcomer one step further into its first request may
+// wait on its client before it is shed in favour of one that waits at an
+// earlier step. Steps: its TLS ClientHello answered (or its handshake
+// done: a real client sends its request at once, so only an attacker
+// waits there), and its request whole and being answered (three more). In a flood of
+// connections that reconnect as fast as they are shed, each one waits a
+// few milliseconds before it goes; a scraper thinking over the server's
+// handshake flight (verifying a certificate on a busy host) needs more.
+inline constexpr uint64_t kNewcomerStepCreditMs = 250;
+// Newcomers looked at, per one shed, whose bytes turn out to wait unread
+// in the kernel (one FIONREAD each, and one scan of the newcomers' share):
+// under a flood the loop reads a turn's connections one after another, and
+// a scraper whose ClientHello arrived is not the one to shed for being
+// read last. A few: past them the stalest goes anyway.
+inline constexpr size_t kShedPeeksPerNewcomer = 4;
+// Minimum average rate once a response is under way (after a grace
+// period): a reader holding a slot must keep moving, as nginx's
+// send_timeout and Apache's mod_reqtimeout MinRate ask. A reader below it
 // is cut. 4 KiB/s is a slow modem, far below any scraper.
-inline constexpr uint64_t kMinReceiveBytesPerSec = 1024;
 inline constexpr uint64_t kMinSendBytesPerSec = 4096;
 inline constexpr uint64_t kRateGraceMs = 5'000;
 // How often a connection that is writing checks its send rate and deadline.
@@ -49,9 +77,21 @@ inline constexpr uint64_t kResponseDeadlineMs = 30'000;
 // Default concurrent connections (--max-connections). Each costs a few KiB
 // plus a reference to a shared response body.
 inline constexpr size_t kDefaultMaxConnections = 256;
+// Connections accepted per loop turn and listener, at most (and at most a
+// quarter of the newcomers' share): a burst larger than the share never
+// sheds, in the same turn, a newcomer whose first bytes were not read yet;
+// the rest wait in the kernel's backlog for the next turn.
+inline constexpr size_t kMaxAcceptsPerTurn = 16;
 // Bytes handed to the kernel per write on one connection; the next chunk
 // is queued when this one completes, so no callback writes more.
 inline constexpr size_t kWriteChunkBytes = 256 * 1024;
+// Plaintext encrypted per write on a TLS connection: the next slice is
+// encrypted only when the kernel has taken the last one, so a reader that
+// stalls holds at most this much ciphertext (plus 22 bytes per 16 KiB
+// record), counted in --response-memory. One record: 16 KiB per write
+// completion still moves a 5 MB body in 320 completions, and 256 stalled
+// readers hold 4 MiB of ciphertext, not 16.
+inline constexpr size_t kTlsWriteChunkBytes = 16 * 1024;
 // A connection's request buffer larger than this after its request was
 // answered is given back: an idle keep-alive connection holds no 4 MiB body.
 inline constexpr size_t kKeepRequestBufferBytes = 64 * 1024;

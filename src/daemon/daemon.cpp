@@ -3,10 +3,12 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <new>
 
+#include "base/guard.hpp"
 #include "daemon/version.h"
 #include "daemon/web_config.hpp"
 #include "files/guarded_copy.hpp"
@@ -159,6 +161,12 @@ bool Daemon::start(std::string& error) {
     uv_signal_start(sigint_.get(), on_signal, SIGINT);
     uv_signal_start(sigterm_.get(), on_signal, SIGTERM);
     uv_signal_start(sighup_.get(), on_sighup, SIGHUP);
+    // A write to a client that has reset its connection raises SIGPIPE,
+    // whose default ends the process: one client closing a TLS connection
+    // while its answer was written killed mmwatch (test_shedding.py,
+    // 1,000 pullers). Ignored, the write fails with EPIPE and only that
+    // connection is closed.
+    std::signal(SIGPIPE, SIG_IGN);
     after_watcher_activity();
     return true;
 }
@@ -254,7 +262,7 @@ bool Daemon::start_sampler(std::string& error) {
 
 void Daemon::on_sample(uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
-    d->guarded([d] { d->sampler_->run(uv_now(&d->loop_), now_from(&d->loop_).unix_ms()); });
+    d->guarded("sample", [d] { d->sampler_->run(uv_now(&d->loop_), now_from(&d->loop_).unix_ms()); });
     uv_timer_start(t, on_sample, d->sampler_->wait_ms(uv_now(&d->loop_)), 0);
 }
 
@@ -262,8 +270,9 @@ void Daemon::on_sample(uv_timer_t* t) {
 void Daemon::report_tls_reloads(int64_t unix_ms) {
     if (!tls_ || tls_->counters().reload_failures == tls_reload_failures_reported_) return;
     tls_reload_failures_reported_ = tls_->counters().reload_failures;
-    events_.record(files::EventKind::tls_reload, "tls", "certificate reload failed, the old ones stay: " + tls_->last_reload_error(),
-                   unix_ms);
+    const std::string line = "certificate reload failed, the old ones stay: " + tls_->last_reload_error();
+    std::fprintf(stderr, "mmwatch: %s\n", line.c_str());
+    events_.record(files::EventKind::tls_reload, "tls", line, unix_ms);
 }
 
 // A batch the remote_write receiver refused (4xx): logged once per refusal.
@@ -277,21 +286,26 @@ void Daemon::report_push_refusals(int64_t unix_ms) {
     }
 }
 
-// Memory running out in a callback skips the rest of its work (counted);
-// the loop, the listeners and the next tick go on.
+// The policy at the daemon's callbacks (base/guard.hpp): memory running
+// out or an exception skips the rest of the callback's work, counted; the
+// loop, the listeners and the next tick go on. `where` names the callback
+// for the fault-injection seam.
 template <typename F>
-void Daemon::guarded(F&& work) noexcept {
-    try {
-        work();
-    } catch (const std::bad_alloc&) {
-        ++stats_.tick_alloc_failures;
-    }
+void Daemon::guarded(std::string_view where, F&& work) noexcept {
+    base::guarded(
+        [&] {
+            if (fault_injection_) fault_injection_(where);
+            work();
+        },
+        [this](base::Failure f) {
+            ++(f == base::Failure::out_of_memory ? stats_.tick_alloc_failures : stats_.tick_exceptions);
+        });
 }
 
 void Daemon::on_inotify(uv_poll_t* p, int status, int) {
     auto* d = static_cast<Daemon*>(p->data);
     if (status < 0) return;
-    d->guarded([d] {
+    d->guarded("inotify", [d] {
         d->watcher_.on_readable(now_from(&d->loop_));
         d->after_watcher_activity();
     });
@@ -299,7 +313,7 @@ void Daemon::on_inotify(uv_poll_t* p, int status, int) {
 
 void Daemon::on_tick(uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
-    d->guarded([d] { d->tick(); });
+    d->guarded("tick", [d] { d->tick(); });
 }
 
 void Daemon::measure_loop(uint64_t now_ms) {
@@ -351,11 +365,14 @@ void Daemon::after_watcher_activity() {
     }
 }
 
-void Daemon::on_signal(uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->stop(); }
+void Daemon::on_signal(uv_signal_t* s, int) {
+    auto* d = static_cast<Daemon*>(s->data);
+    d->guarded("signal", [d] { d->stop(); });
+}
 
 void Daemon::on_sighup(uv_signal_t* s, int) {
     auto* d = static_cast<Daemon*>(s->data);
-    d->guarded([d] { d->reload(now_from(&d->loop_).unix_ms()); });
+    d->guarded("sighup", [d] { d->reload(now_from(&d->loop_).unix_ms()); });
 }
 
 // SIGHUP: said on stderr and in the event log, counted; a failure keeps

@@ -47,6 +47,12 @@ public:
     [[nodiscard]] const std::string& otlp_bound_address() const noexcept { return otlp_bound_; }
     // The history store, for the query API's handler (src/api/).
     [[nodiscard]] history::Store& history_store() noexcept { return history_.store(); }
+    // Its own counters (also on /metrics).
+    [[nodiscard]] const DaemonStats& stats() const noexcept { return stats_; }
+    // A seam for tests: called at the start of every daemon callback's work
+    // with the callback's name ("tick", "inotify", "sample", "signal"); it
+    // may throw to show that the callback's guard holds. Null in mmwatch.
+    void set_fault_injection(void (*hook)(std::string_view where)) noexcept { fault_injection_ = hook; }
 
 private:
     static void on_inotify(uv_poll_t* p, int status, int events);
@@ -54,7 +60,7 @@ private:
     static void on_sample(uv_timer_t* t);
     static void on_signal(uv_signal_t* s, int signum);
     template <typename F>
-    void guarded(F&& work) noexcept;
+    void guarded(std::string_view where, F&& work) noexcept;
     bool start_web(http::ServerConfig& sc, std::string& error);
     bool start_listeners(std::string& error);
     bool start_sampler(std::string& error);
@@ -104,6 +110,7 @@ private:
     bool reload_web(std::string& error);
     std::string bound_;
     std::string otlp_bound_;
+    void (*fault_injection_)(std::string_view where) = nullptr;
 };
 
 }  // namespace mmwatch::daemon

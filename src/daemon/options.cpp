@@ -77,8 +77,10 @@ const std::vector<Flag>& flags() {
          number_in(&Options::max_mapped_bytes, 16, uint64_t{1} << 44)},
         {"--max-series", "N", "file series exposed on /metrics, 1..4294967296 (default 1000000)",
          number_in(&Options::max_series, 1, uint64_t{1} << 32)},
-        {"--max-connections", "N", "concurrent HTTP connections per listener, 1..65536 (default 256)",
-         number_in(&Options::max_connections, 1, 65536)},
+        {"--max-connections", "N",
+         "concurrent HTTP connections per listener, 2..65536 (default 256); a quarter is for new connections, "
+         "the rest for those that completed a request (docs/operations.md)",
+         number_in(&Options::max_connections, 2, 65536)},
         {"--max-response-bytes", "SIZE", "largest /metrics body, 4Ki..16Gi (default 64Mi)",
          number_in(&Options::max_response_bytes, 4096, uint64_t{1} << 34)},
         {"--max-body-bytes", "SIZE", "largest request body, after decompression, 1Ki..1Gi (default 4Mi)",

@@ -110,34 +110,63 @@ http::Response Router::metrics(const http::Request& req) {
     return r;
 }
 
+namespace {
+
+void append_source(std::string& out, const std::string& name, const files::Source& s) {
+    out += "{\"name\":";
+    base::json::append_string(out, s.label());
+    out += ",\"path\":";
+    base::json::append_string(out, name);
+    out += ",\"state\":\"";
+    out += files::state_name(s.state());
+    out += '"';
+    if (s.state() != files::SourceState::active && s.reason() != rezl::Reason::none) {
+        out += ",\"reason\":\"";
+        out += rezl::reason_name(s.reason());
+        out += "\",\"message\":";
+        base::json::append_string(out, rezl::reason_message(s.reason()));
+    }
+    out += ",\"metrics\":";
+    base::json::append_number(out, s.state() == files::SourceState::active ? s.layout().metrics.size() : 0);
+    out += ",\"size\":";
+    base::json::append_number(out, s.file_size());
+    out += ",\"stale\":";
+    out += s.stale() ? "true" : "false";
+    out += '}';
+}
+
+// A file not opened for lack of a file descriptor: it has no state of its
+// own yet, so it is listed as waiting, with the reason its counter has.
+void append_waiting(std::string& out, const std::string& name) {
+    out += "{\"name\":";
+    base::json::append_string(out, files::label_for(name));
+    out += ",\"path\":";
+    base::json::append_string(out, name);
+    out += ",\"state\":\"waiting\",\"reason\":\"open_fds\",\"message\":"
+           "\"no file descriptor left (RLIMIT_NOFILE); retried every tick\","
+           "\"metrics\":0,\"size\":0,\"stale\":false}";
+}
+
+}  // namespace
+
+// Sources and files waiting for an fd, in one list ordered by file name.
 http::Response Router::sources_json() const {
     std::string out = "{\"directory_present\":";
     out += watcher_.directory_present() ? "true" : "false";
     out += ",\"sources\":[";
-    bool first = true;
-    for (const auto& [name, s] : watcher_.sources()) {
-        if (!first) out += ',';
-        first = false;
-        out += "{\"name\":";
-        base::json::append_string(out, s->label());
-        out += ",\"path\":";
-        base::json::append_string(out, name);
-        out += ",\"state\":\"";
-        out += files::state_name(s->state());
-        out += '"';
-        if (s->state() != files::SourceState::active && s->reason() != rezl::Reason::none) {
-            out += ",\"reason\":\"";
-            out += rezl::reason_name(s->reason());
-            out += "\",\"message\":";
-            base::json::append_string(out, rezl::reason_message(s->reason()));
+    const auto& sources = watcher_.sources();
+    const auto& waiting = watcher_.waiting_for_fds();
+    auto s = sources.begin();
+    auto w = waiting.begin();
+    while (s != sources.end() || w != waiting.end()) {
+        if (s != sources.begin() || w != waiting.begin()) out += ',';
+        if (w == waiting.end() || (s != sources.end() && s->first < *w)) {
+            append_source(out, s->first, *s->second);
+            ++s;
+        } else {
+            append_waiting(out, *w);
+            ++w;
         }
-        out += ",\"metrics\":";
-        base::json::append_number(out, s->state() == files::SourceState::active ? s->layout().metrics.size() : 0);
-        out += ",\"size\":";
-        base::json::append_number(out, s->file_size());
-        out += ",\"stale\":";
-        out += s->stale() ? "true" : "false";
-        out += '}';
     }
     out += "]}\n";
     return http::Response::json(200, std::move(out));

@@ -56,9 +56,14 @@ constexpr Family kListenerConnections{"mmwatch_listener_connections", Kind::gaug
 constexpr Family kListenerRefused{"mmwatch_listener_refused_connections_total", Kind::counter,
                                   "Connections refused at the listener's cap (--max-connections), by listener."};
 constexpr Family kShed{"mmwatch_http_shed_connections_total", Kind::counter,
-                       "Connections closed at the cap to make room for a new one, by reason: idle or slow."};
+                       "Connections closed to make room for a new one, by reason: newcomer (the one not yet proven "
+                       "that waited longest on its client)."};
 constexpr Family kAllocFailures{"mmwatch_allocation_failures_total", Kind::counter,
                                 "Times memory ran out, by where: the request was answered 503, the render or tick skipped."};
+constexpr Family kExceptions{"mmwatch_callback_exceptions_total", Kind::counter,
+                             "Exceptions stopped at a loop callback, by where: the request answered 500 or the "
+                             "connection closed, the tick's work skipped, the push's transfer failed and retried "
+                             "(push counts memory running out too)."};
 constexpr Family kLoopLag{"mmwatch_loop_lag_seconds", Kind::histogram,
                           "How late the snapshot tick ran: time callbacks held the loop past its turn."};
 constexpr Family kLoopBusy{"mmwatch_loop_busy_ratio", Kind::gauge,
@@ -152,9 +157,11 @@ http::ServerCounters sum(std::span<const Listener> listeners) {
         t.request_deadline += c.request_deadline;
         t.response_deadline += c.response_deadline;
         t.write_chunks += c.write_chunks;
+        t.accept_budget += c.accept_budget;
         t.alloc_failures += c.alloc_failures;
-        t.shed_idle += c.shed_idle;
-        t.shed_slow += c.shed_slow;
+        t.exceptions += c.exceptions;
+        t.proven_limit += c.proven_limit;
+        t.shed_newcomers += c.shed_newcomers;
         t.first_byte_timeout += c.first_byte_timeout;
         t.send_rate += c.send_rate;
         t.response_memory += c.response_memory;
@@ -256,6 +263,7 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
         {"response_deadline", http.response_deadline},
         {"response_bytes", page.response_bytes_limit},
         {"write_chunks", http.write_chunks},
+        {"accept_budget", http.accept_budget},
         {"snapshot_budget", f.snapshot_budget},
         {"inotify_overflow", f.inotify_overflow},
         {"open_fds", f.fd_exhausted},
@@ -264,6 +272,7 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
         {"send_rate", http.send_rate},
         {"response_memory", http.response_memory},
         {"request_memory", http.request_memory},
+        {"proven_connections", http.proven_limit},
     };
     head(out, kLimits);
     for (const LimitHit& l : limits) sample(out, kLimits, "limit", l.name, l.hits);
@@ -288,12 +297,15 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     head(out, kListenerRefused);
     for (const Listener& l : in.listeners) sample(out, kListenerRefused, "listener", l.name, l.counters->connections_limit);
     head(out, kShed);
-    sample(out, kShed, "reason", "idle", http.shed_idle);
-    sample(out, kShed, "reason", "slow", http.shed_slow);
+    sample(out, kShed, "reason", "newcomer", http.shed_newcomers);
     head(out, kAllocFailures);
     sample(out, kAllocFailures, "where", "request", http.alloc_failures);
     sample(out, kAllocFailures, "where", "render", page.render_alloc_failures);
     sample(out, kAllocFailures, "where", "tick", in.tick_alloc_failures);
+    head(out, kExceptions);
+    sample(out, kExceptions, "where", "request", http.exceptions);
+    sample(out, kExceptions, "where", "tick", in.tick_exceptions);
+    sample(out, kExceptions, "where", "push", in.push_failures);
     render_loop(in.loop, out);
     const http::TlsCounters tls = in.tls ? *in.tls : http::TlsCounters{};
     single(out, kTlsHandshakes, double(tls.handshakes));

@@ -64,6 +64,8 @@ struct Listener {
 struct SelfMetricsInput {
     const files::FileCounters& files;
     uint64_t tick_alloc_failures;  // memory ran out in a tick (watcher, store): the rest waits for the next
+    uint64_t tick_exceptions;      // an exception stopped a daemon callback: the rest waits for the next
+    uint64_t push_failures;        // memory or an exception stopped a remote_write callback
     const LoopStats& loop;
     const PageCounters& page;
     std::span<const Listener> listeners;
@@ -84,6 +86,7 @@ struct SelfMetricsInput {
 struct DaemonStats {
     LoopStats loop;
     uint64_t tick_alloc_failures = 0;  // memory ran out in a callback: the rest waited for the next
+    uint64_t tick_exceptions = 0;      // an exception stopped a callback: the rest waited for the next
     int64_t start_unix_ns = 0;
     std::string_view version;
     std::vector<Listener> listeners;   // --listen, then --otlp-listen when asked for

@@ -1,11 +1,17 @@
 // Parsed with yaml-cpp (Debian libyaml-cpp-dev), at start-up only: its
-// exceptions stop at this file's one try block.
+// exceptions stop at this file's one try block. The file is read by
+// base::read_small_file first (no blocking open, a regular file, at most
+// kMaxWebConfigBytes), so yaml-cpp only ever parses a string of bounded
+// size.
 #include "daemon/web_config.hpp"
 
 #include <openssl/ssl.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <new>
+
+#include "base/small_file.hpp"
 
 namespace mmwatch::daemon {
 
@@ -96,7 +102,9 @@ bool load_web_config(const std::string& path, WebConfig& out, std::string& error
     const size_t slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
     try {
-        const YAML::Node root = YAML::LoadFile(path);
+        std::string text, why;
+        if (!base::read_small_file(path, kMaxWebConfigBytes, text, why)) throw Bad{why};
+        const YAML::Node root = YAML::Load(text);
         out = {};
         if (root.IsNull()) return true;  // an empty file: nothing on
         only_keys(root, "", {"tls_server_config", "basic_auth_users", "http_server_config"});
@@ -130,10 +138,10 @@ bool load_web_config(const std::string& path, WebConfig& out, std::string& error
         return true;
     } catch (const Bad& b) {
         error = "--web-config " + path + ": " + b.why;
-    } catch (const YAML::BadFile&) {
-        error = "--web-config " + path + ": cannot read the file";
     } catch (const YAML::Exception& e) {
         error = "--web-config " + path + ": " + e.what();
+    } catch (const std::bad_alloc&) {
+        error = "--web-config " + path + ": out of memory reading it";
     }
     return false;
 }

@@ -11,6 +11,11 @@
 
 namespace mmwatch::daemon {
 
+// Largest --web-config read: 64 KiB holds some 800 users with their bcrypt
+// hashes, and yaml-cpp parses the worst such file (64 KiB of one-character
+// nodes) in about 50 ms and 15 MB. A larger one is refused before parsing.
+inline constexpr size_t kMaxWebConfigBytes = 64 * 1024;
+
 struct WebConfig {
     std::optional<http::TlsConfig> tls;  // tls_server_config
     http::AuthConfig auth;               // basic_auth_users (empty: no auth)
@@ -18,7 +23,8 @@ struct WebConfig {
 };
 
 // Reads and checks `path`. Paths in it are relative to its directory. On
-// error returns false with one line naming the file and the key.
+// error returns false with one line naming the file and the key (or why
+// the file itself was refused: not a regular file, too large).
 [[nodiscard]] bool load_web_config(const std::string& path, WebConfig& out, std::string& error);
 
 }  // namespace mmwatch::daemon

@@ -110,6 +110,7 @@ void Watcher::scan(base::Now now) {
     skipped_files_ = false;
     fd_starved_ = false;
     counters_.waiting_for_fds = 0;
+    waiting_.clear();
     for (const auto& [name, _] : present) consider(name, now);
     count_states();
 }
@@ -126,6 +127,7 @@ void Watcher::consider(const std::string& name, base::Now now, bool written) {
         starve(name, now);
         return;
     }
+    waiting_.erase(name);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         const int err = fd < 0 ? errno : 0;
@@ -169,6 +171,7 @@ void Watcher::starve(const std::string& name, base::Now now) {
     if (!fd_starved_) events_.record(EventKind::limit, label_for(name), "open_fds: no file descriptor left", now.unix_ms());
     ++counters_.fd_exhausted;
     ++counters_.waiting_for_fds;
+    if (waiting_.size() < config_.max_files) waiting_.insert(name);
     fd_starved_ = true;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,9 @@ public:
 
     // Every source, ordered by file name.
     [[nodiscard]] const std::map<std::string, std::unique_ptr<Source>>& sources() const noexcept { return sources_; }
+    // Files seen but not opened for lack of a file descriptor (retried
+    // every tick), by name; at most max_files of them are named.
+    [[nodiscard]] const std::set<std::string>& waiting_for_fds() const noexcept { return waiting_; }
     // Active sources in discovery order; the exposition's input.
     [[nodiscard]] std::vector<Source*> active_in_discovery_order() const;
     // Changes whenever the set of active sources changes.
@@ -97,6 +101,7 @@ private:
     int inotify_fd_ = -1;
     int watch_ = -1;
     std::map<std::string, std::unique_ptr<Source>> sources_;
+    std::set<std::string> waiting_;  // files that wait for an fd
     uint64_t next_id_ = 1;
     uint64_t generation_ = 0;
     uint64_t snapshots_ = 0;

@@ -5,6 +5,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <iterator>
 
@@ -24,9 +26,28 @@ MMWATCH_ENUM_TABLE(AuthResult, kResultNames) = {
 };
 static_assert(base::rows_match(kResultNames, kAuthResultCount));
 
-// A well-formed hash no password matches, checked for unknown users so
-// that they take as long as known ones.
-constexpr std::string_view kDummyHash = "$2y$10$abcdefghijklmnopqrstuu5VrQe9I5ULhRTu7XJl2H8jX1G9dBT2q";
+// A hash no password matches with `hash`'s algorithm and cost, checked for
+// unknown users so that they take as long as known ones: a fresh salt for
+// the same prefix and cost ("$2b$12$"), and a digest part of filler (crypt
+// only reads the setting; the result never equals the filler).
+std::string dummy_like(const std::string& hash) {
+    const std::string prefix = hash.substr(0, 4);
+    const unsigned long cost = std::strtoul(hash.c_str() + 4, nullptr, 10);
+    unsigned char random[16];
+    if (RAND_bytes(random, sizeof random) != 1) {
+        for (size_t i = 0; i < sizeof random; ++i) random[i] = static_cast<unsigned char>(i * 37 + 11);
+    }
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    if (!crypt_gensalt_rn(prefix.c_str(), cost, reinterpret_cast<const char*>(random), int(sizeof random), setting,
+                          int(sizeof setting)))
+        return hash;  // cannot happen for a hash that passed the config check; costs the same anyway
+    std::string dummy = setting;
+    dummy.resize(hash.size(), 'O');
+    return dummy;
+}
+
+// What a new address's share starts with: enough for one check to start.
+constexpr double kFirstCheckMs = 0.001;
 
 double monotonic_ms() {
     timespec ts{};
@@ -67,6 +88,7 @@ BasicAuth::BasicAuth(AuthConfig config) : config_(std::move(config)), scratch_(n
     if (RAND_bytes(key_, sizeof key_) != 1) {
         for (size_t i = 0; i < sizeof key_; ++i) key_[i] = static_cast<unsigned char>(i * 131 + 7);
     }
+    for (const auto& [user, hash] : config_.users) dummies_.push_back(dummy_like(hash));
 }
 
 BasicAuth::~BasicAuth() { OPENSSL_cleanse(key_, sizeof key_); }
@@ -99,7 +121,17 @@ bool BasicAuth::bcrypt_matches(std::string_view password, const std::string& has
     return ok;
 }
 
-AuthResult BasicAuth::check(const Request& req, uint64_t now_ms) {
+// Every name, configured or not, always costs the same one of the
+// configured users' costs: with users of several costs, timing tells an
+// unknown name from a user no better than two users from each other.
+const std::string& BasicAuth::dummy_for(std::string_view user) const {
+    const std::string d = digest(user, "");
+    uint64_t pick = 0;
+    for (size_t i = 0; i < 8; ++i) pick = pick << 8 | static_cast<unsigned char>(d[i]);
+    return dummies_[pick % dummies_.size()];
+}
+
+AuthResult BasicAuth::check(const Request& req, uint64_t client, uint64_t now_ms) {
     const auto count = [&](AuthResult r) {
         ++counts_[size_t(r)];
         return r;
@@ -109,21 +141,58 @@ AuthResult BasicAuth::check(const Request& req, uint64_t now_ms) {
     if (!parse_basic_credentials(req.header("Authorization"), user, password)) return count(AuthResult::missing);
     const std::string d = digest(user, password);
     if (remembered_.count(d)) return count(AuthResult::ok_remembered);
-    // The budget refills with time, up to one second's worth.
-    budget_ms_ = std::min(kBcryptBudgetMsPerSecond,
-                          budget_ms_ + double(now_ms - budget_at_ms_) * kBcryptBudgetMsPerSecond / 1000.0);
-    budget_at_ms_ = now_ms;
-    if (budget_ms_ <= 0) return count(AuthResult::busy);
+    if (!may_check(client, now_ms)) return count(AuthResult::busy);
     const auto it = config_.users.find(user);
+    const bool known = it != config_.users.end();
     const double t0 = monotonic_ms();
-    const bool ok = bcrypt_matches(password, it != config_.users.end() ? it->second : std::string(kDummyHash)) &&
-                    it != config_.users.end();
-    budget_ms_ -= monotonic_ms() - t0;
+    const bool ok = bcrypt_matches(password, known ? it->second : dummy_for(user)) && known;
+    spend(client, monotonic_ms() - t0);
     OPENSSL_cleanse(password.data(), password.size());
     if (!ok) return count(AuthResult::wrong);
     if (remembered_.size() >= kMaxRememberedCredentials) remembered_.clear();
     remembered_.insert(d);
     return count(AuthResult::ok_verified);
+}
+
+// The loop's budget refills with time, up to one second's worth; so does
+// each address's share of it, an equal part for every address that asked
+// lately plus one kept for a newcomer. A check may start while both are
+// positive (and may then take them below zero: a check is never cut). The
+// shares add up to less than the budget, so what addresses already storming
+// leave over is there for a new one.
+bool BasicAuth::may_check(uint64_t client, uint64_t now_ms) {
+    budget_ms_ = std::min(kBcryptBudgetMsPerSecond,
+                          budget_ms_ + double(now_ms - budget_at_ms_) * kBcryptBudgetMsPerSecond / 1000.0);
+    budget_at_ms_ = now_ms;
+    forget_quiet_clients(now_ms);
+    const double share_per_second = kBcryptBudgetMsPerSecond / double(shares_.size() + 1);
+    // A new address may start one check at once, and then waits for its share.
+    const auto [it, fresh] = shares_.try_emplace(client, Share{kFirstCheckMs, now_ms});
+    Share& s = it->second;
+    if (!fresh) s.ms = std::min(share_per_second, s.ms + double(now_ms - s.at_ms) * share_per_second / 1000.0);
+    s.at_ms = now_ms;
+    return budget_ms_ > 0 && s.ms > 0;
+}
+
+void BasicAuth::spend(uint64_t client, double ms) {
+    budget_ms_ -= ms;
+    if (auto it = shares_.find(client); it != shares_.end()) it->second.ms -= ms;
+}
+
+// Addresses quiet for the window no longer take a share; at most every
+// tenth of the window, so a storm does not rescan the table per request.
+// Over kMaxBcryptClients the quietest go too.
+void BasicAuth::forget_quiet_clients(uint64_t now_ms) {
+    if (now_ms - forgot_at_ms_ < kBcryptShareWindowMs / 10 && shares_.size() < kMaxBcryptClients) return;
+    forgot_at_ms_ = now_ms;
+    std::erase_if(shares_, [&](const auto& kv) { return now_ms - kv.second.at_ms > kBcryptShareWindowMs; });
+    while (shares_.size() >= kMaxBcryptClients) {
+        auto quietest = shares_.begin();
+        for (auto it = shares_.begin(); it != shares_.end(); ++it) {
+            if (it->second.at_ms < quietest->second.at_ms) quietest = it;
+        }
+        shares_.erase(quietest);
+    }
 }
 
 Response BasicAuth::refusal(AuthResult r) {

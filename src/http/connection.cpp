@@ -1,12 +1,18 @@
 // A connection's life: reads are appended and parsed where the last parse
-// stopped; answers go out kWriteChunkBytes at a time, the next chunk queued
-// only when the last completed, so no callback does unbounded work. Every
-// byte out, plain or TLS, goes through write() and comes back through
-// on_written().
+// stopped; answers go out kWriteChunkBytes at a time (kTlsWriteChunkBytes
+// encrypted, on TLS), the next chunk queued only when the last completed,
+// so no callback does unbounded work and a stalled reader holds at most
+// one chunk of its own. Every byte out, plain or TLS, goes through write()
+// and comes back through on_written(). Every libuv callback runs its work
+// through base::guarded(): out of memory or an exception ends this
+// connection (with a 503 or 500 when it is between requests), never the
+// loop.
 #include "http/connection.hpp"
 
+#include <algorithm>
 #include <new>
 
+#include "base/guard.hpp"
 #include "base/limits.hpp"
 #include "http/basic_auth.hpp"
 
@@ -25,10 +31,37 @@ constexpr std::string_view kOutOfMemory =
 constexpr std::string_view kRequestMemory =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 42\r\n"
     "Connection: close\r\nRetry-After: 1\r\n\r\nrequest memory is in use, retry in a while\n";
+constexpr std::string_view kInternalError =
+    "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 15\r\n"
+    "Connection: close\r\n\r\ninternal error\n";
+// The listener has no room for this connection.
+constexpr std::string_view kBusy =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 34\r\n"
+    "Connection: close\r\nRetry-After: 1\r\n\r\ntoo many connections, retry later\n";
+// ...said to a TLS client before its handshake: a fatal internal_error
+// alert as a plaintext record (TLS has no "busy" alert), which clients
+// report as "tlsv1 alert internal error" or "remote error: tls: internal
+// error" instead of a bare reset.
+constexpr char kBusyAlert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50};
+
+uint64_t until(uint64_t deadline, uint64_t now) { return deadline > now ? deadline - now : 0; }
 
 }  // namespace
 
 using Connection = Server::Connection;
+
+uint64_t client_address(const uv_tcp_t& tcp) noexcept {
+    sockaddr_storage ss{};
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+    if (ss.ss_family == AF_INET) return ntohl(reinterpret_cast<const sockaddr_in&>(ss).sin_addr.s_addr);
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr;
+    const size_t from = IN6_IS_ADDR_V4MAPPED(&a) ? 12 : 0;
+    const size_t to = from ? 16 : 8;
+    uint64_t key = 0;
+    for (size_t i = from; i < to; ++i) key = key << 8 | a.s6_addr[i];
+    return key;
+}
 
 double Connection::rate(uint64_t now) const noexcept {
     const uint64_t since = phase == Phase::writing ? phase_start_ms : request_start_ms;
@@ -38,11 +71,13 @@ double Connection::rate(uint64_t now) const noexcept {
 }
 
 bool Connection::behind_minimum_rate(uint64_t now) const noexcept {
-    if (phase == Phase::writing) {
-        return now - phase_start_ms >= base::kRateGraceMs && rate(now) < double(base::kMinSendBytesPerSec);
-    }
-    return phase == Phase::reading && request_start_ms != 0 && now - request_start_ms >= base::kRateGraceMs &&
-           rate(now) < double(base::kMinReceiveBytesPerSec);
+    return phase == Phase::writing && now - phase_start_ms >= base::kRateGraceMs &&
+           rate(now) < double(base::kMinSendBytesPerSec);
+}
+
+uint64_t Connection::shed_order() const noexcept {
+    if (phase == Phase::lingering) return 0;  // answered already: the first to go
+    return moved_ns + uint64_t(progress) * base::kNewcomerStepCreditMs * 1'000'000;
 }
 
 void Connection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
@@ -52,13 +87,27 @@ void Connection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
     *buf = uv_buf_init(scratch, sizeof scratch);
 }
 
-// Between requests: a new connection must speak within the first-byte
-// timeout, a keep-alive one within the idle time.
+// Between requests: a proven connection's next request may take the
+// keep-alive idle time to start; a newcomer must speak within the
+// first-byte timeout and be through its first request by its deadline.
 void Connection::wait_for_request() {
-    phase_start_ms = now_ms();
+    const uint64_t now = now_ms();
+    phase_start_ms = now;
     request_start_ms = 0;
-    arm(requests ? base::kKeepAliveIdleMs : base::kFirstByteTimeoutMs);
+    if (proven) {
+        arm(base::kKeepAliveIdleMs);
+    } else {
+        progress = tls && tls->established() ? Progress::established : Progress::none;
+        const uint64_t left = until(accepted_ms + base::kFirstRequestDeadlineMs, now);
+        arm(requests == 0 ? std::min(left, base::kFirstByteTimeoutMs) : left);
+    }
     start_reading();
+}
+
+// The first byte of a request (or of a TLS handshake) arrived.
+void Connection::arm_request_deadline() {
+    if (proven) arm(base::kRequestDeadlineMs);
+    else arm(until(accepted_ms + base::kFirstRequestDeadlineMs, now_ms()));
 }
 
 void Connection::start_reading() {
@@ -73,19 +122,20 @@ void Connection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
         return;
     }
     if (c->phase != Phase::reading || n == 0) return;  // lingering: discard
-    try {
-        if (c->tls) c->received_tls(buf->base, size_t(n));
-        else c->received(buf->base, size_t(n));
-    } catch (const std::bad_alloc&) {
-        c->out_of_memory();
-    }
+    c->moved_ns = uv_hrtime();
+    base::guarded(
+        [&] {
+            if (c->tls) c->received_tls(buf->base, size_t(n));
+            else c->received(buf->base, size_t(n));
+        },
+        [c](base::Failure f) { c->failed(f); });
 }
 
 void Connection::received(const char* data, size_t n) {
     if (request_start_ms == 0) {
         // The first byte of a request: from now the request deadline runs.
         request_start_ms = now_ms();
-        arm(base::kRequestDeadlineMs);
+        arm_request_deadline();
     }
     // Growing the buffer must fit the listener's request memory.
     const size_t grown = in.size() + n > in.capacity() ? std::max(in.capacity() * 2, in.size() + n) : in.capacity();
@@ -99,14 +149,14 @@ void Connection::received(const char* data, size_t n) {
     process_input();
 }
 
-// Ciphertext in: the handshake runs under the request deadline from its
+// Ciphertext in: the handshake runs under the newcomer's deadline from its
 // first byte, like a slow request head; what decrypts goes to received().
 void Connection::received_tls(const char* data, size_t n) {
     TlsCounters& t = server->config_.tls->counters();
     const bool was_established = tls->established();
     if (!was_established && request_start_ms == 0) {
         request_start_ms = now_ms();
-        arm(base::kRequestDeadlineMs);
+        arm_request_deadline();
         if (looks_like_plain_http(data[0])) {
             ++t.failures[size_t(HandshakeFailure::plain_http)];
             uv_buf_t b = uv_buf_init(const_cast<char*>(kPlainHttpOnTls.data()), unsigned(kPlainHttpOnTls.size()));
@@ -115,9 +165,15 @@ void Connection::received_tls(const char* data, size_t n) {
             return;
         }
     }
-    tls_plain.clear();
-    const TlsSession::Status s = tls->feed(data, n, tls_plain, tls_pending);
-    if (!was_established && tls->established()) ++t.handshakes;
+    std::string& plain = server->tls_plain_;
+    plain.clear();
+    const TlsSession::Status s = tls->feed(data, n, plain, tls_pending);
+    if (!was_established && tls->established()) {
+        ++t.handshakes;
+        progress = std::max(progress, Progress::established);
+    } else if (!was_established && !tls_pending.empty()) {
+        progress = std::max(progress, Progress::hello_answered);
+    }
     if (s != TlsSession::Status::ok) {
         if (s == TlsSession::Status::failed && !was_established) ++t.failures[size_t(tls->failure())];
         // The alert goes out if the socket takes it now; then the connection goes.
@@ -132,11 +188,10 @@ void Connection::received_tls(const char* data, size_t n) {
         close();
         return;
     }
-    if (tls_plain.empty() || phase != Phase::reading) return;
-    std::string plain;
-    plain.swap(tls_plain);
+    if (plain.empty() || phase != Phase::reading) return;
+    // received() may answer at once, and an answer encrypts into this
+    // connection's own buffers, never into the shared scratch.
     received(plain.data(), plain.size());
-    if (tls_plain.empty()) plain.swap(tls_plain);  // keep the scratch's capacity
 }
 
 // The one write path: a response chunk (head and/or a slice of the body)
@@ -155,14 +210,29 @@ bool Connection::write(std::string_view head_part, std::string_view body_part) {
 }
 
 // TLS records waiting (handshake, alerts, response records) go out in one
-// write, unless one is in flight: on_written() sends them next.
+// write, unless one is in flight: on_written() sends them next. The
+// records in flight are the only ciphertext a connection holds long:
+// tls_pending is handed over, not copied, and starts again empty.
 bool Connection::flush_tls() {
-    if (writing || tls_pending.empty() || phase == Phase::closing) return true;
-    tls_out.clear();
-    tls_out.swap(tls_pending);
+    if (writing || tls_pending.empty() || phase == Phase::closing) {
+        track_tls();
+        return true;
+    }
+    tls_out = std::move(tls_pending);
+    tls_pending = std::string();
+    track_tls();
     writing = true;
     uv_buf_t b = uv_buf_init(tls_out.data(), unsigned(tls_out.size()));
     return uv_write(&write_req, stream(), &b, 1, on_written) == 0;
+}
+
+// What a connection's TLS buffers hold, kept in the server's total (part
+// of --response-memory).
+void Connection::track_tls() noexcept {
+    const size_t now = tls_out.capacity() + tls_pending.capacity();
+    server->tls_bytes_ += now;
+    server->tls_bytes_ -= tls_counted;
+    tls_counted = now;
 }
 
 void Connection::track_buffer() noexcept {
@@ -182,28 +252,36 @@ void Connection::process_input() {
         if (r.error == Error::too_many_headers) ++m.headers_limit;
         if (r.error == Error::head_too_large) ++m.head_bytes_limit;
         if (r.error == Error::body_too_large) ++m.body_bytes_limit;
-        respond(error_response(r.error_status(), r.message()), false, false);
+        respond(error_response(r.error_status(), r.message()), false, false, false);
         return;
     }
     consumed = r.consumed;
     join_chunked_body(in, req);  // handlers read the data, whatever the framing
+    const bool head_only = req.method == "HEAD";
+    bool authenticated = true;
     if (BasicAuth* auth = server->config_.auth) {
-        const AuthResult a = auth->check(req, now_ms());
+        const AuthResult a = auth->check(req, client, now_ms());
         if (a == AuthResult::missing || a == AuthResult::wrong || a == AuthResult::busy) {
-            respond(BasicAuth::refusal(a), req.keep_alive, req.method == "HEAD");
+            respond(BasicAuth::refusal(a), req.keep_alive, head_only, false);
             return;
         }
+        authenticated = a != AuthResult::exempt;
     }
     Response resp = server->handler_.respond(req);
-    respond(std::move(resp), req.keep_alive, req.method == "HEAD");
+    respond(std::move(resp), req.keep_alive, head_only, authenticated);
 }
 
-void Connection::respond(Response r, bool keep, bool head_only) {
+// `proves`: the request was whole and authenticated (where auth is on), so
+// a newcomer answered for it joins the proven connections; when their
+// share is full it is answered with Connection: close instead.
+void Connection::respond(Response r, bool keep, bool head_only, bool proves) {
     ServerCounters& m = server->counters_;
     ++m.requests;
     ++requests;
     if (r.status >= 400) ++m.errors;
+    if (!proven && proves && !server->prove(this)) keep = false;
     keep_alive = keep;
+    progress = Progress::answering;
     r.extra_headers += server->config_.response_headers;
     // A HEAD answer has GET's head, Content-Length included, and no body.
     head = render_head(r, keep);
@@ -219,10 +297,12 @@ void Connection::respond(Response r, bool keep, bool head_only) {
     if (phase == Phase::writing) send_next();  // the budget may have cut this one
 }
 
-// The next kWriteChunkBytes of the response (the head with the first).
+// The next chunk of the response (the head with the first): a TLS
+// connection encrypts a smaller slice, since its ciphertext is its own.
 void Connection::send_next() {
     const size_t body_size = body ? body->size() : 0;
-    const size_t chunk = std::min(body_size - body_sent, base::kWriteChunkBytes);
+    const size_t most = tls ? base::kTlsWriteChunkBytes : base::kWriteChunkBytes;
+    const size_t chunk = std::min(body_size - body_sent, most);
     const std::string_view head_part = head_sent ? std::string_view() : std::string_view(head);
     const std::string_view body_part = chunk ? std::string_view(body->data() + body_sent, chunk) : std::string_view();
     if (body_sent + chunk < body_size && !counted_chunks) {
@@ -250,14 +330,23 @@ void Connection::on_written(uv_write_t* req, int status) {
     Connection* c = completed(req->handle, status);
     if (!c) return;
     c->writing = false;
-    if (!c->tls_pending.empty()) {
-        if (!c->flush_tls()) c->close();
-        return;
-    }
-    if (c->chunk_queued) {
-        c->chunk_queued = false;
-        c->chunk_written();
-    }
+    c->moved_ns = uv_hrtime();
+    base::guarded(
+        [c] {
+            // The records written are done with: a stalled reader holds
+            // only the chunk in flight, and an idle one none.
+            std::string().swap(c->tls_out);
+            if (!c->tls_pending.empty()) {
+                if (!c->flush_tls()) c->close();
+                return;
+            }
+            c->track_tls();
+            if (c->chunk_queued) {
+                c->chunk_queued = false;
+                c->chunk_written();
+            }
+        },
+        [c](base::Failure f) { c->failed(f); });
 }
 
 void Connection::chunk_written() {
@@ -288,12 +377,8 @@ void Connection::finish_response() {
     if (in.empty()) return;
     // A pipelined request is waiting already: its clock started on arrival.
     request_start_ms = now_ms();
-    arm(base::kRequestDeadlineMs);
-    try {
-        process_input();
-    } catch (const std::bad_alloc&) {
-        out_of_memory();
-    }
+    arm_request_deadline();
+    process_input();
 }
 
 void Connection::linger() {
@@ -320,7 +405,7 @@ void Connection::on_timer(uv_timer_t* t) {
     switch (c->phase) {
         case Phase::reading:
             // An idle keep-alive connection timing out is normal, not a limit hit.
-            if (c->request_start_ms != 0) ++m.request_deadline;
+            if (c->request_start_ms != 0 || (!c->proven && c->requests != 0)) ++m.request_deadline;
             else if (c->requests == 0) ++m.first_byte_timeout;
             break;
         case Phase::writing:
@@ -341,12 +426,14 @@ void Connection::on_timer(uv_timer_t* t) {
 
 // A fixed answer that needs no allocation, then the connection goes (its
 // buffers with it). The loop and every other connection go on.
-void Connection::refuse(std::string_view canned) {
+void Connection::refuse(std::string_view canned) noexcept {
     std::string sealed;
     if (tls) {
-        // Encrypted when the session is up; before that, nothing to say.
-        if (tls->established() && !writing && tls->encrypt(canned, sealed)) canned = sealed;
-        else canned = {};
+        // Encrypted when the session is up; before that, nothing to say
+        // (nor when memory for the record is what ran out).
+        bool ok = false;
+        if (tls->established() && !writing) base::guarded([&] { ok = tls->encrypt(canned, sealed); }, [](base::Failure) {});
+        canned = ok ? std::string_view(sealed) : std::string_view();
     }
     if (!canned.empty()) {
         uv_buf_t b = uv_buf_init(const_cast<char*>(canned.data()), unsigned(canned.size()));
@@ -355,27 +442,52 @@ void Connection::refuse(std::string_view canned) {
     close();
 }
 
-void Connection::out_of_memory() {
-    ++server->counters_.alloc_failures;
-    if (phase == Phase::reading) refuse(kOutOfMemory);
+// No room for this connection (a newcomer over the cap, or the newcomer
+// shed for another): told so where the protocol allows it. A TLS client
+// that has sent nothing yet gets the busy alert in the clear; one mid-way
+// through its handshake can be told nothing; between requests, plain or
+// TLS, it gets 503 with Retry-After; in the middle of an answer it is cut.
+void Connection::turn_away() noexcept {
+    if (server->config_.tls && (!tls || (!tls->established() && request_start_ms == 0))) {
+        uv_buf_t b = uv_buf_init(const_cast<char*>(kBusyAlert), sizeof kBusyAlert);
+        (void)uv_try_write(stream(), &b, 1);
+        close();
+        return;
+    }
+    if (phase == Phase::reading && (!tls || tls->established())) {
+        refuse(kBusy);
+        return;
+    }
+    close();
+}
+
+// The policy at this connection's callbacks (base/guard.hpp): memory ran
+// out (503) or something threw (500) while serving it. Counted; between
+// requests the client is told, in the middle of an answer it is cut; the
+// connection goes, the loop and every other connection go on.
+void Connection::failed(base::Failure f) noexcept {
+    const bool oom = f == base::Failure::out_of_memory;
+    ++(oom ? server->counters_.alloc_failures : server->counters_.exceptions);
+    if (phase == Phase::reading) refuse(oom ? kOutOfMemory : kInternalError);
     else close();
 }
 
-void Connection::close() {
+void Connection::close() noexcept {
     if (phase == Phase::closing) return;
     phase = Phase::closing;
     Server* s = server;
-    if (prev) prev->next = next;
-    else s->connections_ = next;
-    if (next) next->prev = prev;
-    --s->counters_.connections_open;
+    s->unlink(this);
     // Buffers go now, not in the close callback: the budgets free at once.
     s->request_bytes_ -= in_counted;
     in_counted = 0;
     std::string().swap(in);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer), on_closed);
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp), on_closed);
-    body.reset();  // after uv_close: no write of it can happen any more
+    // After uv_close: no write of them can happen any more.
+    body.reset();
+    std::string().swap(tls_out);
+    std::string().swap(tls_pending);
+    track_tls();
 }
 
 void Connection::on_closed(uv_handle_t* h) {

@@ -1,12 +1,16 @@
-// The listener: accepts, the connection cap with shedding, and the
-// response budget. Connections themselves are in connection.cpp.
+// The listener: accepts, the connection cap and its two shares with
+// shedding, and the response budget. Connections themselves are in
+// connection.cpp.
 #include "http/server.hpp"
+
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <cstring>
 #include <new>
 #include <vector>
 
+#include "base/guard.hpp"
 #include "base/limits.hpp"
 #include "http/connection.hpp"
 #include "http/tls.hpp"
@@ -14,7 +18,10 @@
 namespace mmwatch::http {
 
 Server::Server(uv_loop_t* loop, ServerConfig config, Handler& handler)
-    : loop_(loop), config_(config), handler_(handler) {}
+    : loop_(loop), config_(config), handler_(handler) {
+    newcomers_.share = std::max<size_t>(1, config_.max_connections * base::kUnprovenSharePercent / 100);
+    proven_.share = config_.max_connections > newcomers_.share ? config_.max_connections - newcomers_.share : 0;
+}
 
 Server::~Server() { close(); }
 
@@ -38,6 +45,12 @@ int Server::listen(const std::string& host, int port, std::string& bound) {
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(l.get()), SOMAXCONN, on_connection);
     if (rc != 0) return rc;
     l.get()->data = this;
+    if (listeners_.empty()) {
+        uv_prepare_init(loop_, pacer_.get());
+        pacer_.mark_initialized();
+        pacer_.get()->data = this;
+        uv_prepare_start(pacer_.get(), on_turn);
+    }
     sockaddr_storage ss{};
     int len = sizeof ss;
     uv_tcp_getsockname(l.get(), reinterpret_cast<sockaddr*>(&ss), &len);
@@ -60,29 +73,66 @@ int Server::listen(const std::string& host, int port, std::string& bound) {
 
 void Server::on_connection(uv_stream_t* listener, int status) {
     if (status < 0) return;
-    static_cast<Server*>(listener->data)->accept_one(listener);
+    auto* server = static_cast<Server*>(listener->data);
+    if (!server->accept_one(listener)) server->paused_.push_back(listener);
 }
 
-void Server::accept_one(uv_stream_t* listener) {
+void Server::on_turn(uv_prepare_t* pacer) {
+    auto* server = static_cast<Server*>(pacer->data);
+    server->accepts_this_turn_ = 0;
+    while (!server->paused_.empty()) {
+        uv_stream_t* listener = server->paused_.back();
+        if (!server->accept_one(listener)) break;
+        server->paused_.pop_back();
+    }
+}
+
+// At most a quarter of the newcomers' share is accepted per loop turn
+// (kMaxAcceptsPerTurn at most): a burst larger than the share never sheds
+// a newcomer accepted in the same turn, before its first bytes were read.
+bool Server::accept_one(uv_stream_t* listener) {
+    const size_t budget = std::clamp<size_t>(newcomers_.share / 4, 1, base::kMaxAcceptsPerTurn);
+    if (accepts_this_turn_ >= budget) {
+        ++counters_.accept_budget;
+        return false;
+    }
     auto* c = new (std::nothrow) Connection(this);
     if (!c) {
         ++counters_.alloc_failures;
-        return;
+        return false;
     }
+    ++accepts_this_turn_;
     uv_tcp_init(loop_, &c->tcp);
     uv_timer_init(loop_, &c->timer);
     c->tcp.data = c->timer.data = c;
     c->open_handles = 2;
-    if (counters_.connections_open >= config_.max_connections) (void)shed_one(uv_now(loop_));
-    c->next = connections_;
-    if (connections_) connections_->prev = c;
-    connections_ = c;
-    ++counters_.connections_open;
+    c->sequence = ++accepted_;
+    c->accepted_ms = uv_now(loop_);
+    c->moved_ns = uv_hrtime();
+    link(newcomers_, c);
     if (uv_accept(listener, c->stream()) != 0) {
         c->close();
+        return true;
+    }
+    base::guarded([&] { admit(c); },
+                  [&](base::Failure f) {
+                      ++(f == base::Failure::out_of_memory ? counters_.alloc_failures : counters_.exceptions);
+                      c->close();
+                  });
+    return true;
+}
+
+// A new connection: room is made in the newcomers' share, its TLS session
+// made, and it waits for its first bytes.
+void Server::admit(Connection* c) {
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->client = client_address(c->tcp);
+    if (newcomers_.count > newcomers_.share && !shed_newcomer(c)) {
+        // No other newcomer to make room: this one is told, and goes.
+        ++counters_.connections_limit;
+        c->turn_away();
         return;
     }
-    uv_tcp_nodelay(&c->tcp, 1);
     if (config_.tls) {
         c->tls.reset(new (std::nothrow) TlsSession(config_.tls->for_new_connection(uv_now(loop_))));
         if (!c->tls || !c->tls->valid()) {
@@ -91,42 +141,88 @@ void Server::accept_one(uv_stream_t* listener) {
             return;
         }
     }
-    if (counters_.connections_open > config_.max_connections) {
-        // Full of connections that all earn their slot: answer 503 with one
-        // non-blocking write and close.
-        ++counters_.connections_limit;
-        static constexpr std::string_view kBusy =
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 34\r\n"
-            "Connection: close\r\nRetry-After: 1\r\n\r\ntoo many connections, retry later\n";
-        c->refuse(kBusy);
-        return;
-    }
     c->wait_for_request();
 }
 
-bool Server::shed_one(uint64_t now) {
-    // Idle the longest first (never sent a byte, or waiting between
-    // keep-alive requests), then the one furthest behind its minimum rate.
-    Connection* idle = nullptr;
-    Connection* slow = nullptr;
-    for (Connection* c = connections_; c; c = c->next) {
-        if (c->idle()) {
-            if (!idle || c->phase_start_ms < idle->phase_start_ms) idle = c;
-        } else if (c->behind_minimum_rate(now)) {
-            if (!slow || c->rate(now) < slow->rate(now)) slow = c;
+// The newcomers' share is full: the one that has waited on its client the
+// longest goes (one lingering after its answer first; then by the time of
+// its last byte in or write done, to the nanosecond, plus the credit of how
+// far into its first request it is). Proven connections are never shed for
+// a newcomer: a scraper's kept connection survives any flood of new ones.
+// False only when no other newcomer is left to shed.
+bool Server::shed_newcomer(const Connection* except) {
+    for (size_t peeks = 0;; ++peeks) {
+        Connection* victim = stalest_newcomer(except);
+        if (!victim) return false;
+        // One whose bytes wait unread in the kernel is not waiting on its
+        // client: the loop is behind (a flood's turn reads many). It counts
+        // as just moved and the next stalest is looked at, a few at most.
+        if (peeks < base::kShedPeeksPerNewcomer && has_unread_bytes(victim)) {
+            victim->moved_ns = uv_hrtime();
+            continue;
+        }
+        ++counters_.shed_newcomers;
+        victim->turn_away();
+        return true;
+    }
+}
+
+Server::Connection* Server::stalest_newcomer(const Connection* except) const noexcept {
+    Connection* victim = nullptr;
+    uint64_t victim_moved = 0;
+    for (Connection* c = newcomers_.head; c; c = c->next) {
+        const uint64_t moved = c->shed_order();
+        if (c == except) continue;
+        if (!victim || moved < victim_moved || (moved == victim_moved && c->sequence > victim->sequence)) {
+            victim = c;
+            victim_moved = moved;
         }
     }
-    if (idle) {
-        ++counters_.shed_idle;
-        idle->close();
-        return true;
+    return victim;
+}
+
+bool Server::has_unread_bytes(const Connection* c) noexcept {
+    uv_os_fd_t fd = -1;
+    int n = 0;
+    return uv_fileno(reinterpret_cast<const uv_handle_t*>(&c->tcp), &fd) == 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+bool Server::prove(Connection* c) {
+    if (proven_.count >= proven_.share) {
+        ++counters_.proven_limit;
+        return false;
     }
-    if (slow) {
-        ++counters_.shed_slow;
-        slow->close();
-        return true;
+    unlink(c);
+    link(proven_, c);
+    c->proven = true;
+    return true;
+}
+
+void Server::link(Pool& pool, Connection* c) noexcept {
+    c->pool = &pool;
+    c->prev = nullptr;
+    c->next = pool.head;
+    if (pool.head) pool.head->prev = c;
+    pool.head = c;
+    ++pool.count;
+    ++counters_.connections_open;
+}
+
+void Server::unlink(Connection* c) noexcept {
+    Pool& pool = *c->pool;
+    if (c->prev) c->prev->next = c->next;
+    else pool.head = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = nullptr;
+    --pool.count;
+    --counters_.connections_open;
+}
+
+template <typename F>
+void Server::for_each_connection(F f) const {
+    for (const Pool* p : {&proven_, &newcomers_}) {
+        for (Connection* c = p->head; c; c = c->next) f(c);
     }
-    return false;
 }
 
 void Server::hold_response_budget(const std::string* newest) {
@@ -136,39 +232,47 @@ void Server::hold_response_budget(const std::string* newest) {
         Connection* reader;
     };
     std::vector<Held> held;
-    for (Connection* c = connections_; c; c = c->next) {
+    for_each_connection([&](Connection* c) {
         if (c->phase == Connection::Phase::writing && c->body) held.push_back({c->body.get(), c});
-    }
+    });
     std::sort(held.begin(), held.end(), [](const Held& a, const Held& b) { return a.body < b.body; });
-    uint64_t bytes = 0;
+    uint64_t bytes = tls_bytes_;
     for (size_t i = 0; i < held.size(); ++i) {
         if (i == 0 || held[i].body != held[i - 1].body) bytes += held[i].body->size();
     }
     if (bytes <= config_.response_memory) return;
     // Over: cut the slowest readers of older bodies, whose bodies only they
-    // keep alive, until the budget holds (the newest body is everyone's).
+    // keep alive, then the slowest TLS readers of the newest (their records
+    // are theirs alone), until the budget holds.
     const uint64_t now = uv_now(loop_);
-    std::vector<Held> old;
+    std::vector<Held> cut;
     for (const Held& h : held) {
-        if (h.body != newest) old.push_back(h);
+        if (h.body != newest || h.reader->tls_counted) cut.push_back(h);
     }
-    std::sort(old.begin(), old.end(), [now](const Held& a, const Held& b) { return a.reader->rate(now) < b.reader->rate(now); });
-    for (const Held& h : old) {
+    std::stable_sort(cut.begin(), cut.end(), [&](const Held& a, const Held& b) {
+        if ((a.body == newest) != (b.body == newest)) return a.body != newest;
+        return a.reader->rate(now) < b.reader->rate(now);
+    });
+    for (const Held& h : cut) {
         if (bytes <= config_.response_memory) break;
         const std::string* body = h.body;
-        const long users = h.reader->body.use_count();
+        const bool last_reader = h.reader->body.use_count() == 1 && body != newest;
+        const uint64_t records = h.reader->tls_counted;
         ++counters_.response_memory;
         h.reader->close();
         // The body's bytes are freed once its last reader is gone (the page
-        // holds only the newest).
-        if (users == 1) bytes -= body->size();
+        // holds only the newest); a reader's records go with it.
+        bytes -= records + (last_reader ? body->size() : 0);
     }
 }
 
 void Server::close() {
     for (auto& l : listeners_) l.close();
     listeners_.clear();
-    while (connections_) connections_->close();
+    paused_.clear();
+    pacer_.close();
+    while (proven_.head) proven_.head->close();
+    while (newcomers_.head) newcomers_.head->close();
 }
 
 }  // namespace mmwatch::http

@@ -1,8 +1,11 @@
 // An HTTP server: the listening sockets of one address and their
 // connections on the daemon's loop (the daemon runs one for --listen and
 // one for --otlp-listen). Every connection has a deadline, a request-size
-// cap and bounded writes; the server has a connection cap. A slow, stalled
-// or hostile client only ever holds its own connection.
+// cap and bounded writes; the server has a connection cap, split between
+// proven connections (they completed a request, and authenticated where
+// basic auth is on) and newcomers, which shed each other and never a
+// proven one (docs/operations.md, "The serving contract"). A slow,
+// stalled or hostile client only ever holds its own connection.
 #pragma once
 
 #include <uv.h>
@@ -27,8 +30,9 @@ struct ServerConfig {
     size_t max_connections = 0;
     uint64_t max_body_bytes = 0;
     // Bytes of response bodies connections hold (each distinct body once,
-    // an old body a slow reader still holds included); over it the slowest
-    // reader of an old body is cut.
+    // an old body a slow reader still holds included) and of TLS records
+    // waiting to be written; over it the slowest reader of an old body,
+    // then the slowest TLS reader, is cut.
     uint64_t response_memory = UINT64_MAX;
     // Bytes of request buffers connections hold; a request that would take
     // them past it is answered 503 with Retry-After (OTLP exporters retry).
@@ -63,24 +67,58 @@ public:
     struct Connection;
 
 private:
+    // The connections of one kind (proven or newcomers): an intrusive list
+    // and its count.
+    struct Pool {
+        Connection* head = nullptr;
+        size_t count = 0;
+        size_t share = 0;  // the most it may hold
+    };
+
     static void on_connection(uv_stream_t* listener, int status);
-    void accept_one(uv_stream_t* listener);
-    // At the cap: closes the connection that holds its slot least usefully
-    // (idle, or furthest behind its minimum rate); false when none does.
-    bool shed_one(uint64_t now_ms);
-    // Cuts slow readers of old bodies while the bodies held pass the budget.
+    // Every loop turn, before libuv polls: a new accept budget, and the
+    // listeners paused for lack of it are served first.
+    static void on_turn(uv_prepare_t* pacer);
+    // Takes the listener's pending connection; false when it could not
+    // (the budget is spent, or memory for it is not there): the listener
+    // pauses until the next turn.
+    bool accept_one(uv_stream_t* listener);
+    void admit(Connection* c);
+    // Room for a newcomer in the newcomers' share: closes the one that has
+    // waited longest on its client; false when there is none but `except`.
+    bool shed_newcomer(const Connection* except);
+    [[nodiscard]] Connection* stalest_newcomer(const Connection* except) const noexcept;
+    // Whether the kernel holds bytes from `c` the loop has not read yet.
+    [[nodiscard]] static bool has_unread_bytes(const Connection* c) noexcept;
+    // A newcomer that completed a (authenticated) request joins the proven
+    // connections; false when their share is full (it is answered with
+    // Connection: close instead).
+    bool prove(Connection* c);
+    void link(Pool& pool, Connection* c) noexcept;
+    void unlink(Connection* c) noexcept;
+    // Cuts slow readers of old bodies, then slow TLS readers, while the
+    // bodies and TLS records held pass the budget.
     void hold_response_budget(const std::string* newest);
     [[nodiscard]] bool request_memory_allows(size_t more) const noexcept {
         return request_bytes_ + more <= config_.request_memory;
     }
+    template <typename F>
+    void for_each_connection(F f) const;
 
     uv_loop_t* loop_;
     ServerConfig config_;
     ServerCounters counters_;
     Handler& handler_;
     std::vector<UvHandle<uv_tcp_t>> listeners_;
-    Connection* connections_ = nullptr;  // intrusive list, for close() and shedding
-    uint64_t request_bytes_ = 0;          // capacity of every connection's request buffer
+    UvHandle<uv_prepare_t> pacer_;
+    std::vector<uv_stream_t*> paused_;  // listeners with a connection not taken yet
+    size_t accepts_this_turn_ = 0;
+    Pool proven_;     // completed a request (authenticated, where auth is on)
+    Pool newcomers_;  // still in their handshake or first request
+    uint64_t accepted_ = 0;        // connections accepted, the newest's sequence number
+    uint64_t request_bytes_ = 0;   // capacity of every connection's request buffer
+    uint64_t tls_bytes_ = 0;       // capacity of every connection's TLS record buffers
+    std::string tls_plain_;        // scratch: what a TLS read decrypted to (one loop, one at a time)
     friend struct Connection;
 };
 

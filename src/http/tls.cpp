@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -10,6 +11,9 @@
 #include <algorithm>
 #include <climits>
 #include <iterator>
+
+#include "base/guard.hpp"
+#include "base/small_file.hpp"
 
 
 namespace mmwatch::http {
@@ -27,6 +31,10 @@ MMWATCH_ENUM_TABLE(HandshakeFailure, kFailureNames) = {
     MMWATCH_ROW(other, "the handshake failed"),
 };
 static_assert(base::rows_match(kFailureNames, kHandshakeFailureCount));
+
+// The most plaintext in one TLS record: what is encrypted or decrypted per
+// call, so the session's memory BIOs never grow past about one record.
+constexpr size_t kRecordBytes = 16 * 1024;
 
 // Re-reading the files is checked at most this often, on new handshakes.
 constexpr uint64_t kReloadCheckMs = 1'000;
@@ -103,7 +111,111 @@ std::vector<TlsContext::FileStamp> TlsContext::stamps() const {
     return out;
 }
 
+namespace {
+
+// An encrypted key is refused, never asked for on a terminal (OpenSSL's
+// default would read the password from the tty and block).
+int no_password(char*, int, int, void*) { return 0; }
+
+struct BioFree {
+    void operator()(BIO* b) const { BIO_free(b); }
+};
+using Bio = std::unique_ptr<BIO, BioFree>;
+
+Bio memory_bio(const std::string& pem) { return Bio(BIO_new_mem_buf(pem.data(), int(pem.size()))); }
+
+// After the last PEM block, OpenSSL reports "no start line": the normal end.
+bool pem_ended_cleanly() {
+    const unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+        return true;
+    }
+    return e == 0;
+}
+
+// The leaf, then the rest of the chain, as SSL_CTX_use_certificate_chain_file
+// reads them, from bytes already in memory.
+bool use_chain(SSL_CTX* ctx, const std::string& pem) {
+    Bio b = memory_bio(pem);
+    X509* leaf = b ? PEM_read_bio_X509_AUX(b.get(), nullptr, no_password, nullptr) : nullptr;
+    if (!leaf) return false;
+    const bool ok = SSL_CTX_use_certificate(ctx, leaf) == 1;
+    X509_free(leaf);
+    if (!ok || SSL_CTX_clear_chain_certs(ctx) != 1) return false;
+    while (X509* ca = PEM_read_bio_X509(b.get(), nullptr, no_password, nullptr)) {
+        if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
+            X509_free(ca);
+            return false;
+        }
+    }
+    return pem_ended_cleanly();
+}
+
+bool use_key(SSL_CTX* ctx, const std::string& pem) {
+    Bio b = memory_bio(pem);
+    EVP_PKEY* key = b ? PEM_read_bio_PrivateKey(b.get(), nullptr, no_password, nullptr) : nullptr;
+    if (!key) return false;
+    const bool ok = SSL_CTX_use_PrivateKey(ctx, key) == 1;
+    EVP_PKEY_free(key);
+    return ok;
+}
+
+// Every certificate of the CA file trusted for client certificates, and
+// its subject sent as an acceptable CA name.
+bool use_client_cas(SSL_CTX* ctx, const std::string& pem) {
+    Bio b = memory_bio(pem);
+    STACK_OF(X509_INFO)* infos = b ? PEM_X509_INFO_read_bio(b.get(), nullptr, no_password, nullptr) : nullptr;
+    if (!infos) return false;
+    STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    int added = 0;
+    bool ok = names != nullptr;
+    for (int i = 0; ok && i < sk_X509_INFO_num(infos); ++i) {
+        X509* cert = sk_X509_INFO_value(infos, i)->x509;
+        if (!cert) continue;
+        X509_NAME* name = X509_NAME_dup(X509_get_subject_name(cert));
+        ok = X509_STORE_add_cert(store, cert) == 1 && name && sk_X509_NAME_push(names, name) > 0;
+        if (!ok) X509_NAME_free(name);
+        added += ok;
+    }
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    if (!ok || added == 0) {
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        if (ok) ERR_raise(ERR_LIB_PEM, PEM_R_NO_START_LINE);  // "no certificate in it"
+        return false;
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);
+    return true;
+}
+
+}  // namespace
+
+// Each file named by the config, read without blocking and capped
+// (base/small_file.hpp): a FIFO, a directory or a device in its place is
+// refused in a line, not waited on.
+bool TlsContext::read_files(Pems& out, std::string& error) const {
+    const struct {
+        const char* key;
+        const std::string& path;
+        std::string& pem;
+    } files[] = {{"cert_file", config_.cert_file, out.cert},
+                 {"key_file", config_.key_file, out.key},
+                 {"client_ca_file", config_.client_ca_file, out.client_ca}};
+    for (const auto& f : files) {
+        if (f.path.empty()) continue;
+        std::string why;
+        if (!base::read_small_file(f.path, kMaxTlsFileBytes, f.pem, why)) {
+            error = std::string(f.key) + " " + f.path + ": " + why;
+            return false;
+        }
+    }
+    return true;
+}
+
 ssl_ctx_st* TlsContext::load(std::string& error) const {
+    Pems pem;
+    if (!read_files(pem, error)) return nullptr;
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
         error = "tls_server_config: " + openssl_error();
@@ -112,6 +224,7 @@ ssl_ctx_st* TlsContext::load(std::string& error) const {
     const auto fail = [&](std::string why) {
         error = std::move(why);
         SSL_CTX_free(ctx);
+        OPENSSL_cleanse(pem.key.data(), pem.key.size());
         return nullptr;
     };
     SSL_CTX_set_min_proto_version(ctx, config_.min_version ? config_.min_version : TLS1_2_VERSION);
@@ -119,10 +232,12 @@ ssl_ctx_st* TlsContext::load(std::string& error) const {
     // No renegotiation (a client could make the server redo handshakes),
     // no compression; sessions resumed with tickets, kept by the client.
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
-    if (SSL_CTX_use_certificate_chain_file(ctx, config_.cert_file.c_str()) != 1)
-        return fail("cert_file " + config_.cert_file + ": " + openssl_error());
-    if (SSL_CTX_use_PrivateKey_file(ctx, config_.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // Record buffers are freed while a connection is idle: an idle or
+    // stalled TLS connection holds its session, not 34 KiB of buffers.
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                              SSL_MODE_RELEASE_BUFFERS);
+    if (!use_chain(ctx, pem.cert)) return fail("cert_file " + config_.cert_file + ": " + openssl_error());
+    if (!use_key(ctx, pem.key)) {
         if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
             ERR_clear_error();
             return fail("key_file " + config_.key_file + " does not match cert_file " + config_.cert_file);
@@ -131,12 +246,9 @@ ssl_ctx_st* TlsContext::load(std::string& error) const {
     }
     if (SSL_CTX_check_private_key(ctx) != 1)
         return fail("key_file " + config_.key_file + " does not match cert_file " + config_.cert_file);
-    if (!config_.client_ca_file.empty()) {
-        if (SSL_CTX_load_verify_locations(ctx, config_.client_ca_file.c_str(), nullptr) != 1)
-            return fail("client_ca_file " + config_.client_ca_file + ": " + openssl_error());
-        STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config_.client_ca_file.c_str());
-        if (names) SSL_CTX_set_client_CA_list(ctx, names);
-    }
+    if (!config_.client_ca_file.empty() && !use_client_cas(ctx, pem.client_ca))
+        return fail("client_ca_file " + config_.client_ca_file + ": " + openssl_error());
+    OPENSSL_cleanse(pem.key.data(), pem.key.size());
     int mode = SSL_VERIFY_NONE;
     switch (config_.client_auth) {
     case ClientAuth::none: break;
@@ -176,24 +288,34 @@ bool TlsContext::replace(TlsConfig config, std::string& error) {
     return true;
 }
 
-ssl_ctx_st* TlsContext::for_new_connection(uint64_t now_ms) {
-    if (now_ms - last_check_ms_ >= kReloadCheckMs) {
-        last_check_ms_ = now_ms;
-        std::vector<FileStamp> now = stamps();
-        if (now != stamps_) {
-            stamps_ = std::move(now);
-            std::string error;
-            if (SSL_CTX* fresh = load(error)) {
-                SSL_CTX_free(ctx_);  // sessions still open hold their own reference
-                ctx_ = fresh;
-                ++counters_.reloads;
-            } else {
-                ++counters_.reload_failures;
-                last_reload_error_ = error;
-            }
-        }
-    }
+ssl_ctx_st* TlsContext::for_new_connection(uint64_t now_ms) noexcept {
+    if (now_ms - last_check_ms_ < kReloadCheckMs) return ctx_;
+    last_check_ms_ = now_ms;
+    // A reload runs inside a connection's accept: whatever fails in it is
+    // a failed reload (counted, the old certificates stay), never more.
+    base::guarded([&] { reload_if_changed(); },
+                  [&](base::Failure f) {
+                      ++counters_.reload_failures;
+                      last_reload_error_.clear();
+                      base::guarded([&] { last_reload_error_ = f == base::Failure::out_of_memory ? "out of memory" : "internal error"; },
+                                    [](base::Failure) {});
+                  });
     return ctx_;
+}
+
+void TlsContext::reload_if_changed() {
+    std::vector<FileStamp> now = stamps();
+    if (now == stamps_) return;
+    stamps_ = std::move(now);
+    std::string error;
+    if (SSL_CTX* fresh = load(error)) {
+        SSL_CTX_free(ctx_);  // sessions still open hold their own reference
+        ctx_ = fresh;
+        ++counters_.reloads;
+    } else {
+        ++counters_.reload_failures;
+        last_reload_error_ = error;
+    }
 }
 
 TlsSession::TlsSession(ssl_ctx_st* ctx) {
@@ -256,7 +378,21 @@ HandshakeFailure TlsSession::classify(int ssl_error) const {
     return HandshakeFailure::other;
 }
 
+// Ciphertext goes in, and plaintext out, one record's worth at a time: a
+// memory BIO keeps the largest size it ever held for the session's life,
+// so a 64 KiB read handed in whole would stay 64 KiB per connection.
 TlsSession::Status TlsSession::feed(const char* data, size_t n, std::string& plain, std::string& out) {
+    do {
+        const size_t piece = std::min(n, kRecordBytes);
+        const Status s = feed_piece(data, piece, plain, out);
+        if (s != Status::ok) return s;
+        data += piece;
+        n -= piece;
+    } while (n > 0);
+    return Status::ok;
+}
+
+TlsSession::Status TlsSession::feed_piece(const char* data, size_t n, std::string& plain, std::string& out) {
     if (n && BIO_write(rbio_, data, int(n)) != int(n)) return Status::failed;
     if (!established_) {
         const int r = SSL_do_handshake(ssl_);
@@ -272,7 +408,7 @@ TlsSession::Status TlsSession::feed(const char* data, size_t n, std::string& pla
         }
         established_ = true;
     }
-    char buf[16 * 1024];
+    char buf[kRecordBytes];
     for (;;) {
         const int r = SSL_read(ssl_, buf, sizeof buf);
         if (r > 0) {
@@ -290,7 +426,7 @@ TlsSession::Status TlsSession::feed(const char* data, size_t n, std::string& pla
 
 bool TlsSession::encrypt(std::string_view data, std::string& out) {
     while (!data.empty()) {
-        const int r = SSL_write(ssl_, data.data(), int(std::min<size_t>(data.size(), 1 << 20)));
+        const int r = SSL_write(ssl_, data.data(), int(std::min(data.size(), kRecordBytes)));
         if (r <= 0) {
             ERR_clear_error();
             return false;

@@ -58,8 +58,15 @@ struct TlsCounters {
     uint64_t reload_failures = 0;  // a changed file that did not load: the old ones stay
 };
 
+// Largest certificate, key or CA file read: a chain of a few certificates
+// is a few KiB, a CA bundle (all of a system's roots) about 200 KiB. Over
+// it the file is refused before it is read, at start or on a reload.
+inline constexpr size_t kMaxTlsFileBytes = 1024 * 1024;
+
 // The server side of TLS for one configuration: the SSL_CTX, and the
-// re-reading of certificate, key and CA when their files change.
+// re-reading of certificate, key and CA when their files change. The files
+// are read without blocking (base/small_file.hpp) and handed to OpenSSL
+// from memory: a FIFO in place of one is a failed load, never a wait.
 class TlsContext {
 public:
     // Loads the files; on failure returns null and says why in `error`
@@ -73,7 +80,7 @@ public:
     // `now_ms`), checks whether the files changed and if so loads them
     // anew; a failed load keeps the old context and is counted, its
     // message in last_reload_error().
-    [[nodiscard]] ssl_ctx_st* for_new_connection(uint64_t now_ms);
+    [[nodiscard]] ssl_ctx_st* for_new_connection(uint64_t now_ms) noexcept;
     [[nodiscard]] const TlsCounters& counters() const noexcept { return counters_; }
     TlsCounters& counters() noexcept { return counters_; }
     [[nodiscard]] const std::string& last_reload_error() const noexcept { return last_reload_error_; }
@@ -90,8 +97,14 @@ private:
         uint64_t inode = 0;
         bool operator==(const FileStamp&) const = default;
     };
+    // The files' contents, read before OpenSSL sees them.
+    struct Pems {
+        std::string cert, key, client_ca;
+    };
     [[nodiscard]] std::vector<FileStamp> stamps() const;
+    bool read_files(Pems& out, std::string& error) const;
     ssl_ctx_st* load(std::string& error) const;
+    void reload_if_changed();
 
     TlsConfig config_;
     ssl_ctx_st* ctx_ = nullptr;
@@ -126,6 +139,7 @@ public:
     [[nodiscard]] HandshakeFailure failure() const noexcept { return failure_; }
 
 private:
+    Status feed_piece(const char* data, size_t n, std::string& plain, std::string& out);
     void drain(std::string& out);
     HandshakeFailure classify(int ssl_error) const;
 

@@ -1,5 +1,6 @@
 #include "prom/negotiate.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/strings.hpp"
@@ -106,14 +107,18 @@ Format negotiate_format(std::string_view accept) {
     return best;
 }
 
+// RFC 9110, 12.5.3: "*" stands for every coding the header does not name,
+// so an explicit gzip (or x-gzip) q-value wins over it wherever it stands.
 bool accepts_gzip(std::string_view accept_encoding) {
-    bool gzip = false;
+    int gzip_q = -1;
+    int star_q = -1;
     for_each_element(accept_encoding, [&](std::string_view element) {
         const Range r = parse_range(element);
-        if ((base::iequals(r.type, "gzip") || base::iequals(r.type, "x-gzip") || r.type == "*") && r.q > 0) gzip = true;
-        if (base::iequals(r.type, "gzip") && r.q == 0) gzip = false;  // explicitly refused
+        if (r.q < 0) return;  // a malformed q-value: the element is ignored
+        if (base::iequals(r.type, "gzip") || base::iequals(r.type, "x-gzip")) gzip_q = std::max(gzip_q, r.q);
+        else if (r.type == "*") star_q = std::max(star_q, r.q);
     });
-    return gzip;
+    return (gzip_q >= 0 ? gzip_q : star_q) > 0;
 }
 
 std::optional<Format> format_from_name(std::string_view name) {

@@ -15,7 +15,9 @@ namespace mmwatch::prom {
 // wildcards (*/* and text/*). Among equal q-values the earlier one wins.
 [[nodiscard]] Format negotiate_format(std::string_view accept);
 
-// True when gzip (or *) is listed with a q-value above zero.
+// True when gzip is acceptable: listed (as gzip or x-gzip) with a q-value
+// above zero, or not listed and * is (RFC 9110: an explicit q=0 for gzip
+// refuses it, whatever * says).
 [[nodiscard]] bool accepts_gzip(std::string_view accept_encoding);
 
 // "text", "openmetrics", "protobuf" (the ?format= parameter), or nothing.

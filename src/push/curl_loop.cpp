@@ -85,16 +85,20 @@ void CurlLoop::on_poll(uv_poll_t* poll, int status, int events) {
     if (status < 0) flags = CURL_CSELECT_ERR;
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-    int running = 0;
-    curl_multi_socket_action(loop->multi_, s->fd, flags, &running);
-    loop->finish_done();
+    loop->guarded([&] {
+        int running = 0;
+        curl_multi_socket_action(loop->multi_, s->fd, flags, &running);
+        loop->finish_done();
+    });
 }
 
 void CurlLoop::on_timeout(uv_timer_t* timer) {
     auto* loop = static_cast<CurlLoop*>(timer->data);
-    int running = 0;
-    curl_multi_socket_action(loop->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-    loop->finish_done();
+    loop->guarded([&] {
+        int running = 0;
+        curl_multi_socket_action(loop->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+        loop->finish_done();
+    });
 }
 
 // Hands every finished transfer to its callback, after taking it off the

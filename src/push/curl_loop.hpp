@@ -9,6 +9,9 @@
 #include <curl/curl.h>
 #include <uv.h>
 
+#include "base/guard.hpp"
+
+#include <cstdint>
 #include <functional>
 #include <unordered_map>
 
@@ -33,6 +36,16 @@ public:
     void cancel(CURL* easy);
     // Cancels everything and closes the loop handles; safe twice.
     void close();
+    // Loop callbacks (curl's readiness and timer, and the Done callbacks
+    // they run) that memory or an exception stopped; the transfer is then
+    // failed by curl, or retried by its sender at its next turn.
+    [[nodiscard]] uint64_t callback_failures() const noexcept { return callback_failures_; }
+    // The policy at every push callback (base/guard.hpp): runs `work`,
+    // counts what stopped it.
+    template <typename F>
+    void guarded(F&& work) noexcept {
+        base::guarded(work, [this](base::Failure) { ++callback_failures_; });
+    }
 
 private:
     struct Socket {
@@ -51,6 +64,7 @@ private:
     uv_timer_t timer_{};
     bool timer_open_ = false;
     std::unordered_map<CURL*, Done> running_;
+    uint64_t callback_failures_ = 0;
 };
 
 }  // namespace mmwatch::push

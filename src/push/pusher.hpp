@@ -77,6 +77,8 @@ public:
     [[nodiscard]] static std::vector<prom::Family> self_metric_families();
 
     [[nodiscard]] const std::vector<std::unique_ptr<Sender>>& senders() const noexcept { return senders_; }
+    // Push callbacks stopped by memory or an exception (CurlLoop).
+    [[nodiscard]] uint64_t callback_failures() const noexcept { return curl_ ? curl_->callback_failures() : 0; }
 
 private:
     PusherConfig config_;

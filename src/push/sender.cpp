@@ -148,11 +148,17 @@ void Sender::drop_front(DropReason why) {
     queue_.pop_front();
 }
 
+// curl's callbacks are called from C: nothing may escape them. A body that
+// cannot be kept fails the transfer (curl sees fewer bytes taken).
 size_t Sender::on_body(char* data, size_t size, size_t n, void* self) {
     auto* s = static_cast<Sender*>(self);
     const size_t bytes = size * n;
-    if (s->response_.size() < kMaxRejectionBytes) s->response_.append(data, std::min(bytes, kMaxRejectionBytes));
-    return bytes;
+    bool kept = false;
+    s->curl_.guarded([&] {
+        if (s->response_.size() < kMaxRejectionBytes) s->response_.append(data, std::min(bytes, kMaxRejectionBytes));
+        kept = true;
+    });
+    return kept ? bytes : 0;
 }
 
 size_t Sender::on_header(char* data, size_t size, size_t n, void* self) {
@@ -273,7 +279,7 @@ void Sender::back_off(uint64_t retry_after_ms) {
 void Sender::on_backoff(uv_timer_t* t) {
     auto* s = static_cast<Sender*>(t->data);
     s->backing_off_ = false;
-    s->pump();
+    s->curl_.guarded([s] { s->pump(); });
 }
 
 }  // namespace mmwatch::push

@@ -239,6 +239,11 @@ class Attacks(MmwatchTestCase):
         active, waiting = wait_until(settled, "every file served or counted", timeout=60)
         print("1,100 files under ulimit -n 1024: %d served, %d waiting for an fd" % (active, waiting))
         self.scrapes(m, 5)
+        # A user sees why a file is not served: /api/v1/sources lists it.
+        listed = [s for s in m.sources().values() if s.get("state") == "waiting"]
+        self.assertGreater(len(listed), 0)
+        self.assertTrue(all(s["reason"] == "open_fds" and s["message"] for s in listed), listed[:3])
+        self.assertEqual(len(m.sources()), 1100)
         # Room frees: files are removed, and the waiting ones are taken.
         for i in range(400):
             os.unlink(os.path.join(self.dir, "f%04d.rezl" % i))

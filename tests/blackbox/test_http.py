@@ -1,5 +1,6 @@
 """Black-box tests of the HTTP side: raw sockets, hostile clients, the CLI."""
 
+import http.client
 import socket
 import subprocess
 import time
@@ -120,26 +121,22 @@ class Requests(MmwatchTestCase):
             status, _, _ = m.get("/-/healthy")
             self.assertEqual(status, 200)
 
-    def test_connection_cap_answers_503(self):
-        m = self.start("--max-connections", "4")
-        # Four connections that each started a request just now: busy, not
-        # idle and not behind their minimum rate, so none can be shed.
-        held = [m.connect() for _ in range(4)]
-        for h in held:
-            h.sendall(b"GET /metrics HTTP/1.1\r\n")
+    def test_a_newcomer_shed_for_another_is_told_503(self):
+        m = self.start("--max-connections", "4")  # one newcomer, three proven
+        held = m.connect()
+        held.sendall(b"GET /metrics HTTP/1.1\r\n")  # a request started, never finished
         time.sleep(0.3)
         try:
-            with m.connect() as s:
-                s.settimeout(10)
-                resp = s.recv(1000)
+            self.healthy(m, 1)  # a newer newcomer: the held one waited longer, and goes
+            held.settimeout(10)
+            resp = held.recv(1000)
             self.assertEqual(status_of(resp), 503)
+            self.assertIn(b"Retry-After: 1\r\n", resp)
         finally:
-            for s in held:
-                s.close()
-        wait_until(lambda: m.get("/-/healthy")[0] == 200, "served again after the hogs left")
-        self.assertIn('mmwatch_limit_hits_total{limit="connections"}', m.metrics())
+            held.close()
+        self.assertRegex(m.metrics(), r'(?m)^mmwatch_http_shed_connections_total\{reason="newcomer"\} [1-9]')
 
-    def test_idle_connections_at_the_cap_make_room_for_a_scraper(self):
+    def test_silent_connections_at_the_cap_make_room_for_a_scraper(self):
         m = self.start("--max-connections", "4")
         idle = [m.connect() for _ in range(4)]  # connected, silent
         time.sleep(0.3)
@@ -149,7 +146,26 @@ class Requests(MmwatchTestCase):
             for s in idle:
                 s.close()
         body = m.metrics()
-        self.assertRegex(body, r'(?m)^mmwatch_http_shed_connections_total\{reason="idle"\} [1-9]')
+        self.assertRegex(body, r'(?m)^mmwatch_http_shed_connections_total\{reason="newcomer"\} [1-9]')
+
+    def test_a_kept_connection_survives_a_flood_of_new_ones(self):
+        m = self.start("--max-connections", "8")  # two newcomers, six proven
+        kept = http.client.HTTPConnection("127.0.0.1", m.port, timeout=10)
+        kept.request("GET", "/-/healthy")
+        self.assertEqual(kept.getresponse().read(), b"OK\n")
+        flood = []
+        try:
+            for _ in range(50):
+                s = m.connect()
+                s.sendall(b"G")
+                flood.append(s)
+            for _ in range(5):
+                kept.request("GET", "/-/healthy")
+                self.assertEqual(kept.getresponse().read(), b"OK\n")
+        finally:
+            for s in flood:
+                s.close()
+            kept.close()
 
 
 class CommandLine(unittest.TestCase):

@@ -54,6 +54,26 @@ TEST_CASE("sources_json_shows_state_reason_and_message") {
     CHECK(b.find(R"({"name":"good","path":"good.rezl","state":"active","metrics":1,)") != std::string::npos);
 }
 
+// A file past the fd budget is listed, in file-name order, as waiting and
+// why: a user sees why it is not served.
+TEST_CASE("sources_json_lists_files_waiting_for_a_file_descriptor") {
+    test::DaemonRig rig(100'000, 1);
+    rig.dir.write("a.rezl", test::gauge_file("a", 1));
+    rig.dir.write("b.rezl", test::gauge_file("b", 1));
+    rig.dir.write("c.rezl", test::gauge_file("c", 1));
+    rig.open();
+    const std::string b = body_of(rig.get("/api/v1/sources"));
+    CHECK(b.find(R"({"name":"a","path":"a.rezl","state":"active",)") != std::string::npos);
+    const std::string waiting = R"("state":"waiting","reason":"open_fds","message":"no file descriptor left)";
+    const size_t at_b = b.find(R"({"name":"b","path":"b.rezl",)" + waiting);
+    const size_t at_c = b.find(R"({"name":"c","path":"c.rezl",)" + waiting);
+    CHECK(at_b != std::string::npos);
+    CHECK(at_c != std::string::npos);
+    CHECK(b.find(R"("path":"a.rezl")") < at_b);
+    CHECK(at_b < at_c);
+    CHECK(rig.watcher->counters().waiting_for_fds == 2);
+}
+
 TEST_CASE("healthy_landing_and_unknown_paths") {
     test::DaemonRig rig;
     rig.open();

@@ -15,7 +15,7 @@ std::string render(const files::FileCounters& f, const PageCounters& p, std::spa
     std::string out;
     const LoopStats loop;
     const auto w = prom::make_writer(prom::Format::text, out);
-    render_self_metrics({f, 0, loop, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, *w);
+    render_self_metrics({f, 0, 0, 0, loop, p, l, events, "1.2.3", 1'700'000'000'500'000'000}, *w);
     return out;
 }
 
@@ -34,12 +34,16 @@ TEST_CASE("every_reason_and_limit_is_exported_at_zero") {
     for (const char* limit : {"files", "file_bytes", "mapped_bytes", "series", "connections", "request_head_bytes",
                               "request_headers", "body_bytes", "request_deadline", "response_deadline",
                               "response_bytes", "write_chunks", "snapshot_budget", "inotify_overflow", "open_fds", "disk_backed", "first_byte", "send_rate",
-                              "response_memory", "request_memory"}) {
+                              "response_memory", "request_memory", "proven_connections", "accept_budget"}) {
         const std::string line = "mmwatch_limit_hits_total{limit=\"" + std::string(limit) + "\"} 0";
         CAPTURE(line);
         CHECK(test::has_line(out, line));
     }
     CHECK(test::has_line(out, "mmwatch_inotify_watch_failures_total 0"));
+    CHECK(test::has_line(out, "mmwatch_http_shed_connections_total{reason=\"newcomer\"} 0"));
+    for (const char* where : {"request", "tick", "push"}) {
+        CHECK(test::has_line(out, "mmwatch_callback_exceptions_total{where=\"" + std::string(where) + "\"} 0"));
+    }
     CHECK(test::has_line(out, "mmwatch_build_info{version=\"1.2.3\"} 1"));
     CHECK(test::has_line(out, "process_start_time_seconds 1700000000.5"));
 }
@@ -107,7 +111,7 @@ TEST_CASE("loop_lag_is_a_cumulative_histogram") {
     files::EventLog events;
     std::string out;
     const auto w = prom::make_writer(prom::Format::text, out);
-    render_self_metrics({{}, 0, loop, {}, {}, events, "v", 0}, *w);
+    render_self_metrics({{}, 0, 0, 0, loop, {}, {}, events, "v", 0}, *w);
     CHECK(test::has_line(out, "# TYPE mmwatch_loop_lag_seconds histogram"));
     CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_bucket{le=\"0.001\"} 1"));
     CHECK(test::has_line(out, "mmwatch_loop_lag_seconds_bucket{le=\"0.005\"} 2"));

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <string>
 
@@ -72,7 +74,27 @@ TEST_CASE("web_config_errors_name_the_key") {
     CHECK(load(d, "tls_server_config: [\n", w).find("--web-config " + d.file("web.yml")) == 0);
     std::string error;
     CHECK_FALSE(load_web_config(d.file("absent.yml"), w, error));
-    CHECK(error.find("cannot read the file") != std::string::npos);
+    CHECK(error == "--web-config " + d.file("absent.yml") + ": No such file or directory");
+}
+
+// What cannot be a config file is refused in one line, at once: nothing
+// waits for a FIFO's writer, reads a device or parses a huge file.
+TEST_CASE("a_web_config_that_is_no_small_regular_file_is_refused_without_waiting") {
+    test::TempDir d;
+    WebConfig w;
+    std::string error;
+    REQUIRE(mkfifo(d.file("fifo.yml").c_str(), 0600) == 0);
+    CHECK_FALSE(load_web_config(d.file("fifo.yml"), w, error));
+    CHECK(error == "--web-config " + d.file("fifo.yml") + ": is a FIFO, not a regular file");
+    CHECK_FALSE(load_web_config(d.path(), w, error));
+    CHECK(error.find("is a directory, not a regular file") != std::string::npos);
+    CHECK_FALSE(load_web_config("/dev/zero", w, error));
+    CHECK(error.find("is a character device, not a regular file") != std::string::npos);
+    const std::string at_cap = "# " + std::string(kMaxWebConfigBytes - 3, 'x') + "\n";
+    REQUIRE(at_cap.size() == kMaxWebConfigBytes);
+    CHECK(load(d, at_cap, w).empty());  // exactly at the cap: read
+    const std::string over = load(d, at_cap + "\n", w);  // one byte over: refused before parsing
+    CHECK(over.find("is 65537 bytes, over the 65536 allowed") != std::string::npos);
 }
 
 TEST_CASE("an_empty_web_config_turns_nothing_on") {

@@ -2,6 +2,8 @@
 // session pass records to each other through memory.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -190,4 +192,23 @@ TEST_CASE("plain_http_is_told_apart_from_a_tls_record") {
     // The canned answer's Content-Length is its body's length.
     const size_t body = kPlainHttpOnTls.size() - kPlainHttpOnTls.find("\r\n\r\n") - 4;
     CHECK(kPlainHttpOnTls.find("Content-Length: " + std::to_string(body) + "\r\n") != std::string_view::npos);
+}
+
+// A TLS file that is not a small regular file is refused by name, with the
+// same words, at start and on a reload (http/tls.cpp reads it the same way).
+TEST_CASE("tls_files_that_are_no_small_regular_files_are_refused_by_name") {
+    test::TempDir d;
+    REQUIRE(mkfifo(d.file("cert.fifo").c_str(), 0600) == 0);
+    http::TlsConfig c;
+    c.cert_file = d.file("cert.fifo");
+    c.key_file = d.file("absent.key");
+    std::string error;
+    CHECK_FALSE(http::TlsContext::create(c, error));
+    CHECK(error == "cert_file " + d.file("cert.fifo") + ": is a FIFO, not a regular file");
+    c.cert_file = "/dev/null";
+    CHECK_FALSE(http::TlsContext::create(c, error));
+    CHECK(error == "cert_file /dev/null: is a character device, not a regular file");
+    c.cert_file = d.path();
+    CHECK_FALSE(http::TlsContext::create(c, error));
+    CHECK(error.find("is a directory") != std::string::npos);
 }

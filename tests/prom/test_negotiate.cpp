@@ -63,6 +63,13 @@ TEST_CASE("accept_encoding") {
     CHECK_FALSE(prom::accepts_gzip("identity"));
     CHECK_FALSE(prom::accepts_gzip("gzip;q=0"));
     CHECK_FALSE(prom::accepts_gzip("*, gzip;q=0"));
+    // RFC 9110: the explicit q=0 wins over *, in either order.
+    CHECK_FALSE(prom::accepts_gzip("gzip;q=0, *"));
+    CHECK_FALSE(prom::accepts_gzip("x-gzip;q=0, *;q=1"));
+    CHECK(prom::accepts_gzip("br;q=0, *"));        // * covers gzip when gzip is not named
+    CHECK_FALSE(prom::accepts_gzip("*;q=0"));
+    CHECK(prom::accepts_gzip("gzip;q=0.001, *;q=0"));
+    CHECK(prom::accepts_gzip("gzip;q=bogus, *"));  // a malformed element is ignored
     CHECK_FALSE(prom::accepts_gzip("br, deflate"));
 }
 

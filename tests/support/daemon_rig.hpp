@@ -30,9 +30,9 @@ struct DaemonRig {
     std::unique_ptr<daemon::Router> router;
     uint64_t t = 1000;
 
-    explicit DaemonRig(size_t max_series = 100'000) {
+    explicit DaemonRig(size_t max_series = 100'000, size_t max_fds = SIZE_MAX) {
         REQUIRE(files::install_fault_handler());
-        files::WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr};
+        files::WatcherConfig c{dir.path(), 500, 0, 100, {1 << 20, 1 << 30}, nullptr, max_fds};
         watcher = std::make_unique<files::Watcher>(c, events);
         stats.version = "9.9.9";
         stats.start_unix_ns = 1'700'000'000'000'000'000;
