@@ -1,0 +1,611 @@
+#include "http/h2_session.hpp"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <new>
+
+#include "http/response.hpp"
+
+namespace mmwatch::http {
+
+namespace {
+
+constexpr std::string_view kClientMagic = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+constexpr int32_t kLastStreamId = 0x7fffffff;
+
+uint32_t goaway_code(H2Refusal r) noexcept {
+    switch (r) {
+        case H2Refusal::bad_preface:
+        case H2Refusal::protocol_error: return NGHTTP2_PROTOCOL_ERROR;
+        case H2Refusal::header_compression: return NGHTTP2_COMPRESSION_ERROR;
+        case H2Refusal::stream_ids_exhausted: return NGHTTP2_NO_ERROR;
+        case H2Refusal::out_of_memory: return NGHTTP2_INTERNAL_ERROR;
+        default: return NGHTTP2_ENHANCE_YOUR_CALM;
+    }
+}
+
+H2Refusal refusal_of(ssize_t lib_error) noexcept {
+    switch (lib_error) {
+        case NGHTTP2_ERR_BAD_CLIENT_MAGIC:
+        case NGHTTP2_ERR_SETTINGS_EXPECTED: return H2Refusal::bad_preface;
+        case NGHTTP2_ERR_FLOODED: return H2Refusal::outbound_flood;
+        case NGHTTP2_ERR_TOO_MANY_CONTINUATIONS: return H2Refusal::continuation_flood;
+        case NGHTTP2_ERR_HEADER_COMP: return H2Refusal::header_compression;
+        case NGHTTP2_ERR_NOMEM: return H2Refusal::out_of_memory;
+        default: return H2Refusal::protocol_error;
+    }
+}
+
+// An HTTP/1 request line's start: a method token, then a space.
+bool looks_like_http1(std::string_view seen) noexcept {
+    const size_t sp = seen.find(' ');
+    if (sp == 0 || sp == std::string_view::npos || sp > 16) return false;
+    return std::all_of(seen.begin(), seen.begin() + ptrdiff_t(sp), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+// nghttp2's allocations for one session go through these, so the session
+// knows what the library holds for it (library_bytes()). Each block carries
+// its size in a 16-byte header, which keeps malloc's alignment.
+constexpr size_t kAllocHeaderBytes = 16;
+
+void* counted_malloc(size_t size, void* user) {
+    auto* p = static_cast<char*>(std::malloc(size + kAllocHeaderBytes));
+    if (!p) return nullptr;
+    std::memcpy(p, &size, sizeof size);
+    *static_cast<uint64_t*>(user) += size;
+    return p + kAllocHeaderBytes;
+}
+
+void counted_free(void* ptr, void* user) {
+    if (!ptr) return;
+    char* p = static_cast<char*>(ptr) - kAllocHeaderBytes;
+    size_t size;
+    std::memcpy(&size, p, sizeof size);
+    *static_cast<uint64_t*>(user) -= size;
+    std::free(p);
+}
+
+void* counted_calloc(size_t n, size_t size, void* user) {
+    if (size != 0 && n > (SIZE_MAX - kAllocHeaderBytes) / size) return nullptr;
+    void* p = counted_malloc(n * size, user);
+    if (p) std::memset(p, 0, n * size);
+    return p;
+}
+
+void* counted_realloc(void* ptr, size_t size, void* user) {
+    if (!ptr) return counted_malloc(size, user);
+    char* old = static_cast<char*>(ptr) - kAllocHeaderBytes;
+    size_t old_size;
+    std::memcpy(&old_size, old, sizeof old_size);
+    auto* p = static_cast<char*>(std::realloc(old, size + kAllocHeaderBytes));
+    if (!p) return nullptr;
+    std::memcpy(p, &size, sizeof size);
+    auto& total = *static_cast<uint64_t*>(user);
+    total = total - old_size + size;
+    return p + kAllocHeaderBytes;
+}
+
+std::vector<nghttp2_nv> to_nv(const std::vector<std::pair<std::string, std::string>>& fields,
+                              std::string_view status = {}) {
+    std::vector<nghttp2_nv> nv;
+    nv.reserve(fields.size() + 1);
+    auto add = [&nv](std::string_view name, std::string_view value) {
+        nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                      reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+                      NGHTTP2_NV_FLAG_NONE});
+    };
+    if (!status.empty()) add(":status", status);
+    for (const auto& [name, value] : fields) add(name, value);
+    return nv;
+}
+
+}  // namespace
+
+// --- streams --------------------------------------------------------------
+
+struct H2Session::Stream {
+    int32_t id = 0;
+    H2Request request;
+    H2Response response;
+    size_t sent = 0;              // response body bytes handed to nghttp2
+    uint64_t window_held = 0;     // body bytes not yet given back to the connection window
+    uint64_t charged = 0;         // body capacity charged to held_ and the budget
+    bool request_done = false;    // END_STREAM received
+    bool queued = false;          // in ready_, or handed to the owner
+    bool answered = false;        // respond() was called
+    bool response_done = false;   // the answer's last frame was sent
+    bool peer_reset = false;      // closed by the peer's RST_STREAM
+    bool stalled = false;         // the answer waits on the peer's window...
+    uint64_t stalled_since_ms = 0;  // ...since then
+};
+
+H2Session::Stream* H2Session::find(int32_t stream_id) const noexcept {
+    if (!session_) return nullptr;
+    return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, stream_id));
+}
+
+void H2Session::erase(int32_t stream_id) {
+    std::erase_if(streams_, [stream_id](const std::unique_ptr<Stream>& s) { return s->id == stream_id; });
+    std::erase(ready_, stream_id);
+}
+
+// --- nghttp2's callbacks --------------------------------------------------
+// Each finds the session in user_data and does a bounded amount of work; an
+// allocation failure refuses the connection (no exception enters nghttp2).
+
+struct H2Session::Callbacks {
+    static H2Session& self(void* user) { return *static_cast<H2Session*>(user); }
+
+    template <typename F>
+    static int guarded(void* user, F&& f) noexcept {
+        try {
+            return f(self(user));
+        } catch (...) {
+            self(user).refuse(H2Refusal::out_of_memory);
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+    }
+
+    static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+        return guarded(user, [frame](H2Session& s) { return s.begin_stream(frame->hd.stream_id); });
+    }
+
+    static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+                         const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+        return guarded(user, [&](H2Session& s) {
+            Stream* st = s.find(frame->hd.stream_id);
+            if (!st || st->queued) return 0;
+            const std::string_view n(reinterpret_cast<const char*>(name), namelen);
+            const std::string_view v(reinterpret_cast<const char*>(value), valuelen);
+            // Trailers from the client count toward the list but are not kept.
+            const bool keep = frame->headers.cat == NGHTTP2_HCAT_REQUEST;
+            if (!st->request.add_field(keep ? n : std::string_view(), keep ? v : std::string_view(),
+                                       s.config_.max_header_list_bytes))
+                st->request.refusal = H2StreamRefusal::header_list_too_large;
+            return 0;
+        });
+    }
+
+    static int on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
+                             void* user) {
+        return guarded(user, [&](H2Session& s) {
+            s.take_body(stream_id, std::string_view(reinterpret_cast<const char*>(data), len));
+            return 0;
+        });
+    }
+
+    static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+        return guarded(user, [frame](H2Session& s) {
+            s.frame_received(frame->hd.type, frame->hd.flags, frame->hd.stream_id);
+            return 0;
+        });
+    }
+
+    static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+        return guarded(user, [frame](H2Session& s) {
+            uint32_t error = 0;
+            if (frame->hd.type == NGHTTP2_RST_STREAM) error = frame->rst_stream.error_code;
+            if (frame->hd.type == NGHTTP2_GOAWAY) error = frame->goaway.error_code;
+            s.frame_sent(frame->hd.type, frame->hd.flags, frame->hd.stream_id, error);
+            return 0;
+        });
+    }
+
+    static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t, void* user) {
+        H2Session& s = self(user);
+        if (Stream* st = s.find(stream_id)) s.release(*st);
+        s.erase(stream_id);
+        return 0;
+    }
+
+    static ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf, size_t length,
+                             uint32_t* data_flags, nghttp2_data_source* source, void* user) {
+        auto* st = static_cast<Stream*>(source->ptr);
+        const std::string& body = st->response.body;
+        const size_t n = std::min(length, body.size() - st->sent);
+        std::memcpy(buf, body.data() + st->sent, n);
+        st->sent += n;
+        if (st->sent < body.size()) return ssize_t(n);
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (st->response.trailers.empty()) return ssize_t(n);
+        *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        const int rv = guarded(user, [&](H2Session&) {
+            const std::vector<nghttp2_nv> nv = to_nv(st->response.trailers);
+            return nghttp2_submit_trailer(session, stream_id, nv.data(), nv.size());
+        });
+        return rv == 0 ? ssize_t(n) : ssize_t(NGHTTP2_ERR_CALLBACK_FAILURE);
+    }
+};
+
+// --- the session ----------------------------------------------------------
+
+namespace {
+
+constexpr uint64_t kMaxWindowBytes = 0x7fffffff;  // RFC 9113 6.9.1
+
+nghttp2_session* new_server_session(H2Session* self, uint64_t* library_bytes) {
+    nghttp2_session_callbacks* cbs = nullptr;
+    nghttp2_option* opt = nullptr;
+    nghttp2_session* session = nullptr;
+    if (nghttp2_session_callbacks_new(&cbs) == 0 && nghttp2_option_new(&opt) == 0) {
+        using C = H2Session::Callbacks;
+        nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, C::on_begin_headers);
+        nghttp2_session_callbacks_set_on_header_callback(cbs, C::on_header);
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, C::on_data_chunk);
+        nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, C::on_frame_recv);
+        nghttp2_session_callbacks_set_on_frame_send_callback(cbs, C::on_frame_send);
+        nghttp2_session_callbacks_set_on_stream_close_callback(cbs, C::on_stream_close);
+        // Window updates are ours: a body's bytes go back to the connection
+        // window only when its request is answered (release()).
+        nghttp2_option_set_no_auto_window_update(opt, 1);
+        // Our guard counts CONTINUATION first and names it; this is the backstop.
+        nghttp2_option_set_max_continuations(opt, base::kH2MaxContinuations);
+        // Closed streams are not kept for RFC 7540 priorities (not used).
+        nghttp2_option_set_no_closed_streams(opt, 1);
+        nghttp2_mem mem{library_bytes, counted_malloc, counted_free, counted_calloc, counted_realloc};
+        if (nghttp2_session_server_new3(&session, cbs, self, opt, &mem) != 0) session = nullptr;
+    }
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cbs);
+    return session;
+}
+
+}  // namespace
+
+H2Session::H2Session(const H2Config& config, H2Counters& counters, H2Budget& budget, uint64_t now_ms)
+    : config_(config), counters_(counters), budget_(budget), buckets_(now_ms), now_ms_(now_ms), start_ms_(now_ms) {
+    config_.window_bytes = uint32_t(std::min(std::max<uint64_t>(config_.window_bytes, config_.max_body_bytes),
+                                             kMaxWindowBytes));
+    session_ = new_server_session(this, &library_bytes_);
+    if (!session_) {
+        refuse(H2Refusal::out_of_memory);
+        return;
+    }
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, config_.max_concurrent_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, config_.window_bytes},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, config_.max_header_list_bytes},
+        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
+    };
+    if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0 ||
+        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, int32_t(config_.window_bytes)) != 0)
+        refuse(H2Refusal::out_of_memory);
+}
+
+H2Session::~H2Session() {
+    for (auto& s : streams_) {
+        budget_.used -= s->charged;
+        held_ -= s->charged;
+        s->charged = 0;
+    }
+    if (session_) nghttp2_session_del(session_);
+}
+
+bool H2Session::magic_done() const noexcept { return magic_bytes_ == kClientMagic.size(); }
+
+// The client magic, checked as its bytes arrive so a wrong one is refused
+// at its first wrong byte. An HTTP/1 request gets an HTTP/1 answer.
+bool H2Session::take_magic(std::string_view& in) {
+    const size_t n = std::min(in.size(), kClientMagic.size() - magic_bytes_);
+    if (in.substr(0, n) == kClientMagic.substr(magic_bytes_, n)) {
+        magic_bytes_ += n;
+        in.remove_prefix(n);
+        return true;
+    }
+    std::string seen(kClientMagic.substr(0, magic_bytes_));
+    seen.append(in.substr(0, 32));
+    if (looks_like_http1(seen)) {
+        const Response r = error_response(505, "this port speaks HTTP/2 only (gRPC, prior knowledge); "
+                                               "OTLP/HTTP is served on --otlp-listen");
+        refusal_out_ = render_head(r, false) + *r.body;
+    }
+    refuse(H2Refusal::bad_preface);
+    return false;
+}
+
+// Spends the frame's bucket; names the flood when it is empty.
+H2Refusal H2Session::guard(const FrameHead& head) {
+    switch (head.type) {
+        case kFrameData:
+            if (head.data_bytes == 0 && !(head.flags & kFlagEndStream) && !buckets_.empty_data.take(now_ms_))
+                return H2Refusal::empty_data_flood;
+            return H2Refusal::none;
+        case kFrameHeaders:
+            continuations_ = 0;
+            block_bytes_ = head.length;
+            return H2Refusal::none;
+        case kFrameContinuation:
+            block_bytes_ += head.length;
+            if (++continuations_ > base::kH2MaxContinuations || block_bytes_ > config_.max_header_list_bytes)
+                return H2Refusal::continuation_flood;
+            return H2Refusal::none;
+        case kFrameRstStream: return buckets_.resets.take(now_ms_) ? H2Refusal::none : H2Refusal::rapid_reset;
+        case kFrameSettings: return buckets_.settings.take(now_ms_) ? H2Refusal::none : H2Refusal::settings_flood;
+        case kFramePing: return buckets_.ping.take(now_ms_) ? H2Refusal::none : H2Refusal::ping_flood;
+        case kFrameWindowUpdate:
+            return buckets_.window_update.take(now_ms_) ? H2Refusal::none : H2Refusal::window_update_flood;
+        case kFramePushPromise:
+        case kFrameGoaway: return H2Refusal::none;  // nghttp2 refuses the first; the second ends the peer
+        default:  // PRIORITY, PRIORITY_UPDATE, and types nghttp2 skips unseen
+            return buckets_.priority.take(now_ms_) ? H2Refusal::none : H2Refusal::priority_flood;
+    }
+}
+
+bool H2Session::receive(std::string_view in, uint64_t now_ms) {
+    now_ms_ = now_ms;
+    if (refusal_ != H2Refusal::none || !session_) return false;
+    std::string_view frames = in;
+    if (!magic_done() && !take_magic(frames)) return false;
+    FrameHead head;
+    while (scanner_.next(frames, head)) {
+        const H2Refusal why = guard(head);
+        if (why != H2Refusal::none) {
+            refuse(why);
+            return false;
+        }
+    }
+    const ssize_t rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(in.data()), in.size());
+    if (rv < 0) refuse(refusal_of(rv));
+    if (refusal_ != H2Refusal::none) return false;
+    if (ready_.empty()) relieve_window();
+    return true;
+}
+
+void H2Session::refuse(H2Refusal why) {
+    if (refusal_ != H2Refusal::none) return;
+    refusal_ = why;
+    ++counters_.refusals[size_t(why)];
+    // Before the magic the peer does not speak HTTP/2: no GOAWAY (RFC 9113 3.4).
+    if (!session_ || !magic_done()) return;
+    const std::string_view name = h2_refusal_name(why);
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                          goaway_code(why), reinterpret_cast<const uint8_t*>(name.data()), name.size());
+}
+
+int H2Session::begin_stream(int32_t stream_id) {
+    ++counters_.streams;
+    // A request earns its client a PING and a PRIORITY (gRPC's BDP pings
+    // come with requests).
+    buckets_.ping.credit();
+    buckets_.priority.credit();
+    auto st = std::make_unique<Stream>();
+    st->id = stream_id;
+    st->request.stream_id = stream_id;
+    nghttp2_session_set_stream_user_data(session_, stream_id, st.get());
+    streams_.push_back(std::move(st));
+    if (stream_id == kLastStreamId) {
+        // No id is left for another stream: answer this one, then part.
+        ++counters_.refusals[size_t(H2Refusal::stream_ids_exhausted)];
+        const std::string_view name = h2_refusal_name(H2Refusal::stream_ids_exhausted);
+        nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR,
+                              reinterpret_cast<const uint8_t*>(name.data()), name.size());
+    }
+    return 0;
+}
+
+// A body's bytes: kept (charged to the listener's budget) until its request
+// is answered; bytes of a refused stream are dropped and their window given
+// back at once.
+void H2Session::take_body(int32_t stream_id, std::string_view data) {
+    Stream* st = find(stream_id);
+    if (st && !st->queued && st->request.body.size() + data.size() > config_.max_body_bytes)
+        refuse_stream(*st, H2StreamRefusal::body_too_large);
+    if (!st || st->queued) {
+        nghttp2_session_consume(session_, stream_id, data.size());
+        return;
+    }
+    std::string& body = st->request.body;
+    const size_t need = body.size() + data.size();
+    if (need > body.capacity()) {
+        const size_t old = body.capacity();
+        const size_t want = std::min<uint64_t>(std::max(need, 2 * old), config_.max_body_bytes);
+        if (budget_.used + (want - old) > budget_.limit) {
+            refuse_stream(*st, H2StreamRefusal::memory_budget);
+            nghttp2_session_consume(session_, stream_id, data.size());
+            return;
+        }
+        body.reserve(want);
+        st->charged += body.capacity() - old;
+        held_ += body.capacity() - old;
+        budget_.used += body.capacity() - old;
+    }
+    body.append(data);
+    st->window_held += data.size();
+    // The stream's own window never holds a body back: the connection's does.
+    nghttp2_session_consume_stream(session_, stream_id, data.size());
+}
+
+void H2Session::frame_received(uint8_t type, uint8_t flags, int32_t stream_id) {
+    if (type == NGHTTP2_SETTINGS && !(flags & NGHTTP2_FLAG_ACK)) settings_seen_ = true;
+    Stream* st = find(stream_id);
+    if (!st) return;
+    if (type == NGHTTP2_RST_STREAM) {
+        ++counters_.peer_resets;
+        st->peer_reset = true;
+        return;
+    }
+    if (type == NGHTTP2_HEADERS && st->request.refusal == H2StreamRefusal::header_list_too_large && !st->queued)
+        refuse_stream(*st, H2StreamRefusal::header_list_too_large);
+    if ((type == NGHTTP2_HEADERS || type == NGHTTP2_DATA) && (flags & NGHTTP2_FLAG_END_STREAM)) complete(*st);
+}
+
+void H2Session::frame_sent(uint8_t type, uint8_t flags, int32_t stream_id, uint32_t error) {
+    switch (type) {
+        case NGHTTP2_DATA: buckets_.window_update.credit(2); break;  // its reader owes a WINDOW_UPDATE or two
+        case NGHTTP2_RST_STREAM:
+            if (error == NGHTTP2_REFUSED_STREAM) ++counters_.refused_streams;
+            else if (error != NGHTTP2_NO_ERROR) ++counters_.stream_errors;
+            // Streams the peer makes the server reset cost like its own resets.
+            if (error != NGHTTP2_NO_ERROR && !buckets_.resets.take(now_ms_)) refuse(H2Refusal::rapid_reset);
+            return;
+        case NGHTTP2_GOAWAY:
+            goaway_sent_ = true;
+            // nghttp2 ended the connection itself (a flow-control or frame error).
+            if (refusal_ == H2Refusal::none && error != NGHTTP2_NO_ERROR) {
+                refusal_ = error == NGHTTP2_COMPRESSION_ERROR ? H2Refusal::header_compression : H2Refusal::protocol_error;
+                ++counters_.refusals[size_t(refusal_)];
+            }
+            return;
+        default: break;
+    }
+    if ((type != NGHTTP2_DATA && type != NGHTTP2_HEADERS) || !(flags & NGHTTP2_FLAG_END_STREAM)) return;
+    Stream* st = find(stream_id);
+    if (!st) return;
+    st->response_done = true;
+    // Answered before its body was all sent (refused early): stop the rest.
+    if (!st->request_done) nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+}
+
+void H2Session::queue(Stream& s) {
+    if (s.queued) return;
+    s.queued = true;
+    ready_.push_back(s.id);
+}
+
+void H2Session::complete(Stream& s) {
+    s.request_done = true;
+    if (s.queued) return;
+    ++counters_.requests;
+    queue(s);
+}
+
+void H2Session::refuse_stream(Stream& s, H2StreamRefusal why) {
+    ++counters_.stream_refusals[size_t(why)];
+    s.request.refusal = why;
+    release(s);
+    queue(s);
+}
+
+// Gives a stream's body back: its bytes to the connection window, its
+// capacity to the budget.
+void H2Session::release(Stream& s) {
+    if (s.window_held > 0) nghttp2_session_consume_connection(session_, s.window_held);
+    s.window_held = 0;
+    budget_.used -= s.charged;
+    held_ -= s.charged;
+    s.charged = 0;
+    std::string().swap(s.request.body);
+}
+
+// The connection window is full and every byte in it belongs to a body
+// not yet whole: no request can finish. The largest is refused, and so on
+// until the peer can send again.
+void H2Session::relieve_window() {
+    while (nghttp2_session_get_local_window_size(session_) <= 0) {
+        Stream* largest = nullptr;
+        for (const auto& s : streams_) {
+            if (!s->queued && s->window_held > 0 && (!largest || s->window_held > largest->window_held))
+                largest = s.get();
+        }
+        if (!largest) return;
+        refuse_stream(*largest, H2StreamRefusal::connection_share);
+    }
+}
+
+H2Request* H2Session::next_request() {
+    while (!ready_.empty()) {
+        Stream* st = find(ready_.front());
+        if (st && !st->answered) return &st->request;
+        ready_.erase(ready_.begin());
+    }
+    return nullptr;
+}
+
+void H2Session::respond(int32_t stream_id, H2Response response) {
+    std::erase(ready_, stream_id);
+    Stream* st = find(stream_id);
+    if (!st || st->answered) return;
+    st->answered = true;
+    release(*st);
+    st->response = std::move(response);
+    try {
+        const H2Response& r = st->response;
+        const std::string status = std::to_string(r.status);
+        if (r.body.empty()) {
+            // Headers and trailers in the one HEADERS frame that ends the stream.
+            std::vector<nghttp2_nv> nv = to_nv(r.headers, status);
+            const std::vector<nghttp2_nv> trailers = to_nv(r.trailers);
+            nv.insert(nv.end(), trailers.begin(), trailers.end());
+            nghttp2_submit_response(session_, stream_id, nv.data(), nv.size(), nullptr);
+        } else {
+            const std::vector<nghttp2_nv> nv = to_nv(r.headers, status);
+            nghttp2_data_provider body{};
+            body.source.ptr = st;
+            body.read_callback = Callbacks::read_body;
+            nghttp2_submit_response(session_, stream_id, nv.data(), nv.size(), &body);
+        }
+    } catch (...) {
+        refuse(H2Refusal::out_of_memory);
+    }
+    if (ready_.empty()) relieve_window();
+}
+
+void H2Session::produce(std::string& out, size_t max_bytes) {
+    if (!refusal_out_.empty()) {
+        out += refusal_out_;
+        refusal_out_.clear();
+        return;
+    }
+    if (!session_ || broken_ || !magic_done()) return;
+    while (out.size() < max_bytes) {
+        const uint8_t* data = nullptr;
+        const ssize_t n = nghttp2_session_mem_send(session_, &data);
+        if (n < 0) {
+            refuse(refusal_of(n));
+            broken_ = true;
+        }
+        if (n <= 0) return;
+        out.append(reinterpret_cast<const char*>(data), size_t(n));
+    }
+}
+
+bool H2Session::check(uint64_t now_ms) {
+    now_ms_ = now_ms;
+    if (refusal_ != H2Refusal::none || !session_) return false;
+    if (!settings_seen_ && now_ms - start_ms_ >= base::kH2PrefaceDeadlineMs) {
+        refuse(H2Refusal::preface_timeout);
+        return false;
+    }
+    const int32_t connection_window = nghttp2_session_get_remote_window_size(session_);
+    for (const auto& s : streams_) {
+        const bool waiting = s->answered && !s->response_done && s->sent < s->response.body.size();
+        if (!waiting || std::min(connection_window, nghttp2_session_get_stream_remote_window_size(session_, s->id)) > 0) {
+            s->stalled = false;
+            continue;
+        }
+        if (!s->stalled) {
+            s->stalled = true;
+            s->stalled_since_ms = now_ms;
+        } else if (now_ms - s->stalled_since_ms >= base::kH2WindowStallMs) {
+            refuse(H2Refusal::stalled_window);
+            return false;
+        }
+    }
+    return true;
+}
+
+void H2Session::shutdown() {
+    if (!session_ || refusal_ != H2Refusal::none || !magic_done()) return;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                          NGHTTP2_NO_ERROR, nullptr, 0);
+}
+
+bool H2Session::want_write() const noexcept {
+    if (!refusal_out_.empty()) return true;
+    if (!session_ || broken_ || !magic_done()) return false;
+    return nghttp2_session_want_write(session_) != 0;
+}
+
+bool H2Session::finished() const noexcept {
+    if (!refusal_out_.empty()) return false;
+    if (!session_ || broken_ || !magic_done()) return refusal_ != H2Refusal::none;
+    if (refusal_ != H2Refusal::none) return goaway_sent_;
+    return nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0;
+}
+
+}  // namespace mmwatch::http
