@@ -34,9 +34,13 @@ constexpr size_t kFieldOverheadBytes = 32;
 std::string_view h2_refusal_name(H2Refusal r) noexcept { return base::name_of(kRefusalNames, r); }
 std::string_view h2_stream_refusal_name(H2StreamRefusal r) noexcept { return base::name_of(kStreamRefusalNames, r); }
 
-bool H2Request::add_field(std::string_view name, std::string_view value, size_t cap_bytes) {
+bool H2Request::count_field(std::string_view name, std::string_view value, size_t cap_bytes) {
     list_bytes_ += name.size() + value.size() + kFieldOverheadBytes;
-    if (list_bytes_ > cap_bytes) return false;
+    return list_bytes_ <= cap_bytes;
+}
+
+bool H2Request::add_field(std::string_view name, std::string_view value, size_t cap_bytes) {
+    if (!count_field(name, value, cap_bytes)) return false;
     const auto at = uint32_t(text_.size());
     text_.append(name).append(value);
     fields_.push_back({at, uint32_t(name.size()), at + uint32_t(name.size()), uint32_t(value.size())});

@@ -163,10 +163,10 @@ struct H2Session::Callbacks {
             const std::string_view n(reinterpret_cast<const char*>(name), namelen);
             const std::string_view v(reinterpret_cast<const char*>(value), valuelen);
             // Trailers from the client count toward the list but are not kept.
-            const bool keep = frame->headers.cat == NGHTTP2_HCAT_REQUEST;
-            if (!st->request.add_field(keep ? n : std::string_view(), keep ? v : std::string_view(),
-                                       s.config_.max_header_list_bytes))
-                st->request.refusal = H2StreamRefusal::header_list_too_large;
+            const size_t cap = s.config_.max_header_list_bytes;
+            const bool fits = frame->headers.cat == NGHTTP2_HCAT_REQUEST ? st->request.add_field(n, v, cap)
+                                                                         : st->request.count_field(n, v, cap);
+            if (!fits) st->request.refusal = H2StreamRefusal::header_list_too_large;
             return 0;
         });
     }
@@ -339,15 +339,20 @@ H2Refusal H2Session::guard(const FrameHead& head) {
 bool H2Session::receive(std::string_view in, uint64_t now_ms) {
     now_ms_ = now_ms;
     if (refusal_ != H2Refusal::none || !session_) return false;
-    std::string_view frames = in;
-    if (!magic_done() && !take_magic(frames)) return false;
-    FrameHead head;
-    while (scanner_.next(frames, head)) {
-        const H2Refusal why = guard(head);
-        if (why != H2Refusal::none) {
-            refuse(why);
-            return false;
+    try {
+        std::string_view frames = in;
+        if (!magic_done() && !take_magic(frames)) return false;
+        FrameHead head;
+        while (scanner_.next(frames, head)) {
+            const H2Refusal why = guard(head);
+            if (why != H2Refusal::none) {
+                refuse(why);
+                return false;
+            }
         }
+    } catch (...) {  // the HTTP/1 answer could not be made
+        refuse(H2Refusal::out_of_memory);
+        return false;
     }
     const ssize_t rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(in.data()), in.size());
     if (rv < 0) refuse(refusal_of(rv));
@@ -546,21 +551,26 @@ void H2Session::respond(int32_t stream_id, H2Response response) {
 }
 
 void H2Session::produce(std::string& out, size_t max_bytes) {
-    if (!refusal_out_.empty()) {
-        out += refusal_out_;
-        refusal_out_.clear();
-        return;
-    }
-    if (!session_ || broken_ || !magic_done()) return;
-    while (out.size() < max_bytes) {
-        const uint8_t* data = nullptr;
-        const ssize_t n = nghttp2_session_mem_send(session_, &data);
-        if (n < 0) {
-            refuse(refusal_of(n));
-            broken_ = true;
+    try {
+        if (!refusal_out_.empty()) {
+            out += refusal_out_;
+            refusal_out_.clear();
+            return;
         }
-        if (n <= 0) return;
-        out.append(reinterpret_cast<const char*>(data), size_t(n));
+        if (!session_ || broken_ || !magic_done()) return;
+        while (out.size() < max_bytes) {
+            const uint8_t* data = nullptr;
+            const ssize_t n = nghttp2_session_mem_send(session_, &data);
+            if (n < 0) {
+                refuse(refusal_of(n));
+                broken_ = true;
+            }
+            if (n <= 0) return;
+            out.append(reinterpret_cast<const char*>(data), size_t(n));
+        }
+    } catch (...) {  // `out` could not grow: the frame is lost, so is the connection
+        refuse(H2Refusal::out_of_memory);
+        broken_ = true;
     }
 }
 

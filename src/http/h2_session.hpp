@@ -111,6 +111,8 @@ struct H2Request {
     // Adds a field unless the list would pass `cap_bytes`: false then, and
     // nothing stored (the size still counts, so a bomb is seen whole).
     bool add_field(std::string_view name, std::string_view value, size_t cap_bytes);
+    // Counts a field toward the list without keeping it (trailers).
+    bool count_field(std::string_view name, std::string_view value, size_t cap_bytes);
 
 private:
     struct Span {

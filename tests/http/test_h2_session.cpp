@@ -569,3 +569,20 @@ TEST_CASE("an_idle_session_holds_a_few_kib_in_nghttp2") {
     CHECK(s.session.library_bytes() < 64 * 1024);
     MESSAGE("nghttp2 bytes for an idle server session: " << s.session.library_bytes());
 }
+
+TEST_CASE("client_trailers_count_toward_the_header_list_and_are_not_kept") {
+    Server s;
+    const Fields f = test::grpc_request_fields();
+    std::string in = test::h2_preface() + test::h2_headers(1, f, false);
+    in += test::h2_frame(NGHTTP2_DATA, 0, 1, "abc");
+    in += test::h2_headers(1, {{"x-trailer", "v"}}, true);
+    CHECK(s.session.receive(in, s.now));
+    H2Request* r = s.session.next_request();
+    REQUIRE(r != nullptr);
+    CHECK(r->field_count() == f.size());
+    CHECK(r->header("x-trailer").empty());
+    size_t listed = 0;
+    for (const auto& [n, v] : f) listed += n.size() + v.size() + 32;
+    CHECK(r->header_list_bytes() == listed + 9 + 1 + 32);
+    CHECK(r->body == "abc");
+}
