@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
-#include <new>
 
 #include "http/response.hpp"
 
@@ -118,7 +117,6 @@ struct H2Session::Stream {
     bool queued = false;          // in ready_, or handed to the owner
     bool answered = false;        // respond() was called
     bool response_done = false;   // the answer's last frame was sent
-    bool peer_reset = false;      // closed by the peer's RST_STREAM
     bool stalled = false;         // the answer waits on the peer's window...
     uint64_t stalled_since_ms = 0;  // ...since then
 };
@@ -301,7 +299,7 @@ bool H2Session::take_magic(std::string_view& in) {
     seen.append(in.substr(0, 32));
     if (looks_like_http1(seen)) {
         const Response r = error_response(505, "this port speaks HTTP/2 only (gRPC, prior knowledge); "
-                                               "OTLP/HTTP is served on --otlp-listen");
+                                               "OTLP/HTTP is served on --listen and --otlp-listen");
         refusal_out_ = render_head(r, false) + *r.body;
     }
     refuse(H2Refusal::bad_preface);
@@ -427,16 +425,12 @@ void H2Session::take_body(int32_t stream_id, std::string_view data) {
 
 void H2Session::frame_received(uint8_t type, uint8_t flags, int32_t stream_id) {
     if (type == NGHTTP2_SETTINGS && !(flags & NGHTTP2_FLAG_ACK)) settings_seen_ = true;
+    if (type == NGHTTP2_RST_STREAM) ++counters_.peer_resets;
     Stream* st = find(stream_id);
-    if (!st) return;
-    if (type == NGHTTP2_RST_STREAM) {
-        ++counters_.peer_resets;
-        st->peer_reset = true;
-        return;
-    }
+    if (!st || (type != NGHTTP2_HEADERS && type != NGHTTP2_DATA)) return;
     if (type == NGHTTP2_HEADERS && st->request.refusal == H2StreamRefusal::header_list_too_large && !st->queued)
         refuse_stream(*st, H2StreamRefusal::header_list_too_large);
-    if ((type == NGHTTP2_HEADERS || type == NGHTTP2_DATA) && (flags & NGHTTP2_FLAG_END_STREAM)) complete(*st);
+    if (flags & NGHTTP2_FLAG_END_STREAM) complete(*st);
 }
 
 void H2Session::frame_sent(uint8_t type, uint8_t flags, int32_t stream_id, uint32_t error) {
