@@ -7,12 +7,15 @@
 // never passes its limit, no stream past the concurrency cap, bodies and
 // header lists within their caps or refused, a refusal is final and the
 // session finishes once its output is taken, and output stays bounded.
+// Each body is also read as a gRPC message (grpc/message): a message read
+// lies inside its body.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "fuzz_check.hpp"
+#include "grpc/message.hpp"
 #include "http/h2_session.hpp"
 
 using namespace mmwatch;
@@ -40,6 +43,9 @@ void answer_all(H2Session& s, bool with_body, const H2Config& config) {
         FUZZ_CHECK(r->refusal != H2StreamRefusal::none || r->header_list_bytes() <= config.max_header_list_bytes);
         FUZZ_CHECK(r->refusal == H2StreamRefusal::none || r->body.empty());
         for (size_t i = 0; i < r->field_count(); ++i) FUZZ_CHECK(!r->field(i).name.empty());
+        grpc::Message m;
+        if (grpc::read_unary_message(r->body, config.max_body_bytes, m) == grpc::FrameError::none)
+            FUZZ_CHECK(fuzz::within(m.bytes, r->body) && m.bytes.size() + base::kGrpcPrefixBytes == r->body.size());
         H2Response a;
         a.headers = {{"content-type", "application/grpc"}};
         if (with_body) a.body.assign(r->body.size() % 300, 'b');
