@@ -21,13 +21,17 @@ std::string framed(std::string_view payload, char flag = 0) {
 
 TEST_CASE("one_message_is_read_with_its_flag") {
     Message m;
-    CHECK(read_unary_message(framed("hello"), 100, m) == FrameError::none);
+    const std::string hello = framed("hello");
+    CHECK(read_unary_message(hello, 100, m) == FrameError::none);
     CHECK(m.bytes == "hello");
+    CHECK(m.bytes.data() == hello.data() + 5);  // a view into the body
     CHECK_FALSE(m.compressed);
-    CHECK(read_unary_message(framed("zz", 1), 100, m) == FrameError::none);
+    const std::string zz = framed("zz", 1);
+    CHECK(read_unary_message(zz, 100, m) == FrameError::none);
     CHECK(m.compressed);
     // An empty message is a message (an empty ExportMetricsServiceRequest).
-    CHECK(read_unary_message(framed(""), 100, m) == FrameError::none);
+    const std::string empty = framed("");
+    CHECK(read_unary_message(empty, 100, m) == FrameError::none);
     CHECK(m.bytes.empty());
 }
 
