@@ -9,7 +9,7 @@
 // the request bytes a connection holds (its flow-control window: body bytes
 // are given back to the window only when their request is answered) and
 // the bytes its listener's sessions hold together (H2Budget). Every attack
-// docs/security.md lists is refused with a name and counted (H2Counters).
+// docs/grpc.md lists is refused with a name and counted (H2Counters).
 #pragma once
 
 #include <cstddef>
