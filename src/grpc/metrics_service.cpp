@@ -122,11 +122,7 @@ Reply MetricsService::store_message(int64_t now_unix_nanos) {
     const otlp::DecodeResult dr = decoder_.decode_input_protobuf(decoded_);
     if (dr.error != otlp::DecodeError::none) {
         ++counters_.decode_errors[size_t(dr.error)];
-        std::string msg = "undecodable ExportMetricsServiceRequest: ";
-        msg += otlp::decode_error_name(dr.error);
-        msg += " at ";
-        msg += dr.where;
-        return finish(Outcome::invalid_argument, Code::invalid_argument, std::move(msg));
+        return finish(Outcome::invalid_argument, Code::invalid_argument, otlp::undecodable_message(dr));
     }
     const otlp::IngestResult ir = store_.ingest(decoded_, now_unix_nanos);
     std::string response;

@@ -12,6 +12,14 @@ std::string partial_success_message(const IngestResult& ir) {
     return msg;
 }
 
+std::string undecodable_message(const DecodeResult& dr) {
+    std::string msg = "undecodable ExportMetricsServiceRequest: ";
+    msg += decode_error_name(dr.error);
+    msg += " at ";
+    msg += dr.where;
+    return msg;
+}
+
 void append_export_response(std::string& out, const IngestResult& ir) {
     if (ir.rejected == 0) return;
     // ExportMetricsServiceResponse { 1: ExportMetricsPartialSuccess {
