@@ -117,6 +117,7 @@ struct H2Session::Stream {
     bool queued = false;          // in ready_, or handed to the owner
     bool answered = false;        // respond() was called
     bool response_done = false;   // the answer's last frame was sent
+    uint64_t begun_ms = 0;        // its HEADERS arrived
     bool stalled = false;         // the answer waits on the peer's window...
     uint64_t stalled_since_ms = 0;  // ...since then
 };
@@ -379,6 +380,7 @@ int H2Session::begin_stream(int32_t stream_id) {
     auto st = std::make_unique<Stream>();
     st->id = stream_id;
     st->request.stream_id = stream_id;
+    st->begun_ms = now_ms_;
     nghttp2_session_set_stream_user_data(session_, stream_id, st.get());
     streams_.push_back(std::move(st));
     if (stream_id == kLastStreamId) {
@@ -504,6 +506,14 @@ void H2Session::relieve_window() {
         if (!largest) return;
         refuse_stream(*largest, H2StreamRefusal::connection_share);
     }
+}
+
+uint64_t H2Session::oldest_unfinished_ms() const noexcept {
+    uint64_t oldest = UINT64_MAX;
+    for (const auto& s : streams_) {
+        if (!s->request_done && !s->queued) oldest = std::min(oldest, s->begun_ms);
+    }
+    return oldest;
 }
 
 H2Request* H2Session::next_request() {

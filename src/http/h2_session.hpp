@@ -163,6 +163,10 @@ public:
     // No stream open: between requests (for idle timeouts and shedding).
     [[nodiscard]] bool idle() const noexcept { return streams_.empty(); }
     [[nodiscard]] size_t open_streams() const noexcept { return streams_.size(); }
+    // When the oldest request still arriving began (its HEADERS), or
+    // UINT64_MAX when every request begun is whole or refused: what the
+    // connection's request deadline is measured from.
+    [[nodiscard]] uint64_t oldest_unfinished_ms() const noexcept;
     // Request body bytes held, and what nghttp2 itself holds (HPACK tables,
     // stream state, queued frames), for the budget and the benchmark.
     [[nodiscard]] uint64_t held_bytes() const noexcept { return held_; }

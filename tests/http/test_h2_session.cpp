@@ -586,3 +586,17 @@ TEST_CASE("client_trailers_count_toward_the_header_list_and_are_not_kept") {
     CHECK(r->header_list_bytes() == listed + 9 + 1 + 32);
     CHECK(r->body == "abc");
 }
+
+TEST_CASE("oldest_unfinished_is_when_the_oldest_request_still_arriving_began") {
+    Server s;
+    CHECK(s.session.oldest_unfinished_ms() == UINT64_MAX);
+    s.session.receive(test::h2_preface() + test::h2_headers(1, test::grpc_request_fields(), false), kT0);
+    CHECK(s.session.oldest_unfinished_ms() == kT0);
+    s.session.receive(test::h2_headers(3, test::grpc_request_fields(), false), kT0 + 500);
+    CHECK(s.session.oldest_unfinished_ms() == kT0);
+    // Stream 1 whole: stream 3 is the oldest still arriving.
+    s.session.receive(test::h2_frame(NGHTTP2_DATA, NGHTTP2_FLAG_END_STREAM, 1, "x"), kT0 + 900);
+    CHECK(s.session.oldest_unfinished_ms() == kT0 + 500);
+    s.session.receive(test::h2_frame(NGHTTP2_DATA, NGHTTP2_FLAG_END_STREAM, 3, "y"), kT0 + 900);
+    CHECK(s.session.oldest_unfinished_ms() == UINT64_MAX);
+}
