@@ -45,7 +45,10 @@ public:
     BasicAuth& operator=(const BasicAuth&) = delete;
 
     // Checks `req`'s Authorization header; counts the result.
-    AuthResult check(const Request& req, uint64_t now_ms);
+    AuthResult check(const Request& req, uint64_t now_ms) { return check(req.path, req.header("Authorization"), now_ms); }
+    // The same for a request by its path and Authorization value (HTTP/2's
+    // `authorization` field: gRPC metadata).
+    AuthResult check(std::string_view path, std::string_view authorization, uint64_t now_ms);
     // The answer for a refused request: 401 with WWW-Authenticate, or 429
     // with Retry-After when the bcrypt budget is spent.
     [[nodiscard]] static Response refusal(AuthResult r);
