@@ -9,12 +9,15 @@
 
 #include "base/limits.hpp"
 #include "http/connection.hpp"
+#include "http/h2_connection.hpp"
 #include "http/tls.hpp"
 
 namespace mmwatch::http {
 
 Server::Server(uv_loop_t* loop, ServerConfig config, Handler& handler)
-    : loop_(loop), config_(config), handler_(handler) {}
+    : loop_(loop), config_(config), handler_(&handler) {}
+
+Server::Server(uv_loop_t* loop, ServerConfig config, H2Listener& h2) : loop_(loop), config_(config), h2_(&h2) {}
 
 Server::~Server() { close(); }
 
@@ -84,7 +87,7 @@ void Server::accept_one(uv_stream_t* listener) {
     }
     uv_tcp_nodelay(&c->tcp, 1);
     if (config_.tls) {
-        c->tls.reset(new (std::nothrow) TlsSession(config_.tls->for_new_connection(uv_now(loop_))));
+        c->tls.reset(new (std::nothrow) TlsSession(config_.tls->for_new_connection(uv_now(loop_)), h2_ != nullptr));
         if (!c->tls || !c->tls->valid()) {
             ++counters_.alloc_failures;
             c->close();
@@ -98,8 +101,16 @@ void Server::accept_one(uv_stream_t* listener) {
         static constexpr std::string_view kBusy =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 34\r\n"
             "Connection: close\r\nRetry-After: 1\r\n\r\ntoo many connections, retry later\n";
-        c->refuse(kBusy);
+        c->refuse(h2_ ? h2_too_many_connections() : kBusy);
         return;
+    }
+    if (h2_) {
+        c->h2.reset(new (std::nothrow) H2Connection(*c, *h2_));
+        if (!c->h2) {
+            ++counters_.alloc_failures;
+            c->close();
+            return;
+        }
     }
     c->wait_for_request();
 }

@@ -22,6 +22,8 @@ namespace mmwatch::http {
 
 class TlsContext;
 class BasicAuth;
+class H2Connection;
+struct H2Listener;
 
 struct ServerConfig {
     size_t max_connections = 0;
@@ -46,6 +48,9 @@ class Server {
 public:
     // `handler` outlives the server.
     Server(uv_loop_t* loop, ServerConfig config, Handler& handler);
+    // A listener that speaks HTTP/2 (h2c with prior knowledge, or TLS with
+    // ALPN h2; h2_connection.hpp): `h2` and its handler outlive the server.
+    Server(uv_loop_t* loop, ServerConfig config, H2Listener& h2);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -77,11 +82,13 @@ private:
     uv_loop_t* loop_;
     ServerConfig config_;
     ServerCounters counters_;
-    Handler& handler_;
+    Handler* handler_ = nullptr;  // HTTP/1 requests...
+    H2Listener* h2_ = nullptr;    // ...or HTTP/2 connections
     std::vector<UvHandle<uv_tcp_t>> listeners_;
     Connection* connections_ = nullptr;  // intrusive list, for close() and shedding
     uint64_t request_bytes_ = 0;          // capacity of every connection's request buffer
     friend struct Connection;
+    friend class H2Connection;
 };
 
 }  // namespace mmwatch::http
