@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "daemon/grpc_self_metrics.hpp"
 #include "prom/text.hpp"
 #include "prom/writer.hpp"
 #include "push/pusher.hpp"
@@ -207,6 +208,7 @@ const std::unordered_set<std::string>& self_metric_names() {
         const std::vector<Family> push_families = push::Pusher::self_metric_families();
         std::vector<const Family*> all(std::begin(kAll), std::end(kAll));
         for (const Family& f : push_families) all.push_back(&f);
+        for (const Family& f : grpc_metric_families()) all.push_back(&f);
         for (const Family* f : all) {
             s.emplace(f->name);
             // What OpenMetrics writes for a counter: the family name without
