@@ -258,7 +258,7 @@ nghttp2_session* new_server_session(H2Session* self, uint64_t* library_bytes) {
 
 H2Session::H2Session(const H2Config& config, H2Counters& counters, H2Budget& budget, uint64_t now_ms)
     : config_(config), counters_(counters), budget_(budget), buckets_(now_ms), now_ms_(now_ms), start_ms_(now_ms) {
-    config_.window_bytes = uint32_t(std::min(std::max<uint64_t>(config_.window_bytes, config_.max_body_bytes),
+    config_.window_bytes = uint32_t(std::min(std::max<uint64_t>(config_.window_bytes, config_.max_body_bytes + 1),
                                              kMaxWindowBytes));
     session_ = new_server_session(this, &library_bytes_);
     if (!session_) {
@@ -401,7 +401,7 @@ void H2Session::take_body(int32_t stream_id, std::string_view data) {
     if (st && !st->queued && st->request.body.size() + data.size() > config_.max_body_bytes)
         refuse_stream(*st, H2StreamRefusal::body_too_large);
     if (!st || st->queued) {
-        nghttp2_session_consume(session_, stream_id, data.size());
+        drop(stream_id, data.size());
         return;
     }
     std::string& body = st->request.body;
@@ -411,7 +411,7 @@ void H2Session::take_body(int32_t stream_id, std::string_view data) {
         const size_t want = std::min<uint64_t>(std::max(need, 2 * old), config_.max_body_bytes);
         if (budget_.used + (want - old) > budget_.limit) {
             refuse_stream(*st, H2StreamRefusal::memory_budget);
-            nghttp2_session_consume(session_, stream_id, data.size());
+            drop(stream_id, data.size());
             return;
         }
         body.reserve(want);
@@ -482,10 +482,24 @@ void H2Session::refuse_stream(Stream& s, H2StreamRefusal why) {
     queue(s);
 }
 
+// Bytes go back to the peer's connection window at once: a WINDOW_UPDATE
+// now, not when half the window is consumed (nghttp2_session_consume's
+// batching), so a connection whose bodies are all answered has its whole
+// window again, and a body one byte past the cap always shows itself.
+void H2Session::give_back(uint64_t bytes) {
+    if (bytes > 0) nghttp2_submit_window_update(session_, NGHTTP2_FLAG_NONE, 0, int32_t(bytes));
+}
+
+// Bytes of a stream that is not kept (refused, or gone).
+void H2Session::drop(int32_t stream_id, size_t bytes) {
+    nghttp2_session_consume_stream(session_, stream_id, bytes);
+    give_back(bytes);
+}
+
 // Gives a stream's body back: its bytes to the connection window, its
 // capacity to the budget.
 void H2Session::release(Stream& s) {
-    if (s.window_held > 0) nghttp2_session_consume_connection(session_, s.window_held);
+    give_back(s.window_held);
     s.window_held = 0;
     budget_.used -= s.charged;
     held_ -= s.charged;

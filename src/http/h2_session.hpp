@@ -84,8 +84,10 @@ struct H2Config {
     uint64_t max_body_bytes = base::kDefaultGrpcMaxMessageBytes + base::kGrpcPrefixBytes;
     // The connection's share of request memory: its flow-control window
     // (connection and stream), so the bytes of unanswered requests it holds.
-    // Raised to max_body_bytes if below, so one whole body always fits.
-    uint32_t window_bytes = uint32_t(base::kDefaultGrpcMaxMessageBytes + base::kGrpcPrefixBytes);
+    // Raised to max_body_bytes + 1 if below: one whole body always fits, and
+    // a body past the cap shows itself (body_too_large, not a peer stalled
+    // on a full window: connection_share, which a client would retry).
+    uint32_t window_bytes = uint32_t(base::kDefaultGrpcMaxMessageBytes + base::kGrpcPrefixBytes + 1);
     uint32_t max_concurrent_streams = base::kH2MaxConcurrentStreams;
     uint32_t max_header_list_bytes = base::kH2MaxHeaderListBytes;
 };
@@ -189,6 +191,8 @@ private:
     void queue(Stream& s);
     void complete(Stream& s);
     void release(Stream& s);
+    void give_back(uint64_t bytes);
+    void drop(int32_t stream_id, size_t bytes);
     void relieve_window();
     [[nodiscard]] Stream* find(int32_t stream_id) const noexcept;
     void erase(int32_t stream_id);

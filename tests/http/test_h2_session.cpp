@@ -157,6 +157,27 @@ TEST_CASE("body_past_max_body_is_refused_at_the_stream_and_the_connection_lives_
     CHECK(s.session.refusal() == H2Refusal::none);
 }
 
+TEST_CASE("a_body_one_byte_past_the_cap_is_too_large_even_when_the_window_is_the_cap") {
+    // The window holds a whole body and one byte more: the byte over the cap
+    // arrives and names the refusal, instead of the peer stalling on a full
+    // window (connection_share: UNAVAILABLE, retried for ever). Above
+    // 65,535 bytes: the connection window's initial size is its floor.
+    H2Config cfg;
+    cfg.max_body_bytes = 100'000;
+    cfg.window_bytes = 100'000;
+    Server s(cfg);
+    H2Client c;
+    // A small call first: its bytes go back to the window when it is
+    // answered, not some time later.
+    const int32_t small = c.request(test::grpc_request_fields(), "abc");
+    pump(s, c);
+    CHECK(c.replies[small].body == "got 3 bytes");
+    const int32_t big = c.request(test::grpc_request_fields(), std::string(100'001, 'x'));
+    pump(s, c);
+    CHECK(c.replies[big].header("refusal") == "body_too_large");
+    CHECK(s.refused(H2StreamRefusal::connection_share) == 0);
+}
+
 TEST_CASE("request_past_the_listener_budget_is_refused_memory_budget") {
     Server s({}, 100'000);
     H2Client c;
