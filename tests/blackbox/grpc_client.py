@@ -1,5 +1,5 @@
 """What the gRPC black-box tests speak with: OTLP requests encoded by hand
-(a few lines of protobuf), Debian's python3-grpcio for real calls, and
+(otlp_pb.py), Debian's python3-grpcio for real calls, and
 python3-h2's frame and HPACK libraries (hyperframe, hpack) for a client
 that sends exactly the frames a test builds, valid or not."""
 
@@ -17,6 +17,7 @@ sys.path.append("/usr/lib/python3/dist-packages")
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 import grpc  # noqa: E402
 import hpack  # noqa: E402
+from otlp_pb import attributes, dbl, f64, ld, metric, request  # noqa: E402
 from hyperframe.frame import (  # noqa: E402
     ContinuationFrame, DataFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame, PriorityFrame, RstStreamFrame,
     SettingsFrame, WindowUpdateFrame)
@@ -34,43 +35,14 @@ __all__ = ["grpc", "ContinuationFrame", "DataFrame", "GoAwayFrame", "HeadersFram
            "gzipped", "channel", "export", "request_headers", "RawH2"]
 
 
-# --- OTLP protobuf, by hand ---------------------------------------------
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def field(num, payload):
-    """A length-delimited field."""
-    return varint(num << 3 | 2) + varint(len(payload)) + payload
-
-
-def fixed64(num, value, fmt="<Q"):
-    return varint(num << 3 | 1) + struct.pack(fmt, value)
-
-
-def string_kv(key, value):
-    return field(1, key.encode()) + field(2, field(1, value.encode()))
-
+# --- OTLP requests ------------------------------------------------------
 
 def gauge_request(name, value, service="grpcio", attrs=(), t_ns=None):
-    """ExportMetricsServiceRequest: one resource (service.name), one scope,
-    one gauge with one point per entry of `attrs` (a list of dicts)."""
+    """ExportMetricsServiceRequest: one resource (service.name), the scope
+    grpcio-test, one gauge with one point per entry of `attrs` (dicts)."""
     t_ns = t_ns or time.time_ns()
-    points = b""
-    for a in attrs or [{}]:
-        point = b"".join(field(7, string_kv(k, v)) for k, v in a.items())
-        points += field(1, point + fixed64(3, t_ns) + fixed64(4, value, "<d"))
-    metric = field(1, name.encode()) + field(5, points)
-    scope_metrics = field(1, field(1, b"grpcio-test")) + field(2, metric)
-    resource = field(1, string_kv("service.name", service))
-    return field(1, field(1, resource) + field(2, scope_metrics))
+    points = b"".join(ld(1, attributes(a) + f64(3, t_ns) + dbl(4, value)) for a in (attrs or [{}]))
+    return request([metric(name, 5, points)], service, scope=(b"grpcio-test", b""))
 
 
 def framed(message, compressed=False):
