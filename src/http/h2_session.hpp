@@ -178,7 +178,7 @@ public:
     struct Callbacks;
 
 private:
-    // What nghttp2's callbacks (h2_session.cpp) hand on.
+    // What nghttp2's callbacks (h2_nghttp2.cpp) hand on.
     int begin_stream(int32_t stream_id);
     void take_body(int32_t stream_id, std::string_view data);
     void frame_received(uint8_t type, uint8_t flags, int32_t stream_id);
