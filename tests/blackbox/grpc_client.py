@@ -32,7 +32,7 @@ OK, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNIMPLEMENTED, UNAVAILABLE, UNAUTHENTI
 __all__ = ["grpc", "ContinuationFrame", "DataFrame", "GoAwayFrame", "HeadersFrame", "PingFrame", "PriorityFrame",
            "RstStreamFrame", "SettingsFrame", "WindowUpdateFrame", "EXPORT", "MAGIC", "OK", "INVALID_ARGUMENT",
            "RESOURCE_EXHAUSTED", "UNIMPLEMENTED", "UNAVAILABLE", "UNAUTHENTICATED", "gauge_request", "framed",
-           "gzipped", "channel", "export", "request_headers", "RawH2"]
+           "gzipped", "channel", "export", "request_headers", "RawH2", "FLOODS"]
 
 
 # --- OTLP requests ------------------------------------------------------
@@ -183,3 +183,27 @@ class RawH2:
 
     def close(self):
         self.sock.close()
+
+
+# The connection-level attacks a client can make in one burst of frames on
+# an open connection (RawH2), by the refusal each must earn: what
+# test_grpc.GrpcAttacks sends, and tools/bench/otlp_grpc.py while it times
+# scrapes of /metrics.
+def _rapid_reset(raw):
+    for start in range(1, 2000, 200):
+        raw.frames(*[f for i in range(start, start + 200, 2)
+                     for f in (raw.headers(i, request_headers(), end_stream=False), RstStreamFrame(i, 8))])
+
+
+FLOODS = {
+    "rapid_reset": _rapid_reset,
+    "continuation_flood": lambda raw: raw.frames(
+        raw.headers(1, request_headers(), end_stream=True, end_headers=False),
+        *[ContinuationFrame(1, data=b"") for _ in range(20)]),
+    "settings_flood": lambda raw: raw.frames(*[SettingsFrame(0) for _ in range(100)]),
+    "ping_flood": lambda raw: raw.frames(*[PingFrame(0, opaque_data=b"12345678") for _ in range(1000)]),
+    "window_update_flood": lambda raw: raw.frames(*[WindowUpdateFrame(0, 1) for _ in range(5000)]),
+    "empty_data_flood": lambda raw: raw.frames(raw.headers(1, request_headers(), end_stream=False),
+                                               *[DataFrame(1, data=b"") for _ in range(500)]),
+    "priority_flood": lambda raw: raw.frames(*[PriorityFrame(3, depends_on=1) for _ in range(500)]),
+}

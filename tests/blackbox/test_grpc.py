@@ -19,10 +19,9 @@ import tempfile
 import time
 import unittest
 
-from grpc_client import (EXPORT, INVALID_ARGUMENT, MAGIC, OK, RESOURCE_EXHAUSTED, UNIMPLEMENTED, ContinuationFrame,
-                         DataFrame, GoAwayFrame, HeadersFrame, PingFrame, PriorityFrame, RawH2, RstStreamFrame,
-                         SettingsFrame, WindowUpdateFrame, channel, export, framed, gauge_request, grpc, gzipped,
-                         request_headers)
+from grpc_client import (EXPORT, FLOODS, INVALID_ARGUMENT, MAGIC, OK, RESOURCE_EXHAUSTED, UNIMPLEMENTED, DataFrame,
+                         GoAwayFrame, HeadersFrame, RawH2, SettingsFrame, channel, export, framed, gauge_request, grpc,
+                         gzipped, request_headers)
 import test_otlp
 import test_security
 from harness import Background, MmwatchTestCase, wait_until
@@ -374,34 +373,25 @@ class GrpcAttacks(GrpcCase):
         return m
 
     def test_rapid_reset(self):
-        def build(raw):
-            for start in range(1, 2000, 200):
-                raw.frames(*[f for i in range(start, start + 200, 2)
-                             for f in (raw.headers(i, request_headers(), end_stream=False), RstStreamFrame(i, 8))])
-        self.attack("rapid_reset", build)
+        self.attack("rapid_reset", FLOODS["rapid_reset"])
 
     def test_continuation_without_end_headers(self):
-        def build(raw):
-            raw.frames(raw.headers(1, request_headers(), end_stream=True, end_headers=False),
-                       *[ContinuationFrame(1, data=b"") for _ in range(20)])
-        self.attack("continuation_flood", build)
+        self.attack("continuation_flood", FLOODS["continuation_flood"])
 
     def test_settings_flood(self):
-        self.attack("settings_flood", lambda raw: raw.frames(*[SettingsFrame(0) for _ in range(100)]))
+        self.attack("settings_flood", FLOODS["settings_flood"])
 
     def test_ping_flood(self):
-        self.attack("ping_flood", lambda raw: raw.frames(*[PingFrame(0, opaque_data=b"12345678") for _ in range(1000)]))
+        self.attack("ping_flood", FLOODS["ping_flood"])
 
     def test_window_update_flood(self):
-        self.attack("window_update_flood", lambda raw: raw.frames(*[WindowUpdateFrame(0, 1) for _ in range(5000)]))
+        self.attack("window_update_flood", FLOODS["window_update_flood"])
 
     def test_empty_data_flood(self):
-        def build(raw):
-            raw.frames(raw.headers(1, request_headers(), end_stream=False), *[DataFrame(1, data=b"") for _ in range(500)])
-        self.attack("empty_data_flood", build)
+        self.attack("empty_data_flood", FLOODS["empty_data_flood"])
 
     def test_priority_flood(self):
-        self.attack("priority_flood", lambda raw: raw.frames(*[PriorityFrame(3, depends_on=1) for _ in range(500)]))
+        self.attack("priority_flood", FLOODS["priority_flood"])
 
     def test_a_peer_that_never_opens_its_window(self):
         def build(raw):
