@@ -14,6 +14,7 @@ transport in a fresh mmwatch. Prints numbers, never pass/fail.
 """
 
 import argparse
+import multiprocessing
 import os
 import re
 import socket
@@ -26,7 +27,7 @@ import time
 from scale import free_port, get, memory, start, stop, ticks, wait_http
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "blackbox"))
-from grpc_client import EXPORT, RawH2, framed, gauge_request  # noqa: E402
+from grpc_client import EXPORT, FLOODS, RawH2, framed, gauge_request  # noqa: E402
 from otlp_pb import attributes, f64, ld, metric, request, vi  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -169,6 +170,53 @@ def per_connection(build, tmp, k):
     return out
 
 
+def attacker(port, kind, seconds):
+    """One connection after another, each making the attack `kind` and
+    reading until the server's GOAWAY (or close)."""
+    end = time.time() + seconds
+    while time.time() < end:
+        raw = RawH2(port)
+        FLOODS[kind](raw)
+        raw.goaway()
+        raw.close()
+
+
+def scrape_latencies(port, seconds):
+    """Milliseconds of each GET /metrics (a new connection each, 10 ms
+    apart) for `seconds`."""
+    out = []
+    end = time.time() + seconds
+    while time.time() < end:
+        t0 = time.perf_counter()
+        get(port)
+        out.append((time.perf_counter() - t0) * 1000)
+        time.sleep(0.01)
+    return out
+
+
+def under_attack(build, tmp, seconds):
+    """Scrape latency on the main listener with no attack, then while one
+    client repeats each flood of FLOODS on the gRPC listener; the refusals
+    counted by name."""
+    ports = {"metrics": free_port(), "otlp": free_port(), "grpc": free_port()}
+    mm = start_mmwatch(build, tmp, ports)
+    rows = []
+    try:
+        rows.append(("none", 0, scrape_latencies(ports["metrics"], seconds)))
+        for kind in FLOODS:
+            series = 'mmwatch_http2_connection_refusals_total{reason="%s"}' % kind
+            before = counter(get(ports["metrics"]), series)
+            p = multiprocessing.Process(target=attacker, args=(ports["grpc"], kind, seconds))
+            p.start()
+            lat = scrape_latencies(ports["metrics"], seconds)
+            p.join()
+            time.sleep(1.1)  # /metrics is composed once per --interval
+            rows.append((kind, counter(get(ports["metrics"]), series) - before, lat))
+    finally:
+        stop(mm)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-bench")
@@ -198,6 +246,11 @@ def main():
         stop(mm)
     for name, b in per_connection(args.build, tmp, k).items():
         print("%-10s resident memory per open connection after one call: %.1f KiB" % (name, b / 1024))
+    print("GET /metrics on --listen while one client repeats an attack on the gRPC listener (ms):")
+    for kind, refused, lat in under_attack(args.build, tmp, 2 if args.quick else 5):
+        q = statistics.quantiles(lat, n=100)
+        print("  %-20s %5d refused  %4d scrapes  median %.2f  p99 %.2f  max %.2f" % (
+            kind, refused, len(lat), statistics.median(lat), q[98], max(lat)))
 
 
 if __name__ == "__main__":
