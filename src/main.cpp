@@ -36,6 +36,8 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "mmwatch: listening on %s://%s\n", scheme, daemon.bound_address().c_str());
     if (!daemon.otlp_bound_address().empty())
         std::fprintf(stderr, "mmwatch: OTLP listening on %s://%s\n", scheme, daemon.otlp_bound_address().c_str());
+    if (!daemon.grpc_bound_address().empty())
+        std::fprintf(stderr, "mmwatch: OTLP gRPC listening on %s://%s\n", scheme, daemon.grpc_bound_address().c_str());
     daemon.run();
     return 0;
 }

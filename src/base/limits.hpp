@@ -288,4 +288,61 @@ inline constexpr int64_t kDefaultQueryLookbackMs = 5 * 60 * 1000;
 // global evaluation interval, 1 minute by default.
 inline constexpr int64_t kDefaultSubqueryStepMs = 60'000;
 
+// --- HTTP/2 and gRPC (--otlp-grpc-listen) -----------------------------------
+// Default cap on one gRPC message, compressed or not (--otlp-grpc-max-message-bytes):
+// the OTLP specification's 4 MiB, what OpenTelemetry exporters batch to.
+// The flag's range goes to the 64 MiB the specification allows.
+inline constexpr uint64_t kDefaultGrpcMaxMessageBytes = 4 * 1024 * 1024;
+inline constexpr uint64_t kMinGrpcMaxMessageBytes = 1024;
+inline constexpr uint64_t kMaxGrpcMaxMessageBytes = 64 * 1024 * 1024;
+// The gRPC length prefix: a compressed flag and a 4-byte big-endian length.
+inline constexpr size_t kGrpcPrefixBytes = 5;
+// Streams one connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS).
+// An exporter sends one export at a time, or a few; 32 leaves room for a
+// collector's concurrency and bounds what one connection can ask of the
+// loop and the request budget at once. Past it a stream is refused
+// (REFUSED_STREAM, which gRPC clients retry by themselves).
+inline constexpr uint32_t kH2MaxConcurrentStreams = 32;
+// Decoded header list one request may have (SETTINGS_MAX_HEADER_LIST_SIZE,
+// counted as HPACK does: name + value + 32 per field). gRPC libraries send
+// well under 1 KiB; 16 KiB is gRPC core's hard limit and leaves room for a
+// bearer token. Past it the stream is refused (header_list_too_large),
+// however few bytes encoded it: that is the HPACK bomb.
+inline constexpr uint32_t kH2MaxHeaderListBytes = 16 * 1024;
+// CONTINUATION frames after one HEADERS frame. A 16 KiB header list fits in
+// one 16 KiB frame; nghttp2's own cap (Debian's fix for CVE-2024-28182) is 8.
+// Past it the connection is refused (continuation_flood, CVE-2024-27316).
+inline constexpr uint32_t kH2MaxContinuations = 8;
+// Time from the start of a connection to the whole client preface (the
+// magic and its SETTINGS). A client sends both at once; one that dribbles
+// them holds a slot for nothing (preface_timeout), like kFirstByteTimeoutMs.
+inline constexpr uint64_t kH2PrefaceDeadlineMs = 5'000;
+// A response the peer's flow-control window has kept from being sent for
+// this long is a peer that will not read (stalled_window): the connection
+// is refused. The same time a slow reader gets on HTTP/1 (kResponseDeadlineMs).
+inline constexpr uint64_t kH2WindowStallMs = kResponseDeadlineMs;
+// Floods of frames that cost the server work and carry no request
+// (CVE-2019-9512 PING, 9515 SETTINGS, 9517/9518 WINDOW_UPDATE and empty
+// DATA, 9513 PRIORITY, CVE-2023-44487 rapid reset): each kind has a token
+// bucket per connection, its burst spent by each frame and refilled at its
+// rate. An empty bucket refuses the connection (GOAWAY ENHANCE_YOUR_CALM).
+// Real clients send a SETTINGS or two, a keep-alive PING every 10 s or
+// more, a WINDOW_UPDATE per few responses read, and cancel a stream now and
+// then; the bursts are ten times and more what they need.
+inline constexpr uint32_t kH2PingBurst = 100;
+inline constexpr uint32_t kH2PingsPerSec = 10;
+inline constexpr uint32_t kH2SettingsBurst = 20;
+inline constexpr uint32_t kH2SettingsPerSec = 1;
+inline constexpr uint32_t kH2WindowUpdateBurst = 1000;
+inline constexpr uint32_t kH2WindowUpdatesPerSec = 100;
+inline constexpr uint32_t kH2EmptyDataBurst = 100;
+inline constexpr uint32_t kH2EmptyDataPerSec = 10;
+inline constexpr uint32_t kH2PriorityBurst = 100;
+inline constexpr uint32_t kH2PrioritiesPerSec = 10;
+// Streams that end before their answer (reset by the peer, or by the
+// server for a malformed request): below nghttp2's own limit (1000, 33/s),
+// so this one, with its name, is the one that fires.
+inline constexpr uint32_t kH2ResetBurst = 200;
+inline constexpr uint32_t kH2ResetsPerSec = 20;
+
 }  // namespace mmwatch::base

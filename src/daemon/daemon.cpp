@@ -34,7 +34,7 @@ size_t file_fd_budget(const Options& o) {
         (void)getrlimit(RLIMIT_NOFILE, &rl);
     }
     if (rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
-    const uint64_t listeners = o.otlp_listen_host.empty() ? 1 : 2;
+    const uint64_t listeners = 1 + !o.otlp_listen_host.empty() + !o.otlp_grpc_listen_host.empty();
     const uint64_t sockets = listeners * (o.max_connections + 1) + base::kReservedFds;
     return rl.rlim_cur > sockets ? size_t(rl.rlim_cur - sockets) : 0;
 }
@@ -101,11 +101,13 @@ Daemon::Daemon(const Options& options)
       watcher_(watcher_config(options), events_),
       otlp_(otlp_limits(options)),
       receiver_(otlp_, options.max_body_bytes),
+      grpc_service_(otlp_, options.otlp_grpc_max_message_bytes),
       pusher_(pusher_config(options)),
       history_(history_config(options)),
-      page_(page_config(options), {watcher_, events_, stats_, pusher_, otlp_, receiver_, &history_}),
+      page_(page_config(options), {watcher_, events_, stats_, pusher_, otlp_, receiver_, grpc_service_, &history_}),
       router_(watcher_, page_, MMWATCH_VERSION),
-      otlp_routes_(router_) {
+      otlp_routes_(router_),
+      grpc_routes_(grpc_service_, page_) {
     loop_ready_ = uv_loop_init(&loop_) == 0;
     // Idle time is what the busy ratio is measured against.
     if (loop_ready_) (void)uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
@@ -174,7 +176,7 @@ bool Daemon::start(std::string& error) {
 void Daemon::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
 
 // Each listener has its own cap: OTLP exporters can't take the scraper's
-// connections, nor scrapers the exporters'. Both share --web-config.
+// connections, nor scrapers the exporters'. All share --web-config.
 bool Daemon::start_listeners(std::string& error) {
     http::ServerConfig sc{size_t(options_.max_connections), options_.max_body_bytes, options_.response_memory,
                           options_.request_memory};
@@ -186,14 +188,36 @@ bool Daemon::start_listeners(std::string& error) {
         return false;
     }
     stats_.listeners.push_back({"metrics", &server_->counters()});
-    if (options_.otlp_listen_host.empty()) return true;
-    otlp_server_ = std::make_unique<http::Server>(&loop_, sc, otlp_routes_);
-    if (int rc = otlp_server_->listen(options_.otlp_listen_host, options_.otlp_listen_port, otlp_bound_)) {
-        error = "cannot listen on --otlp-listen " + options_.otlp_listen_host + ":" +
-                std::to_string(options_.otlp_listen_port) + ": " + uv_strerror(rc);
+    if (!options_.otlp_listen_host.empty()) {
+        otlp_server_ = std::make_unique<http::Server>(&loop_, sc, otlp_routes_);
+        if (int rc = otlp_server_->listen(options_.otlp_listen_host, options_.otlp_listen_port, otlp_bound_)) {
+            error = "cannot listen on --otlp-listen " + options_.otlp_listen_host + ":" +
+                    std::to_string(options_.otlp_listen_port) + ": " + uv_strerror(rc);
+            return false;
+        }
+        stats_.listeners.push_back({"otlp", &otlp_server_->counters()});
+    }
+    return options_.otlp_grpc_listen_host.empty() || start_grpc(sc, error);
+}
+
+// The gRPC listener: HTTP/2 connections with the listener's own cap,
+// timeouts, shedding and request budget (--request-memory), whose sessions
+// hand each call to the MetricsService (docs/grpc.md).
+bool Daemon::start_grpc(const http::ServerConfig& sc, std::string& error) {
+    http::H2Config h2;
+    h2.max_body_bytes = options_.otlp_grpc_max_message_bytes + base::kGrpcPrefixBytes;
+    // A connection's window holds one whole message, or its even share of
+    // the request budget when that is larger (H2Session takes the larger).
+    h2.window_bytes = uint32_t(std::min<uint64_t>(options_.request_memory / options_.max_connections, INT32_MAX));
+    grpc_listener_.reset(new http::H2Listener{grpc_routes_, h2, {}, {options_.request_memory, 0}});
+    grpc_server_ = std::make_unique<http::Server>(&loop_, sc, *grpc_listener_);
+    if (int rc = grpc_server_->listen(options_.otlp_grpc_listen_host, options_.otlp_grpc_listen_port, grpc_bound_)) {
+        error = "cannot listen on --otlp-grpc-listen " + options_.otlp_grpc_listen_host + ":" +
+                std::to_string(options_.otlp_grpc_listen_port) + ": " + uv_strerror(rc);
         return false;
     }
-    stats_.listeners.push_back({"otlp", &otlp_server_->counters()});
+    stats_.listeners.push_back({"otlp_grpc", &grpc_server_->counters()});
+    stats_.grpc = grpc_listener_.get();
     return true;
 }
 
@@ -227,7 +251,8 @@ bool Daemon::start_web(http::ServerConfig& sc, std::string& error) {
     }
     sc.response_headers = web.response_headers;
     const bool open = !loopback(options_.listen_host) ||
-                      (!options_.otlp_listen_host.empty() && !loopback(options_.otlp_listen_host));
+                      (!options_.otlp_listen_host.empty() && !loopback(options_.otlp_listen_host)) ||
+                      (!options_.otlp_grpc_listen_host.empty() && !loopback(options_.otlp_grpc_listen_host));
     if (open && !tls_ && !auth_) {
         std::fprintf(stderr,
                      "mmwatch: warning: listening beyond loopback with neither TLS nor basic auth: anyone who can "
@@ -418,6 +443,7 @@ bool Daemon::reload_web(std::string& error) {
 void Daemon::stop() {
     if (server_) server_->close();
     if (otlp_server_) otlp_server_->close();
+    if (grpc_server_) grpc_server_->close();
     inotify_poll_.close();
     tick_timer_.close();
     sigint_.close();

@@ -1,8 +1,9 @@
 // The daemon owns the libuv loop and everything on it, and wires the parts
 // together: the event log, the watcher (polled through its inotify fd), the
-// OTLP store and receiver, remote_write's pusher, the /metrics page, the
-// router, both HTTP servers, the sample pipeline, the timers and the
-// signal handlers. It is a local in main(). Each part's logic lives in its
+// OTLP store and receiver, the gRPC MetricsService, remote_write's pusher,
+// the /metrics page, the router, the HTTP servers (--listen, --otlp-listen,
+// --otlp-grpc-listen), the sample pipeline, the timers and the signal
+// handlers. It is a local in main(). Each part's logic lives in its
 // folder; this file starts, ticks and stops them.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "daemon/history_keeper.hpp"
+#include "daemon/grpc_routes.hpp"
 #include "daemon/metrics_page.hpp"
 #include "daemon/options.hpp"
 #include "daemon/routes.hpp"
@@ -20,6 +22,8 @@
 #include "daemon/self_metrics.hpp"
 #include "files/event_log.hpp"
 #include "files/watcher.hpp"
+#include "grpc/metrics_service.hpp"
+#include "http/h2_listener.hpp"
 #include "http/server.hpp"
 #include "http/uv_handle.hpp"
 #include "otlp/receiver.hpp"
@@ -53,6 +57,8 @@ public:
     // with the callback's name ("tick", "inotify", "sample", "signal"); it
     // may throw to show that the callback's guard holds. Null in mmwatch.
     void set_fault_injection(void (*hook)(std::string_view where)) noexcept { fault_injection_ = hook; }
+    // "HOST:PORT" of --otlp-grpc-listen, empty when not asked for.
+    [[nodiscard]] const std::string& grpc_bound_address() const noexcept { return grpc_bound_; }
 
 private:
     static void on_inotify(uv_poll_t* p, int status, int events);
@@ -63,6 +69,7 @@ private:
     void guarded(std::string_view where, F&& work) noexcept;
     bool start_web(http::ServerConfig& sc, std::string& error);
     bool start_listeners(std::string& error);
+    bool start_grpc(const http::ServerConfig& sc, std::string& error);
     bool start_sampler(std::string& error);
     void tick();
     void measure_loop(uint64_t now_ms);
@@ -88,17 +95,21 @@ private:
     files::Watcher watcher_;
     otlp::Store otlp_;
     otlp::Receiver receiver_;
+    grpc::MetricsService grpc_service_;
     push::Pusher pusher_;
     HistoryKeeper history_;
     MetricsPage page_;
     Router router_;
     OtlpRoutes otlp_routes_;
+    GrpcRoutes grpc_routes_;
     std::optional<Sampler> sampler_;  // made at start, when a consumer of samples is configured
     http::UvHandle<uv_timer_t> sample_timer_;
     std::unique_ptr<http::TlsContext> tls_;
     std::unique_ptr<http::BasicAuth> auth_;
     std::unique_ptr<http::Server> server_;
     std::unique_ptr<http::Server> otlp_server_;
+    std::unique_ptr<http::H2Listener> grpc_listener_;
+    std::unique_ptr<http::Server> grpc_server_;
     http::UvHandle<uv_poll_t> inotify_poll_;
     http::UvHandle<uv_timer_t> tick_timer_;
     http::UvHandle<uv_signal_t> sigint_;
@@ -111,6 +122,7 @@ private:
     std::string bound_;
     std::string otlp_bound_;
     void (*fault_injection_)(std::string_view where) = nullptr;
+    std::string grpc_bound_;
 };
 
 }  // namespace mmwatch::daemon

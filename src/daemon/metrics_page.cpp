@@ -4,6 +4,7 @@
 
 #include "base/clock.hpp"
 #include "daemon/history_keeper.hpp"
+#include "daemon/grpc_self_metrics.hpp"
 #include "otlp/exposition.hpp"
 #include "otlp/otlp_self_metrics.hpp"
 #include "prom/text.hpp"
@@ -94,6 +95,8 @@ void MetricsPage::compose(prom::Writer& w, std::string* text, Purpose purpose) {
     const otlp::ExpositionSkips skips = otlp::render_prometheus(parts_.otlp, w, FilesAndSelfMetrics(plan_),
                                                                 base::unix_ns_now(), config_.max_response_bytes);
     otlp::write_self_metrics(parts_.otlp, parts_.receiver.counters(), skips, w);
+    // The gRPC listener's sessions and calls (at zero when it is off).
+    render_grpc_metrics(parts_.daemon.grpc, parts_.grpc.counters(), w);
     w.finish();
 }
 

@@ -24,6 +24,10 @@ class Store;
 class Receiver;
 }  // namespace mmwatch::otlp
 
+namespace mmwatch::grpc {
+class MetricsService;
+}  // namespace mmwatch::grpc
+
 namespace mmwatch::push {
 class Pusher;
 }  // namespace mmwatch::push
@@ -47,6 +51,7 @@ struct PageParts {
     const push::Pusher& pusher;
     const otlp::Store& otlp;
     const otlp::Receiver& receiver;
+    const grpc::MetricsService& grpc;
     const HistoryKeeper* history = nullptr;  // null in tests that run no store
 };
 

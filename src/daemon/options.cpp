@@ -95,6 +95,14 @@ const std::vector<Flag>& flags() {
          number_in(&Options::request_memory, uint64_t{1} << 20, uint64_t{1} << 40)},
         {"--otlp-listen", "HOST:PORT", "extra listener for OTLP POST /v1/metrics, e.g. 0.0.0.0:4318 (default off)",
          [](Options& o, std::string_view v) { return parse_listen(v, o.otlp_listen_host, o.otlp_listen_port); }},
+        {"--otlp-grpc-listen", "HOST:PORT",
+         "listener for OTLP over gRPC (MetricsService/Export; HTTP/2, TLS with ALPN h2 when --web-config "
+         "enables TLS), e.g. 0.0.0.0:4317 (default off)",
+         [](Options& o, std::string_view v) { return parse_listen(v, o.otlp_grpc_listen_host, o.otlp_grpc_listen_port); }},
+        {"--otlp-grpc-max-message-bytes", "SIZE",
+         "largest gRPC message, as sent and after decompression, 1Ki..64Mi (default 4Mi); over it the call "
+         "is RESOURCE_EXHAUSTED",
+         number_in(&Options::otlp_grpc_max_message_bytes, base::kMinGrpcMaxMessageBytes, base::kMaxGrpcMaxMessageBytes)},
         {"--otlp-window", "DUR", "how long OTLP points are kept, 1s..24h (default 5m)",
          duration_in(&Options::otlp_window_ms, 1000, 24 * kHourMs)},
         {"--otlp-max-series", "N", "distinct OTLP series stored, 1..10000000 (default 100000)",
@@ -251,6 +259,7 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.max_body_bytes = base::kDefaultMaxBodyBytes;
     o.response_memory = base::kDefaultResponseMemory;
     o.request_memory = base::kDefaultRequestMemory;
+    o.otlp_grpc_max_message_bytes = base::kDefaultGrpcMaxMessageBytes;
     o.otlp_window_ms = base::kDefaultOtlpWindowMs;
     o.otlp_max_series = base::kDefaultOtlpMaxSeries;
     o.otlp_max_bytes = base::kDefaultOtlpMaxBytes;
@@ -307,10 +316,11 @@ std::string usage() {
         "1.0 or protobuf with native histograms, chosen by the Accept header or\n"
         "?format=text|openmetrics|protobuf; gzip when Accept-Encoding allows; see\n"
         "docs/http.md), /api/v1/sources (JSON), /-/healthy, and / (a page linking them).\n"
-        "It also receives OTLP/HTTP metrics (protobuf or JSON) on POST /v1/metrics and\n"
-        "serves them on /metrics and /api/v1/services, /api/v1/series,\n"
-        "/api/v1/query_range (see docs/otlp.md). It keeps the history of every series\n"
-        "(sampled every --history-interval, and Prometheus remote-write received on\n"
+        "It also receives OTLP/HTTP metrics (protobuf or JSON) on POST /v1/metrics, and\n"
+        "OTLP over gRPC with --otlp-grpc-listen (docs/grpc.md), and serves them on\n"
+        "/metrics and /api/v1/services, /api/v1/series, /api/v1/query_range\n"
+        "(see docs/otlp.md). It keeps the history of every series (sampled every\n"
+        "--history-interval, and Prometheus remote-write received on\n"
         "POST /api/v1/write) and exports it on /api/v1/export (see docs/history.md).\n\n"
         "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
     for (const Flag& f : flags()) {

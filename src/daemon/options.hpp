@@ -30,6 +30,9 @@ struct Options {
     uint64_t max_body_bytes = 0;
     std::string otlp_listen_host;  // empty: no second listener
     int otlp_listen_port = 0;
+    std::string otlp_grpc_listen_host;  // empty: no gRPC listener
+    int otlp_grpc_listen_port = 0;
+    uint64_t otlp_grpc_max_message_bytes = 0;
     uint64_t otlp_window_ms = 0;
     uint64_t otlp_max_series = 0;
     uint64_t otlp_max_bytes = 0;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "daemon/grpc_self_metrics.hpp"
 #include "prom/text.hpp"
 #include "prom/writer.hpp"
 #include "push/pusher.hpp"
@@ -218,6 +219,7 @@ const std::unordered_set<std::string>& self_metric_names() {
         for (const Family& f : push_families) all.push_back(&f);
         const std::vector<Family> history_families = HistoryKeeper::self_metric_families();
         for (const Family& f : history_families) all.push_back(&f);
+        for (const Family& f : grpc_metric_families()) all.push_back(&f);
         for (const Family* f : all) {
             s.emplace(f->name);
             // What OpenMetrics writes for a counter: the family name without

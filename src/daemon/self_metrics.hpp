@@ -14,6 +14,7 @@
 
 #include "files/file_counters.hpp"
 #include "files/event_log.hpp"
+#include "http/h2_listener.hpp"
 #include "http/basic_auth.hpp"
 #include "http/server_counters.hpp"
 #include "http/tls.hpp"
@@ -57,7 +58,7 @@ struct LoopStats {
 };
 
 struct Listener {
-    std::string_view name;  // "metrics" (--listen) or "otlp" (--otlp-listen)
+    std::string_view name;  // "metrics" (--listen), "otlp" (--otlp-listen) or "otlp_grpc" (--otlp-grpc-listen)
     const http::ServerCounters* counters;
 };
 
@@ -89,10 +90,11 @@ struct DaemonStats {
     uint64_t tick_exceptions = 0;      // an exception stopped a callback: the rest waited for the next
     int64_t start_unix_ns = 0;
     std::string_view version;
-    std::vector<Listener> listeners;   // --listen, then --otlp-listen when asked for
+    std::vector<Listener> listeners;   // --listen, then --otlp-listen and --otlp-grpc-listen when asked for
     const http::TlsCounters* tls = nullptr;
     const uint64_t* auth = nullptr;
     uint64_t web_config_reloads[2] = {};  // SIGHUP: ok, failed
+    const http::H2Listener* grpc = nullptr;  // --otlp-grpc-listen's sessions
 };
 
 // Family names of the self-metrics (the daemon's and remote_write's):

@@ -57,7 +57,12 @@ public:
 
     // Checks `req`'s Authorization header, from the client at `client`
     // (http::client_address); counts the result.
-    AuthResult check(const Request& req, uint64_t client, uint64_t now_ms);
+    AuthResult check(const Request& req, uint64_t client, uint64_t now_ms) {
+        return check(req.path, req.header("Authorization"), client, now_ms);
+    }
+    // The same for a request by its path and Authorization value (HTTP/2's
+    // `authorization` field: gRPC metadata).
+    AuthResult check(std::string_view path, std::string_view authorization, uint64_t client, uint64_t now_ms);
     // The answer for a refused request: 401 with WWW-Authenticate, or 429
     // with Retry-After when the client's share of the bcrypt budget is spent.
     [[nodiscard]] static Response refusal(AuthResult r);

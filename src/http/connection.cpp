@@ -64,6 +64,7 @@ uint64_t client_address(const uv_tcp_t& tcp) noexcept {
 }
 
 double Connection::rate(uint64_t now) const noexcept {
+    if (h2) return h2->receive_rate(now);
     const uint64_t since = phase == Phase::writing ? phase_start_ms : request_start_ms;
     const double seconds = double(now > since ? now - since : 1) / 1000.0;
     const double bytes = phase == Phase::writing ? double(body_acked) : double(in.size());
@@ -132,6 +133,10 @@ void Connection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
 }
 
 void Connection::received(const char* data, size_t n) {
+    if (h2) {
+        h2->received({data, n});
+        return;
+    }
     if (request_start_ms == 0) {
         // The first byte of a request: from now the request deadline runs.
         request_start_ms = now_ms();
@@ -267,7 +272,7 @@ void Connection::process_input() {
         }
         authenticated = a != AuthResult::exempt;
     }
-    Response resp = server->handler_.respond(req);
+    Response resp = server->handler_->respond(req);
     respond(std::move(resp), req.keep_alive, head_only, authenticated);
 }
 
@@ -350,6 +355,10 @@ void Connection::on_written(uv_write_t* req, int status) {
 }
 
 void Connection::chunk_written() {
+    if (h2) {
+        h2->written();
+        return;
+    }
     body_acked = body_sent;
     if (body && body_sent < body->size()) {
         send_next();
@@ -402,6 +411,10 @@ void Connection::on_timer(uv_timer_t* t) {
     auto* c = static_cast<Connection*>(t->data);
     ServerCounters& m = c->server->counters_;
     const uint64_t now = c->now_ms();
+    if (c->h2 && c->phase == Phase::reading) {
+        c->h2->on_timer();
+        return;
+    }
     switch (c->phase) {
         case Phase::reading:
             // An idle keep-alive connection timing out is normal, not a limit hit.
@@ -455,7 +468,8 @@ void Connection::turn_away() noexcept {
         return;
     }
     if (phase == Phase::reading && (!tls || tls->established())) {
-        refuse(kBusy);
+        // An HTTP/2 client reads SETTINGS and GOAWAY, not a 503.
+        refuse(server->h2_ ? h2_too_many_connections() : kBusy);
         return;
     }
     close();

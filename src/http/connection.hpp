@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/guard.hpp"
+#include "http/h2_connection.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/server.hpp"
@@ -71,6 +72,10 @@ struct Server::Connection {
     std::string tls_out;
     std::string tls_pending;
     size_t tls_counted = 0;         // both buffers' capacity as counted in the server's TLS bytes
+    std::string tls_plain;          // scratch: what the last record decrypted to
+    // On an HTTP/2 listener: the session, fed what received() gets, whose
+    // frames go out through write(); the timer's checks are its own.
+    std::unique_ptr<H2Connection> h2;
 
     explicit Connection(Server* s) : server(s) {}
     uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp); }

@@ -13,12 +13,22 @@
 #include "base/guard.hpp"
 #include "base/limits.hpp"
 #include "http/connection.hpp"
+#include "http/h2_connection.hpp"
 #include "http/tls.hpp"
 
 namespace mmwatch::http {
 
 Server::Server(uv_loop_t* loop, ServerConfig config, Handler& handler)
-    : loop_(loop), config_(config), handler_(handler) {
+    : loop_(loop), config_(config), handler_(&handler) {
+    split_cap();
+}
+
+Server::Server(uv_loop_t* loop, ServerConfig config, H2Listener& h2) : loop_(loop), config_(config), h2_(&h2) {
+    split_cap();
+}
+
+// The cap, split between newcomers and proven connections.
+void Server::split_cap() noexcept {
     newcomers_.share = std::max<size_t>(1, config_.max_connections * base::kUnprovenSharePercent / 100);
     proven_.share = config_.max_connections > newcomers_.share ? config_.max_connections - newcomers_.share : 0;
 }
@@ -134,8 +144,16 @@ void Server::admit(Connection* c) {
         return;
     }
     if (config_.tls) {
-        c->tls.reset(new (std::nothrow) TlsSession(config_.tls->for_new_connection(uv_now(loop_))));
+        c->tls.reset(new (std::nothrow) TlsSession(config_.tls->for_new_connection(uv_now(loop_)), h2_ != nullptr));
         if (!c->tls || !c->tls->valid()) {
+            ++counters_.alloc_failures;
+            c->close();
+            return;
+        }
+    }
+    if (h2_) {
+        c->h2.reset(new (std::nothrow) H2Connection(*c, *h2_));
+        if (!c->h2) {
             ++counters_.alloc_failures;
             c->close();
             return;

@@ -25,6 +25,8 @@ namespace mmwatch::http {
 
 class TlsContext;
 class BasicAuth;
+class H2Connection;
+struct H2Listener;
 
 struct ServerConfig {
     size_t max_connections = 0;
@@ -50,6 +52,9 @@ class Server {
 public:
     // `handler` outlives the server.
     Server(uv_loop_t* loop, ServerConfig config, Handler& handler);
+    // A listener that speaks HTTP/2 (h2c with prior knowledge, or TLS with
+    // ALPN h2; h2_connection.hpp): `h2` and its handler outlive the server.
+    Server(uv_loop_t* loop, ServerConfig config, H2Listener& h2);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -83,6 +88,7 @@ private:
     // (the budget is spent, or memory for it is not there): the listener
     // pauses until the next turn.
     bool accept_one(uv_stream_t* listener);
+    void split_cap() noexcept;
     void admit(Connection* c);
     // Room for a newcomer in the newcomers' share: closes the one that has
     // waited longest on its client; false when there is none but `except`.
@@ -108,7 +114,8 @@ private:
     uv_loop_t* loop_;
     ServerConfig config_;
     ServerCounters counters_;
-    Handler& handler_;
+    Handler* handler_ = nullptr;  // HTTP/1 requests...
+    H2Listener* h2_ = nullptr;    // ...or HTTP/2 connections
     std::vector<UvHandle<uv_tcp_t>> listeners_;
     UvHandle<uv_prepare_t> pacer_;
     std::vector<uv_stream_t*> paused_;  // listeners with a connection not taken yet
@@ -120,6 +127,7 @@ private:
     uint64_t tls_bytes_ = 0;       // capacity of every connection's TLS record buffers
     std::string tls_plain_;        // scratch: what a TLS read decrypted to (one loop, one at a time)
     friend struct Connection;
+    friend class H2Connection;
 };
 
 }  // namespace mmwatch::http

@@ -53,6 +53,25 @@ int ex_index() {
     return index;
 }
 
+// Marks the sessions of an HTTP/2 listener for select_alpn.
+int h2_ex_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+// ALPN (RFC 7301): "h2" on an HTTP/2 listener when the client offers it;
+// anything else goes on without a protocol selected.
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+    static constexpr unsigned char kH2[] = {2, 'h', '2'};
+    if (!SSL_get_ex_data(ssl, h2_ex_index())) return SSL_TLSEXT_ERR_NOACK;
+    unsigned char* selected = nullptr;
+    if (SSL_select_next_proto(&selected, outlen, kH2, sizeof kH2, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+}
+
 bool san_allowed(X509* cert, const std::vector<std::string>& allowed) {
     auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
     if (!names) return false;
@@ -259,6 +278,7 @@ ssl_ctx_st* TlsContext::load(std::string& error) const {
     }
     SSL_CTX_set_verify(ctx, mode, mode == SSL_VERIFY_NONE ? nullptr : verify_callback);
     SSL_CTX_set_ex_data(ctx, ex_index(), const_cast<TlsConfig*>(&config_));
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     return ctx;
 }
 
@@ -318,9 +338,11 @@ void TlsContext::reload_if_changed() {
     }
 }
 
-TlsSession::TlsSession(ssl_ctx_st* ctx) {
+TlsSession::TlsSession(ssl_ctx_st* ctx, bool h2) {
     ssl_ = SSL_new(ctx);
     if (!ssl_) return;
+    static int h2_marker;
+    if (h2) SSL_set_ex_data(ssl_, h2_ex_index(), &h2_marker);
     rbio_ = BIO_new(BIO_s_mem());
     wbio_ = BIO_new(BIO_s_mem());
     if (!rbio_ || !wbio_) {

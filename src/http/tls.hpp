@@ -121,7 +121,10 @@ class TlsSession {
 public:
     enum class Status : uint8_t { ok, failed, closed };
 
-    explicit TlsSession(ssl_ctx_st* ctx);
+    // `h2`: the listener speaks HTTP/2, so ALPN selects "h2" when the client
+    // offers it (gRPC clients insist). Otherwise no protocol is selected, as
+    // before ALPN: HTTP/1.1.
+    explicit TlsSession(ssl_ctx_st* ctx, bool h2 = false);
     ~TlsSession();
     TlsSession(const TlsSession&) = delete;
     TlsSession& operator=(const TlsSession&) = delete;

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <vector>
 
+#include "base/base64.hpp"
 #include "base/limits.hpp"
 #include "otlp/arena.hpp"
 #include "otlp/decoder.hpp"
@@ -62,23 +63,6 @@ DecodeError expect(pbf_reader& r, WT type, PCtx& c, std::string_view where) {
 std::string_view view(pbf_reader& r) {
     const protozero::data_view v = r.get_view();
     return {v.data(), v.size()};
-}
-
-void append_base64(std::string& out, std::string_view in) {
-    static constexpr char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const uint32_t n = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 | uint8_t(in[i + 2]);
-        for (int s = 18; s >= 0; s -= 6) out += kTable[(n >> s) & 63];
-    }
-    if (i < in.size()) {
-        uint32_t n = uint32_t(uint8_t(in[i])) << 16;
-        if (i + 1 < in.size()) n |= uint32_t(uint8_t(in[i + 1])) << 8;
-        out += kTable[(n >> 18) & 63];
-        out += kTable[(n >> 12) & 63];
-        out += i + 1 < in.size() ? kTable[(n >> 6) & 63] : '=';
-        out += '=';
-    }
 }
 
 DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, PCtx& c);
@@ -139,7 +123,7 @@ DecodeError any_json(std::string_view bytes, std::string& buf, unsigned depth, P
             case 7: {
                 MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue.bytes_value"));
                 std::string b64;
-                append_base64(b64, view(r));
+                base::base64::append(b64, view(r));
                 base::json::append_string(buf, b64);
                 break;
             }
@@ -181,7 +165,7 @@ DecodeError any_value(std::string_view bytes, std::string_view& out, PCtx& c) {
                 continue;
             case 7:
                 MMWATCH_TRY(expect(r, WT::length_delimited, c, "AnyValue.bytes_value"));
-                append_base64(c.tmp, view(r));
+                base::base64::append(c.tmp, view(r));
                 break;
             case 2:
                 MMWATCH_TRY(expect(r, WT::varint, c, "AnyValue.bool_value"));

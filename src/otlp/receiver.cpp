@@ -7,6 +7,7 @@
 #include "base/enum_names.hpp"
 #include "base/json.hpp"
 #include "base/strings.hpp"
+#include "otlp/export_response.hpp"
 #include "otlp/inflate.hpp"
 
 namespace mmwatch::otlp {
@@ -117,38 +118,22 @@ Reply Receiver::handle_export(const ExportRequest& req, int64_t now_unix_nanos) 
     if (dr.error != DecodeError::none) {
         ++counters_.decode_errors[size_t(dr.error)];
         release_scratch();
-        std::string msg = "undecodable ExportMetricsServiceRequest: ";
-        msg += decode_error_name(dr.error);
-        msg += " at ";
-        msg += dr.where;
-        return counted(ExportResult::bad_request, status_body(protobuf_, 400, kGrpcInvalidArgument, msg));
+        return counted(ExportResult::bad_request,
+                       status_body(protobuf_, 400, kGrpcInvalidArgument, undecodable_message(dr)));
     }
     const IngestResult ir = store_.ingest(decoded_, now_unix_nanos);
     release_scratch();
-    if (ir.rejected == 0) {
-        // ExportMetricsServiceResponse with no partial_success: empty.
-        return counted(ExportResult::ok, protobuf_ ? protobuf_reply(200, {}) : Reply::json(200, "{}"));
-    }
-    std::string msg(reject_name(ir.first_reason));
-    msg += ": ";
-    msg += reject_message(ir.first_reason);
-    msg += " (counted per reason in mmwatch_otlp_points_rejected_total)";
+    const ExportResult result = ir.rejected ? ExportResult::partial : ExportResult::ok;
     if (protobuf_) {
-        // ExportMetricsServiceResponse { 1: ExportMetricsPartialSuccess {
-        // 1: rejected_data_points (int64), 2: error_message } }
         std::string body;
-        protozero::pbf_writer w(body);
-        {
-            protozero::pbf_writer partial(w, 1);
-            partial.add_int64(1, int64_t(ir.rejected));
-            partial.add_string(2, msg.data(), msg.size());
-        }
-        return counted(ExportResult::partial, protobuf_reply(200, std::move(body)));
+        append_export_response(body, ir);  // empty when every point was stored
+        return counted(result, protobuf_reply(200, std::move(body)));
     }
+    if (ir.rejected == 0) return counted(result, Reply::json(200, "{}"));
     std::string body = "{\"partialSuccess\":{\"rejectedDataPoints\":\"";
     base::json::append_number(body, ir.rejected);
     body += "\",\"errorMessage\":";
-    base::json::append_string(body, msg);
+    base::json::append_string(body, partial_success_message(ir));
     body += "}}";
     return counted(ExportResult::partial, Reply::json(200, std::move(body)));
 }

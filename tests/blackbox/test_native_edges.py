@@ -9,6 +9,7 @@ import time
 import unittest
 
 from harness import wait_until
+from otlp_pb import varint
 from prom_server import PrometheusServer
 from test_otlp_hostile import OtlpClient
 
@@ -28,16 +29,6 @@ def body(name, point, temporality=2):
         "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "edge"}}]},
         "scopeMetrics": [{"metrics": [{"name": name, "exponentialHistogram": {
             "aggregationTemporality": temporality, "dataPoints": [point]}}]}]}]}).encode()
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 # (name, point, reason): refused by name.

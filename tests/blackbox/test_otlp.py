@@ -18,8 +18,11 @@ OTEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "otel")
 
 
 def npm_ci():
-    """Installs the pinned SDK once (node_modules is not committed)."""
-    if os.path.exists(os.path.join(OTEL_DIR, "node_modules", ".package-lock.json")):
+    """Installs the pinned SDK once (node_modules is not committed), and
+    again when the lock file changed since (a merge that adds a package)."""
+    installed = os.path.join(OTEL_DIR, "node_modules", ".package-lock.json")
+    lock = os.path.join(OTEL_DIR, "package-lock.json")
+    if os.path.exists(installed) and os.path.getmtime(installed) >= os.path.getmtime(lock):
         return
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OTEL_DIR, check=True,
                    stdout=subprocess.DEVNULL, timeout=600)

@@ -20,6 +20,7 @@ import urllib.request
 from harness import MMWATCH_CMD, MmwatchTestCase, wait_until
 from pki import Pki
 from prom_server import PrometheusServer
+import test_otlp
 
 OTEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "otel")
 
@@ -372,9 +373,7 @@ class RealClients(TlsCase):
         m = self.start("--web-config", cfg, "--otlp-listen", "127.0.0.1:0")
         line = m.proc.stderr.readline()
         port = int(re.match(r"^mmwatch: OTLP listening on https://127\.0\.0\.1:(\d+)$", line.strip()).group(1))
-        if not os.path.exists(os.path.join(OTEL_DIR, "node_modules", ".package-lock.json")):
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OTEL_DIR, check=True,
-                           stdout=subprocess.DEVNULL, timeout=600)
+        test_otlp.npm_ci()
         token = base64.b64encode(b"prom:s3cret").decode()
         env = dict(os.environ, MMWATCH_OTLP_URL="https://127.0.0.1:%d/v1/metrics" % port,
                    NODE_EXTRA_CA_CERTS=self.pki.path("ca.crt"),

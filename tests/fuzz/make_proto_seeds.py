@@ -7,60 +7,11 @@ import struct
 import sys
 
 
-def varint(n):
-    out = bytearray()
-    n &= (1 << 64) - 1
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def key(tag, wt):
-    return varint(tag << 3 | wt)
-
-
-def ld(tag, data):
-    return key(tag, 2) + varint(len(data)) + data
-
-
-def vi(tag, n):
-    return key(tag, 0) + varint(n)
-
-
-def f64(tag, n):
-    return key(tag, 1) + struct.pack("<Q", n & (1 << 64) - 1)
-
-
-def dbl(tag, x):
-    return key(tag, 1) + struct.pack("<d", x)
-
-
-def zz(n):
-    return (n << 1) ^ (n >> 63)
-
-
-def kv(k, any_):
-    return ld(1, k.encode()) + ld(2, any_)
-
-
-def s(v):
-    return ld(1, v.encode())
-
+# The encoder is shared with the gRPC tests and benchmark.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
+from otlp_pb import dbl, f64, key, kv, ld, metric, request, s, varint, vi, zz  # noqa: E402
 
 T = 1_700_000_000_000_000_000
-
-
-def request(metrics, service="seed"):
-    resource = ld(1, kv("service.name", s(service)))
-    scope = ld(1, ld(1, b"seed.scope") + ld(2, b"1.0")) + b"".join(ld(2, m) for m in metrics)
-    return ld(1, ld(1, resource) + ld(2, scope))
-
-
-def metric(name, kind_tag, data, unit=b""):
-    return ld(1, name.encode()) + (ld(3, unit) if unit else b"") + ld(kind_tag, data)
 
 
 attrs = (ld(7, kv("s", s("x"))) + ld(7, kv("b", vi(2, 1))) + ld(7, kv("i", vi(3, 42))) + ld(7, kv("d", dbl(4, 1.5)))

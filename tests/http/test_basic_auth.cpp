@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/base64.hpp"
 #include "http/basic_auth.hpp"
 
 using namespace mmwatch;
@@ -26,17 +27,8 @@ std::string bcrypt(const std::string& password, int cost = 4) {
 }
 
 std::string basic(const std::string& user_password) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out = "Basic ";
-    for (size_t i = 0; i < user_password.size(); i += 3) {
-        uint32_t v = uint32_t(uint8_t(user_password[i])) << 16;
-        if (i + 1 < user_password.size()) v |= uint32_t(uint8_t(user_password[i + 1])) << 8;
-        if (i + 2 < user_password.size()) v |= uint8_t(user_password[i + 2]);
-        out += kAlphabet[v >> 18 & 63];
-        out += kAlphabet[v >> 12 & 63];
-        out += i + 1 < user_password.size() ? kAlphabet[v >> 6 & 63] : '=';
-        out += i + 2 < user_password.size() ? kAlphabet[v & 63] : '=';
-    }
+    base::base64::append(out, user_password);
     return out;
 }
 
@@ -81,6 +73,20 @@ TEST_CASE("a_right_password_is_verified_once_then_remembered_and_wrong_ones_refu
     CHECK(check(a, "/-/healthy", "", 0) == AuthResult::missing);  // not exempt unless asked
     CHECK(a.counters()[size_t(AuthResult::ok_remembered)] == 1);
     CHECK(a.counters()[size_t(AuthResult::wrong)] == 2);
+}
+
+TEST_CASE("a_value_checked_without_a_request_is_judged_and_remembered_alike") {
+    // HTTP/2's authorization field (gRPC metadata) has no HTTP/1 Request.
+    AuthConfig cfg;
+    cfg.users["otel"] = bcrypt("secret");
+    BasicAuth a(cfg);
+    const std::string path = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+    CHECK(a.check(path, "", 1, 0) == AuthResult::missing);
+    CHECK(a.check(path, basic("otel:wrong"), 1, 0) == AuthResult::wrong);
+    CHECK(a.check(path, basic("otel:secret"), 1, 5'000) == AuthResult::ok_verified);
+    // Remembered across both forms: one credential, one bcrypt check.
+    CHECK(check(a, "/metrics", basic("otel:secret"), 5'000) == AuthResult::ok_remembered);
+    CHECK(a.check(path, basic("otel:secret"), 1, 5'000) == AuthResult::ok_remembered);
 }
 
 TEST_CASE("healthy_can_be_exempted") {

@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "http/tls.hpp"
 #include "support/temp_dir.hpp"
@@ -211,4 +212,31 @@ TEST_CASE("tls_files_that_are_no_small_regular_files_are_refused_by_name") {
     c.cert_file = d.path();
     CHECK_FALSE(http::TlsContext::create(c, error));
     CHECK(error.find("is a directory") != std::string::npos);
+}
+
+TEST_CASE("alpn_selects_h2_on_an_http2_listener_and_nothing_on_an_http1_one") {
+    Certs c;
+    std::string error;
+    auto ctx = TlsContext::create({c.cert, c.key}, error);
+    REQUIRE(ctx);
+    const auto selected = [&](bool h2_listener, const std::vector<unsigned char>& offer) {
+        TlsSession s(ctx->for_new_connection(0), h2_listener);
+        Client client(c.cert);
+        REQUIRE(SSL_set_alpn_protos(client.ssl, offer.data(), unsigned(offer.size())) == 0);
+        std::string plain;
+        REQUIRE(handshake(client, s, plain) == TlsSession::Status::ok);
+        const unsigned char* proto = nullptr;
+        unsigned len = 0;
+        SSL_get0_alpn_selected(client.ssl, &proto, &len);
+        return std::string(reinterpret_cast<const char*>(proto), len);
+    };
+    const std::vector<unsigned char> grpc_offer = {2, 'h', '2'};
+    const std::vector<unsigned char> browser_offer = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    const std::vector<unsigned char> http1_offer = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    CHECK(selected(true, grpc_offer) == "h2");
+    CHECK(selected(true, browser_offer) == "h2");
+    // Without h2 on offer the handshake goes on with no protocol selected.
+    CHECK(selected(true, http1_offer).empty());
+    // An HTTP/1 listener never selects h2 (as before ALPN).
+    CHECK(selected(false, browser_offer).empty());
 }

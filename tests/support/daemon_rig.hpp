@@ -1,11 +1,13 @@
 // The daemon's parts without the loop: a watcher on a temp dir, an OTLP
-// store and receiver, a pusher with no URL, the page and the router,
-// wired as daemon.cpp wires them, driven by a fake clock.
+// store and receiver, the gRPC service, a pusher with no URL, the page and
+// the routers (HTTP/1 and gRPC), wired as daemon.cpp wires them, driven by
+// a fake clock.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "daemon/grpc_routes.hpp"
 #include "daemon/metrics_page.hpp"
 #include "daemon/routes.hpp"
 #include "daemon/self_metrics.hpp"
@@ -23,11 +25,13 @@ struct DaemonRig {
     files::EventLog events;
     std::unique_ptr<files::Watcher> watcher;
     OtlpRig otlp;
+    grpc::MetricsService grpc_service{otlp.store, base::kDefaultGrpcMaxMessageBytes};
     push::Pusher pusher{push::PusherConfig{}};
     http::ServerCounters listener;
     daemon::DaemonStats stats;
     std::unique_ptr<daemon::MetricsPage> page;
     std::unique_ptr<daemon::Router> router;
+    std::unique_ptr<daemon::GrpcRoutes> grpc_routes;
     uint64_t t = 1000;
 
     explicit DaemonRig(size_t max_series = 100'000, size_t max_fds = SIZE_MAX) {
@@ -39,8 +43,9 @@ struct DaemonRig {
         stats.listeners.push_back({"metrics", &listener});
         page = std::make_unique<daemon::MetricsPage>(daemon::PageConfig{3, max_series, 64 << 20},
                                                      daemon::PageParts{*watcher, events, stats, pusher, otlp.store,
-                                                                       otlp.receiver});
+                                                                       otlp.receiver, grpc_service});
         router = std::make_unique<daemon::Router>(*watcher, *page, "9.9.9");
+        grpc_routes = std::make_unique<daemon::GrpcRoutes>(grpc_service, *page);
     }
     base::Now now() const { return {t, int64_t(t) * 1'000'000}; }
     void open() {

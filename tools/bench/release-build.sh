@@ -1,7 +1,8 @@
-# Sourced by the bench scripts (run.sh, formats.sh, tls.sh, push.sh): a
-# release build of mmwatch in build-bench/ and the bench's helper programs,
-# which are plain programs over the format's headers, built here rather
-# than by meson so the bench stays out of the project's build files.
+# Sourced by the bench scripts (run.sh, formats.sh, tls.sh, push.sh,
+# otlp_grpc.sh): a release build of mmwatch in build-bench/ and the bench's
+# helper programs, which are plain programs over the format's headers, built
+# here rather than by meson so the bench stays out of the project's build
+# files.
 #   bench_release_build HELPER...   sets $build
 bench_release_build() {
   build=build-bench

@@ -1,8 +1,11 @@
 // Exports a counter, an up-down counter, a histogram, an observable gauge
-// and an exponential histogram with the OpenTelemetry JS SDK to the OTLP/HTTP endpoint in
-// MMWATCH_OTLP_URL, twice (the second round changes the values), and
-// prints each export's result code as JSON. Exit 1 if an export failed.
+// and an exponential histogram with the OpenTelemetry JS SDK to the OTLP
+// endpoint in MMWATCH_OTLP_URL (OTLP/HTTP, or gRPC with
+// MMWATCH_OTLP_PROTOCOL=grpc and a URL http://HOST:PORT), twice (the second
+// round changes the values), and prints each export's result code as JSON.
+// Exit 1 if an export failed.
 import { metrics } from '@opentelemetry/api';
+import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
@@ -19,8 +22,10 @@ if (!url) {
   process.exit(2);
 }
 
-// MMWATCH_OTLP_PROTOCOL=proto: http/protobuf (what most SDKs send), else http/json.
-const Exporter = process.env.MMWATCH_OTLP_PROTOCOL === 'proto' ? ProtoExporter : JsonExporter;
+// MMWATCH_OTLP_PROTOCOL=proto: http/protobuf (what most SDKs send); grpc:
+// OTLP over gRPC (@grpc/grpc-js, h2c for an http:// URL); else http/json.
+const exporters = { proto: ProtoExporter, grpc: GrpcExporter };
+const Exporter = exporters[process.env.MMWATCH_OTLP_PROTOCOL] ?? JsonExporter;
 const exporter = new Exporter({ url });
 const results = [];
 const originalExport = exporter.export.bind(exporter);
