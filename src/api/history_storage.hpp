@@ -46,6 +46,10 @@ public:
     void candidates(std::span<const promql::Matcher> matchers, std::vector<history::SeriesId>& out);
     // True if series `id` has data overlapping [mint, maxt].
     [[nodiscard]] bool overlaps(history::SeriesId id, int64_t mint, int64_t maxt) const;
+    // The label sets of the series matching `matchers` with data in
+    // [mint, maxt], in one go (the API's series and label lookups).
+    void matching(std::span<const promql::Matcher> matchers, int64_t mint, int64_t maxt,
+                  std::vector<promql::Labels>& out);
     // The series' labels as the engine carries them.
     [[nodiscard]] promql::Labels labels_of(history::SeriesId id);
 
@@ -62,9 +66,6 @@ private:
         int64_t next_t = 0;     // every sample before this was passed: a read from here on continues
     };
     void position(uint64_t ref, history::SeriesId id, int64_t mint);
-    // The label sets of the series matching `matchers` with data in [mint, maxt].
-    void matching(std::span<const promql::Matcher> matchers, int64_t mint, int64_t maxt,
-                  std::vector<promql::Labels>& out);
 
     history::Store& store_;
     Cursor cursor_;
