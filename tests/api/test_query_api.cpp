@@ -9,6 +9,7 @@
 #include "history/history_store.hpp"
 #include "history/labels.hpp"
 #include "http/deferred.hpp"
+#include "http/server.hpp"
 
 using namespace mmwatch;
 
@@ -283,4 +284,98 @@ TEST_CASE("api_self_metrics_are_exported_at_zero_and_count") {
     m.clear();
     a.render_metrics(m);
     CHECK(m.find("mmwatch_api_requests_total{endpoint=\"query\"} 1\n") != std::string::npos);
+}
+
+namespace {
+
+// A client on the same loop: connects, sends one request with
+// Connection: close, keeps what comes back until the server closes.
+struct LoopClient {
+    uv_tcp_t tcp{};
+    uv_connect_t connect{};
+    uv_write_t write{};
+    std::string request, response;
+    bool done = false;
+    int* finished_order = nullptr;
+    int order = 0;
+
+    void start(uv_loop_t* loop, int port, std::string target, int* counter) {
+        request = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        finished_order = counter;
+        uv_tcp_init(loop, &tcp);
+        tcp.data = this;
+        sockaddr_in addr{};
+        uv_ip4_addr("127.0.0.1", port, &addr);
+        uv_tcp_connect(&connect, &tcp, reinterpret_cast<const sockaddr*>(&addr), on_connect);
+    }
+    static void on_connect(uv_connect_t* c, int status) {
+        auto* self = static_cast<LoopClient*>(c->handle->data);
+        REQUIRE(status == 0);
+        uv_buf_t b = uv_buf_init(self->request.data(), unsigned(self->request.size()));
+        uv_write(&self->write, c->handle, &b, 1, [](uv_write_t*, int) {});
+        uv_read_start(
+            c->handle,
+            [](uv_handle_t*, size_t n, uv_buf_t* buf) { *buf = uv_buf_init(new char[n], unsigned(n)); },
+            [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+                auto* me = static_cast<LoopClient*>(s->data);
+                if (n > 0) me->response.append(buf->base, size_t(n));
+                delete[] buf->base;
+                if (n < 0) {
+                    me->done = true;
+                    me->order = ++*me->finished_order;
+                    uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
+                }
+            });
+    }
+};
+
+}  // namespace
+
+TEST_CASE("over_a_real_server_a_heavy_query_lets_other_requests_through") {
+    history::Store s(config());
+    for (int i = 0; i < 30; ++i) {
+        std::vector<double> v(400, double(i));
+        add(s, {{"__name__", "g"}, {"i", std::to_string(i)}}, 0, 15'000, v);
+    }
+    uv_loop_t loop;
+    REQUIRE(uv_loop_init(&loop) == 0);
+    {
+        api::ApiOptions o;
+        o.work_per_slice = 20;  // many turns for the heavy query
+        o.version = "t";
+        api::QueryApi a(s, &loop, o);
+        http::ServerConfig sc;
+        sc.max_connections = 8;
+        sc.max_body_bytes = 1 << 20;
+        http::Server server(&loop, sc, a);
+        std::string bound;
+        REQUIRE(server.listen("127.0.0.1", 0, bound) == 0);
+        const int port = std::stoi(bound.substr(bound.rfind(':') + 1));
+        int finished = 0;
+        LoopClient heavy, light;
+        heavy.start(&loop, port, "/api/v1/query_range?query=sum(avg_over_time(g%5B10m%5D))&start=0&end=6000&step=15", &finished);
+        // The light request is sent once the heavy one is being evaluated.
+        uv_timer_t t;
+        uv_timer_init(&loop, &t);
+        struct Ctx { LoopClient* c; uv_loop_t* loop; int port; int* finished; api::QueryApi* api; } ctx{&light, &loop, port, &finished, &a};
+        t.data = &ctx;
+        uv_timer_start(&t, [](uv_timer_t* h) {
+            auto* c = static_cast<Ctx*>(h->data);
+            if (c->api->running() == 0) return;  // not yet started
+            uv_timer_stop(h);
+            c->c->start(c->loop, c->port, "/api/v1/status/buildinfo", c->finished);
+        }, 0, 1);
+        while (!(heavy.done && light.done)) uv_run(&loop, UV_RUN_ONCE);
+        uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
+        CHECK(light.order == 1);  // answered while the heavy query was still running
+        CHECK(heavy.order == 2);
+        CHECK(light.response.find("\"version\":\"t\"") != std::string::npos);
+        CHECK(heavy.response.starts_with("HTTP/1.1 200 OK\r\n"));
+        CHECK(heavy.response.find("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[[0,\"435\"],") !=
+              std::string::npos);
+        CHECK(a.counters().slices > 100);
+        server.close();
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
 }
