@@ -16,7 +16,7 @@ constexpr std::string_view kRefusalNames[kRefusalCount] = {
     "bad_request", "max_samples", "timeout", "concurrency", "execution", "client_gone",
 };
 constexpr std::string_view kEndpointNames[kEndpointCount] = {
-    "query", "query_range", "series", "labels", "label_values", "buildinfo",
+    "query", "query_range", "series", "labels", "label_values", "buildinfo", "metadata",
 };
 constexpr std::string_view kTooManySamples =
     "query processing would load too many samples into memory in query execution";
@@ -85,6 +85,12 @@ http::Response QueryApi::respond(const http::Request& req) {
     if (path.starts_with(kLabel) && path.ends_with(kValues) && path.size() > kLabel.size() + kValues.size())
         return labels(req, path.substr(kLabel.size(), path.size() - kLabel.size() - kValues.size()));
     if (path == "/api/v1/status/buildinfo") return buildinfo();
+    if (path == "/api/v1/metadata") {
+        // The store keeps no HELP, TYPE or UNIT yet: Prometheus's answer
+        // when it knows none (Grafana asks, and copes).
+        ++counters_.requests[size_t(Endpoint::metadata)];
+        return json(200, success("{}"));
+    }
     return http::error_response(404, "not found");
 }
 

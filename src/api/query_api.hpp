@@ -1,7 +1,7 @@
 // The Prometheus HTTP API over the history store (docs/query.md):
 //   GET/POST /api/v1/query, /api/v1/query_range   PromQL, evaluated in slices
 //   GET/POST /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values
-//   GET      /api/v1/status/buildinfo
+//   GET      /api/v1/status/buildinfo, /api/v1/metadata (empty: no metadata kept)
 // in Prometheus's JSON shapes and error types. A query is answered later
 // (http::Deferred): each loop turn runs one slice of each running query
 // (about a millisecond of work, base::kDefaultQueryWorkPerSlice), so a
@@ -50,8 +50,8 @@ enum class Refusal : uint8_t {
 inline constexpr size_t kRefusalCount = 6;
 [[nodiscard]] std::string_view refusal_name(Refusal r) noexcept;
 
-enum class Endpoint : uint8_t { query, query_range, series, labels, label_values, buildinfo };
-inline constexpr size_t kEndpointCount = 6;
+enum class Endpoint : uint8_t { query, query_range, series, labels, label_values, buildinfo, metadata };
+inline constexpr size_t kEndpointCount = 7;
 
 struct ApiCounters {
     uint64_t requests[kEndpointCount] = {};

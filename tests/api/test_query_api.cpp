@@ -269,6 +269,7 @@ TEST_CASE("series_labels_and_values_answer_prometheus_json") {
     CHECK(get(a, "/api/v1/label/nothing/values").body == R"({"status":"success","data":[]})");
     CHECK(get(a, "/api/v1/status/buildinfo").body ==
           R"({"status":"success","data":{"version":"1.2.3","revision":"","branch":"","buildUser":"","buildDate":"","goVersion":""}})");
+    CHECK(get(a, "/api/v1/metadata").body == R"({"status":"success","data":{}})");
 }
 
 TEST_CASE("api_self_metrics_are_exported_at_zero_and_count") {
