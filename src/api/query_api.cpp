@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/lookup.hpp"
 #include "api/params.hpp"
 #include "base/json.hpp"
 #include "promql/label_set.hpp"
@@ -135,9 +136,7 @@ http::Response QueryApi::query(const http::Request& req, bool range) {
         if (!parse_duration_ms(*t, ms, why)) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("timeout", why));
         if (ms > 0) o.timeout_ms = std::min(o.timeout_ms, ms);
     }
-    if (running_.size() >= options_.max_concurrent)
-        return refuse(Refusal::concurrency, ApiError::unavailable,
-                      "too many concurrent queries (--query-max-concurrency " + std::to_string(options_.max_concurrent) + "): try again");
+    if (running_.size() >= options_.max_concurrent) return too_many();
     const std::string* text = p.get("query");
     promql::QueryError qe;
     auto q = range ? promql::Query::range(storage_, text ? *text : "", start, end, step, o, &qe)
@@ -146,11 +145,31 @@ http::Response QueryApi::query(const http::Request& req, bool range) {
     return start_query(std::move(q));
 }
 
-http::Response QueryApi::start_query(std::unique_ptr<promql::Query> q) {
-    auto answer = std::make_shared<http::Deferred>();
-    running_.push_back({std::move(q), answer});
+http::Response QueryApi::too_many() {
+    return refuse(Refusal::concurrency, ApiError::unavailable,
+                  "too many concurrent queries (--query-max-concurrency " + std::to_string(options_.max_concurrent) +
+                      "): try again");
+}
+
+http::Response QueryApi::start(Running r) {
+    r.answer = std::make_shared<http::Deferred>();
+    auto answer = r.answer;
+    running_.push_back(std::move(r));
     if (idle_.get() && loop_ && running_.size() == 1) uv_idle_start(idle_.get(), on_idle);
     return http::Response::later(std::move(answer));
+}
+
+http::Response QueryApi::start_query(std::unique_ptr<promql::Query> q) {
+    Running r;
+    r.query = std::move(q);
+    return start(std::move(r));
+}
+
+http::Response QueryApi::start_lookup(std::unique_ptr<Lookup> l) {
+    if (running_.size() >= options_.max_concurrent) return too_many();
+    Running r;
+    r.lookup = std::move(l);
+    return start(std::move(r));
 }
 
 void QueryApi::on_idle(uv_idle_t* h) {
@@ -160,11 +179,24 @@ void QueryApi::on_idle(uv_idle_t* h) {
 
 bool QueryApi::step_all(uint64_t now_ms) {
     for (Running& r : running_) {
-        if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
-        if (r.query->step(now_ms)) finish(r);
         ++counters_.slices;
+        if (r.lookup) {
+            if (r.answer->abandoned()) {
+                ++counters_.refused[size_t(Refusal::client_gone)];
+                r.done = true;
+            } else if (r.lookup->step()) {
+                r.answer->resolve(json(200, success(r.lookup->data_json())));
+                r.done = true;
+            }
+            continue;
+        }
+        if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
+        if (r.query->step(now_ms)) {
+            finish(r);
+            r.done = true;
+        }
     }
-    std::erase_if(running_, [](const Running& r) { return r.query->done(); });
+    std::erase_if(running_, [](const Running& r) { return r.done; });
     return !running_.empty();
 }
 
@@ -218,20 +250,7 @@ http::Response QueryApi::series(const http::Request& req) {
     if (p.all("match[]").empty()) return refuse(Refusal::bad_request, ApiError::bad_data, "no match[] parameter provided");
     if (!matcher_sets(p, sets, err) || !time_range(p, start, end, err))
         return refuse(Refusal::bad_request, ApiError::bad_data, err);
-    std::vector<promql::Labels> all, some;
-    for (const auto& ms : sets) {
-        storage_.matching(ms, start, end, some);
-        all.insert(all.end(), some.begin(), some.end());
-    }
-    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return promql::compare(a, b) < 0; });
-    all.erase(std::unique(all.begin(), all.end()), all.end());
-    std::string data = "[";
-    for (size_t i = 0; i < all.size(); ++i) {
-        if (i) data += ',';
-        append_labels(data, all[i]);
-    }
-    data += ']';
-    return json(200, success(data));
+    return start_lookup(std::make_unique<Lookup>(storage_, std::move(sets), start, end, Lookup::Kind::series, ""));
 }
 
 // /api/v1/labels (value_of empty) and /api/v1/label/<name>/values.
@@ -251,16 +270,8 @@ http::Response QueryApi::labels(const http::Request& req, std::string_view value
     }
     if (!matcher_sets(p, sets, err) || !time_range(p, start, end, err))
         return refuse(Refusal::bad_request, ApiError::bad_data, err);
-    if (sets.empty()) sets.emplace_back();  // every series
-    std::vector<std::string> out, some;
-    for (const auto& ms : sets) {
-        if (value_of.empty()) storage_.label_names(ms, start, end, some);
-        else storage_.label_values(name, ms, start, end, some);
-        out.insert(out.end(), some.begin(), some.end());
-    }
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return json(200, success(string_array(out)));
+    const auto kind = value_of.empty() ? Lookup::Kind::label_names : Lookup::Kind::label_values;
+    return start_lookup(std::make_unique<Lookup>(storage_, std::move(sets), start, end, kind, std::move(name)));
 }
 
 http::Response QueryApi::buildinfo() {

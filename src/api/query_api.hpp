@@ -2,10 +2,11 @@
 //   GET/POST /api/v1/query, /api/v1/query_range   PromQL, evaluated in slices
 //   GET/POST /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values
 //   GET      /api/v1/status/buildinfo, /api/v1/metadata (empty: no metadata kept)
-// in Prometheus's JSON shapes and error types. A query is answered later
-// (http::Deferred): each loop turn runs one slice of each running query
-// (about a millisecond of work, base::kDefaultQueryWorkPerSlice), so a
-// heavy query never holds the loop. Budgets: samples per query
+// in Prometheus's JSON shapes and error types. A query or a series/labels
+// lookup is answered later (http::Deferred): each loop turn runs one
+// slice of each (about a millisecond of work: base::kDefaultQueryWorkPerSlice
+// for a query, Lookup's batches for a lookup), so a heavy request never
+// holds the loop. Budgets: samples per query
 // (--query-max-samples), wall time (--query-timeout) and queries at once
 // (--query-max-concurrency); every refusal has a reason and a counter,
 // exported even at zero (render_metrics).
@@ -21,6 +22,7 @@
 
 #include "api/api_json.hpp"
 #include "api/history_storage.hpp"
+#include "api/lookup.hpp"
 #include "base/limits.hpp"
 #include "history/history_store.hpp"
 #include "http/deferred.hpp"
@@ -83,16 +85,22 @@ public:
     void set_clock_for_tests(int64_t now_ms) noexcept { fixed_now_ms_ = now_ms; }
 
 private:
+    // A query, or a series/labels lookup, and the answer it owes.
     struct Running {
         std::unique_ptr<promql::Query> query;
+        std::unique_ptr<Lookup> lookup;
         std::shared_ptr<http::Deferred> answer;
+        bool done = false;
     };
     http::Response query(const http::Request& req, bool range);
     http::Response series(const http::Request& req);
     http::Response labels(const http::Request& req, std::string_view value_of);
     http::Response buildinfo();
     http::Response refuse(Refusal why, ApiError type, std::string_view message);
+    http::Response too_many();
+    http::Response start(Running r);
     http::Response start_query(std::unique_ptr<promql::Query> q);
+    http::Response start_lookup(std::unique_ptr<Lookup> l);
     void finish(Running& r);
     [[nodiscard]] int64_t now_ms() const;
     static void on_idle(uv_idle_t* h);

@@ -272,6 +272,28 @@ TEST_CASE("series_labels_and_values_answer_prometheus_json") {
     CHECK(get(a, "/api/v1/metadata").body == R"({"status":"success","data":{}})");
 }
 
+TEST_CASE("a_series_lookup_over_many_series_takes_several_turns") {
+    history::Store s(config());
+    for (int i = 0; i < 5000; ++i) add(s, {{"__name__", "m"}, {"i", std::to_string(i)}}, 0, 15'000, {1});
+    api::QueryApi a(s, nullptr, {});
+    // A regex narrows through the postings: 500 candidates, one turn.
+    Answer r = get(a, "/api/v1/series?match%5B%5D=%7Bi%3D~%22.*9%22%7D");
+    CHECK(r.deferred);
+    CHECK(a.counters().slices == 1);
+    CHECK(r.body.starts_with(R"({"status":"success","data":[{"__name__":"m","i":"1009"},{"__name__":"m","i":"1019"},)"));
+    const auto count = [](const std::string& body) {
+        size_t n = 0;
+        for (size_t at = 0; (at = body.find("\"i\"", at)) != std::string::npos; ++at) ++n;
+        return n;
+    };
+    CHECK(count(r.body) == 500);
+    // != narrows nothing: all 5,000 named m are checked, 512 a batch, four batches a turn.
+    r = get(a, "/api/v1/series?match%5B%5D=m%7Bi!%3D%221%22%7D");
+    CHECK(a.counters().slices - 1 >= 3);
+    CHECK(r.body.starts_with(R"({"status":"success","data":[{"__name__":"m","i":"0"},{"__name__":"m","i":"10"},)"));
+    CHECK(count(r.body) == 4999);
+}
+
 TEST_CASE("api_self_metrics_are_exported_at_zero_and_count") {
     history::Store s(config());
     api::QueryApi a(s, nullptr, {});
