@@ -62,7 +62,8 @@ QueryApi::QueryApi(history::Store& store, uv_loop_t* loop, ApiOptions options)
 }
 
 QueryApi::~QueryApi() {
-    for (Running& r : running_) r.answer->abandon();
+    // Shutting down: whoever still waits gets an answer, not silence.
+    for (Running& r : running_) r.answer->resolve(json(503, error(ApiError::unavailable, "mmwatch is shutting down")));
 }
 
 int64_t QueryApi::now_ms() const {

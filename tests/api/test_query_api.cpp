@@ -294,6 +294,24 @@ TEST_CASE("a_series_lookup_over_many_series_takes_several_turns") {
     CHECK(count(r.body) == 4999);
 }
 
+TEST_CASE("a_query_still_running_when_the_api_goes_is_answered") {
+    history::Store s(config());
+    fill(s);
+    Catch c;
+    {
+        api::ApiOptions o;
+        o.work_per_slice = 1;
+        api::QueryApi a(s, nullptr, o);
+        http::Response r = a.respond(Req{"/api/v1/query_range?query=sum(up)&start=0&end=600&step=15", "", ""}.make());
+        REQUIRE(r.deferred);
+        r.deferred->wait(&c);
+        CHECK(a.step_all(0));
+    }
+    REQUIRE(c.got);
+    CHECK(c.got->status == 503);
+    CHECK(*c.got->body == R"({"status":"error","errorType":"unavailable","error":"mmwatch is shutting down"})");
+}
+
 TEST_CASE("api_self_metrics_are_exported_at_zero_and_count") {
     history::Store s(config());
     api::QueryApi a(s, nullptr, {});
