@@ -283,7 +283,8 @@ void Connection::process_input() {
         deferred_head_only = head_only;
         deferred_proves = authenticated;
         deferred = std::move(resp.deferred);
-        deferred->wait(this);
+        const std::shared_ptr<Deferred> hold = deferred;  // resolved() at once drops the member
+        hold->wait(this);
         return;
     }
     respond(std::move(resp), req.keep_alive, head_only, authenticated);

@@ -18,8 +18,8 @@
 
 namespace mmwatch::http {
 
-// Phases: reading → (waiting for a deferred answer →) writing → (reading again on keep-alive | lingering →
-// closed). A connection starts as a newcomer and is proven once it has
+// Phases: reading → (waiting, for a handler's deferred answer →) writing
+// → (reading again on keep-alive | lingering → closed). A connection starts as a newcomer and is proven once it has
 // completed a request (authenticated, where basic auth is on); the two
 // have their own shares of the cap and their own deadlines. One timer per
 // connection enforces the phase's deadline: a newcomer's first byte and
