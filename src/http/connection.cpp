@@ -293,11 +293,8 @@ void Connection::process_input() {
 void Connection::resolved(Response r) {
     deferred.reset();
     if (phase != Phase::waiting) return;
-    try {
-        respond(std::move(r), keep_alive, deferred_head_only, deferred_proves);
-    } catch (const std::bad_alloc&) {
-        out_of_memory();
-    }
+    base::guarded([&] { respond(std::move(r), keep_alive, deferred_head_only, deferred_proves); },
+                  [this](base::Failure f) { failed(f); });
 }
 
 // `proves`: the request was whole and authenticated (where auth is on), so
