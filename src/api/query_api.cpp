@@ -52,6 +52,7 @@ bool time_param(const Params& p, std::string_view name, int64_t fallback, int64_
 }  // namespace
 
 std::string_view refusal_name(Refusal r) noexcept { return kRefusalNames[size_t(r)]; }
+std::string_view endpoint_name(Endpoint e) noexcept { return kEndpointNames[size_t(e)]; }
 
 QueryApi::QueryApi(history::Store& store, uv_loop_t* loop, ApiOptions options)
     : store_(store), storage_(store), loop_(loop), options_(std::move(options)) {
@@ -281,28 +282,6 @@ http::Response QueryApi::buildinfo() {
     base::json::append_string(data, options_.version);
     data += ",\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"\"}";
     return json(200, success(data));
-}
-
-void QueryApi::render_metrics(std::string& out) const {
-    out += "# HELP mmwatch_api_requests_total Prometheus API requests, by endpoint.\n"
-           "# TYPE mmwatch_api_requests_total counter\n";
-    for (size_t i = 0; i < kEndpointCount; ++i)
-        out += "mmwatch_api_requests_total{endpoint=\"" + std::string(kEndpointNames[i]) + "\"} " +
-               std::to_string(counters_.requests[i]) + "\n";
-    out += "# HELP mmwatch_api_refused_total Prometheus API requests answered with an error, by reason.\n"
-           "# TYPE mmwatch_api_refused_total counter\n";
-    for (size_t i = 0; i < kRefusalCount; ++i)
-        out += "mmwatch_api_refused_total{reason=\"" + std::string(kRefusalNames[i]) + "\"} " +
-               std::to_string(counters_.refused[i]) + "\n";
-    out += "# HELP mmwatch_api_queries_running PromQL queries being evaluated now.\n"
-           "# TYPE mmwatch_api_queries_running gauge\n"
-           "mmwatch_api_queries_running " + std::to_string(running_.size()) + "\n";
-    out += "# HELP mmwatch_api_query_slices_total Slices of query evaluation run (one per query per loop turn).\n"
-           "# TYPE mmwatch_api_query_slices_total counter\n"
-           "mmwatch_api_query_slices_total " + std::to_string(counters_.slices) + "\n";
-    out += "# HELP mmwatch_api_query_peak_samples_max The most samples any one query has held at once.\n"
-           "# TYPE mmwatch_api_query_peak_samples_max gauge\n"
-           "mmwatch_api_query_peak_samples_max " + std::to_string(counters_.samples_peak_max) + "\n";
 }
 
 }  // namespace mmwatch::api

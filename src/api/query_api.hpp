@@ -9,7 +9,7 @@
 // holds the loop. Budgets: samples per query
 // (--query-max-samples), wall time (--query-timeout) and queries at once
 // (--query-max-concurrency); every refusal has a reason and a counter,
-// exported even at zero (render_metrics).
+// exported even at zero (the daemon's /metrics: daemon/query_metrics.cpp).
 #pragma once
 
 #include <uv.h>
@@ -54,6 +54,7 @@ inline constexpr size_t kRefusalCount = 6;
 
 enum class Endpoint : uint8_t { query, query_range, series, labels, label_values, buildinfo, metadata };
 inline constexpr size_t kEndpointCount = 7;
+[[nodiscard]] std::string_view endpoint_name(Endpoint e) noexcept;
 
 struct ApiCounters {
     uint64_t requests[kEndpointCount] = {};
@@ -79,8 +80,6 @@ public:
 
     [[nodiscard]] size_t running() const noexcept { return running_.size(); }
     [[nodiscard]] const ApiCounters& counters() const noexcept { return counters_; }
-    // mmwatch_api_* in the Prometheus text format, every counter present.
-    void render_metrics(std::string& out) const;
     // The wall clock a query without time= is evaluated at (tests pin it).
     void set_clock_for_tests(int64_t now_ms) noexcept { fixed_now_ms_ = now_ms; }
 

@@ -312,19 +312,17 @@ TEST_CASE("a_query_still_running_when_the_api_goes_is_answered") {
     CHECK(*c.got->body == R"({"status":"error","errorType":"unavailable","error":"mmwatch is shutting down"})");
 }
 
-TEST_CASE("api_self_metrics_are_exported_at_zero_and_count") {
+TEST_CASE("api_counters_start_at_zero_and_count_by_endpoint_and_reason") {
     history::Store s(config());
     api::QueryApi a(s, nullptr, {});
-    std::string m;
-    a.render_metrics(m);
-    for (const char* reason : {"bad_request", "max_samples", "timeout", "concurrency", "execution", "client_gone"})
-        CHECK(m.find("mmwatch_api_refused_total{reason=\"" + std::string(reason) + "\"} 0\n") != std::string::npos);
-    CHECK(m.find("mmwatch_api_requests_total{endpoint=\"query_range\"} 0\n") != std::string::npos);
-    CHECK(m.find("mmwatch_api_queries_running 0\n") != std::string::npos);
+    for (uint64_t n : a.counters().refused) CHECK(n == 0);
+    for (uint64_t n : a.counters().requests) CHECK(n == 0);
+    CHECK(api::refusal_name(api::Refusal::client_gone) == "client_gone");
+    CHECK(api::endpoint_name(api::Endpoint::label_values) == "label_values");
     (void)get(a, "/api/v1/query?query=1&time=1");
-    m.clear();
-    a.render_metrics(m);
-    CHECK(m.find("mmwatch_api_requests_total{endpoint=\"query\"} 1\n") != std::string::npos);
+    (void)get(a, "/api/v1/query?query=(&time=1");
+    CHECK(a.counters().requests[size_t(api::Endpoint::query)] == 2);
+    CHECK(a.counters().refused[size_t(api::Refusal::bad_request)] == 1);
 }
 
 namespace {
