@@ -287,6 +287,14 @@ inline constexpr int64_t kDefaultQueryLookbackMs = 5 * 60 * 1000;
 // Step of a subquery written without one ([1h:]): Prometheus uses its
 // global evaluation interval, 1 minute by default.
 inline constexpr int64_t kDefaultSubqueryStepMs = 60'000;
+// Queries evaluated at once (--query-max-concurrency); one more is refused
+// with errorType "unavailable" (HTTP 503) and counted. Each holds up to
+// --query-max-samples, so this times that bounds the engine's memory;
+// Prometheus's default is 20, for a server.
+inline constexpr size_t kDefaultQueryConcurrency = 4;
+// Points per series a range query may ask for (end - start) / step:
+// Prometheus's fixed 11,000.
+inline constexpr int64_t kMaxQueryRangePoints = 11'000;
 
 // --- HTTP/2 and gRPC (--otlp-grpc-listen) -----------------------------------
 // Default cap on one gRPC message, compressed or not (--otlp-grpc-max-message-bytes):

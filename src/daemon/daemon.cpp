@@ -146,6 +146,7 @@ bool Daemon::start(std::string& error) {
         error = "cannot watch directory " + options_.dir + ": " + std::strerror(err);
         return false;
     }
+    start_query_api();
     if (!start_listeners(error) || !start_sampler(error)) return false;
     uv_poll_init(&loop_, inotify_poll_.get(), watcher_.inotify_fd());
     inotify_poll_.mark_initialized();
@@ -171,6 +172,18 @@ bool Daemon::start(std::string& error) {
     std::signal(SIGPIPE, SIG_IGN);
     after_watcher_activity();
     return true;
+}
+
+// The query API over the history store, on --listen (docs/query.md).
+void Daemon::start_query_api() {
+    api::ApiOptions o;
+    o.max_samples = int64_t(options_.query_max_samples);
+    o.timeout_ms = int64_t(options_.query_timeout_ms);
+    o.max_concurrent = size_t(options_.query_max_concurrency);
+    o.version = MMWATCH_VERSION;
+    query_api_ = std::make_unique<api::QueryApi>(history_.store(), &loop_, std::move(o));
+    router_.attach_query(query_api_.get());
+    page_.attach_query_api(query_api_.get());
 }
 
 void Daemon::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
@@ -450,6 +463,10 @@ void Daemon::stop() {
     sigterm_.close();
     sighup_.close();
     sample_timer_.close();
+    // Queries still running are answered 503 before the store they read goes.
+    router_.attach_query(nullptr);
+    page_.attach_query_api(nullptr);
+    query_api_.reset();
     // SIGTERM: what the store holds goes to --history-dir before the exit.
     history_.close();
     pusher_.close();

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "api/query_api.hpp"
 #include "daemon/history_keeper.hpp"
 #include "daemon/grpc_routes.hpp"
 #include "daemon/metrics_page.hpp"
@@ -71,6 +72,7 @@ private:
     bool start_listeners(std::string& error);
     bool start_grpc(const http::ServerConfig& sc, std::string& error);
     bool start_sampler(std::string& error);
+    void start_query_api();
     void tick();
     void measure_loop(uint64_t now_ms);
     void after_watcher_activity();
@@ -102,6 +104,9 @@ private:
     Router router_;
     OtlpRoutes otlp_routes_;
     GrpcRoutes grpc_routes_;
+    // The Prometheus HTTP API over history_'s store: made at start, gone
+    // before the store (stop()).
+    std::unique_ptr<api::QueryApi> query_api_;
     std::optional<Sampler> sampler_;  // made at start, when a consumer of samples is configured
     http::UvHandle<uv_timer_t> sample_timer_;
     std::unique_ptr<http::TlsContext> tls_;

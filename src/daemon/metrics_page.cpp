@@ -88,6 +88,7 @@ void MetricsPage::compose(prom::Writer& w, std::string* text, Purpose purpose) {
     render_self_metrics(self_metrics_input(), w);
     parts_.pusher.write_self_metrics(w);
     if (parts_.history) parts_.history->write_self_metrics(w);
+    if (query_api_) write_query_metrics(*query_api_, w);
     // One staleness series per active file.
     render_staleness(parts_.watcher.active_in_discovery_order(), w);
     // The OTLP series under names nothing above took, then OTLP's own

@@ -32,6 +32,10 @@ namespace mmwatch::push {
 class Pusher;
 }  // namespace mmwatch::push
 
+namespace mmwatch::api {
+class QueryApi;
+}  // namespace mmwatch::api
+
 namespace mmwatch::daemon {
 
 class HistoryKeeper;
@@ -77,6 +81,8 @@ public:
     // Asks for a render before the next tick's (new OTLP points, a new
     // plan). Renders stay bounded however often this is called: one per
     // tick, plus at most one asked for this way.
+    // The query API's counters join the page once it exists (null: none).
+    void attach_query_api(const api::QueryApi* api) noexcept { query_api_ = api; }
     void invalidate() noexcept {
         for (Rendition& r : renditions_) r.dirty = true;
     }
@@ -110,6 +116,11 @@ private:
     uint64_t plan_generation_ = UINT64_MAX;
     Rendition renditions_[prom::kFormatCount];
     http::GzipEncoder gzip_;
+    const api::QueryApi* query_api_ = nullptr;
 };
+
+// mmwatch_api_*: the query API's requests, refusals by reason (every one,
+// even at zero), queries running, slices and peak samples.
+void write_query_metrics(const api::QueryApi& api, prom::Writer& w);
 
 }  // namespace mmwatch::daemon

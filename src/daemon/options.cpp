@@ -182,6 +182,14 @@ const std::vector<Flag>& flags() {
         {"--history-flush-interval", "DUR",
          "how often new history is written to --history-dir; a crash loses at most this, 10s..24h (default 5m)",
          duration_in(&Options::history_flush_interval_ms, 10'000, 24 * kHourMs)},
+        {"--query-max-samples", "N",
+         "samples one PromQL query may hold at once (as Prometheus's --query.max-samples), 1000..1000000000 "
+         "(default 5000000)",
+         number_in(&Options::query_max_samples, 1000, 1'000'000'000)},
+        {"--query-timeout", "DUR", "wall time one PromQL query may take, 1s..1h (default 2m)",
+         duration_in(&Options::query_timeout_ms, 1000, kHourMs)},
+        {"--query-max-concurrency", "N", "PromQL queries evaluated at once; one more is refused 503, 1..64 (default 4)",
+         number_in(&Options::query_max_concurrency, 1, 64)},
         {"--help", "", "show this help and exit", [](Options& o, std::string_view) { o.help = true; return true; },
          "-h"},
         {"--version", "", "print the version and exit",
@@ -272,6 +280,9 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
     o.history_interval_ms = base::kDefaultHistoryIntervalMs;
     o.history_disk_bytes = base::kDefaultHistoryDiskBytes;
     o.history_flush_interval_ms = base::kDefaultHistoryFlushMs;
+    o.query_max_samples = base::kDefaultQueryMaxSamples;
+    o.query_timeout_ms = base::kDefaultQueryTimeoutMs;
+    o.query_max_concurrency = base::kDefaultQueryConcurrency;
     for (size_t i = 0; i < args.size(); ++i) {
         std::string_view a = args[i];
         std::string_view value;
@@ -318,10 +329,12 @@ std::string usage() {
         "docs/http.md), /api/v1/sources (JSON), /-/healthy, and / (a page linking them).\n"
         "It also receives OTLP/HTTP metrics (protobuf or JSON) on POST /v1/metrics, and\n"
         "OTLP over gRPC with --otlp-grpc-listen (docs/grpc.md), and serves them on\n"
-        "/metrics and /api/v1/services, /api/v1/series, /api/v1/query_range\n"
+        "/metrics and /api/v1/services, /api/v1/series?match=, /api/v1/query_range?series=\n"
         "(see docs/otlp.md). It keeps the history of every series (sampled every\n"
         "--history-interval, and Prometheus remote-write received on\n"
-        "POST /api/v1/write) and exports it on /api/v1/export (see docs/history.md).\n\n"
+        "POST /api/v1/write), exports it on /api/v1/export (see docs/history.md) and\n"
+        "answers PromQL over it with the Prometheus HTTP API: /api/v1/query,\n"
+        "/api/v1/query_range, /api/v1/series, /api/v1/labels (see docs/query.md).\n\n"
         "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
     for (const Flag& f : flags()) {
         std::string left = "  ";

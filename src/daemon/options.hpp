@@ -63,6 +63,11 @@ struct Options {
     std::string history_dir;
     uint64_t history_disk_bytes = 0;
     uint64_t history_flush_interval_ms = 0;
+    // The query API over the history (docs/query.md): samples one query may
+    // hold, its wall time, and queries evaluated at once.
+    uint64_t query_max_samples = 0;
+    uint64_t query_timeout_ms = 0;
+    uint64_t query_max_concurrency = 0;
     bool healthy_without_auth = false; // /-/healthy answers without credentials
     bool help = false;
     bool version = false;

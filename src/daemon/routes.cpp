@@ -40,6 +40,23 @@ otlp::Param param(const http::Request& req, std::string_view key) {
 Router::Router(files::Watcher& watcher, MetricsPage& page, std::string version)
     : watcher_(watcher), page_(page), version_(std::move(version)) {}
 
+namespace {
+
+// The Prometheus HTTP API's paths. OTLP's older /api/v1/series?match=NAME
+// and /api/v1/query_range?series=ID (docs/otlp.md) keep their answers:
+// a Prometheus client sends match[]= and query= instead.
+bool is_query_api(const http::Request& req) {
+    const std::string_view path = req.path;
+    std::string ignored;
+    if (path == "/api/v1/series") return !http::query_param(req.query, "match", ignored);
+    if (path == "/api/v1/query_range") return !http::query_param(req.query, "series", ignored);
+    constexpr std::string_view kLabel = "/api/v1/label/";
+    return path == "/api/v1/query" || path == "/api/v1/labels" || path == "/api/v1/metadata" ||
+           path == "/api/v1/status/buildinfo" || (path.starts_with(kLabel) && path.ends_with("/values"));
+}
+
+}  // namespace
+
 http::Response Router::route(const http::Request& req) {
     const std::string_view path = req.path;
     if (path == "/metrics") {
@@ -53,6 +70,7 @@ http::Response Router::route(const http::Request& req) {
         if (path == "/api/v1/write") return req.method == "POST" ? remote_write(req) : method_not_allowed("POST");
         if (path == "/api/v1/export") return is_get(req) ? history_export(req) : method_not_allowed("GET, HEAD");
     }
+    if (query_ && is_query_api(req)) return query_->respond(req);
     if (otlp_) {
         if (path == "/v1/metrics") return otlp_export(req);
         if (!is_get(req) && (path == "/api/v1/services" || path == "/api/v1/series" || path == "/api/v1/query_range"))
@@ -188,6 +206,9 @@ http::Response Router::landing() const {
         "/api/v1/query_range?series=ID (JSON)</li>\n"
         "<li>POST /api/v1/write: Prometheus remote-write into the history store; "
         "/api/v1/export?match[]=NAME: its raw samples (JSON lines)</li>\n"
+        "<li>PromQL over the history, as Prometheus's HTTP API: /api/v1/query?query=Q, /api/v1/query_range, "
+        "/api/v1/series?match[]=S, <a href=\"/api/v1/labels\">/api/v1/labels</a>, "
+        "<a href=\"/api/v1/status/buildinfo\">/api/v1/status/buildinfo</a></li>\n"
         "</ul>\n</body></html>\n";
     http::Response r = http::Response::text(200, std::move(body));
     r.content_type = "text/html; charset=utf-8";

@@ -34,6 +34,10 @@ public:
     // POST /api/v1/write (both listeners) and GET /api/v1/export; until
     // attached those paths answer 404.
     void attach_history(HistoryKeeper* history) noexcept { history_ = history; }
+    // The Prometheus HTTP API (api::QueryApi): /api/v1/query, query_range,
+    // series, labels, label/<name>/values, metadata, status/buildinfo;
+    // until attached those paths answer as OTLP's or 404.
+    void attach_query(http::Handler* api) noexcept { query_ = api; }
     // The OTLP-only listener (--otlp-listen): POST /v1/metrics, else 404.
     [[nodiscard]] http::Response route_otlp(const http::Request& req);
 
@@ -52,6 +56,7 @@ private:
     otlp::Store* otlp_ = nullptr;
     otlp::Receiver* receiver_ = nullptr;
     HistoryKeeper* history_ = nullptr;
+    http::Handler* query_ = nullptr;
 };
 
 // The OTLP-only listener's routes (--otlp-listen): Router::route_otlp().

@@ -273,7 +273,28 @@ void Connection::process_input() {
         authenticated = a != AuthResult::exempt;
     }
     Response resp = server->handler_->respond(req);
+    if (resp.deferred) {
+        // The handler answers later (a query in slices); nothing is read
+        // meanwhile, and the handler's own deadline bounds the wait.
+        phase = Phase::waiting;
+        phase_start_ms = now_ms();
+        uv_timer_stop(&timer);
+        keep_alive = req.keep_alive;
+        deferred_head_only = head_only;
+        deferred_proves = authenticated;
+        deferred = std::move(resp.deferred);
+        const std::shared_ptr<Deferred> hold = deferred;  // resolved() at once drops the member
+        hold->wait(this);
+        return;
+    }
     respond(std::move(resp), req.keep_alive, head_only, authenticated);
+}
+
+void Connection::resolved(Response r) {
+    deferred.reset();
+    if (phase != Phase::waiting) return;
+    base::guarded([&] { respond(std::move(r), keep_alive, deferred_head_only, deferred_proves); },
+                  [this](base::Failure f) { failed(f); });
 }
 
 // `proves`: the request was whole and authenticated (where auth is on), so
@@ -431,6 +452,7 @@ void Connection::on_timer(uv_timer_t* t) {
                 return;
             }
             break;
+        case Phase::waiting:
         case Phase::lingering:
         case Phase::closing: break;
     }
@@ -502,6 +524,8 @@ void Connection::close() noexcept {
     std::string().swap(tls_out);
     std::string().swap(tls_pending);
     track_tls();
+    if (deferred) deferred->abandon();  // the handler stops its work
+    deferred.reset();
 }
 
 void Connection::on_closed(uv_handle_t* h) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/guard.hpp"
+#include "http/deferred.hpp"
 #include "http/h2_connection.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -17,16 +18,16 @@
 
 namespace mmwatch::http {
 
-// Phases: reading → writing → (reading again on keep-alive | lingering →
-// closed). A connection starts as a newcomer and is proven once it has
+// Phases: reading → (waiting, for a handler's deferred answer →) writing
+// → (reading again on keep-alive | lingering → closed). A connection starts as a newcomer and is proven once it has
 // completed a request (authenticated, where basic auth is on); the two
 // have their own shares of the cap and their own deadlines. One timer per
 // connection enforces the phase's deadline: a newcomer's first byte and
 // its handshake and first request; a proven connection's keep-alive idle
 // time and request deadline; while writing, a check each second of the
 // send rate and the response deadline.
-struct Server::Connection {
-    enum class Phase : uint8_t { reading, writing, lingering, closing };
+struct Server::Connection final : Deferred::Waiter {
+    enum class Phase : uint8_t { reading, waiting, writing, lingering, closing };
     // How far a newcomer has come, in kNewcomerStepCreditMs steps. A done
     // handshake earns no more than an answered ClientHello: a real client
     // sends its request at once, so only an attacker waits there.
@@ -58,6 +59,10 @@ struct Server::Connection {
     bool keep_alive = false;
     std::string head;
     std::shared_ptr<const std::string> body;
+    // While waiting: the handler's answer to come, and how to send it.
+    std::shared_ptr<Deferred> deferred;
+    bool deferred_head_only = false;
+    bool deferred_proves = false;
     size_t body_sent = 0;          // queued to the kernel
     size_t body_acked = 0;         // written (the kernel took it)
     bool head_sent = false;
@@ -101,6 +106,7 @@ struct Server::Connection {
     void chunk_written();
     void process_input();
     void respond(Response r, bool keep, bool head_only, bool proves);
+    void resolved(Response r) override;
     void send_next();
     void finish_response();
     void linger();

@@ -18,6 +18,12 @@ Response Response::json(int status, std::string body_text) {
     return r;
 }
 
+Response Response::later(std::shared_ptr<Deferred> d) {
+    Response r;
+    r.deferred = std::move(d);
+    return r;
+}
+
 Response error_response(int status, std::string_view message) {
     std::string body(message);
     body += '\n';
@@ -43,6 +49,7 @@ std::string_view status_text(int status) noexcept {
         case 422: return "Unprocessable Content";
         case 429: return "Too Many Requests";
         case 431: return "Request Header Fields Too Large";
+        case 499: return "Client Closed Request";
         case 500: return "Internal Server Error";
         case 501: return "Not Implemented";
         case 503: return "Service Unavailable";

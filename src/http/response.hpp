@@ -8,14 +8,19 @@
 
 namespace mmwatch::http {
 
+class Deferred;  // http/deferred.hpp
+
 struct Response {
     int status = 200;
     std::string_view content_type = "text/plain; charset=utf-8";
     std::shared_ptr<const std::string> body;
     std::string extra_headers;  // full lines, each ending "\r\n" (e.g. "Allow: GET\r\n")
+    // Set: no answer yet; it comes through this later (http/deferred.hpp).
+    std::shared_ptr<Deferred> deferred;
 
     static Response text(int status, std::string body_text);
     static Response json(int status, std::string body_text);
+    static Response later(std::shared_ptr<Deferred> d);
 };
 
 // A plain-text answer for a request that could not be parsed, was over a

@@ -124,3 +124,26 @@ TEST_CASE("history_flags_have_their_documented_defaults_and_ranges") {
         CHECK(err.find(std::string(bad[0])) != std::string::npos);
     }
 }
+
+TEST_CASE("query_flags_have_defaults_and_ranges") {
+    std::string err;
+    const auto o = parse({"--dir", "/d"}, err);
+    REQUIRE(o);
+    CHECK(o->query_max_samples == 5'000'000);
+    CHECK(o->query_timeout_ms == 120'000);
+    CHECK(o->query_max_concurrency == 4);
+    const auto set =
+        parse({"--dir", "/d", "--query-max-samples", "1000", "--query-timeout", "1s", "--query-max-concurrency", "64"},
+              err);
+    REQUIRE(set);
+    CHECK(set->query_max_samples == 1000);
+    CHECK(set->query_timeout_ms == 1000);
+    CHECK(set->query_max_concurrency == 64);
+    for (const auto& bad : std::vector<std::vector<std::string_view>>{
+             {"--query-max-samples", "999"}, {"--query-max-samples", "1000000001"}, {"--query-timeout", "999ms"},
+             {"--query-timeout", "2h"}, {"--query-max-concurrency", "0"}, {"--query-max-concurrency", "65"}}) {
+        std::vector<std::string_view> args = {"--dir", "/d", bad[0], bad[1]};
+        CHECK_FALSE(parse(args, err));
+        CHECK(err.find(std::string(bad[0])) != std::string::npos);
+    }
+}

@@ -134,3 +134,42 @@ TEST_CASE("the_otlp_listener_routes_only_ingest") {
     CHECK(r.status == 404);
     CHECK(body_of(r).find("only takes OTLP") != std::string::npos);
 }
+
+namespace {
+
+// Stands in for api::QueryApi: answers 299 so its requests are told apart.
+struct FakeQueryApi final : http::Handler {
+    int calls = 0;
+    http::Response respond(const http::Request&) override {
+        ++calls;
+        return http::Response::text(299, "api\n");
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the_prometheus_api_paths_go_to_the_query_api_and_otlp_parameters_stay_otlp") {
+    test::DaemonRig rig;
+    rig.open();
+    // Unattached, the query paths are 404 (query_range without series= too).
+    CHECK(rig.get("/api/v1/query").status == 404);
+    FakeQueryApi api;
+    rig.router->attach_query(&api);
+    for (std::string_view path : {"/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels",
+                                  "/api/v1/label/job/values", "/api/v1/metadata", "/api/v1/status/buildinfo"}) {
+        CAPTURE(path);
+        for (std::string_view method : {"GET", "POST"}) {
+            test::TestRequest r(method, path, "match%5B%5D=up&query=up", "");
+            CHECK(rig.router->route(r.req).status == 299);
+        }
+    }
+    CHECK(api.calls == 14);
+    rig.router->attach_otlp(&rig.otlp.store, &rig.otlp.receiver);
+    test::TestRequest otlp_series("GET", "/api/v1/series", "match=jobs", "");
+    CHECK(rig.router->route(otlp_series.req).status == 200);
+    test::TestRequest otlp_range("GET", "/api/v1/query_range", "series=1", "");
+    CHECK(rig.router->route(otlp_range.req).status != 299);
+    CHECK(rig.get("/api/v1/services").status == 200);
+    CHECK(rig.get("/api/v1/label/job").status == 404);
+    CHECK(api.calls == 14);
+}

@@ -1,0 +1,287 @@
+#include "api/query_api.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "api/lookup.hpp"
+#include "api/params.hpp"
+#include "base/json.hpp"
+#include "promql/label_set.hpp"
+#include "promql/parser.hpp"
+
+namespace mmwatch::api {
+
+namespace {
+
+constexpr std::string_view kRefusalNames[kRefusalCount] = {
+    "bad_request", "max_samples", "timeout", "concurrency", "execution", "client_gone",
+};
+constexpr std::string_view kEndpointNames[kEndpointCount] = {
+    "query", "query_range", "series", "labels", "label_values", "buildinfo", "metadata",
+};
+constexpr std::string_view kTooManySamples =
+    "query processing would load too many samples into memory in query execution";
+
+http::Response json(int status, std::string body) { return http::Response::json(status, std::move(body)); }
+
+// The query string, and a form body (POST) after it.
+bool read_params(const http::Request& req, Params& p) {
+    if (!p.add(req.query)) return false;
+    if (req.method == "POST" && req.header("Content-Type").starts_with("application/x-www-form-urlencoded"))
+        return p.add(req.body);
+    return true;
+}
+
+std::string invalid_param(std::string_view name, std::string_view why) {
+    return "invalid parameter \"" + std::string(name) + "\": " + std::string(why);
+}
+
+// A time parameter, or `fallback` when absent.
+bool time_param(const Params& p, std::string_view name, int64_t fallback, int64_t& out, std::string& error) {
+    const std::string* v = p.get(name);
+    if (!v) {
+        out = fallback;
+        return true;
+    }
+    std::string why;
+    if (parse_time_ms(*v, out, why)) return true;
+    error = invalid_param(name, why);
+    return false;
+}
+
+}  // namespace
+
+std::string_view refusal_name(Refusal r) noexcept { return kRefusalNames[size_t(r)]; }
+std::string_view endpoint_name(Endpoint e) noexcept { return kEndpointNames[size_t(e)]; }
+
+QueryApi::QueryApi(history::Store& store, uv_loop_t* loop, ApiOptions options)
+    : store_(store), storage_(store), loop_(loop), options_(std::move(options)) {
+    if (loop_ && uv_idle_init(loop_, idle_.get()) == 0) {
+        idle_.mark_initialized();
+        idle_.get()->data = this;
+    }
+}
+
+QueryApi::~QueryApi() {
+    // Shutting down: whoever still waits gets an answer, not silence.
+    for (Running& r : running_) r.answer->resolve(json(503, error(ApiError::unavailable, "mmwatch is shutting down")));
+}
+
+int64_t QueryApi::now_ms() const {
+    if (fixed_now_ms_ != INT64_MIN) return fixed_now_ms_;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+http::Response QueryApi::respond(const http::Request& req) {
+    if (req.method != "GET" && req.method != "POST" && req.method != "HEAD") {
+        http::Response r = http::error_response(405, "method not allowed");
+        r.extra_headers = "Allow: GET, POST\r\n";
+        return r;
+    }
+    const std::string_view path = req.path;
+    if (path == "/api/v1/query") return query(req, false);
+    if (path == "/api/v1/query_range") return query(req, true);
+    if (path == "/api/v1/series") return series(req);
+    if (path == "/api/v1/labels") return labels(req, {});
+    constexpr std::string_view kLabel = "/api/v1/label/", kValues = "/values";
+    if (path.starts_with(kLabel) && path.ends_with(kValues) && path.size() > kLabel.size() + kValues.size())
+        return labels(req, path.substr(kLabel.size(), path.size() - kLabel.size() - kValues.size()));
+    if (path == "/api/v1/status/buildinfo") return buildinfo();
+    if (path == "/api/v1/metadata") {
+        // The store keeps no HELP, TYPE or UNIT yet: Prometheus's answer
+        // when it knows none (Grafana asks, and copes).
+        ++counters_.requests[size_t(Endpoint::metadata)];
+        return json(200, success("{}"));
+    }
+    return http::error_response(404, "not found");
+}
+
+http::Response QueryApi::refuse(Refusal why, ApiError type, std::string_view message) {
+    ++counters_.refused[size_t(why)];
+    return json(api_error_status(type), error(type, message));
+}
+
+http::Response QueryApi::query(const http::Request& req, bool range) {
+    ++counters_.requests[size_t(range ? Endpoint::query_range : Endpoint::query)];
+    Params p;
+    if (!read_params(req, p)) return refuse(Refusal::bad_request, ApiError::bad_data, "malformed form encoding");
+    std::string err;
+    int64_t start = 0, end = 0, step = 0;
+    if (range) {
+        if (!time_param(p, "start", INT64_MIN, start, err) || !time_param(p, "end", INT64_MIN, end, err))
+            return refuse(Refusal::bad_request, ApiError::bad_data, err);
+        if (!p.get("start")) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("start", "cannot parse \"\" to a valid timestamp"));
+        if (!p.get("end")) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("end", "cannot parse \"\" to a valid timestamp"));
+        if (end < start) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("end", "end timestamp must not be before start time"));
+        std::string why;
+        const std::string* s = p.get("step");
+        if (!parse_duration_ms(s ? *s : "", step, why))
+            return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("step", why));
+        if (step <= 0)
+            return refuse(Refusal::bad_request, ApiError::bad_data,
+                          invalid_param("step", "zero or negative query resolution step widths are not accepted. Try a positive integer"));
+        if ((end - start) / step > base::kMaxQueryRangePoints)
+            return refuse(Refusal::bad_request, ApiError::bad_data,
+                          "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+    } else {
+        if (!time_param(p, "time", now_ms(), start, err)) return refuse(Refusal::bad_request, ApiError::bad_data, err);
+        end = start;
+    }
+    promql::EngineOptions o;
+    o.max_samples = options_.max_samples;
+    o.timeout_ms = options_.timeout_ms;
+    o.work_per_slice = options_.work_per_slice;
+    if (const std::string* t = p.get("timeout")) {
+        int64_t ms;
+        std::string why;
+        if (!parse_duration_ms(*t, ms, why)) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("timeout", why));
+        if (ms > 0) o.timeout_ms = std::min(o.timeout_ms, ms);
+    }
+    if (running_.size() >= options_.max_concurrent) return too_many();
+    const std::string* text = p.get("query");
+    promql::QueryError qe;
+    auto q = range ? promql::Query::range(storage_, text ? *text : "", start, end, step, o, &qe)
+                   : promql::Query::instant(storage_, text ? *text : "", start, o, &qe);
+    if (!q) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("query", qe.message));
+    return start_query(std::move(q));
+}
+
+http::Response QueryApi::too_many() {
+    return refuse(Refusal::concurrency, ApiError::unavailable,
+                  "too many concurrent queries (--query-max-concurrency " + std::to_string(options_.max_concurrent) +
+                      "): try again");
+}
+
+http::Response QueryApi::start(Running r) {
+    r.answer = std::make_shared<http::Deferred>();
+    auto answer = r.answer;
+    running_.push_back(std::move(r));
+    if (idle_.get() && loop_ && running_.size() == 1) uv_idle_start(idle_.get(), on_idle);
+    return http::Response::later(std::move(answer));
+}
+
+http::Response QueryApi::start_query(std::unique_ptr<promql::Query> q) {
+    Running r;
+    r.query = std::move(q);
+    return start(std::move(r));
+}
+
+http::Response QueryApi::start_lookup(std::unique_ptr<Lookup> l) {
+    if (running_.size() >= options_.max_concurrent) return too_many();
+    Running r;
+    r.lookup = std::move(l);
+    return start(std::move(r));
+}
+
+void QueryApi::on_idle(uv_idle_t* h) {
+    auto* self = static_cast<QueryApi*>(h->data);
+    if (!self->step_all(uv_now(self->loop_))) uv_idle_stop(h);
+}
+
+bool QueryApi::step_all(uint64_t now_ms) {
+    for (Running& r : running_) {
+        ++counters_.slices;
+        if (r.lookup) {
+            if (r.answer->abandoned()) {
+                ++counters_.refused[size_t(Refusal::client_gone)];
+                r.done = true;
+            } else if (r.lookup->step()) {
+                r.answer->resolve(json(200, success(r.lookup->data_json())));
+                r.done = true;
+            }
+            continue;
+        }
+        if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
+        if (r.query->step(now_ms)) {
+            finish(r);
+            r.done = true;
+        }
+    }
+    std::erase_if(running_, [](const Running& r) { return r.done; });
+    return !running_.empty();
+}
+
+void QueryApi::finish(Running& r) {
+    const promql::Query& q = *r.query;
+    counters_.samples_peak_max = std::max(counters_.samples_peak_max, uint64_t(std::max<int64_t>(0, q.peak_samples())));
+    if (r.answer->abandoned()) {
+        ++counters_.refused[size_t(Refusal::client_gone)];
+        return;
+    }
+    if (const promql::QueryError* e = q.error()) {
+        Refusal why = Refusal::execution;
+        if (e->type == promql::ErrorType::timeout) why = Refusal::timeout;
+        else if (e->message == kTooManySamples) why = Refusal::max_samples;
+        else if (e->type == promql::ErrorType::bad_data) why = Refusal::bad_request;
+        r.answer->resolve(refuse(why, api_error_of(e->type), e->message));
+        return;
+    }
+    r.answer->resolve(json(200, query_success(q.result())));
+}
+
+namespace {
+
+// match[] as matcher lists; false with Prometheus's message.
+bool matcher_sets(const Params& p, std::vector<std::vector<promql::Matcher>>& sets, std::string& error) {
+    for (const std::string& m : p.all("match[]")) {
+        std::vector<promql::Matcher> ms;
+        if (!promql::parse_selector(m, ms, error)) return false;
+        if (std::all_of(ms.begin(), ms.end(), [](const promql::Matcher& x) { return x.matches(""); })) {
+            error = "match[] must contain at least one non-empty matcher";
+            return false;
+        }
+        sets.push_back(std::move(ms));
+    }
+    return true;
+}
+
+bool time_range(const Params& p, int64_t& start, int64_t& end, std::string& error) {
+    return time_param(p, "start", INT64_MIN, start, error) && time_param(p, "end", INT64_MAX, end, error);
+}
+
+}  // namespace
+
+http::Response QueryApi::series(const http::Request& req) {
+    ++counters_.requests[size_t(Endpoint::series)];
+    Params p;
+    std::string err;
+    std::vector<std::vector<promql::Matcher>> sets;
+    int64_t start, end;
+    if (!read_params(req, p)) return refuse(Refusal::bad_request, ApiError::bad_data, "malformed form encoding");
+    if (p.all("match[]").empty()) return refuse(Refusal::bad_request, ApiError::bad_data, "no match[] parameter provided");
+    if (!matcher_sets(p, sets, err) || !time_range(p, start, end, err))
+        return refuse(Refusal::bad_request, ApiError::bad_data, err);
+    return start_lookup(std::make_unique<Lookup>(storage_, std::move(sets), start, end, Lookup::Kind::series, ""));
+}
+
+// /api/v1/labels (value_of empty) and /api/v1/label/<name>/values.
+http::Response QueryApi::labels(const http::Request& req, std::string_view value_of) {
+    ++counters_.requests[size_t(value_of.empty() ? Endpoint::labels : Endpoint::label_values)];
+    Params p;
+    std::string err;
+    std::vector<std::vector<promql::Matcher>> sets;
+    int64_t start, end;
+    if (!read_params(req, p)) return refuse(Refusal::bad_request, ApiError::bad_data, "malformed form encoding");
+    std::string name;
+    if (!value_of.empty()) {
+        Params n;  // the name as a path segment, percent-escaped
+        if (!n.add("n=" + std::string(value_of)) || !promql::is_valid_label_name(*n.get("n")))
+            return refuse(Refusal::bad_request, ApiError::bad_data, "invalid label name: \"" + std::string(value_of) + "\"");
+        name = *n.get("n");
+    }
+    if (!matcher_sets(p, sets, err) || !time_range(p, start, end, err))
+        return refuse(Refusal::bad_request, ApiError::bad_data, err);
+    const auto kind = value_of.empty() ? Lookup::Kind::label_names : Lookup::Kind::label_values;
+    return start_lookup(std::make_unique<Lookup>(storage_, std::move(sets), start, end, kind, std::move(name)));
+}
+
+http::Response QueryApi::buildinfo() {
+    ++counters_.requests[size_t(Endpoint::buildinfo)];
+    std::string data = "{\"version\":";
+    base::json::append_string(data, options_.version);
+    data += ",\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"\"}";
+    return json(200, success(data));
+}
+
+}  // namespace mmwatch::api

@@ -1,0 +1,117 @@
+// The Prometheus HTTP API over the history store (docs/query.md):
+//   GET/POST /api/v1/query, /api/v1/query_range   PromQL, evaluated in slices
+//   GET/POST /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values
+//   GET      /api/v1/status/buildinfo, /api/v1/metadata (empty: no metadata kept)
+// in Prometheus's JSON shapes and error types. A query or a series/labels
+// lookup is answered later (http::Deferred): each loop turn runs one
+// slice of each (about a millisecond of work: base::kDefaultQueryWorkPerSlice
+// for a query, Lookup's batches for a lookup), so a heavy request never
+// holds the loop. Budgets: samples per query
+// (--query-max-samples), wall time (--query-timeout) and queries at once
+// (--query-max-concurrency); every refusal has a reason and a counter,
+// exported even at zero (the daemon's /metrics: daemon/query_metrics.cpp).
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/api_json.hpp"
+#include "api/history_storage.hpp"
+#include "api/lookup.hpp"
+#include "base/limits.hpp"
+#include "history/history_store.hpp"
+#include "http/deferred.hpp"
+#include "http/handler.hpp"
+#include "http/uv_handle.hpp"
+#include "promql/engine.hpp"
+
+namespace mmwatch::api {
+
+struct ApiOptions {
+    int64_t max_samples = base::kDefaultQueryMaxSamples;
+    int64_t timeout_ms = base::kDefaultQueryTimeoutMs;
+    size_t max_concurrent = base::kDefaultQueryConcurrency;
+    int64_t work_per_slice = base::kDefaultQueryWorkPerSlice;
+    std::string version;  // for buildinfo
+};
+
+// Why an API request was not answered with data.
+enum class Refusal : uint8_t {
+    bad_request,   // bad_data: a parameter or the query text
+    max_samples,   // execution: the query would hold more than --query-max-samples
+    timeout,       // timeout: past --query-timeout
+    concurrency,   // unavailable: --query-max-concurrency queries already running
+    execution,     // execution: any other evaluation error
+    client_gone,   // the connection closed before the answer
+};
+inline constexpr size_t kRefusalCount = 6;
+[[nodiscard]] std::string_view refusal_name(Refusal r) noexcept;
+
+enum class Endpoint : uint8_t { query, query_range, series, labels, label_values, buildinfo, metadata };
+inline constexpr size_t kEndpointCount = 7;
+[[nodiscard]] std::string_view endpoint_name(Endpoint e) noexcept;
+
+struct ApiCounters {
+    uint64_t requests[kEndpointCount] = {};
+    uint64_t refused[kRefusalCount] = {};
+    uint64_t slices = 0;
+    uint64_t samples_peak_max = 0;  // the largest peak any query had
+};
+
+class QueryApi final : public http::Handler {
+public:
+    // `loop` steps the queries (null: the caller calls step_all, as tests
+    // do). Both outlive the handler.
+    QueryApi(history::Store& store, uv_loop_t* loop, ApiOptions options);
+    ~QueryApi();
+    QueryApi(const QueryApi&) = delete;
+    QueryApi& operator=(const QueryApi&) = delete;
+
+    // For /api/v1/ paths (the daemon's routes hand them over).
+    [[nodiscard]] http::Response respond(const http::Request& req) override;
+    // One slice of each running query; finished ones are answered. True
+    // while any is still running.
+    bool step_all(uint64_t now_ms);
+
+    [[nodiscard]] size_t running() const noexcept { return running_.size(); }
+    [[nodiscard]] const ApiCounters& counters() const noexcept { return counters_; }
+    // The wall clock a query without time= is evaluated at (tests pin it).
+    void set_clock_for_tests(int64_t now_ms) noexcept { fixed_now_ms_ = now_ms; }
+
+private:
+    // A query, or a series/labels lookup, and the answer it owes.
+    struct Running {
+        std::unique_ptr<promql::Query> query;
+        std::unique_ptr<Lookup> lookup;
+        std::shared_ptr<http::Deferred> answer;
+        bool done = false;
+    };
+    http::Response query(const http::Request& req, bool range);
+    http::Response series(const http::Request& req);
+    http::Response labels(const http::Request& req, std::string_view value_of);
+    http::Response buildinfo();
+    http::Response refuse(Refusal why, ApiError type, std::string_view message);
+    http::Response too_many();
+    http::Response start(Running r);
+    http::Response start_query(std::unique_ptr<promql::Query> q);
+    http::Response start_lookup(std::unique_ptr<Lookup> l);
+    void finish(Running& r);
+    [[nodiscard]] int64_t now_ms() const;
+    static void on_idle(uv_idle_t* h);
+
+    history::Store& store_;
+    HistoryStorage storage_;
+    uv_loop_t* loop_;
+    ApiOptions options_;
+    ApiCounters counters_;
+    std::vector<Running> running_;
+    http::UvHandle<uv_idle_t> idle_;
+    int64_t fixed_now_ms_ = INT64_MIN;
+};
+
+}  // namespace mmwatch::api

@@ -1,0 +1,114 @@
+"""Black-box: the Prometheus HTTP API over the history (docs/query.md).
+A file counter sampled every second into history, then asked through
+/api/v1/query, query_range, series, labels, label values, buildinfo and
+a bad query, with exact answers; and Debian's promtool asking the same."""
+
+import json
+import math
+import subprocess
+import urllib.parse
+
+from harness import MmwatchTestCase, wait_until
+
+
+class Query(MmwatchTestCase):
+    def setUp(self):
+        super().setUp()
+        p = self.producer("app")
+        c = p.counter("jobs_total")
+        p.publish()
+        c.add(5)
+        self.m = self.start("--history-interval", "1s")
+        self.labels = {"__name__": "jobs_total", "instance": "127.0.0.1:%d" % self.m.port, "job": "mmwatch",
+                       "name": "app"}
+        # Three samples stored: the first one's time starts every range below.
+        self.stamps = wait_until(lambda: self.sample_times() if len(self.sample_times()) >= 3 else None,
+                                 "three samples in history")
+
+    def sample_times(self):
+        q = urllib.parse.urlencode({"match[]": "jobs_total"})
+        status, _, body = self.m.get("/api/v1/export?" + q)
+        self.assertEqual(status, 200, body)
+        return json.loads(body.splitlines()[0])["timestamps"] if body else []
+
+    def api(self, path, **params):
+        status, headers, body = self.m.get(path + "?" + urllib.parse.urlencode(params))
+        return status, headers, json.loads(body)
+
+    def ok(self, path, **params):
+        status, headers, doc = self.api(path, **params)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertEqual(doc["status"], "success", doc)
+        return doc["data"]
+
+    def test_instant_queries_answer_as_prometheus(self):
+        t = self.stamps[-1] / 1000
+        self.assertEqual(self.ok("/api/v1/query", query="jobs_total", time=t),
+                         {"resultType": "vector", "result": [{"metric": self.labels, "value": [t, "5"]}]})
+        self.assertEqual(self.ok("/api/v1/query", query="count(jobs_total)", time=t),
+                         {"resultType": "vector", "result": [{"metric": {}, "value": [t, "1"]}]})
+        # rate drops the name; a counter that does not move has rate 0.
+        no_name = {k: v for k, v in self.labels.items() if k != "__name__"}
+        self.assertEqual(self.ok("/api/v1/query", query="rate(jobs_total[10s])", time=t),
+                         {"resultType": "vector", "result": [{"metric": no_name, "value": [t, "0"]}]})
+        self.assertEqual(self.ok("/api/v1/query", query="scalar(jobs_total) * 2", time=t),
+                         {"resultType": "scalar", "result": [t, "10"]})
+        # Before the first sample nothing is there.
+        self.assertEqual(self.ok("/api/v1/query", query="jobs_total", time=self.stamps[0] / 1000 - 1),
+                         {"resultType": "vector", "result": []})
+
+    def test_range_query_series_labels_and_buildinfo(self):
+        start = math.ceil(self.stamps[0] / 1000)
+        wait_until(lambda: self.sample_times()[-1] >= (start + 2) * 1000, "samples up to start+2s")
+        data = self.ok("/api/v1/query_range", query="jobs_total", start=start, end=start + 2, step=1)
+        self.assertEqual(data, {"resultType": "matrix", "result": [
+            {"metric": self.labels, "values": [[start, "5"], [start + 1, "5"], [start + 2, "5"]]}]})
+        self.assertEqual(self.ok("/api/v1/series", **{"match[]": 'jobs_total{name="app"}'}), [self.labels])
+        labels = self.ok("/api/v1/labels")
+        for name in ("__name__", "instance", "job", "name"):
+            self.assertIn(name, labels)
+        self.assertEqual(labels, sorted(labels))
+        self.assertEqual(self.ok("/api/v1/label/name/values"), ["app"])
+        self.assertIn("jobs_total", self.ok("/api/v1/label/__name__/values"))
+        build = self.ok("/api/v1/status/buildinfo")
+        self.assertEqual(set(build), {"version", "revision", "branch", "buildUser", "buildDate", "goVersion"})
+        self.assertIn('mmwatch_build_info{version="%s"' % build["version"], self.m.metrics())
+        self.assertEqual(self.ok("/api/v1/metadata"), {})
+
+    def test_a_bad_query_is_bad_data_400_and_counted(self):
+        status, _, doc = self.api("/api/v1/query", query="sum(", time=1)
+        self.assertEqual(status, 400)
+        self.assertEqual(set(doc), {"status", "errorType", "error"})
+        self.assertEqual((doc["status"], doc["errorType"]), ("error", "bad_data"))
+        self.assertIn("parse error", doc["error"])
+        status, _, doc = self.api("/api/v1/query_range", query="jobs_total", start=10, end=5, step=1)
+        self.assertEqual((status, doc["errorType"]), (400, "bad_data"))
+        # Every refusal reason is exported, even at zero.
+        self.assertEqual(self.m.sample('mmwatch_api_refused_total{reason="bad_request"}'), "2")
+        self.assertEqual(self.m.sample('mmwatch_api_refused_total{reason="max_samples"}'), "0")
+        self.assertEqual(self.m.sample("mmwatch_api_queries_running"), "0")
+
+    def test_promtool_queries_mmwatch(self):
+        url = "http://127.0.0.1:%d" % self.m.port
+        t = self.stamps[-1] / 1000
+        r = subprocess.run(["promtool", "query", "instant", "--time", "%.3f" % t, url, "jobs_total"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, 'jobs_total{instance="127.0.0.1:%d", job="mmwatch", name="app"} => 5 @[%.3f]\n'
+                         % (self.m.port, t))
+        start = math.ceil(self.stamps[0] / 1000)
+        wait_until(lambda: self.sample_times()[-1] >= (start + 1) * 1000, "samples up to start+1s")
+        r = subprocess.run(["promtool", "query", "range", "--start", str(start), "--end", str(start + 1),
+                            "--step", "1s", url, "jobs_total"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, 'jobs_total{instance="127.0.0.1:%d", job="mmwatch", name="app"} =>\n'
+                         '5 @[%d]\n5 @[%d]\n' % (self.m.port, start, start + 1))
+        r = subprocess.run(["promtool", "query", "instant", url, "sum("], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad_data", r.stderr)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
