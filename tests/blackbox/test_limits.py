@@ -99,7 +99,7 @@ class HostileClients(MmwatchTestCase):
 
     def test_clients_that_never_read_their_response(self):
         self.big_file()
-        m = self.start("--max-connections", "1024")
+        m = self.start()
         wait_until(lambda: "gauge_number_0999" in m.metrics(), "served")
         before = rss_bytes(m)
         hogs = [slow_reader(m.port, b"GET /metrics HTTP/1.1\r\n\r\n" * 20) for _ in range(100)]
