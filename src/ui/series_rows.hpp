@@ -1,0 +1,79 @@
+// The series view's rows, read from the history store in place (the page
+// is rendered in one loop callback, so the store cannot change under it):
+// the series a ?match= filter keeps, one page of them, each with its last
+// value, its rate when it is a counter, and a sparkline of the last
+// minutes; and one series' points over a chart's range. Bounded: a page is
+// kSeriesRowsPerPage rows, a sparkline kSparklinePoints points, a chart
+// kChartPoints points read from at most kMaxChartSamples samples.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "history/history_store.hpp"
+#include "ui/svg.hpp"
+
+namespace mmwatch::ui {
+
+// Rows of the series view per page: 50 rows of labels, values and
+// sparklines are about 40 KiB of HTML, quick to render on an ARM board.
+inline constexpr size_t kSeriesRowsPerPage = 50;
+// The sparkline's window: the last 15 minutes (60 samples at the default
+// 15 s --history-interval).
+inline constexpr int64_t kSparklineWindowMs = 15 * 60 * 1000;
+// A counter's rate is over the last 5 minutes, as rate(x[5m]) would be.
+inline constexpr int64_t kRateWindowMs = 5 * 60 * 1000;
+// Raw samples a chart reads at most (a day at one second is 86,400); past
+// it the chart ends early and says so.
+inline constexpr size_t kMaxChartSamples = 100'000;
+
+// ?match=: a substring of a label name or value (the metric name too);
+// empty keeps every series. ?page=: from 0.
+struct SeriesQuery {
+    std::string match;
+    size_t page = 0;
+};
+
+struct SeriesRow {
+    history::SeriesId id = history::kNoSeries;
+    uint32_t generation = 0;
+    std::string name;    // __name__
+    std::string labels;  // the rest as {a="b",c="d"}, unescaped; empty when none
+    bool counter = false;
+    bool has_value = false;  // a finite last sample in the window
+    double value = 0;
+    bool has_rate = false;
+    double rate_per_s = 0;
+    std::vector<Point> spark;  // the value (a counter: its rate), downsampled
+};
+
+struct SeriesPage {
+    std::vector<SeriesRow> rows;
+    size_t matched = 0;  // series the filter kept, on every page
+    size_t first = 0;    // the index of rows[0] among them
+};
+
+// A counter by Prometheus' naming rules: its name ends in _total, _count
+// or _bucket (the store keeps no TYPE).
+[[nodiscard]] bool counter_name(std::string_view name) noexcept;
+
+// The page of series `q` asks for, in the store's order (when each was
+// first seen), as of now_ms.
+void select_series(const history::Store& store, const SeriesQuery& q, int64_t now_ms, SeriesPage& out);
+
+// One series' name and labels as a row (no samples read); false when the
+// id is not live or its generation differs (the series is gone).
+[[nodiscard]] bool describe_series(const history::Store& store, history::SeriesId id, uint32_t generation,
+                                   SeriesRow& out);
+
+// The series' points over [from_ms, to_ms] for a chart, downsampled to
+// kChartPoints: raw samples for an hour or less, else the one-minute
+// tier's rows then the raw samples after them. A counter's points are its
+// per-second rate. `cut` is set when kMaxChartSamples stopped the read.
+void chart_points(const history::Store& store, const SeriesRow& series, int64_t from_ms, int64_t to_ms,
+                  std::vector<Point>& out, bool& cut);
+
+}  // namespace mmwatch::ui
