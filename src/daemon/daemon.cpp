@@ -81,6 +81,10 @@ push::PusherConfig pusher_config(const Options& o) {
             std::string("mmwatch/") + MMWATCH_VERSION};
 }
 
+StatusConfig status_config(const Options& o) {
+    return {at_most_size_max(o.max_response_bytes), o.max_mapped_bytes, o.remote_write_queue_bytes};
+}
+
 HistoryConfig history_config(const Options& o) {
     HistoryConfig c;
     c.store.max_bytes = o.history_bytes;
@@ -105,6 +109,8 @@ Daemon::Daemon(const Options& options)
       pusher_(pusher_config(options)),
       history_(history_config(options)),
       page_(page_config(options), {watcher_, events_, stats_, pusher_, otlp_, receiver_, grpc_service_, &history_}),
+      status_(status_config(options),
+              {watcher_, events_, stats_, pusher_, otlp_, receiver_, grpc_service_, &history_}, page_),
       router_(watcher_, page_, MMWATCH_VERSION),
       otlp_routes_(router_),
       grpc_routes_(grpc_service_, page_) {
@@ -114,6 +120,7 @@ Daemon::Daemon(const Options& options)
     stats_.version = MMWATCH_VERSION;
     router_.attach_otlp(&otlp_, &receiver_);
     router_.attach_history(&history_);
+    router_.attach_status(&status_);
 }
 
 Daemon::~Daemon() {

@@ -20,6 +20,7 @@
 #include "daemon/options.hpp"
 #include "daemon/routes.hpp"
 #include "daemon/sampler.hpp"
+#include "daemon/status_routes.hpp"
 #include "daemon/self_metrics.hpp"
 #include "files/event_log.hpp"
 #include "files/watcher.hpp"
@@ -101,6 +102,7 @@ private:
     push::Pusher pusher_;
     HistoryKeeper history_;
     MetricsPage page_;
+    StatusRoutes status_;
     Router router_;
     OtlpRoutes otlp_routes_;
     GrpcRoutes grpc_routes_;

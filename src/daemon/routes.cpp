@@ -2,6 +2,7 @@
 
 #include "base/clock.hpp"
 #include "base/json.hpp"
+#include "daemon/status_routes.hpp"
 #include "otlp/query.hpp"
 #include "otlp/receiver.hpp"
 #include "prom/negotiate.hpp"
@@ -65,7 +66,11 @@ http::Response Router::route(const http::Request& req) {
     }
     if (path == "/api/v1/sources") return is_get(req) ? sources_json() : method_not_allowed("GET, HEAD");
     if (path == "/-/healthy") return is_get(req) ? http::Response::text(200, "OK\n") : method_not_allowed("GET, HEAD");
-    if (path == "/") return is_get(req) ? landing() : method_not_allowed("GET, HEAD");
+    if (path == "/") {
+        if (!is_get(req)) return method_not_allowed("GET, HEAD");
+        return status_ ? status_->status(req) : landing();
+    }
+    if (status_ && path == "/ui/series") return is_get(req) ? status_->series(req) : method_not_allowed("GET, HEAD");
     if (history_) {
         if (path == "/api/v1/write") return req.method == "POST" ? remote_write(req) : method_not_allowed("POST");
         if (path == "/api/v1/export") return is_get(req) ? history_export(req) : method_not_allowed("GET, HEAD");

@@ -1,8 +1,8 @@
-// Maps a parsed request to a response: /metrics, /, /api/v1/sources,
-// /-/healthy, and OTLP ingest and its query API (otlp/ answers with a
-// Reply, made into an HTTP response here). Pure with respect to the
-// network: no libuv here, so every route is testable by calling route()
-// with a Request.
+// Maps a parsed request to a response: /metrics, / and /ui/series (the
+// status page, status_routes.hpp), /api/v1/sources, /-/healthy, and OTLP
+// ingest and its query API (otlp/ answers with a Reply, made into an HTTP
+// response here). Pure with respect to the network: no libuv here, so
+// every route is testable by calling route() with a Request.
 #pragma once
 
 #include "http/request.hpp"
@@ -19,6 +19,7 @@ class Receiver;
 namespace mmwatch::daemon {
 
 class HistoryKeeper;
+class StatusRoutes;
 
 // The main listener's routes (--listen).
 class Router final : public http::Handler {
@@ -38,6 +39,9 @@ public:
     // series, labels, label/<name>/values, metadata, status/buildinfo;
     // until attached those paths answer as OTLP's or 404.
     void attach_query(http::Handler* api) noexcept { query_ = api; }
+    // The status page: GET / and /ui/series (docs/status-page.md); until
+    // attached / is the static list of links.
+    void attach_status(const StatusRoutes* status) noexcept { status_ = status; }
     // The OTLP-only listener (--otlp-listen): POST /v1/metrics, else 404.
     [[nodiscard]] http::Response route_otlp(const http::Request& req);
 
@@ -57,6 +61,7 @@ private:
     otlp::Receiver* receiver_ = nullptr;
     HistoryKeeper* history_ = nullptr;
     http::Handler* query_ = nullptr;
+    const StatusRoutes* status_ = nullptr;
 };
 
 // The OTLP-only listener's routes (--otlp-listen): Router::route_otlp().
