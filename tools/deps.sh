@@ -13,6 +13,8 @@ MMWATCH_DEBS=(
   prometheus victoria-metrics
   help2man debhelper dpkg-dev fakeroot lintian systemd
   python3-yaml iproute2 podman runc mmdebstrap
+  # the status page test: a browser and two HTML checkers (docs/status-page.md)
+  chromium tidy python3-html5lib
 )
 
 # Everything the tests, benchmarks and packaging use, plus PACKAGE... .
