@@ -5,6 +5,7 @@
 
 #include "base/clock.hpp"
 #include "daemon/history_keeper.hpp"
+#include "history/history_store.hpp"
 #include "otlp/store.hpp"
 #include "push/pusher.hpp"
 #include "ui/status_page.hpp"
@@ -49,6 +50,7 @@ http::Response StatusRoutes::status(const http::Request& req) const {
     (void)http::query_param(req.query, "match", q.match);
     // A page past every series renders an empty table: bounded either way.
     q.page = size_t(std::min<uint64_t>(number_param(req, "page", 0), SIZE_MAX / ui::kSeriesRowsPerPage));
+    q.from = history::SeriesId(std::min<uint64_t>(number_param(req, "from", 0), history::kNoSeries));
     const ui::StatusInput in = input(now.unix_ms(), now.mono_ms);
     std::string body;
     const history::Store* store = parts_.history ? &parts_.history->store() : nullptr;

@@ -1,5 +1,6 @@
 #include "ui/series_rows.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "history/iterator.hpp"
@@ -87,23 +88,38 @@ void read_recent(const history::Store& store, int64_t now_ms, SeriesRow& row) {
     downsample(points, kSparklinePoints, row.spark);
 }
 
+void add_row(const history::Store& store, history::SeriesId id, std::span<const history::LabelView> labels,
+             SeriesPage& out) {
+    SeriesRow& row = out.rows.emplace_back();
+    row.id = id;
+    row.generation = store.generation(id);
+    fill_names(labels, row);
+}
+
 }  // namespace
 
 void select_series(const history::Store& store, const SeriesQuery& q, int64_t now_ms, SeriesPage& out) {
     out = {};
     std::vector<history::SeriesId> ids;
     store.all_series(ids);
+    out.total = ids.size();
     std::vector<history::LabelView> labels;
-    out.first = q.page * kSeriesRowsPerPage;
-    for (const history::SeriesId id : ids) {
-        store.labels(id, labels);
-        if (!matches(labels, q.match)) continue;
-        const size_t index = out.matched++;
-        if (index < out.first || index >= out.first + kSeriesRowsPerPage) continue;
-        SeriesRow& row = out.rows.emplace_back();
-        row.id = id;
-        row.generation = store.generation(id);
-        fill_names(labels, row);
+    if (q.match.empty()) {
+        // No filter: the page is a slice of the ids; only its rows' labels are read.
+        out.first = q.page * kSeriesRowsPerPage;
+        for (size_t i = out.first; i < std::min(ids.size(), out.first + kSeriesRowsPerPage); ++i) {
+            store.labels(ids[i], labels);
+            add_row(store, ids[i], labels, out);
+        }
+    } else {
+        auto it = std::lower_bound(ids.begin(), ids.end(), q.from);
+        for (; it != ids.end() && out.rows.size() < kSeriesRowsPerPage && out.scanned < kMaxSeriesScanned; ++it) {
+            ++out.scanned;
+            store.labels(*it, labels);
+            if (matches(labels, q.match)) add_row(store, *it, labels, out);
+        }
+        out.more = it != ids.end();
+        out.next_from = out.more ? *it : 0;
     }
     for (SeriesRow& row : out.rows) read_recent(store, now_ms, row);
 }

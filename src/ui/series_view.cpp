@@ -14,17 +14,17 @@ struct ChartRange {
 };
 constexpr ChartRange kChartRanges[] = {{"1h", 3'600'000}, {"6h", 6 * 3'600'000}, {"24h", 24 * 3'600'000}};
 
-void append_page_href(std::string& out, const SeriesQuery& q, size_t page) {
+// "/?page=N#series", or with a filter "/?match=M&from=ID#series".
+void append_page_href(std::string& out, const SeriesQuery& q, size_t page_or_from) {
     out += "/?";
     if (!q.match.empty()) {
         out += "match=";
-        std::string encoded;
-        append_url_encoded(encoded, q.match);
-        out += encoded;
-        out += "&amp;";
+        append_url_encoded(out, q.match);
+        out += "&amp;from=";
+    } else {
+        out += "page=";
     }
-    out += "page=";
-    out += std::to_string(page);
+    out += std::to_string(page_or_from);
     out += "#series";
 }
 
@@ -51,25 +51,45 @@ void append_row(std::string& out, const SeriesRow& row, int64_t now_ms) {
     out += "</td></tr>";
 }
 
+void append_link(std::string& out, const SeriesQuery& q, size_t page_or_from, std::string_view text) {
+    out += " &middot; <a href=\"";
+    append_page_href(out, q, page_or_from);
+    out += "\">";
+    out += text;
+    out += "</a>";
+}
+
+// Without a filter: "series 51-100 of N", previous and next pages. With
+// one: the matches among the series scanned, and a link that resumes the
+// scan where it stopped.
 void append_paging(std::string& out, const SeriesQuery& q, const SeriesPage& page) {
-    const size_t shown_end = page.first + page.rows.size();
-    out += "<p>series ";
-    out += std::to_string(page.rows.empty() ? 0 : page.first + 1);
-    out += "&ndash;";
-    out += std::to_string(shown_end);
-    out += " of ";
-    out += std::to_string(page.matched);
-    if (q.page > 0) {
-        out += " &middot; <a href=\"";
-        append_page_href(out, q, q.page - 1);
-        out += "\">previous</a>";
-    }
-    if (shown_end < page.matched) {
-        out += " &middot; <a href=\"";
-        append_page_href(out, q, q.page + 1);
-        out += "\">next</a> (";
-        out += std::to_string(page.matched - shown_end);
-        out += " more; filter with ?match=)";
+    out += "<p>";
+    if (q.match.empty()) {
+        const size_t shown_end = page.first + page.rows.size();
+        out += "series ";
+        out += std::to_string(page.rows.empty() ? 0 : page.first + 1);
+        out += "&ndash;";
+        out += std::to_string(shown_end);
+        out += " of ";
+        out += std::to_string(page.total);
+        if (q.page > 0) append_link(out, q, q.page - 1, "previous");
+        if (shown_end < page.total) {
+            append_link(out, q, q.page + 1, "next");
+            out += " (";
+            out += std::to_string(page.total - shown_end);
+            out += " more; filter with ?match=)";
+        }
+    } else {
+        out += std::to_string(page.rows.size());
+        out += " matching among ";
+        out += std::to_string(page.scanned);
+        out += " series scanned";
+        if (q.from > 0) out += " from id " + std::to_string(q.from);
+        out += " (of ";
+        out += std::to_string(page.total);
+        out += ")";
+        if (q.from > 0) append_link(out, q, 0, "first");
+        if (page.more) append_link(out, q, page.next_from, "next");
     }
     out += "</p>";
 }

@@ -142,7 +142,7 @@ class Page(StatusCase):
         page = m.get("/?match=" + urllib.parse.quote("hostile"))[2]
         self.assertIn(">hostile_gauge</a>", page)
         self.assertNotIn(">temperature_celsius</a>", page)
-        self.assertIn("series 1&ndash;1 of 1", page)
+        self.assertRegex(page, r"<p>1 matching among \d+ series scanned \(of \d+\)</p>")
         self.assertEqual(m.get("/ui/series?id=99999&gen=0")[0], 404)
         self.assertEqual(m.get("/?page=999999999999999999999")[0], 200)  # not a number: the first page
 

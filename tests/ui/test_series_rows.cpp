@@ -47,7 +47,7 @@ TEST_CASE("a_row_has_the_last_value_and_a_counter_its_rate_over_five_minutes") {
     SeriesPage page;
     select_series(store, {}, kNow, page);
     REQUIRE(page.rows.size() == 2);
-    CHECK(page.matched == 2);
+    CHECK(page.total == 2);
     CHECK(page.rows[0].name == "temp");
     CHECK(page.rows[0].labels == "{room=\"a\"}");
     CHECK(page.rows[0].value == 50);
@@ -78,18 +78,47 @@ TEST_CASE("match_filters_on_label_names_and_values_and_pages_are_capped") {
         fill(store, add(store, {{"__name__", i % 2 ? "odd_metric" : "even_metric"}, {"i", v}}), i, 0, 1);
     }
     SeriesPage page;
-    select_series(store, {"odd", 0}, kNow, page);
-    CHECK(page.matched == 65);
+    select_series(store, {"odd", 0, 0}, kNow, page);
     CHECK(page.rows.size() == kSeriesRowsPerPage);
-    select_series(store, {"odd", 1}, kNow, page);
-    CHECK(page.first == kSeriesRowsPerPage);
+    CHECK(page.scanned == 100);  // the 50th odd one is id 99
+    CHECK(page.more);
+    CHECK(page.next_from == 100);
+    select_series(store, {"odd", 0, 100}, kNow, page);
     CHECK(page.rows.size() == 15);
+    CHECK(page.scanned == 30);
+    CHECK_FALSE(page.more);
     CHECK(page.rows[0].name == "odd_metric");
-    select_series(store, {"", 99}, kNow, page);  // past the end: nothing, bounded
-    CHECK(page.matched == 130);
+    select_series(store, {"", 1, 0}, kNow, page);
+    CHECK(page.first == kSeriesRowsPerPage);
+    CHECK(page.rows.size() == kSeriesRowsPerPage);
+    select_series(store, {"", 99, 0}, kNow, page);  // past the end: nothing, bounded
+    CHECK(page.total == 130);
     CHECK(page.rows.empty());
-    select_series(store, {"no such thing", 0}, kNow, page);
-    CHECK(page.matched == 0);
+    select_series(store, {"no such thing", 0, 0}, kNow, page);
+    CHECK(page.rows.empty());
+    CHECK_FALSE(page.more);
+}
+
+// A filter over a big store reads at most kMaxSeriesScanned series' labels
+// per render and says where to resume.
+TEST_CASE("a_filter_scan_stops_at_its_budget_and_resumes_from_its_cursor") {
+    history::StoreConfig config;
+    config.max_series = kMaxSeriesScanned + 5000;
+    config.max_bytes = uint64_t(1) << 30;
+    history::Store store{config};
+    const size_t n = kMaxSeriesScanned + 1000;
+    for (size_t i = 0; i < n; ++i)
+        fill(store, add(store, {{"__name__", i + 1 == n ? "needle" : "hay"}, {"i", std::to_string(i)}}), 1, 0, 1);
+    SeriesPage page;
+    select_series(store, {"needle", 0, 0}, kNow, page);
+    CHECK(page.rows.empty());
+    CHECK(page.scanned == kMaxSeriesScanned);
+    CHECK(page.more);
+    select_series(store, {"needle", 0, page.next_from}, kNow, page);
+    REQUIRE(page.rows.size() == 1);
+    CHECK(page.rows[0].name == "needle");
+    CHECK(page.scanned == 1000);
+    CHECK_FALSE(page.more);
 }
 
 TEST_CASE("a_chart_reads_a_day_of_one_second_samples_down_to_its_cap") {

@@ -75,7 +75,7 @@ TEST_CASE("label_values_file_names_and_urls_are_escaped") {
     in.push[0].url = "http://h/\"><script>";
     in.push[0].last_rejection = "<b>no</b>";
     std::string out;
-    render_status(in, &store, {"<script>", 0}, out);
+    render_status(in, &store, {"<script>", 0, 0}, out);
     CHECK_FALSE(has(out, "<script"));
     CHECK_FALSE(has(out, "<img"));
     CHECK_FALSE(has(out, "<b>no"));
@@ -94,9 +94,13 @@ TEST_CASE("long_lists_say_how_many_more_and_where_to_find_them") {
     CHECK(has(out, "series 1&ndash;50 of 120"));
     CHECK(has(out, "<a href=\"/?page=1#series\">next</a> (70 more; filter with ?match=)"));
     std::string second;
-    render_status(in, &store, {"m", 2}, second);
+    render_status(in, &store, {"", 2, 0}, second);
     CHECK(has(second, "series 101&ndash;120 of 120"));
-    CHECK(has(second, "<a href=\"/?match=m&amp;page=1#series\">previous</a>"));
+    CHECK(has(second, "<a href=\"/?page=1#series\">previous</a>"));
+    std::string filtered;
+    render_status(in, &store, {"m", 0, 0}, filtered);
+    CHECK(has(filtered, "50 matching among 50 series scanned (of 120)"));
+    CHECK(has(filtered, "<a href=\"/?match=m&amp;from=50#series\">next</a>"));
 }
 
 TEST_CASE("the_series_page_draws_its_range_and_links_the_others") {
