@@ -96,15 +96,35 @@ void append_more(std::string& out, size_t shown, size_t total, std::string_view 
     out += "</p>";
 }
 
+// A list section's table head (`columns`: its <th> cells); when there is
+// no row, `none` instead and the section is closed: false.
+bool open_table(std::string& out, bool has_rows, std::string_view none, std::string_view columns) {
+    if (!has_rows) {
+        out += "<p class=\"muted\">";
+        out += none;
+        out += "</p></section>\n";
+        return false;
+    }
+    out += "<div class=\"scroll\"><table><thead><tr>";
+    out += columns;
+    out += "</tr></thead><tbody>";
+    return true;
+}
+
+// The table's end, "N more" when the list was cut, the section's end.
+void close_table(std::string& out, size_t shown, size_t total, std::string_view href) {
+    out += "</tbody></table></div>";
+    append_more(out, shown, total, href);
+    out += "</section>\n";
+}
+
 void append_files(std::string& out, const StatusInput& in) {
     out += "<section id=\"files\"><h2>Files</h2>";
     if (!in.directory_present) out += "<p class=\"bad\">the watched directory is missing</p>";
-    if (in.files.empty()) {
-        out += "<p class=\"muted\">no file in the directory yet</p></section>\n";
+    if (!open_table(out, !in.files.empty(), "no file in the directory yet",
+                    "<th>file</th><th>state</th><th>reason</th><th class=\"n\">metrics</th><th class=\"n\">size</th>"
+                    "<th>last change</th><th>stale</th>"))
         return;
-    }
-    out += "<div class=\"scroll\"><table><thead><tr><th>file</th><th>state</th><th>reason</th>"
-           "<th class=\"n\">metrics</th><th class=\"n\">size</th><th>last change</th><th>stale</th></tr></thead><tbody>";
     for (const FileRow& f : in.files) {
         const bool bad = f.state != "active";
         out += "<tr><td class=\"l\">";
@@ -129,19 +149,15 @@ void append_files(std::string& out, const StatusInput& in) {
         out += f.stale ? "</td><td class=\"bad\">stale" : "</td><td>no";
         out += "</td></tr>";
     }
-    out += "</tbody></table></div>";
-    append_more(out, in.files.size(), in.files_total, "/api/v1/sources");
-    out += "</section>\n";
+    close_table(out, in.files.size(), in.files_total, "/api/v1/sources");
 }
 
 void append_services(std::string& out, const StatusInput& in) {
     out += "<section id=\"otlp\"><h2>OTLP services</h2>";
-    if (in.services.empty()) {
-        out += "<p class=\"muted\">no OTLP service has sent points</p></section>\n";
+    if (!open_table(out, !in.services.empty(), "no OTLP service has sent points",
+                    "<th>service</th><th class=\"n\">points</th><th>last seen</th><th class=\"n\">req/s</th>"
+                    "<th class=\"n\">5xx</th><th class=\"n\">p99</th>"))
         return;
-    }
-    out += "<div class=\"scroll\"><table><thead><tr><th>service</th><th class=\"n\">points</th><th>last seen</th>"
-           "<th class=\"n\">req/s</th><th class=\"n\">5xx</th><th class=\"n\">p99</th></tr></thead><tbody>";
     for (const ServiceRow& s : in.services) {
         out += "<tr><td class=\"l\">";
         if (!s.ns.empty()) {
@@ -167,20 +183,15 @@ void append_services(std::string& out, const StatusInput& in) {
         }
         out += "</tr>";
     }
-    out += "</tbody></table></div>";
-    append_more(out, in.services.size(), in.services_total, "/api/v1/services");
-    out += "</section>\n";
+    close_table(out, in.services.size(), in.services_total, "/api/v1/services");
 }
 
 void append_push(std::string& out, const StatusInput& in) {
     out += "<section id=\"push\"><h2>Push (remote_write)</h2>";
-    if (in.push.empty()) {
-        out += "<p class=\"muted\">no --remote-write URL configured</p></section>\n";
+    if (!open_table(out, !in.push.empty(), "no --remote-write URL configured",
+                    "<th>URL</th><th>state</th><th class=\"n\">pending</th><th>last success</th>"
+                    "<th class=\"n\">sent</th><th class=\"n\">failed</th><th class=\"n\">dropped</th>"))
         return;
-    }
-    out += "<div class=\"scroll\"><table><thead><tr><th>URL</th><th>state</th><th class=\"n\">pending</th>"
-           "<th>last success</th><th class=\"n\">sent</th><th class=\"n\">failed</th><th class=\"n\">dropped</th>"
-           "</tr></thead><tbody>";
     for (const PushRow& p : in.push) {
         out += "<tr><td class=\"l\">";
         append_escaped(out, p.url);
@@ -205,7 +216,7 @@ void append_push(std::string& out, const StatusInput& in) {
         append_int(out, p.samples_dropped);
         out += "</td></tr>";
     }
-    out += "</tbody></table></div></section>\n";
+    close_table(out, in.push.size(), in.push.size(), "");
 }
 
 // Every GET route, as links that answer 200 as they stand; the POST-only
