@@ -66,10 +66,7 @@ http::Response Router::route(const http::Request& req) {
     }
     if (path == "/api/v1/sources") return is_get(req) ? sources_json() : method_not_allowed("GET, HEAD");
     if (path == "/-/healthy") return is_get(req) ? http::Response::text(200, "OK\n") : method_not_allowed("GET, HEAD");
-    if (path == "/") {
-        if (!is_get(req)) return method_not_allowed("GET, HEAD");
-        return status_ ? status_->status(req) : landing();
-    }
+    if (status_ && path == "/") return is_get(req) ? status_->status(req) : method_not_allowed("GET, HEAD");
     if (status_ && path == "/ui/series") return is_get(req) ? status_->series(req) : method_not_allowed("GET, HEAD");
     if (history_) {
         if (path == "/api/v1/write") return req.method == "POST" ? remote_write(req) : method_not_allowed("POST");
@@ -193,31 +190,6 @@ http::Response Router::sources_json() const {
     }
     out += "]}\n";
     return http::Response::json(200, std::move(out));
-}
-
-http::Response Router::landing() const {
-    std::string body =
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>mmwatch</title></head><body>\n"
-        "<h1>mmwatch ";
-    body += version_;
-    body +=
-        "</h1>\n<p>Serves the metrics of memory-mapped files.</p>\n<ul>\n"
-        "<li><a href=\"/metrics\">/metrics</a>: Prometheus text format; also "
-        "<a href=\"/metrics?format=openmetrics\">OpenMetrics</a> and protobuf, as Accept asks</li>\n"
-        "<li><a href=\"/api/v1/sources\">/api/v1/sources</a>: every file seen, with its state (JSON)</li>\n"
-        "<li><a href=\"/-/healthy\">/-/healthy</a>: liveness</li>\n"
-        "<li>POST /v1/metrics: OTLP/HTTP ingest (protobuf or JSON); "
-        "<a href=\"/api/v1/services\">/api/v1/services</a>, /api/v1/series?match=NAME, "
-        "/api/v1/query_range?series=ID (JSON)</li>\n"
-        "<li>POST /api/v1/write: Prometheus remote-write into the history store; "
-        "/api/v1/export?match[]=NAME: its raw samples (JSON lines)</li>\n"
-        "<li>PromQL over the history, as Prometheus's HTTP API: /api/v1/query?query=Q, /api/v1/query_range, "
-        "/api/v1/series?match[]=S, <a href=\"/api/v1/labels\">/api/v1/labels</a>, "
-        "<a href=\"/api/v1/status/buildinfo\">/api/v1/status/buildinfo</a></li>\n"
-        "</ul>\n</body></html>\n";
-    http::Response r = http::Response::text(200, std::move(body));
-    r.content_type = "text/html; charset=utf-8";
-    return r;
 }
 
 }  // namespace mmwatch::daemon

@@ -40,7 +40,7 @@ public:
     // until attached those paths answer as OTLP's or 404.
     void attach_query(http::Handler* api) noexcept { query_ = api; }
     // The status page: GET / and /ui/series (docs/status-page.md); until
-    // attached / is the static list of links.
+    // attached those paths answer 404.
     void attach_status(const StatusRoutes* status) noexcept { status_ = status; }
     // The OTLP-only listener (--otlp-listen): POST /v1/metrics, else 404.
     [[nodiscard]] http::Response route_otlp(const http::Request& req);
@@ -48,7 +48,6 @@ public:
 private:
     http::Response metrics(const http::Request& req);
     http::Response sources_json() const;
-    http::Response landing() const;
     http::Response otlp_export(const http::Request& req);
     // history_routes.cpp
     http::Response remote_write(const http::Request& req);

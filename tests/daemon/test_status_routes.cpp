@@ -83,9 +83,14 @@ TEST_CASE("status_page_past_max_response_bytes_is_refused_not_sent") {
     CHECK(has(body_of(r), "--max-response-bytes"));
 }
 
-TEST_CASE("without_the_status_routes_the_landing_page_stays") {
-    test::DaemonRig rig;
-    rig.open();
-    CHECK(has(body_of(rig.get("/")), "/api/v1/sources"));
-    CHECK(rig.get("/ui/series").status == 404);
+TEST_CASE("status_paths_take_only_get_and_head") {
+    StatusRig s;
+    s.rig.open();
+    for (std::string_view path : {"/", "/ui/series"}) {
+        CAPTURE(path);
+        const http::Response r = s.rig.get(path, "DELETE");
+        CHECK(r.status == 405);
+        CHECK(r.extra_headers == "Allow: GET, HEAD\r\n");
+    }
+    CHECK(s.rig.get("/", "HEAD").status == 200);
 }
