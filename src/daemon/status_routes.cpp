@@ -18,7 +18,7 @@ namespace {
 // shown as retrying: four default 15 s intervals without getting through.
 constexpr int64_t kPushLateMs = 60'000;
 
-// The shared parameters' unsigned value, or `fallback` when absent or not a number.
+// A query parameter's unsigned value, or `fallback` when absent or not a number.
 uint64_t number_param(const http::Request& req, std::string_view key, uint64_t fallback) {
     std::string v;
     if (!http::query_param(req.query, key, v)) return fallback;
