@@ -156,7 +156,9 @@ bool render_series_page(const history::Store& store, history::SeriesId id, uint3
     std::vector<Point> points;
     bool cut = false;
     chart_points(store, row, now_ms - chosen.ms, now_ms, points, cut);
+    out += "<div class=\"scroll\">";
     append_chart(out, points, now_ms - chosen.ms, now_ms, title);
+    out += "</div>";
     if (cut) out += "<p class=\"muted\">the range holds more samples than a chart reads; it ends early</p>";
     out += "\n<p class=\"muted\">UTC; reloads every ";
     out += std::to_string(kSeriesRefreshSeconds);

@@ -22,8 +22,10 @@ constexpr std::string_view kStyle =
     ".bad{color:#b00020;font-weight:600}.ok{color:#1b5e20}.muted{color:#666}"
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}dt{color:#555}dd{margin:0}"
     ".spark{display:block}.spark path{fill:none;stroke:#1565c0;stroke-width:1.5}"
-    ".chart{width:100%;height:auto;max-width:900px}.chart path{fill:none;stroke:#1565c0;stroke-width:2}"
-    ".chart text{font-size:13px;fill:#444}.grid{stroke:#ddd}"
+    // The chart keeps 600 px at least (it scrolls sideways on a phone) so its
+    // 16-unit labels stay 11 px or more.
+    ".chart{width:100%;min-width:600px;height:auto;max-width:900px}"
+    ".chart path{fill:none;stroke:#1565c0;stroke-width:2}.chart text{font-size:16px;fill:#444}.grid{stroke:#ddd}"
     "input{font:inherit;max-width:60%}ul{padding-left:20px}li{margin:2px 0;word-break:break-word}"
     "@media (max-width:600px){body{font-size:13px}th,td{padding:2px 3px}}";
 

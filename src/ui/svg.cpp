@@ -94,7 +94,7 @@ namespace {
 
 // The chart's viewBox and its plot area inside it (room for the axes' labels).
 constexpr double kChartWidth = 900, kChartHeight = 300;
-constexpr Box kPlot{70, 10, 810, 260};
+constexpr Box kPlot{92, 10, 792, 255};
 constexpr int kTimeTicks = 5;
 
 void append_text(std::string& out, double x, double y, std::string_view anchor, std::string_view text) {
@@ -126,9 +126,10 @@ void append_value_axis(std::string& out, Range r) {
     for (int i = 0; i < 3; ++i) {
         const double y = kPlot.y + kPlot.height * i / 2;
         append_hline(out, y);
-        std::string label;
-        append_value(label, values[i]);
-        append_text(out, kPlot.x - 6, y + 4, "end", label);
+        // Four significant digits fit the margin ("-1.235e+09", "0.0008044").
+        char label[32];
+        const int n = std::snprintf(label, sizeof label, "%.4g", values[i]);
+        append_text(out, kPlot.x - 6, y + 4, "end", std::string_view(label, size_t(n)));
     }
 }
 
@@ -138,7 +139,7 @@ void append_time_axis(std::string& out, int64_t t_from, int64_t t_to) {
         std::string label;
         append_hh_mm(label, t_from + int64_t(f * double(t_to - t_from)));
         const std::string_view anchor = i == 0 ? "start" : i == kTimeTicks - 1 ? "end" : "middle";
-        append_text(out, kPlot.x + f * kPlot.width, kPlot.y + kPlot.height + 18, anchor, label);
+        append_text(out, kPlot.x + f * kPlot.width, kPlot.y + kPlot.height + 22, anchor, label);
     }
 }
 
