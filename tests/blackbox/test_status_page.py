@@ -6,6 +6,9 @@ HTML5 parser of python3-html5lib in strict mode, and tidy), every link on
 it answers 200, the filter and the series page work, and basic auth from
 --web-config covers / and /ui/series like every route.
 
+Misbehaving: a dead push target, a broken file and an OTLP service are
+found on the page without typing a query.
+
 Browser (suite slow): the page loaded in Debian's chromium, headless: the
 DOM it built holds the live values, the console logged nothing, and
 screenshots at desktop and phone width are saved as test artefacts in
@@ -13,6 +16,7 @@ screenshots at desktop and phone width are saved as test artefacts in
 """
 
 import html.parser
+import json
 import os
 import re
 import shutil
@@ -150,6 +154,31 @@ class Page(StatusCase):
         self.assertRegex(page, r"<p>1 matching among \d+ series scanned \(of \d+\)</p>")
         self.assertEqual(m.get("/ui/series?id=99999&gen=0")[0], 404)
         self.assertEqual(m.get("/?page=999999999999999999999")[0], 200)  # not a number: the first page
+
+
+class Misbehaving(MmwatchTestCase):
+    """What the page is for: a failing push target, a broken file and an
+    OTLP service are found on it without typing a query."""
+
+    def test_a_failing_push_target_a_broken_file_and_a_service_are_on_the_page(self):
+        self.write("broken.rezl", b"x" * 64)
+        dead = "http://127.0.0.1:1/api/v1/write"  # nothing listens on port 1
+        m = self.start("--remote-write", dead, "--remote-write-interval", "1s")
+        now_ns = time.time_ns()
+        body = json.dumps({"resourceMetrics": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+            "scopeMetrics": [{"metrics": [{"name": "orders", "gauge": {"dataPoints": [
+                {"asDouble": 3, "timeUnixNano": str(now_ns)}]}}]}]}]}).encode()
+        req = urllib.request.Request("http://127.0.0.1:%d/v1/metrics" % m.port, data=body,
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        page = wait_until(lambda: (lambda p: p if ">retrying</td>" in p else None)(m.get("/")[2]),
+                          "the push target shown as retrying")
+        self.assertIn(dead + '</td><td class="bad">retrying</td>', page)
+        self.assertIn('broken.rezl</td><td class="bad">rejected</td>', page)
+        self.assertIn("bad_magic</span>", page)
+        self.assertIn("<tr><td class=\"l\">checkout</td>", page)
 
 
 class Auth(MmwatchTestCase):
