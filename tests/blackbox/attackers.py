@@ -138,7 +138,7 @@ def _run_async(stop, results, make_tasks):
     asyncio.run(main())
 
 
-async def _open(port, tls):
+async def _open(port, tls=None):
     if tls is None:
         return await asyncio.open_connection("127.0.0.1", port)
     return await asyncio.open_connection("127.0.0.1", port, ssl=tls, server_hostname="127.0.0.1")
@@ -151,54 +151,51 @@ def _close(w):
         pass
 
 
-def _replay(stop, results, port, n, flight):
-    async def one(stats):
-        while True:
-            w = None
-            try:
-                r, w = await asyncio.open_connection("127.0.0.1", port)
-                stats["connects"] += 1
-                w.write(flight)
-                try:  # the server's answer to it (a TLS server's flight), then again
-                    stats["bytes"] += len(await asyncio.wait_for(r.read(65536), timeout=0.05))
-                except asyncio.TimeoutError:
-                    pass
-            except OSError:
-                stats["errors"] += 1
-                await asyncio.sleep(0.01)
-            finally:
-                if w is not None:
-                    _close(w)
+async def _reconnecting(stats, port, talk):
+    """Connects (plain), awaits talk(reader, writer), closes; again, for
+    ever. A refused or reset connection is counted and retried."""
+    while True:
+        w = None
+        try:
+            r, w = await _open(port)
+            stats["connects"] += 1
+            await talk(r, w)
+        except OSError:
+            stats["errors"] += 1
+            await asyncio.sleep(0.01)
+        finally:
+            if w is not None:
+                _close(w)
 
-    _run_async(stop, results, lambda stats: [one(stats) for _ in range(n)])
+
+def _replay(stop, results, port, n, flight):
+    async def talk(stats, r, w):
+        w.write(flight)
+        try:  # the server's answer to it (a TLS server's flight), then again
+            stats["bytes"] += len(await asyncio.wait_for(r.read(65536), timeout=0.05))
+        except asyncio.TimeoutError:
+            pass
+
+    _run_async(stop, results,
+               lambda stats: [_reconnecting(stats, port, lambda r, w: talk(stats, r, w)) for _ in range(n)])
 
 
 def _dribble(stop, results, port, n, flight, per_second):
-    async def one(stats):
-        while True:
-            w = None
-            try:
-                r, w = await asyncio.open_connection("127.0.0.1", port)
-                stats["connects"] += 1
-                for i in range(len(flight)):
-                    if r.at_eof():
-                        break
-                    w.write(flight[i:i + 1])
-                    await w.drain()
-                    stats["bytes"] += 1
-                    if per_second == 0:
-                        await r.read()  # one byte, then wait to be cut
-                        break
-                    await asyncio.sleep(1.0 / per_second)
-                stats["cut"] += 1
-            except OSError:
-                stats["errors"] += 1
-                await asyncio.sleep(0.01)
-            finally:
-                if w is not None:
-                    _close(w)
+    async def talk(stats, r, w):
+        for i in range(len(flight)):
+            if r.at_eof():
+                break
+            w.write(flight[i:i + 1])
+            await w.drain()
+            stats["bytes"] += 1
+            if per_second == 0:
+                await r.read()  # one byte, then wait to be cut
+                break
+            await asyncio.sleep(1.0 / per_second)
+        stats["cut"] += 1
 
-    _run_async(stop, results, lambda stats: [one(stats) for _ in range(n)])
+    _run_async(stop, results,
+               lambda stats: [_reconnecting(stats, port, lambda r, w: talk(stats, r, w)) for _ in range(n)])
 
 
 def _silent(stop, results, port, n, cafile, refresh):
