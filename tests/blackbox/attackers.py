@@ -13,7 +13,12 @@ numbers when stopped. Attackers are asyncio loops over many sockets:
   pullers  keep-alive clients pulling /metrics (gzip) once a second.
 A Scraper does what Prometheus does: GET /metrics asking for OpenMetrics
 and gzip, on one kept connection or a new one per scrape, and records
-whether each got a 200 and how long it took."""
+whether each got a 200 and how long it took.
+
+Attackers connect from ATTACKER_ADDRESS, scrapers from 127.0.0.1: a
+Prometheus scrapes from its own fixed address, and mmwatch remembers the
+addresses that completed a request (docs/security.md, "Who is shed at the
+cap"). Linux routes all of 127.0.0.0/8 to the loopback interface."""
 
 import asyncio
 import http.client
@@ -26,6 +31,8 @@ import time
 PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,"
                "text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
 CTX = multiprocessing.get_context("fork")
+# The address every attacker's connection comes from.
+ATTACKER_ADDRESS = "127.0.0.2"
 
 
 def client_hello():
@@ -139,9 +146,10 @@ def _run_async(stop, results, make_tasks):
 
 
 async def _open(port, tls=None):
+    source = (ATTACKER_ADDRESS, 0)
     if tls is None:
-        return await asyncio.open_connection("127.0.0.1", port)
-    return await asyncio.open_connection("127.0.0.1", port, ssl=tls, server_hostname="127.0.0.1")
+        return await asyncio.open_connection("127.0.0.1", port, local_addr=source)
+    return await asyncio.open_connection("127.0.0.1", port, ssl=tls, server_hostname="127.0.0.1", local_addr=source)
 
 
 def _close(w):
