@@ -162,6 +162,18 @@ def regex_escape_for_grafana(value):
     return re.sub(r"([$^*+?.()|\[\]{}'])", r"\\\\\1", value.replace("\\", "\\\\\\\\"))
 
 
+def dashboard():
+    with open(example("grafana", "mmwatch.json")) as f:
+        return json.load(f)
+
+
+def targets(dash):
+    """(panel title, target) of every query of the dashboard."""
+    for panel in dash["panels"]:
+        for t in panel.get("targets", []):
+            yield panel["title"], t
+
+
 class DashboardData:
     """A running mmwatch with real data behind every panel: a producer that
     keeps changing (counter, gauge, histogram) and one that stopped (stale
@@ -268,19 +280,13 @@ class Dashboard(NameCheck):
         return [float(r["value"][1]) for r in doc["data"]["result"]] if status == 200 else None
 
     def setUp(self):
-        with open(example("grafana", "mmwatch.json")) as f:
-            self.dash = json.load(f)
+        self.dash = dashboard()
 
     def api(self, path, **params):
         status, _, body = self.data.m.get(path + "?" + urllib.parse.urlencode(params))
         doc = json.loads(body)
         self.assertEqual((status, doc["status"]), (200, "success"), "%s %s: %s" % (path, params, body))
         return doc["data"]
-
-    def targets(self):
-        for panel in self.dash["panels"]:
-            for t in panel.get("targets", []):
-                yield panel["title"], t
 
     def label_values(self, variable, values):
         """Grafana's label_values(selector, label) for a query variable, with
@@ -329,7 +335,7 @@ class Dashboard(NameCheck):
         one = self.chosen_variables()
         every = dict(one, instance="$__all")
         now = time.time()
-        for title, t in self.targets():
+        for title, t in targets(self.dash):
             for values in (one, every):
                 expr = self.grafana(t["expr"], values)
                 with self.subTest(panel=title, ref=t["refId"], query=expr):
@@ -345,13 +351,7 @@ class Dashboard(NameCheck):
 
 class DashboardShape(NameCheck):
     def setUp(self):
-        with open(example("grafana", "mmwatch.json")) as f:
-            self.dash = json.load(f)
-
-    def targets(self):
-        for panel in self.dash["panels"]:
-            for t in panel.get("targets", []):
-                yield panel["title"], t
+        self.dash = dashboard()
 
     def test_the_dashboard_is_well_formed(self):
         ids = [p["id"] for p in self.dash["panels"]]
@@ -363,12 +363,12 @@ class DashboardShape(NameCheck):
                 self.assertTrue(panel["targets"], panel["title"])
                 self.assertEqual(panel["datasource"]["uid"], "${datasource}", panel["title"])
         variables = {v["name"] for v in self.dash["templating"]["list"]}
-        for title, t in self.targets():
+        for title, t in targets(self.dash):
             for var in re.findall(r"\$\{?([a-zA-Z]\w*)\}?", t["expr"]):
                 self.assertIn(var, variables, "%s uses an undefined $%s" % (title, var))
 
     def test_every_query_is_valid_promql_to_promtool(self):
-        for title, t in self.targets():
+        for title, t in targets(self.dash):
             with self.subTest(panel=title, ref=t["refId"]):
                 parse_with_promtool(self, grafana_to_promql(t["expr"]))
         for v in self.dash["templating"]["list"]:
@@ -378,7 +378,7 @@ class DashboardShape(NameCheck):
                 parse_with_promtool(self, grafana_to_promql(m.group(1)))
 
     def test_every_metric_and_label_is_one_mmwatch_exports(self):
-        for title, t in self.targets():
+        for title, t in targets(self.dash):
             with self.subTest(panel=title, ref=t["refId"]):
                 self.assert_names_live(grafana_to_promql(t["expr"]), title,
                                        re.findall(r"\{\{(\w+)\}\}", t["legendFormat"]))
