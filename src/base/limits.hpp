@@ -42,6 +42,15 @@ inline constexpr uint64_t kKeepAliveIdleMs = 30'000;
 // A quarter: 64 of the default 256, far more than the connections a fleet
 // of scrapers opens at once.
 inline constexpr size_t kUnprovenSharePercent = 25;
+// Client addresses remembered as having completed a request (authenticated,
+// where auth is on), least recently used forgotten first: at the cap, a
+// newcomer from one of them is shed only after every newcomer from an
+// address never seen (docs/security.md, "Who is shed at the cap"). A fleet
+// of Prometheus servers, people and sidecars is far fewer; about 80 bytes
+// each (~80 KiB in all). A flood from many addresses that each complete a
+// request pushes a scraper out only if it completes more than this many
+// requests from distinct addresses between two of its scrapes.
+inline constexpr size_t kMaxProvenAddresses = 1024;
 // How much longer a newcomer one step further into its first request may
 // wait on its client before it is shed in favour of one that waits at an
 // earlier step. Steps: its TLS ClientHello answered (or its handshake

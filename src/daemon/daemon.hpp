@@ -56,9 +56,15 @@ public:
     // Its own counters (also on /metrics).
     [[nodiscard]] const DaemonStats& stats() const noexcept { return stats_; }
     // A seam for tests: called at the start of every daemon callback's work
-    // with the callback's name ("tick", "inotify", "sample", "signal"); it
-    // may throw to show that the callback's guard holds. Null in mmwatch.
-    void set_fault_injection(void (*hook)(std::string_view where)) noexcept { fault_injection_ = hook; }
+    // with the callback's name ("tick", "inotify", "sample", "signal", and
+    // the push callbacks': push::CurlLoop); it may throw to show that the
+    // callback's guard holds. Null in mmwatch. After start().
+    void set_fault_injection(void (*hook)(std::string_view where)) noexcept {
+        fault_injection_ = hook;
+        pusher_.set_fault_injection(hook);
+    }
+    // The pusher, for tests to read its senders' counters.
+    [[nodiscard]] const push::Pusher& pusher() const noexcept { return pusher_; }
     // "HOST:PORT" of --otlp-grpc-listen, empty when not asked for.
     [[nodiscard]] const std::string& grpc_bound_address() const noexcept { return grpc_bound_; }
 

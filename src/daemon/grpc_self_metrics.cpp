@@ -1,5 +1,6 @@
 #include "daemon/grpc_self_metrics.hpp"
 
+#include "daemon/metric_rows.hpp"
 #include "otlp/decoded.hpp"
 
 namespace mmwatch::daemon {
@@ -30,36 +31,23 @@ constexpr Family kDecodeErrors{"mmwatch_otlp_grpc_decode_errors_total", Kind::co
 constexpr Family kMessageBytes{"mmwatch_otlp_grpc_message_bytes_total", Kind::counter,
                                "gRPC message bytes decoded, after decompression."};
 
-void sample(prom::Writer& out, std::string_view label, std::string_view value, uint64_t v) {
-    prom::labelled(out, label, value, double(v));
-}
-
 void render_http2(const http::H2Counters& c, uint64_t memory_bytes, prom::Writer& out) {
-    prom::head(out, kRefusals);
-    for (size_t i = 1; i < http::kH2RefusalCount; ++i)
-        sample(out, "reason", http::h2_refusal_name(http::H2Refusal(i)), c.refusals[i]);
-    prom::head(out, kStreamRefusals);
-    for (size_t i = 1; i < http::kH2StreamRefusalCount; ++i)
-        sample(out, "reason", http::h2_stream_refusal_name(http::H2StreamRefusal(i)), c.stream_refusals[i]);
+    enum_rows(out, kRefusals, "reason", http::h2_refusal_name, c.refusals, 1);
+    enum_rows(out, kStreamRefusals, "reason", http::h2_stream_refusal_name, c.stream_refusals, 1);
     prom::single(out, kStreams, double(c.streams));
     prom::single(out, kRequests, double(c.requests));
     prom::head(out, kResets);
-    sample(out, "by", "peer", c.peer_resets);
-    sample(out, "by", "refused_stream", c.refused_streams);
-    sample(out, "by", "malformed", c.stream_errors);
+    row(out, "by", "peer", c.peer_resets);
+    row(out, "by", "refused_stream", c.refused_streams);
+    row(out, "by", "malformed", c.stream_errors);
     prom::single(out, kMemory, double(memory_bytes));
 }
 
 void render_service(const grpc::ServiceCounters& c, prom::Writer& out) {
-    prom::head(out, kCalls);
-    for (size_t i = 0; i < grpc::kOutcomeCount; ++i) sample(out, "outcome", grpc::outcome_name(grpc::Outcome(i)), c.calls[i]);
-    prom::head(out, kMessageErrors);
-    for (size_t i = 1; i < grpc::kFrameErrorCount; ++i)
-        sample(out, "reason", grpc::frame_error_name(grpc::FrameError(i)), c.frame_errors[i]);
-    prom::head(out, kDecodeErrors);
-    for (size_t i = 1; i < otlp::kDecodeErrorCount; ++i)
-        sample(out, "reason", otlp::decode_error_name(otlp::DecodeError(i)), c.decode_errors[i]);
-    sample(out, "reason", "bad_gzip", c.gzip_errors);
+    enum_rows(out, kCalls, "outcome", grpc::outcome_name, c.calls);
+    enum_rows(out, kMessageErrors, "reason", grpc::frame_error_name, c.frame_errors, 1);
+    enum_rows(out, kDecodeErrors, "reason", otlp::decode_error_name, c.decode_errors, 1);
+    row(out, "reason", "bad_gzip", c.gzip_errors);
     prom::single(out, kMessageBytes, double(c.message_bytes));
 }
 

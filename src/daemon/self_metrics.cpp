@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "daemon/grpc_self_metrics.hpp"
+#include "daemon/metric_rows.hpp"
 #include "prom/text.hpp"
 #include "prom/writer.hpp"
 #include "push/pusher.hpp"
@@ -92,10 +93,6 @@ constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConfl
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
 constexpr std::string_view kSourceStale = "mmwatch_source_stale";
-
-void sample(prom::Writer& out, const Family&, std::string_view label, std::string_view value, uint64_t v) {
-    prom::labelled(out, label, value, double(v));
-}
 
 struct ProcessStats {
     uint64_t rss_bytes = 0;
@@ -203,9 +200,9 @@ void render_page(const PageCounters& page, prom::Writer& out) {
     };
     by_format(kScrapes, [&](Format f, size_t e) { return page.scrapes[size_t(f)][e]; });
     head(out, kRenders);
-    for (Format f : kFormats) sample(out, kRenders, "format", prom::format_name(f), page.renders[size_t(f)]);
+    for (Format f : kFormats) row(out, "format", prom::format_name(f), page.renders[size_t(f)]);
     head(out, kCompressions);
-    for (Format f : kFormats) sample(out, kCompressions, "format", prom::format_name(f), page.compressions[size_t(f)]);
+    for (Format f : kFormats) row(out, "format", prom::format_name(f), page.compressions[size_t(f)]);
     by_format(kBodyBytes, [&](Format f, size_t e) { return page.body_bytes[size_t(f)][e]; });
 }
 
@@ -243,12 +240,8 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     const PageCounters& page = in.page;
     const http::ServerCounters http = sum(in.listeners);
     const files::EventLog& events = in.events;
-    head(out, kSources);
-    for (size_t i = 0; i < files::kSourceStateCount; ++i) sample(out, kSources, "state", files::state_name(files::SourceState(i)), f.sources[i]);
-    head(out, kRejections);
-    for (size_t i = 1; i < rezl::kReasonCount; ++i) {
-        sample(out, kRejections, "reason", rezl::reason_name(rezl::Reason(i)), f.rejections[i]);
-    }
+    enum_rows(out, kSources, "state", files::state_name, f.sources);
+    enum_rows(out, kRejections, "reason", rezl::reason_name, f.rejections, 1);
     single(out, kReadFaults, f.read_faults);
     single(out, kConflicts, page.type_conflicts);
     single(out, kDuplicates, page.duplicate_series);
@@ -277,10 +270,10 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
         {"proven_connections", http.proven_limit},
     };
     head(out, kLimits);
-    for (const LimitHit& l : limits) sample(out, kLimits, "limit", l.name, l.hits);
+    for (const LimitHit& l : limits) row(out, "limit", l.name, l.hits);
     head(out, kEvents);
     for (size_t i = 0; i < files::kEventKindCount; ++i) {
-        sample(out, kEvents, "kind", files::event_kind_name(files::EventKind(i)), events.recorded(files::EventKind(i)));
+        row(out, "kind", files::event_kind_name(files::EventKind(i)), events.recorded(files::EventKind(i)));
     }
     single(out, kEventErrors, events.write_errors());
     single(out, kStale, f.stale_sources);
@@ -295,36 +288,34 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     single(out, kDiskBacked, f.disk_backed);
     single(out, kWatchFailures, f.watch_failures);
     head(out, kListenerConnections);
-    for (const Listener& l : in.listeners) sample(out, kListenerConnections, "listener", l.name, l.counters->connections_open);
+    for (const Listener& l : in.listeners) row(out, "listener", l.name, l.counters->connections_open);
     head(out, kListenerRefused);
-    for (const Listener& l : in.listeners) sample(out, kListenerRefused, "listener", l.name, l.counters->connections_limit);
+    for (const Listener& l : in.listeners) row(out, "listener", l.name, l.counters->connections_limit);
     head(out, kShed);
-    sample(out, kShed, "reason", "newcomer", http.shed_newcomers);
+    row(out, "reason", "newcomer", http.shed_newcomers);
     head(out, kAllocFailures);
-    sample(out, kAllocFailures, "where", "request", http.alloc_failures);
-    sample(out, kAllocFailures, "where", "render", page.render_alloc_failures);
-    sample(out, kAllocFailures, "where", "tick", in.tick_alloc_failures);
+    row(out, "where", "request", http.alloc_failures);
+    row(out, "where", "render", page.render_alloc_failures);
+    row(out, "where", "tick", in.tick_alloc_failures);
     head(out, kExceptions);
-    sample(out, kExceptions, "where", "request", http.exceptions);
-    sample(out, kExceptions, "where", "tick", in.tick_exceptions);
-    sample(out, kExceptions, "where", "push", in.push_failures);
+    row(out, "where", "request", http.exceptions);
+    row(out, "where", "tick", in.tick_exceptions);
+    row(out, "where", "push", in.push_failures);
     render_loop(in.loop, out);
     const http::TlsCounters tls = in.tls ? *in.tls : http::TlsCounters{};
     single(out, kTlsHandshakes, double(tls.handshakes));
-    head(out, kTlsFailures);
-    for (size_t i = 0; i < http::kHandshakeFailureCount; ++i)
-        sample(out, kTlsFailures, "reason", http::handshake_failure_name(http::HandshakeFailure(i)), tls.failures[i]);
+    enum_rows(out, kTlsFailures, "reason", http::handshake_failure_name, tls.failures);
     head(out, kTlsReloads);
-    sample(out, kTlsReloads, "result", "ok", tls.reloads);
-    sample(out, kTlsReloads, "result", "failed", tls.reload_failures);
+    row(out, "result", "ok", tls.reloads);
+    row(out, "result", "failed", tls.reload_failures);
     head(out, kReloads);
-    sample(out, kReloads, "result", "ok", in.reloads ? in.reloads[0] : 0);
-    sample(out, kReloads, "result", "failed", in.reloads ? in.reloads[1] : 0);
+    row(out, "result", "ok", in.reloads ? in.reloads[0] : 0);
+    row(out, "result", "failed", in.reloads ? in.reloads[1] : 0);
     head(out, kAuth);
     for (size_t i = 0; i < http::kAuthResultCount; ++i)
-        sample(out, kAuth, "result", http::auth_result_name(http::AuthResult(i)), in.auth ? in.auth[i] : 0);
+        row(out, "result", http::auth_result_name(http::AuthResult(i)), in.auth ? in.auth[i] : 0);
     head(out, kBuildInfo);
-    sample(out, kBuildInfo, "version", in.version, 1);
+    row(out, "version", in.version, 1);
 
     const ProcessStats p = read_process_stats();
     single(out, kRss, p.rss_bytes);

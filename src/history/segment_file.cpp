@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
+#include "base/segment_names.hpp"
 #include "history/flush.hpp"
 #include "history/segment.hpp"
 
@@ -17,7 +17,6 @@ namespace mmwatch::history {
 
 namespace {
 
-constexpr std::string_view kPrefix = "segment-";
 constexpr std::string_view kSuffix = ".hseg";
 
 }  // namespace
@@ -34,15 +33,12 @@ std::unique_ptr<SegmentDir> SegmentDir::open(const std::string& dir, uint64_t ma
     }
     std::unique_ptr<SegmentDir> s(new SegmentDir(dir, max_bytes));
     while (const dirent* e = ::readdir(d)) {
-        const std::string_view name = e->d_name;
-        if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) continue;
-        const std::string_view digits = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
-        if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string_view::npos)
-            continue;
+        const auto id = base::segment_id(e->d_name, kSuffix);
+        if (!id) continue;
         struct stat st {};
-        const std::string full = dir + "/" + std::string(name);
+        const std::string full = dir + "/" + e->d_name;
         if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        s->segments_.push_back({std::stoull(std::string(digits)), uint64_t(st.st_size)});
+        s->segments_.push_back({*id, uint64_t(st.st_size)});
         s->bytes_ += uint64_t(st.st_size);
     }
     ::closedir(d);
@@ -52,11 +48,7 @@ std::unique_ptr<SegmentDir> SegmentDir::open(const std::string& dir, uint64_t ma
 
 SegmentDir::~SegmentDir() { close_tail(); }
 
-std::string SegmentDir::path(uint64_t id) const {
-    char name[48];
-    std::snprintf(name, sizeof name, "segment-%018llu.hseg", static_cast<unsigned long long>(id));
-    return dir_ + "/" + name;
-}
+std::string SegmentDir::path(uint64_t id) const { return base::segment_path(dir_, id, kSuffix); }
 
 std::vector<std::string> SegmentDir::paths() const {
     std::vector<std::string> out;

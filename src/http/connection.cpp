@@ -305,6 +305,7 @@ void Connection::respond(Response r, bool keep, bool head_only, bool proves) {
     ++m.requests;
     ++requests;
     if (r.status >= 400) ++m.errors;
+    if (proves) server->proven_addresses_.remember(client);
     if (!proven && proves && !server->prove(this)) keep = false;
     keep_alive = keep;
     progress = Progress::answering;

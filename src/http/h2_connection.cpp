@@ -59,6 +59,7 @@ H2Response H2Connection::answer(const H2Request& req) {
             return listener_.handler.refuse_credentials(req, a);
         authenticated = a != AuthResult::exempt;
     }
+    if (authenticated) c_.server->proven_addresses_.remember(c_.client);
     if (!c_.proven && authenticated) (void)c_.server->prove(&c_);
     return listener_.handler.respond(req);
 }

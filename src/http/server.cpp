@@ -162,16 +162,19 @@ void Server::admit(Connection* c) {
     c->wait_for_request();
 }
 
-// The newcomers' share is full: the one that has waited on its client the
-// longest goes (one lingering after its answer first; then by the time of
-// its last byte in or write done, to the nanosecond, plus the credit of how
-// far into its first request it is). Proven connections are never shed for
-// a newcomer: a scraper's kept connection survives any flood of new ones.
-// False only when no other newcomer is left to shed.
-bool Server::shed_newcomer(const Connection* except) {
+// The newcomers' share is full: newcomers from addresses never proven go
+// before those from proven addresses (a Prometheus that opens a connection
+// per scrape comes from the address its earlier scrapes proved); among
+// either, the one that has waited on its client the longest goes (one
+// lingering after its answer first; then by the time of its last byte in
+// or write done, to the nanosecond, plus the credit of how far into its
+// first request it is). Proven connections are never shed for a newcomer:
+// a scraper's kept connection survives any flood of new ones.
+bool Server::shed_newcomer(const Connection* arriving) {
+    const bool arriving_proven = from_proven_address(arriving);
     for (size_t peeks = 0;; ++peeks) {
-        Connection* victim = stalest_newcomer(except);
-        if (!victim) return false;
+        Connection* victim = stalest_newcomer(arriving);
+        if (!victim || (!arriving_proven && from_proven_address(victim))) return false;
         // One whose bytes wait unread in the kernel is not waiting on its
         // client: the loop is behind (a flood's turn reads many). It counts
         // as just moved and the next stalest is looked at, a few at most.
@@ -188,15 +191,27 @@ bool Server::shed_newcomer(const Connection* except) {
 Server::Connection* Server::stalest_newcomer(const Connection* except) const noexcept {
     Connection* victim = nullptr;
     uint64_t victim_moved = 0;
+    bool victim_proven = false;
     for (Connection* c = newcomers_.head; c; c = c->next) {
-        const uint64_t moved = c->shed_order();
         if (c == except) continue;
-        if (!victim || moved < victim_moved || (moved == victim_moved && c->sequence > victim->sequence)) {
-            victim = c;
-            victim_moved = moved;
+        const uint64_t moved = c->shed_order();
+        const bool proven = from_proven_address(c);
+        if (victim) {
+            const bool staler = moved < victim_moved || (moved == victim_moved && c->sequence > victim->sequence);
+            // Unknown addresses go first; among one kind, the stalest.
+            if (proven > victim_proven || (proven == victim_proven && !staler)) continue;
         }
+        victim = c;
+        victim_moved = moved;
+        victim_proven = proven;
     }
     return victim;
+}
+
+// One already answered and lingering is not spared for its address: it
+// has had its answer, and is the first to go anyway.
+bool Server::from_proven_address(const Connection* c) const noexcept {
+    return c->phase != Connection::Phase::lingering && proven_addresses_.contains(c->client);
 }
 
 bool Server::has_unread_bytes(const Connection* c) noexcept {

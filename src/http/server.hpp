@@ -17,6 +17,7 @@
 
 #include "http/server_counters.hpp"
 #include "http/handler.hpp"
+#include "http/proven_addresses.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/uv_handle.hpp"
@@ -90,10 +91,13 @@ private:
     bool accept_one(uv_stream_t* listener);
     void split_cap() noexcept;
     void admit(Connection* c);
-    // Room for a newcomer in the newcomers' share: closes the one that has
-    // waited longest on its client; false when there is none but `except`.
-    bool shed_newcomer(const Connection* except);
+    // Room for `arriving` in the newcomers' share: closes the one that has
+    // waited longest on its client, from an address never proven first;
+    // false when `arriving` is to go instead (no other newcomer, or it is
+    // from an unknown address and every other is from a proven one).
+    bool shed_newcomer(const Connection* arriving);
     [[nodiscard]] Connection* stalest_newcomer(const Connection* except) const noexcept;
+    [[nodiscard]] bool from_proven_address(const Connection* c) const noexcept;
     // Whether the kernel holds bytes from `c` the loop has not read yet.
     [[nodiscard]] static bool has_unread_bytes(const Connection* c) noexcept;
     // A newcomer that completed a (authenticated) request joins the proven
@@ -121,6 +125,7 @@ private:
     std::vector<uv_stream_t*> paused_;  // listeners with a connection not taken yet
     size_t accepts_this_turn_ = 0;
     Pool proven_;     // completed a request (authenticated, where auth is on)
+    ProvenAddresses proven_addresses_;  // the clients such requests came from
     Pool newcomers_;  // still in their handshake or first request
     uint64_t accepted_ = 0;        // connections accepted, the newest's sequence number
     uint64_t request_bytes_ = 0;   // capacity of every connection's request buffer

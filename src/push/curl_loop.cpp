@@ -4,6 +4,14 @@
 
 namespace mmwatch::push {
 
+namespace {
+// After a readiness or timer callback that memory or an exception stopped
+// before curl ran: curl is woken again this soon (its timeout action
+// checks every transfer), so no transfer waits for an event that already
+// came and went. Short: the loop is not held meanwhile.
+constexpr uint64_t kRetryAfterFailureMs = 10;
+}  // namespace
+
 CurlLoop::CurlLoop(uv_loop_t* loop) : loop_(loop) {
     multi_ = curl_multi_init();
     if (!multi_) return;
@@ -85,20 +93,22 @@ void CurlLoop::on_poll(uv_poll_t* poll, int status, int events) {
     if (status < 0) flags = CURL_CSELECT_ERR;
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-    loop->guarded([&] {
+    const bool ran = loop->guarded("push_socket", [&] {
         int running = 0;
         curl_multi_socket_action(loop->multi_, s->fd, flags, &running);
         loop->finish_done();
     });
+    if (!ran) uv_timer_start(&loop->timer_, on_timeout, kRetryAfterFailureMs, 0);
 }
 
 void CurlLoop::on_timeout(uv_timer_t* timer) {
     auto* loop = static_cast<CurlLoop*>(timer->data);
-    loop->guarded([&] {
+    const bool ran = loop->guarded("push_timer", [&] {
         int running = 0;
         curl_multi_socket_action(loop->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
         loop->finish_done();
     });
+    if (!ran) uv_timer_start(&loop->timer_, on_timeout, kRetryAfterFailureMs, 0);
 }
 
 // Hands every finished transfer to its callback, after taking it off the

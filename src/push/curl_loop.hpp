@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string_view>
 #include <unordered_map>
 
 namespace mmwatch::push {
@@ -41,11 +42,26 @@ public:
     // failed by curl, or retried by its sender at its next turn.
     [[nodiscard]] uint64_t callback_failures() const noexcept { return callback_failures_; }
     // The policy at every push callback (base/guard.hpp): runs `work`,
-    // counts what stopped it.
+    // counts what stopped it; false if something did. `where` names the
+    // callback for the fault-injection seam.
     template <typename F>
-    void guarded(F&& work) noexcept {
-        base::guarded(work, [this](base::Failure) { ++callback_failures_; });
+    bool guarded(std::string_view where, F&& work) noexcept {
+        bool stopped = false;
+        base::guarded(
+            [&] {
+                if (fault_injection_) fault_injection_(where);
+                work();
+            },
+            [&](base::Failure) {
+                ++callback_failures_;
+                stopped = true;
+            });
+        return !stopped;
     }
+    // A seam for tests, as Daemon::set_fault_injection: called at the start
+    // of every push callback's work ("push_socket", "push_timer",
+    // "push_body", "push_backoff"); it may throw. Null in mmwatch.
+    void set_fault_injection(void (*hook)(std::string_view where)) noexcept { fault_injection_ = hook; }
 
 private:
     struct Socket {
@@ -65,6 +81,7 @@ private:
     bool timer_open_ = false;
     std::unordered_map<CURL*, Done> running_;
     uint64_t callback_failures_ = 0;
+    void (*fault_injection_)(std::string_view where) = nullptr;
 };
 
 }  // namespace mmwatch::push

@@ -79,6 +79,10 @@ public:
     [[nodiscard]] const std::vector<std::unique_ptr<Sender>>& senders() const noexcept { return senders_; }
     // Push callbacks stopped by memory or an exception (CurlLoop).
     [[nodiscard]] uint64_t callback_failures() const noexcept { return curl_ ? curl_->callback_failures() : 0; }
+    // The test seam of CurlLoop::set_fault_injection; after start().
+    void set_fault_injection(void (*hook)(std::string_view where)) noexcept {
+        if (curl_) curl_->set_fault_injection(hook);
+    }
 
 private:
     PusherConfig config_;

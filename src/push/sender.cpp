@@ -154,7 +154,7 @@ size_t Sender::on_body(char* data, size_t size, size_t n, void* self) {
     auto* s = static_cast<Sender*>(self);
     const size_t bytes = size * n;
     bool kept = false;
-    s->curl_.guarded([&] {
+    s->curl_.guarded("push_body", [&] {
         if (s->response_.size() < kMaxRejectionBytes) s->response_.append(data, std::min(bytes, kMaxRejectionBytes));
         kept = true;
     });
@@ -279,7 +279,7 @@ void Sender::back_off(uint64_t retry_after_ms) {
 void Sender::on_backoff(uv_timer_t* t) {
     auto* s = static_cast<Sender*>(t->data);
     s->backing_off_ = false;
-    s->curl_.guarded([s] { s->pump(); });
+    s->curl_.guarded("push_backoff", [s] { s->pump(); });
 }
 
 }  // namespace mmwatch::push

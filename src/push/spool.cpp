@@ -8,16 +8,16 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <vector>
+
+#include "base/segment_names.hpp"
 
 namespace mmwatch::push {
 
 namespace {
 
-constexpr std::string_view kPrefix = "segment-";
 constexpr std::string_view kSuffix = ".rws";
 // Ids tried when a new segment's name is taken (a directory swapped for a
 // copy of itself): then the next append tries again.
@@ -28,14 +28,7 @@ bool list_segments(const std::string& dir, std::vector<uint64_t>& ids) {
     DIR* d = ::opendir(dir.c_str());
     if (!d) return false;
     while (const dirent* e = ::readdir(d)) {
-        const std::string_view name = e->d_name;
-        if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) continue;
-        const std::string_view digits = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
-        if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string_view::npos)
-            continue;
-        uint64_t id = 0;
-        for (char c : digits) id = id * 10 + uint64_t(c - '0');
-        ids.push_back(id);
+        if (const auto id = base::segment_id(e->d_name, kSuffix)) ids.push_back(*id);
     }
     ::closedir(d);
     std::sort(ids.begin(), ids.end());
@@ -93,11 +86,7 @@ std::unique_ptr<Spool> Spool::open(const std::string& dir, uint64_t max_bytes, s
 
 Spool::~Spool() { close_tail(); }
 
-std::string Spool::path(uint64_t segment) const {
-    char name[48];
-    std::snprintf(name, sizeof name, "segment-%018llu.rws", static_cast<unsigned long long>(segment));
-    return dir_ + "/" + name;
-}
+std::string Spool::path(uint64_t segment) const { return base::segment_path(dir_, segment, kSuffix); }
 
 // Counts the records and samples of a segment left by an earlier run,
 // reading it in chunks: damage is counted when it is replayed (or here,

@@ -13,7 +13,12 @@ numbers when stopped. Attackers are asyncio loops over many sockets:
   pullers  keep-alive clients pulling /metrics (gzip) once a second.
 A Scraper does what Prometheus does: GET /metrics asking for OpenMetrics
 and gzip, on one kept connection or a new one per scrape, and records
-whether each got a 200 and how long it took."""
+whether each got a 200 and how long it took.
+
+Attackers connect from ATTACKER_ADDRESS, scrapers from 127.0.0.1: a
+Prometheus scrapes from its own fixed address, and mmwatch remembers the
+addresses that completed a request (docs/security.md, "Who is shed at the
+cap"). Linux routes all of 127.0.0.0/8 to the loopback interface."""
 
 import asyncio
 import http.client
@@ -26,6 +31,8 @@ import time
 PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,"
                "text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
 CTX = multiprocessing.get_context("fork")
+# The address every attacker's connection comes from.
+ATTACKER_ADDRESS = "127.0.0.2"
 
 
 def client_hello():
@@ -138,10 +145,11 @@ def _run_async(stop, results, make_tasks):
     asyncio.run(main())
 
 
-async def _open(port, tls):
+async def _open(port, tls=None):
+    source = (ATTACKER_ADDRESS, 0)
     if tls is None:
-        return await asyncio.open_connection("127.0.0.1", port)
-    return await asyncio.open_connection("127.0.0.1", port, ssl=tls, server_hostname="127.0.0.1")
+        return await asyncio.open_connection("127.0.0.1", port, local_addr=source)
+    return await asyncio.open_connection("127.0.0.1", port, ssl=tls, server_hostname="127.0.0.1", local_addr=source)
 
 
 def _close(w):
@@ -151,54 +159,51 @@ def _close(w):
         pass
 
 
-def _replay(stop, results, port, n, flight):
-    async def one(stats):
-        while True:
-            w = None
-            try:
-                r, w = await asyncio.open_connection("127.0.0.1", port)
-                stats["connects"] += 1
-                w.write(flight)
-                try:  # the server's answer to it (a TLS server's flight), then again
-                    stats["bytes"] += len(await asyncio.wait_for(r.read(65536), timeout=0.05))
-                except asyncio.TimeoutError:
-                    pass
-            except OSError:
-                stats["errors"] += 1
-                await asyncio.sleep(0.01)
-            finally:
-                if w is not None:
-                    _close(w)
+async def _reconnecting(stats, port, talk):
+    """Connects (plain), awaits talk(reader, writer), closes; again, for
+    ever. A refused or reset connection is counted and retried."""
+    while True:
+        w = None
+        try:
+            r, w = await _open(port)
+            stats["connects"] += 1
+            await talk(r, w)
+        except OSError:
+            stats["errors"] += 1
+            await asyncio.sleep(0.01)
+        finally:
+            if w is not None:
+                _close(w)
 
-    _run_async(stop, results, lambda stats: [one(stats) for _ in range(n)])
+
+def _replay(stop, results, port, n, flight):
+    async def talk(stats, r, w):
+        w.write(flight)
+        try:  # the server's answer to it (a TLS server's flight), then again
+            stats["bytes"] += len(await asyncio.wait_for(r.read(65536), timeout=0.05))
+        except asyncio.TimeoutError:
+            pass
+
+    _run_async(stop, results,
+               lambda stats: [_reconnecting(stats, port, lambda r, w: talk(stats, r, w)) for _ in range(n)])
 
 
 def _dribble(stop, results, port, n, flight, per_second):
-    async def one(stats):
-        while True:
-            w = None
-            try:
-                r, w = await asyncio.open_connection("127.0.0.1", port)
-                stats["connects"] += 1
-                for i in range(len(flight)):
-                    if r.at_eof():
-                        break
-                    w.write(flight[i:i + 1])
-                    await w.drain()
-                    stats["bytes"] += 1
-                    if per_second == 0:
-                        await r.read()  # one byte, then wait to be cut
-                        break
-                    await asyncio.sleep(1.0 / per_second)
-                stats["cut"] += 1
-            except OSError:
-                stats["errors"] += 1
-                await asyncio.sleep(0.01)
-            finally:
-                if w is not None:
-                    _close(w)
+    async def talk(stats, r, w):
+        for i in range(len(flight)):
+            if r.at_eof():
+                break
+            w.write(flight[i:i + 1])
+            await w.drain()
+            stats["bytes"] += 1
+            if per_second == 0:
+                await r.read()  # one byte, then wait to be cut
+                break
+            await asyncio.sleep(1.0 / per_second)
+        stats["cut"] += 1
 
-    _run_async(stop, results, lambda stats: [one(stats) for _ in range(n)])
+    _run_async(stop, results,
+               lambda stats: [_reconnecting(stats, port, lambda r, w: talk(stats, r, w)) for _ in range(n)])
 
 
 def _silent(stop, results, port, n, cafile, refresh):

@@ -2,7 +2,8 @@
 a live mmwatch: the Prometheus scrape configurations (promtool, and a real
 Prometheus scraping over plain HTTP and over mTLS with basic auth), the
 alerting rules (promtool check and test rules), the Grafana dashboard's
-queries, the Kubernetes manifests and the Dockerfile (against --help and
+queries (parsed by promtool, answered with data by mmwatch's own query
+API as Grafana sends them), the Kubernetes manifests and the Dockerfile (against --help and
 each other). Every metric and label name in a rule or a query must be one
 a live /metrics has. The container image itself is built and run in
 test_deploy.Package, beside the package it installs."""
@@ -13,14 +14,18 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 import urllib.parse
+import urllib.request
 
 import yaml
 
-from harness import BIN, ROOT, Mmwatch, MmwatchTestCase, Producer, wait_until
+from harness import BIN, ROOT, WAIT_S, Mmwatch, MmwatchTestCase, Producer, wait_until
 from pki import Pki
 from prom_server import PrometheusServer
+from rw_receiver import Receiver
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -142,40 +147,211 @@ def parse_with_promtool(test, expr):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_against_mmwatch(test, expr):
-    """The query answered by mmwatch's own engine (src/promql/, not merged
-    yet): switch `check_query` below to this once /api/v1/query exists."""
-    m = test.live
-    status, _, body = m.get("/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
-    test.assertEqual(status, 200, "%r: %s" % (expr, body))
-    test.assertEqual(json.loads(body)["status"], "success", expr)
-
-
-# How each dashboard query is checked; one line to switch.
-check_query = parse_with_promtool
-
-
 def grafana_to_promql(expr):
-    """Grafana's variables replaced by values a query accepts."""
+    """Grafana's variables replaced by values a query accepts (for promtool
+    and the name checks; Dashboard.grafana substitutes as Grafana does)."""
     expr = re.sub(r"\$__(?:rate_)?interval\b", "1m", expr)
     return re.sub(r"\$\{?\w+\}?", ".*", expr)
 
 
-class Dashboard(NameCheck):
-    def setUp(self):
-        with open(example("grafana", "mmwatch.json")) as f:
-            self.dash = json.load(f)
-        self.dir = tempfile.mkdtemp(prefix="mmwatch-dash-")
-        self.live = Mmwatch(self.dir)
+def regex_escape_for_grafana(value):
+    """What Grafana's Prometheus data source puts in a query for a value of
+    a multi-value or include-all variable: the regex metacharacters escaped
+    with a backslash, itself doubled inside PromQL's double-quoted string
+    (prometheusSpecialRegexEscape)."""
+    return re.sub(r"([$^*+?.()|\[\]{}'])", r"\\\\\1", value.replace("\\", "\\\\\\\\"))
 
-    def tearDown(self):
-        self.live.stop()
+
+def dashboard():
+    with open(example("grafana", "mmwatch.json")) as f:
+        return json.load(f)
+
+
+def targets(dash):
+    """(panel title, target) of every query of the dashboard."""
+    for panel in dash["panels"]:
+        for t in panel.get("targets", []):
+            yield panel["title"], t
+
+
+class DashboardData:
+    """A running mmwatch with real data behind every panel: a producer that
+    keeps changing (counter, gauge, histogram) and one that stopped (stale
+    after --stale-after 1s), a refused file, OTLP points in, pushes to a
+    real remote_write receiver through a spool, and a client that reaches a
+    limit (an oversized request head), scrapes in every format and asks
+    for a missing page, all the time. History is sampled every second."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="mmwatch-dash-")
+        self.receiver = Receiver()
+        self.app = Producer(self.dir, "app")
+        self.requests = self.app.counter("app_requests_total")
+        self.queue = self.app.gauge("app_queue_depth")
+        self.latency = self.app.histogram("app_latency_ns")
+        self.app.publish()
+        self.frozen = Producer(self.dir, "frozen")
+        frozen = self.frozen.gauge("frozen_value")
+        self.frozen.publish()
+        frozen.set(1)
+        with open(os.path.join(self.dir, "broken.rezl"), "wb") as f:
+            f.write(b"not a rezl file, refused and counted")
+        self.m = Mmwatch(self.dir, "--history-interval", "1s", "--stale-after", "1s", "--otlp-listen", "127.0.0.1:0",
+                         "--remote-write", self.receiver.url(), "--remote-write-interval", "1s",
+                         "--remote-write-spool", os.path.join(self.dir, ".spool"))
+        self.stopping = threading.Event()
+        self.traffic = threading.Thread(target=self.keep_busy, daemon=True)
+        self.traffic.start()
+
+    def keep_busy(self):
+        otlp = json.dumps({"resourceMetrics": [{"resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": "dash"}}]}, "scopeMetrics": [{"metrics": [
+                {"name": "temp", "unit": "Cel", "gauge": {"dataPoints": [{"asDouble": 21.5}]}}]}]}]}).encode()
+        n = 0
+        while not self.stopping.wait(0.25):
+            n += 1
+            self.requests.add(1)
+            self.queue.set(n % 7)
+            self.latency.record(1000 * (n % 50 + 1))
+            try:
+                for accept in ("text/plain", "application/openmetrics-text", "application/vnd.google.protobuf"):
+                    urllib.request.urlopen(urllib.request.Request(
+                        "http://127.0.0.1:%d/metrics" % self.m.port, headers={"Accept": accept}), timeout=10).read()
+                self.m.get("/no-such-page")
+                urllib.request.urlopen(urllib.request.Request(
+                    "http://127.0.0.1:%d/v1/metrics" % self.m.port, data=otlp,
+                    headers={"Content-Type": "application/json"}), timeout=10).read()
+                with self.m.connect() as s:  # the request head limit
+                    s.sendall(b"GET /metrics HTTP/1.1\r\nX-Big: " + b"x" * (256 << 10) + b"\r\n\r\n")
+                    s.recv(4096)
+            except OSError:
+                pass  # the limit's answer may reset the connection; the next round goes on
+
+    def close(self):
+        self.stopping.set()
+        self.traffic.join()
+        self.m.stop()
+        self.receiver.stop()
+        self.app.close()
+        self.frozen.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def targets(self):
-        for panel in self.dash["panels"]:
-            for t in panel.get("targets", []):
-                yield panel["title"], t
+
+class Dashboard(NameCheck):
+    """Every query of the dashboard, with its variables substituted as
+    Grafana substitutes them, answered by mmwatch's own /api/v1/query and
+    /api/v1/query_range (mmwatch as Grafana's Prometheus data source) with
+    a non-empty result: no panel is empty, since DashboardData gives each
+    one what it shows."""
+    # The data source's "scrape interval" as a user would set it for
+    # --history-interval 1s, rounded up to 5s so the rate windows below
+    # hold many samples even when this machine is slow.
+    SCRAPE_S = 5
+    STEP_S = 2  # $__interval of a range query: its step
+    RANGE_S = 30
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.data = DashboardData()
+        try:
+            m = cls.data.m
+            # Enough history: every second sampled, a push accepted, the
+            # frozen file stale, for a whole rate window.
+            wait_until(lambda: cls.data.receiver.values("app_requests_total"), "a push the receiver accepted")
+            wait_until(lambda: cls.instant_values(m, "mmwatch_stale_sources") == [1.0], "the frozen file stale in history",
+                       step=0.2)
+            samples = "count_over_time(mmwatch_build_info[%ds])" % (2 * cls.RANGE_S)
+            wait_until(lambda: (cls.instant_values(m, samples) or [0])[0] >= cls.RANGE_S, "%d s of history" % cls.RANGE_S,
+                       timeout=max(WAIT_S, 4 * cls.RANGE_S), step=0.5)
+        except BaseException:
+            cls.data.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.data.close()
+        super().tearDownClass()
+
+    @staticmethod
+    def instant_values(m, query):
+        status, _, body = m.get("/api/v1/query?" + urllib.parse.urlencode({"query": query}))
+        doc = json.loads(body)
+        return [float(r["value"][1]) for r in doc["data"]["result"]] if status == 200 else None
+
+    def setUp(self):
+        self.dash = dashboard()
+
+    def api(self, path, **params):
+        status, _, body = self.data.m.get(path + "?" + urllib.parse.urlencode(params))
+        doc = json.loads(body)
+        self.assertEqual((status, doc["status"]), (200, "success"), "%s %s: %s" % (path, params, body))
+        return doc["data"]
+
+    def label_values(self, variable, values):
+        """Grafana's label_values(selector, label) for a query variable, with
+        the variables it uses already chosen, through the API call Grafana
+        makes for it."""
+        m = re.match(r"^label_values\((.*), *(\w+)\)$", variable["definition"])
+        self.assertTrue(m, variable["definition"])
+        selector = self.grafana(m.group(1), values)
+        now = time.time()
+        return self.api("/api/v1/label/%s/values" % m.group(2), **{"match[]": selector, "start": now - 3600, "end": now})
+
+    def grafana(self, expr, values):
+        """`expr` as Grafana sends it: $__interval is the step and
+        $__rate_interval max($__interval + scrape interval, 4 x scrape
+        interval); a variable becomes its value, regex-escaped when the
+        variable is multi-value or include-all ("All" is its allValue)."""
+        rate = max(self.STEP_S + self.SCRAPE_S, 4 * self.SCRAPE_S)
+        expr = re.sub(r"\$__rate_interval\b", "%ds" % rate, expr)
+        expr = re.sub(r"\$__interval\b", "%ds" % self.STEP_S, expr)
+        variables = {v["name"]: v for v in self.dash["templating"]["list"]}
+
+        def value(match):
+            name = match.group(1) or match.group(2)
+            v, chosen = variables[name], values[name]
+            if chosen == "$__all":
+                return v["allValue"]
+            return regex_escape_for_grafana(chosen) if v.get("multi") or v.get("includeAll") else chosen
+        return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, expr)
+
+    def chosen_variables(self):
+        """The values Grafana offers and picks first (one job, one instance)."""
+        values = {"datasource": "mmwatch"}
+        for v in self.dash["templating"]["list"]:
+            if v["type"] == "query":
+                offered = self.label_values(v, values)
+                self.assertTrue(offered, "%s offers nothing" % v["name"])
+                values[v["name"]] = offered[0]
+        return values
+
+    def test_the_variables_offer_the_running_mmwatch(self):
+        values = self.chosen_variables()
+        self.assertEqual(values["job"], "mmwatch")
+        self.assertEqual(values["instance"], "127.0.0.1:%d" % self.data.m.port)
+
+    def test_every_query_answers_with_data(self):
+        one = self.chosen_variables()
+        every = dict(one, instance="$__all")
+        now = time.time()
+        for title, t in targets(self.dash):
+            for values in (one, every):
+                expr = self.grafana(t["expr"], values)
+                with self.subTest(panel=title, ref=t["refId"], query=expr):
+                    instant = self.api("/api/v1/query", query=expr, time=now)
+                    self.assertEqual(instant["resultType"], "vector")
+                    self.assertTrue(instant["result"], "no series now")
+                    ranged = self.api("/api/v1/query_range", query=expr, start=now - self.RANGE_S, end=now,
+                                      step=self.STEP_S)
+                    self.assertEqual(ranged["resultType"], "matrix")
+                    self.assertTrue(ranged["result"] and all(s["values"] for s in ranged["result"]),
+                                    "no points over the last %d s" % self.RANGE_S)
+
+
+class DashboardShape(NameCheck):
+    def setUp(self):
+        self.dash = dashboard()
 
     def test_the_dashboard_is_well_formed(self):
         ids = [p["id"] for p in self.dash["panels"]]
@@ -187,22 +363,22 @@ class Dashboard(NameCheck):
                 self.assertTrue(panel["targets"], panel["title"])
                 self.assertEqual(panel["datasource"]["uid"], "${datasource}", panel["title"])
         variables = {v["name"] for v in self.dash["templating"]["list"]}
-        for title, t in self.targets():
+        for title, t in targets(self.dash):
             for var in re.findall(r"\$\{?([a-zA-Z]\w*)\}?", t["expr"]):
                 self.assertIn(var, variables, "%s uses an undefined $%s" % (title, var))
 
-    def test_every_query_is_valid_promql(self):
-        for title, t in self.targets():
+    def test_every_query_is_valid_promql_to_promtool(self):
+        for title, t in targets(self.dash):
             with self.subTest(panel=title, ref=t["refId"]):
-                check_query(self, grafana_to_promql(t["expr"]))
+                parse_with_promtool(self, grafana_to_promql(t["expr"]))
         for v in self.dash["templating"]["list"]:
             if v["type"] == "query":
                 m = re.match(r"^label_values\((.*), *(\w+)\)$", v["definition"])
                 self.assertTrue(m, v["definition"])
-                check_query(self, grafana_to_promql(m.group(1)))
+                parse_with_promtool(self, grafana_to_promql(m.group(1)))
 
     def test_every_metric_and_label_is_one_mmwatch_exports(self):
-        for title, t in self.targets():
+        for title, t in targets(self.dash):
             with self.subTest(panel=title, ref=t["refId"]):
                 self.assert_names_live(grafana_to_promql(t["expr"]), title,
                                        re.findall(r"\{\{(\w+)\}\}", t["legendFormat"]))

@@ -26,18 +26,21 @@ from pki import Pki
 from test_security import curl, htpasswd
 
 ATTACK_SECONDS = 8
-# What a scraper must keep through an attack: with ~70 scrapes in an
-# attack, any refused or failed scrape fails the test.
+# What a scraper must keep through an attack, the keep-alive one and the
+# one that opens a new connection per scrape alike: with ~70 scrapes in an
+# attack, any refused or failed scrape fails the test. The attackers come
+# from 127.0.0.2 (attackers.ATTACKER_ADDRESS), the scrapers from 127.0.0.1,
+# as a Prometheus scrapes from its own address: its address is proven by
+# its first scrape, and newcomers from it are shed only after every
+# newcomer from an unknown address (docs/operations.md, "Who is shed at the
+# cap"). Before that policy a new-connection scraper was a newcomer like
+# the attacker's and got 83-94% over TLS in CI runs beside a package build.
 MIN_SUCCESS = 0.99
-# Issue 29 asks 99% of a scraper that opens a new connection for every
-# scrape too. It is not met on a loaded machine: such a scraper is a
-# newcomer like the attacker's connections, and the one that waited longest
-# goes when their share is full, so its rate depends on the machine's load:
-# 98-100% alone on 2 cores (docs/benchmarks.md); 98.7% plain and 83-94% TLS
-# in CI runs beside a package build. Until shedding can tell it from the
-# attacker, this row only asserts it is not starved; the proven (keep-alive)
-# scraper is held to MIN_SUCCESS.
-MIN_SUCCESS_NEW_CONNECTION = 0.5
+# Except beside the pullers: they complete requests, so their address is
+# proven too, and the new-connection scraper is again a newcomer like
+# theirs (98.6-100% measured, docs/benchmarks.md). That row only asserts
+# it is not starved.
+MIN_SUCCESS_NEW_CONNECTION_BESIDE_PROVEN = 0.5
 TLS_STALLED_READERS = 100
 
 
@@ -88,7 +91,8 @@ class ScrapersUnderAttack(WebConfigCase):
         self.assertGreater(len(f.outcomes), 0)
         self.assertGreater(stats.get("connects", 0), 0, "the attack ran")
         self.assertGreaterEqual(k.success, MIN_SUCCESS, "keep-alive scraper: " + k.summary())
-        self.assertGreaterEqual(f.success, MIN_SUCCESS_NEW_CONNECTION, "new-connection scraper: " + f.summary())
+        floor = MIN_SUCCESS_NEW_CONNECTION_BESIDE_PROVEN if name == "pullers" else MIN_SUCCESS
+        self.assertGreaterEqual(f.success, floor, "new-connection scraper: " + f.summary())
 
     def test_replayed_first_flights(self):
         for tls in (False, True):

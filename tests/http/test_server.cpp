@@ -67,8 +67,15 @@ struct Rig {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     }
-    int connect() {
+    // From `source` (127.0.0.1 by default; Linux routes all of 127/8 to lo).
+    int connect(const char* source = nullptr) {
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (source) {
+            sockaddr_in from{};
+            from.sin_family = AF_INET;
+            REQUIRE(::inet_pton(AF_INET, source, &from.sin_addr) == 1);
+            REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
+        }
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_port = htons(uint16_t(port));
@@ -151,6 +158,45 @@ TEST_CASE("a_proven_connection_outlives_a_flood_of_newcomers") {
     ::close(scraper);
 }
 
+// A new connection per scrape from an address that completed a request is
+// shed only after every newcomer from an address never seen: a flood from
+// 127.0.0.2 while the scraper's next connection (127.0.0.1) waits the
+// longest of all. One from an unknown address, when every other newcomer
+// is from a proven one, is the one told to go.
+TEST_CASE("a_newcomer_from_a_proven_address_outlives_a_flood_from_unknown_ones") {
+    Rig rig(8);  // two newcomers, six proven
+    int scraper = rig.connect();
+    send_all(scraper, kGet);
+    REQUIRE(received(rig, scraper).starts_with("HTTP/1.1 200 "));
+    ::close(scraper);
+    rig.turns();
+    scraper = rig.connect();  // a new connection, silent for now: the stalest
+    std::vector<int> flood;
+    for (int i = 0; i < 20; ++i) {
+        flood.push_back(rig.connect("127.0.0.2"));
+        send_all(flood.back(), "G");
+        rig.turns(2);
+    }
+    CHECK(rig.server->counters().shed_newcomers >= 19);
+    send_all(scraper, kGet);
+    CHECK(received(rig, scraper).starts_with("HTTP/1.1 200 "));
+    for (int fd : flood) ::close(fd);
+    rig.turns();
+    // Two newcomers from the proven address fill the share: a third from
+    // an unknown one is turned away, not them.
+    const int second = rig.connect();
+    const int third = rig.connect();
+    const uint64_t refused = rig.server->counters().connections_limit;
+    const int stranger = rig.connect("127.0.0.3");
+    CHECK(received(rig, stranger).starts_with("HTTP/1.1 503 "));
+    CHECK(rig.server->counters().connections_limit == refused + 1);
+    for (int fd : {second, third}) {
+        send_all(fd, kGet);
+        CHECK(received(rig, fd).starts_with("HTTP/1.1 200 "));
+    }
+    for (int fd : {scraper, second, third, stranger}) ::close(fd);
+}
+
 // The newcomer that has waited longest on its client goes first; one that
 // has its request answered earns credit over one that sent nothing.
 TEST_CASE("the_newcomer_waiting_longest_is_shed_first") {
@@ -182,6 +228,13 @@ TEST_CASE("a_newcomer_past_the_full_proven_share_is_answered_and_closed") {
     CHECK(r.starts_with("HTTP/1.1 200 "));
     CHECK(r.find("Connection: close") != std::string::npos);
     CHECK(rig.server->counters().proven_limit == 1);
+    // `late`, answered and lingering, is the first newcomer shed for the
+    // next one (the one looked at first: it was a crash once).
+    const int next = rig.connect();
+    send_all(next, kGet);
+    CHECK(received(rig, next).starts_with("HTTP/1.1 200 "));
+    CHECK(received(rig, late).ends_with("EOF"));
+    ::close(next);
     for (int fd : kept) {
         send_all(fd, kGet);
         CHECK(received(rig, fd).starts_with("HTTP/1.1 200 "));
