@@ -167,7 +167,7 @@ std::string format_age(double seconds) {
         seconds = 0;
     if (seconds < 120)
         std::snprintf(buf, sizeof buf, "%.0fs", seconds);
-    else if (seconds < 7200)
+    else if (seconds < 3600)
         std::snprintf(buf, sizeof buf, "%.0fm", seconds / 60);
     else if (seconds < 172800)
         std::snprintf(buf, sizeof buf, "%.0fh", seconds / 3600);

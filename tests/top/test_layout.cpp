@@ -159,6 +159,7 @@ TEST_CASE("format_value, format_bytes, format_age") {
     CHECK(format_bytes(1536) == "1.5 KiB");
     CHECK(format_age(59) == "59s");
     CHECK(format_age(300) == "5m");
+    CHECK(format_age(3600) == "1h");
     CHECK(format_age(86400) == "24h");
 }
 
