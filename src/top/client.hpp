@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "top/options.hpp"
+#include "top/top_options.hpp"
 
 namespace mmwatch::top {
 

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "top/layout.hpp"
-#include "top/options.hpp"
+#include "top/top_options.hpp"
 
 using namespace mmwatch::top;
 

@@ -1,4 +1,4 @@
-#include "top/options.hpp"
+#include "top/top_options.hpp"
 
 #include <cstdlib>
 
