@@ -23,8 +23,10 @@ bool fetch(Client& client, Snapshot& snap, const std::string& path, std::string&
     snap.connected = true;
     if (a.status != 200) {
         std::vector<Series> ignored;
+        // An API error carries its message in JSON; other answers (401, 429) have none to show.
         std::string message = parse_vector(a.body, ignored);
-        snap.query_error = "HTTP " + std::to_string(a.status) + (message.empty() ? "" : ": " + message);
+        const bool said = !message.empty() && message != "the answer is not JSON";
+        snap.query_error = "HTTP " + std::to_string(a.status) + (said ? ": " + message : "");
         return false;
     }
     body = std::move(a.body);

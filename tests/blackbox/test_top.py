@@ -14,6 +14,7 @@ import unittest
 import uuid
 
 from harness import MMWATCH_CMD, Mmwatch, MmwatchTestCase, wait_until
+from pki import Pki
 
 TMUX = shutil.which("tmux")
 # Each test its own tmux server (-L), so tests never see each other's panes.
@@ -184,6 +185,40 @@ class TopOnce(MmwatchTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("disconnected from http://127.0.0.1:%d" % port, r.stderr)
         self.assertEqual(r.stdout, "")
+
+
+class TopOverTlsAndAuth(MmwatchTestCase):
+    """curl's names: --cacert, --cert, --key, --user, against mTLS and basic auth."""
+
+    def test_tls_client_certificate_and_basic_auth(self):
+        pki = Pki(os.path.join(self.dir, "pki"))
+        hashed = subprocess.run(["htpasswd", "-nbBC", "10", "ops", "s3cret"], capture_output=True, text=True,
+                                check=True).stdout.strip().split(":", 1)[1]
+        config = os.path.join(self.dir, "web.yml")
+        with open(config, "w") as f:
+            f.write("tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_ca_file: %s\n"
+                    "  client_auth_type: RequireAndVerifyClientCert\nbasic_auth_users:\n  ops: '%s'\n"
+                    % (pki.path("server.crt"), pki.path("server.key"), pki.path("ca.crt"), hashed))
+        os.makedirs(os.path.join(self.dir, "files"))
+        m = Mmwatch(os.path.join(self.dir, "files"), "--web-config", config)
+        self.instances.append(m)
+        url = "https://127.0.0.1:%d" % m.port
+        tls = ["--cacert", pki.path("ca.crt"), "--cert", pki.path("client.crt"), "--key", pki.path("client.key")]
+
+        def top(*args):
+            return subprocess.run(MMWATCH_CMD + ["top", url, "--once", "--view", "files", *args],
+                                  capture_output=True, text=True, timeout=60)
+        ok = top(*tls, "--user", "ops:s3cret")
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertEqual(ok.stdout.split(), ["FILE", "STATE", "REASON", "CHANGED", "STALE", "METRICS"])
+        # A wrong password is 401 (or 429 while the server's bcrypt budget is spent: asked again).
+        wrong = wait_until(lambda: (lambda r: r if "HTTP 429" not in r.stderr else None)(top(*tls, "--user", "ops:nope")),
+                           "an answer past the bcrypt budget")
+        self.assertEqual(wrong.returncode, 1)
+        self.assertEqual(wrong.stderr, "mmwatch top: HTTP 401\n")
+        unverified = top("--user", "ops:s3cret")  # the server's certificate is not trusted
+        self.assertEqual(unverified.returncode, 1)
+        self.assertIn("disconnected from " + url, unverified.stderr)
 
 
 if __name__ == "__main__":
