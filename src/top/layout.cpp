@@ -29,16 +29,22 @@ std::string join(const std::vector<std::string>& cells, const std::vector<size_t
     return out;
 }
 
-// Widths that fit `width`: every column but the first as wide as its
-// widest cell, the first what remains (at least 8); columns that do not
-// fit are dropped from the right.
-std::vector<size_t> widths_for(const Table& t, size_t width) {
+// Each column as wide as its widest cell.
+std::vector<size_t> natural_widths(const Table& t) {
     std::vector<size_t> w(t.header.size());
     for (size_t i = 0; i < w.size(); ++i) {
         w[i] = columns(t.header[i]);
         for (const auto& r : t.rows)
             w[i] = std::max(w[i], columns(r[i]));
     }
+    return w;
+}
+
+// Widths that fit `width`: every column but the first at its natural
+// width, the first what remains (at least 8); columns that do not
+// fit are dropped from the right.
+std::vector<size_t> widths_for(const Table& t, size_t width) {
+    std::vector<size_t> w = natural_widths(t);
     size_t rest = 0;
     for (size_t i = 1; i < w.size(); ++i)
         rest += w[i] + 2;
@@ -242,13 +248,7 @@ std::vector<Line> layout(const State& state, const Snapshot& snap, size_t width,
 
 std::string plain_table(const State& state, const Snapshot& snap, double now) {
     const Table t = view_table(state, snap, now, 0, Glyphs::ascii);
-    std::vector<size_t> w;
-    for (size_t i = 0; i < t.header.size(); ++i) {
-        size_t m = columns(t.header[i]);
-        for (const auto& r : t.rows)
-            m = std::max(m, columns(r[i]));
-        w.push_back(m);
-    }
+    const std::vector<size_t> w = natural_widths(t);
     std::string out = join(t.header, w);
     for (const auto& r : t.rows)
         out += "\n" + join(r, w);
