@@ -36,31 +36,38 @@ std::string series_text(const Series& s) {
 }
 
 std::vector<const Series*> series_rows(const State& state, const Snapshot& snap) {
-    std::vector<const Series*> rows;
+    // Each row's text made once: the filter, the name order and the rate look-up all use it.
+    struct Row {
+        std::string text;
+        const Series* series;
+        double rate;
+    };
+    std::vector<Row> rows;
     const bool substring = !state.filter.empty() && !filter_is_selector(state.filter);
-    for (const auto& s : snap.series)
-        if (!substring || series_text(s).find(state.filter) != std::string::npos)
-            rows.push_back(&s);
-    auto rate_of = [&](const Series* s) {
-        auto it = snap.sparks.find(series_text(*s));
-        return it == snap.sparks.end() ? sort_number(0, false) : sort_number(it->second.rate, it->second.has_rate);
-    };
-    auto less = [&](const Series* a, const Series* b) {
-        switch (state.sort) {
-        case SortKey::value: return sort_number(a->value, true) > sort_number(b->value, true);
-        case SortKey::rate: return rate_of(a) > rate_of(b);
-        case SortKey::name: break;
-        }
-        return false;
-    };
-    // By name always, then (stable) by the key: equal values stay in name order.
-    std::stable_sort(rows.begin(), rows.end(), [](const Series* a, const Series* b) {
-        return series_text(*a) < series_text(*b);
-    });
-    std::stable_sort(rows.begin(), rows.end(), less);
+    for (const auto& s : snap.series) {
+        std::string text = series_text(s);
+        if (substring && text.find(state.filter) == std::string::npos)
+            continue;
+        auto spark = snap.sparks.find(text);
+        const double rate = spark == snap.sparks.end() ? sort_number(0, false)
+                                                       : sort_number(spark->second.rate, spark->second.has_rate);
+        rows.push_back(Row{std::move(text), &s, rate});
+    }
+    // By name always, then (stable) by the key, largest first: equal values stay in name order.
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.text < b.text; });
+    if (state.sort == SortKey::value)
+        std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+            return sort_number(a.series->value, true) > sort_number(b.series->value, true);
+        });
+    if (state.sort == SortKey::rate)
+        std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.rate > b.rate; });
+    std::vector<const Series*> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows)
+        out.push_back(r.series);
     if (state.descending)
-        std::reverse(rows.begin(), rows.end());
-    return rows;
+        std::reverse(out.begin(), out.end());
+    return out;
 }
 
 size_t row_count(const State& state, const Snapshot& snap) {
