@@ -47,8 +47,8 @@ class TopInTmux(MmwatchTestCase):
     def tmux(self, *args):
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True).stdout
 
-    def open_top(self, port, *args):
-        command = ["env", "TERM=xterm-256color", "LANG=C.UTF-8", "LC_ALL=C.UTF-8", *MMWATCH_CMD,
+    def open_top(self, port, *args, env=("TERM=xterm-256color", "LANG=C.UTF-8", "LC_ALL=C.UTF-8")):
+        command = ["env", *env, *MMWATCH_CMD,
                    "top", "http://127.0.0.1:%d" % port, "--interval", "1s", *args]
         self.tmux("-f", "/dev/null", "new-session", "-d", "-x", "140", "-y", "30", shlex.join(command))
 
@@ -121,6 +121,20 @@ class TopInTmux(MmwatchTestCase):
         self.tmux("send-keys", "x", "q")
         wait_until(lambda: subprocess.run(["tmux", "-L", self.socket, "has-session"],
                                           capture_output=True).returncode != 0, "top quit, its session gone")
+
+    def test_ascii_sparklines_without_utf8_and_plain_tables_on_a_dumb_terminal(self):
+        self.open_top(self.m.port, env=("TERM=xterm", "LANG=C", "LC_ALL=C", "NO_COLOR=1"))
+        wait_until(lambda: "LAST 5m" in self.screen() and self.value_on_screen("queue_depth") == "100", "drawn")
+        self.level.set(5)  # a change the sparkline shows
+        spark = wait_until(lambda: [l[-20:] for l in self.screen().splitlines()
+                                    if l.startswith("queue_depth{") and l[-20:].strip()], "a sparkline")[0]
+        self.assertTrue(set(spark) <= set(" _.-~=+*#"), "ASCII levels only: %r" % spark)
+        self.tmux("kill-server")
+        self.socket += "-dumb"  # a tmux server of its own: the first may still be going
+        self.open_top(self.m.port, env=("TERM=dumb", "LANG=C.UTF-8"))
+        # No screen to draw on: one plain table per interval, the header each time.
+        wait_until(lambda: self.screen().count("SERIES") >= 2 and "[1 series]" not in self.screen(),
+                   "plain tables, one after another")
 
     def test_server_gone_then_back(self):
         port = self.m.port
