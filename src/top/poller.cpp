@@ -137,6 +137,7 @@ void poll(Client& client, const State& state, Snapshot& snap, size_t page, doubl
         if (fetch(client, snap, "/api/v1/sources", body)) {
             std::vector<Source> sources;
             snap.query_error = parse_sources(body, sources);
+            order_problems_first(sources);
             note_source_changes(snap.seen, sources, now, snap.seen.empty() && snap.sources.empty());
             snap.sources = std::move(sources);
         }

@@ -128,6 +128,11 @@ std::vector<std::pair<std::string, std::string>> daemon_figures(const std::vecto
     return out;
 }
 
+void order_problems_first(std::vector<Source>& sources) {
+    auto rank = [](const Source& s) { return s.state == "rejected" ? 0 : s.state == "pending" ? 1 : s.stale ? 2 : 3; };
+    std::stable_sort(sources.begin(), sources.end(), [&](const Source& a, const Source& b) { return rank(a) < rank(b); });
+}
+
 void note_source_changes(std::map<std::string, SourceSeen>& seen, const std::vector<Source>& sources, double now,
                          bool first_poll) {
     std::map<std::string, SourceSeen> next;

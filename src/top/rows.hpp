@@ -66,6 +66,11 @@ std::vector<PushTarget> push_targets(const std::vector<Series>& self_metrics);
 std::vector<std::pair<std::string, std::string>> daemon_figures(const std::vector<Series>& self_metrics,
                                                                 double mean_lag_seconds);
 
+// Files in trouble first (rejected, pending, stale, then active), each
+// group in the server's order (by file name): a misbehaving file is at
+// the top without a filter.
+void order_problems_first(std::vector<Source>& sources);
+
 // Notes, per path, when a file's state differs from the last poll.
 void note_source_changes(std::map<std::string, SourceSeen>& seen, const std::vector<Source>& sources, double now,
                          bool first_poll);

@@ -5,12 +5,14 @@ order, a resize to 40x10 and back leaves a sane screen, a server killed and
 restarted shows "disconnected" then data again; and `--once` parsed.
 Every wait is for behaviour, with generous deadlines."""
 
+import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import unittest
+import urllib.request
 import uuid
 
 from harness import MMWATCH_CMD, Mmwatch, MmwatchTestCase, wait_until
@@ -174,10 +176,13 @@ class TopOnce(MmwatchTestCase):
         self.assertFalse(any(k.startswith("mmwatch_") for k in rows), "self-metrics are in the daemon view")
         self.assertNotIn("\x1b", r.stdout, "no terminal escapes in a plain table")
         # The files view, and the daemon's own figures.
-        files = subprocess.run(MMWATCH_CMD + ["top", "127.0.0.1:%d" % m.port, "--once", "--view", "files"],
-                               capture_output=True, text=True, timeout=60)
-        self.assertEqual(files.returncode, 0, files.stderr)
-        self.assertRegex(files.stdout, r"(?m)^app\.rezl +active +- ")
+        # The files view: a broken file first, with its reason.
+        self.write("broken.rezl", b"LZER" + bytes(60))
+        files = wait_until(lambda: (lambda out: out if "broken.rezl" in out else None)(subprocess.run(
+            MMWATCH_CMD + ["top", "127.0.0.1:%d" % m.port, "--once", "--view", "files"],
+            capture_output=True, text=True, timeout=60).stdout), "broken.rezl listed").splitlines()
+        self.assertRegex(files[1], r"^broken\.rezl +rejected +[a-z_]+ +")
+        self.assertRegex(files[2], r"^app\.rezl +active +- ")
         daemon = wait_until(lambda: subprocess.run(
             MMWATCH_CMD + ["top", "127.0.0.1:%d" % m.port, "--once", "--view", "daemon"],
             capture_output=True, text=True, timeout=60).stdout, "daemon figures")
@@ -187,6 +192,31 @@ class TopOnce(MmwatchTestCase):
                              capture_output=True, text=True, timeout=60)
         self.assertEqual(bad.returncode, 1)
         self.assertIn("HTTP 400", bad.stderr)
+
+    def test_once_finds_a_failing_push_target_and_an_otlp_service(self):
+        # A receiver that refuses every connection: a port a stopped mmwatch freed.
+        gone = self.start()
+        dead = "http://127.0.0.1:%d/api/v1/write" % gone.port
+        gone.stop()
+        self.instances.remove(gone)
+        m = self.start("--history-interval", "1s", "--remote-write", dead, "--remote-write-interval", "1s")
+        body = json.dumps({"resourceMetrics": [{"resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": "checkout"}}]}, "scopeMetrics": [{"metrics": [
+                {"name": "temp", "gauge": {"dataPoints": [{"asDouble": 21.5}]}}]}]}]}).encode()
+        req = urllib.request.Request("http://127.0.0.1:%d/v1/metrics" % m.port, data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+
+        def view(name):
+            r = subprocess.run(MMWATCH_CMD + ["top", "127.0.0.1:%d" % m.port, "--once", "--view", name],
+                               capture_output=True, text=True, timeout=60)
+            return r.stdout if r.returncode == 0 else ""
+        push = wait_until(lambda: re.search(r"(?m)^%s +failing +\d+ +never +" % re.escape(dead), view("push")),
+                          "the dead receiver shown failing, never a success", 60)
+        self.assertTrue(push)
+        otlp = view("otlp")
+        self.assertRegex(otlp, r"(?m)^checkout +ok +\d+s ago +- +- +- +1$")
 
     def test_once_against_nothing_says_disconnected(self):
         # A port nothing listens on: a mmwatch started and stopped.

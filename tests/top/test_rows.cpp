@@ -77,3 +77,15 @@ TEST_CASE("format_value, format_bytes, format_age") {
     CHECK(format_age(3600) == "1h");
     CHECK(format_age(86400) == "24h");
 }
+
+TEST_CASE("order_problems_first: rejected, pending, stale, then active, each in the server's order") {
+    std::vector<Source> s = {Source{"a", "a.rezl", "active"}, Source{"b", "b.rezl", "rejected"},
+                             Source{"c", "c.rezl", "active"}, Source{"d", "d.rezl", "pending"},
+                             Source{"e", "e.rezl", "rejected"}};
+    s[2].stale = true;
+    order_problems_first(s);
+    std::string order;
+    for (const auto& x : s)
+        order += x.name;
+    CHECK(order == "bedca");
+}
