@@ -265,5 +265,26 @@ class TopOverTlsAndAuth(MmwatchTestCase):
         self.assertIn("disconnected from " + url, unverified.stderr)
 
 
+class TopCommandLine(unittest.TestCase):
+    def run_bin(self, *args):
+        return subprocess.run([*MMWATCH_CMD, *args], capture_output=True, text=True, timeout=30)
+
+    def test_help_names_the_subcommand_and_top_has_its_own(self):
+        self.assertIn("mmwatch top [URL] [options]", self.run_bin("--help").stdout)
+        r = self.run_bin("top", "--help")
+        self.assertEqual(r.returncode, 0)
+        for flag in ("--interval DUR", "--once", "--cacert FILE", "--cert FILE", "--key FILE", "--user U:P"):
+            self.assertIn("  " + flag, r.stdout)
+        self.assertIn("default http://127.0.0.1:9479", r.stdout.replace("defaults to", "default"))
+
+    def test_bad_arguments_exit_2_with_one_line(self):
+        for args, needle in ((["--bogus"], "--bogus"), (["--interval", "100ms"], "--interval"),
+                             (["--view", "nope"], "--view"), (["--user"], "--user needs a value")):
+            r = self.run_bin("top", *args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(needle, r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
