@@ -98,7 +98,9 @@ const char* sort_name(SortKey key) {
 }
 
 void handle_key(State& state, Key key, size_t rows, size_t page) {
-    if (state.editing)
+    if (key.kind == Key::interrupt)  // Ctrl-C: quit from anywhere, the terminal restored
+        state.quit = true;
+    else if (state.editing)
         edit_filter(state, key);
     else if (state.help)
         state.help = key.kind == Key::character && key.ch == 'q' ? (state.quit = true, false) : false;

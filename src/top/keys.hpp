@@ -19,7 +19,7 @@ const char* sort_name(SortKey key);
 inline constexpr unsigned kFocusRangesSeconds[3] = {300, 3600, 86400};
 
 struct Key {
-    enum Kind { character, up, down, page_up, page_down, home, end, enter, escape, backspace, tab, none };
+    enum Kind { character, up, down, page_up, page_down, home, end, enter, escape, backspace, tab, interrupt, none };
     Kind kind = none;
     char ch = 0;  // for character: a printable ASCII character
 };

@@ -36,7 +36,7 @@ bool Screen::start(bool color) {
         return false;
     screen_ = s;
     set_term(s);
-    cbreak();
+    raw();  // Ctrl-C arrives as a key, so quitting always restores the terminal
     noecho();
     keypad(stdscr, TRUE);
     set_escdelay(25);
@@ -97,6 +97,8 @@ Key Screen::read_key(int timeout_ms) {
     case 27: return {Key::escape};
     case KEY_BACKSPACE: case 127: case 8: return {Key::backspace};
     case '\t': return {Key::tab};
+    case 3: return {Key::interrupt};  // Ctrl-C
+    case 26: return {};               // Ctrl-Z: not offered (raw mode)
     default: break;
     }
     if (c >= 32 && c < 127)

@@ -92,7 +92,7 @@ int run(const std::vector<std::string_view>& args) {
     std::string error;
     const auto options = parse_options(args, error);
     if (!options) {
-        std::fprintf(stderr, "mmwatch %s\n", error.c_str());
+        std::fprintf(stderr, "mmwatch top: %s\n", error.c_str());
         return 2;
     }
     if (options->help) {

@@ -75,7 +75,7 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
             if (o.url.find("://") == std::string::npos)
                 o.url = "http://" + o.url;
         } else {
-            error = "top: unknown argument " + std::string(a) + " (mmwatch top --help)";
+            error = "unknown argument " + std::string(a) + " (mmwatch top --help)";
             return std::nullopt;
         }
     }

@@ -78,6 +78,10 @@ class TopInTmux(MmwatchTestCase):
         self.jobs.add(100)
         wait_until(lambda: [l for l in self.screen().splitlines()
                             if l.startswith("jobs_total{") and len(l.split()) >= 3], "a rate beside jobs_total", 60)
+        # Ctrl-C while typing a filter quits (raw mode: a key, not a signal that would skip endwin).
+        self.tmux("send-keys", "/", "abc", "C-c")
+        wait_until(lambda: subprocess.run(["tmux", "-L", self.socket, "has-session"],
+                                          capture_output=True).returncode != 0, "top quit on Ctrl-C")
 
     def test_filter_narrows_and_sort_orders(self):
         self.open_top(self.m.port)

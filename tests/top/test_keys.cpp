@@ -98,3 +98,10 @@ TEST_CASE("filter_is_selector: braces make a selector") {
     CHECK(filter_is_selector("up{a=\"b\"}"));
     CHECK_FALSE(filter_is_selector("jobs"));
 }
+
+TEST_CASE("keys: Ctrl-C quits even while a filter is being typed") {
+    State s;
+    handle_key(s, ch('/'), 10, 5);
+    handle_key(s, Key{Key::interrupt}, 10, 5);
+    CHECK(s.quit);
+}
