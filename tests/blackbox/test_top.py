@@ -43,7 +43,12 @@ class TopInTmux(MmwatchTestCase):
         self.m = self.start("--history-interval", "1s")
 
     def tearDown(self):
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        for name in (self.socket, self.socket.removesuffix("-dumb")):
+            subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
+            # tmux leaves its socket file behind: where -L puts it.
+            path = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), "tmux-%d" % os.getuid(), name)
+            if os.path.exists(path):
+                os.unlink(path)
         super().tearDown()
 
     def tmux(self, *args):
