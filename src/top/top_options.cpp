@@ -50,7 +50,7 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
             if (!value(v))
                 return std::nullopt;
             if (!(o.interval_ms = interval_ms(v))) {
-                error = "--interval: " + v + " is not a duration of 1s..1h (2s, 500ms is too short, 1m)";
+                error = "--interval: " + v + " is not a duration of 1s..1h (e.g. 2s, 1m)";
                 return std::nullopt;
             }
         } else if (a == "--view") {
@@ -87,7 +87,7 @@ std::string usage() {
            "A terminal view of a running mmwatch over its HTTP API (docs/top.md).\n"
            "URL defaults to http://127.0.0.1:9479.\n"
            "\n"
-           "  --interval DUR   how often to poll the server, 1s..1h (default 2s)\n"
+           "  --interval DUR   how often to poll the server, 1s..1h (default 2s; also -d)\n"
            "  --once           print the view once as a plain table and exit (also -b)\n"
            "  --view VIEW      start in series, files, otlp, push or daemon (default series)\n"
            "  --filter TEXT    start with this filter: a selector or a substring\n"
