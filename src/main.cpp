@@ -8,11 +8,14 @@
 #include "daemon/daemon.hpp"
 #include "daemon/version.h"
 #include "daemon/options.hpp"
+#include "top/top.hpp"
 
 namespace {
 
 int run(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
+    if (!args.empty() && args[0] == "top")  // the terminal client, src/top/
+        return mmwatch::top::run({args.begin() + 1, args.end()});
     std::string error;
     const auto options = mmwatch::daemon::parse_options(args, error);
     if (!options) {

@@ -7,9 +7,9 @@ set -euo pipefail
 MMWATCH_DEBS=(
   g++ clang meson ninja-build pkg-config
   libuv1-dev libsimdjson-dev doctest-dev zlib1g-dev libdeflate-dev libprotozero-dev libssl-dev libcrypt-dev libyaml-cpp-dev openssl libsnappy-dev libzstd-dev libcurl4-openssl-dev protobuf-compiler libnghttp2-dev
-  libre2-dev
+  libre2-dev libncurses-dev
   python3 python3-prometheus-client curl netcat-openbsd apache2-utils
-  python3-grpcio python3-h2 nghttp2-client
+  python3-grpcio python3-h2 nghttp2-client tmux
   prometheus victoria-metrics
   help2man debhelper dpkg-dev fakeroot lintian systemd
   python3-yaml iproute2 podman runc mmdebstrap
@@ -56,7 +56,7 @@ mmwatch_install_packages() {
 # Debian's cross toolchain, qemu-user to run what it builds, and the
 # target's -dev packages installed beside the amd64 ones (multiarch).
 MMWATCH_CROSS_DEBS=(
-  libuv1-dev zlib1g-dev libdeflate-dev libssl-dev libcrypt-dev libsnappy-dev libzstd-dev libcurl4-openssl-dev libre2-dev libnghttp2-dev
+  libuv1-dev zlib1g-dev libdeflate-dev libssl-dev libcrypt-dev libsnappy-dev libzstd-dev libcurl4-openssl-dev libre2-dev libnghttp2-dev libncurses-dev
   libsimdjson14 libyaml-cpp0.7
 )
 # These two -dev packages are not Multi-Arch: same in Debian 12, so apt

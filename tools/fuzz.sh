@@ -18,13 +18,13 @@ mmwatch_install_deps libclang-rt-dev
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_rezl fuzz_http fuzz_expo fuzz_accept fuzz_tls fuzz_spool fuzz_otlp fuzz_otlp_proto fuzz_history_segment fuzz_history_write fuzz_promql fuzz_h2 fuzz_api)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_rezl fuzz_http fuzz_expo fuzz_accept fuzz_tls fuzz_spool fuzz_otlp fuzz_otlp_proto fuzz_history_segment fuzz_history_write fuzz_promql fuzz_h2 fuzz_api fuzz_top)
 dir=${MMWATCH_FUZZ_BUILD:-build-fuzz}
 
 # Longest input per target: REZL files up to 1024 metrics, HTTP heads past
 # the 8 KiB cap; names are at most 255 bytes but longer costs nothing;
 # history segments hold a few records; PromQL queries are short.
-declare -A max_len=([fuzz_rezl]=16384 [fuzz_http]=16384 [fuzz_expo]=1024 [fuzz_accept]=1024 [fuzz_tls]=4096 [fuzz_spool]=8192 [fuzz_otlp]=8192 [fuzz_otlp_proto]=8192 [fuzz_history_segment]=16384 [fuzz_history_write]=8192 [fuzz_promql]=512 [fuzz_h2]=16384 [fuzz_api]=1024)
+declare -A max_len=([fuzz_rezl]=16384 [fuzz_http]=16384 [fuzz_expo]=1024 [fuzz_accept]=1024 [fuzz_tls]=4096 [fuzz_spool]=8192 [fuzz_otlp]=8192 [fuzz_otlp_proto]=8192 [fuzz_history_segment]=16384 [fuzz_history_write]=8192 [fuzz_promql]=512 [fuzz_h2]=16384 [fuzz_api]=1024 [fuzz_top]=8192)
 
 if [ ! -f "$dir/build.ninja" ]; then
   CXX=clang++ CC=clang meson setup "$dir" -Dfuzzers=true -Dbuildtype=debugoptimized >"$dir.setup.log" 2>&1 ||

@@ -362,4 +362,25 @@ inline constexpr uint32_t kH2PrioritiesPerSec = 10;
 inline constexpr uint32_t kH2ResetBurst = 200;
 inline constexpr uint32_t kH2ResetsPerSec = 20;
 
+// `mmwatch top` (src/top/), a client of a running mmwatch. Each request it
+// makes gives up after kTopRequestTimeoutMs (connecting after
+// kTopConnectTimeoutMs), so a server that went away shows as disconnected
+// within seconds and keys keep answering; an answer past
+// kTopMaxResponseBytes is refused (a listing that large wants a selector).
+inline constexpr uint64_t kTopConnectTimeoutMs = 2'000;
+inline constexpr uint64_t kTopRequestTimeoutMs = 5'000;
+inline constexpr uint64_t kTopMaxResponseBytes = uint64_t{16} << 20;
+// --interval of `mmwatch top`: how often it polls (1s..1h, default 2s).
+inline constexpr uint64_t kTopDefaultIntervalMs = 2'000;
+// Sparklines cover the last kTopSparkWindowSeconds at one point per
+// kTopSparkStepSeconds (the daemon's default --history-interval: the
+// history holds no finer points), and a row's are fetched again only
+// after kTopSparkStepSeconds: the history has nothing newer before.
+inline constexpr uint32_t kTopSparkWindowSeconds = 300;
+inline constexpr uint32_t kTopSparkStepSeconds = 15;
+// Plain tables (--once, not a terminal) list every row but fetch the rate
+// of at most this many (one range query each): a script gets rates for a
+// screenful and more, a server with 100,000 series is not asked 100,000 times.
+inline constexpr size_t kTopPlainRateRows = 200;
+
 }  // namespace mmwatch::base

@@ -321,7 +321,9 @@ std::optional<Options> parse_options(const std::vector<std::string_view>& args, 
 
 std::string usage() {
     std::string out =
-        "usage: mmwatch --dir DIR [options]\n\n"
+        "usage: mmwatch --dir DIR [options]\n"
+        "       mmwatch top [URL] [options]   a terminal view of a running mmwatch\n"
+        "                                     (mmwatch top --help; docs/top.md)\n\n"
         "Watches DIR for memory-mapped metric files (REZL v1.0), maps them read-only\n"
         "and serves their values over HTTP: /metrics (Prometheus text 0.0.4, OpenMetrics\n"
         "1.0 or protobuf with native histograms, chosen by the Accept header or\n"

@@ -118,7 +118,11 @@ class Install(MmwatchTestCase):
         script = self.installed("share/bash-completion/completions/mmwatch")
         flags = help_flags(self.installed("bin/mmwatch"))
         self.assertIn("--remote-write-spool", flags)
-        self.assertEqual(complete(script, "mmwatch", ""), flags)
+        self.assertEqual(complete(script, "mmwatch", ""), flags + ["top"])  # the subcommand too
+        self.assertNotIn("top", complete(script, "mmwatch", "--dir", "/tmp", ""))  # only as the first word
+        # After `mmwatch top`, its own flags (from `mmwatch top --help`).
+        self.assertEqual(complete(script, "mmwatch", "top", "--c"), ["--cacert", "--cert"])
+        self.assertEqual(complete(script, "mmwatch", "top", "--user", ""), [])
         self.assertEqual(complete(script, "mmwatch", "--remote-write-sp"),
                          ["--remote-write-spool", "--remote-write-spool-bytes"])
         work = tempfile.mkdtemp(prefix="mmwatch-complete-")
