@@ -106,6 +106,10 @@ public:
     [[nodiscard]] double value(size_t i) const noexcept { return values_[i]; }
     [[nodiscard]] int64_t t_ms() const noexcept { return t_ms_; }
     [[nodiscard]] bool contains(std::string_view labels) const noexcept { return series_.contains(labels); }
+    // What the batch holds in memory (the sinks that keep it count it).
+    [[nodiscard]] size_t memory_bytes() const noexcept {
+        return series_.memory_bytes() + values_.capacity() * sizeof(double);
+    }
 
 private:
     SeriesSet series_;

@@ -66,6 +66,12 @@ void Sender::enqueue(std::span<const TimedSample> samples) {
     pump();
 }
 
+void Sender::enqueue_request(std::string body, size_t samples) {
+    counters_.samples_in += samples;
+    keep(Batch{std::move(body), samples});
+    pump();
+}
+
 // A new batch goes behind everything kept: to the spool when it takes it
 // and memory holds nothing (memory only ever holds what is newer than the
 // spool), else to memory.
