@@ -50,7 +50,7 @@ bool PushStream::step(std::vector<Request>& out) {
 }
 
 // The next request of the batch's series, in order: kMaxBatchSamples
-// series or kMaxBatchBytes of labels, as Sender::enqueue cuts them.
+// series or kMaxBatchBytes of labels.
 size_t PushStream::encode_series(std::vector<Request>& out) {
     const prom::SampleBatch& b = *batch_;
     samples_.clear();

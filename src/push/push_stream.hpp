@@ -36,12 +36,6 @@ inline constexpr size_t kPushSliceSeries = 5'000;
 // no staleness marker, counted (stale_markers_skipped).
 inline constexpr size_t kMaxKeptRequestBytes = 16u << 20;
 
-// One compressed WriteRequest and how many samples it holds.
-struct Request {
-    std::string body;
-    size_t samples = 0;
-};
-
 struct PushStreamCounters {
     uint64_t pushes = 0;
     uint64_t slices = 0;

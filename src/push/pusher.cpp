@@ -3,9 +3,9 @@
 #include <curl/curl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -96,8 +96,8 @@ bool Pusher::run_slice() {
     const bool more = stream_.step(requests_);
     peak_working_bytes_ = std::max(peak_working_bytes_, stream_.working_bytes());
     for (Request& r : requests_) {
-        for (size_t i = 0; i + 1 < senders_.size(); ++i) senders_[i]->enqueue_request(r.body, r.samples);
-        senders_.back()->enqueue_request(std::move(r.body), r.samples);
+        for (size_t i = 0; i + 1 < senders_.size(); ++i) senders_[i]->enqueue(r);
+        senders_.back()->enqueue(std::move(r));
     }
     requests_.clear();
     return more;

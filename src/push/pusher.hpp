@@ -3,8 +3,8 @@
 // Each batch it consumes becomes one sample per series plus a staleness
 // marker for each series the last batch had and this one does not, handed
 // to every sender one compressed request at a time: a PushStream, run in
-// slices across loop turns (a uv_idle handle runs while a push does). It renders its own self-metrics
-// (mmwatch_remote_write_*). The daemon owns one and adds it to its Sampler
+// slices across loop turns (a uv_idle handle runs while a push does). It
+// renders its own self-metrics (mmwatch_remote_write_*). The daemon owns one and adds it to its Sampler
 // every --remote-write-interval (docs/scaling.md).
 #pragma once
 

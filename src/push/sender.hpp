@@ -65,13 +65,10 @@ public:
     Sender(const Sender&) = delete;
     Sender& operator=(const Sender&) = delete;
 
-    // Encodes `samples` into batches and keeps them: in the spool, or in
+    // Keeps one compressed request (a PushStream's): in the spool, or in
     // memory, where the oldest go when the queue passes its bytes
     // (counted as queue_full).
-    void enqueue(std::span<const TimedSample> samples);
-    // One request already encoded and compressed (a PushStream's), kept
-    // the same way.
-    void enqueue_request(std::string body, size_t samples);
+    void enqueue(Request request);
     void close();
 
     [[nodiscard]] const SenderCounters& counters() const noexcept { return counters_; }

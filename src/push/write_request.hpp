@@ -27,6 +27,12 @@ struct TimedSample {
     int64_t timestamp_ms;
 };
 
+// One compressed WriteRequest as sent and how many samples it holds.
+struct Request {
+    std::string body;
+    size_t samples = 0;
+};
+
 // WriteRequest{timeseries: one per sample, one sample each}.
 [[nodiscard]] std::string encode_write_request(std::span<const TimedSample> samples);
 // The same into `out`'s first bytes (their count returned): `out` only
