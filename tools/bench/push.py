@@ -16,7 +16,7 @@
    5 s to one VictoriaMetrics: the receiver's ingest rate and each
    instance's CPU and memory.
 
-Prints numbers, never pass/fail.   tools/bench/push.sh [--quick]
+Prints numbers, never pass/fail.   tools/bench/push.sh [--quick] [--no-fleet]
 """
 
 import argparse
