@@ -19,7 +19,8 @@ constexpr protozero::pbf_tag_type kLabels = 1;
 
 // A series' identity: the hash of its label set as the batch holds it
 // ("name\0value\0..."). Two of 100,000 series share one with odds near
-// 1 in 3.7 billion; the cost would be one missing staleness marker.
+// 1 in 3.7 billion; the cost would be a staleness marker missed, or one
+// sent for a live series (its next sample revives it).
 uint64_t identity(std::string_view labels) noexcept { return std::hash<std::string_view>{}(labels); }
 
 }  // namespace
