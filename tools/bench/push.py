@@ -30,6 +30,7 @@ import tempfile
 import time
 import urllib.request
 
+import scale
 from scale import free_port, start, stop, ticks, wait_http
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -239,4 +240,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:  # nothing left running, whatever failed
+        for p in list(scale.procs):
+            stop(p)

@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import time
 
+import scale
 from scale import free_port, get, memory, start, stop, wait_http
 
 MIB = 2**20
@@ -102,4 +103,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:  # nothing left running, whatever failed
+        for p in list(scale.procs):
+            stop(p)
