@@ -105,19 +105,28 @@ SeriesId HistoryKeeper::series_of(std::string_view labels, bool create) {
 void HistoryKeeper::append_batch(std::shared_ptr<const prom::SampleBatch> next) {
     const prom::SampleBatch& batch = *next;
     const int64_t t = batch.t_ms();
+    ids_.clear();
+    ids_.reserve(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
         const SeriesId id = series_of(batch.labels(i), true);
-        if (id != kNoSeries) (void)store_.append(id, t, history::value_bits(batch.value(i)));
+        if (id == kNoSeries) continue;
+        (void)store_.append(id, t, history::value_bits(batch.value(i)));
+        ids_.push_back(uint64_t(id) << 32 | store_.generation(id));
     }
     // Gone since the last batch: one staleness marker each, as Prometheus
-    // writes when a target stops exposing a series.
-    if (last_) {
-        prom::for_each_gone(*last_, batch, [&](std::string_view labels) {
-            const SeriesId id = series_of(labels, false);
-            if (id != kNoSeries) (void)store_.append(id, t, history::kStaleNaNBits);
-        });
+    // writes when a target stops exposing a series. The last batch is
+    // known by its series' ids (with the slot's generation, so a slot
+    // reused since is not marked), 8 bytes a series, not by its labels.
+    std::sort(ids_.begin(), ids_.end());
+    ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+    for (auto a = last_ids_.begin(), b = ids_.begin(); a != last_ids_.end(); ++a) {
+        while (b != ids_.end() && *b < *a) ++b;
+        if (b != ids_.end() && *b == *a) continue;
+        const auto id = SeriesId(*a >> 32);
+        if (store_.live(id) && store_.generation(id) == uint32_t(*a))
+            (void)store_.append(id, t, history::kStaleNaNBits);
     }
-    last_ = std::move(next);
+    std::swap(last_ids_, ids_);
 }
 
 void HistoryKeeper::tick(int64_t unix_ms) { (void)store_.maintain(unix_ms, base::kHistoryMaintainSeriesPerTick); }

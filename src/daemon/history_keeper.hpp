@@ -109,9 +109,10 @@ private:
     uv_loop_t* loop_ = nullptr;
     http::UvHandle<uv_idle_t> work_;
     http::UvHandle<uv_timer_t> flush_timer_;
-    // The sample pipeline: the last batch appended (for staleness) and the
-    // batches that came while the reload ran.
-    std::shared_ptr<const prom::SampleBatch> last_;
+    // The sample pipeline: the last batch's series as id << 32 |
+    // generation, sorted (for staleness; ids_ is the batch being
+    // appended), and the batches that came while the reload ran.
+    std::vector<uint64_t> last_ids_, ids_;
     std::deque<std::shared_ptr<const prom::SampleBatch>> pending_batches_;
     uint64_t batches_dropped_ = 0;
     std::vector<history::LabelView> labels_;

@@ -94,8 +94,8 @@ void for_each_label(std::string_view labels, F f) {
 
 // Every series of one tick, each once (the first sample of a label set
 // wins), with its value and the one time they were taken at. Immutable
-// once made; consumers share it (std::shared_ptr) and may keep it, as
-// the last batch they saw, to find the series that went away.
+// once made; consumers share it (std::shared_ptr) while they use it and
+// keep, to find the series that went away, only their own ids of them.
 class SampleBatch {
 public:
     // Takes the collector's samples and its arena over whole.
@@ -106,21 +106,16 @@ public:
     [[nodiscard]] double value(size_t i) const noexcept { return values_[i]; }
     [[nodiscard]] int64_t t_ms() const noexcept { return t_ms_; }
     [[nodiscard]] bool contains(std::string_view labels) const noexcept { return series_.contains(labels); }
+    // What the batch holds in memory (the sinks that keep it count it).
+    [[nodiscard]] size_t memory_bytes() const noexcept {
+        return series_.memory_bytes() + values_.capacity() * sizeof(double);
+    }
 
 private:
     SeriesSet series_;
     std::vector<double> values_;
     int64_t t_ms_;
 };
-
-// Calls f(labels) for each series `before` had and `now` does not: the
-// series that went away since, each due one staleness marker (kStaleNaN).
-template <typename F>
-void for_each_gone(const SampleBatch& before, const SampleBatch& now, F f) {
-    for (size_t i = 0; i < before.size(); ++i) {
-        if (!now.contains(before.labels(i))) f(before.labels(i));
-    }
-}
 
 [[nodiscard]] inline double stale_marker() noexcept { return std::bit_cast<double>(kStaleNaN); }
 

@@ -38,6 +38,10 @@ public:
         return find(hash(labels), labels) != base::IdIndex::kMissing;
     }
     [[nodiscard]] size_t size() const noexcept { return spans_.size(); }
+    // The arena, the spans and the index slots.
+    [[nodiscard]] size_t memory_bytes() const noexcept {
+        return arena_.capacity() + spans_.capacity() * sizeof(spans_[0]) + index_.memory_bytes();
+    }
     [[nodiscard]] std::string_view operator[](size_t i) const noexcept {
         return std::string_view(arena_).substr(spans_[i].first, spans_[i].second);
     }

@@ -98,6 +98,34 @@ void write_dropped(const Sender& s, prom::Writer& out) {
     }
 }
 
+// The push itself, one series each whatever the URLs (0 when off).
+struct Whole {
+    prom::Family family;
+    double (*value)(const Pusher& p);
+};
+
+constexpr Whole kPushFamilies[] = {
+    {{"mmwatch_remote_write_working_bytes", Kind::gauge,
+      "Memory the push holds now: the batch while it is encoded, series identities and the last push's compressed "
+      "requests (for staleness markers), scratch buffers; the queues' bytes are pending_bytes."},
+     [](const Pusher& p) { return double(p.working_bytes()); }},
+    {{"mmwatch_remote_write_working_peak_bytes", Kind::gauge, "The most working_bytes has been since start."},
+     [](const Pusher& p) { return double(p.peak_working_bytes()); }},
+    {{"mmwatch_remote_write_working_budget_bytes", Kind::gauge,
+      "Compressed bytes of the last push kept for the labels of series that go away, at most (beyond: markers "
+      "skipped, counted)."},
+     [](const Pusher&) { return double(kMaxKeptRequestBytes); }},
+    {{"mmwatch_remote_write_push_slices_total", Kind::counter,
+      "Loop turns pushes were cut into (each at most one request's work)."},
+     [](const Pusher& p) { return double(p.stream_counters().slices); }},
+    {{"mmwatch_remote_write_stale_markers_total", Kind::counter,
+      "Staleness markers pushed for series that went away."},
+     [](const Pusher& p) { return double(p.stream_counters().stale_markers); }},
+    {{"mmwatch_remote_write_stale_markers_skipped_total", Kind::counter,
+      "Series that went away without a staleness marker: the last push's requests passed the kept budget."},
+     [](const Pusher& p) { return double(p.stream_counters().stale_markers_skipped); }},
+};
+
 }  // namespace
 
 void Pusher::write_self_metrics(prom::Writer& out) const {
@@ -108,11 +136,13 @@ void Pusher::write_self_metrics(prom::Writer& out) const {
             else write_dropped(*s, out);
         }
     }
+    for (const Whole& f : kPushFamilies) prom::single(out, f.family, f.value(*this));
 }
 
 std::vector<prom::Family> Pusher::self_metric_families() {
     std::vector<prom::Family> out;
     for (const PerUrl& f : kFamilies) out.push_back(f.family);
+    for (const Whole& f : kPushFamilies) out.push_back(f.family);
     return out;
 }
 

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -51,6 +52,9 @@ bool Pusher::start(uv_loop_t* loop, std::string& error) {
     }
     std::string auth;
     if (!basic_auth(config_, auth, error)) return false;
+    uv_idle_init(loop, &idle_);
+    idle_.data = this;
+    idle_open_ = true;
     for (const std::string& url : config_.urls) {
         SenderConfig c{url,
                        config_.ca_file,
@@ -78,20 +82,32 @@ bool Pusher::start(uv_loop_t* loop, std::string& error) {
     return true;
 }
 
-// Each series' sample, then one staleness marker for each series the last
-// batch had: the labels are views into the two batches, both alive until
-// every sender has encoded what it queues.
 void Pusher::consume(std::shared_ptr<const prom::SampleBatch> batch) {
-    const int64_t t = batch->t_ms();
-    std::vector<TimedSample> samples;
-    samples.reserve(batch->size());
-    for (size_t i = 0; i < batch->size(); ++i) samples.push_back({batch->labels(i), batch->value(i), t});
-    if (last_) {
-        prom::for_each_gone(*last_, *batch,
-                            [&](std::string_view labels) { samples.push_back({labels, prom::stale_marker(), t}); });
+    if (senders_.empty()) return;
+    while (stream_.active()) run_slice();
+    stream_.begin(std::move(batch));
+    if (run_slice() && idle_open_) uv_idle_start(&idle_, on_idle);
+}
+
+// One slice of the push: its requests to every sender (the last one
+// takes the body, the others a copy).
+bool Pusher::run_slice() {
+    requests_.clear();
+    const bool more = stream_.step(requests_);
+    peak_working_bytes_ = std::max(peak_working_bytes_, stream_.working_bytes());
+    for (Request& r : requests_) {
+        for (size_t i = 0; i + 1 < senders_.size(); ++i) senders_[i]->enqueue(r);
+        senders_.back()->enqueue(std::move(r));
     }
-    for (const auto& s : senders_) s->enqueue(samples);
-    last_ = std::move(batch);
+    requests_.clear();
+    return more;
+}
+
+void Pusher::on_idle(uv_idle_t* h) {
+    auto* p = static_cast<Pusher*>(h->data);
+    p->curl_->guarded([p] {
+        if (!p->run_slice()) uv_idle_stop(&p->idle_);
+    });
 }
 
 std::vector<Refusal> Pusher::take_refusals() {
@@ -124,6 +140,14 @@ std::vector<SpoolNote> Pusher::take_spool_notes() {
 }
 
 void Pusher::close() {
+    // A push under way is finished: its requests reach the queues (and the
+    // spool) before the senders close.
+    while (stream_.active() && !senders_.empty()) run_slice();
+    if (idle_open_) {
+        uv_idle_stop(&idle_);
+        uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+        idle_open_ = false;
+    }
     for (auto& s : senders_) s->close();
     if (curl_) curl_->close();
 }

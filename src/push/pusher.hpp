@@ -2,8 +2,9 @@
 // loop, each with its spool directory, fed by the daemon's sample pipeline.
 // Each batch it consumes becomes one sample per series plus a staleness
 // marker for each series the last batch had and this one does not, handed
-// to every sender. It renders its own self-metrics
-// (mmwatch_remote_write_*). The daemon owns one and adds it to its Sampler
+// to every sender one compressed request at a time: a PushStream, run in
+// slices across loop turns (a uv_idle handle runs while a push does). It
+// renders its own self-metrics (mmwatch_remote_write_*). The daemon owns one and adds it to its Sampler
 // every --remote-write-interval (docs/scaling.md).
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "prom/samples.hpp"
 #include "prom/writer.hpp"
 #include "push/curl_loop.hpp"
+#include "push/push_stream.hpp"
 #include "push/sender.hpp"
 
 namespace mmwatch::push {
@@ -61,7 +63,10 @@ public:
     [[nodiscard]] bool start(uv_loop_t* loop, std::string& error);
     [[nodiscard]] bool enabled() const noexcept { return !senders_.empty(); }
     // One batch of every series: queued at every sender, with staleness
-    // markers for the series gone since the last batch.
+    // markers for the series gone since the last batch. The first slice
+    // runs now (a small push is done on return), the rest on the next
+    // loop turns; a push still running when the next batch comes is
+    // finished first.
     void consume(std::shared_ptr<const prom::SampleBatch> batch) override;
     // Refusals new since the last call, one per sender at most (its
     // latest message): the daemon logs each once.
@@ -83,8 +88,15 @@ public:
     void set_fault_injection(void (*hook)(std::string_view where)) noexcept {
         if (curl_) curl_->set_fault_injection(hook);
     }
+    // The push's working memory now and at most so far (docs/operations.md).
+    [[nodiscard]] size_t working_bytes() const noexcept { return stream_.working_bytes(); }
+    [[nodiscard]] size_t peak_working_bytes() const noexcept { return peak_working_bytes_; }
+    [[nodiscard]] const PushStreamCounters& stream_counters() const noexcept { return stream_.counters(); }
 
 private:
+    static void on_idle(uv_idle_t* h);
+    bool run_slice();
+
     PusherConfig config_;
     std::unique_ptr<CurlLoop> curl_;
     std::vector<std::unique_ptr<Sender>> senders_;
@@ -94,7 +106,11 @@ private:
         bool failing = false;
     };
     std::vector<SpoolReported> spool_reported_;  // per sender
-    std::shared_ptr<const prom::SampleBatch> last_;  // for staleness markers
+    PushStream stream_;
+    std::vector<Request> requests_;  // one slice's, reused
+    size_t peak_working_bytes_ = 0;
+    uv_idle_t idle_{};  // runs while a push is under way
+    bool idle_open_ = false;
 };
 
 // The spool directory of `url` under `spool_dir`: one per URL, named by a

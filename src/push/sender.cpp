@@ -52,17 +52,9 @@ void Sender::close() {
     }
 }
 
-void Sender::enqueue(std::span<const TimedSample> samples) {
-    counters_.samples_in += samples.size();
-    for (size_t i = 0; i < samples.size();) {
-        // A batch ends at kMaxBatchSamples samples or kMaxBatchBytes of labels.
-        size_t n = 0, bytes = 0;
-        while (i + n < samples.size() && n < kMaxBatchSamples && (n == 0 || bytes < kMaxBatchBytes))
-            bytes += samples[i + n++].labels.size() + 16;
-        const auto part = samples.subspan(i, n);
-        i += n;
-        keep(Batch{snappy_compress(encode_write_request(part)), part.size()});
-    }
+void Sender::enqueue(Request request) {
+    counters_.samples_in += request.samples;
+    keep(Batch{std::move(request.body), request.samples});
     pump();
 }
 

@@ -31,13 +31,6 @@ struct SenderConfig {
     std::string user_agent;
 };
 
-// Samples per WriteRequest (Prometheus sends up to 2,000 by default; larger
-// batches cost fewer requests, smaller ones less to resend).
-inline constexpr size_t kMaxBatchSamples = 5'000;
-// Label bytes per WriteRequest before compression, at most: long OTLP
-// labels make big samples, and receivers cap request sizes (Mimir: 10 MiB
-// after decompression by default).
-inline constexpr size_t kMaxBatchBytes = 4u << 20;
 // Backoff after a failed send: doubling from the first to the last.
 inline constexpr uint64_t kFirstBackoffMs = 500;
 inline constexpr uint64_t kMaxBackoffMs = 5 * 60'000;
@@ -72,10 +65,10 @@ public:
     Sender(const Sender&) = delete;
     Sender& operator=(const Sender&) = delete;
 
-    // Encodes `samples` into batches and keeps them: in the spool, or in
+    // Keeps one compressed request (a PushStream's): in the spool, or in
     // memory, where the oldest go when the queue passes its bytes
     // (counted as queue_full).
-    void enqueue(std::span<const TimedSample> samples);
+    void enqueue(Request request);
     void close();
 
     [[nodiscard]] const SenderCounters& counters() const noexcept { return counters_; }

@@ -56,11 +56,17 @@ size_t series_bytes(const TimedSample& t) noexcept {
 // assertion). The varints are protozero's; a test checks the bytes
 // against its nested writers.
 std::string encode_write_request(std::span<const TimedSample> samples) {
+    std::string out;
+    out.resize(encode_write_request(samples, out));
+    return out;
+}
+
+size_t encode_write_request(std::span<const TimedSample> samples, std::string& out) {
     using protozero::pbf_wire_type;
     std::vector<size_t> sizes(samples.size());  // each series' size, walked once
     size_t total = 0;
     for (size_t i = 0; i < samples.size(); ++i) total += field_bytes(sizes[i] = series_bytes(samples[i]));
-    std::string out(total, '\0');
+    if (out.size() < total) out.resize(total);
     char* p = out.data();
     for (size_t i = 0; i < samples.size(); ++i) {
         const TimedSample& t = samples[i];
@@ -77,13 +83,20 @@ std::string encode_write_request(std::span<const TimedSample> samples) {
         *p++ = key(sample_timestamp, pbf_wire_type::varint);
         p += protozero::add_varint_to_buffer(p, uint64_t(t.timestamp_ms));  // int64: two's complement
     }
-    return out;
+    return total;
 }
 
 std::string snappy_compress(const std::string& raw) {
-    std::string out;
-    snappy::Compress(raw.data(), raw.size(), &out);
-    return out;
+    std::string scratch;
+    return snappy_compress(raw, scratch);
+}
+
+std::string snappy_compress(std::string_view raw, std::string& scratch) {
+    const size_t worst = snappy::MaxCompressedLength(raw.size());
+    if (scratch.size() < worst) scratch.resize(worst);
+    size_t n = 0;
+    snappy::RawCompress(raw.data(), raw.size(), scratch.data(), &n);
+    return std::string(scratch.data(), n);
 }
 
 bool snappy_uncompress(const std::string& compressed, std::string& raw) {

@@ -134,26 +134,6 @@ TEST_CASE("a_batch_holds_each_series_once_with_its_first_value_at_one_time") {
     CHECK(batch.contains(first));
 }
 
-TEST_CASE("the_series_gone_since_the_last_batch_are_each_named_once") {
-    const auto batch_of = [](std::initializer_list<const char*> values, int64_t t) {
-        SampleCollector c = collector();
-        c.family("g", Kind::gauge, "", "");
-        for (const char* v : values) {
-            std::string l;
-            c.label(l, "k", v);
-            c.metric(l);
-            c.value(1);
-        }
-        return SampleBatch(std::move(c), t);
-    };
-    const SampleBatch before = batch_of({"a", "b", "c"}, 1);
-    const SampleBatch now = batch_of({"b", "d"}, 2);
-    std::vector<std::string> gone;
-    for_each_gone(before, now, [&](std::string_view labels) {
-        for_each_label(labels, [&](std::string_view n, std::string_view v) {
-            if (n == "k") gone.emplace_back(v);
-        });
-    });
-    CHECK(gone == std::vector<std::string>{"a", "c"});
+TEST_CASE("the_staleness_marker_is_prometheus_stale_nan") {
     CHECK(std::bit_cast<uint64_t>(stale_marker()) == kStaleNaN);
 }

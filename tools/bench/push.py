@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """remote_write cost (docs/benchmarks.md, "remote_write"). Two parts:
 
-1. 100,000 series (100 files of 1,000) pushed every 5 s to one
-   VictoriaMetrics, by mmwatch itself (--remote-write), and, in the same
-   run on the same files, by Prometheus in agent mode scraping a second
-   mmwatch every 5 s and remote-writing to the same receiver: CPU seconds
-   per push and resident memory of each, bytes on the wire per sample.
+1. The same series pushed to one VictoriaMetrics, side by side in one run
+   on the same files, by: mmwatch itself (--remote-write), once with the
+   history store at its defaults and once with it idle (--history-bytes
+   1Mi --history-interval 1h: nothing sampled into it during the run);
+   Prometheus in agent mode and vmagent, each scraping a second mmwatch
+   at the same interval and remote-writing the result. Two workloads, one
+   run each: 100,000 series every 5 s and 10,000 series every 1 s. For
+   each pusher: CPU seconds per push, steady (median) and peak RSS sampled
+   every 100 ms, bytes on the wire per sample; for mmwatch the longest
+   answer a /-/healthy probe every 10 ms waited (a keep-alive client in
+   its own process), i.e. the longest the loop was held.
 2. A small fleet: 20 mmwatch instances (1,000 series each) pushing every
    5 s to one VictoriaMetrics: the receiver's ingest rate and each
    instance's CPU and memory.
 
-Prints numbers, never pass/fail.   tools/bench/push.sh [--quick]
+Prints numbers, never pass/fail.   tools/bench/push.sh [--quick] [--no-fleet]
 """
 
 import argparse
@@ -19,15 +25,18 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 
+import scale
 from scale import free_port, start, stop, ticks, wait_http
 
 HZ = os.sysconf("SC_CLK_TCK")
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 VICTORIA = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
+VMAGENT = shutil.which("vmagent") or "/usr/bin/vmagent"
 
 
 def rss(pid):
@@ -60,59 +69,141 @@ def mmwatch(build, d, *args):
     return mm, port
 
 
+PROBE = r"""
+import http.client, sys, time
+port, seconds = int(sys.argv[1]), float(sys.argv[2])
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+worst, n, over = 0.0, 0, 0
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    t = time.monotonic()
+    c.request("GET", "/-/healthy")
+    c.getresponse().read()
+    took = time.monotonic() - t
+    worst, n = max(worst, took), n + 1
+    over += took > 0.010
+    time.sleep(max(0.0, 0.010 - took))
+print(worst * 1000, n, over)
+"""
+
+
+def probe(port, seconds):
+    return subprocess.Popen([sys.executable, "-c", PROBE, str(port), str(seconds)], stdout=subprocess.PIPE, text=True)
+
+
+def vmagent(tmp, name, cfg, write):
+    port = free_port()
+    p = start([VMAGENT, "-promscrape.config=" + cfg, "-remoteWrite.url=" + write,
+               "-remoteWrite.tmpDataPath=" + os.path.join(tmp, name), "-httpListenAddr=127.0.0.1:%d" % port,
+               "-loggerLevel=ERROR"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_http(port, 30)
+    return p, port
+
+
+def agent(tmp, name, cfg):
+    port = free_port()
+    p = start([PROMETHEUS, "--enable-feature=agent", "--config.file=" + cfg,
+               "--storage.agent.path=" + os.path.join(tmp, name), "--web.listen-address=127.0.0.1:%d" % port,
+               "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_http(port, 30)
+    return p, port
+
+
+def scrape_config(tmp, name, target, interval_s, write=None):
+    cfg = os.path.join(tmp, name + ".yml")
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: %ds\n  scrape_timeout: %ds\nscrape_configs:\n"
+                "  - job_name: %s\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+                % (interval_s, interval_s, name, target))
+        if write:
+            f.write("remote_write:\n  - url: %s\n" % write)
+    return cfg
+
+
+def compare(build, tmp, write, files, per_file, interval_s, window):
+    """One workload, every pusher side by side; returns one JSON-able dict."""
+    d = os.path.join(tmp, "rezl-%d-%d" % (files * per_file, interval_s))
+    os.makedirs(d)
+    prod = start([os.path.join(build, "bench", "scale_producer"), "--dir", d, "--workload",
+                  "%d,%d" % (files, per_file), "--format", "rezl", "--rate", "1"], stdout=subprocess.PIPE, text=True)
+    assert prod.stdout.readline().strip() == "ready"
+    every = "%ds" % interval_s
+    procs = {}
+    procs["mmwatch"] = mmwatch(build, d, "--remote-write", write, "--remote-write-interval", every,
+                               "--remote-write-job", "push")
+    procs["mmwatch_history_idle"] = mmwatch(build, d, "--remote-write", write, "--remote-write-interval", every,
+                                            "--remote-write-job", "push-idle", "--history-bytes", "1Mi",
+                                            "--history-interval", "1h")
+    # Scraped by the agent and vmagent (its serving cost is part of that approach).
+    procs["scraped_mmwatch"] = mmwatch(build, d)
+    target = procs["scraped_mmwatch"][1]
+    procs["prometheus_agent"] = agent(tmp, "agent-%d" % interval_s,
+                                      scrape_config(tmp, "agent-%d" % interval_s, target, interval_s, write))
+    procs["vmagent"] = vmagent(tmp, "vmagent-%d" % interval_s,
+                               scrape_config(tmp, "vmagent-%d" % interval_s, target, interval_s), write)
+    time.sleep(max(15, 3 * interval_s))  # warm up: all have pushed a few times
+    probes = {k: probe(procs[k][1], window) for k in ("mmwatch", "mmwatch_history_idle")}
+    in0 = {k: metric(procs[k][1], "mmwatch_remote_write_samples_in_total") for k in probes}
+    sent0 = {k: metric(procs[k][1], "mmwatch_remote_write_samples_sent_total") for k in probes}
+    bytes0 = {k: metric(procs[k][1], "mmwatch_remote_write_bytes_sent_total") for k in probes}
+    wire0 = wire(procs)
+    t0 = {k: ticks(p.pid) for k, (p, _) in procs.items()}
+    rss_seen = {k: [] for k in procs}
+    end = time.monotonic() + window
+    while time.monotonic() < end:
+        for k, (p, _) in procs.items():
+            rss_seen[k].append(rss(p.pid))
+        time.sleep(0.1)
+    cpu = {k: (ticks(p.pid) - t0[k]) / HZ for k, (p, _) in procs.items()}
+    wire1 = wire(procs)
+    pushes = window / interval_s
+    out = {"series": files * per_file, "interval_s": interval_s, "window_s": window}
+    for k in procs:
+        seen = sorted(rss_seen[k])
+        out[k] = {"cpu_s_per_push": round(cpu[k] / pushes, 4), "steady_rss_mib": round(seen[len(seen) // 2] / 2**20, 1),
+                  "peak_rss_mib": round(seen[-1] / 2**20, 1)}
+    for k, pr in probes.items():
+        worst, n, over = pr.communicate()[0].split()
+        sent = metric(procs[k][1], "mmwatch_remote_write_samples_sent_total") - sent0[k]
+        nbytes = metric(procs[k][1], "mmwatch_remote_write_bytes_sent_total") - bytes0[k]
+        pushed = metric(procs[k][1], "mmwatch_remote_write_samples_in_total") - in0[k]
+        out[k].update({"samples_per_push": round(pushed / pushes), "bytes_per_sample": round(nbytes / sent, 2) if sent else 0,
+                       "longest_stall_ms": round(float(worst), 1), "probes": int(n), "probes_over_10ms": int(over),
+                       "working_peak_mib": round(metric(procs[k][1], "mmwatch_remote_write_working_peak_bytes") / 2**20, 2)})
+    for k in ("prometheus_agent", "vmagent"):
+        samples, nbytes = wire1[k][0] - wire0[k][0], wire1[k][1] - wire0[k][1]
+        out[k].update({"samples_per_push": round(samples / pushes),
+                       "bytes_per_sample": round(nbytes / samples, 2) if samples else 0})
+    for p, _ in procs.values():
+        stop(p)
+    stop(prod)
+    return out
+
+
+def wire(procs):
+    """(samples, compressed bytes) each peer has sent so far, from its own metrics."""
+    a, v = procs["prometheus_agent"][1], procs["vmagent"][1]
+    return {"prometheus_agent": (metric(a, "prometheus_remote_storage_samples_total"),
+                                 metric(a, "prometheus_remote_storage_bytes_total")),
+            "vmagent": (metric(v, "vmagent_remotewrite_block_size_rows_sum"),
+                        metric(v, "vmagent_remotewrite_bytes_sent_total"))}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-bench")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-fleet", action="store_true")
     args = ap.parse_args()
     window = 30 if args.quick else 120
     with tempfile.TemporaryDirectory(prefix="mmwatch-push-") as tmp:
         vm, vm_port = victoria(tmp)
         write = "http://127.0.0.1:%d/api/v1/write" % vm_port
-        d = os.path.join(tmp, "rezl")
-        os.makedirs(d)
-        prod = start([os.path.join(args.build, "bench", "scale_producer"), "--dir", d, "--workload", "100,1000",
-                      "--format", "rezl", "--rate", "1"], stdout=subprocess.PIPE, text=True)
-        assert prod.stdout.readline().strip() == "ready"
-        # mmwatch pushing by itself; a second mmwatch on the same files for
-        # the agent to scrape (its serving cost is part of that approach).
-        pusher, pusher_port = mmwatch(args.build, d, "--remote-write", write, "--remote-write-interval", "5s",
-                                      "--remote-write-job", "push")
-        scraped, scraped_port = mmwatch(args.build, d)
-        cfg = os.path.join(tmp, "agent.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n"
-                    "  - job_name: agent\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
-                    "remote_write:\n  - url: %s\n" % (scraped_port, write))
-        agent_port = free_port()
-        agent = start([PROMETHEUS, "--enable-feature=agent", "--config.file=" + cfg,
-                       "--storage.agent.path=" + os.path.join(tmp, "agent"),
-                       "--web.listen-address=127.0.0.1:%d" % agent_port, "--log.level=warn"],
-                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(15)  # warm up: both have pushed a few times
-        t0 = {p.pid: ticks(p.pid) for p in (pusher, scraped, agent)}
-        sent0 = metric(pusher_port, "mmwatch_remote_write_samples_sent_total")
-        bytes0 = metric(pusher_port, "mmwatch_remote_write_bytes_sent_total")
-        time.sleep(window)
-        cpu = {pid: (ticks(pid) - t) / HZ for pid, t in t0.items()}
-        sent = metric(pusher_port, "mmwatch_remote_write_samples_sent_total") - sent0
-        nbytes = metric(pusher_port, "mmwatch_remote_write_bytes_sent_total") - bytes0
-        pushes = window / 5
-        part1 = {
-            "window_s": window,
-            "samples_per_push": sent / pushes,
-            "bytes_per_sample": nbytes / sent if sent else 0,
-            "mmwatch_push_cpu_s_per_push": cpu[pusher.pid] / pushes,
-            "mmwatch_push_rss": rss(pusher.pid),
-            "agent_cpu_s_per_push": cpu[agent.pid] / pushes,
-            "agent_rss": rss(agent.pid),
-            "scraped_mmwatch_cpu_s_per_push": cpu[scraped.pid] / pushes,
-            "scraped_mmwatch_rss": rss(scraped.pid),
-        }
-        print(json.dumps(part1), flush=True)
-        for p in (agent, pusher, scraped):
-            stop(p)
-        stop(prod)
+        print(json.dumps(compare(args.build, tmp, write, 100, 1000, 5, window)), flush=True)
+        print(json.dumps(compare(args.build, tmp, write, 10, 1000, 1, window)), flush=True)
+        if args.no_fleet:
+            stop(vm)
+            return
 
         # The fleet.
         fleet = []
@@ -149,4 +240,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:  # nothing left running, whatever failed
+        for p in list(scale.procs):
+            stop(p)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# remote_write at 100,000 series against Prometheus agent mode, and a fleet
+# remote_write at 100,000 and 10,000 series against Prometheus agent mode and
+# vmagent, and a fleet
 # (docs/benchmarks.md, "remote_write"): a release build in build-bench/, then
 # tools/bench/push.py. Reports numbers, never pass/fail.
-#   tools/bench/push.sh [--quick]
+#   tools/bench/push.sh [--quick] [--no-fleet]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/deps.sh
