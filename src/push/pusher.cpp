@@ -105,7 +105,7 @@ bool Pusher::run_slice() {
 
 void Pusher::on_idle(uv_idle_t* h) {
     auto* p = static_cast<Pusher*>(h->data);
-    p->curl_->guarded([p] {
+    p->curl_->guarded("push_slice", [p] {
         if (!p->run_slice()) uv_idle_stop(&p->idle_);
     });
 }
