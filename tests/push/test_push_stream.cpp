@@ -49,18 +49,21 @@ std::vector<Decoded> decode(const std::vector<Request>& requests) {
             protozero::pbf_reader ts = req.get_message();
             Decoded d{};
             while (ts.next()) {
+                const bool is_label = ts.tag() == 1;  // else a sample
                 protozero::pbf_reader m = ts.get_message();
-                if (ts.tag() == 1) {
+                if (is_label) {
                     m.next(1);
                     const std::string name = m.get_string();
                     m.next(2);
                     const std::string value = m.get_string();
                     if (name == "k") d.k = value;
                 } else {
-                    m.next(1);
-                    d.bits = std::bit_cast<uint64_t>(m.get_double());
-                    m.next(2);
-                    d.t_ms = m.get_int64();
+                    // proto3 leaves a field at its default (0.0, 0) out.
+                    while (m.next()) {
+                        if (m.tag() == 1) d.bits = std::bit_cast<uint64_t>(m.get_double());
+                        else if (m.tag() == 2) d.t_ms = m.get_int64();
+                        else m.skip();
+                    }
                 }
             }
             out.push_back(d);
