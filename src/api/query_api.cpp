@@ -141,10 +141,25 @@ http::Response QueryApi::query(const http::Request& req, bool range) {
     if (running_.size() >= options_.max_concurrent) return too_many();
     const std::string* text = p.get("query");
     promql::QueryError qe;
-    auto q = range ? promql::Query::range(storage_, text ? *text : "", start, end, step, o, &qe)
-                   : promql::Query::instant(storage_, text ? *text : "", start, o, &qe);
+    std::unique_ptr<LiveStorage> live = live_storage(end);
+    promql::Storage& storage = live ? static_cast<promql::Storage&>(*live) : storage_;
+    auto q = range ? promql::Query::range(storage, text ? *text : "", start, end, step, o, &qe)
+                   : promql::Query::instant(storage, text ? *text : "", start, o, &qe);
     if (!q) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("query", qe.message));
-    return start_query(std::move(q));
+    return start_query(std::move(q), std::move(live));
+}
+
+// A query ending within kLiveQueryWindowMs of now sees the live values,
+// stamped at its end when that is earlier than now (Grafana's "now" lags
+// the server's by its round trip): see docs/query.md "Live values".
+std::unique_ptr<LiveStorage> QueryApi::live_storage(int64_t end_ms) {
+    if (!options_.live) return nullptr;
+    const int64_t now = now_ms();
+    if (end_ms < now - base::kLiveQueryWindowMs) return nullptr;
+    auto points = options_.live(std::min(now, end_ms));
+    if (!points || (points->stored.empty() && points->fresh.empty())) return nullptr;
+    ++counters_.live_queries;
+    return std::make_unique<LiveStorage>(storage_, std::move(points));
 }
 
 http::Response QueryApi::too_many() {
@@ -161,8 +176,9 @@ http::Response QueryApi::start(Running r) {
     return http::Response::later(std::move(answer));
 }
 
-http::Response QueryApi::start_query(std::unique_ptr<promql::Query> q) {
+http::Response QueryApi::start_query(std::unique_ptr<promql::Query> q, std::unique_ptr<LiveStorage> storage) {
     Running r;
+    r.storage = std::move(storage);
     r.query = std::move(q);
     return start(std::move(r));
 }

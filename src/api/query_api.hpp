@@ -16,12 +16,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "api/api_json.hpp"
 #include "api/history_storage.hpp"
+#include "api/live_storage.hpp"
 #include "api/lookup.hpp"
 #include "base/limits.hpp"
 #include "history/history_store.hpp"
@@ -38,6 +40,9 @@ struct ApiOptions {
     size_t max_concurrent = base::kDefaultQueryConcurrency;
     int64_t work_per_slice = base::kDefaultQueryWorkPerSlice;
     std::string version;  // for buildinfo
+    // The live values at `t_ms` (live_storage.hpp), asked when a query
+    // reaches within kLiveQueryWindowMs of now; null or empty: none.
+    std::function<std::shared_ptr<const LivePoints>(int64_t t_ms)> live;
 };
 
 // Why an API request was not answered with data.
@@ -61,6 +66,7 @@ struct ApiCounters {
     uint64_t refused[kRefusalCount] = {};
     uint64_t slices = 0;
     uint64_t samples_peak_max = 0;  // the largest peak any query had
+    uint64_t live_queries = 0;      // queries that saw live points
 };
 
 class QueryApi final : public http::Handler {
@@ -86,6 +92,7 @@ public:
 private:
     // A query, or a series/labels lookup, and the answer it owes.
     struct Running {
+        std::unique_ptr<LiveStorage> storage;  // the query's, when it has live points (outlives it)
         std::unique_ptr<promql::Query> query;
         std::unique_ptr<Lookup> lookup;
         std::shared_ptr<http::Deferred> answer;
@@ -98,7 +105,8 @@ private:
     http::Response refuse(Refusal why, ApiError type, std::string_view message);
     http::Response too_many();
     http::Response start(Running r);
-    http::Response start_query(std::unique_ptr<promql::Query> q);
+    http::Response start_query(std::unique_ptr<promql::Query> q, std::unique_ptr<LiveStorage> storage);
+    [[nodiscard]] std::unique_ptr<LiveStorage> live_storage(int64_t end_ms);
     http::Response start_lookup(std::unique_ptr<Lookup> l);
     void finish(Running& r);
     [[nodiscard]] int64_t now_ms() const;

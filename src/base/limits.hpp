@@ -292,6 +292,11 @@ inline constexpr int64_t kDefaultSubqueryStepMs = 60'000;
 // --query-max-samples, so this times that bounds the engine's memory;
 // Prometheus's default is 20, for a server.
 inline constexpr size_t kDefaultQueryConcurrency = 4;
+// A query whose end is within this of now sees the live values (the
+// /metrics page as it is at the query, docs/query.md "Live values"): the
+// lookback delta, so any instant selector that could see a point stamped
+// now asks; older queries never pay for collecting them.
+inline constexpr int64_t kLiveQueryWindowMs = kDefaultQueryLookbackMs;
 // Points per series a range query may ask for (end - start) / step:
 // Prometheus's fixed 11,000.
 inline constexpr int64_t kMaxQueryRangePoints = 11'000;

@@ -6,6 +6,7 @@ a bad query, with exact answers; and Debian's promtool asking the same."""
 import json
 import math
 import subprocess
+import time
 import urllib.parse
 
 from harness import MmwatchTestCase, wait_until
@@ -107,6 +108,52 @@ class Query(MmwatchTestCase):
         r = subprocess.run(["promtool", "query", "instant", url, "sum("], capture_output=True, text=True, timeout=60)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("bad_data", r.stderr)
+
+
+class LiveValues(MmwatchTestCase):
+    """Queries near now see the values as they are now, not as the last
+    --history-interval stored them (docs/query.md "Live values")."""
+
+    def value(self, m, query, **params):
+        status, _, body = m.get("/api/v1/query?" + urllib.parse.urlencode({"query": query, **params}))
+        self.assertEqual(status, 200, body)
+        result = json.loads(body)["data"]["result"]
+        return [r["value"][1] for r in result]
+
+    def test_a_counter_changed_is_seen_before_the_next_history_interval(self):
+        p = self.producer("app")
+        c = p.counter("jobs_total")
+        p.publish()
+        c.add(5)
+        # An hour between samples into history: the first is an hour away.
+        m = self.start("--history-interval", "1h")
+        wait_until(lambda: self.value(m, 'jobs_total{name="app"}') == ["5"], "the live value 5")
+        c.add(7)
+        wait_until(lambda: self.value(m, 'jobs_total{name="app"}') == ["12"], "the live value 12")
+        self.assertEqual(self.value(m, 'sum(jobs_total{name="app"}) * 2'), ["24"])
+        # Nothing was stored: the values are live, and a query of the past
+        # (beyond the lookback) does not see them.
+        status, _, body = m.get("/api/v1/export?" + urllib.parse.urlencode({"match[]": "jobs_total"}))
+        self.assertEqual((status, body), (200, ""))
+        past = json.loads(m.get("/api/v1/query?" + urllib.parse.urlencode(
+            {"query": "jobs_total", "time": "%.3f" % (time.time() - 600)}))[2])["data"]["result"]
+        self.assertEqual(past, [])
+        self.assertNotEqual(m.sample("mmwatch_api_live_queries_total"), "0")
+
+    def test_the_live_value_follows_the_stored_samples(self):
+        p = self.producer("app")
+        c = p.counter("jobs_total")
+        p.publish()
+        c.add(1)
+        m = self.start("--history-interval", "1s")
+        q = urllib.parse.urlencode({"match[]": "jobs_total"})
+        wait_until(lambda: m.get("/api/v1/export?" + q)[2], "a stored sample")
+        c.add(1000)
+        # Live at once, and the same value once stored.
+        wait_until(lambda: self.value(m, 'jobs_total{name="app"}') == ["1001"], "the live value 1001")
+        wait_until(lambda: '1001' in m.get("/api/v1/export?" + q)[2], "1001 stored")
+        self.assertEqual(self.value(m, 'jobs_total{name="app"}'), ["1001"])
+        self.assertEqual(self.value(m, 'count(jobs_total{name="app"})'), ["1"])
 
 
 if __name__ == "__main__":
