@@ -88,13 +88,19 @@ http::Response QueryApi::respond(const http::Request& req) {
     if (path.starts_with(kLabel) && path.ends_with(kValues) && path.size() > kLabel.size() + kValues.size())
         return labels(req, path.substr(kLabel.size(), path.size() - kLabel.size() - kValues.size()));
     if (path == "/api/v1/status/buildinfo") return buildinfo();
-    if (path == "/api/v1/metadata") {
-        // The store keeps no HELP, TYPE or UNIT yet: Prometheus's answer
-        // when it knows none (Grafana asks, and copes).
-        ++counters_.requests[size_t(Endpoint::metadata)];
-        return json(200, success("{}"));
-    }
+    if (path == "/api/v1/metadata") return metadata(req);
     return http::error_response(404, "not found");
+}
+
+http::Response QueryApi::metadata(const http::Request& req) {
+    ++counters_.requests[size_t(Endpoint::metadata)];
+    Params p;
+    if (!read_params(req, p)) return refuse(Refusal::bad_request, ApiError::bad_data, "malformed form encoding");
+    std::vector<MetricMetadata> families;
+    if (options_.metadata) options_.metadata(families);
+    std::string data, err;
+    if (!metadata_json(p, std::move(families), data, err)) return refuse(Refusal::bad_request, ApiError::bad_data, err);
+    return json(200, success(data));
 }
 
 http::Response QueryApi::refuse(Refusal why, ApiError type, std::string_view message) {

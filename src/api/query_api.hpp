@@ -1,7 +1,7 @@
 // The Prometheus HTTP API over the history store (docs/query.md):
 //   GET/POST /api/v1/query, /api/v1/query_range   PromQL, evaluated in slices
 //   GET/POST /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values
-//   GET      /api/v1/status/buildinfo, /api/v1/metadata (empty: no metadata kept)
+//   GET      /api/v1/status/buildinfo, /api/v1/metadata (the families /metrics serves)
 // in Prometheus's JSON shapes and error types. A query or a series/labels
 // lookup is answered later (http::Deferred): each loop turn runs one
 // slice of each (about a millisecond of work: base::kDefaultQueryWorkPerSlice
@@ -24,6 +24,7 @@
 #include "api/api_json.hpp"
 #include "api/history_storage.hpp"
 #include "api/live_storage.hpp"
+#include "api/metadata.hpp"
 #include "api/lookup.hpp"
 #include "base/limits.hpp"
 #include "history/history_store.hpp"
@@ -43,6 +44,8 @@ struct ApiOptions {
     // The live values at `t_ms` (live_storage.hpp), asked when a query
     // reaches within kLiveQueryWindowMs of now; null or empty: none.
     std::function<std::shared_ptr<const LivePoints>(int64_t t_ms)> live;
+    // The families served now, for /api/v1/metadata; null: none.
+    std::function<void(std::vector<MetricMetadata>& out)> metadata;
 };
 
 // Why an API request was not answered with data.
@@ -102,6 +105,7 @@ private:
     http::Response series(const http::Request& req);
     http::Response labels(const http::Request& req, std::string_view value_of);
     http::Response buildinfo();
+    http::Response metadata(const http::Request& req);
     http::Response refuse(Refusal why, ApiError type, std::string_view message);
     http::Response too_many();
     http::Response start(Running r);

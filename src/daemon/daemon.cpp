@@ -9,6 +9,7 @@
 #include <new>
 
 #include "base/guard.hpp"
+#include "daemon/api_metadata.hpp"
 #include "daemon/version.h"
 #include "daemon/web_config.hpp"
 #include "files/guarded_copy.hpp"
@@ -185,6 +186,7 @@ void Daemon::start_query_api() {
         if (!sampler_ || history_.loading()) return nullptr;
         return history_.live_points(sampler_->collect(t_ms), t_ms);
     };
+    o.metadata = [this](std::vector<api::MetricMetadata>& out) { list_families(page_, out); };
     query_api_ = std::make_unique<api::QueryApi>(history_.store(), &loop_, std::move(o));
     router_.attach_query(query_api_.get());
     page_.attach_query_api(query_api_.get());

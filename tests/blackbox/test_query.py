@@ -8,6 +8,7 @@ import math
 import subprocess
 import time
 import urllib.parse
+import urllib.request
 
 from harness import MmwatchTestCase, wait_until
 
@@ -33,8 +34,7 @@ class Query(MmwatchTestCase):
         return json.loads(body.splitlines()[0])["timestamps"] if body else []
 
     def api(self, path, **params):
-        status, headers, body = self.m.get(path + "?" + urllib.parse.urlencode(params))
-        return status, headers, json.loads(body)
+        return api(self.m, path, **params)
 
     def ok(self, path, **params):
         status, headers, doc = self.api(path, **params)
@@ -75,7 +75,8 @@ class Query(MmwatchTestCase):
         build = self.ok("/api/v1/status/buildinfo")
         self.assertEqual(set(build), {"version", "revision", "branch", "buildUser", "buildDate", "goVersion"})
         self.assertIn('mmwatch_build_info{version="%s"' % build["version"], self.m.metrics())
-        self.assertEqual(self.ok("/api/v1/metadata"), {})
+        self.assertEqual(self.ok("/api/v1/metadata", metric="jobs_total"),
+                         {"jobs_total": [{"type": "counter", "help": "", "unit": ""}]})
 
     def test_a_bad_query_is_bad_data_400_and_counted(self):
         status, _, doc = self.api("/api/v1/query", query="sum(", time=1)
@@ -154,6 +155,74 @@ class LiveValues(MmwatchTestCase):
         wait_until(lambda: '1001' in m.get("/api/v1/export?" + q)[2], "1001 stored")
         self.assertEqual(self.value(m, 'jobs_total{name="app"}'), ["1001"])
         self.assertEqual(self.value(m, 'count(jobs_total{name="app"})'), ["1"])
+
+
+class Metadata(MmwatchTestCase):
+    """/api/v1/metadata: every family of /metrics (file, OTLP, the daemon's
+    own) with the TYPE and HELP the text format writes, the UNIT
+    OpenMetrics writes, Prometheus's parameters and its shape."""
+
+    def test_metadata_lists_every_family_of_metrics_as_it_is_exposed(self):
+        p = self.producer("app")
+        c = p.counter("jobs_total")
+        p.publish()
+        c.add(3)
+        m = self.start("--otlp-listen", "127.0.0.1:0")
+        otlp_port = int(m.proc.stderr.readline().strip().rsplit(":", 1)[1])
+        body = json.dumps({"resourceMetrics": [{"resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": "svc"}}]}, "scopeMetrics": [{"metrics": [
+                {"name": "request.latency", "description": "Time to \"answer\"\nin full", "unit": "s",
+                 "gauge": {"dataPoints": [{"asDouble": 0.5, "timeUnixNano": str(time.time_ns())}]}}]}]}]})
+        req = urllib.request.Request("http://127.0.0.1:%d/v1/metrics" % otlp_port, data=body.encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        text = wait_until(lambda: (lambda t: "request_latency_seconds" in t and "jobs_total{" in t and t)(m.metrics()),
+                          "the file and OTLP metrics on /metrics")
+        # The oracle: the text format's # HELP and # TYPE lines, and
+        # OpenMetrics' # UNIT lines (names without _total there).
+        want = {}
+        for line in text.splitlines():
+            if line.startswith("# TYPE "):
+                name, kind = line[7:].split(" ", 1)
+                want.setdefault(name, {})["type"] = kind
+            elif line.startswith("# HELP "):
+                name, _, help_text = line[7:].partition(" ")
+                want.setdefault(name, {})["help"] = help_text.replace("\\n", "\n").replace("\\\\", "\\")
+        req = urllib.request.Request("http://127.0.0.1:%d/metrics" % m.port,
+                                     headers={"Accept": "application/openmetrics-text;version=1.0.0"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            om = r.read().decode()
+        units = dict(l[7:].split(" ", 1) for l in om.splitlines() if l.startswith("# UNIT "))
+        status, headers, doc = api(m, "/api/v1/metadata")
+        self.assertEqual(status, 200)
+        got = doc["data"]
+        self.assertEqual(set(got), set(want))
+        for name, [entry] in got.items():
+            self.assertEqual(list(entry), ["type", "help", "unit"])
+            self.assertEqual((entry["type"], entry["help"]), (want[name]["type"], want[name].get("help", "")), name)
+            self.assertEqual(entry["unit"], units.get(name.removesuffix("_total"), ""), name)
+        self.assertEqual(got["request_latency_seconds"],
+                         [{"type": "gauge", "help": 'Time to "answer"\nin full', "unit": "seconds"}])
+        self.assertEqual(got["jobs_total"][0]["type"], "counter")
+        # Prometheus's parameters.
+        status, _, doc = api(m, "/api/v1/metadata", metric="jobs_total")
+        self.assertEqual(doc["data"], {"jobs_total": got["jobs_total"]})
+        status, _, doc = api(m, "/api/v1/metadata", limit=2)
+        self.assertEqual(doc["data"], {k: got[k] for k in sorted(got)[:2]})
+        status, _, doc = api(m, "/api/v1/metadata", limit=0)
+        self.assertEqual(doc["data"], {})
+        status, _, doc = api(m, "/api/v1/metadata", metric="nothing_here")
+        self.assertEqual(doc["data"], {})
+        status, _, doc = api(m, "/api/v1/metadata", limit="x")
+        self.assertEqual((status, doc), (400, {"status": "error", "errorType": "bad_data",
+                                               "error": "limit must be a number"}))
+
+
+def api(m, path, **params):
+    """(status, headers, document) of an API call to `m`."""
+    status, headers, body = m.get(path + "?" + urllib.parse.urlencode(params))
+    return status, headers, json.loads(body)
 
 
 if __name__ == "__main__":
