@@ -214,11 +214,12 @@ bool QueryApi::step_all(uint64_t now_ms) {
             }
             continue;
         }
-        if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
-        if (r.query->step(now_ms)) {
-            finish(r);
-            r.done = true;
+        if (r.writing) {
+            write_answer(r);
+            continue;
         }
+        if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
+        if (r.query->step(now_ms)) finish(r);
     }
     std::erase_if(running_, [](const Running& r) { return r.done; });
     return !running_.empty();
@@ -229,6 +230,7 @@ void QueryApi::finish(Running& r) {
     counters_.samples_peak_max = std::max(counters_.samples_peak_max, uint64_t(std::max<int64_t>(0, q.peak_samples())));
     if (r.answer->abandoned()) {
         ++counters_.refused[size_t(Refusal::client_gone)];
+        r.done = true;
         return;
     }
     if (const promql::QueryError* e = q.error()) {
@@ -237,9 +239,24 @@ void QueryApi::finish(Running& r) {
         else if (e->message == kTooManySamples) why = Refusal::max_samples;
         else if (e->type == promql::ErrorType::bad_data) why = Refusal::bad_request;
         r.answer->resolve(refuse(why, api_error_of(e->type), e->message));
+        r.done = true;
         return;
     }
-    r.answer->resolve(json(200, query_success(q.result())));
+    r.writing = true;
+    write_answer(r);
+}
+
+// A part of the answer's JSON, base::kAnswerPointsPerSlice points a turn:
+// a range query's answer can be megabytes.
+void QueryApi::write_answer(Running& r) {
+    if (r.answer->abandoned()) {
+        ++counters_.refused[size_t(Refusal::client_gone)];
+        r.done = true;
+        return;
+    }
+    if (!append_query_success(r.body, r.query->result(), r.cursor, base::kAnswerPointsPerSlice)) return;
+    r.answer->resolve(json(200, std::move(r.body)));
+    r.done = true;
 }
 
 namespace {

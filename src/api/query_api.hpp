@@ -99,6 +99,9 @@ private:
         std::unique_ptr<promql::Query> query;
         std::unique_ptr<Lookup> lookup;
         std::shared_ptr<http::Deferred> answer;
+        bool writing = false;  // evaluated: its answer is being written (write_answer)
+        AnswerCursor cursor;
+        std::string body;
         bool done = false;
     };
     http::Response query(const http::Request& req, bool range);
@@ -113,6 +116,7 @@ private:
     [[nodiscard]] std::unique_ptr<LiveStorage> live_storage(int64_t end_ms);
     http::Response start_lookup(std::unique_ptr<Lookup> l);
     void finish(Running& r);
+    void write_answer(Running& r);
     [[nodiscard]] int64_t now_ms() const;
     static void on_idle(uv_idle_t* h);
 

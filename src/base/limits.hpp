@@ -297,6 +297,10 @@ inline constexpr size_t kDefaultQueryConcurrency = 4;
 // lookback delta, so any instant selector that could see a point stamped
 // now asks; older queries never pay for collecting them.
 inline constexpr int64_t kLiveQueryWindowMs = kDefaultQueryLookbackMs;
+// Points of a query's answer written to its JSON in one loop turn (whole
+// series at a time): a range query's answer may be megabytes, about 60 ns
+// a point in a release build, so ~1 ms a turn.
+inline constexpr size_t kAnswerPointsPerSlice = 16'384;
 // Points per series a range query may ask for (end - start) / step:
 // Prometheus's fixed 11,000.
 inline constexpr int64_t kMaxQueryRangePoints = 11'000;
