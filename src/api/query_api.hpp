@@ -83,8 +83,9 @@ public:
 
     // For /api/v1/ paths (the daemon's routes hand them over).
     [[nodiscard]] http::Response respond(const http::Request& req) override;
-    // One slice of each running query; finished ones are answered. True
-    // while any is still running.
+    // Slices of the running queries, round robin, for about
+    // base::kQueryTurnNs; finished ones are answered. True while any is
+    // still running.
     bool step_all(uint64_t now_ms);
 
     [[nodiscard]] size_t running() const noexcept { return running_.size(); }
@@ -115,6 +116,7 @@ private:
     http::Response start_query(std::unique_ptr<promql::Query> q, std::unique_ptr<LiveStorage> storage);
     [[nodiscard]] std::unique_ptr<LiveStorage> live_storage(int64_t end_ms);
     http::Response start_lookup(std::unique_ptr<Lookup> l);
+    void step_one(Running& r, uint64_t now_ms);
     void finish(Running& r);
     void write_answer(Running& r);
     [[nodiscard]] int64_t now_ms() const;
@@ -126,6 +128,7 @@ private:
     ApiOptions options_;
     ApiCounters counters_;
     std::vector<Running> running_;
+    size_t next_ = 0;  // the query whose slice comes first next turn
     http::UvHandle<uv_idle_t> idle_;
     int64_t fixed_now_ms_ = INT64_MIN;
 };

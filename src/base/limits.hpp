@@ -297,6 +297,10 @@ inline constexpr size_t kDefaultQueryConcurrency = 4;
 // lookback delta, so any instant selector that could see a point stamped
 // now asks; older queries never pay for collecting them.
 inline constexpr int64_t kLiveQueryWindowMs = kDefaultQueryLookbackMs;
+// Time one loop turn gives the running queries' slices, round robin (at
+// least one slice a turn): a slice is ~1 ms, so a scrape waits at most
+// about this plus one slice however many queries run.
+inline constexpr uint64_t kQueryTurnNs = 2'000'000;
 // Points of a query's answer written to its JSON in one loop turn (whole
 // series at a time): a range query's answer may be megabytes, about 60 ns
 // a point in a release build, so ~1 ms a turn.
