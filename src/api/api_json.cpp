@@ -120,40 +120,48 @@ void append_labels(std::string& out, const promql::Labels& ls) {
     out += '}';
 }
 
-std::string query_success(const promql::QueryResult& r) {
+bool append_query_success(std::string& out, const promql::QueryResult& r, AnswerCursor& at, size_t max_points) {
     using Kind = promql::QueryResult::Kind;
-    std::string out = "{\"status\":\"success\",\"data\":{\"resultType\":";
-    switch (r.kind) {
-        case Kind::scalar:
-        case Kind::string:
-            out += r.kind == Kind::scalar ? "\"scalar\",\"result\":[" : "\"string\",\"result\":[";
-            append_timestamp(out, r.t);
-            out += ',';
-            if (r.kind == Kind::scalar) append_value(out, r.scalar);
-            else base::json::append_string(out, r.string);
-            out += ']';
-            break;
-        case Kind::vector:
-            out += "\"vector\",\"result\":[";
-            for (size_t i = 0; i < r.vector.size(); ++i) {
-                if (i) out += ',';
-                append_sample(out, r.vector[i].metric, r.vector[i].t, r.vector[i].f);
-            }
-            out += ']';
-            break;
-        case Kind::matrix:
-            out += "\"matrix\",\"result\":[";
-            for (size_t i = 0; i < r.matrix.size(); ++i) {
-                if (i) out += ',';
-                append_series(out, r.matrix[i]);
-            }
-            out += ']';
-            break;
+    const size_t n = r.kind == Kind::vector ? r.vector.size() : r.kind == Kind::matrix ? r.matrix.size() : 0;
+    if (!at.started) {
+        at.started = true;
+        out += "{\"status\":\"success\",\"data\":{\"resultType\":";
+        switch (r.kind) {
+            case Kind::scalar:
+            case Kind::string:
+                out += r.kind == Kind::scalar ? "\"scalar\",\"result\":[" : "\"string\",\"result\":[";
+                append_timestamp(out, r.t);
+                out += ',';
+                if (r.kind == Kind::scalar) append_value(out, r.scalar);
+                else base::json::append_string(out, r.string);
+                break;
+            case Kind::vector: out += "\"vector\",\"result\":["; break;
+            case Kind::matrix: out += "\"matrix\",\"result\":["; break;
+        }
     }
-    out += '}';
+    // Whole series at a time, at least one a call, until the points are spent.
+    for (size_t points = 0; at.next < n && points < max_points; ++at.next) {
+        if (at.next) out += ',';
+        if (r.kind == Kind::vector) {
+            append_sample(out, r.vector[at.next].metric, r.vector[at.next].t, r.vector[at.next].f);
+            ++points;
+        } else {
+            append_series(out, r.matrix[at.next]);
+            points += r.matrix[at.next].floats.size() + 1;
+        }
+    }
+    if (at.next < n) return false;
+    out += "]}";
     append_annotations(out, r.annotations, true);
     append_annotations(out, r.annotations, false);
     out += '}';
+    return true;
+}
+
+std::string query_success(const promql::QueryResult& r) {
+    std::string out;
+    AnswerCursor at;
+    (void)append_query_success(out, r, at, SIZE_MAX);
     return out;
 }
 

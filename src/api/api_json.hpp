@@ -5,6 +5,7 @@
 // "+Inf", "-Inf"), and the envelope's fields in its order.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,6 +28,15 @@ void append_labels(std::string& out, const promql::Labels& ls);
 
 // {"status":"success","data":{"resultType":...,"result":...}[,"warnings":[...]][,"infos":[...]]}
 [[nodiscard]] std::string query_success(const promql::QueryResult& r);
+// The same answer written a part at a time, so a large one does not hold
+// the loop: each call appends whole series of about `max_points` points
+// (at least one series) from where `at` stopped; true once all is written.
+struct AnswerCursor {
+    bool started = false;
+    size_t next = 0;  // the next series or sample to write
+};
+[[nodiscard]] bool append_query_success(std::string& out, const promql::QueryResult& r, AnswerCursor& at,
+                                        size_t max_points);
 // {"status":"success","data":<data>} around JSON already written.
 [[nodiscard]] std::string success(std::string_view data_json);
 // {"status":"error","errorType":...,"error":...}

@@ -1,5 +1,7 @@
 #include "api/history_storage.hpp"
 
+#include "api/live_storage.hpp"
+
 #include <algorithm>
 #include <iterator>
 
@@ -11,12 +13,6 @@ using history::SeriesId;
 using promql::MatchType;
 using promql::Matcher;
 
-bool matches_all(const promql::Labels& ls, std::span<const Matcher> matchers) {
-    for (const Matcher& m : matchers)
-        if (!m.matches(ls.get(m.name()))) return false;
-    return true;
-}
-
 // Keeps in `acc` the ids also in `ids` (both ascending).
 void intersect(std::vector<SeriesId>& acc, std::span<const SeriesId> ids) {
     std::vector<SeriesId> both;
@@ -26,13 +22,20 @@ void intersect(std::vector<SeriesId>& acc, std::span<const SeriesId> ids) {
 
 }  // namespace
 
+bool matches_all(const promql::Labels& ls, std::span<const Matcher> matchers) {
+    for (const Matcher& m : matchers)
+        if (!m.matches(ls.get(m.name()))) return false;
+    return true;
+}
+
 // The matches of a select, found in batches, then handed out in label
 // order.
 class HistorySeriesSet final : public promql::SeriesSet {
 public:
     HistorySeriesSet(HistoryStorage& storage, history::Store& store, std::span<const Matcher> matchers,
-                     int64_t mint, int64_t maxt)
-        : storage_(storage), store_(store), matchers_(matchers.begin(), matchers.end()), mint_(mint), maxt_(maxt) {
+                     int64_t mint, int64_t maxt, const LivePoints* live)
+        : storage_(storage), store_(store), matchers_(matchers.begin(), matchers.end()), mint_(mint), maxt_(maxt),
+          live_(live) {
         storage_.candidates(matchers_, candidates_);
     }
 
@@ -44,10 +47,12 @@ public:
         const size_t stop = std::min(candidates_.size(), scanned_ + HistoryStorage::kSelectBatchSeries);
         for (; scanned_ < stop; ++scanned_) {
             const SeriesId id = candidates_[scanned_];
-            if (!store_.live(id) || !storage_.overlaps(id, mint_, maxt_)) continue;
+            if (!store_.live(id)) continue;
+            const uint64_t ref = HistoryStorage::make_ref(id, store_.generation(id));
+            if (!storage_.overlaps(id, mint_, maxt_) && !(live_ && live_->find(ref))) continue;
             promql::Labels ls = storage_.labels_of(id);
             if (!matches_all(ls, matchers_)) continue;
-            found_.push_back({std::move(ls), HistoryStorage::make_ref(id, store_.generation(id))});
+            found_.push_back({std::move(ls), ref});
         }
         if (scanned_ < candidates_.size()) return Next::pending;
         std::sort(found_.begin(), found_.end(),
@@ -68,6 +73,7 @@ private:
     history::Store& store_;
     std::vector<Matcher> matchers_;
     int64_t mint_, maxt_;
+    const LivePoints* live_;  // its time is in [mint_, maxt_]
     std::vector<SeriesId> candidates_;
     size_t scanned_ = 0;
     std::vector<Found> found_;
@@ -125,9 +131,9 @@ promql::Labels HistoryStorage::labels_of(SeriesId id) {
     return promql::Labels::from_pairs(std::move(pairs));
 }
 
-std::unique_ptr<promql::SeriesSet> HistoryStorage::select(std::span<const Matcher> matchers, int64_t mint,
-                                                          int64_t maxt) {
-    return std::make_unique<HistorySeriesSet>(*this, store_, matchers, mint, maxt);
+std::unique_ptr<promql::SeriesSet> HistoryStorage::select_with(std::span<const Matcher> matchers, int64_t mint,
+                                                               int64_t maxt, const LivePoints* live) {
+    return std::make_unique<HistorySeriesSet>(*this, store_, matchers, mint, maxt, live);
 }
 
 // Makes cursor_ ready to read `ref` from `mint`: the cached iterator when

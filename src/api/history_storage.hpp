@@ -24,6 +24,11 @@
 
 namespace mmwatch::api {
 
+struct LivePoints;
+
+// True if `ls` satisfies every matcher (an absent label matches as "").
+[[nodiscard]] bool matches_all(const promql::Labels& ls, std::span<const promql::Matcher> matchers);
+
 class HistoryStorage final : public promql::Storage {
 public:
     // Candidates one SeriesSet::next() examines before answering pending.
@@ -35,7 +40,13 @@ public:
     explicit HistoryStorage(history::Store& store) : store_(store) {}
 
     std::unique_ptr<promql::SeriesSet> select(std::span<const promql::Matcher> matchers, int64_t mint,
-                                              int64_t maxt) override;
+                                              int64_t maxt) override {
+        return select_with(matchers, mint, maxt, nullptr);
+    }
+    // select(), also finding the series `live` holds a point for (its time
+    // is in [mint, maxt]) whose stored samples are all older (live_storage.hpp).
+    std::unique_ptr<promql::SeriesSet> select_with(std::span<const promql::Matcher> matchers, int64_t mint,
+                                                   int64_t maxt, const LivePoints* live);
     size_t read(uint64_t ref, int64_t mint, int64_t maxt, std::vector<promql::FPoint>& out, size_t max) override;
     void label_names(std::span<const promql::Matcher> matchers, int64_t mint, int64_t maxt,
                      std::vector<std::string>& out) override;

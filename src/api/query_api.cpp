@@ -88,13 +88,19 @@ http::Response QueryApi::respond(const http::Request& req) {
     if (path.starts_with(kLabel) && path.ends_with(kValues) && path.size() > kLabel.size() + kValues.size())
         return labels(req, path.substr(kLabel.size(), path.size() - kLabel.size() - kValues.size()));
     if (path == "/api/v1/status/buildinfo") return buildinfo();
-    if (path == "/api/v1/metadata") {
-        // The store keeps no HELP, TYPE or UNIT yet: Prometheus's answer
-        // when it knows none (Grafana asks, and copes).
-        ++counters_.requests[size_t(Endpoint::metadata)];
-        return json(200, success("{}"));
-    }
+    if (path == "/api/v1/metadata") return metadata(req);
     return http::error_response(404, "not found");
+}
+
+http::Response QueryApi::metadata(const http::Request& req) {
+    ++counters_.requests[size_t(Endpoint::metadata)];
+    Params p;
+    if (!read_params(req, p)) return refuse(Refusal::bad_request, ApiError::bad_data, "malformed form encoding");
+    std::vector<MetricMetadata> families;
+    if (options_.metadata) options_.metadata(families);
+    std::string data, err;
+    if (!metadata_json(p, std::move(families), data, err)) return refuse(Refusal::bad_request, ApiError::bad_data, err);
+    return json(200, success(data));
 }
 
 http::Response QueryApi::refuse(Refusal why, ApiError type, std::string_view message) {
@@ -141,10 +147,25 @@ http::Response QueryApi::query(const http::Request& req, bool range) {
     if (running_.size() >= options_.max_concurrent) return too_many();
     const std::string* text = p.get("query");
     promql::QueryError qe;
-    auto q = range ? promql::Query::range(storage_, text ? *text : "", start, end, step, o, &qe)
-                   : promql::Query::instant(storage_, text ? *text : "", start, o, &qe);
+    std::unique_ptr<LiveStorage> live = live_storage(end);
+    promql::Storage& storage = live ? static_cast<promql::Storage&>(*live) : storage_;
+    auto q = range ? promql::Query::range(storage, text ? *text : "", start, end, step, o, &qe)
+                   : promql::Query::instant(storage, text ? *text : "", start, o, &qe);
     if (!q) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("query", qe.message));
-    return start_query(std::move(q));
+    return start_query(std::move(q), std::move(live));
+}
+
+// A query ending within kLiveQueryWindowMs of now sees the live values,
+// stamped at its end when that is earlier than now (Grafana's "now" lags
+// the server's by its round trip): see docs/query.md "Live values".
+std::unique_ptr<LiveStorage> QueryApi::live_storage(int64_t end_ms) {
+    if (!options_.live) return nullptr;
+    const int64_t now = now_ms();
+    if (end_ms < now - base::kLiveQueryWindowMs) return nullptr;
+    auto points = options_.live(std::min(now, end_ms));
+    if (!points || (points->stored.empty() && points->fresh.empty())) return nullptr;
+    ++counters_.live_queries;
+    return std::make_unique<LiveStorage>(storage_, std::move(points));
 }
 
 http::Response QueryApi::too_many() {
@@ -161,8 +182,9 @@ http::Response QueryApi::start(Running r) {
     return http::Response::later(std::move(answer));
 }
 
-http::Response QueryApi::start_query(std::unique_ptr<promql::Query> q) {
+http::Response QueryApi::start_query(std::unique_ptr<promql::Query> q, std::unique_ptr<LiveStorage> storage) {
     Running r;
+    r.storage = std::move(storage);
     r.query = std::move(q);
     return start(std::move(r));
 }
@@ -179,27 +201,42 @@ void QueryApi::on_idle(uv_idle_t* h) {
     if (!self->step_all(uv_now(self->loop_))) uv_idle_stop(h);
 }
 
+// Slices round robin, from where the last turn stopped, until the turn's
+// time is spent (base::kQueryTurnNs, at least one slice): eight queries at
+// once make more turns, not longer ones.
 bool QueryApi::step_all(uint64_t now_ms) {
-    for (Running& r : running_) {
-        ++counters_.slices;
-        if (r.lookup) {
-            if (r.answer->abandoned()) {
-                ++counters_.refused[size_t(Refusal::client_gone)];
-                r.done = true;
-            } else if (r.lookup->step()) {
-                r.answer->resolve(json(200, success(r.lookup->data_json())));
-                r.done = true;
-            }
-            continue;
-        }
-        if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
-        if (r.query->step(now_ms)) {
-            finish(r);
-            r.done = true;
+    const uint64_t began = uv_hrtime();
+    const size_t n = running_.size();
+    for (size_t k = 0; k < n; ++k) {
+        step_one(running_[(next_ + k) % n], now_ms);
+        if (uv_hrtime() - began >= base::kQueryTurnNs) {
+            next_ = (next_ + k + 1) % n;
+            break;
         }
     }
     std::erase_if(running_, [](const Running& r) { return r.done; });
+    if (next_ >= running_.size()) next_ = 0;
     return !running_.empty();
+}
+
+void QueryApi::step_one(Running& r, uint64_t now_ms) {
+    ++counters_.slices;
+    if (r.lookup) {
+        if (r.answer->abandoned()) {
+            ++counters_.refused[size_t(Refusal::client_gone)];
+            r.done = true;
+        } else if (r.lookup->step()) {
+            r.answer->resolve(json(200, success(r.lookup->data_json())));
+            r.done = true;
+        }
+        return;
+    }
+    if (r.writing) {
+        write_answer(r);
+        return;
+    }
+    if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
+    if (r.query->step(now_ms)) finish(r);
 }
 
 void QueryApi::finish(Running& r) {
@@ -207,6 +244,7 @@ void QueryApi::finish(Running& r) {
     counters_.samples_peak_max = std::max(counters_.samples_peak_max, uint64_t(std::max<int64_t>(0, q.peak_samples())));
     if (r.answer->abandoned()) {
         ++counters_.refused[size_t(Refusal::client_gone)];
+        r.done = true;
         return;
     }
     if (const promql::QueryError* e = q.error()) {
@@ -215,9 +253,24 @@ void QueryApi::finish(Running& r) {
         else if (e->message == kTooManySamples) why = Refusal::max_samples;
         else if (e->type == promql::ErrorType::bad_data) why = Refusal::bad_request;
         r.answer->resolve(refuse(why, api_error_of(e->type), e->message));
+        r.done = true;
         return;
     }
-    r.answer->resolve(json(200, query_success(q.result())));
+    r.writing = true;
+    write_answer(r);
+}
+
+// A part of the answer's JSON, base::kAnswerPointsPerSlice points a turn:
+// a range query's answer can be megabytes.
+void QueryApi::write_answer(Running& r) {
+    if (r.answer->abandoned()) {
+        ++counters_.refused[size_t(Refusal::client_gone)];
+        r.done = true;
+        return;
+    }
+    if (!append_query_success(r.body, r.query->result(), r.cursor, base::kAnswerPointsPerSlice)) return;
+    r.answer->resolve(json(200, std::move(r.body)));
+    r.done = true;
 }
 
 namespace {

@@ -1,7 +1,7 @@
 // The Prometheus HTTP API over the history store (docs/query.md):
 //   GET/POST /api/v1/query, /api/v1/query_range   PromQL, evaluated in slices
 //   GET/POST /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values
-//   GET      /api/v1/status/buildinfo, /api/v1/metadata (empty: no metadata kept)
+//   GET      /api/v1/status/buildinfo, /api/v1/metadata (the families /metrics serves)
 // in Prometheus's JSON shapes and error types. A query or a series/labels
 // lookup is answered later (http::Deferred): each loop turn runs one
 // slice of each (about a millisecond of work: base::kDefaultQueryWorkPerSlice
@@ -16,12 +16,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "api/api_json.hpp"
 #include "api/history_storage.hpp"
+#include "api/live_storage.hpp"
+#include "api/metadata.hpp"
 #include "api/lookup.hpp"
 #include "base/limits.hpp"
 #include "history/history_store.hpp"
@@ -38,6 +41,11 @@ struct ApiOptions {
     size_t max_concurrent = base::kDefaultQueryConcurrency;
     int64_t work_per_slice = base::kDefaultQueryWorkPerSlice;
     std::string version;  // for buildinfo
+    // The live values at `t_ms` (live_storage.hpp), asked when a query
+    // reaches within kLiveQueryWindowMs of now; null or empty: none.
+    std::function<std::shared_ptr<const LivePoints>(int64_t t_ms)> live;
+    // The families served now, for /api/v1/metadata; null: none.
+    std::function<void(std::vector<MetricMetadata>& out)> metadata;
 };
 
 // Why an API request was not answered with data.
@@ -61,6 +69,7 @@ struct ApiCounters {
     uint64_t refused[kRefusalCount] = {};
     uint64_t slices = 0;
     uint64_t samples_peak_max = 0;  // the largest peak any query had
+    uint64_t live_queries = 0;      // queries that saw live points
 };
 
 class QueryApi final : public http::Handler {
@@ -74,8 +83,9 @@ public:
 
     // For /api/v1/ paths (the daemon's routes hand them over).
     [[nodiscard]] http::Response respond(const http::Request& req) override;
-    // One slice of each running query; finished ones are answered. True
-    // while any is still running.
+    // Slices of the running queries, round robin, for about
+    // base::kQueryTurnNs; finished ones are answered. True while any is
+    // still running.
     bool step_all(uint64_t now_ms);
 
     [[nodiscard]] size_t running() const noexcept { return running_.size(); }
@@ -86,21 +96,29 @@ public:
 private:
     // A query, or a series/labels lookup, and the answer it owes.
     struct Running {
+        std::unique_ptr<LiveStorage> storage;  // the query's, when it has live points (outlives it)
         std::unique_ptr<promql::Query> query;
         std::unique_ptr<Lookup> lookup;
         std::shared_ptr<http::Deferred> answer;
+        bool writing = false;  // evaluated: its answer is being written (write_answer)
+        AnswerCursor cursor;
+        std::string body;
         bool done = false;
     };
     http::Response query(const http::Request& req, bool range);
     http::Response series(const http::Request& req);
     http::Response labels(const http::Request& req, std::string_view value_of);
     http::Response buildinfo();
+    http::Response metadata(const http::Request& req);
     http::Response refuse(Refusal why, ApiError type, std::string_view message);
     http::Response too_many();
     http::Response start(Running r);
-    http::Response start_query(std::unique_ptr<promql::Query> q);
+    http::Response start_query(std::unique_ptr<promql::Query> q, std::unique_ptr<LiveStorage> storage);
+    [[nodiscard]] std::unique_ptr<LiveStorage> live_storage(int64_t end_ms);
     http::Response start_lookup(std::unique_ptr<Lookup> l);
+    void step_one(Running& r, uint64_t now_ms);
     void finish(Running& r);
+    void write_answer(Running& r);
     [[nodiscard]] int64_t now_ms() const;
     static void on_idle(uv_idle_t* h);
 
@@ -110,6 +128,7 @@ private:
     ApiOptions options_;
     ApiCounters counters_;
     std::vector<Running> running_;
+    size_t next_ = 0;  // the query whose slice comes first next turn
     http::UvHandle<uv_idle_t> idle_;
     int64_t fixed_now_ms_ = INT64_MIN;
 };

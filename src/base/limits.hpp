@@ -301,6 +301,19 @@ inline constexpr int64_t kDefaultSubqueryStepMs = 60'000;
 // --query-max-samples, so this times that bounds the engine's memory;
 // Prometheus's default is 20, for a server.
 inline constexpr size_t kDefaultQueryConcurrency = 4;
+// A query whose end is within this of now sees the live values (the
+// /metrics page as it is at the query, docs/query.md "Live values"): the
+// lookback delta, so any instant selector that could see a point stamped
+// now asks; older queries never pay for collecting them.
+inline constexpr int64_t kLiveQueryWindowMs = kDefaultQueryLookbackMs;
+// Time one loop turn gives the running queries' slices, round robin (at
+// least one slice a turn): a slice is ~1 ms, so a scrape waits at most
+// about this plus one slice however many queries run.
+inline constexpr uint64_t kQueryTurnNs = 2'000'000;
+// Points of a query's answer written to its JSON in one loop turn (whole
+// series at a time): a range query's answer may be megabytes, about 60 ns
+// a point in a release build, so ~1 ms a turn.
+inline constexpr size_t kAnswerPointsPerSlice = 16'384;
 // Points per series a range query may ask for (end - start) / step:
 // Prometheus's fixed 11,000.
 inline constexpr int64_t kMaxQueryRangePoints = 11'000;

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "base/guard.hpp"
+#include "daemon/api_metadata.hpp"
 #include "daemon/version.h"
 #include "daemon/web_config.hpp"
 #include "files/guarded_copy.hpp"
@@ -188,6 +189,11 @@ void Daemon::start_query_api() {
     o.timeout_ms = int64_t(options_.query_timeout_ms);
     o.max_concurrent = size_t(options_.query_max_concurrency);
     o.version = MMWATCH_VERSION;
+    o.live = [this](int64_t t_ms) -> std::shared_ptr<const api::LivePoints> {
+        if (!sampler_ || history_.loading()) return nullptr;
+        return history_.live_points(sampler_->collect(t_ms), t_ms);
+    };
+    o.metadata = [this](std::vector<api::MetricMetadata>& out) { list_families(page_, out); };
     query_api_ = std::make_unique<api::QueryApi>(history_.store(), &loop_, std::move(o));
     router_.attach_query(query_api_.get());
     page_.attach_query_api(query_api_.get());

@@ -129,6 +129,25 @@ void HistoryKeeper::append_batch(std::shared_ptr<const prom::SampleBatch> next) 
     std::swap(last_ids_, ids_);
 }
 
+std::shared_ptr<const api::LivePoints> HistoryKeeper::live_points(const prom::SampleBatch& now, int64_t t_ms) {
+    auto out = std::make_shared<api::LivePoints>();
+    out->t_ms = t_ms;
+    for (size_t i = 0; i < now.size(); ++i) {
+        const SeriesId id = series_of(now.labels(i), false);
+        if (id == kNoSeries) {
+            std::vector<std::pair<std::string, std::string>> pairs;
+            prom::for_each_label(now.labels(i), [&](std::string_view n, std::string_view v) { pairs.emplace_back(n, v); });
+            out->fresh.emplace_back(promql::Labels::from_pairs(std::move(pairs)), now.value(i));
+            continue;
+        }
+        const history::Series& s = store_.at(id);
+        if (s.has_last && s.last_t >= t_ms) continue;
+        out->stored.emplace_back(api::HistoryStorage::make_ref(id, store_.generation(id)), now.value(i));
+    }
+    std::sort(out->stored.begin(), out->stored.end());
+    return out;
+}
+
 void HistoryKeeper::tick(int64_t unix_ms) { (void)store_.maintain(unix_ms, base::kHistoryMaintainSeriesPerTick); }
 
 // --- remote_write receive ---------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "api/live_storage.hpp"
 #include "history/flush.hpp"
 #include "history/history_self_metrics.hpp"
 #include "history/history_store.hpp"
@@ -76,6 +77,11 @@ public:
     [[nodiscard]] uint64_t interval_ms() const noexcept { return config_.interval_ms; }
     [[nodiscard]] bool loading() const noexcept { return loading_; }
     [[nodiscard]] size_t max_export_bytes() const noexcept { return config_.max_export_bytes; }
+
+    // The query API's live values at `t_ms` from `now` (a batch collected
+    // just now): the series the store has not seen since t_ms, and those it
+    // does not have (docs/query.md "Live values").
+    [[nodiscard]] std::shared_ptr<const api::LivePoints> live_points(const prom::SampleBatch& now, int64_t t_ms);
 
     // POST /api/v1/write's body (snappy WriteRequest) into the store.
     history::WriteResult receive_write(std::string_view snappy_body);

@@ -17,6 +17,8 @@ constexpr prom::Family kSlices{"mmwatch_api_query_slices_total", prom::Kind::cou
                                "Slices of query evaluation run (one per query per loop turn)."};
 constexpr prom::Family kPeakSamples{"mmwatch_api_query_peak_samples_max", prom::Kind::gauge,
                                     "The most samples any one query has held at once."};
+constexpr prom::Family kLive{"mmwatch_api_live_queries_total", prom::Kind::counter,
+                             "PromQL queries near now that saw the live values (series newer than history)."};
 
 }  // namespace
 
@@ -31,6 +33,7 @@ void write_query_metrics(const api::QueryApi& api, prom::Writer& w) {
     prom::single(w, kRunning, double(api.running()));
     prom::single(w, kSlices, double(c.slices));
     prom::single(w, kPeakSamples, double(c.samples_peak_max));
+    prom::single(w, kLive, double(c.live_queries));
 }
 
 }  // namespace mmwatch::daemon

@@ -26,6 +26,12 @@ void Sampler::run(uint64_t now_ms, int64_t unix_ms) {
     for (prom::SampleSink* sink : due_) sink->consume(batch);
 }
 
+prom::SampleBatch Sampler::collect(int64_t unix_ms) const {
+    prom::SampleCollector collector(target_, external_);
+    page_.render_into(collector);
+    return prom::SampleBatch(std::move(collector), unix_ms);
+}
+
 uint64_t Sampler::wait_ms(uint64_t now_ms) const noexcept {
     uint64_t next = UINT64_MAX;
     for (const Consumer& c : consumers_) next = std::min(next, c.due_ms);

@@ -30,6 +30,9 @@ public:
     // and stamped `unix_ms` (or 1 ms after the last batch, so each series'
     // timestamps only increase whatever the wall clock does).
     void run(uint64_t now_ms, int64_t unix_ms);
+    // The series as they are now, handed to no consumer (the query API's
+    // live values, docs/query.md): one render, as a scrape costs.
+    [[nodiscard]] prom::SampleBatch collect(int64_t unix_ms) const;
     // Milliseconds from `now_ms` to the next consumer's turn.
     [[nodiscard]] uint64_t wait_ms(uint64_t now_ms) const noexcept;
     [[nodiscard]] bool empty() const noexcept { return consumers_.empty(); }

@@ -66,3 +66,34 @@ TEST_CASE("envelopes_and_error_types") {
     CHECK(query_success(r) ==
           R"({"status":"success","data":{"resultType":"vector","result":[]},"warnings":["PromQL warning: w"],"infos":["PromQL info: i"]})");
 }
+
+// Written a part at a time (a few points a call), an answer is the same
+// bytes as written whole, for each kind of result.
+TEST_CASE("an_answer_written_in_parts_equals_it_written_whole") {
+    using Kind = promql::QueryResult::Kind;
+    promql::QueryResult m;
+    m.kind = Kind::matrix;
+    for (int s = 0; s < 7; ++s) {
+        promql::Series series;
+        series.metric = promql::Labels::from_pairs({{"__name__", "x"}, {"i", std::to_string(s)}});
+        for (int p = 0; p < s * 3; ++p) series.floats.push_back({int64_t(p) * 1500, p * 0.25});
+        m.matrix.push_back(std::move(series));
+    }
+    m.annotations.push_back({false, "PromQL info: i"});
+    promql::QueryResult v;
+    v.kind = Kind::vector;
+    for (int s = 0; s < 5; ++s) v.vector.push_back({promql::Labels::from_pairs({{"i", std::to_string(s)}}), 1000, 1.5});
+    promql::QueryResult sc;
+    sc.kind = Kind::scalar;
+    sc.scalar = 2;
+    for (const promql::QueryResult* r : {&m, &v, &sc}) {
+        for (const size_t max : {size_t(1), size_t(4), size_t(1000)}) {
+            std::string out;
+            AnswerCursor at;
+            int calls = 1;
+            while (!append_query_success(out, *r, at, max)) ++calls;
+            CHECK(out == query_success(*r));
+            if (r == &m && max == 1) CHECK(calls == 7);  // one series a call
+        }
+    }
+}

@@ -1,12 +1,15 @@
 #include <doctest/doctest.h>
 
 #include <bit>
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "api/history_storage.hpp"
+#include "api/live_storage.hpp"
 #include "history/history_store.hpp"
 #include "history/labels.hpp"
 #include "history/sample.hpp"
@@ -228,4 +231,52 @@ TEST_CASE("history_storage_label_names_and_values_follow_matchers_and_time") {
     std::vector<std::string> names;
     hs.label_names(lat, INT64_MIN, INT64_MAX, names);
     CHECK(names == std::vector<std::string>{"__name__", "job", "le"});
+}
+
+// The live values: a LiveStorage over the store answers as a store that
+// also holds the live points (MemoryStorage with them appended), for
+// series stored (one gone stale meanwhile) and series not yet stored.
+TEST_CASE("live_storage_answers_as_if_the_live_points_were_stored") {
+    Twin w;
+    fill(w);
+    const int64_t t = 3 * kHourMs + 40'000;  // the stored samples end at 3 h
+    api::HistoryStorage hs(w.history);
+    auto points = std::make_shared<api::LivePoints>();
+    points->t_ms = t;
+    auto live = [&](const char* name, const char* job, const char* inst, double v) {
+        const auto pairs = std::vector<std::pair<std::string, std::string>>{
+            {"__name__", name}, {"instance", inst}, {"job", job}};
+        std::vector<history::LabelView> views;
+        for (const auto& [n, val] : pairs) views.push_back({n, val});
+        const auto id = w.history.find(views);
+        const promql::Labels ls = promql::Labels::from_pairs(pairs);
+        if (id == history::kNoSeries) points->fresh.emplace_back(ls, v);
+        else points->stored.emplace_back(api::HistoryStorage::make_ref(id, w.history.generation(id)), v);
+        w.memory.append(ls, t, v);
+    };
+    live("req_total", "job0", "i0", 1e9);
+    live("req_total", "job2", "i3", 7);  // below the last stored: a reset
+    live("temp", "job0", "i2", 21.5);    // stored as stale at 3 h: back
+    live("temp", "job9", "i0", -3);      // not stored at all
+    live("new_total", "job0", "i0", 4);
+    std::sort(points->stored.begin(), points->stored.end());
+    REQUIRE(points->stored.size() == 3);
+    REQUIRE(points->fresh.size() == 2);
+    api::LiveStorage ls(hs, points);
+    const char* const queries[] = {"req_total", "temp", "{job=\"job0\"}", "new_total", "rate(req_total[2m])",
+                                   "sum by (job) (temp)", "last_over_time(temp[1m])", "count({instance=\"i0\"})",
+                                   "resets(req_total[10m])", "temp offset 30s"};
+    for (const char* q : queries) {
+        CAPTURE(q);
+        for (const int64_t at : {t - 1, t, t + 1, t + 6 * 60'000}) {
+            CAPTURE(at);
+            same(run(ls, q, at, at, 0, 1 << 30), run(w.memory, q, at, at, 0, 1 << 30));
+        }
+        same(run(ls, q, t - 20 * 60'000, t + 60'000, 15'000, 1 << 30),
+             run(w.memory, q, t - 20 * 60'000, t + 60'000, 15'000, 1 << 30));
+        same(run(ls, q, t - 20 * 60'000, t, 10'000, 11), run(w.memory, q, t - 20 * 60'000, t, 10'000, 11));
+    }
+    // What the query sees: the live value now, the stored one before.
+    CHECK(run(ls, "req_total{job=\"job0\",instance=\"i0\"}", t, t, 0, 1 << 30).result.vector.at(0).f == 1e9);
+    CHECK(run(hs, "req_total{job=\"job0\",instance=\"i0\"}", t, t, 0, 1 << 30).result.vector.at(0).f != 1e9);
 }
