@@ -107,7 +107,7 @@ void HistoryKeeper::append_batch(std::shared_ptr<const prom::SampleBatch> next) 
     const int64_t t = batch.t_ms();
     for (size_t i = 0; i < batch.size(); ++i) {
         const SeriesId id = series_of(batch.labels(i), true);
-        if (id != kNoSeries) (void)store_.append(id, t, history::value_bits(batch.value(i)));
+        if (id != kNoSeries && !own_timestamps(id)) (void)store_.append(id, t, history::value_bits(batch.value(i)));
     }
     // Gone since the last batch: one staleness marker each, as Prometheus
     // writes when a target stops exposing a series.
@@ -118,6 +118,15 @@ void HistoryKeeper::append_batch(std::shared_ptr<const prom::SampleBatch> next) 
         });
     }
     last_ = std::move(next);
+}
+
+void HistoryKeeper::mark_own_timestamps(SeriesId id) {
+    if (id >= own_generation_.size()) own_generation_.resize(size_t(id) + 1, 0);
+    own_generation_[id] = store_.generation(id) + 1;
+}
+
+bool HistoryKeeper::own_timestamps(SeriesId id) const noexcept {
+    return id < own_generation_.size() && own_generation_[id] == store_.generation(id) + 1;
 }
 
 void HistoryKeeper::tick(int64_t unix_ms) { (void)store_.maintain(unix_ms, base::kHistoryMaintainSeriesPerTick); }
@@ -283,6 +292,7 @@ std::vector<prom::Family> HistoryKeeper::self_metric_families() {
     for (const history::MetricRow& r : rows)
         if (out.empty() || out.back().name != r.name) out.push_back({r.name, kind_of(r.type), r.help});
     for (const prom::Family& f : {kRemoteWriteRefused, kBatchesDropped, kLoading, kAllocFailures, kLongestStep}) out.push_back(f);
+    out.push_back(OtlpHistory::self_metric_family());
     return out;
 }
 
@@ -317,6 +327,7 @@ void HistoryKeeper::write_self_metrics(prom::Writer& w) const {
     prom::single(w, kLoading, loading_ ? 1 : 0);
     prom::single(w, kAllocFailures, double(alloc_failures_));
     prom::single(w, kLongestStep, double(longest_step_ns_) / 1e9);
+    otlp_.write_self_metrics(w);
 }
 
 }  // namespace mmwatch::daemon

@@ -1,5 +1,7 @@
 // libFuzzer target: any bytes as an OTLP/JSON body, plain and as gzip,
-// through the receiver, then /metrics, the health answer and a query.
+// through the receiver (each accepted point named as the history store
+// names it: otlp::write_series into a SampleCollector), then /metrics and
+// the health answer.
 // Built with -Dfuzzers=true (clang); run it with tools/fuzz.sh or
 // build-fuzz/tests/fuzz/fuzz_otlp -max_total_time=60.
 #include <cstddef>
@@ -10,6 +12,7 @@
 #include "otlp/query.hpp"
 #include "otlp/receiver.hpp"
 #include "otlp/otlp_self_metrics.hpp"
+#include "prom/samples.hpp"
 
 using namespace mmwatch;
 
@@ -20,15 +23,27 @@ struct TakenName final : otlp::TakenNames {
     [[nodiscard]] bool taken(std::string_view name) const override { return name == "taken"; }
 };
 
+// Each point as the daemon's history sink names it: one sample, whose
+// label set starts with __name__.
+struct Naming final : otlp::PointSink {
+    void point(const otlp::Store& store, uint32_t id, int64_t, double v) override {
+        prom::SampleCollector c({{"instance", "i"}, {"job", "j"}}, {{"site", "s"}});
+        otlp::write_series(store, id, c, v);
+        if (c.samples().size() != 1 || !c.labels(c.samples()[0]).starts_with(std::string_view("__name__\0", 9)))
+            __builtin_trap();
+    }
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static otlp::Store store([] {
         otlp::StoreLimits l;
         l.max_series = 5000;
-        l.max_points = 100'000;
         return l;
     }());
+    static Naming naming;
+    store.set_sink(&naming);
     static otlp::Receiver receiver(store, 1 << 20);
     const bool gzip = size > 0 && data[0] == 0x1f;
     const otlp::ExportRequest req{"POST", "application/json",
@@ -38,7 +53,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     now += 1'000'000'000;
     const otlp::Reply r = receiver.handle_export(req, now);
     if (r.status != 200 && r.status != 400 && r.status != 413) __builtin_trap();
-    store.tick(now);
     for (prom::Format format : {prom::Format::text, prom::Format::openmetrics, prom::Format::protobuf}) {
         std::string out;
         const auto w = prom::make_writer(format, out);
