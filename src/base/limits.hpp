@@ -249,6 +249,14 @@ inline constexpr size_t kHistoryFlushStepSamples = 20'000;
 inline constexpr size_t kHistoryFlushStepSeries = 256;
 // Bytes written to a segment per loop turn.
 inline constexpr size_t kHistoryIoStepBytes = 256 * 1024;
+// JSON lines one GET /api/v1/export builds per loop turn (its per-turn
+// budget): the export is built across turns, so a scrape or a query
+// waiting meanwhile is served between slices. 256 KiB is about 10,000
+// samples, a millisecond or two of CPU (docs/benchmarks.md, "History store").
+inline constexpr size_t kHistoryExportStepBytes = 256 * 1024;
+// Exports built at once; one more is answered 503 (counted, `busy`): each
+// may hold up to --max-response-bytes until it is sent.
+inline constexpr size_t kHistoryMaxConcurrentExports = 4;
 // Bytes read from a segment per loop turn at start: a step applies every
 // record it completes, and a 256 KiB read of zstd'd records held several
 // (63 ms of CPU measured for 20,000 series); 64 KiB holds about one.

@@ -49,6 +49,7 @@ bool HistoryKeeper::lock_dir(std::string& error) {
 
 void HistoryKeeper::start(uv_loop_t* loop, std::string& warning) {
     loop_ = loop;
+    exports_.start(loop);
     uv_idle_init(loop, work_.get());
     work_.mark_initialized();
     work_.get()->data = this;
@@ -258,6 +259,7 @@ void HistoryKeeper::close() {
             while (flushing_) (void)flush_step();
         });
     }
+    exports_.close();
     work_.close();
     flush_timer_.close();
 }
@@ -293,6 +295,7 @@ std::vector<prom::Family> HistoryKeeper::self_metric_families() {
         if (out.empty() || out.back().name != r.name) out.push_back({r.name, kind_of(r.type), r.help});
     for (const prom::Family& f : {kRemoteWriteRefused, kBatchesDropped, kLoading, kAllocFailures, kLongestStep}) out.push_back(f);
     out.push_back(OtlpHistory::self_metric_family());
+    for (const prom::Family& f : ExportPacer::self_metric_families()) out.push_back(f);
     return out;
 }
 
@@ -328,6 +331,7 @@ void HistoryKeeper::write_self_metrics(prom::Writer& w) const {
     prom::single(w, kAllocFailures, double(alloc_failures_));
     prom::single(w, kLongestStep, double(longest_step_ns_) / 1e9);
     otlp_.write_self_metrics(w);
+    exports_.write_self_metrics(w);
 }
 
 }  // namespace mmwatch::daemon

@@ -23,6 +23,7 @@
 #include "history/history_self_metrics.hpp"
 #include "history/history_store.hpp"
 #include "history/remote_write.hpp"
+#include "daemon/export_pacer.hpp"
 #include "daemon/otlp_history.hpp"
 #include "history/segment_file.hpp"
 #include "http/uv_handle.hpp"
@@ -78,7 +79,8 @@ public:
     [[nodiscard]] const history::Store& store() const noexcept { return store_; }
     [[nodiscard]] uint64_t interval_ms() const noexcept { return config_.interval_ms; }
     [[nodiscard]] bool loading() const noexcept { return loading_; }
-    [[nodiscard]] size_t max_export_bytes() const noexcept { return config_.max_export_bytes; }
+    // GET /api/v1/export, built across loop turns (export_pacer.hpp).
+    [[nodiscard]] ExportPacer& exports() noexcept { return exports_; }
 
     // POST /api/v1/write's body (snappy WriteRequest) into the store.
     history::WriteResult receive_write(std::string_view snappy_body);
@@ -116,6 +118,7 @@ private:
 
     HistoryConfig config_;
     history::Store store_;
+    ExportPacer exports_{store_, config_.max_export_bytes};
     uv_loop_t* loop_ = nullptr;
     http::UvHandle<uv_idle_t> work_;
     http::UvHandle<uv_timer_t> flush_timer_;

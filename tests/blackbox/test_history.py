@@ -10,7 +10,9 @@ import json
 import math
 import os
 import signal
+import random
 import struct
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -215,6 +217,43 @@ class History(MmwatchTestCase):
         self.assertEqual(status, 400)
         self.assertIn("non-empty matcher", body)
         self.assertEqual(m.get("/api/v1/export")[0], 400)
+
+    def test_scrapes_during_a_large_export_are_answered_and_the_export_is_complete_and_exact(self):
+        m = self.start()
+        t0 = (int(time.time()) - 3600) * 1000
+        rng = random.Random(24)
+        sent = {}
+        for batch in range(25):  # 250 series x 2,000 samples: about 16 MB of JSON lines
+            series = []
+            for s in range(batch * 10, batch * 10 + 10):
+                samples = [(t0 + i * 1000, bits(rng.uniform(-1, 1) * 10.0 ** rng.randint(-30, 30)))
+                           for i in range(2000)]
+                sent["big%03d" % s] = samples
+                series.append(({"__name__": "big%03d" % s, "job": "bulk"}, samples))
+            self.assertEqual(self.post(m, "/api/v1/write", snappy_literal(write_request(series)))[0], 204)
+        result = {}
+
+        def export():
+            result["lines"] = self.export(m, '{job="bulk"}')
+
+        exporter = threading.Thread(target=export)
+        exporter.start()
+        scrapes, during = 0, 0
+        while exporter.is_alive() or scrapes == 0:
+            status, _, body = m.get("/metrics", timeout=60)
+            self.assertEqual(status, 200)
+            scrapes += 1
+            during += "mmwatch_history_exports_running 1\n" in body
+        exporter.join()
+        print("%d scrapes answered during the export, %d of them rendered while it was being built" %
+              (scrapes, during))
+        got = {}  # a long series may come as several lines, in order
+        for metric, values, stamps in result["lines"]:
+            got.setdefault(metric["__name__"], []).extend(zip(stamps, (bits(float(v)) for v in values)))
+        self.assertEqual(sorted(got), sorted(sent))
+        for name, want in sent.items():
+            self.assertEqual(got[name], want, name)
+        self.assertIn('mmwatch_history_exports_total{result="ok"} 1\n', m.metrics())
 
     def test_history_self_metrics_are_exported_at_zero_from_the_start(self):
         m = self.start()
