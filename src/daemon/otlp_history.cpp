@@ -51,11 +51,12 @@ history::SeriesId OtlpHistory::series_of(const otlp::Store& store, uint32_t seri
     prom::SampleCollector collector(target_, external_);
     otlp::write_series(store, series_id, collector, value);
     labels_.clear();
-    prom::for_each_label(collector.labels(collector.samples().front()),
-                         [&](std::string_view n, std::string_view v) { labels_.push_back({n, v}); });
+    if (!collector.samples().empty())
+        prom::for_each_label(collector.labels(collector.samples().front()),
+                             [&](std::string_view n, std::string_view v) { labels_.push_back({n, v}); });
     history::Refusal why = history::Refusal::bad_labels;
     history::SeriesId id = history::kNoSeries;
-    if (history::canonicalize(labels_) == history::LabelError::none) {
+    if (!labels_.empty() && history::canonicalize(labels_) == history::LabelError::none) {
         const history::Store::Lookup found = h.series(labels_);
         id = found.id;
         why = found.refusal;
