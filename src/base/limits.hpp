@@ -150,20 +150,21 @@ inline constexpr unsigned kDefaultExpositionGroupingPower = 3;
 
 
 // --- OTLP ingest ------------------------------------------------------------
-// Default time recent OTLP points are kept (--otlp-window): long enough for
-// the last-minute health figures and a few scrapes, short enough that a
-// sidecar's store stays a few megabytes.
+// Default time an OTLP series stays on /metrics after its last point was
+// received (--otlp-window): a few scrapes and remote-write pushes of an
+// exporter that stopped, then it is gone (a staleness marker in history).
+// The points themselves are in the history store, kept by its retention.
 inline constexpr uint64_t kDefaultOtlpWindowMs = 5 * 60 * 1000;
 // Default cap on distinct OTLP series (--otlp-max-series). Each costs ~100
 // bytes of metadata plus its points; a point for a new series past the cap
 // is refused and counted (series_limit).
 inline constexpr size_t kDefaultOtlpMaxSeries = 100'000;
-// Default budget for everything the OTLP store keeps (--otlp-max-bytes):
-// half for stored points (a ring: when full the oldest chunk goes, about
-// 13 bytes a point, so ~2.5 M points), half for what identifies series
-// (strings, label sets, series, families, resources, services). 64 MiB fits
-// a sidecar or a small device next to its application.
-inline constexpr uint64_t kDefaultOtlpMaxBytes = 64ull * 1024 * 1024;
+// Default budget for what the OTLP store keeps (--otlp-max-bytes): what
+// identifies series (strings, label sets, series, families, resources,
+// services) and their latest values; the points live in the history store,
+// under --history-bytes. 32 MiB is what identities had when half of 64 MiB
+// went to a ring of points: 100,000 series fit with room to spare.
+inline constexpr uint64_t kDefaultOtlpMaxBytes = 32ull * 1024 * 1024;
 // Caps beside the series cap: distinct metric names (families), resources
 // (distinct resource attribute sets) and services (namespace, name). A
 // point that would need a new one past its cap is refused and counted.
@@ -203,17 +204,6 @@ inline constexpr int32_t kMinOtlpExponentialScale = -10;
 inline constexpr int32_t kMaxOtlpExponentialScale = 20;
 // Quantiles per summary point; each is a stored series.
 inline constexpr size_t kMaxOtlpSummaryQuantiles = 64;
-// Series trimmed by time per tick (the rest resume next tick from a cursor),
-// so one tick of eviction stays well under a millisecond.
-inline constexpr size_t kOtlpEvictSeriesPerTick = 20'000;
-// Series listed by one /api/v1/series or query_range answer, and points
-// per query_range answer (the `limit` parameters' maxima and defaults),
-// and bytes of one query answer: past any of them the answer is cut and
-// says so ("truncated": true). 4 MiB of JSON renders in a few ms.
-inline constexpr size_t kMaxOtlpQuerySeries = 10'000;
-inline constexpr size_t kDefaultOtlpQuerySeries = 1'000;
-inline constexpr size_t kMaxOtlpQueryPoints = 100'000;
-inline constexpr size_t kMaxOtlpQueryAnswerBytes = 4 * 1024 * 1024;
 // The health figures' window ("last minute"), kept as 12 slots of 5 s so a
 // 1,000-service answer sums 12 slots per service, not every point.
 inline constexpr int64_t kOtlpHealthWindowMs = 60'000;
@@ -268,6 +258,14 @@ inline constexpr size_t kHistoryFlushStepSamples = 20'000;
 inline constexpr size_t kHistoryFlushStepSeries = 256;
 // Bytes written to a segment per loop turn.
 inline constexpr size_t kHistoryIoStepBytes = 256 * 1024;
+// JSON lines one GET /api/v1/export builds per loop turn (its per-turn
+// budget): the export is built across turns, so a scrape or a query
+// waiting meanwhile is served between slices. 256 KiB is about 10,000
+// samples, a millisecond or two of CPU (docs/benchmarks.md, "History store").
+inline constexpr size_t kHistoryExportStepBytes = 256 * 1024;
+// Exports built at once; one more is answered 503 (counted, `busy`): each
+// may hold up to --max-response-bytes until it is sent.
+inline constexpr size_t kHistoryMaxConcurrentExports = 4;
 // Bytes read from a segment per loop turn at start: a step applies every
 // record it completes, and a 256 KiB read of zstd'd records held several
 // (63 ms of CPU measured for 20,000 series); 64 KiB holds about one.

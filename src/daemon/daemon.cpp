@@ -120,6 +120,7 @@ Daemon::Daemon(const Options& options)
     if (loop_ready_) (void)uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
     stats_.version = MMWATCH_VERSION;
     router_.attach_otlp(&otlp_, &receiver_);
+    otlp_.set_sink(&history_.otlp());  // OTLP points live in the history store
     router_.attach_history(&history_);
     router_.attach_status(&status_);
 }
@@ -300,8 +301,10 @@ bool Daemon::start_sampler(std::string& error) {
         events_.record(files::EventKind::limit, "history", warning, now_from(&loop_).unix_ms());
     }
     const std::string instance = options_.remote_write_instance.empty() ? bound_ : options_.remote_write_instance;
-    sampler_.emplace(page_, Sampler::Labels{{"instance", instance}, {"job", options_.remote_write_job}},
-                     options_.external_labels);
+    const Sampler::Labels target{{"instance", instance}, {"job", options_.remote_write_job}};
+    // OTLP points are named in history as the sampler names their series.
+    history_.otlp().set_labels(target, options_.external_labels);
+    sampler_.emplace(page_, target, options_.external_labels);
     sampler_->add(history_, history_.interval_ms(), uv_now(&loop_));
     if (pusher_.enabled()) sampler_->add(pusher_, options_.remote_write_interval_ms, uv_now(&loop_));
     uv_timer_init(&loop_, sample_timer_.get());
@@ -387,10 +390,6 @@ void Daemon::tick() {
     const base::Now now = now_from(&loop_);
     measure_loop(now.mono_ms);
     watcher_.tick(now);
-    // OTLP points past --otlp-window leave /metrics with the next render.
-    const size_t before = otlp_.stored_points();
-    otlp_.tick(now.unix_ns);
-    if (otlp_.stored_points() != before) page_.invalidate();
     history_.tick(now.unix_ms());
     after_watcher_activity();
     report_tls_reloads(now.unix_ms());

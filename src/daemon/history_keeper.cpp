@@ -49,6 +49,7 @@ bool HistoryKeeper::lock_dir(std::string& error) {
 
 void HistoryKeeper::start(uv_loop_t* loop, std::string& warning) {
     loop_ = loop;
+    exports_.start(loop);
     uv_idle_init(loop, work_.get());
     work_.mark_initialized();
     work_.get()->data = this;
@@ -110,7 +111,9 @@ void HistoryKeeper::append_batch(std::shared_ptr<const prom::SampleBatch> next) 
     for (size_t i = 0; i < batch.size(); ++i) {
         const SeriesId id = series_of(batch.labels(i), true);
         if (id == kNoSeries) continue;
-        (void)store_.append(id, t, history::value_bits(batch.value(i)));
+        // A series fed OTLP points at their own times is not sampled again,
+        // but it is in ids_, so it gets its marker when it leaves the page.
+        if (!own_timestamps(id)) (void)store_.append(id, t, history::value_bits(batch.value(i)));
         ids_.push_back(uint64_t(id) << 32 | store_.generation(id));
     }
     // Gone since the last batch: one staleness marker each, as Prometheus
@@ -146,6 +149,15 @@ std::shared_ptr<const api::LivePoints> HistoryKeeper::live_points(const prom::Sa
     }
     std::sort(out->stored.begin(), out->stored.end());
     return out;
+}
+
+void HistoryKeeper::mark_own_timestamps(SeriesId id) {
+    if (id >= own_generation_.size()) own_generation_.resize(size_t(id) + 1, 0);
+    own_generation_[id] = store_.generation(id) + 1;
+}
+
+bool HistoryKeeper::own_timestamps(SeriesId id) const noexcept {
+    return id < own_generation_.size() && own_generation_[id] == store_.generation(id) + 1;
 }
 
 void HistoryKeeper::tick(int64_t unix_ms) { (void)store_.maintain(unix_ms, base::kHistoryMaintainSeriesPerTick); }
@@ -277,6 +289,7 @@ void HistoryKeeper::close() {
             while (flushing_) (void)flush_step();
         });
     }
+    exports_.close();
     work_.close();
     flush_timer_.close();
 }
@@ -311,6 +324,8 @@ std::vector<prom::Family> HistoryKeeper::self_metric_families() {
     for (const history::MetricRow& r : rows)
         if (out.empty() || out.back().name != r.name) out.push_back({r.name, kind_of(r.type), r.help});
     for (const prom::Family& f : {kRemoteWriteRefused, kBatchesDropped, kLoading, kAllocFailures, kLongestStep}) out.push_back(f);
+    out.push_back(OtlpHistory::self_metric_family());
+    for (const prom::Family& f : ExportPacer::self_metric_families()) out.push_back(f);
     return out;
 }
 
@@ -345,6 +360,8 @@ void HistoryKeeper::write_self_metrics(prom::Writer& w) const {
     prom::single(w, kLoading, loading_ ? 1 : 0);
     prom::single(w, kAllocFailures, double(alloc_failures_));
     prom::single(w, kLongestStep, double(longest_step_ns_) / 1e9);
+    otlp_.write_self_metrics(w);
+    exports_.write_self_metrics(w);
 }
 
 }  // namespace mmwatch::daemon

@@ -1,7 +1,9 @@
 // The daemon's history store and its life cycle (docs/history.md): the one
 // history::Store, fed by the sample pipeline every --history-interval (a
 // prom::SampleSink, with Prometheus' staleness marker for each series that
-// went away) and by remote_write receive; with --history-dir, the reload
+// went away), by OTLP points at their own timestamps (otlp_history.hpp:
+// those series are skipped in the pipeline's batches) and by remote_write
+// receive; with --history-dir, the reload
 // at start and a flush every --history-flush-interval, both cut into steps
 // of bounded work, one per loop turn (a uv_idle handle runs while there is
 // work), and a last flush at SIGTERM. The query API reaches the store
@@ -22,6 +24,8 @@
 #include "history/history_self_metrics.hpp"
 #include "history/history_store.hpp"
 #include "history/remote_write.hpp"
+#include "daemon/export_pacer.hpp"
+#include "daemon/otlp_history.hpp"
 #include "history/segment_file.hpp"
 #include "http/uv_handle.hpp"
 #include "prom/samples.hpp"
@@ -76,7 +80,8 @@ public:
     [[nodiscard]] const history::Store& store() const noexcept { return store_; }
     [[nodiscard]] uint64_t interval_ms() const noexcept { return config_.interval_ms; }
     [[nodiscard]] bool loading() const noexcept { return loading_; }
-    [[nodiscard]] size_t max_export_bytes() const noexcept { return config_.max_export_bytes; }
+    // GET /api/v1/export, built across loop turns (export_pacer.hpp).
+    [[nodiscard]] ExportPacer& exports() noexcept { return exports_; }
 
     // The query API's live values at `t_ms` from `now` (a batch collected
     // just now): the series the store has not seen since t_ms, and those it
@@ -86,6 +91,12 @@ public:
     // POST /api/v1/write's body (snappy WriteRequest) into the store.
     history::WriteResult receive_write(std::string_view snappy_body);
     void count_refusal(WriteRefusal r) noexcept { ++write_refusals_[size_t(r)]; }
+
+    // OTLP points in: the OTLP store's sink (otlp_history.hpp).
+    [[nodiscard]] OtlpHistory& otlp() noexcept { return otlp_; }
+    // A series fed at its own timestamps (OTLP): the sample pipeline's
+    // copy of it is not appended, only its staleness marker when it goes.
+    void mark_own_timestamps(history::SeriesId id);
 
     // mmwatch_history_* on /metrics, every row on every call.
     void write_self_metrics(prom::Writer& w) const;
@@ -99,6 +110,7 @@ private:
     static void on_flush_timer(uv_timer_t* t);
     void append_batch(std::shared_ptr<const prom::SampleBatch> next);
     [[nodiscard]] history::SeriesId series_of(std::string_view labels, bool create);
+    [[nodiscard]] bool own_timestamps(history::SeriesId id) const noexcept;
     void begin_reload();
     bool reload_step();
     void finish_reload();
@@ -112,6 +124,7 @@ private:
 
     HistoryConfig config_;
     history::Store store_;
+    ExportPacer exports_{store_, config_.max_export_bytes};
     uv_loop_t* loop_ = nullptr;
     http::UvHandle<uv_idle_t> work_;
     http::UvHandle<uv_timer_t> flush_timer_;
@@ -122,6 +135,10 @@ private:
     std::deque<std::shared_ptr<const prom::SampleBatch>> pending_batches_;
     uint64_t batches_dropped_ = 0;
     std::vector<history::LabelView> labels_;
+    // OTLP points, and the series they feed: generation + 1 by series id
+    // (0: not fed), so a reused id is not taken for the old series.
+    OtlpHistory otlp_{*this};
+    std::vector<uint32_t> own_generation_;
     // --history-dir: the reload, then the flushes.
     std::unique_ptr<history::SegmentDir> dir_;
     int lock_fd_ = -1;

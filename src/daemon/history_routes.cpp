@@ -86,7 +86,8 @@ http::Response Router::remote_write(const http::Request& req) {
 
 // match[] (one or more selectors), start, end: every sample of the
 // selected series in the range, one JSON line per series (more for long
-// ones), built whole up to --max-response-bytes.
+// ones), built across loop turns up to --max-response-bytes
+// (export_pacer.hpp).
 http::Response Router::history_export(const http::Request& req) {
     const std::vector<std::string> texts = all_params(req.query, "match[]", "match%5B%5D");
     if (texts.empty()) return error_response(400, "missing match[]: e.g. match[]=up or match[]={job=\"node\"}");
@@ -102,14 +103,7 @@ http::Response Router::history_export(const http::Request& req) {
     history::Store& store = history_->store();
     std::vector<history::SeriesId> ids;
     select_history(store, selectors, ids);
-    history::ExportCursor cursor(store, std::move(ids), start, end);
-    std::string body;
-    const size_t cap = history_->max_export_bytes();
-    if (!cursor.write_some(store, body, cap) || body.size() > cap)
-        return error_response(422, "the export passes --max-response-bytes; narrow match[] or start and end");
-    http::Response r = http::Response::text(200, std::move(body));
-    r.content_type = "application/stream+json";
-    return r;
+    return history_->exports().begin(std::move(ids), start, end);
 }
 
 }  // namespace mmwatch::daemon

@@ -29,13 +29,6 @@ http::Response response(otlp::Reply reply) {
     return r;
 }
 
-// A query parameter, percent-decoded, or nullopt when the URL has none.
-otlp::Param param(const http::Request& req, std::string_view key) {
-    std::string value;
-    if (!http::query_param(req.query, key, value)) return std::nullopt;
-    return value;
-}
-
 }  // namespace
 
 Router::Router(files::Watcher& watcher, MetricsPage& page, std::string version)
@@ -43,17 +36,15 @@ Router::Router(files::Watcher& watcher, MetricsPage& page, std::string version)
 
 namespace {
 
-// The Prometheus HTTP API's paths. OTLP's older /api/v1/series?match=NAME
-// and /api/v1/query_range?series=ID (docs/otlp.md) keep their answers:
-// a Prometheus client sends match[]= and query= instead.
+// The Prometheus HTTP API's paths. They replaced OTLP's older
+// /api/v1/series?match=NAME and /api/v1/query_range?series=ID: OTLP points
+// live in the history store (docs/http.md).
 bool is_query_api(const http::Request& req) {
     const std::string_view path = req.path;
-    std::string ignored;
-    if (path == "/api/v1/series") return !http::query_param(req.query, "match", ignored);
-    if (path == "/api/v1/query_range") return !http::query_param(req.query, "series", ignored);
     constexpr std::string_view kLabel = "/api/v1/label/";
-    return path == "/api/v1/query" || path == "/api/v1/labels" || path == "/api/v1/metadata" ||
-           path == "/api/v1/status/buildinfo" || (path.starts_with(kLabel) && path.ends_with("/values"));
+    return path == "/api/v1/query" || path == "/api/v1/query_range" || path == "/api/v1/series" ||
+           path == "/api/v1/labels" || path == "/api/v1/metadata" || path == "/api/v1/status/buildinfo" ||
+           (path.starts_with(kLabel) && path.ends_with("/values"));
 }
 
 }  // namespace
@@ -75,15 +66,8 @@ http::Response Router::route(const http::Request& req) {
     if (query_ && is_query_api(req)) return query_->respond(req);
     if (otlp_) {
         if (path == "/v1/metrics") return otlp_export(req);
-        if (!is_get(req) && (path == "/api/v1/services" || path == "/api/v1/series" || path == "/api/v1/query_range"))
-            return method_not_allowed("GET, HEAD");
-        if (path == "/api/v1/services") return response(otlp::services(*otlp_, base::unix_ns_now()));
-        if (path == "/api/v1/series") return response(otlp::series(*otlp_, {param(req, "match"), param(req, "limit")}));
-        if (path == "/api/v1/query_range") {
-            const otlp::RangeQuery q{param(req, "series"), param(req, "start"), param(req, "end"), param(req, "limit"),
-                                     param(req, "max_points")};
-            return response(otlp::query_range(*otlp_, q, base::unix_ns_now()));
-        }
+        if (path == "/api/v1/services")
+            return is_get(req) ? response(otlp::services(*otlp_, base::unix_ns_now())) : method_not_allowed("GET, HEAD");
     }
     return error_response(404, "not found; see / for the endpoints");
 }

@@ -283,6 +283,26 @@ bool to_native(const ExpHistogram& e, prom::NativeHistogram& h) {
     return true;
 }
 
+void write_series(const Store& store, uint32_t series_id, prom::Writer& w, double value) {
+    const Series& s = store.series()[series_id];
+    const Family& f = store.families()[s.key.family];
+    const std::string name =
+        prometheus_name(store.strings().get(f.name), store.strings().get(f.unit), f.kind, f.monotonic);
+    w.family(name, prometheus_kind(f), store.strings().get(f.description), unit_suffix(store.strings().get(f.unit)));
+    Fragments frags{store, w, {}, {}, {}};
+    std::string labels = frags.of_resource(s.key.resource);
+    labels += frags.of_attrs(s.key.attrs);
+    labels += frags.of_scope(s.key.scope);
+    w.metric(labels);
+    switch (s.key.role) {
+    case Role::value: w.value(value); break;
+    case Role::bucket: w.bucket(s.key.extra, value); break;
+    case Role::quantile: w.quantile(s.key.extra, value); break;
+    case Role::sum: w.sum(value); break;
+    case Role::count: w.count(value); break;
+    }
+}
+
 ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const TakenNames& taken, int64_t now_ns,
                                   size_t max_bytes) {
     ExpositionSkips skips;

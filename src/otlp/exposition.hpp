@@ -53,4 +53,9 @@ struct NoneTaken final : TakenNames {
 [[nodiscard]] ExpositionSkips render_prometheus(const Store& store, prom::Writer& out, const TakenNames& taken,
                                                 int64_t now_ns, size_t max_bytes = SIZE_MAX);
 
+// One series as /metrics writes it (family, labels, one sample of its
+// role) with `value`: the history store names an OTLP series by what a
+// SampleCollector makes of this, the label set a scrape of it stores.
+void write_series(const Store& store, uint32_t series_id, prom::Writer& w, double value);
+
 }  // namespace mmwatch::otlp

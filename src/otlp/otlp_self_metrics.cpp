@@ -44,11 +44,6 @@ void write_self_metrics(const Store& store, const ReceiverCounters& rc, const Ex
     single(out, "mmwatch_otlp_points_no_recorded_value_total", Kind::counter,
            "OTLP data points flagged NO_RECORDED_VALUE, skipped.", double(sc.points_no_recorded_value));
 
-    constexpr std::string_view kEvicted = "mmwatch_otlp_points_evicted_total";
-    header(out, kEvicted, Kind::counter, "Stored OTLP points dropped: older than --otlp-window, or the oldest when the pool was full.");
-    sample(out, kEvicted, "reason", "window", double(sc.evicted_window));
-    sample(out, kEvicted, "reason", "capacity", double(sc.evicted_capacity));
-
     constexpr std::string_view kSkipped = "mmwatch_otlp_exposition_skipped_families";
     header(out, kSkipped, Kind::gauge, "OTLP metric families left out of the latest /metrics, by reason.");
     sample(out, kSkipped, "reason", "family_taken", double(skips.family_taken));
@@ -75,12 +70,9 @@ void write_self_metrics(const Store& store, const ReceiverCounters& rc, const Ex
     single(out, "mmwatch_otlp_series", Kind::gauge, "OTLP series in the store.", double(store.series().size()));
     single(out, "mmwatch_otlp_series_limit", Kind::gauge, "Cap on OTLP series (--otlp-max-series).",
            double(store.limits().max_series));
-    single(out, "mmwatch_otlp_stored_points", Kind::gauge, "OTLP points currently stored.", double(store.stored_points()));
-    single(out, "mmwatch_otlp_stored_points_limit", Kind::gauge, "Cap on stored OTLP points (half of --otlp-max-bytes).",
-           double(store.max_points()));
     single(out, "mmwatch_otlp_services", Kind::gauge, "Services (service.namespace, service.name) seen.",
            double(store.health().size()));
-    single(out, "mmwatch_otlp_store_bytes", Kind::gauge, "Memory held by the OTLP store (points and identities).",
+    single(out, "mmwatch_otlp_store_bytes", Kind::gauge, "Memory held by the OTLP store (series identities and latest values; the points are in the history store).",
            double(store.memory_bytes()));
     single(out, "mmwatch_otlp_store_bytes_limit", Kind::gauge, "Cap on the OTLP store's memory (--otlp-max-bytes).",
            double(store.limits().max_bytes));

@@ -94,17 +94,19 @@ uint32_t Store::find_series(const SeriesKey& key) const noexcept {
     return series_index_.find(key_hash(key), [&](uint32_t id) { return series_[id].key == key; });
 }
 
-Store::Store(StoreLimits limits) : limits_(limits) {
-    // Half the budget for points (a chunk of 20 costs its data and 16 bytes
-    // of bookkeeping), the rest for identities, unless points are given.
-    constexpr size_t kChunkCost = sizeof(ChunkData) + 16;
-    if (limits_.max_points == 0) limits_.max_points = size_t(limits_.max_bytes / 2 / kChunkCost) * kPointsPerChunk;
-    max_chunks_ = std::max<size_t>(1, limits_.max_points / kPointsPerChunk);
-    const size_t pool = max_chunks_ * kChunkCost;
-    identity_budget_ = limits_.max_bytes > pool ? size_t(limits_.max_bytes - pool) : 0;
-}
+Store::Store(StoreLimits limits) : limits_(limits), identity_budget_(size_t(limits.max_bytes)) {}
 
 Store::~Store() = default;
+
+// The series' latest value, for /metrics and the health figures; the point
+// itself goes to the sink (the history store).
+void Store::append(uint32_t series_id, int64_t t_ms, double v) {
+    Series& s = series_[series_id];
+    s.last_ms = t_ms;
+    s.last_value = v;
+    s.has_value = true;
+    if (sink_) sink_->point(*this, series_id, t_ms, v);
+}
 
 std::span<const LabelIds> Store::label_set(uint32_t id) const noexcept {
     const Range r = sets_[id];

@@ -1,6 +1,8 @@
 // The OTLP store: interned names and labels, one compact id per series,
-// and the recent points of every series in fixed-size chunks drawn from a
-// bounded pool (a ring: when the pool is full the oldest chunk goes).
+// and each series' latest value (what /metrics and the health figures
+// need). The points themselves are handed, at their own timestamps (after
+// the clock rule), to a PointSink: the daemon's history store keeps them
+// (docs/otlp.md, "History"); there is no second ring of points here.
 // Pure: fed DecodedRequests and a clock value, never touches IO. It holds
 // data only; the receiver (receiver.hpp) owns decoding and its counters.
 #pragma once
@@ -57,8 +59,7 @@ inline constexpr size_t kRejectCount = size_t(Reject::index_out_of_range) + 1;
 struct StoreLimits {
     int64_t window_ms = int64_t(base::kDefaultOtlpWindowMs);
     size_t max_series = base::kDefaultOtlpMaxSeries;
-    uint64_t max_bytes = base::kDefaultOtlpMaxBytes;  // half for points, half for the rest
-    size_t max_points = 0;                      // 0: what half of max_bytes holds
+    uint64_t max_bytes = base::kDefaultOtlpMaxBytes;  // identities: strings, label sets, series, ...
     size_t max_families = base::kDefaultOtlpMaxFamilies;
     size_t max_resources = base::kDefaultOtlpMaxResources;
     size_t max_services = base::kDefaultOtlpMaxServices;
@@ -88,11 +89,6 @@ struct SeriesKey {
 
 struct Series {
     SeriesKey key;
-    uint32_t head_chunk = kNone;
-    uint32_t tail_chunk = kNone;
-    uint16_t head_off = 0;  // first live point in head_chunk
-    uint16_t tail_len = 0;  // points written in tail_chunk
-    uint32_t stored = 0;    // live points
     int64_t last_ms = 0;
     double last_value = 0;  // newest value (cumulative for delta sums)
     bool has_value = false;
@@ -150,10 +146,18 @@ struct ExpHistogram {
     double max = 0;
 };
 
-// A stored point, as handed out by for_each_point().
-struct StoredPoint {
-    int64_t t_ms;
-    double value;
+class Store;
+
+// Where the points go (the daemon's history store): each accepted value of
+// each series, at the time it is stored at (the point's own, or its
+// receipt under the clock rule), cumulative for delta sums. Called inside
+// ingest(), once the series exists and its latest value is set.
+class PointSink {
+public:
+    virtual void point(const Store& store, uint32_t series_id, int64_t t_ms, double value) = 0;
+
+protected:
+    ~PointSink() = default;
 };
 
 struct IngestResult {
@@ -166,8 +170,6 @@ struct StoreCounters {
     uint64_t points_accepted = 0;
     uint64_t points_rejected[kRejectCount] = {};
     uint64_t points_no_recorded_value = 0;  // flagged "no recorded value": skipped, not refused
-    uint64_t evicted_window = 0;
-    uint64_t evicted_capacity = 0;
     uint64_t clock_skew_past = 0;    // stamped over kMaxOtlpClockSkewMs before receipt: stored at receipt
     uint64_t clock_skew_future = 0;  // stamped over kMaxOtlpClockSkewMs after receipt: stored at receipt
     uint64_t descriptions_cut = 0;   // HELP text over kMaxOtlpDescriptionBytes, cut
@@ -182,9 +184,8 @@ public:
 
     // Stores every point it can; all-or-nothing per data point.
     IngestResult ingest(const DecodedRequest& req, int64_t now_ns);
-    // Drops points older than the window, a bounded number of series per
-    // call (resuming from a cursor).
-    void tick(int64_t now_ns);
+    // Where accepted points go from now on (null: nowhere; tests, fuzzers).
+    void set_sink(PointSink* sink) noexcept { sink_ = sink; }
 
     [[nodiscard]] const StoreLimits& limits() const noexcept { return limits_; }
     [[nodiscard]] const StoreCounters& counters() const noexcept { return counters_; }
@@ -198,38 +199,19 @@ public:
     // The exponential histogram behind a series of an exponential-histogram
     // family (any of its +Inf, _sum or _count series), or null.
     [[nodiscard]] const ExpHistogram* exponential(uint32_t series_id) const;
-    [[nodiscard]] size_t stored_points() const noexcept { return stored_points_; }
-    [[nodiscard]] size_t max_points() const noexcept { return max_chunks_ * kPointsPerChunk; }
-    [[nodiscard]] size_t chunk_bytes() const noexcept;
-    // The store's memory: the point pool plus the identity bytes, counted
-    // from container capacities and interned bytes (docs/otlp.md, "Memory").
-    [[nodiscard]] size_t memory_bytes() const noexcept { return chunk_bytes() + identity_bytes(); }
-    // Everything but the point pool: strings, label sets, series, families,
-    // resources, scopes, services and their maps. O(1).
+    // The store's memory, counted from container capacities and interned
+    // bytes (docs/otlp.md, "Memory"): strings, label sets, series,
+    // families, resources, scopes, services and their maps. O(1).
+    [[nodiscard]] size_t memory_bytes() const noexcept { return identity_bytes(); }
     [[nodiscard]] size_t identity_bytes() const noexcept;
-    // The budget identity_bytes() is held under.
+    // The budget identity_bytes() is held under (--otlp-max-bytes).
     [[nodiscard]] size_t identity_budget() const noexcept { return identity_budget_; }
     // Whether a series is shown on /metrics: it received a point within
-    // the window (by receipt time, whatever the points' timestamps).
+    // --otlp-window (by receipt time, whatever the points' timestamps).
     [[nodiscard]] bool live(const Series& s, int64_t now_ns) const noexcept {
         return s.has_value && s.last_received_ns >= now_ns - limits_.window_ms * 1'000'000;
     }
 
-    // Calls f(StoredPoint) for every live point of `series_id` with
-    // from_ms <= t <= to_ms, oldest first; stops early when f returns false.
-    template <class F>
-    void for_each_point(uint32_t series_id, int64_t from_ms, int64_t to_ms, F&& f) const;
-
-    // Chunk layout: timestamps as 32-bit millisecond offsets from the
-    // chunk's base, so a point costs 12 bytes (plus 8 bytes of base and 12
-    // of bookkeeping per 20 points): 13.4 bytes per point when full.
-    static constexpr size_t kPointsPerChunk = 20;
-    static constexpr size_t kChunksPerSlab = 1024;
-    struct ChunkData {
-        int64_t base_ms;
-        uint32_t dt_ms[kPointsPerChunk];
-        double value[kPointsPerChunk];
-    };
 
 private:
     [[nodiscard]] static uint64_t key_hash(const SeriesKey& k) noexcept;
@@ -279,12 +261,6 @@ private:
     void keep_exponential(const DecodedRequest& req, const DecodedPoint& p, uint32_t series, bool delta);
     [[nodiscard]] bool exponential_fits(const PointCtx& pc, Reject& why) const;
     void append(uint32_t series_id, int64_t t_ms, double v);
-    uint32_t alloc_chunk();
-    void order_push(uint32_t c, uint32_t gen);
-    std::pair<uint32_t, uint32_t> order_pop() noexcept;
-    [[nodiscard]] bool order_live(size_t i) const noexcept;
-    size_t trim_series(Series& s, int64_t cutoff_ms);
-    size_t drop_head(Series& s);
     bool add_series(PointCtx& pc, Role role, double extra, double value, Reject& why);
 
     StoreLimits limits_;
@@ -318,19 +294,7 @@ private:
     std::vector<Series> series_;
     ServiceHealth health_;
 
-    // Chunk pool: slabs of chunks, a free list, and the allocation order
-    // (chunk, generation) so the oldest chunk can be evicted when full.
-    std::vector<std::unique_ptr<ChunkData[]>> slabs_;
-    std::vector<uint32_t> chunk_next_;
-    std::vector<uint32_t> chunk_series_;
-    std::vector<uint32_t> chunk_gen_;
-    std::vector<uint32_t> free_chunks_;
-    std::vector<std::pair<uint32_t, uint32_t>> order_;  // a ring
-    size_t order_head_ = 0;
-    size_t order_size_ = 0;
-    size_t max_chunks_ = 0;
-    size_t stored_points_ = 0;
-    size_t evict_cursor_ = 0;
+    PointSink* sink_ = nullptr;
 
     // Per-request scratch, reused.
     std::vector<uint32_t> req_resources_;
@@ -344,33 +308,6 @@ private:
     std::vector<uint64_t> delta_scratch_;
     std::vector<double> bounds_scratch_;
     std::vector<uint8_t> had_value_;
-
-    [[nodiscard]] const ChunkData& chunk(uint32_t c) const noexcept;
-    [[nodiscard]] ChunkData& chunk(uint32_t c) noexcept;
 };
-
-inline const Store::ChunkData& Store::chunk(uint32_t c) const noexcept {
-    return slabs_[c / kChunksPerSlab][c % kChunksPerSlab];
-}
-inline Store::ChunkData& Store::chunk(uint32_t c) noexcept { return slabs_[c / kChunksPerSlab][c % kChunksPerSlab]; }
-
-template <class F>
-void Store::for_each_point(uint32_t series_id, int64_t from_ms, int64_t to_ms, F&& f) const {
-    const Series& s = series_[series_id];
-    uint32_t c = s.head_chunk;
-    size_t i = s.head_off;
-    while (c != kNone) {
-        const ChunkData& d = chunk(c);
-        const size_t end = c == s.tail_chunk ? s.tail_len : kPointsPerChunk;
-        for (; i < end; ++i) {
-            const int64_t t = d.base_ms + int64_t(d.dt_ms[i]);
-            if (t > to_ms) return;
-            if (t >= from_ms && !f(StoredPoint{t, d.value[i]})) return;
-        }
-        if (c == s.tail_chunk) return;
-        c = chunk_next_[c];
-        i = 0;
-    }
-}
 
 }  // namespace mmwatch::otlp

@@ -10,7 +10,9 @@ import json
 import math
 import os
 import signal
+import random
 import struct
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -225,6 +227,118 @@ class History(MmwatchTestCase):
                     "mmwatch_history_longest_step_seconds"):
             self.assertIn("\n" + row + " ", body)
         self.assertEqual(m.sample("mmwatch_history_budget_bytes"), str(32 * 1024 * 1024))
+
+
+class HistoryUnderLoad(MmwatchTestCase):
+    """Long history tests (the slow suite): a large export paced across
+    loop turns, and SIGKILLs in the middle of flushes."""
+    post = History.post
+    export = History.export
+    counter = History.counter
+
+    def test_scrapes_during_a_large_export_are_answered_and_the_export_is_complete_and_exact(self):
+        m = self.start()
+        t0 = (int(time.time()) - 3600) * 1000
+        rng = random.Random(24)
+        sent = {}
+        for batch in range(25):  # 250 series x 2,000 samples: about 16 MB of JSON lines
+            series = []
+            for s in range(batch * 10, batch * 10 + 10):
+                samples = [(t0 + i * 1000, bits(rng.uniform(-1, 1) * 10.0 ** rng.randint(-30, 30)))
+                           for i in range(2000)]
+                sent["big%03d" % s] = samples
+                series.append(({"__name__": "big%03d" % s, "job": "bulk"}, samples))
+            self.assertEqual(self.post(m, "/api/v1/write", snappy_literal(write_request(series)))[0], 204)
+        result = {}
+
+        def export():
+            result["lines"] = self.export(m, '{job="bulk"}')
+
+        exporter = threading.Thread(target=export)
+        exporter.start()
+        scrapes, during = 0, 0
+        while exporter.is_alive() or scrapes == 0:
+            status, _, body = m.get("/metrics", timeout=60)
+            self.assertEqual(status, 200)
+            scrapes += 1
+            during += "mmwatch_history_exports_running 1\n" in body
+        exporter.join()
+        print("%d scrapes answered during the export, %d of them rendered while it was being built" %
+              (scrapes, during))
+        got = {}  # a long series may come as several lines, in order
+        for metric, values, stamps in result["lines"]:
+            got.setdefault(metric["__name__"], []).extend(zip(stamps, (bits(float(v)) for v in values)))
+        self.assertEqual(sorted(got), sorted(sent))
+        for name, want in sent.items():
+            self.assertEqual(got[name], want, name)
+        self.assertIn('mmwatch_history_exports_total{result="ok"} 1\n', m.metrics())
+
+    def kill(self, m):
+        m.proc.send_signal(signal.SIGKILL)
+        m.proc.wait()
+        m.proc.stderr.close()
+        self.instances.remove(m)
+
+    def test_sigkills_at_random_moments_of_flushes_lose_nothing_flushed_before(self):
+        hdir = self.dir + "-history"
+        # Room for every series (the default budget's index half holds a few thousand).
+        args = ("--history-dir", hdir, "--history-flush-interval", "10s", "--history-bytes", "512Mi")
+        rng = random.Random(2024)
+        names = ["crash%05d" % i for i in range(12_000)]  # a flush of 47 steps of 256 series, and their writes
+        sent = {n: [] for n in names}
+        durable = {n: [] for n in names}  # what a completed flush holds
+
+        def write_round(m, t):
+            for i in range(0, len(names), 2000):
+                series = []
+                for n in names[i:i + 2000]:
+                    sample = (t, bits(rng.uniform(-1e9, 1e9)))
+                    sent[n].append(sample)
+                    series.append(({"__name__": n, "job": "crash"}, [sample]))
+                self.assertEqual(self.post(m, "/api/v1/write", snappy_literal(write_request(series))), (204, ""))
+
+        def disk_bytes():
+            return sum(os.path.getsize(os.path.join(hdir, f)) for f in os.listdir(hdir) if f.endswith(".hseg"))
+
+        t = (int(time.time()) - 3000) * 1000
+        m = self.start(*args)
+        kills = []
+        for _ in range(3):
+            wait_until(lambda: m.sample("mmwatch_history_loading") == "0", "reload done", timeout=120)
+            # A: written, then a flush completes: on disk for good.
+            done = self.counter(m, "mmwatch_history_flushes_total")
+            a_base = disk_bytes()
+            write_round(m, t)
+            t += 1000
+            wait_until(lambda: self.counter(m, "mmwatch_history_flushes_total") >= done + 1, "a flush", timeout=60)
+            full = disk_bytes() - a_base  # about what one flush of a round writes
+            for n in names:
+                durable[n] = list(sent[n])
+            # B: written, then killed at a random moment once the next flush writes.
+            base = disk_bytes()
+            write_round(m, t)
+            t += 1000
+            wait_until(lambda: disk_bytes() > base, "the next flush writing", timeout=60, step=0.001)
+            time.sleep(rng.choice((0, 0.002, 0.005, 0.02)))
+            grown = disk_bytes() - base
+            self.kill(m)
+            kills.append(grown)
+            m = self.start(*args)
+        wait_until(lambda: m.sample("mmwatch_history_loading") == "0", "reload done", timeout=120)
+        self.assertIsNone(m.proc.poll(), "mmwatch died reloading")
+        got = {}
+        for metric, values, stamps in self.export(m, '{job="crash"}'):
+            got.setdefault(metric["__name__"], []).extend(zip(stamps, (bits(float(v)) for v in values)))
+        extra = 0
+        for n in names:
+            have = got.get(n, [])
+            self.assertTrue(set(durable[n]) <= set(have), n)  # everything flushed before the last kill
+            self.assertTrue(set(have) <= set(sent[n]), n)     # and nothing that was not sent, bit-exact
+            extra += len(have) - len(durable[n])
+        skipped = {r: m.sample('mmwatch_history_segments_skipped_total{reason="%s"}' % r)
+                   for r in ("torn", "corrupt", "bad_record", "unreadable")}
+        print("killed after %s bytes of a %d-byte flush; %d of %d samples of the killed flushes reloaded; "
+              "skipped %s" % (kills, full, extra, 3 * len(names), skipped))
 
 
 class PrometheusRemoteWrite(MmwatchTestCase):

@@ -8,8 +8,10 @@ import json
 import os
 import re
 import subprocess
+import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from harness import MmwatchTestCase
@@ -120,11 +122,17 @@ class TestOpenTelemetryJsSdk(OtlpCase):
         self.assertEqual(svc[0]["http"]["errors_5xx"], 1)
         self.assertAlmostEqual(svc[0]["http"]["error_ratio"], 0.25)
 
-        series = json.loads(m.get("/api/v1/series?match=jobs_processed_total")[2])["series"]
-        self.assertEqual(sorted(s["labels"]["queue"] for s in series), ["a", "b"])
-        a = [s for s in series if s["labels"]["queue"] == "a"][0]
-        rng = json.loads(m.get("/api/v1/query_range?series=%d" % a["id"])[2])["series"][0]["values"]
-        values = [v[1] for v in rng]
+        # The points live in the history store, at their own timestamps,
+        # under the labels a scrape of mmwatch stores (the resource's job as
+        # exported_job): asked through the Prometheus API (docs/query.md).
+        q = urllib.parse.urlencode({"match[]": 'jobs_processed_total{exported_job="bb/otel-js-test"}'})
+        series = json.loads(m.get("/api/v1/series?" + q)[2])["data"]
+        self.assertEqual(sorted(s["queue"] for s in series), ["a", "b"])
+        self.assertEqual({s["exported_instance"] for s in series}, {"i-42"})
+        q = urllib.parse.urlencode({"query": 'jobs_processed_total{queue="a"}[1h]', "time": "%.3f" % time.time()})
+        result = json.loads(m.get("/api/v1/query?" + q)[2])["data"]["result"]
+        self.assertEqual(len(result), 1, result)
+        values = [float(v[1]) for v in result[0]["values"]]
         self.assertEqual(values[:2], [7, 10])
         self.assertEqual(set(values[2:]), {10} if values[2:] else set())
         return m
@@ -158,6 +166,46 @@ class TestOtlpReceiver(OtlpCase):
         text = m.metrics()
         self.assertIn('mmwatch_otlp_requests_total{result="too_large"}', text)
         self.assertIn('mmwatch_otlp_decode_errors_total{reason="malformed_json"} 1\n', text)
+
+    def query(self, m, path, **params):
+        status, _, body = m.get(path + "?" + urllib.parse.urlencode(params))
+        self.assertEqual(status, 200, body)
+        return json.loads(body)["data"]
+
+    def test_points_are_kept_once_at_their_own_timestamps_though_the_sampler_sees_them(self):
+        m = self.start_otlp("--history-interval", "1s")
+        t_ms = (time.time_ns() // 1_000_000) - 30_000  # 30 s ago, within the clock rule's 10 minutes
+        points = []
+        for i, v in enumerate((1.5, 2.5, 2.5)):  # the last a new point with the same value
+            points.append({"asDouble": v, "timeUnixNano": str((t_ms + i * 1000) * 1_000_000)})
+        body = {"resourceMetrics": [{"resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": "curl"}}]}, "scopeMetrics": [{"metrics": [
+                {"name": "own", "gauge": {"dataPoints": points}}]}]}]}
+        self.assertEqual(self.post(m.port, json.dumps(body).encode()), (200, "{}"))
+        # A point at the same time with another value: history keeps one
+        # value per timestamp, and says so by name.
+        points[2]["asDouble"] = 9
+        body["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["gauge"]["dataPoints"] = [points[2]]
+        self.assertEqual(self.post(m.port, json.dumps(body).encode()), (200, "{}"))
+        # Wait until the sampler has taken /metrics (with `own` on it) into
+        # history three times more.
+        def sampled():
+            r = self.query(m, "/api/v1/query", query="count_over_time(mmwatch_otlp_series[1h])")["result"]
+            return int(float(r[0]["value"][1])) if r else 0
+        start = sampled()
+        deadline = time.monotonic() + 120
+        while sampled() < start + 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertGreaterEqual(sampled(), start + 3)
+        series = self.query(m, "/api/v1/series", **{"match[]": "own"})
+        self.assertEqual(len(series), 1, series)
+        self.assertEqual(series[0]["exported_job"], "curl")
+        now = "%.3f" % time.time()
+        result = self.query(m, "/api/v1/query", query="own[1h]", time=now)["result"]
+        self.assertEqual(result[0]["values"], [[(t_ms + i * 1000) / 1000, v] for i, v in
+                                               enumerate(("1.5", "2.5", "2.5"))])
+        self.assertIn('mmwatch_history_otlp_points_total{result="stored"} 3\n', m.metrics())
+        self.assertIn('mmwatch_history_otlp_points_total{result="duplicate"} 1\n', m.metrics())
 
 
 if __name__ == "__main__":

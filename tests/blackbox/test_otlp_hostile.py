@@ -208,8 +208,8 @@ class UnderAddressSpaceLimit(OtlpClient):
         status, _, metrics_body = m.get("/metrics", timeout=60)
         self.assertEqual(status, 200)
         self.assertLessEqual(len(metrics_body), 64 << 20)
-        for path in ("/api/v1/series?match=h", "/api/v1/series?match=n1_1", "/api/v1/query_range?series=n1_1",
-                     "/api/v1/services"):
+        for path in ("/api/v1/series?match%5B%5D=h", "/api/v1/series?match%5B%5D=n1_1", "/api/v1/query?query=n1_1",
+                     "/api/v1/query?query=count(%7B__name__%3D~%22n.*%22%7D)", "/api/v1/services"):
             status, _, answer = m.get(path, timeout=60)
             self.assertEqual(status, 200, path)
             self.assertLessEqual(len(answer), 5 << 20, path)

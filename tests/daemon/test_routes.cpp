@@ -113,15 +113,8 @@ TEST_CASE("otlp_replies_become_http_responses_with_their_headers_and_parameters"
     CHECK(r.status == 400);
     CHECK(r.content_type == "application/x-protobuf");
     CHECK(r.extra_headers.empty());
-    // Parameters are percent-decoded before the query API sees them.
-    test::TestRequest series("GET", "/api/v1/series", "match=%6Eo_such&limit=2", "");
-    r = rig.router->route(series.req);
-    CHECK(r.status == 200);
-    CHECK(body_of(r) == "{\"series\":[],\"truncated\":false}\n");
-    test::TestRequest bad("GET", "/api/v1/query_range", "series=x&limit=0", "");
-    CHECK(rig.router->route(bad.req).status == 400);
-    test::TestRequest post_query("POST", "/api/v1/series", "match=x", "");
-    CHECK(rig.router->route(post_query.req).status == 405);
+    test::TestRequest post_services("POST", "/api/v1/services", "", "");
+    CHECK(rig.router->route(post_services.req).status == 405);
 }
 
 TEST_CASE("the_otlp_listener_routes_only_ingest") {
@@ -147,10 +140,10 @@ struct FakeQueryApi final : http::Handler {
 
 }  // namespace
 
-TEST_CASE("the_prometheus_api_paths_go_to_the_query_api_and_otlp_parameters_stay_otlp") {
+TEST_CASE("the_prometheus_api_paths_go_to_the_query_api_and_the_old_otlp_forms_too") {
     test::DaemonRig rig;
     rig.open();
-    // Unattached, the query paths are 404 (query_range without series= too).
+    // Unattached, the query paths are 404.
     CHECK(rig.get("/api/v1/query").status == 404);
     FakeQueryApi api;
     rig.router->attach_query(&api);
@@ -163,12 +156,14 @@ TEST_CASE("the_prometheus_api_paths_go_to_the_query_api_and_otlp_parameters_stay
         }
     }
     CHECK(api.calls == 14);
+    // OTLP's older forms (match=, series=) are the Prometheus API's now:
+    // OTLP points live in the history store; /api/v1/services stays OTLP's.
     rig.router->attach_otlp(&rig.otlp.store, &rig.otlp.receiver);
     test::TestRequest otlp_series("GET", "/api/v1/series", "match=jobs", "");
-    CHECK(rig.router->route(otlp_series.req).status == 200);
+    CHECK(rig.router->route(otlp_series.req).status == 299);
     test::TestRequest otlp_range("GET", "/api/v1/query_range", "series=1", "");
-    CHECK(rig.router->route(otlp_range.req).status != 299);
+    CHECK(rig.router->route(otlp_range.req).status == 299);
     CHECK(rig.get("/api/v1/services").status == 200);
     CHECK(rig.get("/api/v1/label/job").status == 404);
-    CHECK(api.calls == 14);
+    CHECK(api.calls == 16);
 }

@@ -26,17 +26,6 @@ Reply post(test::OtlpRig& rig, std::string body, std::string_view ct = "applicat
     return rig.receiver.handle_export(t.export_request(), now);
 }
 
-// The query API with the parameters of `query`, decoded as the router does.
-Reply get(const Store& store, std::string_view path, std::string_view query) {
-    const auto p = [&](std::string_view key) -> Param {
-        std::string value;
-        if (!http::query_param(query, key, value)) return std::nullopt;
-        return value;
-    };
-    if (path == "/api/v1/series") return series(store, {p("match"), p("limit")});
-    return query_range(store, {p("series"), p("start"), p("end"), p("limit"), p("max_points")}, kT0 + 10 * kSec);
-}
-
 std::string body_of(const Reply& r) { return r.body; }
 
 }  // namespace
@@ -171,54 +160,6 @@ TEST_CASE("export_with_get_is_405_with_allow") {
     CHECK(r.allow == "POST");  // the router writes it as Allow: POST
 }
 
-TEST_CASE("series_lists_labels_by_otlp_or_prometheus_name") {
-    test::OtlpRig rig({}, kMaxBody);
-    Store& store = rig.store;
-    post(rig, test::otlp_body(test::sum_metric("http.requests", 4, kT0, 2, true,
-                                                 R"([{"key":"route","value":{"stringValue":"/a"}}])")));
-    for (const char* q : {"match=http.requests", "match=http_requests_total"}) {
-        CAPTURE(q);
-        const Reply r = get(store, "/api/v1/series", q);
-        CHECK(r.status == 200);
-        const std::string b = body_of(r);
-        CHECK(b.find(R"("id":0,"metric":"http.requests","type":"sum","role":"value")") != std::string::npos);
-        CHECK(b.find(R"("labels":{"route":"/a"})") != std::string::npos);
-        CHECK(b.find(R"("resource":{"service.name":"checkout"})") != std::string::npos);
-    }
-    CHECK(body_of(get(store, "/api/v1/series", "match=nope")) == "{\"series\":[],\"truncated\":false}\n");
-    CHECK(get(store, "/api/v1/series", "").status == 400);
-    CHECK(get(store, "/api/v1/series", "match=").status == 400);
-}
-
-TEST_CASE("query_range_by_id_or_selector_returns_points_in_range") {
-    test::OtlpRig rig({}, kMaxBody);
-    Store& store = rig.store;
-    for (int i = 0; i < 5; ++i)
-        post(rig, test::otlp_body(test::gauge_metric("temp", i, kT0 + i * kSec,
-                                                       R"([{"key":"room","value":{"stringValue":"a b"}}])")));
-    const Reply r = get(store, "/api/v1/query_range", "series=0&start=1700000001&end=1700000003");
-    CHECK(r.status == 200);
-    CHECK(body_of(r).find(R"("values":[[1700000001.000,1],[1700000002.000,2],[1700000003.000,3]]})") !=
-          std::string::npos);
-    const Reply s = get(store, "/api/v1/query_range", "series=temp%7Broom%3D%22a+b%22%7D");
-    CHECK(s.status == 200);
-    CHECK(body_of(s).find("[1700000004.000,4]") != std::string::npos);
-    CHECK(body_of(get(store, "/api/v1/query_range", "series=temp%7Broom%3D%22c%22%7D")).starts_with("{\"series\":[]"));
-}
-
-TEST_CASE("query_range_bad_parameters_are_400_with_a_message") {
-    test::OtlpRig rig({}, kMaxBody);
-    Store& store = rig.store;
-    post(rig, test::otlp_body(test::gauge_metric("g", 1, kT0)));
-    for (const char* q : {"", "series=", "series=7", "series=0&start=abc", "series=0&end=-1",
-                          "series=0&start=20&end=10", "series=g%7Bx", "series=g%7Bx%3D1%7D"}) {
-        CAPTURE(q);
-        const Reply r = get(store, "/api/v1/query_range", q);
-        CHECK(r.status == 400);
-        CHECK(body_of(r).starts_with("{\"error\":\""));
-    }
-}
-
 TEST_CASE("services_report_points_rate_errors_and_latency_quantiles") {
     test::OtlpRig rig({}, kMaxBody);
     Store& store = rig.store;
@@ -263,28 +204,6 @@ TEST_CASE("old_http_server_duration_in_milliseconds_is_converted_to_seconds") {
     CHECK(h.requests == 10);
     CHECK(h.errors == 10);
     CHECK(h.p50_s == doctest::Approx(0.1));
-}
-
-TEST_CASE("query_answers_take_limits_and_say_when_they_are_cut") {
-    test::OtlpRig rig({}, kMaxBody);
-    std::string metrics;
-    for (int i = 0; i < 5; ++i) {
-        if (i) metrics += ',';
-        metrics += test::gauge_metric("g", i, kT0, R"([{"key":"i","value":{"intValue":")" + std::to_string(i) + R"("}}])");
-    }
-    REQUIRE(post(rig, test::otlp_body(metrics)).status == 200);
-    std::string b = body_of(get(rig.store, "/api/v1/series", "match=g&limit=2"));
-    CHECK(b.find("\"truncated\":true") != std::string::npos);
-    CHECK(b.find("\"id\":2") == std::string::npos);
-    b = body_of(get(rig.store, "/api/v1/series", "match=g"));
-    CHECK(b.find("\"truncated\":false") != std::string::npos);
-    CHECK(get(rig.store, "/api/v1/series", "match=g&limit=0").status == 400);
-    CHECK(get(rig.store, "/api/v1/series", "match=g&limit=10001").status == 400);
-    b = body_of(get(rig.store, "/api/v1/query_range", "series=g&limit=1"));
-    CHECK(b.find("\"truncated\":true") != std::string::npos);
-    b = body_of(get(rig.store, "/api/v1/query_range", "series=g&max_points=3"));
-    CHECK(b.find("\"truncated\":true") != std::string::npos);
-    CHECK(get(rig.store, "/api/v1/query_range", "series=g&max_points=x").status == 400);
 }
 
 TEST_CASE("decoder_scratch_is_given_back_after_a_large_request") {

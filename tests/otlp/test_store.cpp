@@ -61,25 +61,31 @@ IngestResult feed(Store& store, const std::string& body, int64_t now) {
     return store.ingest(decoded(), now);
 }
 
-std::vector<StoredPoint> points_of(const Store& s, uint32_t id) {
-    std::vector<StoredPoint> out;
-    s.for_each_point(id, INT64_MIN, INT64_MAX, [&](StoredPoint p) {
-        out.push_back(p);
-        return true;
-    });
-    return out;
-}
+// What the store hands its sink (the daemon's history store), by series.
+struct Point {
+    int64_t t_ms;
+    double value;
+};
+struct Recorder final : PointSink {
+    std::vector<std::vector<Point>> by_series;
+    void point(const Store&, uint32_t id, int64_t t_ms, double v) override {
+        if (id >= by_series.size()) by_series.resize(id + 1);
+        by_series[id].push_back({t_ms, v});
+    }
+};
 
 }  // namespace
 
 TEST_CASE("same_attributes_in_another_order_are_the_same_series") {
     Store store({});
+    Recorder sink;
+    store.set_sink(&sink);
     const char* a = R"([{"key":"a","value":{"stringValue":"1"}},{"key":"b","value":{"stringValue":"2"}}])";
     const char* b = R"([{"key":"b","value":{"stringValue":"2"}},{"key":"a","value":{"stringValue":"1"}}])";
     feed(store, test::otlp_body(test::gauge_metric("g", 1, kT0, a)), kT0);
     feed(store, test::otlp_body(test::gauge_metric("g", 2, kT0 + kSec, b)), kT0);
     REQUIRE(store.series().size() == 1);
-    CHECK(store.series()[0].stored == 2);
+    CHECK(sink.by_series.at(0).size() == 2);
     CHECK(store.series()[0].last_value == 2);
 }
 
@@ -89,6 +95,8 @@ TEST_CASE("same_attributes_in_another_order_are_the_same_series") {
 // every time, never cached.
 TEST_CASE("attribute_lists_seen_again_map_to_their_series_and_refusals_are_not_cached") {
     Store store({});
+    Recorder sink;
+    store.set_sink(&sink);
     const char* ab = R"([{"key":"a","value":{"stringValue":"1"}},{"key":"b","value":{"stringValue":"2"}}])";
     const char* ba = R"([{"key":"b","value":{"stringValue":"2"}},{"key":"a","value":{"stringValue":"1"}}])";
     const char* joined = R"([{"key":"a","value":{"stringValue":"1b"}},{"key":"","value":{"stringValue":"2"}}])";
@@ -99,7 +107,7 @@ TEST_CASE("attribute_lists_seen_again_map_to_their_series_and_refusals_are_not_c
         feed(store, test::otlp_body(test::gauge_metric("g", 3, t + 2 * kSec, joined)), kT0);
     }
     REQUIRE(store.series().size() == 2);
-    CHECK(store.series()[0].stored == 6);
+    CHECK(sink.by_series.at(0).size() == 6);
     CHECK(store.series()[0].last_value == 2);
     CHECK(store.series()[1].last_value == 3);
     const std::string long_value(base::kMaxOtlpLabelValueBytes + 1, 'v');
@@ -113,9 +121,12 @@ TEST_CASE("attribute_lists_seen_again_map_to_their_series_and_refusals_are_not_c
 
 TEST_CASE("delta_sums_accumulate_into_cumulative_values") {
     Store store({});
+    Recorder sink;
+    store.set_sink(&sink);
     for (int i = 0; i < 3; ++i) feed(store, test::otlp_body(test::sum_metric("req", 5, kT0 + i * kSec, 1, true)), kT0);
     REQUIRE(store.series().size() == 1);
-    const auto pts = points_of(store, 0);
+    REQUIRE(sink.by_series.size() == 1);
+    const auto& pts = sink.by_series[0];
     REQUIRE(pts.size() == 3);
     CHECK(pts[0].value == 5);
     CHECK(pts[1].value == 10);
@@ -157,39 +168,38 @@ TEST_CASE("series_cap_refuses_new_series_and_counts_each_point") {
     CHECK(feed(store, test::otlp_body(test::gauge_metric("g0", 9, kT0 + kSec)), kT0).accepted == 1);
 }
 
-TEST_CASE("points_older_than_the_window_are_evicted_by_tick") {
+TEST_CASE("every_point_goes_to_the_sink_at_its_own_time_and_the_store_keeps_the_latest") {
+    Store store({});
+    Recorder sink;
+    store.set_sink(&sink);
+    for (int i = 0; i < 30; ++i) {
+        std::string m = test::gauge_metric("a", i, kT0 + i * kSec) + "," + test::gauge_metric("b", -i, kT0 + i * kSec);
+        feed(store, test::otlp_body(m), kT0 + i * kSec);
+    }
+    REQUIRE(sink.by_series.size() == 2);
+    for (size_t id = 0; id < 2; ++id) {
+        REQUIRE(sink.by_series[id].size() == 30);
+        for (int i = 0; i < 30; ++i) {
+            CHECK(sink.by_series[id][size_t(i)].t_ms == (kT0 + i * kSec) / 1'000'000);
+            CHECK(sink.by_series[id][size_t(i)].value == (id == 0 ? i : -i));
+        }
+        CHECK(store.series()[id].last_value == (id == 0 ? 29 : -29));
+    }
+    // A refused point reaches no sink.
+    CHECK(feed(store, test::otlp_body(test::gauge_metric("a", 7, kT0)), kT0 + 30 * kSec).rejected == 1);
+    CHECK(sink.by_series[0].size() == 30);
+}
+
+TEST_CASE("a_series_is_live_for_the_window_after_its_last_receipt") {
     StoreLimits limits;
     limits.window_ms = 10'000;
     Store store(limits);
-    for (int i = 0; i < 30; ++i) feed(store, test::otlp_body(test::gauge_metric("g", i, kT0 + i * kSec)), kT0);
-    CHECK(store.stored_points() == 30);
-    store.tick(kT0 + 29 * kSec);  // cutoff: t0 + 19 s
-    CHECK(store.stored_points() == 11);
-    CHECK(store.counters().evicted_window == 19);
-    const auto pts = points_of(store, 0);
-    REQUIRE(pts.size() == 11);
-    CHECK(pts.front().value == 19);
-    store.tick(kT0 + 100 * kSec);
-    CHECK(store.stored_points() == 0);
-    CHECK(store.series()[0].stored == 0);
-    // The series keeps its id and takes new points.
-    feed(store, test::otlp_body(test::gauge_metric("g", 99, kT0 + 100 * kSec)), kT0);
-    CHECK(points_of(store, 0).size() == 1);
-}
-
-TEST_CASE("full_pool_evicts_the_oldest_chunk_like_a_ring") {
-    StoreLimits limits;
-    limits.max_points = 2 * Store::kPointsPerChunk;  // two chunks
-    Store store(limits);
-    for (int i = 0; i < 50; ++i) {
-        std::string m = test::gauge_metric("a", i, kT0 + i * kSec) + "," + test::gauge_metric("b", i, kT0 + i * kSec);
-        feed(store, test::otlp_body(m), kT0);
-    }
-    CHECK(store.stored_points() <= limits.max_points);
-    CHECK(store.counters().evicted_capacity == 100 - store.stored_points());
-    // Both series keep their newest point.
-    CHECK(points_of(store, 0).back().value == 49);
-    CHECK(points_of(store, 1).back().value == 49);
+    feed(store, test::otlp_body(test::gauge_metric("g", 1, kT0 - 60 * kSec)), kT0);
+    const Series& s = store.series()[0];
+    CHECK(store.live(s, kT0 + 10 * kSec));   // received at kT0, whatever its timestamp
+    CHECK(!store.live(s, kT0 + 11 * kSec));
+    feed(store, test::otlp_body(test::gauge_metric("g", 2, kT0 - 59 * kSec)), kT0 + 11 * kSec);
+    CHECK(store.live(store.series()[0], kT0 + 20 * kSec));
 }
 
 TEST_CASE("out_of_order_points_are_refused") {
@@ -261,16 +271,8 @@ TEST_CASE("no_recorded_value_points_are_skipped_not_refused") {
     CHECK(store.counters().points_no_recorded_value == 1);
 }
 
-TEST_CASE("stored_number_point_costs_at_most_16_bytes") {
-    CHECK(sizeof(Store::ChunkData) / Store::kPointsPerChunk <= 16);
-    // Chunk plus its bookkeeping (next, series, generation, order entry).
-    CHECK((sizeof(Store::ChunkData) + 4 * 3 + 8) / double(Store::kPointsPerChunk) <= 16.0);
-}
-
 TEST_CASE("steady_state_ingest_does_not_allocate_per_point") {
-    StoreLimits limits;
-    limits.max_points = 100 * Store::kPointsPerChunk;
-    Store store(limits);
+    Store store({});
     auto body_at = [](int64_t t) {
         std::string m;
         for (int i = 0; i < 50; ++i) {
@@ -283,7 +285,7 @@ TEST_CASE("steady_state_ingest_does_not_allocate_per_point") {
     };
     std::vector<std::string> bodies;
     for (int r = 0; r < 300; ++r) bodies.push_back(body_at(kT0 + r * kSec));
-    for (int r = 0; r < 200; ++r) feed(store, bodies[size_t(r)], kT0);  // warm-up: pool fills, then recycles
+    for (int r = 0; r < 200; ++r) feed(store, bodies[size_t(r)], kT0);  // warm-up: series and scratch made
     g_allocs = 0;
     g_count_allocs = true;
     uint64_t accepted = 0;
@@ -294,7 +296,6 @@ TEST_CASE("steady_state_ingest_does_not_allocate_per_point") {
     g_count_allocs = false;
     CHECK(accepted == 100 * 50);
     CHECK(g_allocs.load() == 0);
-    CHECK(store.counters().evicted_capacity > 0);
 }
 
 namespace {
@@ -427,9 +428,8 @@ TEST_CASE("points_from_a_wrong_clock_are_stored_at_receipt_and_counted") {
     }
     // The 2099 point does not freeze its series: a real point a second later is taken.
     CHECK(feed(store, test::otlp_body(test::gauge_metric("future", 2, kT0 + kSec)), kT0 + kSec).accepted == 1);
-    // And nothing vanishes at the next tick: points live for the window after receipt.
-    store.tick(kT0 + 2 * kSec);
-    CHECK(store.stored_points() == 3);
+    // And nothing leaves /metrics soon: series are live for the window after receipt.
+    for (const Series& s : store.series()) CHECK(store.live(s, kT0 + 2 * kSec));
     // Within ten minutes a point keeps its own time.
     REQUIRE(feed(store, test::otlp_body(test::gauge_metric("near", 1, kT0 - 5 * 60 * kSec)), kT0).accepted == 1);
     CHECK(store.series().back().last_ms == (kT0 - 5 * 60 * kSec) / 1'000'000);

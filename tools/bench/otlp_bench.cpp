@@ -159,11 +159,12 @@ std::vector<std::string> make_bodies(int rounds, std::string (*make)(int64_t, in
     return bodies;
 }
 
-// A store that keeps every point of the run.
-StoreLimits bench_limits(int rounds) {
+// A store whose series stay live through the run (the points go to no
+// sink: the history store is benchmarked by history_bench and
+// tools/bench/history.sh).
+StoreLimits bench_limits(int) {
     StoreLimits limits;
     limits.window_ms = 3600 * 1000;
-    limits.max_points = size_t(rounds + 8) * kPointsPerRequest;
     return limits;
 }
 
@@ -219,7 +220,7 @@ void bench_throughput(int rounds) {
 
 void bench_memory() {
     constexpr int kRounds = 1000;
-    std::printf("memory, 1,000,000 points stored (1,000 series x 1,000 points):\n");
+    std::printf("memory, 1,000 series after 1,000 points each (identities and latest values):\n");
     // The decoder and a body are warmed up first so that "before" already
     // holds them: the growth is the store's.
     const long start = rss_kib("VmRSS:");
@@ -230,7 +231,6 @@ void bench_memory() {
     const long before = rss_kib("VmRSS:");
     StoreLimits limits;
     limits.window_ms = 3600 * 1000;
-    limits.max_points = 1'000'000;
     Store store(limits);
     uint64_t accepted = 0;
     for (int r = 0; r < kRounds; ++r) {
@@ -244,13 +244,12 @@ void bench_memory() {
     }
     const long after = rss_kib("VmRSS:");
     if (accepted != uint64_t(kRounds) * 1000) std::printf("  !! accepted %llu of %d\n", (unsigned long long)accepted, kRounds * 1000);
-    std::printf("  stored points %zu (accepted %llu, evicted %llu)\n", store.stored_points(),
-                (unsigned long long)accepted, (unsigned long long)store.counters().evicted_capacity);
-    std::printf("  RSS: at start %.2f MiB, with decoder warm %.2f MiB, with 1M points %.2f MiB, peak %.2f MiB\n",
+    std::printf("  accepted %llu\n", (unsigned long long)accepted);
+    std::printf("  RSS: at start %.2f MiB, with decoder warm %.2f MiB, after 1M points %.2f MiB, peak %.2f MiB\n",
                 double(start) / 1024, double(before) / 1024, double(after) / 1024, double(rss_kib("VmHWM:")) / 1024);
-    std::printf("  store: RSS growth %.2f MiB = %.1f bytes/point; its own estimate %.2f MiB (chunks %.2f MiB)\n",
-                double(after - before) / 1024, double(after - before) * 1024 / 1e6,
-                double(store.memory_bytes()) / 1048576, double(store.chunk_bytes()) / 1048576);
+    std::printf("  store: RSS growth %.2f MiB = %.0f bytes/series; its own estimate %.2f MiB\n",
+                double(after - before) / 1024, double(after - before) * 1024 / 1000,
+                double(store.memory_bytes()) / 1048576);
     std::printf("  decoder and one 191 KB body: %.2f MiB\n", double(before - start) / 1024);
 }
 
@@ -288,33 +287,6 @@ void bench_health() {
                 cpu_us[cpu_us.size() * 99 / 100], cpu_us.back());
 }
 
-// A query_range answer at its caps: 100 series of 1,000 points each, cut at
-// 100,000 points or 4 MiB. The answer is rendered in one callback: this is
-// how long that callback takes.
-void bench_query() {
-    std::printf("GET /api/v1/query_range at its caps (100 series x 1,000 points):\n");
-    StoreLimits limits;
-    limits.window_ms = 3600 * 1000;
-    Store store(limits);
-    Decoder dec;
-    DecodedRequest decoded;
-    for (int r = 0; r < 1000; ++r) {
-        (void)dec.decode(request_body(kT0 + int64_t(r) * kSec, r), decoded);
-        (void)store.ingest(decoded, kT0 + int64_t(r) * kSec);
-    }
-    const RangeQuery q{"bench_metric_0_bytes_total", "0", "9999999999", {}, {}};
-    std::vector<double> us;
-    size_t size = 0;
-    for (int i = 0; i < 30; ++i) {
-        const double c = cpu_now();
-        const Reply resp = query_range(store, q, kT0 + 1000 * kSec);
-        us.push_back((cpu_now() - c) * 1e6);
-        size = resp.body.size();
-    }
-    std::sort(us.begin(), us.end());
-    std::printf("  %zu bytes of JSON; cpu: median %.0f us, max %.0f us\n", size, us[us.size() / 2], us.back());
-}
-
 // The same ingest as bench_throughput, sent as OTLP/protobuf.
 void bench_protobuf(int rounds) {
     std::printf("protobuf ingest, %d requests of %d points, one core:\n", rounds, kPointsPerRequest);
@@ -341,8 +313,6 @@ void bench_protobuf(int rounds) {
     report("decode + store", cpu_now() - t, points, bytes);
     if (accepted != points) std::printf("  !! accepted %llu of %llu\n", (unsigned long long)accepted, (unsigned long long)points);
     bench_receiver(bodies, "application/x-protobuf", limits, points, bytes);
-    std::printf("  memory per stored point: %.1f bytes (pool) as for JSON\n",
-                double(store.chunk_bytes()) / double(std::max<size_t>(store.stored_points(), 1)));
 }
 
 }  // namespace
@@ -363,7 +333,6 @@ int main(int argc, char** argv) {
     if (part == "all" || part == "throughput") bench_throughput(rounds);
     if (part == "all" || part == "memory") bench_memory();
     if (part == "all" || part == "health") bench_health();
-    if (part == "all" || part == "query") bench_query();
     if (part == "all" || part == "protobuf") bench_protobuf(rounds);
     return 0;
 }
