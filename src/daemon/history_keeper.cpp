@@ -143,6 +143,9 @@ std::shared_ptr<const api::LivePoints> HistoryKeeper::live_points(const prom::Sa
             out->fresh.emplace_back(promql::Labels::from_pairs(std::move(pairs)), now.value(i));
             continue;
         }
+        // A series fed OTLP points keeps their own times: no point is made
+        // up for it at the query's time.
+        if (own_timestamps(id)) continue;
         const history::Series& s = store_.at(id);
         if (s.has_last && s.last_t >= t_ms) continue;
         out->stored.emplace_back(api::HistoryStorage::make_ref(id, store_.generation(id)), now.value(i));
