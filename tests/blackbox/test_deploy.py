@@ -282,7 +282,7 @@ class Package(unittest.TestCase):
             man = run("zcat", os.path.join(tree, "usr", "share", "man", "man1", "mmwatch.1.gz")).stdout
             self.assertIn("/usr/share/doc/mmwatch/", man.replace("\\-", "-"))
             script = os.path.join(tree, "usr", "share", "bash-completion", "completions", "mmwatch")
-            self.assertEqual(complete(script, "mmwatch", ""), help_flags(os.path.join(tree, "usr", "bin", "mmwatch")))
+            self.assertEqual(complete(script, "mmwatch", ""), help_flags(os.path.join(tree, "usr", "bin", "mmwatch")) + ["top"])
         finally:
             shutil.rmtree(tree, ignore_errors=True)
 
