@@ -1,6 +1,7 @@
 #include "daemon/export_pacer.hpp"
 
 #include "base/enum_names.hpp"
+#include "base/guard.hpp"
 #include "base/limits.hpp"
 
 namespace mmwatch::daemon {
@@ -56,16 +57,17 @@ http::Response ExportPacer::begin(std::vector<history::SeriesId> ids, int64_t st
 void ExportPacer::on_idle(uv_idle_t* h) {
     auto* p = static_cast<ExportPacer*>(h->data);
     bool more = false;
-    try {
-        more = p->step();
-    } catch (const std::bad_alloc&) {
-        // The export being built is dropped, answered 503.
+    base::guarded([&] { more = p->step(); }, [&](base::Failure f) {
+        // The export being built is dropped, answered 503 (resolve is
+        // idempotent: one already answered keeps its answer).
         if (!p->running_.empty()) {
-            p->running_.front().answer->resolve(http::error_response(503, "out of memory building the export"));
+            p->running_.front().answer->resolve(http::error_response(
+                503, f == base::Failure::out_of_memory ? "out of memory building the export"
+                                                       : "the export failed; retry it"));
             p->running_.pop_front();
         }
         more = !p->running_.empty();
-    }
+    });
     if (!more) uv_idle_stop(h);
 }
 
