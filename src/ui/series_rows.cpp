@@ -67,7 +67,13 @@ void to_rates(std::vector<Point>& points) {
 void read_recent(const history::Store& store, int64_t now_ms, SeriesRow& row) {
     std::vector<Point> points;
     history::SampleIterator it = store.samples(row.id, now_ms - kSparklineWindowMs, now_ms);
-    while (it.next()) points.push_back({it.t(), it.value()});
+    while (it.next()) {
+        // Memory bounded for a dense series (remote_write may send a sample
+        // a millisecond): the newest kMaxSparklineSamples are kept.
+        if (points.size() == 2 * kMaxSparklineSamples)
+            points.erase(points.begin(), points.begin() + ptrdiff_t(kMaxSparklineSamples));
+        points.push_back({it.t(), it.value()});
+    }
     row.has_value = !points.empty() && std::isfinite(points.back().v);
     if (row.has_value) row.value = points.back().v;
     if (row.counter) {
@@ -106,7 +112,9 @@ void select_series(const history::Store& store, const SeriesQuery& q, int64_t no
     std::vector<history::LabelView> labels;
     if (q.match.empty()) {
         // No filter: the page is a slice of the ids; only its rows' labels are read.
-        out.first = q.page * kSeriesRowsPerPage;
+        // A page past the end is empty; clamped just past it, so a huge
+        // ?page= cannot wrap `first + kSeriesRowsPerPage` or the paging text.
+        out.first = std::min(q.page, ids.size() / kSeriesRowsPerPage + 1) * kSeriesRowsPerPage;
         for (size_t i = out.first; i < std::min(ids.size(), out.first + kSeriesRowsPerPage); ++i) {
             store.labels(ids[i], labels);
             add_row(store, ids[i], labels, out);

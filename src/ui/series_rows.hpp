@@ -29,6 +29,10 @@ inline constexpr int64_t kRateWindowMs = 5 * 60 * 1000;
 // Raw samples a chart reads at most (a day at one second is 86,400); past
 // it the chart ends early and says so.
 inline constexpr size_t kMaxChartSamples = 100'000;
+// A sparkline's window keeps at most about this many of its newest raw
+// samples in memory (15 minutes at a sample a second is 900; 16 bytes
+// each, so at most 64 KiB a row while one row is read).
+inline constexpr size_t kMaxSparklineSamples = 2'000;
 
 // Series a filtered render reads the labels of at most: about 7 ms on
 // this session's loaded 2-core machine (0.3 us a series), so a filter over

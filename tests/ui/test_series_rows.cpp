@@ -94,6 +94,9 @@ TEST_CASE("match_filters_on_label_names_and_values_and_pages_are_capped") {
     select_series(store, {"", 99, 0}, kNow, page);  // past the end: nothing, bounded
     CHECK(page.total == 130);
     CHECK(page.rows.empty());
+    select_series(store, {"", SIZE_MAX / kSeriesRowsPerPage, 0}, kNow, page);  // no wrap
+    CHECK(page.rows.empty());
+    CHECK(page.first == 150);
     select_series(store, {"no such thing", 0, 0}, kNow, page);
     CHECK(page.rows.empty());
     CHECK_FALSE(page.more);
