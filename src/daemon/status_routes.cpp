@@ -117,7 +117,6 @@ void StatusRoutes::add_files(ui::StatusInput& in, int64_t now_unix_ms, uint64_t 
 
 void StatusRoutes::add_services(ui::StatusInput& in, int64_t now_unix_ns) const {
     const otlp::ServiceHealth& health = parts_.otlp.health();
-    in.otlp_enabled = true;
     in.services_total = health.size();
     for (uint32_t svc = 0; svc < health.size() && in.services.size() < ui::kMaxListRows; ++svc) {
         const otlp::HealthSummary h = health.summarize(svc, now_unix_ns);

@@ -79,7 +79,6 @@ struct StatusInput {
     bool directory_present = true;
     std::vector<FileRow> files;  // at most kMaxListRows, by file name
     size_t files_total = 0;
-    bool otlp_enabled = false;
     std::vector<ServiceRow> services;  // at most kMaxListRows
     size_t services_total = 0;
     std::vector<PushRow> push;
