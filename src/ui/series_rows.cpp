@@ -8,7 +8,7 @@
 namespace mmwatch::ui {
 
 bool counter_name(std::string_view name) noexcept {
-    return name.ends_with("_total") || name.ends_with("_count") || name.ends_with("_bucket");
+    return name.ends_with("_total") || name.ends_with("_count") || name.ends_with("_sum") || name.ends_with("_bucket");
 }
 
 namespace {
