@@ -60,7 +60,7 @@ public:
     }
     // A seam for tests, as Daemon::set_fault_injection: called at the start
     // of every push callback's work ("push_socket", "push_timer",
-    // "push_body", "push_backoff"); it may throw. Null in mmwatch.
+    // "push_body", "push_backoff", "push_slice"); it may throw. Null in mmwatch.
     void set_fault_injection(void (*hook)(std::string_view where)) noexcept { fault_injection_ = hook; }
 
 private:
