@@ -142,7 +142,12 @@ std::vector<SpoolNote> Pusher::take_spool_notes() {
 void Pusher::close() {
     // A push under way is finished: its requests reach the queues (and the
     // spool) before the senders close.
-    while (stream_.active() && !senders_.empty()) run_slice();
+    // Guarded and counted like every push callback: a failure here must
+    // not skip closing the senders (and their spool).
+    if (curl_ && !senders_.empty())
+        (void)curl_->guarded("push_slice", [this] {
+            while (stream_.active()) run_slice();
+        });
     if (idle_open_) {
         uv_idle_stop(&idle_);
         uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
