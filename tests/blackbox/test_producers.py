@@ -28,7 +28,9 @@ class Producers(MmwatchTestCase):
         m = self.start("--histogram-grouping-power", "2")
         p = self.run_producer("publish_c")
         try:
-            wait_until(lambda: m.sample('example_requests_total{name="c_app"}') == "18446744073709551615", "u64 max")
+            # The program writes the histogram last; a snapshot may fall between its stores.
+            wait_until(lambda: m.sample('example_response_size_bytes_count{name="c_app"}') == "3", "all values")
+            self.assertEqual(m.sample('example_requests_total{name="c_app"}'), "18446744073709551615")
             self.assertEqual(m.sample('example_temperature_celsius{name="c_app"}'), "-273")
             self.assertEqual(m.sample('example_response_size_bytes_bucket{name="c_app",le="3"}'), "1")
             self.assertEqual(m.sample('example_response_size_bytes_bucket{name="c_app",le="111"}'), "2")
@@ -42,11 +44,12 @@ class Producers(MmwatchTestCase):
         m = self.start()
         p = self.run_producer("publish_cpp")
         try:
-            wait_until(lambda: m.sample('example_jobs_total{name="cpp_app"}') == "42", "counter")
+            # Wait for the value each program writes last; a snapshot may fall between stores.
+            wait_until(lambda: m.sample('example_wait_microseconds_count{name="cpp_app"}') == "2", "all values")
+            self.assertEqual(m.sample('example_jobs_total{name="cpp_app"}'), "42")
             self.assertEqual(m.sample('example_queue_depth{name="cpp_app"}'), "-9223372036854775808")
-            self.assertEqual(m.sample('example_wait_microseconds_count{name="cpp_app"}'), "2")
-            wait_until(lambda: m.sample('example_served_total{name="cpp_inprocess"}') == "7", "in-process counter")
-            self.assertEqual(m.sample('example_workers{name="cpp_inprocess"}'), "3")
+            wait_until(lambda: m.sample('example_workers{name="cpp_inprocess"}') == "3", "in-process values")
+            self.assertEqual(m.sample('example_served_total{name="cpp_inprocess"}'), "7")
         finally:
             self.finish(p)
         wait_until(lambda: 'name="cpp_' not in m.metrics(), "series gone after exit")
@@ -65,10 +68,10 @@ class Producers(MmwatchTestCase):
                              text=True)
         try:
             self.assertEqual(p.stdout.readline().strip(), "published")
-            wait_until(lambda: m.sample('example_runs_total{name="py_app"}') == "5", "counter")
+            wait_until(lambda: m.sample('example_items_bucket{name="py_app",le="255"}') == "2", "all values")
+            self.assertEqual(m.sample('example_runs_total{name="py_app"}'), "5")
             self.assertEqual(m.sample('example_level{name="py_app"}'), "-1")
             self.assertEqual(m.sample('example_items_bucket{name="py_app",le="7"}'), "1")
-            self.assertEqual(m.sample('example_items_bucket{name="py_app",le="255"}'), "2")
         finally:
             self.finish(p)
         wait_until(lambda: 'name="py_app"' not in m.metrics(), "series gone after exit")
