@@ -121,6 +121,7 @@ Daemon::Daemon(const Options& options)
     stats_.version = MMWATCH_VERSION;
     router_.attach_otlp(&otlp_, &receiver_);
     otlp_.set_sink(&history_.otlp());  // OTLP points live in the history store
+    history_.otlp().attach(otlp_, page_.taken_names());  // under the names /metrics gives them
     router_.attach_history(&history_);
     router_.attach_status(&status_);
 }

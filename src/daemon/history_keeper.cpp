@@ -106,6 +106,9 @@ SeriesId HistoryKeeper::series_of(std::string_view labels, bool create) {
 void HistoryKeeper::append_batch(std::shared_ptr<const prom::SampleBatch> next) {
     const prom::SampleBatch& batch = *next;
     const int64_t t = batch.t_ms();
+    // OTLP families that lost their names to a file metric stop feeding
+    // their series first, so this batch samples the file's.
+    otlp_.refresh_names(t * 1'000'000);
     ids_.clear();
     ids_.reserve(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -157,6 +160,10 @@ std::shared_ptr<const api::LivePoints> HistoryKeeper::live_points(const prom::Sa
 void HistoryKeeper::mark_own_timestamps(SeriesId id) {
     if (id >= own_generation_.size()) own_generation_.resize(size_t(id) + 1, 0);
     own_generation_[id] = store_.generation(id) + 1;
+}
+
+void HistoryKeeper::clear_own_timestamps(SeriesId id) noexcept {
+    if (id < own_generation_.size()) own_generation_[id] = 0;
 }
 
 bool HistoryKeeper::own_timestamps(SeriesId id) const noexcept {

@@ -97,6 +97,9 @@ public:
     // A series fed at its own timestamps (OTLP): the sample pipeline's
     // copy of it is not appended, only its staleness marker when it goes.
     void mark_own_timestamps(history::SeriesId id);
+    // A series no longer fed at its own timestamps (its OTLP family lost
+    // its name on /metrics): the sample pipeline samples it again.
+    void clear_own_timestamps(history::SeriesId id) noexcept;
 
     // mmwatch_history_* on /metrics, every row on every call.
     void write_self_metrics(prom::Writer& w) const;

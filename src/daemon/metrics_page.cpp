@@ -62,17 +62,11 @@ void render_staleness(const std::vector<files::Source*>& active, prom::Writer& o
     for (const files::Source* s : active) prom::labelled(out, "name", s->label(), s->stale() ? 1 : 0);
 }
 
-// What the OTLP part may not write: the file families' names and the
-// self-metrics'.
-struct FilesAndSelfMetrics final : otlp::TakenNames {
-    const prom::FilePlan& plan;
-    explicit FilesAndSelfMetrics(const prom::FilePlan& p) : plan(p) {}
-    [[nodiscard]] bool taken(std::string_view name) const override {
-        return plan.has_family(name) || self_metric_names().count(std::string(name)) > 0;
-    }
-};
-
 }  // namespace
+
+bool MetricsPage::FilesAndSelfMetrics::taken(std::string_view name) const {
+    return plan.has_family(name) || self_metric_names().count(std::string(name)) > 0;
+}
 
 // The page, top to bottom: the one place that decides what /metrics holds
 // and, through the sample pipeline, what every consumer of samples gets.
@@ -93,7 +87,7 @@ void MetricsPage::compose(prom::Writer& w, std::string* text, Purpose purpose) {
     render_staleness(parts_.watcher.active_in_discovery_order(), w);
     // The OTLP series under names nothing above took, then OTLP's own
     // metrics (their skip counts are this body's).
-    const otlp::ExpositionSkips skips = otlp::render_prometheus(parts_.otlp, w, FilesAndSelfMetrics(plan_),
+    const otlp::ExpositionSkips skips = otlp::render_prometheus(parts_.otlp, w, taken_,
                                                                 base::unix_ns_now(), config_.max_response_bytes);
     otlp::write_self_metrics(parts_.otlp, parts_.receiver.counters(), skips, w);
     // The gRPC listener's sessions and calls (at zero when it is off).

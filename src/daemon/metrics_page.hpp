@@ -16,6 +16,7 @@
 #include "daemon/self_metrics.hpp"
 #include "files/watcher.hpp"
 #include "http/gzip.hpp"
+#include "otlp/exposition.hpp"
 #include "prom/file_plan.hpp"
 #include "prom/writer.hpp"
 
@@ -62,6 +63,8 @@ struct PageParts {
 class MetricsPage {
 public:
     MetricsPage(PageConfig config, PageParts parts);
+    MetricsPage(const MetricsPage&) = delete;  // taken_ refers to plan_
+    MetricsPage& operator=(const MetricsPage&) = delete;
 
     // Rebuilds the family plan if the active files changed: counts and logs
     // dropped series. The daemon calls it after every watcher activity.
@@ -86,8 +89,19 @@ public:
     void invalidate() noexcept {
         for (Rendition& r : renditions_) r.dirty = true;
     }
+    // The names the OTLP part may not write (the file families', the
+    // self-metrics'): the history store asks the same (otlp_history.hpp).
+    [[nodiscard]] const otlp::TakenNames& taken_names() const noexcept { return taken_; }
 
 private:
+    // What the OTLP part may not write: the file families' names and the
+    // self-metrics'.
+    struct FilesAndSelfMetrics final : otlp::TakenNames {
+        const prom::FilePlan& plan;
+        explicit FilesAndSelfMetrics(const prom::FilePlan& p) : plan(p) {}
+        [[nodiscard]] bool taken(std::string_view name) const override;
+    };
+
     // One format's cached body and its render budget.
     struct Rendition {
         uint64_t snapshot = UINT64_MAX;
@@ -113,6 +127,7 @@ private:
     PageParts parts_;
     PageCounters counters_;
     prom::FilePlan plan_;
+    FilesAndSelfMetrics taken_{plan_};
     uint64_t plan_generation_ = UINT64_MAX;
     Rendition renditions_[prom::kFormatCount];
     http::GzipEncoder gzip_;

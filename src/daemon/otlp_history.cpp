@@ -13,12 +13,21 @@ namespace {
 MMWATCH_ENUM_TABLE(OtlpPointResult, kResultNames) = {
     MMWATCH_ROW(stored),        MMWATCH_ROW(same),          MMWATCH_ROW(out_of_order), MMWATCH_ROW(duplicate),
     MMWATCH_ROW(series_limit), MMWATCH_ROW(memory_budget), MMWATCH_ROW(bad_labels),   MMWATCH_ROW(loading),
+    MMWATCH_ROW(name_taken),
 };
 static_assert(base::rows_match(kResultNames, kOtlpPointResultCount));
 
 constexpr prom::Family kPoints{
     "mmwatch_history_otlp_points_total", prom::Kind::counter,
     "OTLP points offered to the history store at their own timestamps, by result (all but stored and same are refused)."};
+
+const otlp::NoneTaken kNoneTaken;
+
+bool any_live(const otlp::Store& store, const otlp::Family& f, int64_t now_ns) {
+    for (uint32_t id : f.series)
+        if (store.live(store.series()[id], now_ns)) return true;
+    return false;
+}
 
 OtlpPointResult from_refusal(history::Refusal r) noexcept {
     switch (r) {
@@ -39,6 +48,49 @@ void OtlpHistory::set_labels(prom::SampleCollector::Labels target, prom::SampleC
     target_ = std::move(target);
     external_ = std::move(external);
     memo_.clear();  // label sets made with the old labels name other series
+}
+
+void OtlpHistory::refresh_names(int64_t now_ns) {
+    if (!store_) return;
+    const otlp::Store& store = *store_;
+    claims_.clear();
+    verdicts_.resize(store.families().size(), otlp::NameVerdict::undecided);
+    std::string name;
+    for (uint32_t family = 0; family < verdicts_.size(); ++family) {
+        const otlp::NameVerdict before = verdicts_[family];
+        verdicts_[family] = any_live(store, store.families()[family], now_ns)
+                                ? claims_.decide(store, family, taken_ ? *taken_ : kNoneTaken, name)
+                                : otlp::NameVerdict::undecided;
+        // Written no more (or not for now: decided again at its next
+        // point, maybe under a name a file took since): its series go back.
+        if (before == otlp::NameVerdict::written && verdicts_[family] != otlp::NameVerdict::written)
+            release_family(store, family);
+    }
+}
+
+// Whether the family is written under its name; one not decided yet is
+// decided now, after those decided before.
+bool OtlpHistory::name_written(const otlp::Store& store, uint32_t family) {
+    if (family >= verdicts_.size()) verdicts_.resize(size_t(family) + 1, otlp::NameVerdict::undecided);
+    if (verdicts_[family] == otlp::NameVerdict::undecided) {
+        std::string name;
+        verdicts_[family] = claims_.decide(store, family, taken_ ? *taken_ : kNoneTaken, name);
+    }
+    return verdicts_[family] == otlp::NameVerdict::written;
+}
+
+// A family that lost its name: its history series are no longer its own,
+// so the sample pipeline samples them again (a file series with the same
+// labels is the file's).
+void OtlpHistory::release_family(const otlp::Store& store, uint32_t family) {
+    history::Store& h = keeper_.store();
+    for (uint32_t series_id : store.families()[family].series) {
+        if (series_id >= memo_.size()) continue;
+        Memo& m = memo_[series_id];
+        if (m.id != history::kNoSeries && h.live(m.id) && h.generation(m.id) == m.generation)
+            keeper_.clear_own_timestamps(m.id);
+        m = {};
+    }
 }
 
 // The history series of an OTLP series: remembered by its id, made once
@@ -74,6 +126,10 @@ history::SeriesId OtlpHistory::series_of(const otlp::Store& store, uint32_t seri
 void OtlpHistory::point(const otlp::Store& store, uint32_t series_id, int64_t t_ms, double value) {
     if (keeper_.loading()) {
         ++counts_[size_t(OtlpPointResult::loading)];
+        return;
+    }
+    if (!name_written(store, store.series()[series_id].key.family)) {
+        ++counts_[size_t(OtlpPointResult::name_taken)];
         return;
     }
     const history::SeriesId id = series_of(store, series_id, value);

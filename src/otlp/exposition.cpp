@@ -303,14 +303,39 @@ void write_series(const Store& store, uint32_t series_id, prom::Writer& w, doubl
     }
 }
 
+NameVerdict NameClaims::decide(const Store& store, uint32_t family, const TakenNames& taken, std::string& name) {
+    const Family& f = store.families()[family];
+    name = prometheus_name(store.strings().get(f.name), store.strings().get(f.unit), f.kind, f.monotonic);
+    const std::vector<std::string> samples = sample_names(f, name);
+    const auto by_page = [&](const std::string& n) { return taken.taken(n); };
+    const auto by_otlp = [&](const std::string& n) {
+        return claimed_.count(n) > 0 || n == kTargetInfo || n.starts_with(kSelfPrefix);
+    };
+    if (std::any_of(samples.begin(), samples.end(), by_page)) return NameVerdict::taken;
+    if (std::any_of(samples.begin(), samples.end(), by_otlp)) return NameVerdict::collision;
+    claimed_.insert(samples.begin(), samples.end());
+    return NameVerdict::written;
+}
+
+size_t NameClaims::memory_bytes() const noexcept {
+    // A node: the string, a next pointer and the cached hash; a bucket: a pointer.
+    constexpr size_t kNodeBytes = sizeof(std::string) + 2 * sizeof(void*);
+    size_t bytes = claimed_.bucket_count() * sizeof(void*) + claimed_.size() * kNodeBytes;
+    for (const std::string& s : claimed_)
+        if (s.capacity() > std::string().capacity()) bytes += s.capacity() + 1;
+    return bytes;
+}
+
 ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const TakenNames& taken, int64_t now_ns,
                                   size_t max_bytes) {
     ExpositionSkips skips;
     Fragments frags{store, w, {}, {}, {}};
     std::vector<bool> resource_used(store.resources().size(), false);
-    std::unordered_set<std::string> claimed;  // sample names of the families written
+    NameClaims claims;
     std::vector<uint32_t> ids;
-    for (const Family& f : store.families()) {
+    std::string name;
+    for (uint32_t family = 0; family < store.families().size(); ++family) {
+        const Family& f = store.families()[family];
         ids.clear();
         for (uint32_t id : f.series)
             if (store.live(store.series()[id], now_ns)) ids.push_back(id);
@@ -319,25 +344,14 @@ ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const Tak
             ++skips.response_bytes;
             continue;
         }
-        const std::string name =
-            prometheus_name(store.strings().get(f.name), store.strings().get(f.unit), f.kind, f.monotonic);
-        const std::vector<std::string> samples = sample_names(f, name);
-        const auto by_page = [&](const std::string& n) { return taken.taken(n); };
-        const auto by_otlp = [&](const std::string& n) {
-            return claimed.count(n) > 0 || n == kTargetInfo || n.starts_with(kSelfPrefix);
-        };
-        if (std::any_of(samples.begin(), samples.end(), by_page)) {
-            ++skips.family_taken;
-            continue;
+        switch (claims.decide(store, family, taken, name)) {
+        case NameVerdict::taken: ++skips.family_taken; continue;
+        case NameVerdict::collision: ++skips.name_collision; continue;
+        default: break;
         }
-        if (std::any_of(samples.begin(), samples.end(), by_otlp)) {
-            ++skips.name_collision;
-            continue;
-        }
-        claimed.insert(samples.begin(), samples.end());
         write_family(w, store, f, name, ids, frags, resource_used, max_bytes, skips);
     }
-    if (taken.taken(kTargetInfo) || claimed.count(std::string(kTargetInfo))) ++skips.family_taken;
+    if (taken.taken(kTargetInfo) || claims.claimed(kTargetInfo)) ++skips.family_taken;
     else write_target_info(w, store, resource_used, frags, skips);
     return skips;
 }

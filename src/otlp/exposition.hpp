@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "otlp/store.hpp"
 #include "prom/writer.hpp"
@@ -42,6 +43,29 @@ protected:
 // Nothing taken: a page of OTLP series alone (tests, the fuzzers).
 struct NoneTaken final : TakenNames {
     [[nodiscard]] bool taken(std::string_view) const override { return false; }
+};
+
+// Which OTLP families /metrics writes under their names, decided in the
+// store's order as render_prometheus() decides: a family any of whose
+// sample names (NAME, and NAME_bucket, NAME_count, NAME_sum for histograms
+// and summaries) is `taken` is left out (`taken`), as is one a family
+// decided before it claimed, or target_info, or mmwatch_otlp_*
+// (`collision`). The history path asks the same question (one name, one
+// owner, in /metrics and in history alike).
+enum class NameVerdict : uint8_t { undecided, written, taken, collision };
+
+class NameClaims {
+public:
+    // Decides `family` after every family decided before; `name` is set to
+    // its Prometheus name.
+    NameVerdict decide(const Store& store, uint32_t family, const TakenNames& taken, std::string& name);
+    [[nodiscard]] bool claimed(std::string_view sample_name) const { return claimed_.count(std::string(sample_name)) > 0; }
+    void clear() noexcept { claimed_.clear(); }
+    // The claimed names' memory, estimated from the set's nodes and buckets.
+    [[nodiscard]] size_t memory_bytes() const noexcept;
+
+private:
+    std::unordered_set<std::string> claimed_;  // sample names of the families written
 };
 
 // Appends every family with a series that received a point within the

@@ -207,6 +207,34 @@ class TestOtlpReceiver(OtlpCase):
         self.assertIn('mmwatch_history_otlp_points_total{result="stored"} 3\n', m.metrics())
         self.assertIn('mmwatch_history_otlp_points_total{result="duplicate"} 1\n', m.metrics())
 
+    def test_an_otlp_metric_named_as_a_file_metric_is_kept_out_of_history_and_counted_name_taken(self):
+        p = self.producer("app")
+        g = p.gauge("temperature_celsius")
+        p.publish()
+        g.set(-40)
+        m = self.start_otlp("--history-interval", "1s")
+        self.assertIn('mmwatch_history_otlp_points_total{result="name_taken"} 0\n', m.metrics())
+        # No resource, no scope and the file's `name` label: the OTLP
+        # series' labels equal the file series' (job, instance included).
+        t_ns = time.time_ns()
+        body = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+            {"name": "temperature_celsius", "gauge": {"dataPoints": [
+                {"asDouble": 99, "timeUnixNano": str(t_ns), "attributes": [
+                    {"key": "name", "value": {"stringValue": "app"}}]}]}}]}]}]}
+        self.assertEqual(self.post(m.port, json.dumps(body).encode()), (200, "{}"))
+        wait = time.monotonic() + 120
+        values = []
+        while time.monotonic() < wait:
+            r = self.query(m, "/api/v1/query", query='temperature_celsius{name="app"}[1h]')["result"]
+            values = r[0]["values"] if r else []
+            if sum(1 for t, _ in values if t * 1e9 > t_ns) >= 3:
+                break
+            time.sleep(0.2)
+        self.assertGreaterEqual(sum(1 for t, _ in values if t * 1e9 > t_ns), 3, values)
+        self.assertEqual({v for _, v in values}, {"-40"})
+        self.assertIn('mmwatch_history_otlp_points_total{result="name_taken"} 1\n', m.metrics())
+        self.assertIn('mmwatch_history_otlp_points_total{result="stored"} 0\n', m.metrics())
+
 
 if __name__ == "__main__":
     unittest.main()

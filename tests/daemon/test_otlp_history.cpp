@@ -128,3 +128,78 @@ TEST_CASE("otlp_histograms_and_delta_sums_land_as_their_scraped_series") {
     REQUIRE(s.size() == 2);
     CHECK(s[1].value() == 10);  // delta points added up, as /metrics shows them
 }
+
+namespace {
+
+// The page's names: a file family or a self-metric has these.
+struct Taken final : otlp::TakenNames {
+    std::vector<std::string> names;
+    [[nodiscard]] bool taken(std::string_view name) const override {
+        for (const std::string& n : names)
+            if (n == name) return true;
+        return false;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("otlp_points_of_a_family_whose_name_a_file_metric_has_are_refused_as_name_taken") {
+    Rig rig;
+    Taken taken;
+    taken.names = {"g"};
+    rig.keeper.otlp().attach(rig.otlp.store, taken);
+    rig.post(test::gauge_metric("g", 1, kT0, kRoom), kT0);
+    rig.post(test::gauge_metric("other", 1, kT0, kRoom), kT0);
+    CHECK(rig.keeper.otlp().count(OtlpPointResult::name_taken) == 1);
+    CHECK(rig.keeper.otlp().count(OtlpPointResult::stored) == 1);
+    CHECK(samples_of(rig.keeper.store(), kGauge).empty());
+}
+
+TEST_CASE("two_otlp_families_with_one_sample_name_the_first_keeps_it_in_history_as_on_metrics") {
+    Rig rig;
+    const otlp::NoneTaken none;
+    rig.keeper.otlp().attach(rig.otlp.store, none);
+    // The monotonic sum "req" is req_total on /metrics; so is the gauge
+    // "req_total", which comes second and is left out there and here.
+    rig.post(test::sum_metric("req", 5, kT0, 2, true), kT0);
+    rig.post(test::gauge_metric("req_total", 7, kT0), kT0);
+    CHECK(rig.keeper.otlp().count(OtlpPointResult::stored) == 1);
+    CHECK(rig.keeper.otlp().count(OtlpPointResult::name_taken) == 1);
+}
+
+TEST_CASE("a_family_that_loses_its_name_to_a_file_metric_gives_the_series_back_to_the_sample_pipeline") {
+    Rig rig;
+    Taken taken;
+    rig.keeper.otlp().attach(rig.otlp.store, taken);
+    rig.post(test::gauge_metric("g", 1, kT0, kRoom), kT0);
+    rig.keeper.consume(rig.batch(kT0, kT0ms + 500));  // g is OTLP's: skipped by the pipeline
+    REQUIRE(samples_of(rig.keeper.store(), kGauge).size() == 1);
+    // A file family named g appears; the same label set is in the next
+    // batch (here: the OTLP part rendered without the names taken, as a
+    // stand-in for the file's series with equal labels).
+    taken.names = {"g"};
+    rig.keeper.consume(rig.batch(kT0 + kSec, kT0ms + 1500));
+    const auto s = samples_of(rig.keeper.store(), kGauge);
+    REQUIRE(s.size() == 2);
+    CHECK(s[1].t == kT0ms + 1500);  // sampled at the batch's time: the pipeline's again
+    rig.post(test::gauge_metric("g", 5, kT0 + 2 * kSec, kRoom), kT0 + 2 * kSec);
+    CHECK(rig.keeper.otlp().count(OtlpPointResult::name_taken) == 1);
+    CHECK(samples_of(rig.keeper.store(), kGauge).size() == 2);
+}
+
+TEST_CASE("a_family_gone_from_metrics_gives_its_series_back_so_a_file_taking_its_name_later_is_sampled") {
+    Rig rig;
+    Taken taken;
+    rig.keeper.otlp().attach(rig.otlp.store, taken);
+    rig.post(test::gauge_metric("g", 1, kT0, kRoom), kT0);
+    rig.keeper.consume(rig.batch(kT0, kT0ms + 500));
+    // Past --otlp-window g is off /metrics; a file family g comes, whose
+    // series has g's labels (the batch rendered at kT0 stands in for it).
+    taken.names = {"g"};
+    const int64_t later_ms = kT0ms + 400'000;
+    rig.keeper.consume(rig.batch(kT0, later_ms));
+    const auto s = samples_of(rig.keeper.store(), kGauge);
+    REQUIRE(s.size() == 2);
+    CHECK(s[1].t == later_ms);
+    CHECK(s[1].value() == 1);
+}
