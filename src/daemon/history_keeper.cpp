@@ -109,30 +109,50 @@ void HistoryKeeper::append_batch(std::shared_ptr<const prom::SampleBatch> next) 
     // OTLP families that lost their names to a file metric stop feeding
     // their series first, so this batch samples the file's.
     otlp_.refresh_names(t * 1'000'000);
+    // Each series is marked with the batch's number as it is appended (the
+    // mark lives in the series: no byte per series here but the lists).
+    const uint32_t previous = batch_;
+    batch_ = batch_ == UINT32_MAX ? 1 : batch_ + 1;
     ids_.clear();
     ids_.reserve(batch.size());
+    size_t kept = 0;  // series of the last batch in this one
     for (size_t i = 0; i < batch.size(); ++i) {
         const SeriesId id = series_of(batch.labels(i), true);
         if (id == kNoSeries) continue;
         // A series fed OTLP points at their own times is not sampled again,
         // but it is in ids_, so it gets its marker when it leaves the page.
-        if (!own_timestamps(id)) (void)store_.append(id, t, history::value_bits(batch.value(i)));
-        ids_.push_back(uint64_t(id) << 32 | store_.generation(id));
+        if (!store_.own_times(id)) (void)store_.append(id, t, history::value_bits(batch.value(i)));
+        const uint32_t seen = store_.last_batch(id);
+        if (seen == batch_) continue;  // twice in the batch: listed once
+        if (seen == previous) ++kept;
+        store_.set_last_batch(id, batch_);
+        ids_.push_back(id);
+        if (id / 64 >= in_batch_.size()) in_batch_.resize(id / 64 + 1, 0);
+        in_batch_[id / 64] |= uint64_t(1) << (id % 64);
     }
     // Gone since the last batch: one staleness marker each, as Prometheus
-    // writes when a target stops exposing a series. The last batch is
-    // known by its series' ids (with the slot's generation, so a slot
-    // reused since is not marked), 8 bytes a series, not by its labels.
-    std::sort(ids_.begin(), ids_.end());
-    ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
-    for (auto a = last_ids_.begin(), b = ids_.begin(); a != last_ids_.end(); ++a) {
-        while (b != ids_.end() && *b < *a) ++b;
-        if (b != ids_.end() && *b == *a) continue;
-        const auto id = SeriesId(*a >> 32);
-        if (store_.live(id) && store_.generation(id) == uint32_t(*a))
-            (void)store_.append(id, t, history::kStaleNaNBits);
+    // writes when a target stops exposing a series. A series of the last
+    // batch still carries its number only if this batch did not have it;
+    // a slot reused since carries 0 or this batch's. When every series of
+    // the last batch is in this one (the usual case) none is looked at;
+    // else the bit set of this batch's ids (a bit a slot) finds the few
+    // gone without reading every series.
+    if (kept < last_ids_.size()) {
+        for (const SeriesId id : last_ids_) {
+            if (id / 64 < in_batch_.size() && (in_batch_[id / 64] >> (id % 64) & 1) != 0) continue;
+            if (store_.live(id) && store_.last_batch(id) == previous) (void)store_.append(id, t, history::kStaleNaNBits);
+        }
     }
+    for (const SeriesId id : ids_) in_batch_[id / 64] = 0;
     std::swap(last_ids_, ids_);
+    count_feeder_bytes();
+}
+
+// What this keeper holds per series for the store, in its budget: the
+// two batch lists and the OTLP side's (otlp_history.hpp).
+void HistoryKeeper::count_feeder_bytes() {
+    store_.set_feeder_bytes((ids_.capacity() + last_ids_.capacity()) * sizeof(SeriesId) +
+                            in_batch_.capacity() * sizeof(uint64_t) + otlp_.memory_bytes());
 }
 
 std::shared_ptr<const api::LivePoints> HistoryKeeper::live_points(const prom::SampleBatch& now, int64_t t_ms) {
@@ -148,7 +168,7 @@ std::shared_ptr<const api::LivePoints> HistoryKeeper::live_points(const prom::Sa
         }
         // A series fed OTLP points keeps their own times: no point is made
         // up for it at the query's time.
-        if (own_timestamps(id)) continue;
+        if (store_.own_times(id)) continue;
         const history::Series& s = store_.at(id);
         if (s.has_last && s.last_t >= t_ms) continue;
         out->stored.emplace_back(api::HistoryStorage::make_ref(id, store_.generation(id)), now.value(i));
@@ -157,18 +177,9 @@ std::shared_ptr<const api::LivePoints> HistoryKeeper::live_points(const prom::Sa
     return out;
 }
 
-void HistoryKeeper::mark_own_timestamps(SeriesId id) {
-    if (id >= own_generation_.size()) own_generation_.resize(size_t(id) + 1, 0);
-    own_generation_[id] = store_.generation(id) + 1;
-}
+void HistoryKeeper::mark_own_timestamps(SeriesId id) { store_.set_own_times(id, true); }
 
-void HistoryKeeper::clear_own_timestamps(SeriesId id) noexcept {
-    if (id < own_generation_.size()) own_generation_[id] = 0;
-}
-
-bool HistoryKeeper::own_timestamps(SeriesId id) const noexcept {
-    return id < own_generation_.size() && own_generation_[id] == store_.generation(id) + 1;
-}
+void HistoryKeeper::clear_own_timestamps(SeriesId id) noexcept { store_.set_own_times(id, false); }
 
 void HistoryKeeper::tick(int64_t unix_ms) { (void)store_.maintain(unix_ms, base::kHistoryMaintainSeriesPerTick); }
 

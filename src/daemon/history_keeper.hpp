@@ -96,10 +96,13 @@ public:
     [[nodiscard]] OtlpHistory& otlp() noexcept { return otlp_; }
     // A series fed at its own timestamps (OTLP): the sample pipeline's
     // copy of it is not appended, only its staleness marker when it goes.
+    // (Kept in the series: history::Store::own_times.)
     void mark_own_timestamps(history::SeriesId id);
     // A series no longer fed at its own timestamps (its OTLP family lost
     // its name on /metrics): the sample pipeline samples it again.
     void clear_own_timestamps(history::SeriesId id) noexcept;
+    // Tells the store what this keeper and its OTLP side hold for it.
+    void count_feeder_bytes();
 
     // mmwatch_history_* on /metrics, every row on every call.
     void write_self_metrics(prom::Writer& w) const;
@@ -113,7 +116,6 @@ private:
     static void on_flush_timer(uv_timer_t* t);
     void append_batch(std::shared_ptr<const prom::SampleBatch> next);
     [[nodiscard]] history::SeriesId series_of(std::string_view labels, bool create);
-    [[nodiscard]] bool own_timestamps(history::SeriesId id) const noexcept;
     void begin_reload();
     bool reload_step();
     void finish_reload();
@@ -131,17 +133,20 @@ private:
     uv_loop_t* loop_ = nullptr;
     http::UvHandle<uv_idle_t> work_;
     http::UvHandle<uv_timer_t> flush_timer_;
-    // The sample pipeline: the last batch's series as id << 32 |
-    // generation, sorted (for staleness; ids_ is the batch being
-    // appended), and the batches that came while the reload ran.
-    std::vector<uint64_t> last_ids_, ids_;
+    // The sample pipeline: the last batch's series (for staleness; ids_
+    // is the batch being appended; 4 bytes a series each, in the store's
+    // budget), the batches' number (each series keeps the last it was in:
+    // history::Store::last_batch), and the batches that came while the
+    // reload ran.
+    std::vector<history::SeriesId> last_ids_, ids_;
+    std::vector<uint64_t> in_batch_;  // ids_ as a bit set (a bit a slot), all zero between batches
+    uint32_t batch_ = 0;
     std::deque<std::shared_ptr<const prom::SampleBatch>> pending_batches_;
     uint64_t batches_dropped_ = 0;
     std::vector<history::LabelView> labels_;
-    // OTLP points, and the series they feed: generation + 1 by series id
-    // (0: not fed), so a reused id is not taken for the old series.
+    // OTLP points (the series they feed are marked in the store:
+    // history::Store::own_times).
     OtlpHistory otlp_{*this};
-    std::vector<uint32_t> own_generation_;
     // --history-dir: the reload, then the flushes.
     std::unique_ptr<history::SegmentDir> dir_;
     int lock_fd_ = -1;

@@ -75,6 +75,7 @@ bool OtlpHistory::name_written(const otlp::Store& store, uint32_t family) {
     if (verdicts_[family] == otlp::NameVerdict::undecided) {
         std::string name;
         verdicts_[family] = claims_.decide(store, family, taken_ ? *taken_ : kNoneTaken, name);
+        keeper_.count_feeder_bytes();
     }
     return verdicts_[family] == otlp::NameVerdict::written;
 }
@@ -97,7 +98,10 @@ void OtlpHistory::release_family(const otlp::Store& store, uint32_t family) {
 // from what a SampleCollector stores of it (its one sample's labels).
 history::SeriesId OtlpHistory::series_of(const otlp::Store& store, uint32_t series_id, double value) {
     history::Store& h = keeper_.store();
-    if (series_id >= memo_.size()) memo_.resize(size_t(series_id) + 1);
+    if (series_id >= memo_.size()) {
+        memo_.resize(size_t(series_id) + 1);
+        keeper_.count_feeder_bytes();
+    }
     Memo& m = memo_[series_id];
     if (m.id != history::kNoSeries && h.live(m.id) && h.generation(m.id) == m.generation) return m.id;
     prom::SampleCollector collector(target_, external_);
@@ -143,6 +147,10 @@ void OtlpHistory::point(const otlp::Store& store, uint32_t series_id, int64_t t_
         ++counts_[size_t(t_ms == last_t ? OtlpPointResult::duplicate : OtlpPointResult::out_of_order)];
         break;
     }
+}
+
+size_t OtlpHistory::memory_bytes() const noexcept {
+    return memo_.capacity() * sizeof(Memo) + verdicts_.capacity() * sizeof(otlp::NameVerdict) + claims_.memory_bytes();
 }
 
 prom::Family OtlpHistory::self_metric_family() { return kPoints; }

@@ -64,6 +64,9 @@ public:
     void point(const otlp::Store& store, uint32_t series_id, int64_t t_ms, double value) override;
 
     [[nodiscard]] uint64_t count(OtlpPointResult r) const noexcept { return counts_[size_t(r)]; }
+    // What this holds per OTLP series and family (the history ids, the
+    // name verdicts and claims): counted in the history store's budget.
+    [[nodiscard]] size_t memory_bytes() const noexcept;
     // mmwatch_history_otlp_points_total{result}, every result.
     void write_self_metrics(prom::Writer& w) const;
     [[nodiscard]] static prom::Family self_metric_family();

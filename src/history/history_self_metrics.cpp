@@ -29,6 +29,10 @@ void store_rows(Rows& r, const Store* store) {
               "tier", tier_name(Tier(t)), double(st.bytes[t]));
     r.add("mmwatch_history_index_bytes", kGauge,
           "Memory held by the history store's series, label strings and postings index.", double(st.index_bytes));
+    r.add("mmwatch_history_feeder_bytes", kGauge,
+          "Memory the history store's feeders hold per series for it (the sample pipeline's last batch, the OTLP "
+          "series' history ids), part of mmwatch_history_index_bytes and the budget.",
+          double(st.feeder_bytes));
     r.add("mmwatch_history_budget_bytes", kGauge, "The history store's memory budget (--history-bytes).",
           store ? double(store->config().max_bytes) : 0);
     r.add("mmwatch_history_series", kGauge, "Series the history store holds.", double(st.series));

@@ -82,7 +82,8 @@ struct StoreStats {
     uint64_t samples[kTierCount] = {};  // rows for downsampled tiers, open heads included
     uint64_t bytes[kTierCount] = {};    // pages, heads, chunk lists
     uint64_t chunks[kTierCount] = {};
-    uint64_t index_bytes = 0;           // series, labels, strings, postings, lookup
+    uint64_t index_bytes = 0;           // series, labels, strings, postings, lookup, feeder_bytes
+    uint64_t feeder_bytes = 0;          // Store::set_feeder_bytes()
     uint64_t total_bytes = 0;
     size_t series = 0;
 };
@@ -130,6 +131,20 @@ public:
     // Bumped when a series' slot is reused: an id kept across loop turns is
     // still the same series only if its generation is.
     [[nodiscard]] uint32_t generation(SeriesId id) const noexcept { return slots_[id].generation; }
+    // The sample pipeline's marks on a live series (series.hpp), kept for
+    // its feeder (daemon::HistoryKeeper) at no byte per series: fed at its
+    // own timestamps, and the last sample batch it was in.
+    [[nodiscard]] bool own_times(SeriesId id) const noexcept { return slots_[id].own_times; }
+    void set_own_times(SeriesId id, bool on) noexcept { slots_[id].own_times = on; }
+    [[nodiscard]] uint32_t last_batch(SeriesId id) const noexcept { return slots_[id].last_batch; }
+    void set_last_batch(SeriesId id, uint32_t batch) noexcept { slots_[id].last_batch = batch; }
+    // Memory the store's feeders hold per series for it (the keeper's
+    // batch lists, the OTLP series' history ids): counted in the index
+    // bytes and the budget like the store's own.
+    void set_feeder_bytes(uint64_t bytes) {
+        adjust(feeder_bytes_, size_t(feeder_bytes_), size_t(bytes));
+        check_budget();
+    }
     // The series' labels, sorted by name (views valid until the store changes).
     void labels(SeriesId id, std::vector<LabelView>& out) const;
     // Samples with mint <= t <= maxt, oldest first: sealed chunks and head.
@@ -212,6 +227,7 @@ private:
     // per tier, and series labels and tier states for the index.
     int64_t head_bytes_[kTierCount] = {};
     int64_t series_bytes_ = 0;
+    int64_t feeder_bytes_ = 0;         // set_feeder_bytes()
     uint64_t head_samples_[kTierCount] = {};
     size_t head_cap_bytes_ = 0;        // a head is sealed when it reaches this
     bool grew_ = false;                // memory grew since check_budget() last looked

@@ -42,8 +42,8 @@ void Store::update_head_cap() noexcept {
 }
 
 uint64_t Store::index_bytes() const noexcept {
-    return uint64_t(series_bytes_) + symbols_.memory_bytes() + postings_.memory_bytes() + lookup_.memory_bytes() +
-           (free_.capacity() + retiring_.capacity()) * sizeof(SeriesId);
+    return uint64_t(series_bytes_) + uint64_t(feeder_bytes_) + symbols_.memory_bytes() + postings_.memory_bytes() +
+           lookup_.memory_bytes() + (free_.capacity() + retiring_.capacity()) * sizeof(SeriesId);
 }
 
 uint64_t Store::bytes() const noexcept {
@@ -61,6 +61,7 @@ StoreStats Store::stats() const {
     }
     st.bytes[0] += times_.memory_bytes();
     st.index_bytes = index_bytes();
+    st.feeder_bytes = uint64_t(feeder_bytes_);
     st.total_bytes = bytes();
     st.series = live_series_;
     return st;

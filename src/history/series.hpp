@@ -52,6 +52,12 @@ struct Series {
     uint32_t generation = 0;    // bumped each time the slot is reused
     uint32_t hash = 0;          // of the label set, for the lookup index
     bool has_last = false;
+    // Kept for the store's feeder (daemon/history_keeper.hpp), in the
+    // padding before last_t (no byte per series added): fed at its own
+    // timestamps (OTLP points), and the number of the sample batch it was
+    // last in (0: none), for staleness. Reset with the slot.
+    bool own_times = false;
+    uint32_t last_batch = 0;
     int64_t last_t = 0;         // the last sample appended, for out-of-order and duplicate checks
     uint64_t last_bits = 0;
     RawHead head;

@@ -118,6 +118,52 @@ TEST_CASE("a_series_back_after_a_gap_is_appended_again_after_its_marker") {
     CHECK(a[2].value() == 5);
 }
 
+TEST_CASE("a_series_twice_in_one_batch_is_listed_once_and_marked_once_when_it_goes") {
+    HistoryKeeper k(config());
+    k.consume(batch({{"a", 1}, {"a", 1}}, 1000));
+    k.consume(batch({}, 2000));
+    k.consume(batch({}, 3000));
+    const auto a = samples_of(k.store(), "a");
+    REQUIRE(a.size() == 2);
+    CHECK(a[1].t == 2000);
+    CHECK(history::is_stale_marker(a[1].bits));
+}
+
+TEST_CASE("a_series_made_between_batches_by_another_feeder_gets_no_marker_from_the_pipeline") {
+    // A slot reused since the last batch is the same case: its series
+    // starts with no batch number, so only the last batch's series are marked.
+    HistoryKeeper k(config());
+    k.consume(batch({{"a", 1}}, 1000));
+    std::vector<history::LabelView> c = {{"__name__", "c"}, {"job", "j"}};
+    const history::SeriesId id = k.store().series(c).id;
+    REQUIRE(id != history::kNoSeries);
+    CHECK(k.store().last_batch(id) == 0);
+    REQUIRE(k.store().append(id, 1500, history::value_bits(7)) == history::AppendStatus::stored);
+    k.consume(batch({{"a", 2}}, 2000));
+    k.consume(batch({{"a", 3}}, 3000));
+    REQUIRE(samples_of(k.store(), "c").size() == 1);
+    CHECK(samples_of(k.store(), "a").size() == 3);
+}
+
+TEST_CASE("the_keepers_batch_lists_are_counted_in_the_stores_budget_at_4_bytes_a_series_each") {
+    HistoryKeeper k(config());
+    std::vector<std::pair<std::string, double>> gauges;
+    for (int i = 0; i < 1000; ++i) gauges.emplace_back("g" + std::to_string(i), i);
+    k.consume(batch(gauges, 1000));
+    k.consume(batch(gauges, 2000));
+    const history::StoreStats st = k.store().stats();
+    // The two lists (this batch's and the last) reserved for 1,000 series,
+    // and nothing per OTLP series (none here).
+    CHECK(st.feeder_bytes >= 2 * 1000 * sizeof(history::SeriesId));
+    CHECK(st.feeder_bytes < 2 * 2 * 1000 * sizeof(history::SeriesId));
+    CHECK(st.index_bytes >= st.feeder_bytes);
+    std::string page;
+    const auto w = prom::make_writer(prom::Format::text, page);
+    k.write_self_metrics(*w);
+    w->finish();
+    CHECK(page.find("mmwatch_history_feeder_bytes " + std::to_string(st.feeder_bytes) + "\n") != std::string::npos);
+}
+
 TEST_CASE("a_remote_write_body_that_is_not_snappy_is_refused_and_counted_by_name") {
     HistoryKeeper k(config());
     const history::WriteResult r = k.receive_write("not snappy at all");
