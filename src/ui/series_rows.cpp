@@ -142,10 +142,46 @@ bool describe_series(const history::Store& store, history::SeriesId id, uint32_t
     return true;
 }
 
+namespace {
+
+// The raw samples of [from_ms, to_ms], or, when they are more than
+// kMaxChartSamples, the newest that many at most: a chart ends at its
+// range's end. Each read stops at kMaxChartSamples; one that stops early
+// is tried again from a later start that, at the density just seen, holds
+// the cap (exactly, for evenly spaced samples); the last try starts kMaxChartSamples - 1 ms before the end,
+// which cannot hold more (one sample per series and millisecond). So at
+// most kChartReadTries reads of the cap, whatever the density. True when
+// samples before the returned ones were left out.
+bool newest_raw(const history::Store& store, history::SeriesId id, int64_t from_ms, int64_t to_ms,
+                std::vector<Point>& out) {
+    const size_t kept = out.size();
+    int64_t start = from_ms;
+    for (size_t attempt = 0;; ++attempt) {
+        if (attempt + 1 == kChartReadTries) start = std::max(start, to_ms - int64_t(kMaxChartSamples) + 1);
+        out.resize(kept);
+        history::SampleIterator it = store.samples(id, start, to_ms);
+        size_t read = 0;
+        bool full = false;
+        while (it.next()) {
+            if (++read > kMaxChartSamples) {
+                full = true;
+                break;
+            }
+            out.push_back({it.t(), it.value()});
+        }
+        if (!full) return start > from_ms;
+        // The span the cap's samples covered, moved to end at to_ms (later
+        // than start: the read stopped before to_ms).
+        const int64_t span = out.back().t - out[kept].t;
+        start = std::max(start + 1, to_ms - span + 1);
+    }
+}
+
+}  // namespace
+
 void chart_points(const history::Store& store, const SeriesRow& series, int64_t from_ms, int64_t to_ms,
                   std::vector<Point>& out, bool& cut) {
     std::vector<Point> points;
-    cut = false;
     int64_t raw_from = from_ms;
     constexpr int64_t kHourMs = 3'600'000;
     if (to_ms - from_ms > kHourMs) {
@@ -154,15 +190,7 @@ void chart_points(const history::Store& store, const SeriesRow& series, int64_t 
         while (rows.next()) points.push_back({rows.row().t, rows.row().last});
         if (!points.empty()) raw_from = points.back().t + history::kTierBucketMs[size_t(minute)];
     }
-    history::SampleIterator it = store.samples(series.id, raw_from, to_ms);
-    size_t read = 0;
-    while (it.next()) {
-        if (++read > kMaxChartSamples) {
-            cut = true;
-            break;
-        }
-        points.push_back({it.t(), it.value()});
-    }
+    cut = newest_raw(store, series.id, raw_from, to_ms, points);
     if (series.counter) to_rates(points);
     downsample(points, kChartPoints, out);
 }

@@ -4,7 +4,8 @@
 // value, its rate when it is a counter, and a sparkline of the last
 // minutes; and one series' points over a chart's range. Bounded: a page is
 // kSeriesRowsPerPage rows, a sparkline kSparklinePoints points, a chart
-// kChartPoints points read from at most kMaxChartSamples samples.
+// kChartPoints points read from at most kMaxChartSamples samples (the
+// newest), in at most kChartReadTries reads.
 #pragma once
 
 #include <cstddef>
@@ -26,9 +27,14 @@ inline constexpr size_t kSeriesRowsPerPage = 50;
 inline constexpr int64_t kSparklineWindowMs = 15 * 60 * 1000;
 // A counter's rate is over the last 5 minutes, as rate(x[5m]) would be.
 inline constexpr int64_t kRateWindowMs = 5 * 60 * 1000;
-// Raw samples a chart reads at most (a day at one second is 86,400); past
-// it the chart ends early and says so.
+// Raw samples a chart keeps at most (a day at one second is 86,400); past
+// it the chart keeps the newest (it ends at its range's end), starts late
+// and says so.
 inline constexpr size_t kMaxChartSamples = 100'000;
+// Reads of at most kMaxChartSamples a chart makes to find its newest
+// kMaxChartSamples (series_rows.cpp, newest_raw): the first over the whole
+// range, then later starts; the last cannot be cut.
+inline constexpr size_t kChartReadTries = 3;
 // A sparkline's window keeps at most about this many of its newest raw
 // samples in memory (15 minutes at a sample a second is 900; 16 bytes
 // each, so at most 64 KiB a row while one row is read).
@@ -90,7 +96,8 @@ void select_series(const history::Store& store, const SeriesQuery& q, int64_t no
 // The series' points over [from_ms, to_ms] for a chart, downsampled to
 // kChartPoints: raw samples for an hour or less, else the one-minute
 // tier's rows then the raw samples after them. A counter's points are its
-// per-second rate. `cut` is set when kMaxChartSamples stopped the read.
+// per-second rate. `cut` is set when kMaxChartSamples left older raw
+// samples out (the points then start late; they always end at to_ms).
 void chart_points(const history::Store& store, const SeriesRow& series, int64_t from_ms, int64_t to_ms,
                   std::vector<Point>& out, bool& cut);
 

@@ -159,7 +159,7 @@ bool render_series_page(const history::Store& store, history::SeriesId id, uint3
     out += "<div class=\"scroll\">";
     append_chart(out, points, now_ms - chosen.ms, now_ms, title);
     out += "</div>";
-    if (cut) out += "<p class=\"muted\">the range holds more samples than a chart reads; it ends early</p>";
+    if (cut) out += "<p class=\"muted\">the range holds more samples than a chart reads; it starts late, with the newest</p>";
     out += "\n<p class=\"muted\">UTC; reloads every ";
     out += std::to_string(kSeriesRefreshSeconds);
     out += " s. The raw samples: <a href=\"/api/v1/export?match%5B%5D=";

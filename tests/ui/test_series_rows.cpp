@@ -141,3 +141,47 @@ TEST_CASE("a_chart_reads_a_day_of_one_second_samples_down_to_its_cap") {
     CHECK(points.size() <= kChartPoints);
     CHECK(points.size() > kChartPoints / 4);
 }
+
+TEST_CASE("a_chart_past_its_sample_cap_keeps_the_newest_samples_and_ends_at_now") {
+    history::Store store{history::StoreConfig{}};
+    const auto g = add(store, {{"__name__", "g"}});
+    // 150,000 samples 20 ms apart: 50 minutes, within the one-hour raw range.
+    const int n = int(kMaxChartSamples) * 3 / 2;
+    fill(store, g, 0, 1, n, 20);
+    SeriesRow row;
+    REQUIRE(describe_series(store, g, store.generation(g), row));
+    std::vector<Point> points;
+    bool cut = false;
+    chart_points(store, row, kNow - 3'600'000, kNow, points, cut);
+    CHECK(cut);
+    REQUIRE_FALSE(points.empty());
+    CHECK(points.back().t == kNow);
+    CHECK(points.back().v == n - 1);
+    // The oldest third is what was left out: the chart starts late, with
+    // (about) the newest kMaxChartSamples.
+    CHECK(points.front().v >= n - int(kMaxChartSamples));
+    CHECK(points.front().v <= n - int(kMaxChartSamples) + 10);
+}
+
+TEST_CASE("a_chart_of_a_series_denser_at_its_end_still_ends_at_now") {
+    history::Store store{history::StoreConfig{}};
+    const auto g = add(store, {{"__name__", "g"}});
+    // Sparse for most of the hour, then a sample a millisecond: the first
+    // later start still holds too many, the last try cannot.
+    for (int i = 0; i < 50; ++i)
+        REQUIRE(store.append(g, kNow - 3'000'000 + i * 1000, std::bit_cast<uint64_t>(double(i))) ==
+                history::AppendStatus::stored);
+    const int dense = int(kMaxChartSamples) * 2;
+    for (int i = 0; i < dense; ++i)
+        REQUIRE(store.append(g, kNow - dense + 1 + i, std::bit_cast<uint64_t>(double(1000 + i))) ==
+                history::AppendStatus::stored);
+    SeriesRow row;
+    REQUIRE(describe_series(store, g, store.generation(g), row));
+    std::vector<Point> points;
+    bool cut = false;
+    chart_points(store, row, kNow - 3'600'000, kNow, points, cut);
+    CHECK(cut);
+    REQUIRE_FALSE(points.empty());
+    CHECK(points.back().t == kNow);
+    CHECK(points.back().v == 1000 + dense - 1);
+}
