@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/human.hpp"
 #include "base/limits.hpp"
 
 namespace mmwatch::top {
@@ -57,7 +58,7 @@ std::vector<size_t> widths_for(const Table& t, size_t width) {
 }
 
 std::string age_since(double t, double now) {
-    return t > 0 ? format_age(now - t) + " ago" : "never";
+    return t > 0 ? base::format_duration(now - t) + " ago" : "never";
 }
 
 const char* service_health(const Service& s, double now) {
@@ -77,12 +78,12 @@ const char* push_state(const PushTarget& t, double now) {
 Table series_table(const State& state, const Snapshot& snap, size_t spark_width, Glyphs glyphs) {
     Table t{{"SERIES", "VALUE", "RATE/S"}, {}};
     if (spark_width)
-        t.header.push_back(fit("LAST " + format_age(base::kTopSparkWindowSeconds), spark_width));
+        t.header.push_back(fit("LAST " + base::format_duration(base::kTopSparkWindowSeconds), spark_width));
     for (const Series* s : series_rows(state, snap)) {
         auto spark = snap.sparks.find(series_text(*s));
         const bool known = spark != snap.sparks.end();
-        std::vector<std::string> row{series_text(*s), format_value(s->value),
-                                     known && spark->second.has_rate ? format_value(spark->second.rate) : ""};
+        std::vector<std::string> row{series_text(*s), base::format_number(s->value),
+                                     known && spark->second.has_rate ? base::format_number(spark->second.rate) : ""};
         if (spark_width)
             row.push_back(known ? sparkline(spark->second.values, spark_width, glyphs) : std::string(spark_width, ' '));
         t.rows.push_back(std::move(row));
@@ -100,24 +101,24 @@ Table view_table(const State& state, const Snapshot& snap, double now, size_t sp
             auto seen = snap.seen.find(s.path);
             const double changed = seen == snap.seen.end() ? 0 : seen->second.changed_at;
             t.rows.push_back({s.path, s.state, s.reason.empty() ? "-" : s.reason,
-                              changed > 0 ? format_age(now - changed) + " ago" : "before start", s.stale ? "stale" : "-",
-                              format_value(double(s.metrics))});
+                              changed > 0 ? base::format_duration(now - changed) + " ago" : "before start", s.stale ? "stale" : "-",
+                              base::format_number(double(s.metrics))});
         }
         return t;
     case View::otlp:
         t.header = {"SERVICE", "HEALTH", "LAST SEEN", "REQ/S", "5XX", "P99", "POINTS"};
         for (const auto& s : snap.services)
             t.rows.push_back({s.ns.empty() ? s.name : s.ns + "/" + s.name, service_health(s, now),
-                              age_since(s.last_seen_unix_s, now), s.has_http ? format_value(s.rate_per_s) : "-",
-                              s.has_http ? format_value(s.error_ratio * 100) + "%" : "-",
-                              s.has_http ? format_value(s.p99_s * 1000) + "ms" : "-",
-                              format_value(double(s.points_received))});
+                              age_since(s.last_seen_unix_s, now), s.has_http ? base::format_number(s.rate_per_s) : "-",
+                              s.has_http ? base::format_number(s.error_ratio * 100) + "%" : "-",
+                              s.has_http ? base::format_number(s.p99_s * 1000) + "ms" : "-",
+                              base::format_number(double(s.points_received))});
         return t;
     case View::push:
         t.header = {"URL", "STATE", "PENDING", "LAST SUCCESS", "FAILED", "DROPPED", "SPOOLED"};
         for (const auto& p : snap.push)
-            t.rows.push_back({p.url, push_state(p, now), format_value(p.pending), age_since(p.last_success, now),
-                              format_value(p.failed), format_value(p.dropped), format_value(p.spool)});
+            t.rows.push_back({p.url, push_state(p, now), base::format_number(p.pending), age_since(p.last_success, now),
+                              base::format_number(p.failed), base::format_number(p.dropped), base::format_number(p.spool)});
         return t;
     case View::daemon:
         t.header = {"FIGURE", "VALUE"};
@@ -173,7 +174,7 @@ void focus_lines(const State& state, const Snapshot& snap, size_t width, size_t 
                  std::vector<Line>& out) {
     std::string ranges;
     for (size_t i = 0; i < 3; ++i) {
-        const std::string r = format_age(kFocusRangesSeconds[i]);
+        const std::string r = base::format_duration(kFocusRangesSeconds[i]);
         ranges += i == state.focus_range ? "[" + r + "] " : " " + r + "  ";
     }
     out.push_back({snap.focus_selector, Style::header});
@@ -187,14 +188,14 @@ void focus_lines(const State& state, const Snapshot& snap, size_t width, size_t 
             any = true;
         }
     out.push_back({ranges + (looks_like_counter(snap.focus.name) ? "per second  " : "") +
-                       (any ? "min " + format_value(lo) + "  max " + format_value(hi) : "no points"),
+                       (any ? "min " + base::format_number(lo) + "  max " + base::format_number(hi) : "no points"),
                    Style::normal});
     const size_t axis = 10;
     if (height < 2 || width <= axis)
         return;
     auto rows = chart(values, width - axis, height, glyphs);
     for (size_t i = 0; i < rows.size(); ++i) {
-        std::string label = i == 0 && any ? format_value(hi) : i + 1 == rows.size() && any ? format_value(lo) : "";
+        std::string label = i == 0 && any ? base::format_number(hi) : i + 1 == rows.size() && any ? base::format_number(lo) : "";
         out.push_back({fit(label, axis - 1) + " " + rows[i], Style::normal});
     }
 }

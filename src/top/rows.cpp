@@ -1,10 +1,10 @@
 #include "top/rows.hpp"
 
 #include <algorithm>
-#include <cinttypes>
 #include <cmath>
-#include <cstdio>
 #include <limits>
+
+#include "base/human.hpp"
 
 namespace mmwatch::top {
 namespace {
@@ -105,25 +105,25 @@ std::vector<std::pair<std::string, std::string>> daemon_figures(const std::vecto
                                                                 double mean_lag_seconds) {
     std::vector<std::pair<std::string, std::string>> out;
     auto add = [&](std::string what, std::string value) { out.emplace_back(std::move(what), std::move(value)); };
-    add("loop lag, mean over 1m", std::isnan(mean_lag_seconds) ? "-" : format_value(mean_lag_seconds * 1000) + " ms");
+    add("loop lag, mean over 1m", std::isnan(mean_lag_seconds) ? "-" : base::format_number(mean_lag_seconds * 1000) + " ms");
     double scrapes = 0;
     for (const auto& s : self_metrics) {
         const std::string_view n = s.name;
-        if (n == "mmwatch_loop_busy_ratio") add("loop busy", format_value(s.value * 100) + " %");
-        else if (n == "process_resident_memory_bytes") add("memory: resident", format_bytes(s.value));
-        else if (n == "mmwatch_mapped_bytes") add("memory: files mapped", format_bytes(s.value));
-        else if (n == "mmwatch_history_bytes") add("memory: history " + (label(s, "tier") ? *label(s, "tier") : std::string()), format_bytes(s.value));
-        else if (n == "mmwatch_history_index_bytes") add("memory: history index", format_bytes(s.value));
-        else if (n == "mmwatch_history_budget_bytes") add("memory: history budget", format_bytes(s.value));
-        else if (n == "mmwatch_http2_request_memory_bytes") add("memory: HTTP/2 requests", format_bytes(s.value));
+        if (n == "mmwatch_loop_busy_ratio") add("loop busy", base::format_number(s.value * 100) + " %");
+        else if (n == "process_resident_memory_bytes") add("memory: resident", base::format_bytes(s.value));
+        else if (n == "mmwatch_mapped_bytes") add("memory: files mapped", base::format_bytes(s.value));
+        else if (n == "mmwatch_history_bytes") add("memory: history " + (label(s, "tier") ? *label(s, "tier") : std::string()), base::format_bytes(s.value));
+        else if (n == "mmwatch_history_index_bytes") add("memory: history index", base::format_bytes(s.value));
+        else if (n == "mmwatch_history_budget_bytes") add("memory: history budget", base::format_bytes(s.value));
+        else if (n == "mmwatch_http2_request_memory_bytes") add("memory: HTTP/2 requests", base::format_bytes(s.value));
         else if (n == "mmwatch_scrapes_total") scrapes += s.value;
-        else if (n == "mmwatch_http_connections") add("connections: open", format_value(s.value));
-        else if (n == "mmwatch_listener_connections") add("connections: " + (label(s, "listener") ? *label(s, "listener") : std::string()), format_value(s.value));
-        else if (n == "mmwatch_http_requests_total") add("requests answered", format_value(s.value));
-        else if (n == "mmwatch_file_series") add("series from files", format_value(s.value));
-        else if (n == "mmwatch_history_series") add("series in history", format_value(s.value));
+        else if (n == "mmwatch_http_connections") add("connections: open", base::format_number(s.value));
+        else if (n == "mmwatch_listener_connections") add("connections: " + (label(s, "listener") ? *label(s, "listener") : std::string()), base::format_number(s.value));
+        else if (n == "mmwatch_http_requests_total") add("requests answered", base::format_number(s.value));
+        else if (n == "mmwatch_file_series") add("series from files", base::format_number(s.value));
+        else if (n == "mmwatch_history_series") add("series in history", base::format_number(s.value));
     }
-    add("scrapes of /metrics", format_value(scrapes));
+    add("scrapes of /metrics", base::format_number(scrapes));
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
 }
@@ -146,46 +146,6 @@ void note_source_changes(std::map<std::string, SourceSeen>& seen, const std::vec
         next.emplace(s.path, entry);
     }
     seen.swap(next);
-}
-
-std::string format_value(double v) {
-    char buf[64];
-    if (std::isnan(v))
-        return "NaN";
-    if (std::isinf(v))
-        return v > 0 ? "+Inf" : "-Inf";
-    if (v == std::floor(v) && std::fabs(v) <= 9007199254740992.0)
-        std::snprintf(buf, sizeof buf, "%" PRId64, int64_t(v));
-    else
-        std::snprintf(buf, sizeof buf, "%.4g", v);
-    return buf;
-}
-
-std::string format_bytes(double v) {
-    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    size_t u = 0;
-    while (v >= 1024 && u + 1 < std::size(units)) {
-        v /= 1024;
-        ++u;
-    }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
-}
-
-std::string format_age(double seconds) {
-    char buf[64];
-    if (seconds < 0)
-        seconds = 0;
-    if (seconds < 120)
-        std::snprintf(buf, sizeof buf, "%.0fs", seconds);
-    else if (seconds < 3600)
-        std::snprintf(buf, sizeof buf, "%.0fm", seconds / 60);
-    else if (seconds < 172800)
-        std::snprintf(buf, sizeof buf, "%.0fh", seconds / 3600);
-    else
-        std::snprintf(buf, sizeof buf, "%.0fd", seconds / 86400);
-    return buf;
 }
 
 }  // namespace mmwatch::top

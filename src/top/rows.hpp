@@ -78,10 +78,4 @@ void note_source_changes(std::map<std::string, SourceSeen>& seen, const std::vec
 // The text of series the substring filter and the sort look at.
 std::string series_text(const Series& s);
 
-// Numbers as the views print them: integers exactly (up to 2^53), others
-// to 4 significant digits; bytes with a binary unit; ages as "12s", "3m".
-std::string format_value(double v);
-std::string format_bytes(double v);
-std::string format_age(double seconds);
-
 }  // namespace mmwatch::top

@@ -15,13 +15,8 @@ namespace mmwatch::ui {
 void append_escaped(std::string& out, std::string_view text);
 // Percent-encodes all but unreserved characters (RFC 3986), for a query value.
 void append_url_encoded(std::string& out, std::string_view text);
-// A value as Prometheus writes it, shortened to 6 significant digits
-// (NaN, +Inf, -Inf by name).
-void append_value(std::string& out, double v);
-// 1.5 KiB, 12 MiB: bytes for a person.
-void append_bytes(std::string& out, uint64_t bytes);
-// How long ago `then_ms` was from `now_ms`, e.g. "4s ago", "3m ago",
-// "2h ago", "never" when then_ms is 0.
+// How long ago `then_ms` was from `now_ms` (base::append_duration), e.g.
+// "4s ago", "3m ago", "2h ago"; "never" when then_ms is 0.
 void append_age(std::string& out, int64_t now_ms, int64_t then_ms);
 // Unix milliseconds as "2026-12-06 16:35:02 UTC".
 void append_utc(std::string& out, int64_t unix_ms);

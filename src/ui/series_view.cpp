@@ -1,6 +1,7 @@
 // The series section of "/" and the page of one series (status_page.hpp).
 #include <algorithm>
 
+#include "base/human.hpp"
 #include "ui/html.hpp"
 #include "ui/status_page.hpp"
 
@@ -36,11 +37,11 @@ void append_row(std::string& out, const SeriesRow& row, int64_t now_ms) {
     out += "</a>";
     append_escaped(out, row.labels);
     out += "</td><td class=\"n\">";
-    if (row.has_value) append_value(out, row.value);
+    if (row.has_value) base::append_number(out, row.value);
     else out += "<span class=\"muted\">gone</span>";
     out += "</td><td class=\"n\">";
     if (row.has_rate) {
-        append_value(out, row.rate_per_s);
+        base::append_number(out, row.rate_per_s);
         out += "/s";
     }
     out += "</td><td>";

@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "base/human.hpp"
 #include "ui/html.hpp"
 
 namespace mmwatch::ui {
@@ -77,9 +78,9 @@ void append_daemon(std::string& out, const StatusInput& in) {
         out += "<tr><td>";
         append_escaped(out, b.name);
         out += "</td><td class=\"n\">";
-        append_bytes(out, b.used_bytes);
+        base::append_bytes(out, double(b.used_bytes));
         out += "</td><td class=\"n\">";
-        if (b.limit_bytes > 0) append_bytes(out, b.limit_bytes);
+        if (b.limit_bytes > 0) base::append_bytes(out, double(b.limit_bytes));
         else out += "none";
         out += "</td><td class=\"n\">";
         if (b.limit_bytes > 0) append_percent(out, double(b.used_bytes) / double(b.limit_bytes));
@@ -145,7 +146,7 @@ void append_files(std::string& out, const StatusInput& in) {
         out += "</td><td class=\"n\">";
         append_int(out, f.metrics);
         out += "</td><td class=\"n\">";
-        append_bytes(out, f.size_bytes);
+        base::append_bytes(out, double(f.size_bytes));
         out += "</td><td>";
         append_age(out, in.now_unix_ms, f.last_change_unix_ms);
         out += f.stale ? "</td><td class=\"bad\">stale" : "</td><td>no";
@@ -174,7 +175,7 @@ void append_services(std::string& out, const StatusInput& in) {
         out += "</td>";
         if (s.has_http) {
             out += "<td class=\"n\">";
-            append_value(out, s.requests_per_s);
+            base::append_number(out, s.requests_per_s);
             out += s.error_ratio > 0 ? "</td><td class=\"n bad\">" : "</td><td class=\"n\">";
             append_percent(out, s.error_ratio);
             out += "</td><td class=\"n\">";
@@ -207,7 +208,7 @@ void append_push(std::string& out, const StatusInput& in) {
         out += "</td><td class=\"n\">";
         append_int(out, p.pending_samples);
         out += " (";
-        append_bytes(out, p.pending_bytes);
+        base::append_bytes(out, double(p.pending_bytes));
         out += ")</td><td>";
         append_age(out, in.now_unix_ms, p.last_success_unix_ms);
         out += "</td><td class=\"n\">";

@@ -65,19 +65,6 @@ TEST_CASE("note_source_changes: a state change is dated, an unchanged one keeps 
     CHECK(seen.count("b.rezl") == 0);
 }
 
-TEST_CASE("format_value, format_bytes, format_age") {
-    CHECK(format_value(42) == "42");
-    CHECK(format_value(0.125) == "0.125");
-    CHECK(format_value(1e300) == "1e+300");
-    CHECK(format_value(-3) == "-3");
-    CHECK(format_bytes(512) == "512 B");
-    CHECK(format_bytes(1536) == "1.5 KiB");
-    CHECK(format_age(59) == "59s");
-    CHECK(format_age(300) == "5m");
-    CHECK(format_age(3600) == "1h");
-    CHECK(format_age(86400) == "24h");
-}
-
 TEST_CASE("order_problems_first: rejected, pending, stale, then active, each in the server's order") {
     std::vector<Source> s = {Source{"a", "a.rezl", "active"}, Source{"b", "b.rezl", "rejected"},
                              Source{"c", "c.rezl", "active"}, Source{"d", "d.rezl", "pending"},
