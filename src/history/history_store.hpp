@@ -127,6 +127,10 @@ public:
     void label_names(std::vector<std::string_view>& out);
     // Every live series, ascending.
     void all_series(std::vector<SeriesId>& out) const;
+    // The same walked in place, without a copy of the ids: every id is
+    // below id_limit(), live() says which are in use. O(1) each.
+    [[nodiscard]] SeriesId id_limit() const noexcept { return SeriesId(slots_.size()); }
+    [[nodiscard]] size_t series_count() const noexcept { return live_series_; }
     [[nodiscard]] bool live(SeriesId id) const noexcept { return id < slots_.size() && slots_[id].live(); }
     // Bumped when a series' slot is reused: an id kept across loop turns is
     // still the same series only if its generation is.

@@ -104,30 +104,35 @@ void add_row(const history::Store& store, history::SeriesId id, std::span<const 
 
 }  // namespace
 
+// The store is walked in place (its ids are not copied: 0.4 MB at 100,000
+// series): the render runs in one loop callback, nothing is held across.
 void select_series(const history::Store& store, const SeriesQuery& q, int64_t now_ms, SeriesPage& out) {
     out = {};
-    std::vector<history::SeriesId> ids;
-    store.all_series(ids);
-    out.total = ids.size();
+    out.total = store.series_count();
+    const history::SeriesId end = store.id_limit();
     std::vector<history::LabelView> labels;
     if (q.match.empty()) {
-        // No filter: the page is a slice of the ids; only its rows' labels are read.
+        // No filter: the page is a slice of the live ids; only its rows' labels are read.
         // A page past the end is empty; clamped just past it, so a huge
         // ?page= cannot wrap `first + kSeriesRowsPerPage` or the paging text.
-        out.first = std::min(q.page, ids.size() / kSeriesRowsPerPage + 1) * kSeriesRowsPerPage;
-        for (size_t i = out.first; i < std::min(ids.size(), out.first + kSeriesRowsPerPage); ++i) {
-            store.labels(ids[i], labels);
-            add_row(store, ids[i], labels, out);
+        out.first = std::min(q.page, out.total / kSeriesRowsPerPage + 1) * kSeriesRowsPerPage;
+        size_t index = 0;
+        for (history::SeriesId id = 0; id < end && out.rows.size() < kSeriesRowsPerPage; ++id) {
+            if (!store.live(id) || index++ < out.first) continue;
+            store.labels(id, labels);
+            add_row(store, id, labels, out);
         }
     } else {
-        auto it = std::lower_bound(ids.begin(), ids.end(), q.from);
-        for (; it != ids.end() && out.rows.size() < kSeriesRowsPerPage && out.scanned < kMaxSeriesScanned; ++it) {
+        history::SeriesId id = q.from;
+        for (; id < end && out.rows.size() < kSeriesRowsPerPage && out.scanned < kMaxSeriesScanned; ++id) {
+            if (!store.live(id)) continue;
             ++out.scanned;
-            store.labels(*it, labels);
-            if (matches(labels, q.match)) add_row(store, *it, labels, out);
+            store.labels(id, labels);
+            if (matches(labels, q.match)) add_row(store, id, labels, out);
         }
-        out.more = it != ids.end();
-        out.next_from = out.more ? *it : 0;
+        while (id < end && !store.live(id)) ++id;
+        out.more = id < end;
+        out.next_from = out.more ? id : 0;
     }
     for (SeriesRow& row : out.rows) read_recent(store, now_ms, row);
 }

@@ -91,6 +91,11 @@ TEST_CASE("match_filters_on_label_names_and_values_and_pages_are_capped") {
     select_series(store, {"", 1, 0}, kNow, page);
     CHECK(page.first == kSeriesRowsPerPage);
     CHECK(page.rows.size() == kSeriesRowsPerPage);
+    CHECK(page.rows.front().labels == "{i=\"50\"}");  // the 51st series to the 100th, in id order
+    CHECK(page.rows.back().labels == "{i=\"99\"}");
+    select_series(store, {"", 2, 0}, kNow, page);  // the last page: the 30 left
+    CHECK(page.rows.size() == 30);
+    CHECK(page.rows.back().labels == "{i=\"129\"}");
     select_series(store, {"", 99, 0}, kNow, page);  // past the end: nothing, bounded
     CHECK(page.total == 130);
     CHECK(page.rows.empty());
