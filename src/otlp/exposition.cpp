@@ -313,18 +313,16 @@ NameVerdict NameClaims::decide(const Store& store, uint32_t family, const TakenN
     };
     if (std::any_of(samples.begin(), samples.end(), by_page)) return NameVerdict::taken;
     if (std::any_of(samples.begin(), samples.end(), by_otlp)) return NameVerdict::collision;
-    claimed_.insert(samples.begin(), samples.end());
+    // A node: the string (and its heap part past the short-string buffer),
+    // a next pointer and the cached hash.
+    constexpr size_t kNodeBytes = sizeof(std::string) + 2 * sizeof(void*);
+    const size_t inline_chars = std::string().capacity();
+    for (const std::string& n : samples)
+        if (claimed_.insert(n).second) node_bytes_ += kNodeBytes + (n.size() > inline_chars ? n.size() + 1 : 0);
     return NameVerdict::written;
 }
 
-size_t NameClaims::memory_bytes() const noexcept {
-    // A node: the string, a next pointer and the cached hash; a bucket: a pointer.
-    constexpr size_t kNodeBytes = sizeof(std::string) + 2 * sizeof(void*);
-    size_t bytes = claimed_.bucket_count() * sizeof(void*) + claimed_.size() * kNodeBytes;
-    for (const std::string& s : claimed_)
-        if (s.capacity() > std::string().capacity()) bytes += s.capacity() + 1;
-    return bytes;
-}
+size_t NameClaims::memory_bytes() const noexcept { return node_bytes_ + claimed_.bucket_count() * sizeof(void*); }
 
 ExpositionSkips render_prometheus(const Store& store, prom::Writer& w, const TakenNames& taken, int64_t now_ns,
                                   size_t max_bytes) {

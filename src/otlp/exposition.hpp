@@ -60,12 +60,17 @@ public:
     // its Prometheus name.
     NameVerdict decide(const Store& store, uint32_t family, const TakenNames& taken, std::string& name);
     [[nodiscard]] bool claimed(std::string_view sample_name) const { return claimed_.count(std::string(sample_name)) > 0; }
-    void clear() noexcept { claimed_.clear(); }
-    // The claimed names' memory, estimated from the set's nodes and buckets.
+    void clear() noexcept {
+        claimed_.clear();
+        node_bytes_ = 0;
+    }
+    // The claimed names' memory, estimated from the set's nodes, their
+    // strings and its buckets. O(1).
     [[nodiscard]] size_t memory_bytes() const noexcept;
 
 private:
     std::unordered_set<std::string> claimed_;  // sample names of the families written
+    size_t node_bytes_ = 0;                    // of claimed_'s nodes, kept as they are added
 };
 
 // Appends every family with a series that received a point within the

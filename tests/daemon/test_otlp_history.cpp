@@ -203,3 +203,18 @@ TEST_CASE("a_family_gone_from_metrics_gives_its_series_back_so_a_file_taking_its
     CHECK(s[1].t == later_ms);
     CHECK(s[1].value() == 1);
 }
+
+TEST_CASE("what_the_otlp_side_holds_per_series_is_counted_in_the_history_budget") {
+    Rig rig;
+    const otlp::NoneTaken none;
+    rig.keeper.otlp().attach(rig.otlp.store, none);
+    CHECK(rig.keeper.store().stats().feeder_bytes == 0);
+    for (int i = 0; i < 100; ++i)
+        rig.post(test::gauge_metric("g" + std::to_string(i), 1, kT0, kRoom), kT0);
+    // A history id (8 bytes) per OTLP series, a verdict per family and the
+    // family's claimed name.
+    const size_t bytes = rig.keeper.otlp().memory_bytes();
+    CHECK(bytes >= 100 * 8 + 100);
+    CHECK(rig.keeper.store().stats().feeder_bytes == bytes);
+    CHECK(rig.keeper.store().stats().index_bytes >= bytes);
+}

@@ -147,18 +147,28 @@ TEST_CASE("a_chart_reads_a_day_of_one_second_samples_down_to_its_cap") {
     CHECK(points.size() > kChartPoints / 4);
 }
 
-TEST_CASE("a_chart_past_its_sample_cap_keeps_the_newest_samples_and_ends_at_now") {
-    history::Store store{history::StoreConfig{}};
-    const auto g = add(store, {{"__name__", "g"}});
-    // 150,000 samples 20 ms apart: 50 minutes, within the one-hour raw range.
-    const int n = int(kMaxChartSamples) * 3 / 2;
-    fill(store, g, 0, 1, n, 20);
+namespace {
+
+// The one-hour chart of `g`, which must have been cut at kMaxChartSamples.
+std::vector<Point> last_hour_cut_short(const history::Store& store, history::SeriesId g) {
     SeriesRow row;
     REQUIRE(describe_series(store, g, store.generation(g), row));
     std::vector<Point> points;
     bool cut = false;
     chart_points(store, row, kNow - 3'600'000, kNow, points, cut);
     CHECK(cut);
+    return points;
+}
+
+}  // namespace
+
+TEST_CASE("a_chart_past_its_sample_cap_keeps_the_newest_samples_and_ends_at_now") {
+    history::Store store{history::StoreConfig{}};
+    const auto g = add(store, {{"__name__", "g"}});
+    // 150,000 samples 20 ms apart: 50 minutes, within the one-hour raw range.
+    const int n = int(kMaxChartSamples) * 3 / 2;
+    fill(store, g, 0, 1, n, 20);
+    const std::vector<Point> points = last_hour_cut_short(store, g);
     REQUIRE_FALSE(points.empty());
     CHECK(points.back().t == kNow);
     CHECK(points.back().v == n - 1);
@@ -180,12 +190,7 @@ TEST_CASE("a_chart_of_a_series_denser_at_its_end_still_ends_at_now") {
     for (int i = 0; i < dense; ++i)
         REQUIRE(store.append(g, kNow - dense + 1 + i, std::bit_cast<uint64_t>(double(1000 + i))) ==
                 history::AppendStatus::stored);
-    SeriesRow row;
-    REQUIRE(describe_series(store, g, store.generation(g), row));
-    std::vector<Point> points;
-    bool cut = false;
-    chart_points(store, row, kNow - 3'600'000, kNow, points, cut);
-    CHECK(cut);
+    const std::vector<Point> points = last_hour_cut_short(store, g);
     REQUIRE_FALSE(points.empty());
     CHECK(points.back().t == kNow);
     CHECK(points.back().v == 1000 + dense - 1);
