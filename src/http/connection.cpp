@@ -170,6 +170,14 @@ void Connection::received_tls(const char* data, size_t n) {
             return;
         }
     }
+    if (!was_established && progress == Progress::none && server->client_gone(this)) {
+        // A first flight whose sender closed its side before it heard our
+        // answer (a replayer that has moved on; the loop reads it late when
+        // it is behind): it can never finish, so no handshake is worked.
+        ++server->counters_.client_gone;
+        close();
+        return;
+    }
     std::string& plain = server->tls_plain_;
     plain.clear();
     const TlsSession::Status s = tls->feed(data, n, plain, tls_pending);

@@ -3,6 +3,7 @@
 // connection.cpp.
 #include "http/server.hpp"
 
+#include <poll.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
@@ -90,6 +91,7 @@ void Server::on_connection(uv_stream_t* listener, int status) {
 void Server::on_turn(uv_prepare_t* pacer) {
     auto* server = static_cast<Server*>(pacer->data);
     server->accepts_this_turn_ = 0;
+    server->taken_this_turn_ = 0;
     while (!server->paused_.empty()) {
         uv_stream_t* listener = server->paused_.back();
         if (!server->accept_one(listener)) break;
@@ -97,12 +99,15 @@ void Server::on_turn(uv_prepare_t* pacer) {
     }
 }
 
-// At most a quarter of the newcomers' share is accepted per loop turn
+// At most a quarter of the newcomers' share is admitted per loop turn
 // (kMaxAcceptsPerTurn at most): a burst larger than the share never sheds
 // a newcomer accepted in the same turn, before its first bytes were read.
+// One whose client has already gone is closed at once, without a TLS
+// session or shedding anyone, and counts only against kMaxTakenPerTurn:
+// the backlog a flood leaves behind drains fast.
 bool Server::accept_one(uv_stream_t* listener) {
     const size_t budget = std::clamp<size_t>(newcomers_.share / 4, 1, base::kMaxAcceptsPerTurn);
-    if (accepts_this_turn_ >= budget) {
+    if (accepts_this_turn_ >= budget || taken_this_turn_ >= base::kMaxTakenPerTurn) {
         ++counters_.accept_budget;
         return false;
     }
@@ -111,7 +116,7 @@ bool Server::accept_one(uv_stream_t* listener) {
         ++counters_.alloc_failures;
         return false;
     }
-    ++accepts_this_turn_;
+    ++taken_this_turn_;
     uv_tcp_init(loop_, &c->tcp);
     uv_timer_init(loop_, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -124,6 +129,12 @@ bool Server::accept_one(uv_stream_t* listener) {
         c->close();
         return true;
     }
+    if (client_gone(c)) {
+        ++counters_.client_gone;
+        c->close();
+        return true;
+    }
+    ++accepts_this_turn_;
     base::guarded([&] { admit(c); },
                   [&](base::Failure f) {
                       ++(f == base::Failure::out_of_memory ? counters_.alloc_failures : counters_.exceptions);
@@ -218,6 +229,19 @@ bool Server::has_unread_bytes(const Connection* c) noexcept {
     uv_os_fd_t fd = -1;
     int n = 0;
     return uv_fileno(reinterpret_cast<const uv_handle_t*>(&c->tcp), &fd) == 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+// A TLS client that closed its side cannot finish its handshake (its
+// next flight is still to come); a plain one that did so without a byte
+// has nothing to answer. Either is closed before any work is done for it.
+bool Server::client_gone(const Connection* c) const noexcept {
+    uv_os_fd_t fd = -1;
+    if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&c->tcp), &fd) != 0) return false;
+    pollfd p{fd, POLLRDHUP, 0};
+    if (poll(&p, 1, 0) != 1) return false;
+    if (p.revents & (POLLHUP | POLLERR)) return true;  // reset, or closed both ways
+    if (!(p.revents & POLLRDHUP)) return false;
+    return config_.tls != nullptr || !has_unread_bytes(c);
 }
 
 bool Server::prove(Connection* c) {

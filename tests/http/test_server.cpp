@@ -265,3 +265,41 @@ TEST_CASE("a_burst_is_accepted_a_few_per_turn_and_all_served") {
         ::close(fd);
     }
 }
+
+// Connections whose clients closed their side before saying anything (a
+// flood that gave up on them while they waited in the backlog) are closed
+// as they are taken, counted, and shed no live newcomer; one that sent
+// its whole request before closing its side is still answered.
+TEST_CASE("connections_whose_client_has_gone_are_closed_at_once_and_shed_no_one") {
+    Rig rig(8);  // newcomers' share 2: the live one and the whole request
+    const int live = rig.connect();
+    auto raw_connect = [&] {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(uint16_t(rig.port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        return fd;
+    };
+    std::vector<int> gone;
+    for (int i = 0; i < 10; ++i) {
+        gone.push_back(raw_connect());
+        REQUIRE(::shutdown(gone.back(), SHUT_WR) == 0);
+    }
+    const int whole = raw_connect();
+    send_all(whole, kGet);
+    REQUIRE(::shutdown(whole, SHUT_WR) == 0);
+    rig.turns();
+    CHECK(rig.server->counters().client_gone == 10);
+    CHECK(rig.server->counters().shed_newcomers == 0);
+    for (int fd : gone) {
+        CHECK(received(rig, fd) == "EOF");
+        ::close(fd);
+    }
+    CHECK(received(rig, whole).starts_with("HTTP/1.1 200 "));
+    send_all(live, kGet);
+    CHECK(received(rig, live).starts_with("HTTP/1.1 200 "));
+    ::close(live);
+    ::close(whole);
+}
