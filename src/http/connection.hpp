@@ -102,6 +102,7 @@ struct Server::Connection final : Deferred::Waiter {
     void received_tls(const char* data, size_t n);
     [[nodiscard]] bool write(std::string_view head_part, std::string_view body_part);
     [[nodiscard]] bool flush_tls();
+    [[nodiscard]] bool written_at_once();
     void track_tls() noexcept;
     void chunk_written();
     void process_input();
