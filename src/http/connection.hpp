@@ -45,6 +45,7 @@ struct Server::Connection final : Deferred::Waiter {
     uint64_t sequence = 0;         // accept order: among equals the newest newcomer is shed
     uint64_t client = 0;           // the peer's address (IPv6: its /64), for basic auth's fair shares
     bool proven = false;
+    bool address_counted = false;  // in the server's newcomer_addresses_
     Phase phase = Phase::reading;
     Progress progress = Progress::none;
     std::string in;

@@ -148,6 +148,8 @@ bool Server::accept_one(uv_stream_t* listener) {
 void Server::admit(Connection* c) {
     uv_tcp_nodelay(&c->tcp, 1);
     c->client = client_address(c->tcp);
+    newcomer_addresses_.add(c->client);
+    c->address_counted = true;
     if (newcomers_.count > newcomers_.share && !shed_newcomer(c)) {
         // No other newcomer to make room: this one is told, and goes.
         ++counters_.connections_limit;
@@ -176,7 +178,9 @@ void Server::admit(Connection* c) {
 // The newcomers' share is full: newcomers from addresses never proven go
 // before those from proven addresses (a Prometheus that opens a connection
 // per scrape comes from the address its earlier scrapes proved); among
-// either, the one that has waited on its client the longest goes (one
+// proven ones, those whose address holds other newcomers before one that
+// is its address's only one (AddressCounts); among one kind, the one
+// that has waited on its client the longest goes (one
 // lingering after its answer first; then by the time of its last byte in
 // or write done, to the nanosecond, plus the credit of how far into its
 // first request it is). Proven connections are never shed for a newcomer:
@@ -202,19 +206,21 @@ bool Server::shed_newcomer(const Connection* arriving) {
 Server::Connection* Server::stalest_newcomer(const Connection* except) const noexcept {
     Connection* victim = nullptr;
     uint64_t victim_moved = 0;
-    bool victim_proven = false;
+    int victim_rank = 0;
     for (Connection* c = newcomers_.head; c; c = c->next) {
         if (c == except) continue;
         const uint64_t moved = c->shed_order();
-        const bool proven = from_proven_address(c);
+        // Unknown addresses go first; then, among proven ones, an address
+        // holding other newcomers before one holding only this one; among
+        // one rank, the stalest.
+        const int rank = !from_proven_address(c) ? 0 : newcomer_addresses_.count(c->client) > 1 ? 1 : 2;
         if (victim) {
             const bool staler = moved < victim_moved || (moved == victim_moved && c->sequence > victim->sequence);
-            // Unknown addresses go first; among one kind, the stalest.
-            if (proven > victim_proven || (proven == victim_proven && !staler)) continue;
+            if (rank > victim_rank || (rank == victim_rank && !staler)) continue;
         }
         victim = c;
         victim_moved = moved;
-        victim_proven = proven;
+        victim_rank = rank;
     }
     return victim;
 }
@@ -266,6 +272,10 @@ void Server::link(Pool& pool, Connection* c) noexcept {
 }
 
 void Server::unlink(Connection* c) noexcept {
+    if (c->address_counted) {
+        newcomer_addresses_.remove(c->client);
+        c->address_counted = false;
+    }
     Pool& pool = *c->pool;
     if (c->prev) c->prev->next = c->next;
     else pool.head = c->next;

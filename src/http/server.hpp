@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "http/address_counts.hpp"
 #include "http/server_counters.hpp"
 #include "http/handler.hpp"
 #include "http/proven_addresses.hpp"
@@ -131,6 +132,7 @@ private:
     Pool proven_;     // completed a request (authenticated, where auth is on)
     ProvenAddresses proven_addresses_;  // the clients such requests came from
     Pool newcomers_;  // still in their handshake or first request
+    AddressCounts newcomer_addresses_;  // how many newcomers each address holds
     uint64_t accepted_ = 0;        // connections accepted, the newest's sequence number
     uint64_t request_bytes_ = 0;   // capacity of every connection's request buffer
     uint64_t tls_bytes_ = 0;       // capacity of every connection's TLS record buffers

@@ -303,3 +303,28 @@ TEST_CASE("connections_whose_client_has_gone_are_closed_at_once_and_shed_no_one"
     ::close(live);
     ::close(whole);
 }
+
+// Among newcomers from proven addresses, one whose address holds other
+// newcomers goes before one that is its address's only one, stalest or
+// not: a flood from one proven address (pullers behind one NAT) sheds
+// itself, not the scraper that opens a connection per scrape.
+TEST_CASE("a_lone_newcomer_outlives_a_crowd_from_another_proven_address") {
+    Rig rig(8);  // newcomers' share 2
+    for (const char* source : {"127.0.0.1", "127.0.0.2"}) {
+        const int fd = rig.connect(source);
+        send_all(fd, kGet);
+        REQUIRE(received(rig, fd).starts_with("HTTP/1.1 200 "));
+        ::close(fd);
+    }
+    rig.turns();
+    const int lone = rig.connect("127.0.0.1");  // silent: the stalest
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const int crowd_a = rig.connect("127.0.0.2");
+    const int crowd_b = rig.connect("127.0.0.2");  // over the share: crowd_a goes
+    CHECK(received(rig, crowd_a).ends_with("EOF"));
+    CHECK(received(rig, crowd_b).empty());
+    CHECK(received(rig, lone).empty());
+    send_all(lone, kGet);
+    CHECK(received(rig, lone).starts_with("HTTP/1.1 200 "));
+    for (int fd : {lone, crowd_a, crowd_b}) ::close(fd);
+}
