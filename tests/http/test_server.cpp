@@ -67,8 +67,15 @@ struct Rig {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     }
-    // From `source` (127.0.0.1 by default; Linux routes all of 127/8 to lo).
+    // From `source` (127.0.0.1 by default; Linux routes all of 127/8 to lo),
+    // accepted by the loop.
     int connect(const char* source = nullptr) {
+        const int fd = dial(source);
+        turns(3);  // accepted
+        return fd;
+    }
+    // Connected, waiting in the listener's backlog until the loop turns.
+    int dial(const char* source = nullptr) {
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         if (source) {
             sockaddr_in from{};
@@ -81,7 +88,6 @@ struct Rig {
         a.sin_port = htons(uint16_t(port));
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        turns(3);  // accepted
         return fd;
     }
 };
@@ -249,12 +255,7 @@ TEST_CASE("a_burst_is_accepted_a_few_per_turn_and_all_served") {
     Rig rig(256);  // newcomers' share 64: 16 accepted per turn
     std::vector<int> burst;
     for (int i = 0; i < 40; ++i) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(uint16_t(rig.port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        const int fd = rig.dial();
         send_all(fd, kGet);
         burst.push_back(fd);
     }
@@ -273,21 +274,12 @@ TEST_CASE("a_burst_is_accepted_a_few_per_turn_and_all_served") {
 TEST_CASE("connections_whose_client_has_gone_are_closed_at_once_and_shed_no_one") {
     Rig rig(8);  // newcomers' share 2: the live one and the whole request
     const int live = rig.connect();
-    auto raw_connect = [&] {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(uint16_t(rig.port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        return fd;
-    };
     std::vector<int> gone;
     for (int i = 0; i < 10; ++i) {
-        gone.push_back(raw_connect());
+        gone.push_back(rig.dial());
         REQUIRE(::shutdown(gone.back(), SHUT_WR) == 0);
     }
-    const int whole = raw_connect();
+    const int whole = rig.dial();
     send_all(whole, kGet);
     REQUIRE(::shutdown(whole, SHUT_WR) == 0);
     rig.turns();
