@@ -46,8 +46,10 @@ inline constexpr size_t kUnprovenSharePercent = 25;
 // where auth is on), least recently used forgotten first: at the cap, a
 // newcomer from one of them is shed only after every newcomer from an
 // address never seen (docs/security.md, "Who is shed at the cap"). A fleet
-// of Prometheus servers, people and sidecars is far fewer; about 80 bytes
-// each (~80 KiB in all). A flood from many addresses that each complete a
+// of Prometheus servers, people and sidecars is far fewer. A fixed table
+// per listener made at start (http::ProvenAddresses: 16 bytes an entry
+// and 4 bytes of index, about 20 KiB in all); nothing is allocated after
+// start, so remembering cannot fail in a callback. A flood from many addresses that each complete a
 // request pushes a scraper out only if it completes more than this many
 // requests from distinct addresses between two of its scrapes.
 inline constexpr size_t kMaxProvenAddresses = 1024;
@@ -91,6 +93,15 @@ inline constexpr size_t kDefaultMaxConnections = 256;
 // sheds, in the same turn, a newcomer whose first bytes were not read yet;
 // the rest wait in the kernel's backlog for the next turn.
 inline constexpr size_t kMaxAcceptsPerTurn = 16;
+// Connections taken from a listener's backlog per loop turn, at most,
+// those closed at once because their client had already gone included
+// (it closed its side before its TLS handshake, or before sending a
+// byte). A flood that gives up on its connections fills the kernel's
+// backlog with such ones whenever the loop falls behind, and the backlog
+// is first in, first out: a scraper's connection waits behind all of it.
+// One costs an accept, a poll and a close, so 256 are well under a
+// millisecond of a turn and a backlog of thousands drains in a few turns.
+inline constexpr size_t kMaxTakenPerTurn = 256;
 // Bytes handed to the kernel per write on one connection; the next chunk
 // is queued when this one completes, so no callback writes more.
 inline constexpr size_t kWriteChunkBytes = 256 * 1024;

@@ -59,7 +59,8 @@ constexpr Family kListenerRefused{"mmwatch_listener_refused_connections_total", 
                                   "Connections refused at the listener's cap (--max-connections), by listener."};
 constexpr Family kShed{"mmwatch_http_shed_connections_total", Kind::counter,
                        "Connections closed to make room for a new one, by reason: newcomer (the one not yet proven "
-                       "that waited longest on its client)."};
+                       "that waited longest on its client), client_gone (its client closed its side before its TLS "
+                       "handshake or first byte: closed without work)."};
 constexpr Family kAllocFailures{"mmwatch_allocation_failures_total", Kind::counter,
                                 "Times memory ran out, by where: the request was answered 503, the render or tick skipped."};
 constexpr Family kExceptions{"mmwatch_callback_exceptions_total", Kind::counter,
@@ -160,6 +161,7 @@ http::ServerCounters sum(std::span<const Listener> listeners) {
         t.exceptions += c.exceptions;
         t.proven_limit += c.proven_limit;
         t.shed_newcomers += c.shed_newcomers;
+        t.client_gone += c.client_gone;
         t.first_byte_timeout += c.first_byte_timeout;
         t.send_rate += c.send_rate;
         t.response_memory += c.response_memory;
@@ -293,6 +295,7 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     for (const Listener& l : in.listeners) row(out, "listener", l.name, l.counters->connections_limit);
     head(out, kShed);
     row(out, "reason", "newcomer", http.shed_newcomers);
+    row(out, "reason", "client_gone", http.client_gone);
     head(out, kAllocFailures);
     row(out, "where", "request", http.alloc_failures);
     row(out, "where", "render", page.render_alloc_failures);

@@ -170,6 +170,14 @@ void Connection::received_tls(const char* data, size_t n) {
             return;
         }
     }
+    if (!was_established && progress == Progress::none && server->client_gone(this)) {
+        // A first flight whose sender closed its side before it heard our
+        // answer (a replayer that has moved on; the loop reads it late when
+        // it is behind): it can never finish, so no handshake is worked.
+        ++server->counters_.client_gone;
+        close();
+        return;
+    }
     std::string& plain = server->tls_plain_;
     plain.clear();
     const TlsSession::Status s = tls->feed(data, n, plain, tls_pending);
@@ -326,19 +334,59 @@ void Connection::respond(Response r, bool keep, bool head_only, bool proves) {
 
 // The next chunk of the response (the head with the first): a TLS
 // connection encrypts a smaller slice, since its ciphertext is its own.
+// While the kernel takes a TLS slice's records whole at once, the next
+// slice follows in the same callback, up to kWriteChunkBytes as on plain
+// HTTP: a fast reader is not held to one record a loop turn (behind
+// every other connection's), and a stalled one still holds one slice.
 void Connection::send_next() {
     const size_t body_size = body ? body->size() : 0;
     const size_t most = tls ? base::kTlsWriteChunkBytes : base::kWriteChunkBytes;
-    const size_t chunk = std::min(body_size - body_sent, most);
-    const std::string_view head_part = head_sent ? std::string_view() : std::string_view(head);
-    const std::string_view body_part = chunk ? std::string_view(body->data() + body_sent, chunk) : std::string_view();
-    if (body_sent + chunk < body_size && !counted_chunks) {
-        ++server->counters_.write_chunks;
-        counted_chunks = true;
+    for (size_t this_turn = 0;;) {
+        const size_t chunk = std::min(body_size - body_sent, most);
+        const std::string_view head_part = head_sent ? std::string_view() : std::string_view(head);
+        const std::string_view body_part = chunk ? std::string_view(body->data() + body_sent, chunk) : std::string_view();
+        if (body_sent + chunk < body_size && !counted_chunks) {
+            ++server->counters_.write_chunks;
+            counted_chunks = true;
+        }
+        head_sent = true;
+        body_sent += chunk;
+        this_turn += chunk;
+        const bool more = body_sent < body_size && this_turn < base::kWriteChunkBytes;
+        if (!tls || h2 || writing || !tls_pending.empty() || !more) {
+            if (!write(head_part, body_part)) close();
+            return;
+        }
+        if (!tls->encrypt(head_part, tls_pending) || !tls->encrypt(body_part, tls_pending)) {
+            close();
+            return;
+        }
+        if (!written_at_once()) return;
+        body_acked = body_sent;
     }
-    head_sent = true;
-    body_sent += chunk;
-    if (!write(head_part, body_part)) close();
+}
+
+// The TLS records in tls_pending offered to the kernel now: true when it
+// took them all (the buffer is empty again); otherwise what is left goes
+// out as a write whose completion moves the response on.
+bool Connection::written_at_once() {
+    uv_buf_t b = uv_buf_init(tls_pending.data(), unsigned(tls_pending.size()));
+    const int n = uv_try_write(stream(), &b, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+        close();
+        return false;
+    }
+    if (n > 0) {
+        tls_pending.erase(0, size_t(n));
+        moved_ns = uv_hrtime();
+    }
+    if (tls_pending.empty()) {
+        track_tls();
+        return true;
+    }
+    chunk_queued = true;
+    if (!flush_tls()) close();
+    return false;
 }
 
 // Every write's completion. Queued TLS records go before the response

@@ -45,6 +45,7 @@ struct Server::Connection final : Deferred::Waiter {
     uint64_t sequence = 0;         // accept order: among equals the newest newcomer is shed
     uint64_t client = 0;           // the peer's address (IPv6: its /64), for basic auth's fair shares
     bool proven = false;
+    bool address_counted = false;  // in the server's newcomer_addresses_
     Phase phase = Phase::reading;
     Progress progress = Progress::none;
     std::string in;
@@ -102,6 +103,7 @@ struct Server::Connection final : Deferred::Waiter {
     void received_tls(const char* data, size_t n);
     [[nodiscard]] bool write(std::string_view head_part, std::string_view body_part);
     [[nodiscard]] bool flush_tls();
+    [[nodiscard]] bool written_at_once();
     void track_tls() noexcept;
     void chunk_written();
     void process_input();

@@ -3,6 +3,7 @@
 // connection.cpp.
 #include "http/server.hpp"
 
+#include <poll.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
@@ -90,6 +91,7 @@ void Server::on_connection(uv_stream_t* listener, int status) {
 void Server::on_turn(uv_prepare_t* pacer) {
     auto* server = static_cast<Server*>(pacer->data);
     server->accepts_this_turn_ = 0;
+    server->taken_this_turn_ = 0;
     while (!server->paused_.empty()) {
         uv_stream_t* listener = server->paused_.back();
         if (!server->accept_one(listener)) break;
@@ -97,12 +99,15 @@ void Server::on_turn(uv_prepare_t* pacer) {
     }
 }
 
-// At most a quarter of the newcomers' share is accepted per loop turn
+// At most a quarter of the newcomers' share is admitted per loop turn
 // (kMaxAcceptsPerTurn at most): a burst larger than the share never sheds
 // a newcomer accepted in the same turn, before its first bytes were read.
+// One whose client has already gone is closed at once, without a TLS
+// session or shedding anyone, and counts only against kMaxTakenPerTurn:
+// the backlog a flood leaves behind drains fast.
 bool Server::accept_one(uv_stream_t* listener) {
     const size_t budget = std::clamp<size_t>(newcomers_.share / 4, 1, base::kMaxAcceptsPerTurn);
-    if (accepts_this_turn_ >= budget) {
+    if (accepts_this_turn_ >= budget || taken_this_turn_ >= base::kMaxTakenPerTurn) {
         ++counters_.accept_budget;
         return false;
     }
@@ -111,7 +116,7 @@ bool Server::accept_one(uv_stream_t* listener) {
         ++counters_.alloc_failures;
         return false;
     }
-    ++accepts_this_turn_;
+    ++taken_this_turn_;
     uv_tcp_init(loop_, &c->tcp);
     uv_timer_init(loop_, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -124,6 +129,12 @@ bool Server::accept_one(uv_stream_t* listener) {
         c->close();
         return true;
     }
+    if (client_gone(c)) {
+        ++counters_.client_gone;
+        c->close();
+        return true;
+    }
+    ++accepts_this_turn_;
     base::guarded([&] { admit(c); },
                   [&](base::Failure f) {
                       ++(f == base::Failure::out_of_memory ? counters_.alloc_failures : counters_.exceptions);
@@ -137,6 +148,8 @@ bool Server::accept_one(uv_stream_t* listener) {
 void Server::admit(Connection* c) {
     uv_tcp_nodelay(&c->tcp, 1);
     c->client = client_address(c->tcp);
+    newcomer_addresses_.add(c->client);
+    c->address_counted = true;
     if (newcomers_.count > newcomers_.share && !shed_newcomer(c)) {
         // No other newcomer to make room: this one is told, and goes.
         ++counters_.connections_limit;
@@ -165,7 +178,9 @@ void Server::admit(Connection* c) {
 // The newcomers' share is full: newcomers from addresses never proven go
 // before those from proven addresses (a Prometheus that opens a connection
 // per scrape comes from the address its earlier scrapes proved); among
-// either, the one that has waited on its client the longest goes (one
+// proven ones, those whose address holds other newcomers before one that
+// is its address's only one (AddressCounts); among one kind, the one
+// that has waited on its client the longest goes (one
 // lingering after its answer first; then by the time of its last byte in
 // or write done, to the nanosecond, plus the credit of how far into its
 // first request it is). Proven connections are never shed for a newcomer:
@@ -191,19 +206,21 @@ bool Server::shed_newcomer(const Connection* arriving) {
 Server::Connection* Server::stalest_newcomer(const Connection* except) const noexcept {
     Connection* victim = nullptr;
     uint64_t victim_moved = 0;
-    bool victim_proven = false;
+    int victim_rank = 0;
     for (Connection* c = newcomers_.head; c; c = c->next) {
         if (c == except) continue;
         const uint64_t moved = c->shed_order();
-        const bool proven = from_proven_address(c);
+        // Unknown addresses go first; then, among proven ones, an address
+        // holding other newcomers before one holding only this one; among
+        // one rank, the stalest.
+        const int rank = !from_proven_address(c) ? 0 : newcomer_addresses_.count(c->client) > 1 ? 1 : 2;
         if (victim) {
             const bool staler = moved < victim_moved || (moved == victim_moved && c->sequence > victim->sequence);
-            // Unknown addresses go first; among one kind, the stalest.
-            if (proven > victim_proven || (proven == victim_proven && !staler)) continue;
+            if (rank > victim_rank || (rank == victim_rank && !staler)) continue;
         }
         victim = c;
         victim_moved = moved;
-        victim_proven = proven;
+        victim_rank = rank;
     }
     return victim;
 }
@@ -218,6 +235,19 @@ bool Server::has_unread_bytes(const Connection* c) noexcept {
     uv_os_fd_t fd = -1;
     int n = 0;
     return uv_fileno(reinterpret_cast<const uv_handle_t*>(&c->tcp), &fd) == 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+// A TLS client that closed its side cannot finish its handshake (its
+// next flight is still to come); a plain one that did so without a byte
+// has nothing to answer. Either is closed before any work is done for it.
+bool Server::client_gone(const Connection* c) const noexcept {
+    uv_os_fd_t fd = -1;
+    if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&c->tcp), &fd) != 0) return false;
+    pollfd p{fd, POLLRDHUP, 0};
+    if (poll(&p, 1, 0) != 1) return false;
+    if (p.revents & (POLLHUP | POLLERR)) return true;  // reset, or closed both ways
+    if (!(p.revents & POLLRDHUP)) return false;
+    return config_.tls != nullptr || !has_unread_bytes(c);
 }
 
 bool Server::prove(Connection* c) {
@@ -242,6 +272,10 @@ void Server::link(Pool& pool, Connection* c) noexcept {
 }
 
 void Server::unlink(Connection* c) noexcept {
+    if (c->address_counted) {
+        newcomer_addresses_.remove(c->client);
+        c->address_counted = false;
+    }
     Pool& pool = *c->pool;
     if (c->prev) c->prev->next = c->next;
     else pool.head = c->next;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "http/address_counts.hpp"
 #include "http/server_counters.hpp"
 #include "http/handler.hpp"
 #include "http/proven_addresses.hpp"
@@ -98,6 +99,9 @@ private:
     bool shed_newcomer(const Connection* arriving);
     [[nodiscard]] Connection* stalest_newcomer(const Connection* except) const noexcept;
     [[nodiscard]] bool from_proven_address(const Connection* c) const noexcept;
+    // Whether `c`'s client closed its side with nothing left for us to do:
+    // before its TLS handshake (it cannot finish it), or before a byte.
+    [[nodiscard]] bool client_gone(const Connection* c) const noexcept;
     // Whether the kernel holds bytes from `c` the loop has not read yet.
     [[nodiscard]] static bool has_unread_bytes(const Connection* c) noexcept;
     // A newcomer that completed a (authenticated) request joins the proven
@@ -123,10 +127,12 @@ private:
     std::vector<UvHandle<uv_tcp_t>> listeners_;
     UvHandle<uv_prepare_t> pacer_;
     std::vector<uv_stream_t*> paused_;  // listeners with a connection not taken yet
-    size_t accepts_this_turn_ = 0;
+    size_t accepts_this_turn_ = 0;  // admitted this turn (kMaxAcceptsPerTurn)
+    size_t taken_this_turn_ = 0;    // taken from the backlog this turn, gone ones too (kMaxTakenPerTurn)
     Pool proven_;     // completed a request (authenticated, where auth is on)
     ProvenAddresses proven_addresses_;  // the clients such requests came from
     Pool newcomers_;  // still in their handshake or first request
+    AddressCounts newcomer_addresses_;  // how many newcomers each address holds
     uint64_t accepted_ = 0;        // connections accepted, the newest's sequence number
     uint64_t request_bytes_ = 0;   // capacity of every connection's request buffer
     uint64_t tls_bytes_ = 0;       // capacity of every connection's TLS record buffers

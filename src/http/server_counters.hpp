@@ -28,6 +28,7 @@ struct ServerCounters {
     uint64_t proven_limit = 0;
     // Connections closed to make room or to keep budgets (mmwatch_http_shed_connections_total).
     uint64_t shed_newcomers = 0;     // the newcomer waiting longest on its client, for a newer one
+    uint64_t client_gone = 0;        // its client closed its side before the handshake or a first byte
     uint64_t first_byte_timeout = 0; // connected and sent nothing for kFirstByteTimeoutMs
     uint64_t send_rate = 0;          // read its response slower than kMinSendBytesPerSec
     uint64_t response_memory = 0;    // a slow reader of an old body cut at the response budget

@@ -69,16 +69,20 @@ def attacks(port, flight, cafile):
     }
 
 
-def beside_scrapers(port, cafile, tls, name, seconds):
+def beside_scrapers(port, cafile, tls, name, seconds, started=None):
     """Attack `name` for `seconds` beside a keep-alive scraper (proven
     before the attack starts) and a new-connection one. Returns what the
-    attack is, both scrapers' Tallies and the attacker's counters."""
+    attack is, both scrapers' Tallies and the attacker's counters.
+    started(pids), if given, gets the attacker's process ids once it runs
+    (the benchmark renices or pins them)."""
     flight = client_hello() if tls else PLAIN_FLIGHT
     what, make = attacks(port, flight, cafile)[name]
     keep = Scraper(port, cafile, keep_alive=True).start()
     time.sleep(1)
     fresh = Scraper(port, cafile, keep_alive=False).start()
     attack = make().start()
+    if started:
+        started(attack.pids())
     try:
         time.sleep(seconds)
     finally:
@@ -106,6 +110,9 @@ class _Process:
     def start(self):
         self.proc.start()
         return self
+
+    def pids(self):
+        return [self.proc.pid]
 
     def stop(self, timeout=30):
         self.stop_event.set()
@@ -298,6 +305,9 @@ class _Group:
             p.start()
         return self
 
+    def pids(self):
+        return [p.proc.pid for p in self.procs]
+
     def stop(self):
         out = {}
         for p in self.procs:
@@ -367,14 +377,19 @@ class Tally:
     def success(self):
         return len(self.ok) / max(1, len(self.outcomes))
 
-    def p99_ms(self):
+    def percentile_ms(self, q):
+        """The q-th percentile (0..100) of every scrape's time, failed ones
+        included; q=100 is the slowest."""
         times = sorted(t for _, t in self.outcomes)
-        return times[min(len(times) - 1, int(len(times) * 0.99))] * 1000 if times else float("nan")
+        return times[min(len(times) - 1, int(len(times) * q / 100))] * 1000 if times else float("nan")
+
+    def p99_ms(self):
+        return self.percentile_ms(99)
 
     def summary(self):
         kinds = {}
         for f in self.failures:
             kinds[f] = kinds.get(f, 0) + 1
-        return "%d/%d ok (%.1f%%), p99 %.0f ms%s" % (
-            len(self.ok), len(self.outcomes), self.success * 100, self.p99_ms(),
-            (", failures %s" % kinds) if kinds else "")
+        return "%d/%d ok (%.1f%%), p50 %.0f ms, p99 %.0f ms, max %.0f ms%s" % (
+            len(self.ok), len(self.outcomes), self.success * 100, self.percentile_ms(50), self.p99_ms(),
+            self.percentile_ms(100), (", failures %s" % kinds) if kinds else "")

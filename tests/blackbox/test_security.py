@@ -125,6 +125,25 @@ class Mtls(TlsCase):
             self.assertRegex(text, r'mmwatch_tls_handshake_failures_total\{reason="%s"\} [1-9]' % reason)
         self.assertRegex(text, r"mmwatch_tls_handshakes_total [2-9]")
 
+    def test_a_body_of_many_records_arrives_whole_over_tls(self):
+        """20,000 series (about 700 KB): the answer goes out in 16 KiB
+        slices of TLS records, several a loop turn while the socket takes
+        them; every series arrives, once."""
+        import attackers
+        attackers.write_series_files(20_000, self.write)
+        m = self.mtls()
+        names = ["gauge_%03d_%04d" % (f, i) for f in range(20) for i in range(1000)]
+
+        def whole():
+            code, status, body = curl(self.url(m), *self.client_args())
+            self.body = body.decode()
+            return (code, status) == (0, 200) and names[-1] in self.body
+
+        wait_until(whole, "every series served")
+        found = [line.split("{")[0].split()[0] for line in self.body.splitlines() if line.startswith("gauge_")]
+        self.assertEqual(sorted(found), sorted(names))
+        self.assertEqual(len(found), len(set(found)))
+
     def test_verify_client_cert_if_given_and_request_client_cert(self):
         crt, key = self.live_certs()
         cfg = self.web_config("tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_ca_file: %s\n"

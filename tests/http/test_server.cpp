@@ -67,8 +67,15 @@ struct Rig {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     }
-    // From `source` (127.0.0.1 by default; Linux routes all of 127/8 to lo).
+    // From `source` (127.0.0.1 by default; Linux routes all of 127/8 to lo),
+    // accepted by the loop.
     int connect(const char* source = nullptr) {
+        const int fd = dial(source);
+        turns(3);  // accepted
+        return fd;
+    }
+    // Connected, waiting in the listener's backlog until the loop turns.
+    int dial(const char* source = nullptr) {
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         if (source) {
             sockaddr_in from{};
@@ -81,7 +88,6 @@ struct Rig {
         a.sin_port = htons(uint16_t(port));
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        turns(3);  // accepted
         return fd;
     }
 };
@@ -249,12 +255,7 @@ TEST_CASE("a_burst_is_accepted_a_few_per_turn_and_all_served") {
     Rig rig(256);  // newcomers' share 64: 16 accepted per turn
     std::vector<int> burst;
     for (int i = 0; i < 40; ++i) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(uint16_t(rig.port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        const int fd = rig.dial();
         send_all(fd, kGet);
         burst.push_back(fd);
     }
@@ -264,4 +265,58 @@ TEST_CASE("a_burst_is_accepted_a_few_per_turn_and_all_served") {
         CHECK(received(rig, fd).starts_with("HTTP/1.1 200 "));
         ::close(fd);
     }
+}
+
+// Connections whose clients closed their side before saying anything (a
+// flood that gave up on them while they waited in the backlog) are closed
+// as they are taken, counted, and shed no live newcomer; one that sent
+// its whole request before closing its side is still answered.
+TEST_CASE("connections_whose_client_has_gone_are_closed_at_once_and_shed_no_one") {
+    Rig rig(8);  // newcomers' share 2: the live one and the whole request
+    const int live = rig.connect();
+    std::vector<int> gone;
+    for (int i = 0; i < 10; ++i) {
+        gone.push_back(rig.dial());
+        REQUIRE(::shutdown(gone.back(), SHUT_WR) == 0);
+    }
+    const int whole = rig.dial();
+    send_all(whole, kGet);
+    REQUIRE(::shutdown(whole, SHUT_WR) == 0);
+    rig.turns();
+    CHECK(rig.server->counters().client_gone == 10);
+    CHECK(rig.server->counters().shed_newcomers == 0);
+    for (int fd : gone) {
+        CHECK(received(rig, fd) == "EOF");
+        ::close(fd);
+    }
+    CHECK(received(rig, whole).starts_with("HTTP/1.1 200 "));
+    send_all(live, kGet);
+    CHECK(received(rig, live).starts_with("HTTP/1.1 200 "));
+    ::close(live);
+    ::close(whole);
+}
+
+// Among newcomers from proven addresses, one whose address holds other
+// newcomers goes before one that is its address's only one, stalest or
+// not: a flood from one proven address (pullers behind one NAT) sheds
+// itself, not the scraper that opens a connection per scrape.
+TEST_CASE("a_lone_newcomer_outlives_a_crowd_from_another_proven_address") {
+    Rig rig(8);  // newcomers' share 2
+    for (const char* source : {"127.0.0.1", "127.0.0.2"}) {
+        const int fd = rig.connect(source);
+        send_all(fd, kGet);
+        REQUIRE(received(rig, fd).starts_with("HTTP/1.1 200 "));
+        ::close(fd);
+    }
+    rig.turns();
+    const int lone = rig.connect("127.0.0.1");  // silent: the stalest
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const int crowd_a = rig.connect("127.0.0.2");
+    const int crowd_b = rig.connect("127.0.0.2");  // over the share: crowd_a goes
+    CHECK(received(rig, crowd_a).ends_with("EOF"));
+    CHECK(received(rig, crowd_b).empty());
+    CHECK(received(rig, lone).empty());
+    send_all(lone, kGet);
+    CHECK(received(rig, lone).starts_with("HTTP/1.1 200 "));
+    for (int fd : {lone, crowd_a, crowd_b}) ::close(fd);
 }
