@@ -302,7 +302,8 @@ bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, 
         const Kind kind = fam.type == rezl::MetricType::counter     ? Kind::counter
                           : fam.type == rezl::MetricType::histogram ? Kind::histogram
                                                                     : Kind::gauge;
-        if (at.series == 0) {
+        if (at.series == 0) {  // a family's head goes with its first series, in one slice
+            if (written >= budget_samples) return true;
             if (w.size() >= max_bytes) return false;
             w.family(fam.name, kind, {});
         }
