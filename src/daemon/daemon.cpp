@@ -305,6 +305,7 @@ bool Daemon::start_sampler(std::string& error) {
     // OTLP points are named in history as the sampler names their series.
     history_.otlp().set_labels(target, options_.external_labels);
     sampler_.emplace(page_, target, options_.external_labels);
+    stats_.sampler = &sampler_->counters();
     sampler_->add(history_, history_.interval_ms(), uv_now(&loop_));
     if (pusher_.enabled()) sampler_->add(pusher_, options_.remote_write_interval_ms, uv_now(&loop_));
     uv_timer_init(&loop_, sample_timer_.get());

@@ -24,14 +24,6 @@ namespace mmwatch::daemon {
 // a scrape waiting meanwhile is answered between slices.
 inline constexpr size_t kSampleSliceSamples = 5'000;
 
-// Counted for the self-metrics (mmwatch_sample_*).
-struct SamplerCounters {
-    uint64_t batches = 0;   // collected and handed to their consumers
-    uint64_t slices = 0;    // loop turns collections were cut into
-    uint64_t restarts = 0;  // collections begun again: the file plan changed under one
-    uint64_t failures = 0;  // collections abandoned: memory ran out or an exception (that round is skipped)
-};
-
 class Sampler {
 public:
     using Labels = prom::SampleCollector::Labels;
