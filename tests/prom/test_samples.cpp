@@ -74,16 +74,24 @@ TEST_CASE("histograms_and_summaries_become_the_series_a_scrape_stores") {
     CHECK(labels_of(c, 4)[3] == "quantile=0.5");
 }
 
+namespace {
+
+// `labels` into the set, as a collector adds them: appended, then taken
+// back if the set had them.
+bool add_to(SeriesSet& set, std::string_view labels) {
+    std::string& arena = set.arena();
+    const size_t begin = arena.size();
+    arena.append(labels);
+    const bool added = set.insert(begin, uint32_t(labels.size()));
+    if (!added) arena.resize(begin);
+    return added;
+}
+
+}  // namespace
+
 TEST_CASE("a_series_set_holds_each_label_set_once_and_finds_it_by_content") {
     SeriesSet set;
-    const auto add = [&](std::string_view labels) {
-        std::string& arena = set.arena();
-        const size_t begin = arena.size();
-        arena.append(labels);
-        const bool added = set.insert(begin, uint32_t(labels.size()));
-        if (!added) arena.resize(begin);
-        return added;
-    };
+    const auto add = [&](std::string_view labels) { return add_to(set, labels); };
     const std::string first("k\0" "1\0", 4), second("k\0" "2\0", 4);
     CHECK(add(first));
     CHECK(add(second));
@@ -96,17 +104,7 @@ TEST_CASE("a_series_set_holds_each_label_set_once_and_finds_it_by_content") {
     // Past the index's first growth: every series still found, none twice.
     SeriesSet big;
     int added = 0;
-    for (int i = 0; i < 5000; ++i) {
-        std::string& arena = big.arena();
-        const size_t begin = arena.size();
-        arena += "i";
-        arena.push_back('\0');
-        arena += std::to_string(i % 2500);
-        arena.push_back('\0');
-        const bool fresh = big.insert(begin, uint32_t(arena.size() - begin));
-        if (!fresh) arena.resize(begin);
-        added += fresh;
-    }
+    for (int i = 0; i < 5000; ++i) added += add_to(big, std::string("i\0", 2) + std::to_string(i % 2500) + '\0');
     CHECK(added == 2500);
     CHECK(big.size() == 2500);
     CHECK(big.contains(std::string("i\0" "2499\0", 7)));
