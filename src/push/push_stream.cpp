@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <new>
 #include <iterator>
+#include <new>
 #include <string_view>
 
 #include <protozero/pbf_reader.hpp>
@@ -82,8 +82,8 @@ size_t PushStream::encode_series(std::vector<Request>& out) {
     } catch (const std::bad_alloc&) {
         ids_.resize(ids_before);
         order_ = order_before;
-        counters_.series_skipped[size_t(SkipReason::out_of_memory)] += next_series_ - first;
         if (next_series_ == first) ++next_series_;  // not even one fitted: that one is skipped
+        counters_.series_skipped[size_t(SkipReason::out_of_memory)] += next_series_ - first;
     }
     if (next_series_ == b.size()) phase_ = Phase::gone;
     return next_series_ - first;
