@@ -56,6 +56,17 @@ public:
         slots_[i] = Slot{};
         --size_;
     }
+    // Room for `ids` in all without growing (each growth places every id
+    // again).
+    void reserve(size_t ids) {
+        size_t slots = kMinSlots;
+        while (slots < 2 * ids + 2) slots *= 2;
+        if (slots <= slots_.size()) return;
+        std::vector<Slot> bigger(slots);
+        for (const Slot& s : slots_)
+            if (s.id != kMissing) place(bigger, s);
+        slots_.swap(bigger);
+    }
     [[nodiscard]] size_t size() const noexcept { return size_; }
     [[nodiscard]] size_t memory_bytes() const noexcept { return slots_.capacity() * sizeof(Slot); }
     // What memory_bytes() grows by if `more` ids are added.
@@ -78,12 +89,7 @@ private:
         slots[i] = s;
     }
     // The tag is the slot's hash, so the table regrows without the keys.
-    void grow() {
-        std::vector<Slot> bigger(slots_.size() * 2);
-        for (const Slot& s : slots_)
-            if (s.id != kMissing) place(bigger, s);
-        slots_.swap(bigger);
-    }
+    void grow() { reserve(size_); }
 
     std::vector<Slot> slots_;
     size_t size_ = 0;

@@ -306,19 +306,32 @@ bool Daemon::start_sampler(std::string& error) {
     // OTLP points are named in history as the sampler names their series.
     history_.otlp().set_labels(target, options_.external_labels);
     sampler_.emplace(page_, target, options_.external_labels);
+    stats_.sampler = &sampler_->counters();
     sampler_->add(history_, history_.interval_ms(), uv_now(&loop_));
     if (pusher_.enabled()) sampler_->add(pusher_, options_.remote_write_interval_ms, uv_now(&loop_));
     uv_timer_init(&loop_, sample_timer_.get());
     sample_timer_.mark_initialized();
     sample_timer_.get()->data = this;
     uv_timer_start(sample_timer_.get(), on_sample, sampler_->wait_ms(uv_now(&loop_)), 0);
+    uv_idle_init(&loop_, sample_idle_.get());
+    sample_idle_.mark_initialized();
+    sample_idle_.get()->data = this;
     return true;
 }
 
+// A collection's first slice runs here; the rest on the next loop turns,
+// from the idle handle (which keeps the loop from sleeping meanwhile).
 void Daemon::on_sample(uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
     d->guarded("sample", [d] { d->sampler_->run(uv_now(&d->loop_), now_from(&d->loop_).unix_ms()); });
+    if (d->sampler_->collecting()) uv_idle_start(d->sample_idle_.get(), on_sample_slice);
     uv_timer_start(t, on_sample, d->sampler_->wait_ms(uv_now(&d->loop_)), 0);
+}
+
+void Daemon::on_sample_slice(uv_idle_t* h) {
+    auto* d = static_cast<Daemon*>(h->data);
+    d->guarded("sample", [d] { d->sampler_->step(); });
+    if (!d->sampler_->collecting()) uv_idle_stop(h);
 }
 
 // A certificate change that did not load: logged once per failure.
@@ -405,6 +418,7 @@ void Daemon::tick() {
 
 void Daemon::after_watcher_activity() {
     page_.refresh_plan(now_from(&loop_).unix_ms());
+    page_.release_outdated_bodies();
     // One line each time the directory is found on a disk-backed
     // filesystem: at start and whenever it is recovered.
     if (watcher_.counters().disk_backed_found != disk_backed_reported_) {
@@ -476,6 +490,7 @@ void Daemon::stop() {
     sigterm_.close();
     sighup_.close();
     sample_timer_.close();
+    sample_idle_.close();
     // Queries still running are answered 503 before the store they read goes.
     router_.attach_query(nullptr);
     page_.attach_query_api(nullptr);

@@ -72,6 +72,7 @@ private:
     static void on_inotify(uv_poll_t* p, int status, int events);
     static void on_tick(uv_timer_t* t);
     static void on_sample(uv_timer_t* t);
+    static void on_sample_slice(uv_idle_t* h);
     static void on_signal(uv_signal_t* s, int signum);
     template <typename F>
     void guarded(std::string_view where, F&& work) noexcept;
@@ -117,6 +118,7 @@ private:
     std::unique_ptr<api::QueryApi> query_api_;
     std::optional<Sampler> sampler_;  // made at start, when a consumer of samples is configured
     http::UvHandle<uv_timer_t> sample_timer_;
+    http::UvHandle<uv_idle_t> sample_idle_;  // runs the collection's slices while one is under way
     std::unique_ptr<http::TlsContext> tls_;
     std::unique_ptr<http::BasicAuth> auth_;
     std::unique_ptr<http::Server> server_;

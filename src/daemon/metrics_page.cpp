@@ -48,6 +48,14 @@ void MetricsPage::refresh_plan(int64_t unix_ms) {
     }
 }
 
+void MetricsPage::release_outdated_bodies() noexcept {
+    for (Rendition& r : renditions_) {
+        if (r.snapshot == parts_.watcher.snapshot_generation()) continue;
+        r.body.reset();
+        r.gzipped.reset();
+    }
+}
+
 namespace {
 
 // Bodies under this are sent as they are: gzip would save a few hundred
@@ -78,6 +86,21 @@ void MetricsPage::compose(prom::Writer& w, std::string* text, Purpose purpose) {
                                               w.format() == prom::Format::openmetrics)
                                : plan_.render(files, config_.grouping_power, w, config_.max_response_bytes);
     if (!complete && purpose == Purpose::body) ++counters_.response_bytes_limit;
+    compose_rest(w);
+}
+
+MetricsPage::Slice MetricsPage::render_slice(prom::Writer& w, PageCursor& at, size_t budget_samples) {
+    if (!at.begun) at = {true, plan_generation_, {}};
+    if (at.plan_generation != plan_generation_) return Slice::plan_changed;
+    const std::vector<prom::FileView> files = views();  // afresh each slice: the watcher may have copied anew
+    const bool complete = plan_.render(files, config_.grouping_power, w, config_.max_response_bytes, at.files,
+                                       budget_samples);
+    if (complete && !plan_.done(at.files)) return Slice::more;
+    compose_rest(w);
+    return Slice::done;
+}
+
+void MetricsPage::compose_rest(prom::Writer& w) {
     // Each subsystem's self-metrics: the daemon's parts', then remote_write's.
     render_self_metrics(self_metrics_input(), w);
     parts_.pusher.write_self_metrics(w);
@@ -99,7 +122,7 @@ SelfMetricsInput MetricsPage::self_metrics_input() const {
     const DaemonStats& d = parts_.daemon;
     return {parts_.watcher.counters(), d.tick_alloc_failures, d.tick_exceptions, parts_.pusher.callback_failures(),
             d.loop, counters_, d.listeners, parts_.events, d.version, d.start_unix_ns, d.tls, d.auth,
-            d.web_config_reloads};
+            d.web_config_reloads, d.sampler};
 }
 
 std::shared_ptr<const std::string> MetricsPage::body(prom::Format format) {
@@ -111,7 +134,8 @@ std::shared_ptr<const std::string> MetricsPage::body(prom::Format format) {
     try {
         render(format, r);
     } catch (const std::bad_alloc&) {
-        // Serve the last body (null before the first): memory may come back.
+        // Serve the last body if it is still held (null before the first
+        // and once a newer snapshot let it go): memory may come back.
         ++counters_.render_alloc_failures;
         r.snapshot = parts_.watcher.snapshot_generation();
     }

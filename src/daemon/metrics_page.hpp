@@ -60,8 +60,18 @@ struct PageParts {
     const HistoryKeeper* history = nullptr;  // null in tests that run no store
 };
 
+// Where a render_slice() series stands: the plan it renders from and how
+// far into the file families it is.
+struct PageCursor {
+    bool begun = false;
+    uint64_t plan_generation = 0;
+    prom::RenderCursor files;
+};
+
 class MetricsPage {
 public:
+    enum class Slice : uint8_t { more, done, plan_changed };
+
     MetricsPage(PageConfig config, PageParts parts);
     MetricsPage(const MetricsPage&) = delete;  // taken_ refers to plan_
     MetricsPage& operator=(const MetricsPage&) = delete;
@@ -69,6 +79,11 @@ public:
     // Rebuilds the family plan if the active files changed: counts and logs
     // dropped series. The daemon calls it after every watcher activity.
     void refresh_plan(int64_t unix_ms);
+    // Lets go of bodies rendered before the watcher's latest snapshot: the
+    // next scrape renders anew anyway, and a body of 100,000 series is
+    // several MiB held for nothing by an instance scraped rarely (or only
+    // pushing). The daemon calls it after every watcher activity.
+    void release_outdated_bodies() noexcept;
     // The current body in `format`, rendered if a snapshot was taken since
     // the last one. Null only if memory ran out before the first render.
     [[nodiscard]] std::shared_ptr<const std::string> body(prom::Format format = prom::Format::text);
@@ -81,6 +96,13 @@ public:
     // collects each tick's series this way); not cached, not counted as a
     // render.
     void render_into(prom::Writer& w) { compose(w, nullptr, Purpose::samples); }
+    // The same in slices across loop turns (the sample pipeline's): the
+    // file families from `at`, about `budget_samples` samples a slice; the
+    // slice that finishes them writes the rest of the page (self-metrics,
+    // staleness, OTLP) too and says done. plan_changed: the files' plan
+    // was rebuilt since the first slice, so what `w` holds is of the old
+    // one: start again with a fresh writer and cursor.
+    Slice render_slice(prom::Writer& w, PageCursor& at, size_t budget_samples);
     // Asks for a render before the next tick's (new OTLP points, a new
     // plan). Renders stay bounded however often this is called: one per
     // tick, plus at most one asked for this way.
@@ -121,6 +143,8 @@ private:
     // Writes the whole page to `w`; `text`, when given, is w's output in a
     // text format (the file families are written into it directly).
     void compose(prom::Writer& w, std::string* text, Purpose purpose);
+    // What follows the file families, to the end of the page.
+    void compose_rest(prom::Writer& w);
     [[nodiscard]] SelfMetricsInput self_metrics_input() const;
 
     PageConfig config_;

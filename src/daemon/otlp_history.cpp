@@ -107,8 +107,8 @@ history::SeriesId OtlpHistory::series_of(const otlp::Store& store, uint32_t seri
     prom::SampleCollector collector(target_, external_);
     otlp::write_series(store, series_id, collector, value);
     labels_.clear();
-    if (!collector.samples().empty())
-        prom::for_each_label(collector.labels(collector.samples().front()),
+    if (collector.series_count() != 0)
+        prom::for_each_label(collector.labels(0),
                              [&](std::string_view n, std::string_view v) { labels_.push_back({n, v}); });
     history::Refusal why = history::Refusal::bad_labels;
     history::SeriesId id = history::kNoSeries;

@@ -9,21 +9,58 @@ void Sampler::add(prom::SampleSink& sink, uint64_t interval_ms, uint64_t now_ms)
     consumers_.push_back({&sink, interval_ms, now_ms + interval_ms});
 }
 
-void Sampler::run(uint64_t now_ms, int64_t unix_ms) {
-    // Each consumer's next turn is set before anything is collected: when
-    // memory runs out below, this round is skipped, not retried at once.
-    due_.clear();
-    for (Consumer& c : consumers_) {
-        if (c.due_ms > now_ms) continue;
-        due_.push_back(c.sink);
-        c.due_ms = now_ms + c.interval_ms;
+bool Sampler::run(uint64_t now_ms, int64_t unix_ms) {
+    if (!collection_) {
+        // Each consumer's next turn is set before anything is collected:
+        // when memory runs out below, this round is skipped, not retried
+        // at once.
+        std::vector<prom::SampleSink*> due;
+        for (Consumer& c : consumers_) {
+            if (c.due_ms > now_ms) continue;
+            due.push_back(c.sink);
+            c.due_ms = now_ms + c.interval_ms;
+        }
+        if (due.empty()) return false;
+        last_ms_ = std::max(unix_ms, last_ms_ + 1);
+        collection_.reset(new Collection{std::move(due), last_ms_, prom::SampleCollector(target_, external_), {}});
+        // Sized as the last batch was, and a sixteenth: no buffer grows (and
+        // copies) on the way unless the series grew more than that (pages
+        // reserved and never written cost no memory).
+        collection_->collector.reserve(last_series_ + last_series_ / 16, last_label_bytes_ + last_label_bytes_ / 16);
     }
-    if (due_.empty()) return;
-    last_ms_ = std::max(unix_ms, last_ms_ + 1);
-    prom::SampleCollector collector(target_, external_);
-    page_.render_into(collector);
-    const auto batch = std::make_shared<const prom::SampleBatch>(std::move(collector), last_ms_);
-    for (prom::SampleSink* sink : due_) sink->consume(batch);
+    return step();
+}
+
+// A slice that fails (memory, an exception) abandons the collection, so
+// the next round starts clean; the failure goes on to the daemon's guard,
+// which counts it.
+bool Sampler::step() {
+    if (!collection_) return false;
+    ++counters_.slices;
+    MetricsPage::Slice slice = MetricsPage::Slice::more;
+    try {
+        slice = page_.render_slice(collection_->collector, collection_->cursor, kSampleSliceSamples);
+    } catch (...) {
+        collection_.reset();
+        ++counters_.failures;
+        throw;
+    }
+    if (slice == MetricsPage::Slice::plan_changed) {
+        // Files came or went: the series collected so far are of the old
+        // plan's order, so the collection starts over on the next turn.
+        Collection& c = *collection_;
+        collection_.reset(new Collection{std::move(c.due), c.t_ms, prom::SampleCollector(target_, external_), {}});
+        ++counters_.restarts;
+        return true;
+    }
+    if (slice == MetricsPage::Slice::more) return true;
+    const std::unique_ptr<Collection> done = std::move(collection_);
+    const auto batch = std::make_shared<const prom::SampleBatch>(std::move(done->collector), done->t_ms);
+    last_series_ = batch->size();
+    last_label_bytes_ = batch->label_bytes();
+    ++counters_.batches;
+    for (prom::SampleSink* sink : done->due) sink->consume(batch);
+    return false;
 }
 
 prom::SampleBatch Sampler::collect(int64_t unix_ms) const {

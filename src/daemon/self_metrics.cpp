@@ -71,6 +71,14 @@ constexpr Family kLoopLag{"mmwatch_loop_lag_seconds", Kind::histogram,
                           "How late the snapshot tick ran: time callbacks held the loop past its turn."};
 constexpr Family kLoopBusy{"mmwatch_loop_busy_ratio", Kind::gauge,
                            "Share of the last tick interval the loop spent running callbacks (not waiting)."};
+constexpr Family kSampleBatches{"mmwatch_sample_batches_total", Kind::counter,
+                                "Batches of every series the sample pipeline collected for history and remote_write."};
+constexpr Family kSampleSlices{"mmwatch_sample_slices_total", Kind::counter,
+                               "Loop turns those collections were cut into (about 5,000 samples each)."};
+constexpr Family kSampleRestarts{"mmwatch_sample_restarts_total", Kind::counter,
+                                 "Collections begun again because the files changed under one."};
+constexpr Family kSampleFailures{"mmwatch_sample_failures_total", Kind::counter,
+                                 "Collections abandoned (memory ran out or an exception): that round was skipped."};
 constexpr Family kTlsHandshakes{"mmwatch_tls_handshakes_total", Kind::counter, "TLS handshakes completed."};
 constexpr Family kTlsFailures{"mmwatch_tls_handshake_failures_total", Kind::counter,
                               "TLS handshakes refused, by reason (docs/security.md)."};
@@ -89,7 +97,7 @@ constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time o
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kReloads, &kAuth, 
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kSampleBatches, &kSampleSlices, &kSampleRestarts, &kSampleFailures, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kReloads, &kAuth, 
                                   &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
@@ -305,6 +313,12 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     row(out, "where", "tick", in.tick_exceptions);
     row(out, "where", "push", in.push_failures);
     render_loop(in.loop, out);
+    const SamplerCounters none;
+    const SamplerCounters& sc = in.sampler ? *in.sampler : none;
+    single(out, kSampleBatches, double(sc.batches));
+    single(out, kSampleSlices, double(sc.slices));
+    single(out, kSampleRestarts, double(sc.restarts));
+    single(out, kSampleFailures, double(sc.failures));
     const http::TlsCounters tls = in.tls ? *in.tls : http::TlsCounters{};
     single(out, kTlsHandshakes, double(tls.handshakes));
     enum_rows(out, kTlsFailures, "reason", http::handshake_failure_name, tls.failures);

@@ -57,6 +57,14 @@ struct LoopStats {
     }
 };
 
+// The sample pipeline's collections (daemon/sampler.hpp), counted there.
+struct SamplerCounters {
+    uint64_t batches = 0;   // collected and handed to their consumers
+    uint64_t slices = 0;    // loop turns collections were cut into
+    uint64_t restarts = 0;  // collections begun again: the file plan changed under one
+    uint64_t failures = 0;  // collections abandoned: memory ran out or an exception (that round is skipped)
+};
+
 struct Listener {
     std::string_view name;  // "metrics" (--listen), "otlp" (--otlp-listen) or "otlp_grpc" (--otlp-grpc-listen)
     const http::ServerCounters* counters;
@@ -78,6 +86,7 @@ struct SelfMetricsInput {
     const http::TlsCounters* tls = nullptr;
     const uint64_t* auth = nullptr;  // by http::AuthResult
     const uint64_t* reloads = nullptr;  // SIGHUP re-reads of --web-config: ok, failed
+    const SamplerCounters* sampler = nullptr;  // null: exported at zero
 };
 
 // What the daemon itself keeps for its self-metrics: how its loop runs,
@@ -95,6 +104,7 @@ struct DaemonStats {
     const uint64_t* auth = nullptr;
     uint64_t web_config_reloads[2] = {};  // SIGHUP: ok, failed
     const http::H2Listener* grpc = nullptr;  // --otlp-grpc-listen's sessions
+    const SamplerCounters* sampler = nullptr;  // null until the sampler starts (exported at zero)
 };
 
 // Family names of the self-metrics (the daemon's and remote_write's):

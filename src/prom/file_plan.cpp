@@ -291,31 +291,41 @@ bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, 
     return true;
 }
 
-bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, Writer& w,
-                      size_t max_bytes) {
+bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, Writer& w, size_t max_bytes,
+                      RenderCursor& at, size_t budget_samples) {
     std::vector<std::string> labels(files.size());
     for (size_t i = 0; i < files.size(); ++i) w.label(labels[i], "name", files[i].label);
-    for (const Family& fam : families_) {
+    size_t written = 0;
+    for (; at.family < families_.size(); ++at.family, at.series = 0) {
+        const Family& fam = families_[at.family];
         if (fam.series.empty()) continue;
-        if (w.size() >= max_bytes) return false;
         const Kind kind = fam.type == rezl::MetricType::counter     ? Kind::counter
                           : fam.type == rezl::MetricType::histogram ? Kind::histogram
                                                                     : Kind::gauge;
-        w.family(fam.name, kind, {});
-        for (const Series& s : fam.series) {
+        if (at.series == 0) {  // a family's head goes with its first series, in one slice
+            if (written >= budget_samples) return true;
+            if (w.size() >= max_bytes) return false;
+            w.family(fam.name, kind, {});
+        }
+        for (; at.series < fam.series.size(); ++at.series) {
+            if (written >= budget_samples) return true;
+            const Series& s = fam.series[at.series];
             const FileView& f = files[s.file];
             w.metric(labels[s.file]);
             if (kind == Kind::histogram) {
                 const uint64_t total = walk_histogram(s, f, grouping_power, [&](uint64_t upper, uint64_t cumulative) {
                     w.bucket(double(upper), double(cumulative));
+                    ++written;
                 });
                 w.bucket(HUGE_VAL, double(total));  // protobuf leaves it implied
                 // OpenMetrics has no _count without _sum (H2 keeps no sum).
                 if (w.format() != Format::openmetrics) w.count(double(total));
+                written += 2;
                 continue;
             }
             const uint64_t word = f.words[(f.layout->metrics[s.metric].data_offset - f.layout->data_offset) / 8];
             w.value(kind == Kind::gauge ? double(int64_t(word)) : double(word));
+            ++written;
         }
     }
     return true;

@@ -43,6 +43,14 @@ class LineWriter;  // file_plan.cpp: the render's output buffer
 // _total and its _created (OpenMetrics).
 [[nodiscard]] std::vector<std::string> other_sample_names(const std::string& name, rezl::MetricType type);
 
+// Where a render through a writer stopped, for the next slice to start:
+// the family and the series within it (docs/ARCHITECTURE.md, the sample
+// pipeline).
+struct RenderCursor {
+    size_t family = 0;
+    size_t series = 0;
+};
+
 enum class DropKind : uint8_t { type_conflict, duplicate_series, series_limit };
 
 // A series left out of the exposition, reported once per source and metric.
@@ -71,7 +79,19 @@ public:
                 size_t max_bytes, bool openmetrics = false);
     // The same through a writer of any format (the protobuf exposition).
     // Values pass as doubles: exact up to 2^53.
-    bool render(std::span<const FileView> files, unsigned grouping_power, prom::Writer& w, size_t max_bytes);
+    bool render(std::span<const FileView> files, unsigned grouping_power, prom::Writer& w, size_t max_bytes) {
+        RenderCursor whole;
+        return render(files, grouping_power, w, max_bytes, whole, SIZE_MAX);
+    }
+    // One slice of that: from `at`, series by series, until about
+    // `budget_samples` samples are written (a histogram series counts its
+    // buckets; a slice ends between series), then `at` is where the next
+    // slice starts; done(at) once every family is written. The plan must
+    // not be rebuilt between slices (the caller checks) and `w` is the
+    // same writer throughout.
+    bool render(std::span<const FileView> files, unsigned grouping_power, prom::Writer& w, size_t max_bytes,
+                RenderCursor& at, size_t budget_samples);
+    [[nodiscard]] bool done(const RenderCursor& at) const noexcept { return at.family >= families_.size(); }
 
     [[nodiscard]] bool has_family(std::string_view name) const;
     [[nodiscard]] size_t series_count() const noexcept { return series_count_; }

@@ -38,7 +38,10 @@ void SampleCollector::count(double v) {
     add(suffixed_, {}, 0, v);
 }
 
-void SampleCollector::add(std::string_view name, std::string_view extra, double extra_value, double v) {
+// The pairs of one sample, by name, into pairs_: __name__ first added,
+// then labels_ (a target label's name taken becomes exported_NAME), the
+// target labels, the extra one, and the external labels not there yet.
+void SampleCollector::sort_labels(std::string_view name, std::string_view extra, double extra_value) {
     pairs_.clear();
     pairs_.emplace_back("__name__", name);
     // Sized once for the target labels, so the views below stay valid.
@@ -68,24 +71,72 @@ void SampleCollector::add(std::string_view name, std::string_view extra, double 
     for (size_t i = 1; i < pairs_.size(); ++i) {
         for (size_t j = i; j > 0 && pairs_[j].first < pairs_[j - 1].first; --j) std::swap(pairs_[j], pairs_[j - 1]);
     }
-    const size_t begin = arena_.size();
-    std::string_view last;
-    for (const auto& [n, val] : pairs_) {
-        if (n == last || val.empty()) continue;  // unique names; an empty value is no label
-        last = n;
-        label(arena_, n, val);
-    }
-    const Sample s{begin, uint32_t(arena_.size() - begin), v};
-    bytes_ += s.size + 16;
-    samples_.push_back(s);
 }
 
-SampleBatch::SampleBatch(SampleCollector&& collector, int64_t t_ms) : series_(collector.take_arena()), t_ms_(t_ms) {
-    const std::vector<Sample>& samples = collector.samples();
-    values_.reserve(samples.size());
-    for (const Sample& s : samples) {
-        if (series_.insert(s.begin, s.size)) values_.push_back(s.value);  // one sample per series and tick
+// pairs_ written out: each name once (the first added: __name__ is ours),
+// an empty value as no label.
+void SampleCollector::write_labels(std::string& arena) const {
+    std::string_view last;
+    for (const auto& [n, val] : pairs_) {
+        if (n == last || val.empty()) continue;
+        last = n;
+        label(arena, n, val);
     }
+}
+
+// arounds_' entry for labels_, made on first use: the pairs sorted with
+// `name` as __name__ (any name: the order is by label name), written out
+// without it, and where it goes.
+const SampleCollector::Around& SampleCollector::make_around(std::string_view name) {
+    if (arounds_.size() >= kMaxArounds) arounds_.clear();
+    sort_labels(name, {}, 0);
+    Around around;
+    bool ours = false;
+    std::string_view last;
+    for (const auto& [n, val] : pairs_) {  // as write_labels() does
+        if (n == last || val.empty()) continue;
+        last = n;
+        if (!ours && n == "__name__") {  // the first is ours (stable sort)
+            ours = true;
+            around.split = around.pairs.size();
+            continue;
+        }
+        label(around.pairs, n, val);
+    }
+    return arounds_.emplace(labels_, std::move(around)).first->second;
+}
+
+void SampleCollector::add(std::string_view name, std::string_view extra, double extra_value, double v) {
+    std::string& arena = series_.arena();
+    const size_t begin = arena.size();
+    if (extra.empty() && !name.empty()) {
+        // A counter's or gauge's sample: only __name__ differs from the
+        // last one's when labels_ did not (the order is by name alone), so
+        // the rest is sorted and written out once per labels_.
+        const auto found = arounds_.find(labels_);
+        const Around& around = found != arounds_.end() ? found->second : make_around(name);
+        arena.append(around.pairs, 0, around.split);
+        label(arena, "__name__", name);
+        arena.append(around.pairs, around.split);
+    } else {
+        sort_labels(name, extra, extra_value);
+        write_labels(arena);
+    }
+    const uint32_t size = uint32_t(arena.size() - begin);
+    bytes_ += size + 16;
+    // One sample per series and tick: a repeat's labels are taken back.
+    // Room first: memory running out leaves the set and the values in step.
+    try {
+        if (values_.size() == values_.capacity()) values_.reserve(2 * values_.size() + 64);
+        if (series_.insert(begin, size)) {
+            values_.push_back(v);
+            return;
+        }
+    } catch (...) {
+        arena.resize(begin);
+        throw;
+    }
+    arena.resize(begin);
 }
 
 }  // namespace mmwatch::prom

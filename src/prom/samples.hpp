@@ -2,18 +2,22 @@
 // a scrape stores them, collected once per tick and handed to whoever
 // consumes samples (remote_write's Pusher; the history store next). A
 // SampleCollector is a Writer that, instead of text, records each
-// sample's sorted label set (with __name__) and value; fed by the same
+// series' sorted label set (with __name__) and value, each series once
+// (the first sample of a label set wins: a repeat is dropped as it comes,
+// so the batch needs no second pass); fed by the same
 // composition as a scrape, a series is exactly what a Prometheus scrape
 // of mmwatch would store (docs/scaling.md). A SampleBatch is one tick's
 // series, each once, at one time; a SampleSink takes batches.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -24,16 +28,6 @@ namespace mmwatch::prom {
 
 // The value Prometheus writes to mark a series stale.
 inline constexpr uint64_t kStaleNaN = 0x7ff0000000000002ull;
-
-// One sample of a render: its label pairs, sorted by name, unique,
-// __name__ first (it sorts first), "name\0value\0name\0value\0", are
-// bytes [begin, begin + size) of the collector's arena (one string for
-// every sample: no allocation per sample).
-struct Sample {
-    size_t begin = 0;
-    uint32_t size = 0;  // one label set: bounded by the caps on labels
-    double value = 0;
-};
 
 class SampleCollector final : public Writer {
 public:
@@ -58,20 +52,44 @@ public:
     void finish() override {}
     [[nodiscard]] size_t size() const noexcept override { return bytes_; }
 
-    [[nodiscard]] const std::vector<Sample>& samples() const noexcept { return samples_; }
-    [[nodiscard]] std::string_view labels(const Sample& s) const noexcept {
-        return std::string_view(arena_).substr(s.begin, s.size);
+    // The series so far, in the order first written: label pairs sorted by
+    // name, unique, __name__ first (it sorts first), as
+    // "name\0value\0name\0value\0", all in one arena (no allocation per
+    // series).
+    [[nodiscard]] size_t series_count() const noexcept { return values_.size(); }
+    [[nodiscard]] std::string_view labels(size_t i) const noexcept { return series_[i]; }
+    [[nodiscard]] double value_of(size_t i) const noexcept { return values_[i]; }
+    // Room for `series` series of `label_bytes` in all (the last batch's
+    // size: a tick's series are mostly the last one's).
+    void reserve(size_t series, size_t label_bytes) {
+        series_.reserve(series, label_bytes);
+        values_.reserve(series);
     }
-    // The arena, handed over (the samples' offsets still index it).
-    [[nodiscard]] std::string take_arena() noexcept { return std::move(arena_); }
 
 private:
     void add(std::string_view name, std::string_view extra, double extra_value, double v);
+    // The sorted label pairs of labels_ with target and external labels,
+    // no extra label, written out around where __name__ goes: the same
+    // for every sample of one metric() call and, in a render, for every
+    // series of one file.
+    void sort_labels(std::string_view name, std::string_view extra, double extra_value);
+    void write_labels(std::string& arena) const;
+    struct Around {
+        std::string pairs;  // written out, without __name__
+        size_t split = 0;   // where __name__ goes in them
+    };
+    const Around& make_around(std::string_view name);
+    // The pairs of a counter's or gauge's sample but __name__, by labels_:
+    // one entry per file in a render, so bounded by the files; past
+    // kMaxArounds (other writers' label sets) it starts afresh.
+    static constexpr size_t kMaxArounds = 4096;
+    std::unordered_map<std::string, Around> arounds_;
+    friend class SampleBatch;
 
     Labels target_, external_;
     std::string name_, labels_, suffixed_;
-    std::string arena_;
-    std::vector<Sample> samples_;
+    SeriesSet series_;
+    std::vector<double> values_;
     size_t bytes_ = 0;
     std::string scratch_;
     // Reused by add(), so a sample allocates nothing once they have grown.
@@ -80,15 +98,23 @@ private:
     std::string number_;
 };
 
-// The label pairs of a label-set string (a Sample's bytes of the arena),
-// in order.
+// The label pairs of a label-set string (one series' of a collector or
+// batch), in order.
+// A byte loop, not find(): names and values are short, and a call to
+// memchr per part cost more than the scan (11% of a push's CPU).
 template <typename F>
 void for_each_label(std::string_view labels, F f) {
-    while (!labels.empty()) {
-        const size_t a = labels.find('\0');
-        const size_t b = labels.find('\0', a + 1);
-        f(labels.substr(0, a), labels.substr(a + 1, b - a - 1));
-        labels.remove_prefix(b + 1);
+    const char* p = labels.data();
+    const char* const end = p + labels.size();
+    while (p < end) {
+        const char* const name = p;
+        while (p < end && *p != '\0') ++p;
+        const std::string_view n(name, size_t(p - name));
+        const char* const value = ++p;
+        while (p < end && *p != '\0') ++p;
+        const std::string_view v(value, size_t(std::min(p, end) - value));
+        ++p;
+        f(n, v);
     }
 }
 
@@ -98,12 +124,17 @@ void for_each_label(std::string_view labels, F f) {
 // keep, to find the series that went away, only their own ids of them.
 class SampleBatch {
 public:
-    // Takes the collector's samples and its arena over whole.
-    SampleBatch(SampleCollector&& collector, int64_t t_ms);
+    // Takes the collector's series over whole (nothing is copied).
+    SampleBatch(SampleCollector&& collector, int64_t t_ms)
+        : series_(std::move(collector.series_)), values_(std::move(collector.values_)), t_ms_(t_ms) {}
 
     [[nodiscard]] size_t size() const noexcept { return values_.size(); }
     [[nodiscard]] std::string_view labels(size_t i) const noexcept { return series_[i]; }
     [[nodiscard]] double value(size_t i) const noexcept { return values_[i]; }
+    // SeriesSet::hash() of labels(i), kept from when the batch was built.
+    [[nodiscard]] uint64_t hash(size_t i) const noexcept { return series_.hash_of(i); }
+    // The label bytes of all series (to size the next collection).
+    [[nodiscard]] size_t label_bytes() const noexcept { return series_.label_bytes(); }
     [[nodiscard]] int64_t t_ms() const noexcept { return t_ms_; }
     [[nodiscard]] bool contains(std::string_view labels) const noexcept { return series_.contains(labels); }
     // What the batch holds in memory (the sinks that keep it count it).

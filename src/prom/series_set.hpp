@@ -2,8 +2,10 @@
 // which samples repeat a series already in it; later, what the next batch
 // compares with to know which series are gone (each gets one staleness
 // marker). The label strings stay in the collector's arena, taken over
-// whole; the set adds per series 16 bytes of span and 16 to 32 of index
-// slots (kept at most half full; docs/scaling.md).
+// whole; the set adds per series 24 bytes of span (with the label set's
+// hash, which the push keeps as the series' identity instead of hashing
+// again) and 16 to 32 of index slots (kept at most half full;
+// docs/scaling.md).
 #pragma once
 
 #include <cstddef>
@@ -24,36 +26,62 @@ public:
     // Series are added as spans of `arena` (a SampleCollector's).
     explicit SeriesSet(std::string arena) : arena_(std::move(arena)) {}
 
+    // The arena, for appending the next label set before insert(); a
+    // caller takes back (resizes away) a label set insert() refused.
+    [[nodiscard]] std::string& arena() noexcept { return arena_; }
+
     // Adds the label set at [begin, begin + size) of the arena; false if
     // this set already holds it.
     bool insert(size_t begin, uint32_t size) {
         const std::string_view labels = std::string_view(arena_).substr(begin, size);
         const uint64_t h = hash(labels);
         if (find(h, labels) != base::IdIndex::kMissing) return false;
-        index_.insert(h, uint32_t(spans_.size()));
-        spans_.emplace_back(begin, size);
+        spans_.push_back({h, begin, size});
+        try {
+            index_.insert(h, uint32_t(spans_.size() - 1));
+        } catch (...) {
+            spans_.pop_back();  // memory ran out: the set is as it was
+            throw;
+        }
         return true;
     }
     [[nodiscard]] bool contains(std::string_view labels) const noexcept {
         return find(hash(labels), labels) != base::IdIndex::kMissing;
     }
     [[nodiscard]] size_t size() const noexcept { return spans_.size(); }
+    [[nodiscard]] size_t label_bytes() const noexcept { return arena_.size(); }
     // The arena, the spans and the index slots.
     [[nodiscard]] size_t memory_bytes() const noexcept {
         return arena_.capacity() + spans_.capacity() * sizeof(spans_[0]) + index_.memory_bytes();
     }
     [[nodiscard]] std::string_view operator[](size_t i) const noexcept {
-        return std::string_view(arena_).substr(spans_[i].first, spans_[i].second);
+        return std::string_view(arena_).substr(spans_[i].begin, spans_[i].size);
     }
+    // The i-th label set's hash(), kept from its insert.
+    [[nodiscard]] uint64_t hash_of(size_t i) const noexcept { return spans_[i].hash; }
+    // Room for `series` label sets of `arena_bytes` in all, so a set built
+    // as big as the last one grows no buffer (and copies nothing) on the way.
+    void reserve(size_t series, size_t arena_bytes) {
+        arena_.reserve(arena_bytes);
+        spans_.reserve(series);
+        index_.reserve(series);
+    }
+    // A label set's hash: the same for the same bytes in every process
+    // run of one build (std::hash, unseeded).
+    static uint64_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
 
 private:
-    static uint64_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
+    struct Span {
+        uint64_t hash;
+        size_t begin;
+        uint32_t size;
+    };
     [[nodiscard]] uint32_t find(uint64_t h, std::string_view labels) const noexcept {
         return index_.find(h, [&](uint32_t id) { return (*this)[id] == labels; });
     }
 
     std::string arena_;
-    std::vector<std::pair<size_t, uint32_t>> spans_;
+    std::vector<Span> spans_;
     base::IdIndex index_;
 };
 

@@ -126,6 +126,11 @@ constexpr Whole kPushFamilies[] = {
      [](const Pusher& p) { return double(p.stream_counters().stale_markers_skipped); }},
 };
 
+constexpr prom::Family kSeriesSkipped{
+    "mmwatch_remote_write_series_skipped_total", Kind::counter,
+    "Series left out of a push, by reason: out_of_memory (a request could not be made; those the last push had get "
+    "a staleness marker), overrun (a batch replaced by a newer one while a push still ran)."};
+
 }  // namespace
 
 void Pusher::write_self_metrics(prom::Writer& out) const {
@@ -137,12 +142,16 @@ void Pusher::write_self_metrics(prom::Writer& out) const {
         }
     }
     for (const Whole& f : kPushFamilies) prom::single(out, f.family, f.value(*this));
+    prom::head(out, kSeriesSkipped);
+    for (size_t r = 0; r < std::size(kSkipReasonNames); ++r)
+        prom::labelled(out, "reason", kSkipReasonNames[r], double(stream_.counters().series_skipped[r]));
 }
 
 std::vector<prom::Family> Pusher::self_metric_families() {
     std::vector<prom::Family> out;
     for (const PerUrl& f : kFamilies) out.push_back(f.family);
     for (const Whole& f : kPushFamilies) out.push_back(f.family);
+    out.push_back(kSeriesSkipped);
     return out;
 }
 

@@ -40,9 +40,23 @@ struct PushStreamCounters {
     uint64_t pushes = 0;
     uint64_t slices = 0;
     uint64_t stale_markers = 0;
-    // Series gone whose labels were no longer kept (kMaxKeptRequestBytes).
+    // Series gone whose labels were no longer kept (kMaxKeptRequestBytes),
+    // or whose marker request memory ran out making.
     uint64_t stale_markers_skipped = 0;
+    // Series left out of a push, by SkipReason.
+    uint64_t series_skipped[2] = {};
 };
+
+// Why series were left out of a push (mmwatch_remote_write_series_skipped_total).
+enum class SkipReason : uint8_t {
+    // Memory ran out making a request: its series are not sent and count
+    // as gone, so those the last push had get a staleness marker.
+    out_of_memory,
+    // A batch came while a push ran and another waited: the waiting one
+    // is replaced by the newer (Pusher::consume).
+    overrun,
+};
+inline constexpr const char* kSkipReasonNames[] = {"out_of_memory", "overrun"};
 
 class PushStream {
 public:
@@ -56,10 +70,13 @@ public:
     // identities, the kept requests and the scratch buffers.
     [[nodiscard]] size_t working_bytes() const noexcept;
     [[nodiscard]] const PushStreamCounters& counters() const noexcept { return counters_; }
+    // A batch of `series` that will not be pushed (SkipReason::overrun).
+    void skip(size_t series) noexcept { counters_.series_skipped[size_t(SkipReason::overrun)] += series; }
 
 private:
     enum class Phase : uint8_t { idle, series, gone, stale };
     size_t encode_series(std::vector<Request>& out);
+    void make_request(std::vector<Request>& out);
     size_t find_gone();
     size_t decode_stale(std::vector<Request>& out);
     size_t collect_gone(std::string_view request);
@@ -73,7 +90,9 @@ private:
     std::vector<uint64_t> ids_;       // this push's series, hashed
     std::vector<std::string> sent_;   // this push's requests (not its markers)
     size_t sent_bytes_ = 0;
+    uint64_t order_ = 0;              // ids_ folded in push order (fold())
     std::vector<uint64_t> last_ids_;  // the last push's, sorted
+    uint64_t last_order_ = 0;
     std::vector<std::string> last_sent_;
     std::vector<uint64_t> gone_;      // sorted: in last_ids_, not in ids_
     size_t next_request_ = 0;         // in last_sent_, while decoding

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/heap.hpp"
 #include "push/spool.hpp"
 #include "push/write_request.hpp"
 
@@ -84,16 +85,22 @@ bool Pusher::start(uv_loop_t* loop, std::string& error) {
 
 void Pusher::consume(std::shared_ptr<const prom::SampleBatch> batch) {
     if (senders_.empty()) return;
-    while (stream_.active()) run_slice();
+    if (stream_.active()) {
+        if (waiting_) stream_.skip(waiting_->size());
+        waiting_ = std::move(batch);
+        return;
+    }
     stream_.begin(std::move(batch));
     if (run_slice() && idle_open_) uv_idle_start(&idle_, on_idle);
 }
 
 // One slice of the push: its requests to every sender (the last one
-// takes the body, the others a copy).
+// takes the body, the others a copy). The slice after a push's last
+// begins the batch that waited for it. Returns whether a push runs.
 bool Pusher::run_slice() {
     requests_.clear();
-    const bool more = stream_.step(requests_);
+    if (!stream_.active() && waiting_) stream_.begin(std::move(waiting_));
+    const bool more = stream_.step(requests_) || waiting_;
     peak_working_bytes_ = std::max(peak_working_bytes_, stream_.working_bytes());
     for (Request& r : requests_) {
         for (size_t i = 0; i + 1 < senders_.size(); ++i) senders_[i]->enqueue(r);
@@ -106,7 +113,9 @@ bool Pusher::run_slice() {
 void Pusher::on_idle(uv_idle_t* h) {
     auto* p = static_cast<Pusher*>(h->data);
     p->curl_->guarded("push_slice", [p] {
-        if (!p->run_slice()) uv_idle_stop(&p->idle_);
+        if (p->run_slice()) return;
+        uv_idle_stop(&p->idle_);
+        base::release_free_heap();  // what the push freed, back to the system
     });
 }
 
@@ -146,7 +155,8 @@ void Pusher::close() {
     // not skip closing the senders (and their spool).
     if (curl_ && !senders_.empty())
         (void)curl_->guarded("push_slice", [this] {
-            while (stream_.active()) run_slice();
+            while (run_slice()) {
+            }
         });
     if (idle_open_) {
         uv_idle_stop(&idle_);

@@ -65,8 +65,9 @@ public:
     // One batch of every series: queued at every sender, with staleness
     // markers for the series gone since the last batch. The first slice
     // runs now (a small push is done on return), the rest on the next
-    // loop turns; a push still running when the next batch comes is
-    // finished first.
+    // loop turns. A batch that comes while a push is still running waits
+    // for it (one at most: a newer one replaces it, its series counted as
+    // skipped, reason overrun), so no callback runs more than a slice.
     void consume(std::shared_ptr<const prom::SampleBatch> batch) override;
     // Refusals new since the last call, one per sender at most (its
     // latest message): the daemon logs each once.
@@ -89,7 +90,9 @@ public:
         if (curl_) curl_->set_fault_injection(hook);
     }
     // The push's working memory now and at most so far (docs/operations.md).
-    [[nodiscard]] size_t working_bytes() const noexcept { return stream_.working_bytes(); }
+    [[nodiscard]] size_t working_bytes() const noexcept {
+        return stream_.working_bytes() + (waiting_ ? waiting_->memory_bytes() : 0);
+    }
     [[nodiscard]] size_t peak_working_bytes() const noexcept { return peak_working_bytes_; }
     [[nodiscard]] const PushStreamCounters& stream_counters() const noexcept { return stream_.counters(); }
 
@@ -107,6 +110,7 @@ private:
     };
     std::vector<SpoolReported> spool_reported_;  // per sender
     PushStream stream_;
+    std::shared_ptr<const prom::SampleBatch> waiting_;  // the next push, while one runs
     std::vector<Request> requests_;  // one slice's, reused
     size_t peak_working_bytes_ = 0;
     uv_idle_t idle_{};  // runs while a push is under way

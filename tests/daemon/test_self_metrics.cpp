@@ -122,3 +122,21 @@ TEST_CASE("loop_lag_is_a_cumulative_histogram") {
     CHECK(test::has_line(out, "mmwatch_loop_busy_ratio 0.25"));
     CHECK(self_metric_names().count("mmwatch_loop_lag_seconds_count") == 1);
 }
+
+TEST_CASE("the_sample_pipeline_counters_are_exported_at_zero_and_as_counted") {
+    LoopStats loop;
+    files::EventLog events;
+    std::string before, after;
+    render_self_metrics({{}, 0, 0, 0, loop, {}, {}, events, "v", 0}, *prom::make_writer(prom::Format::text, before));
+    CHECK(test::has_line(before, "mmwatch_sample_slices_total 0"));
+    CHECK(test::has_line(before, "mmwatch_sample_failures_total 0"));
+    const SamplerCounters sampler{3, 61, 1, 2};
+    SelfMetricsInput in{{}, 0, 0, 0, loop, {}, {}, events, "v", 0};
+    in.sampler = &sampler;
+    render_self_metrics(in, *prom::make_writer(prom::Format::text, after));
+    CHECK(test::has_line(after, "mmwatch_sample_batches_total 3"));
+    CHECK(test::has_line(after, "mmwatch_sample_slices_total 61"));
+    CHECK(test::has_line(after, "mmwatch_sample_restarts_total 1"));
+    CHECK(test::has_line(after, "mmwatch_sample_failures_total 2"));
+    CHECK(self_metric_names().count("mmwatch_sample_slices_total") == 1);
+}

@@ -351,3 +351,36 @@ TEST_CASE("a_counter_claims_its_openmetrics_family_name_and_created") {
     CHECK_FALSE(contains(out, "x_created{"));
     CHECK(f.drops.size() == 2);
 }
+
+TEST_CASE("a_render_in_slices_writes_what_one_render_writes") {
+    File a("a", {{2, "temp"}, {1, "reqs"}, {3, "lat", 2, 4}});
+    File b("b", {{2, "temp"}, {1, "reqs"}, {3, "lat", 2, 4}});
+    a.word(0) = 1;
+    b.word(0) = uint64_t(-3);
+    a.word(1) = 10;
+    b.word(1) = 20;
+    a.word(2, 5) = 2;
+    b.word(2, 11) = 3;
+    Fixture fx;
+    fx.files = {&a, &b};
+    fx.render();  // builds the plan
+    const auto v = fx.views();
+    std::string whole, sliced;
+    {
+        const auto w = prom::make_writer(prom::Format::text, whole);
+        CHECK(fx.plan.render(v, 16, *w, SIZE_MAX));
+        w->finish();
+    }
+    const auto w = prom::make_writer(prom::Format::text, sliced);
+    prom::RenderCursor at;
+    size_t slices = 0;
+    while (!fx.plan.done(at)) {
+        REQUIRE(fx.plan.render(v, 16, *w, SIZE_MAX, at, 1));  // one series a slice
+        REQUIRE(++slices < 100);
+    }
+    w->finish();
+    CHECK(slices == 6);  // 3 families of 2 series
+    CHECK(sliced == whole);
+    CHECK(contains(whole, "temp{name=\"b\"} -3"));
+    CHECK(contains(whole, "lat_bucket{name=\"b\",le=\"+Inf\"} 3"));
+}

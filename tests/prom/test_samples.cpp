@@ -14,9 +14,9 @@ using namespace mmwatch::prom;
 
 namespace {
 
-std::vector<std::string> labels_of(const SampleCollector& c, const Sample& s) {
+std::vector<std::string> labels_of(const SampleCollector& c, size_t i) {
     std::vector<std::string> out;
-    for_each_label(c.labels(s), [&](std::string_view n, std::string_view v) { out.push_back(std::string(n) + "=" + std::string(v)); });
+    for_each_label(c.labels(i), [&](std::string_view n, std::string_view v) { out.push_back(std::string(n) + "=" + std::string(v)); });
     return out;
 }
 
@@ -34,11 +34,11 @@ TEST_CASE("samples_carry_sorted_labels_name_first_and_target_and_external_labels
     c.family("requests_total", prom::Kind::counter, "help", "");
     c.metric(labels);
     c.value(7);
-    REQUIRE(c.samples().size() == 1);
-    CHECK(labels_of(c, c.samples()[0]) == std::vector<std::string>{"__name__=requests_total", "app=web",
+    REQUIRE(c.series_count() == 1);
+    CHECK(labels_of(c, 0) == std::vector<std::string>{"__name__=requests_total", "app=web",
                                                                 "instance=host:9479", "job=mmwatch", "region=eu",
                                                                 "zone=b"});
-    CHECK(c.samples()[0].value == 7);
+    CHECK(c.value_of(0) == 7);
 }
 
 TEST_CASE("a_series_own_job_and_instance_become_exported_labels_and_external_ones_never_override") {
@@ -49,7 +49,7 @@ TEST_CASE("a_series_own_job_and_instance_become_exported_labels_and_external_one
     c.family("temp", prom::Kind::gauge, "", "");
     c.metric(labels);
     c.value(1);
-    CHECK(labels_of(c, c.samples()[0]) == std::vector<std::string>{"__name__=temp", "exported_job=shop",
+    CHECK(labels_of(c, 0) == std::vector<std::string>{"__name__=temp", "exported_job=shop",
                                                                 "instance=host:9479", "job=mmwatch", "region=us"});
 }
 
@@ -64,55 +64,69 @@ TEST_CASE("histograms_and_summaries_become_the_series_a_scrape_stores") {
     c.family("rpc", prom::Kind::summary, "", "");
     c.metric({});
     c.quantile(0.5, 0.1);
-    REQUIRE(c.samples().size() == 5);
-    CHECK(labels_of(c, c.samples()[0])[0] == "__name__=lat_bucket");
-    CHECK(labels_of(c, c.samples()[0])[3] == "le=0.25");
-    CHECK(labels_of(c, c.samples()[1])[3] == "le=+Inf");
-    CHECK(labels_of(c, c.samples()[2])[0] == "__name__=lat_sum");
-    CHECK(labels_of(c, c.samples()[3])[0] == "__name__=lat_count");
-    CHECK(labels_of(c, c.samples()[4])[2] == "job=mmwatch");
-    CHECK(labels_of(c, c.samples()[4])[3] == "quantile=0.5");
+    REQUIRE(c.series_count() == 5);
+    CHECK(labels_of(c, 0)[0] == "__name__=lat_bucket");
+    CHECK(labels_of(c, 0)[3] == "le=0.25");
+    CHECK(labels_of(c, 1)[3] == "le=+Inf");
+    CHECK(labels_of(c, 2)[0] == "__name__=lat_sum");
+    CHECK(labels_of(c, 3)[0] == "__name__=lat_count");
+    CHECK(labels_of(c, 4)[2] == "job=mmwatch");
+    CHECK(labels_of(c, 4)[3] == "quantile=0.5");
 }
 
+namespace {
+
+// `labels` into the set, as a collector adds them: appended, then taken
+// back if the set had them.
+bool add_to(SeriesSet& set, std::string_view labels) {
+    std::string& arena = set.arena();
+    const size_t begin = arena.size();
+    arena.append(labels);
+    const bool added = set.insert(begin, uint32_t(labels.size()));
+    if (!added) arena.resize(begin);
+    return added;
+}
+
+}  // namespace
+
 TEST_CASE("a_series_set_holds_each_label_set_once_and_finds_it_by_content") {
-    SampleCollector c = collector();
-    c.family("g", prom::Kind::gauge, "", "");
-    std::string a, b;
-    c.label(a, "k", "1");
-    c.label(b, "k", "2");
-    for (const std::string* l : {&a, &b, &a}) {
-        c.metric(*l);
-        c.value(1);
-    }
-    const std::vector<Sample> samples = c.samples();
-    const std::string first = std::string(c.labels(samples[0]));
-    const std::string second = std::string(c.labels(samples[1]));
-    SeriesSet set(c.take_arena());
-    CHECK(set.insert(samples[0].begin, samples[0].size));
-    CHECK(set.insert(samples[1].begin, samples[1].size));
-    CHECK_FALSE(set.insert(samples[2].begin, samples[2].size));  // a repeat of the first
+    SeriesSet set;
+    const auto add = [&](std::string_view labels) { return add_to(set, labels); };
+    const std::string first("k\0" "1\0", 4), second("k\0" "2\0", 4);
+    CHECK(add(first));
+    CHECK(add(second));
+    CHECK_FALSE(add(first));  // a repeat of the first
     REQUIRE(set.size() == 2);
     CHECK(set[0] == first);
     CHECK(set[1] == second);
     CHECK(set.contains(second));
     CHECK_FALSE(set.contains(first.substr(0, first.size() - 1)));
     // Past the index's first growth: every series still found, none twice.
-    SampleCollector many = collector();
-    many.family("m", prom::Kind::gauge, "", "");
-    for (int i = 0; i < 5000; ++i) {
-        std::string l;
-        many.label(l, "i", std::to_string(i % 2500));
-        many.metric(l);
-        many.value(i);
-    }
-    const std::vector<Sample> ms = many.samples();
-    SeriesSet big(many.take_arena());
+    SeriesSet big;
     int added = 0;
-    for (const Sample& s : ms) added += big.insert(s.begin, s.size);
+    for (int i = 0; i < 5000; ++i) added += add_to(big, std::string("i\0", 2) + std::to_string(i % 2500) + '\0');
     CHECK(added == 2500);
     CHECK(big.size() == 2500);
+    CHECK(big.contains(std::string("i\0" "2499\0", 7)));
 }
 
+TEST_CASE("a_collector_keeps_the_first_sample_of_a_label_set_and_drops_its_repeats") {
+    SampleCollector c = collector();
+    c.family("g", prom::Kind::gauge, "", "");
+    std::string a, b;
+    c.label(a, "k", "1");
+    c.label(b, "k", "2");
+    for (const auto& [l, v] : {std::pair{&a, 1.0}, std::pair{&b, 2.0}, std::pair{&a, 3.0}}) {
+        c.metric(*l);
+        c.value(v);
+    }
+    REQUIRE(c.series_count() == 2);
+    CHECK(labels_of(c, 0)[1] == "instance=host:9479");
+    CHECK(labels_of(c, 0)[3] == "k=1");
+    CHECK(labels_of(c, 1)[3] == "k=2");
+    CHECK(c.value_of(0) == 1);
+    CHECK(c.value_of(1) == 2);
+}
 
 TEST_CASE("a_batch_holds_each_series_once_with_its_first_value_at_one_time") {
     SampleCollector c = collector();
@@ -124,7 +138,7 @@ TEST_CASE("a_batch_holds_each_series_once_with_its_first_value_at_one_time") {
         c.metric(*labels);
         c.value(v);
     }
-    const std::string first(c.labels(c.samples()[0]));
+    const std::string first(c.labels(0));
     const SampleBatch batch(std::move(c), 1234);
     REQUIRE(batch.size() == 2);
     CHECK(batch.labels(0) == first);

@@ -12,7 +12,6 @@
 
 using namespace mmwatch;
 using namespace mmwatch::push;
-using prom::Sample;
 using prom::SampleCollector;
 
 namespace {
@@ -28,8 +27,8 @@ TEST_CASE("a_write_request_decodes_to_the_samples_and_snappy_round_trips") {
     c.family("g", prom::Kind::gauge, "", "");
     c.metric({});
     c.value(-2.5);
-    const std::string_view series = c.labels(c.samples()[0]);
-    const std::vector<TimedSample> batch{{series, c.samples()[0].value, 1000},
+    const std::string_view series = c.labels(0);
+    const std::vector<TimedSample> batch{{series, c.value_of(0), 1000},
                                          {series, std::bit_cast<double>(prom::kStaleNaN), 2000}};
     const std::string raw = encode_write_request(batch);
     std::string back;
@@ -77,7 +76,7 @@ TEST_CASE("the_write_request_with_sizes_computed_first_is_byte_for_byte_what_pro
     std::vector<TimedSample> batch;
     const int64_t times[] = {0, 1, 1'700'000'000'000, -5};  // -5: a ten-byte varint
     for (int64_t t : times)
-        for (const Sample& s : c.samples()) batch.push_back({c.labels(s), s.value, t});
+        for (size_t i = 0; i < c.series_count(); ++i) batch.push_back({c.labels(i), c.value_of(i), t});
     std::string reference;
     protozero::pbf_writer req(reference);
     for (const TimedSample& t : batch) {
