@@ -287,7 +287,7 @@ TEST_CASE("a_series_lookup_over_many_series_takes_several_turns") {
         return n;
     };
     CHECK(count(r.body) == 500);
-    // != narrows nothing: all 5,000 named m are checked, 512 a batch, four batches a turn.
+    // != narrows nothing: all 5,000 named m are checked, 512 a batch, two batches a turn.
     r = get(a, "/api/v1/series?match%5B%5D=m%7Bi!%3D%221%22%7D");
     CHECK(a.counters().slices - 1 >= 3);
     CHECK(r.body.starts_with(R"({"status":"success","data":[{"__name__":"m","i":"0"},{"__name__":"m","i":"10"},)"));
