@@ -19,7 +19,7 @@ constexpr std::string_view kRefusalNames[kRefusalCount] = {
 constexpr std::string_view kEndpointNames[kEndpointCount] = {
     "query", "query_range", "series", "labels", "label_values", "buildinfo", "metadata",
 };
-constexpr std::string_view kWorkNames[kWorkCount] = {"parse", "live", "evaluate", "answer", "lookup"};
+constexpr std::string_view kWorkNames[kWorkCount] = {"parse", "live", "evaluate", "answer", "lookup", "release"};
 constexpr std::string_view kTooManySamples =
     "query processing would load too many samples into memory in query execution";
 
@@ -238,7 +238,10 @@ bool QueryApi::step_all(uint64_t now_ms) {
             break;
         }
     }
-    std::erase_if(running_, [](const Running& r) { return r.done; });
+    if (std::any_of(running_.begin(), running_.end(), [](const Running& r) { return r.done; })) {
+        base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::release)]);
+        std::erase_if(running_, [](const Running& r) { return r.done; });
+    }
     if (next_ >= running_.size()) next_ = 0;
     return !running_.empty();
 }

@@ -74,8 +74,9 @@ enum class Work : uint8_t {
     evaluate,  // one slice of a query
     answer,    // one part of a query's answer JSON
     lookup,    // one batch of a series/labels lookup
+    release,   // the finished queries and lookups freed (a turn's)
 };
-inline constexpr size_t kWorkCount = 5;
+inline constexpr size_t kWorkCount = 6;
 [[nodiscard]] std::string_view work_name(Work w) noexcept;
 
 struct ApiCounters {

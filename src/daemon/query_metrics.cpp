@@ -22,7 +22,7 @@ constexpr prom::Family kLive{"mmwatch_api_live_queries_total", prom::Kind::count
 constexpr prom::Family kWorkCpu{"mmwatch_api_work_cpu_seconds", prom::Kind::histogram,
                                 "CPU time of one callback's query API work, by work: parse (a query's text), live (its "
                                 "live values), evaluate (a slice), answer (a part of its JSON), lookup (a series/labels "
-                                "batch)."};
+                                "batch), release (a turn's finished queries freed)."};
 constexpr prom::Family kWorkCpuMax{"mmwatch_api_work_cpu_max_seconds", prom::Kind::gauge,
                                    "The most CPU time one callback's query API work took since start, by work."};
 

@@ -177,7 +177,10 @@ def loop_figures(port):
     turn histogram and of each kind of query API work."""
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=60) as r:
         text = r.read().decode()
-    out = {}
+    out = {"max_ms": {}}
+    for m in re.finditer(r'^(mmwatch_loop_turn_max_seconds|mmwatch_api_work_cpu_max_seconds)(?:\{work="(\w+)"\})? (\S+)$',
+                         text, re.M):
+        out["max_ms"][m.group(2) or "turn"] = round(float(m.group(3)) * 1000, 2)
     for m in re.finditer(r'^(mmwatch_loop_turn_seconds|mmwatch_loop_turn_cpu_seconds|mmwatch_api_work_cpu_seconds)_bucket\{(?:work="(\w+)",)?'
                          r'le="([^"]+)"\} (\S+)$', text, re.M):
         kind = m.group(2) or ("turn_cpu" if "cpu" in m.group(1) else "turn")
@@ -195,8 +198,10 @@ def sched(pid):
 def loop_report(before, after, s0, s1, seconds):
     """Per kind, how many callbacks held the loop longer than 1/2/5/10/20/50 ms
     meanwhile; and the share of the time mmwatch ran and waited to run."""
-    out = {}
+    out = {"max_ms_since_start": after["max_ms"]}
     for kind, b in after.items():
+        if kind == "max_ms":
+            continue
         total = b["+Inf"] - before.get(kind, {}).get("+Inf", 0)
         over = {le: int(total - (b[le] - before.get(kind, {}).get(le, 0))) for le in ("0.001", "0.002", "0.005", "0.01", "0.02", "0.05")}
         out[kind] = {"n": int(total), "over_ms": {str(float(le) * 1000).rstrip("0").rstrip("."): v for le, v in over.items()}}
