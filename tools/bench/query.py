@@ -210,7 +210,7 @@ def loop_report(before, after, s0, s1, seconds):
     return out
 
 
-def under_load(port, t0, t1, n, pace_s, probe=None, pid=0, mm_pid=0, client_cpus=None):
+def under_load(port, t0, t1, n, pace_s, probe=None, pid=0, mm_pid=0):
     stop = time.time() + n * (pace_s + 0.01) + 30
     procs = []
     for c in range(8):
@@ -219,8 +219,6 @@ def under_load(port, t0, t1, n, pace_s, probe=None, pid=0, mm_pid=0, client_cpus
             {"query": q, "start": t0 / 1000, "end": t1 / 1000, "step": "15s"}))
         procs.append(subprocess.Popen([sys.executable, "-c", CLIENT, url, str(stop)], stdout=subprocess.PIPE,
                                       text=True))
-        if client_cpus:
-            os.sched_setaffinity(procs[-1].pid, client_cpus)
     time.sleep(2)  # every client has a query running
     if mm_pid:
         before, s0, w0 = loop_figures(port), sched(mm_pid), time.monotonic()
@@ -239,8 +237,6 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1,000 series, fewer runs")
     ap.add_argument("--scrapes-only", action="store_true", help="only the scrape latency under load")
     ap.add_argument("--probe", action="store_true", help="scrape with the C client (scrape_probe), not Python")
-    ap.add_argument("--pin", action="store_true",
-                    help="mmwatch on CPU 0, the clients, the scraper and Prometheus on CPU 1 (2 cores)")
     args = ap.parse_args()
     runs, scrapes = (2, 100) if args.quick else (5, 400)
     work = tempfile.mkdtemp(prefix="mmwatch-query-bench-")
@@ -284,12 +280,6 @@ def main():
         for r in rows:
             print(json.dumps(r))
         probe = os.path.join(args.build, "bench", "scrape_probe") if args.probe else None
-        client_cpus = None
-        if args.pin:
-            client_cpus = {1}
-            os.sched_setaffinity(mm.pid, {0})
-            os.sched_setaffinity(prom.pid, client_cpus)
-            os.sched_setaffinity(0, client_cpus)  # the scraper, this script
         for name, pid, port in (("mmwatch", mm.pid, mm_port), ("prometheus", prom.pid, prom_port)):
             mm_pid = mm.pid if name == "mmwatch" else 0
             if mm_pid:
@@ -297,7 +287,7 @@ def main():
             idle = scrape_latency(port, scrapes, 0.02, probe, pid)
             if mm_pid:
                 idle["loop"] = loop_report(before, loop_figures(port), s0, sched(mm_pid), time.monotonic() - w0)
-            loaded = under_load(port, t0, t1, scrapes, 0.02, probe, pid, mm_pid, client_cpus)
+            loaded = under_load(port, t0, t1, scrapes, 0.02, probe, pid, mm_pid)
             print(json.dumps({"server": name, "scrape_idle_ms": idle, "scrape_under_8_heavy_queries_ms": loaded}))
     finally:
         for p in (mm, prom):
