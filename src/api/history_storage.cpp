@@ -28,8 +28,10 @@ bool matches_all(const promql::Labels& ls, std::span<const Matcher> matchers) {
     return true;
 }
 
-// The matches of a select, found in batches, then handed out in label
-// order.
+// The matches of a select, found in batches, each batch sorted by labels
+// as it is found, then handed out in label order by merging the sorted
+// batches one series a call: no call sorts them all (10,000 series' labels
+// sorted at once held the loop 14 ms).
 class HistorySeriesSet final : public promql::SeriesSet {
 public:
     HistorySeriesSet(HistoryStorage& storage, history::Store& store, std::span<const Matcher> matchers,
@@ -40,10 +42,8 @@ public:
     }
 
     Next next() override {
-        if (sorted_) {
-            if (++at_ >= found_.size()) return Next::end;
-            return Next::series;
-        }
+        if (merging_) return take_smallest();
+        const size_t run_begin = found_.size();
         const size_t stop = std::min(candidates_.size(), scanned_ + HistoryStorage::kSelectBatchSeries);
         for (; scanned_ < stop; ++scanned_) {
             const SeriesId id = candidates_[scanned_];
@@ -54,11 +54,13 @@ public:
             if (!matches_all(ls, matchers_)) continue;
             found_.push_back({std::move(ls), ref});
         }
-        if (scanned_ < candidates_.size()) return Next::pending;
-        std::sort(found_.begin(), found_.end(),
+        std::sort(found_.begin() + std::ptrdiff_t(run_begin), found_.end(),
                   [](const Found& a, const Found& b) { return promql::compare(a.labels, b.labels) < 0; });
-        sorted_ = true;
+        if (found_.size() > run_begin) runs_.push_back({run_begin, found_.size()});
+        if (scanned_ < candidates_.size()) return Next::pending;
         std::vector<SeriesId>().swap(candidates_);
+        std::make_heap(runs_.begin(), runs_.end(), later_first());
+        merging_ = true;
         return Next::pending;
     }
     const promql::Labels& labels() const override { return found_[at_].labels; }
@@ -69,6 +71,27 @@ private:
         promql::Labels labels;
         uint64_t ref;
     };
+    struct Run {
+        size_t next, end;  // the run's series not handed out yet: found_[next, end)
+    };
+    // For a heap whose top is the run with the smallest next series.
+    struct LaterFirst {
+        const std::vector<Found>* found;
+        bool operator()(const Run& a, const Run& b) const {
+            return promql::compare((*found)[a.next].labels, (*found)[b.next].labels) > 0;
+        }
+    };
+    LaterFirst later_first() const { return {&found_}; }
+    Next take_smallest() {
+        if (runs_.empty()) return Next::end;
+        std::pop_heap(runs_.begin(), runs_.end(), later_first());
+        Run& r = runs_.back();
+        at_ = r.next++;
+        if (r.next == r.end) runs_.pop_back();
+        else std::push_heap(runs_.begin(), runs_.end(), later_first());
+        return Next::series;
+    }
+
     HistoryStorage& storage_;
     history::Store& store_;
     std::vector<Matcher> matchers_;
@@ -77,8 +100,9 @@ private:
     std::vector<SeriesId> candidates_;
     size_t scanned_ = 0;
     std::vector<Found> found_;
-    bool sorted_ = false;
-    size_t at_ = size_t(-1);
+    std::vector<Run> runs_;  // sorted runs of found_, a heap once merging_
+    bool merging_ = false;
+    size_t at_ = 0;
 };
 
 void HistoryStorage::candidates(std::span<const Matcher> matchers, std::vector<SeriesId>& out) {

@@ -21,7 +21,7 @@ bool Lookup::step() {
         }
         switch (current_->next()) {
             case promql::SeriesSet::Next::series:
-                found_.push_back(current_->labels());
+                take(current_->labels());
                 ++series;
                 break;
             case promql::SeriesSet::Next::pending: ++batches; break;
@@ -31,28 +31,31 @@ bool Lookup::step() {
     return false;
 }
 
-std::string Lookup::data_json() {
+// What the answer needs of a series found: the series, or its label
+// names or its value of name_, kept distinct and sorted as they come so
+// the answer is only written at the end.
+void Lookup::take(const promql::Labels& ls) {
     if (kind_ == Kind::series) {
-        std::sort(found_.begin(), found_.end(), [](const auto& a, const auto& b) { return promql::compare(a, b) < 0; });
-        found_.erase(std::unique(found_.begin(), found_.end()), found_.end());
-        std::string out = "[";
-        for (size_t i = 0; i < found_.size(); ++i) {
-            if (i) out += ',';
-            append_labels(out, found_[i]);
-        }
-        return out + "]";
+        found_.push_back(ls);
+    } else if (kind_ == Kind::label_names) {
+        for (const promql::Label l : ls) items_.emplace(l.name);
+    } else if (const auto v = ls.get(name_); !v.empty()) {
+        items_.emplace(v);
     }
-    std::vector<std::string> items;
-    for (const promql::Labels& ls : found_) {
-        if (kind_ == Kind::label_names) {
-            for (const promql::Label l : ls) items.emplace_back(l.name);
-        } else if (const auto v = ls.get(name_); !v.empty()) {
-            items.emplace_back(v);
-        }
+}
+
+std::string Lookup::data_json() {
+    if (kind_ != Kind::series) return string_array(std::vector<std::string>(items_.begin(), items_.end()));
+    // One match[] set hands out its series sorted; several need merging.
+    const auto less = [](const auto& a, const auto& b) { return promql::compare(a, b) < 0; };
+    if (!std::is_sorted(found_.begin(), found_.end(), less)) std::sort(found_.begin(), found_.end(), less);
+    found_.erase(std::unique(found_.begin(), found_.end()), found_.end());
+    std::string out = "[";
+    for (size_t i = 0; i < found_.size(); ++i) {
+        if (i) out += ',';
+        append_labels(out, found_[i]);
     }
-    std::sort(items.begin(), items.end());
-    items.erase(std::unique(items.begin(), items.end()), items.end());
-    return string_array(items);
+    return out + "]";
 }
 
 }  // namespace mmwatch::api

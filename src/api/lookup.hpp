@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,11 @@ class Lookup {
 public:
     enum class Kind { series, label_names, label_values };
     // One step ends after this many batches of candidates examined
-    // (HistoryStorage::kSelectBatchSeries each, about 1 us a candidate:
-    // ~2 ms), or this many series taken from a set that is handing out.
-    static constexpr int kBatchesPerStep = 4;
-    static constexpr int kSeriesPerStep = 4096;
+    // (HistoryStorage::kSelectBatchSeries each, about 0.6 us a candidate:
+    // ~0.6 ms), or this many series taken from a set that is handing out
+    // (about 1 us each: labels copied, sorted batches merged).
+    static constexpr int kBatchesPerStep = 2;
+    static constexpr int kSeriesPerStep = 512;
 
     // `sets` empty: every series (labels and values only).
     Lookup(HistoryStorage& storage, std::vector<std::vector<promql::Matcher>> sets, int64_t mint, int64_t maxt,
@@ -31,6 +33,8 @@ public:
     [[nodiscard]] std::string data_json();
 
 private:
+    void take(const promql::Labels& ls);
+
     HistoryStorage& storage_;
     std::vector<std::vector<promql::Matcher>> sets_;
     int64_t mint_, maxt_;
@@ -38,7 +42,8 @@ private:
     std::string name_;
     size_t next_set_ = 0;
     std::unique_ptr<promql::SeriesSet> current_;
-    std::vector<promql::Labels> found_;
+    std::vector<promql::Labels> found_;  // series: each set's, in label order
+    std::set<std::string> items_;         // label names or values: distinct, sorted as found
 };
 
 }  // namespace mmwatch::api

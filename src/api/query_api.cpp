@@ -19,6 +19,7 @@ constexpr std::string_view kRefusalNames[kRefusalCount] = {
 constexpr std::string_view kEndpointNames[kEndpointCount] = {
     "query", "query_range", "series", "labels", "label_values", "buildinfo", "metadata",
 };
+constexpr std::string_view kWorkNames[kWorkCount] = {"parse", "live", "evaluate", "answer", "lookup", "release"};
 constexpr std::string_view kTooManySamples =
     "query processing would load too many samples into memory in query execution";
 
@@ -53,6 +54,7 @@ bool time_param(const Params& p, std::string_view name, int64_t fallback, int64_
 
 std::string_view refusal_name(Refusal r) noexcept { return kRefusalNames[size_t(r)]; }
 std::string_view endpoint_name(Endpoint e) noexcept { return kEndpointNames[size_t(e)]; }
+std::string_view work_name(Work w) noexcept { return kWorkNames[size_t(w)]; }
 
 QueryApi::QueryApi(history::Store& store, uv_loop_t* loop, ApiOptions options)
     : store_(store), storage_(store), loop_(loop), options_(std::move(options)) {
@@ -145,12 +147,26 @@ http::Response QueryApi::query(const http::Request& req, bool range) {
         if (ms > 0) o.timeout_ms = std::min(o.timeout_ms, ms);
     }
     if (running_.size() >= options_.max_concurrent) return too_many();
-    const std::string* text = p.get("query");
-    promql::QueryError qe;
-    std::unique_ptr<LiveStorage> live = live_storage(end);
+    const std::string text = p.get("query") ? *p.get("query") : std::string();
+    promql::Parsed parsed;
+    {
+        base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::parse)]);
+        parsed = promql::parse(text, o.parse);
+    }
+    if (!parsed.ok()) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("query", parsed.error.to_string(text)));
+    // Only a query that parsed pays for the live values.
+    std::unique_ptr<LiveStorage> live;
+    {
+        base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::live)]);
+        live = live_storage(end);
+    }
     promql::Storage& storage = live ? static_cast<promql::Storage&>(*live) : storage_;
-    auto q = range ? promql::Query::range(storage, text ? *text : "", start, end, step, o, &qe)
-                   : promql::Query::instant(storage, text ? *text : "", start, o, &qe);
+    promql::QueryError qe;
+    std::unique_ptr<promql::Query> q;
+    {
+        base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::parse)]);
+        q = promql::Query::from_tree(storage, std::move(parsed.expr), start, end, range ? step : 0, o, &qe);
+    }
     if (!q) return refuse(Refusal::bad_request, ApiError::bad_data, invalid_param("query", qe.message));
     return start_query(std::move(q), std::move(live));
 }
@@ -158,11 +174,19 @@ http::Response QueryApi::query(const http::Request& req, bool range) {
 // A query ending within kLiveQueryWindowMs of now sees the live values,
 // stamped at its end when that is earlier than now (Grafana's "now" lags
 // the server's by its round trip): see docs/query.md "Live values".
+// Queries asking for the same moment in the same loop turn (a dashboard's
+// panels) share one copy while any of them runs.
 std::unique_ptr<LiveStorage> QueryApi::live_storage(int64_t end_ms) {
     if (!options_.live) return nullptr;
     const int64_t now = now_ms();
     if (end_ms < now - base::kLiveQueryWindowMs) return nullptr;
-    auto points = options_.live(std::min(now, end_ms));
+    const int64_t t_ms = std::min(now, end_ms);
+    const uint64_t turn = loop_ ? uv_now(loop_) : 0;
+    std::shared_ptr<const LivePoints> points = shared_live_.points.lock();
+    if (!loop_ || !points || shared_live_.turn != turn || shared_live_.t_ms != t_ms) {
+        points = options_.live(t_ms);
+        shared_live_ = {turn, t_ms, points};
+    }
     if (!points || (points->stored.empty() && points->fresh.empty())) return nullptr;
     ++counters_.live_queries;
     return std::make_unique<LiveStorage>(storage_, std::move(points));
@@ -214,7 +238,10 @@ bool QueryApi::step_all(uint64_t now_ms) {
             break;
         }
     }
-    std::erase_if(running_, [](const Running& r) { return r.done; });
+    if (std::any_of(running_.begin(), running_.end(), [](const Running& r) { return r.done; })) {
+        base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::release)]);
+        std::erase_if(running_, [](const Running& r) { return r.done; });
+    }
     if (next_ >= running_.size()) next_ = 0;
     return !running_.empty();
 }
@@ -222,6 +249,7 @@ bool QueryApi::step_all(uint64_t now_ms) {
 void QueryApi::step_one(Running& r, uint64_t now_ms) {
     ++counters_.slices;
     if (r.lookup) {
+        base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::lookup)]);
         if (r.answer->abandoned()) {
             ++counters_.refused[size_t(Refusal::client_gone)];
             r.done = true;
@@ -236,7 +264,12 @@ void QueryApi::step_one(Running& r, uint64_t now_ms) {
         return;
     }
     if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
-    if (r.query->step(now_ms)) finish(r);
+    bool finished;
+    {
+        base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::evaluate)]);
+        finished = r.query->step(now_ms);
+    }
+    if (finished) finish(r);
 }
 
 void QueryApi::finish(Running& r) {
@@ -263,6 +296,7 @@ void QueryApi::finish(Running& r) {
 // A part of the answer's JSON, base::kAnswerPointsPerSlice points a turn:
 // a range query's answer can be megabytes.
 void QueryApi::write_answer(Running& r) {
+    base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::answer)]);
     if (r.answer->abandoned()) {
         ++counters_.refused[size_t(Refusal::client_gone)];
         r.done = true;

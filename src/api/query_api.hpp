@@ -26,6 +26,7 @@
 #include "api/live_storage.hpp"
 #include "api/metadata.hpp"
 #include "api/lookup.hpp"
+#include "base/duration_histogram.hpp"
 #include "base/limits.hpp"
 #include "history/history_store.hpp"
 #include "http/deferred.hpp"
@@ -64,12 +65,27 @@ enum class Endpoint : uint8_t { query, query_range, series, labels, label_values
 inline constexpr size_t kEndpointCount = 7;
 [[nodiscard]] std::string_view endpoint_name(Endpoint e) noexcept;
 
+// The work the API does in one loop callback, each timed in the loop
+// thread's CPU time (mmwatch_api_work_cpu_seconds): the loop's own share
+// of how long the callback held it.
+enum class Work : uint8_t {
+    parse,     // parse, check and prepare a query (the request's callback)
+    live,      // collect the live values for a query near now (the request's callback)
+    evaluate,  // one slice of a query
+    answer,    // one part of a query's answer JSON
+    lookup,    // one batch of a series/labels lookup
+    release,   // the finished queries and lookups freed (a turn's)
+};
+inline constexpr size_t kWorkCount = 6;
+[[nodiscard]] std::string_view work_name(Work w) noexcept;
+
 struct ApiCounters {
     uint64_t requests[kEndpointCount] = {};
     uint64_t refused[kRefusalCount] = {};
     uint64_t slices = 0;
     uint64_t samples_peak_max = 0;  // the largest peak any query had
     uint64_t live_queries = 0;      // queries that saw live points
+    base::DurationHistogram work_cpu[kWorkCount];
 };
 
 class QueryApi final : public http::Handler {
@@ -130,6 +146,12 @@ private:
     std::vector<Running> running_;
     size_t next_ = 0;  // the query whose slice comes first next turn
     http::UvHandle<uv_idle_t> idle_;
+    // The live values last collected: for which loop turn and moment.
+    struct SharedLive {
+        uint64_t turn = 0;
+        int64_t t_ms = 0;
+        std::weak_ptr<const LivePoints> points;
+    } shared_live_;
     int64_t fixed_now_ms_ = INT64_MIN;
 };
 

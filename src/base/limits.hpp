@@ -297,8 +297,10 @@ inline constexpr int64_t kDefaultQueryMaxSamples = 5'000'000;
 inline constexpr int64_t kDefaultQueryTimeoutMs = 120'000;
 // Units of work (samples read, steps evaluated, results built) one slice
 // of a query may do before the loop gets its turn back. Measured ~30 ns a
-// unit on x86-64 (docs/query.md): about 1 ms, a few on a small ARM core.
-inline constexpr int64_t kDefaultQueryWorkPerSlice = 30'000;
+// unit on x86-64 (docs/query.md): about 0.5 ms, a few on a small ARM core.
+// Halved from 30,000 with the turn (kQueryTurnNs): a scrape under eight
+// heavy queries waited ~2 turns of 3 ms (docs/benchmarks.md).
+inline constexpr int64_t kDefaultQueryWorkPerSlice = 15'000;
 // How far back an instant selector looks for a sample (Prometheus's
 // --query.lookback-delta default).
 inline constexpr int64_t kDefaultQueryLookbackMs = 5 * 60 * 1000;
@@ -316,13 +318,14 @@ inline constexpr size_t kDefaultQueryConcurrency = 4;
 // now asks; older queries never pay for collecting them.
 inline constexpr int64_t kLiveQueryWindowMs = kDefaultQueryLookbackMs;
 // Time one loop turn gives the running queries' slices, round robin (at
-// least one slice a turn): a slice is ~1 ms, so a scrape waits at most
-// about this plus one slice however many queries run.
-inline constexpr uint64_t kQueryTurnNs = 2'000'000;
+// least one slice a turn): a slice is ~0.5 ms, so a scrape waits at most
+// about this plus one slice however many queries run. This total, not a
+// time per query: eight queries at once make more turns, not longer ones.
+inline constexpr uint64_t kQueryTurnNs = 1'000'000;
 // Points of a query's answer written to its JSON in one loop turn (whole
 // series at a time): a range query's answer may be megabytes, about 60 ns
-// a point in a release build, so ~1 ms a turn.
-inline constexpr size_t kAnswerPointsPerSlice = 16'384;
+// a point in a release build, so ~0.5 ms a turn.
+inline constexpr size_t kAnswerPointsPerSlice = 8'192;
 // Points per series a range query may ask for (end - start) / step:
 // Prometheus's fixed 11,000.
 inline constexpr int64_t kMaxQueryRangePoints = 11'000;

@@ -166,6 +166,11 @@ bool Daemon::start(std::string& error) {
     tick_timer_.mark_initialized();
     tick_timer_.get()->data = this;
     uv_timer_start(tick_timer_.get(), on_tick, options_.interval_ms, options_.interval_ms);
+    if (uv_prepare_init(&loop_, turn_probe_.get()) == 0) {
+        turn_probe_.mark_initialized();
+        turn_probe_.get()->data = this;
+        uv_prepare_start(turn_probe_.get(), on_turn);
+    }
     for (auto* sig : {&sigint_, &sigterm_, &sighup_}) {
         uv_signal_init(&loop_, sig->get());
         sig->mark_initialized();
@@ -400,6 +405,22 @@ void Daemon::measure_loop(uint64_t now_ms) {
     last_idle_ns_ = idle_ns;
 }
 
+// Right before each poll: the time since the last one, less what poll
+// waited, is what the turn's callbacks took (mmwatch_loop_turn_seconds);
+// the thread's CPU time meanwhile, how much of it was the loop's work.
+void Daemon::on_turn(uv_prepare_t* p) {
+    auto* d = static_cast<Daemon*>(p->data);
+    const uint64_t t = uv_hrtime(), idle = uv_metrics_idle_time(&d->loop_), cpu = base::thread_cpu_ns();
+    if (d->turn_ns_ != 0) {
+        const uint64_t wall = t - d->turn_ns_, waited = idle - d->turn_idle_ns_;
+        d->stats_.loop.turns.observe_ns(wall > waited ? wall - waited : 0);
+        d->stats_.loop.turns_cpu.observe_ns(cpu - d->turn_cpu_ns_);
+    }
+    d->turn_ns_ = t;
+    d->turn_idle_ns_ = idle;
+    d->turn_cpu_ns_ = cpu;
+}
+
 void Daemon::tick() {
     const base::Now now = now_from(&loop_);
     measure_loop(now.mono_ms);
@@ -486,6 +507,7 @@ void Daemon::stop() {
     if (grpc_server_) grpc_server_->close();
     inotify_poll_.close();
     tick_timer_.close();
+    turn_probe_.close();
     sigint_.close();
     sigterm_.close();
     sighup_.close();

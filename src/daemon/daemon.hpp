@@ -96,6 +96,13 @@ private:
     uint64_t last_tick_ms_ = 0;
     uint64_t last_idle_ns_ = 0;
     uint64_t last_tick_ns_ = 0;
+    // The loop turn probe (on_turn): when the last turn began, poll's idle
+    // time and the thread's CPU time then.
+    http::UvHandle<uv_prepare_t> turn_probe_;
+    uint64_t turn_ns_ = 0;
+    uint64_t turn_idle_ns_ = 0;
+    uint64_t turn_cpu_ns_ = 0;
+    static void on_turn(uv_prepare_t* p);
     // Warnings already given once (stderr, the event log).
     uint64_t disk_backed_reported_ = 0;
     uint64_t tls_reload_failures_reported_ = 0;

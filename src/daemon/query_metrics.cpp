@@ -19,6 +19,12 @@ constexpr prom::Family kPeakSamples{"mmwatch_api_query_peak_samples_max", prom::
                                     "The most samples any one query has held at once."};
 constexpr prom::Family kLive{"mmwatch_api_live_queries_total", prom::Kind::counter,
                              "PromQL queries near now that saw the live values (series newer than history)."};
+constexpr prom::Family kWorkCpu{"mmwatch_api_work_cpu_seconds", prom::Kind::histogram,
+                                "CPU time of one callback's query API work, by work: parse (a query's text), live (its "
+                                "live values), evaluate (a slice), answer (a part of its JSON), lookup (a series/labels "
+                                "batch), release (a turn's finished queries freed)."};
+constexpr prom::Family kWorkCpuMax{"mmwatch_api_work_cpu_max_seconds", prom::Kind::gauge,
+                                   "The most CPU time one callback's query API work took since start, by work."};
 
 }  // namespace
 
@@ -34,6 +40,11 @@ void write_query_metrics(const api::QueryApi& api, prom::Writer& w) {
     prom::single(w, kSlices, double(c.slices));
     prom::single(w, kPeakSamples, double(c.samples_peak_max));
     prom::single(w, kLive, double(c.live_queries));
+    prom::head(w, kWorkCpu);
+    for (size_t i = 0; i < api::kWorkCount; ++i) prom::durations(w, "work", api::work_name(api::Work(i)), c.work_cpu[i]);
+    prom::head(w, kWorkCpuMax);
+    for (size_t i = 0; i < api::kWorkCount; ++i)
+        prom::labelled(w, "work", api::work_name(api::Work(i)), double(c.work_cpu[i].max_ns) / 1e9);
 }
 
 }  // namespace mmwatch::daemon

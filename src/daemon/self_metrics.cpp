@@ -79,6 +79,12 @@ constexpr Family kSampleRestarts{"mmwatch_sample_restarts_total", Kind::counter,
                                  "Collections begun again because the files changed under one."};
 constexpr Family kSampleFailures{"mmwatch_sample_failures_total", Kind::counter,
                                  "Collections abandoned (memory ran out or an exception): that round was skipped."};
+constexpr Family kLoopTurn{"mmwatch_loop_turn_seconds", Kind::histogram,
+                           "Time each loop turn spent in callbacks (not waiting): what a request waits for the loop at most."};
+constexpr Family kLoopTurnMax{"mmwatch_loop_turn_max_seconds", Kind::gauge, "The longest loop turn since start."};
+constexpr Family kLoopTurnCpu{"mmwatch_loop_turn_cpu_seconds", Kind::histogram,
+                              "CPU time the loop's thread ran in each loop turn (the rest of the turn's time the "
+                              "machine ran something else)."};
 constexpr Family kTlsHandshakes{"mmwatch_tls_handshakes_total", Kind::counter, "TLS handshakes completed."};
 constexpr Family kTlsFailures{"mmwatch_tls_handshake_failures_total", Kind::counter,
                               "TLS handshakes refused, by reason (docs/security.md)."};
@@ -97,7 +103,7 @@ constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time o
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kSampleBatches, &kSampleSlices, &kSampleRestarts, &kSampleFailures, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kReloads, &kAuth, 
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kLoopTurn, &kLoopTurnMax, &kLoopTurnCpu, &kSampleBatches, &kSampleSlices, &kSampleRestarts, &kSampleFailures, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kReloads, &kAuth, 
                                   &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
@@ -190,6 +196,11 @@ void render_loop(const LoopStats& l, prom::Writer& out) {
     out.sum(l.lag_sum_seconds);
     out.count(double(l.lag_count));
     single(out, kLoopBusy, l.busy_ratio);
+    head(out, kLoopTurn);
+    prom::durations(out, {}, {}, l.turns);
+    single(out, kLoopTurnMax, double(l.turns.max_ns) / 1e9);
+    head(out, kLoopTurnCpu);
+    prom::durations(out, {}, {}, l.turns_cpu);
 }
 
 void render_page(const PageCounters& page, prom::Writer& out) {
@@ -229,6 +240,9 @@ const std::unordered_set<std::string>& self_metric_names() {
         for (const Family& f : grpc_metric_families()) all.push_back(&f);
         for (const Family* f : all) {
             s.emplace(f->name);
+            // A histogram's sample names too: a file may not write them.
+            if (f->kind == Kind::histogram)
+                for (const char* suffix : {"_bucket", "_count", "_sum"}) s.emplace(std::string(f->name) + suffix);
             // What OpenMetrics writes for a counter: the family name without
             // _total and its _created sample.
             if (f->kind == Kind::counter && f->name.ends_with("_total")) {
@@ -237,8 +251,6 @@ const std::unordered_set<std::string>& self_metric_names() {
                 s.emplace(std::string(stem) + "_created");
             }
         }
-        // The histogram's sample names too: a file may not write them.
-        for (const char* suffix : {"_bucket", "_count", "_sum"}) s.emplace(std::string(kLoopLag.name) + suffix);
         s.emplace(kSourceStale);
         return s;
     }();

@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/duration_histogram.hpp"
 #include "files/file_counters.hpp"
 #include "files/event_log.hpp"
 #include "http/h2_listener.hpp"
@@ -47,6 +48,12 @@ struct LoopStats {
     uint64_t lag_count = 0;
     double lag_sum_seconds = 0;
     double busy_ratio = 0;
+    // Each loop turn's time in callbacks (its wall time less poll's wait):
+    // the most a request that became readable meanwhile waited for the
+    // loop; and the loop thread's CPU time in it (the rest of the wall time
+    // the machine ran something else).
+    base::DurationHistogram turns;
+    base::DurationHistogram turns_cpu;
 
     void observe_lag(double seconds) noexcept {
         size_t i = 0;

@@ -327,6 +327,20 @@ void labelled(Writer& w, std::string_view label, std::string_view value, double 
     w.value(v);
 }
 
+void durations(Writer& w, std::string_view label, std::string_view value, const base::DurationHistogram& h) {
+    std::string labels;
+    if (!label.empty()) w.label(labels, label, value);
+    w.metric(labels);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= base::DurationHistogram::kBuckets; ++i) {
+        cumulative += h.buckets[i];
+        w.bucket(i < base::DurationHistogram::kBuckets ? base::DurationHistogram::kBoundsSeconds[i] : HUGE_VAL,
+                 double(cumulative));
+    }
+    w.sum(double(h.sum_ns) / 1e9);
+    w.count(double(h.count));
+}
+
 void single(Writer& w, std::string_view name, Kind kind, std::string_view help, double v) {
     w.family(name, kind, help);
     labelled(w, {}, {}, v);

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/duration_histogram.hpp"
+
 namespace mmwatch::prom {
 
 enum class Format : uint8_t { text, openmetrics, protobuf };
@@ -96,5 +98,8 @@ inline void head(Writer& w, const Family& f) { w.family(f.name, f.kind, f.help);
 void labelled(Writer& w, std::string_view label, std::string_view value, double v);
 void single(Writer& w, std::string_view name, Kind kind, std::string_view help, double v);
 inline void single(Writer& w, const Family& f, double v) { single(w, f.name, f.kind, f.help, v); }
+// One histogram metric of a histogram family, with one label (none when
+// `label` is empty), from durations kept in nanoseconds.
+void durations(Writer& w, std::string_view label, std::string_view value, const base::DurationHistogram& h);
 
 }  // namespace mmwatch::prom

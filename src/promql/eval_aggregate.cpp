@@ -164,6 +164,7 @@ Task<Matrix> Evaluator::eval_aggregate(AggregateExpr& a) {
             auto [it, added] = group_of.try_emplace(grouping_key(input[i].metric, a.grouping, a.without), result.size());
             if (added) result.push_back(Series{grouping_labels(input[i].metric, a.grouping, a.without), {}, false});
             series_group[i] = it->second;
+            co_await cx_.budget.tick(kGroupSeriesWork);
         }
         std::vector<Group> groups(result.size());
         std::vector<size_t> cursor(input.size(), 0);

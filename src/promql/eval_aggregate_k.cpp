@@ -103,8 +103,10 @@ Task<Matrix> Evaluator::eval_aggregate_k(AggregateExpr& a, Matrix input, std::ve
     }
     std::unordered_map<std::string, size_t> index;
     std::vector<size_t> group_of(input.size());
-    for (size_t i = 0; i < input.size(); ++i)
+    for (size_t i = 0; i < input.size(); ++i) {
         group_of[i] = index.try_emplace(grouping_key(input[i].metric, a.grouping, a.without), index.size()).first->second;
+        co_await cx_.budget.tick(kGroupSeriesWork);
+    }
     std::vector<KGroup> groups(index.size());
     std::vector<size_t> cursor(input.size(), 0);
     std::unordered_map<Labels, size_t, LabelsHash> out_index;

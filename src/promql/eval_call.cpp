@@ -17,6 +17,9 @@ namespace mmwatch::promql {
 namespace {
 
 constexpr int64_t kNsPerMs = 1'000'000;
+// Work units (~30 ns) of relabelling one series (label_replace, label_join):
+// a regular expression matched, the label set built again, ~1 us.
+constexpr int64_t kRelabelUnits = 30;
 
 bool counter_name(std::string_view name) {
     for (std::string_view suffix : {"_total", "_sum", "_count", "_bucket"})
@@ -230,8 +233,8 @@ Task<Matrix> Evaluator::eval_label_replace(Call& c) {
     for (Series& s : mat) {
         std::string value;
         if (re.expand(s.metric.get(src), repl, value)) set_label(s, dst, value);
+        co_await cx_.budget.tick(kRelabelUnits);
     }
-    co_await cx_.budget.tick(static_cast<int64_t>(mat.size()) + 1);
     co_return co_await merge_same_labelsets(std::move(mat));
 }
 
@@ -254,8 +257,8 @@ Task<Matrix> Evaluator::eval_label_join(Call& c) {
             joined.append(s.metric.get(sources[i]));
         }
         set_label(s, dst, joined);
+        co_await cx_.budget.tick(kRelabelUnits);
     }
-    co_await cx_.budget.tick(static_cast<int64_t>(mat.size()) + 1);
     co_return co_await merge_same_labelsets(std::move(mat));
 }
 

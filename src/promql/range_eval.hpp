@@ -19,6 +19,10 @@ struct LabelsHash {
 [[nodiscard]] std::string matching_signature(const Labels& ls, const VectorMatching& m);
 
 inline constexpr int64_t kOutputSampleWork = 4;
+// Work units of putting one series into its aggregation group (its
+// grouping key built and looked up, ~0.5 us): counted per series, or
+// grouping 10,000 series was one slice of ~5 ms.
+inline constexpr int64_t kGroupSeriesWork = 16;
 
 // The per-step state of range_eval, in plain functions between its
 // suspension points.

@@ -21,7 +21,11 @@ bool any_labelset_twice(const Container& c) {
 }  // namespace
 
 void sort_by_labels(Matrix& m) {
-    std::stable_sort(m.begin(), m.end(), [](const Series& a, const Series& b) { return compare(a.metric, b.metric) < 0; });
+    const auto less = [](const Series& a, const Series& b) { return compare(a.metric, b.metric) < 0; };
+    // Most answers come sorted (a selector's series do): checking is n
+    // comparisons, sorting 10,000 series again held the loop 3.5 ms.
+    if (std::is_sorted(m.begin(), m.end(), less)) return;
+    std::stable_sort(m.begin(), m.end(), less);
 }
 
 bool contains_same_labelset(const Vector& v) { return any_labelset_twice(v); }

@@ -287,7 +287,7 @@ TEST_CASE("a_series_lookup_over_many_series_takes_several_turns") {
         return n;
     };
     CHECK(count(r.body) == 500);
-    // != narrows nothing: all 5,000 named m are checked, 512 a batch, four batches a turn.
+    // != narrows nothing: all 5,000 named m are checked, 512 a batch, two batches a turn.
     r = get(a, "/api/v1/series?match%5B%5D=m%7Bi!%3D%221%22%7D");
     CHECK(a.counters().slices - 1 >= 3);
     CHECK(r.body.starts_with(R"({"status":"success","data":[{"__name__":"m","i":"0"},{"__name__":"m","i":"10"},)"));
@@ -414,6 +414,49 @@ TEST_CASE("over_a_real_server_a_heavy_query_lets_other_requests_through") {
               std::string::npos);
         CHECK(a.counters().slices > 100);
         server.close();
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+}
+
+TEST_CASE("queries_for_one_moment_in_one_turn_share_the_live_values_and_a_bad_query_collects_none") {
+    history::Store s(config());
+    fill(s);
+    uv_loop_t loop;
+    REQUIRE(uv_loop_init(&loop) == 0);
+    int collected = 0;
+    {
+        api::ApiOptions o;
+        o.live = [&collected](int64_t t_ms) {
+            ++collected;
+            auto p = std::make_shared<api::LivePoints>();
+            p->t_ms = t_ms;
+            p->fresh.emplace_back(promql::Labels::from_pairs({{"__name__", "live_only"}}), 5.0);
+            return std::shared_ptr<const api::LivePoints>(std::move(p));
+        };
+        api::QueryApi a(s, &loop, o);
+        a.set_clock_for_tests(600'000);
+        // The loop has not turned between these requests.
+        std::vector<http::Response> rs;
+        rs.push_back(a.respond(Req{"/api/v1/query?query=live_only&time=600", "", ""}.make()));
+        rs.push_back(a.respond(Req{"/api/v1/query?query=live_only*2&time=600", "", ""}.make()));
+        CHECK(collected == 1);
+        rs.push_back(a.respond(Req{"/api/v1/query?query=live_only&time=599", "", ""}.make()));
+        CHECK(collected == 2);  // another moment
+        const http::Response bad = a.respond(Req{"/api/v1/query?query=live_only(&time=600", "", ""}.make());
+        CHECK(bad.status == 400);
+        CHECK(collected == 2);  // not parsed: nothing collected
+        std::vector<Catch> got(rs.size());
+        for (size_t i = 0; i < rs.size(); ++i) {
+            REQUIRE(rs[i].deferred);
+            rs[i].deferred->wait(&got[i]);
+        }
+        while (a.step_all(0)) {
+        }
+        REQUIRE(got[0].got);
+        REQUIRE(got[1].got);
+        CHECK(*got[0].got->body == R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"live_only"},"value":[600,"5"]}]}})");
+        CHECK(*got[1].got->body == R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[600,"10"]}]}})");
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);

@@ -140,3 +140,28 @@ TEST_CASE("the_sample_pipeline_counters_are_exported_at_zero_and_as_counted") {
     CHECK(test::has_line(after, "mmwatch_sample_failures_total 2"));
     CHECK(self_metric_names().count("mmwatch_sample_slices_total") == 1);
 }
+
+TEST_CASE("loop_turns_are_histograms_of_wall_and_cpu_time_and_the_longest") {
+    LoopStats loop;
+    loop.turns.observe_ns(300'000);     // 0.3 ms
+    loop.turns.observe_ns(3'000'000);   // 3 ms
+    loop.turns.observe_ns(700'000'000); // 0.7 s
+    loop.turns_cpu.observe_ns(1'500'000);
+    files::EventLog events;
+    std::string out;
+    const auto w = prom::make_writer(prom::Format::text, out);
+    render_self_metrics({{}, 0, 0, 0, loop, {}, {}, events, "v", 0}, *w);
+    CHECK(test::has_line(out, "# TYPE mmwatch_loop_turn_seconds histogram"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_seconds_bucket{le=\"0.001\"} 1"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_seconds_bucket{le=\"0.002\"} 1"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_seconds_bucket{le=\"0.005\"} 2"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_seconds_bucket{le=\"0.5\"} 2"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_seconds_bucket{le=\"+Inf\"} 3"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_seconds_count 3"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_seconds_sum 0.7033"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_max_seconds 0.7"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_cpu_seconds_bucket{le=\"0.001\"} 0"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_cpu_seconds_bucket{le=\"0.002\"} 1"));
+    CHECK(test::has_line(out, "mmwatch_loop_turn_cpu_seconds_count 1"));
+    CHECK(self_metric_names().count("mmwatch_loop_turn_cpu_seconds_bucket") == 1);
+}

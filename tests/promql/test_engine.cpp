@@ -255,10 +255,11 @@ TEST_CASE("selection_and_long_series_span_many_slices") {
     std::vector<double> v;
     for (int k = 0; k < 12'000; ++k) v.push_back(k);
     load(s, L({{"__name__", "long_total"}}), 1000, v);
-    EngineOptions tiny;
+    EngineOptions tiny, unbounded;
     tiny.work_per_slice = 3;
+    unbounded.work_per_slice = int64_t(1) << 60;
     const auto sliced = instant(s, "count_over_time(long_total[3h20m])", 11'999'000, tiny);
-    const auto whole = instant(s, "count_over_time(long_total[3h20m])", 11'999'000);
+    const auto whole = instant(s, "count_over_time(long_total[3h20m])", 11'999'000, unbounded);
     REQUIRE(!sliced.error);
     REQUIRE(sliced.result.vector.size() == 1);
     CHECK(sliced.result.vector[0].f == 12'000);  // the whole series, read in three batches

@@ -155,7 +155,12 @@ print(ok, refused)
 """
 
 
-def scrape_latency(port, n, pace_s):
+def scrape_latency(port, n, pace_s, probe=None, pid=0):
+    if probe:  # the C client: one HTTP/1.0 connection a scrape, nothing else
+        out = subprocess.run([probe, "scrape", "--port", str(port), "--pid", str(pid), "--n", str(n),
+                              "--pace-ms", str(int(pace_s * 1000))], capture_output=True, text=True, check=False)
+        r = json.loads(out.stdout)
+        return {"p50": r["median_ms"], "p99": r["p99_ms"], "max": r["max_ms"]}
     out = []
     for _ in range(n):
         t = time.monotonic()
@@ -167,7 +172,45 @@ def scrape_latency(port, n, pace_s):
     return {"p50": out[len(out) // 2], "p99": out[min(len(out) - 1, int(len(out) * 0.99))], "max": out[-1]}
 
 
-def under_load(port, t0, t1, n, pace_s):
+def loop_figures(port):
+    """mmwatch's loop self-metrics: cumulative bucket counts of the loop
+    turn histogram and of each kind of query API work."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=60) as r:
+        text = r.read().decode()
+    out = {"max_ms": {}}
+    for m in re.finditer(r'^(mmwatch_loop_turn_max_seconds|mmwatch_api_work_cpu_max_seconds)(?:\{work="(\w+)"\})? (\S+)$',
+                         text, re.M):
+        out["max_ms"][m.group(2) or "turn"] = round(float(m.group(3)) * 1000, 2)
+    for m in re.finditer(r'^(mmwatch_loop_turn_seconds|mmwatch_loop_turn_cpu_seconds|mmwatch_api_work_cpu_seconds)_bucket\{(?:work="(\w+)",)?'
+                         r'le="([^"]+)"\} (\S+)$', text, re.M):
+        kind = m.group(2) or ("turn_cpu" if "cpu" in m.group(1) else "turn")
+        out.setdefault(kind, {})[m.group(3)] = float(m.group(4))
+    return out
+
+
+def sched(pid):
+    """The process's main thread: on-CPU and runqueue wait, ns."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        run, wait, _ = f.read().split()
+    return int(run), int(wait)
+
+
+def loop_report(before, after, s0, s1, seconds):
+    """Per kind, how many callbacks held the loop longer than 1/2/5/10/20/50 ms
+    meanwhile; and the share of the time mmwatch ran and waited to run."""
+    out = {"max_ms_since_start": after["max_ms"]}
+    for kind, b in after.items():
+        if kind == "max_ms":
+            continue
+        total = b["+Inf"] - before.get(kind, {}).get("+Inf", 0)
+        over = {le: int(total - (b[le] - before.get(kind, {}).get(le, 0))) for le in ("0.001", "0.002", "0.005", "0.01", "0.02", "0.05")}
+        out[kind] = {"n": int(total), "over_ms": {str(float(le) * 1000).rstrip("0").rstrip("."): v for le, v in over.items()}}
+    out["sched"] = {"on_cpu": round((s1[0] - s0[0]) / 1e9 / seconds, 3),
+                    "runqueue_wait": round((s1[1] - s0[1]) / 1e9 / seconds, 3)}
+    return out
+
+
+def under_load(port, t0, t1, n, pace_s, probe=None, pid=0, mm_pid=0):
     stop = time.time() + n * (pace_s + 0.01) + 30
     procs = []
     for c in range(8):
@@ -177,7 +220,11 @@ def under_load(port, t0, t1, n, pace_s):
         procs.append(subprocess.Popen([sys.executable, "-c", CLIENT, url, str(stop)], stdout=subprocess.PIPE,
                                       text=True))
     time.sleep(2)  # every client has a query running
-    lat = scrape_latency(port, n, pace_s)
+    if mm_pid:
+        before, s0, w0 = loop_figures(port), sched(mm_pid), time.monotonic()
+    lat = scrape_latency(port, n, pace_s, probe, pid)
+    if mm_pid:
+        lat["loop"] = loop_report(before, loop_figures(port), s0, sched(mm_pid), time.monotonic() - w0)
     done = [p.communicate(timeout=900)[0].split() for p in procs]
     lat["queries_answered"] = sum(int(d[0]) for d in done)
     lat["queries_failed"] = sum(int(d[1]) for d in done)
@@ -189,6 +236,7 @@ def main():
     ap.add_argument("--build", default="build-bench")
     ap.add_argument("--quick", action="store_true", help="1,000 series, fewer runs")
     ap.add_argument("--scrapes-only", action="store_true", help="only the scrape latency under load")
+    ap.add_argument("--probe", action="store_true", help="scrape with the C client (scrape_probe), not Python")
     args = ap.parse_args()
     runs, scrapes = (2, 100) if args.quick else (5, 400)
     work = tempfile.mkdtemp(prefix="mmwatch-query-bench-")
@@ -231,9 +279,15 @@ def main():
                                                                       {"query": q, "time": t1 / 1000}, runs)})
         for r in rows:
             print(json.dumps(r))
+        probe = os.path.join(args.build, "bench", "scrape_probe") if args.probe else None
         for name, pid, port in (("mmwatch", mm.pid, mm_port), ("prometheus", prom.pid, prom_port)):
-            idle = scrape_latency(port, scrapes, 0.02)
-            loaded = under_load(port, t0, t1, scrapes, 0.02)
+            mm_pid = mm.pid if name == "mmwatch" else 0
+            if mm_pid:
+                before, s0, w0 = loop_figures(port), sched(mm_pid), time.monotonic()
+            idle = scrape_latency(port, scrapes, 0.02, probe, pid)
+            if mm_pid:
+                idle["loop"] = loop_report(before, loop_figures(port), s0, sched(mm_pid), time.monotonic() - w0)
+            loaded = under_load(port, t0, t1, scrapes, 0.02, probe, pid, mm_pid)
             print(json.dumps({"server": name, "scrape_idle_ms": idle, "scrape_under_8_heavy_queries_ms": loaded}))
     finally:
         for p in (mm, prom):

@@ -9,5 +9,5 @@ cd "$(dirname "$0")/../.."
 source tools/deps.sh
 mmwatch_install_deps
 source tools/bench/release-build.sh
-bench_release_build
+bench_release_build scrape_probe
 python3 tools/bench/query.py --build "$build" "$@"
