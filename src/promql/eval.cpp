@@ -66,8 +66,9 @@ StepGatherer::StepGatherer(std::vector<Matrix>& inputs, const VectorMatching* ma
     for (size_t i = 0; i < inputs.size(); ++i) cursor_[i].assign(inputs[i].size(), 0);
 }
 
-void StepGatherer::sign(size_t input) {
-    for (const Series& s : inputs_[input]) {
+void StepGatherer::sign(size_t input, size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+        const Series& s = inputs_[input][i];
         auto [it, added] = ordinals_.try_emplace(matching_signature(s.metric, *matching_), num_sigs_);
         if (added) ++num_sigs_;
         series_sigs_[input].push_back(it->second);

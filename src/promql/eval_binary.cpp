@@ -166,33 +166,42 @@ std::string BinopState::pair(const Sample& ls, const Sample& rs, uint32_t sig, b
     return {};
 }
 
+// Spends the work of `done` more pairs (or samples) when a chunk is full,
+// so one step over many series is cut across slices.
+Budget::Tick pace(Budget& budget, size_t done) noexcept {
+    return budget.tick(done % kStepChunkSeries == 0 ? static_cast<int64_t>(kStepChunkSeries) * kOutputSampleWork : 0);
+}
+
 // VectorBinop: one-to-one or many-to-one (one-to-many by swapping sides),
-// with fill values for the unmatched when asked.
-std::string vector_binop(BinopState& st, const StepInput& in, Vector& out) {
+// with fill values for the unmatched when asked. A coroutine: it ticks the
+// budget every kStepChunkSeries pairs.
+Task<std::string> vector_binop(BinopState& st, const StepInput& in, Vector& out, Budget& budget) {
     const VectorMatching& m = *st.m;
     const Vector* lhs = &in.vectors[0];
     const Vector* rhs = &in.vectors[1];
     const std::vector<uint32_t>* lsig = &in.sigs[0];
     const std::vector<uint32_t>* rsig = &in.sigs[1];
-    if ((lhs->empty() && rhs->empty()) || ((lhs->empty() || rhs->empty()) && !m.fill_lhs && !m.fill_rhs)) return {};
+    if ((lhs->empty() && rhs->empty()) || ((lhs->empty() || rhs->empty()) && !m.fill_lhs && !m.fill_rhs)) co_return std::string();
     const bool swapped = m.card == Card::one_to_many;
     if (swapped) std::swap(lhs, rhs), std::swap(lsig, rsig);
-    if (std::string e = st.index_right(*rhs, *rsig, in.num_sigs, swapped); !e.empty()) return e;
+    if (std::string e = st.index_right(*rhs, *rsig, in.num_sigs, swapped); !e.empty()) co_return e;
     for (size_t i = 0; i < lhs->size(); ++i) {
         const uint32_t sig = (*lsig)[i];
         std::string e;
         if (st.right[sig]) e = st.pair((*lhs)[i], *st.right[sig], sig, swapped, out);
         else if (m.fill_rhs) e = st.pair((*lhs)[i], {match_labels((*lhs)[i].metric, m), 0, *m.fill_rhs, false}, sig, swapped, out);
-        if (!e.empty()) return e;
+        if (!e.empty()) co_return e;
+        co_await pace(budget, i + 1);
     }
-    if (!m.fill_lhs) return {};
+    if (!m.fill_lhs) co_return std::string();
     for (size_t i = 0; i < rhs->size(); ++i) {
         const uint32_t sig = (*rsig)[i];
         if (m.card == Card::one_to_one ? st.matched_one[sig] : st.matched_any[sig]) continue;
         std::string e = st.pair({match_labels((*rhs)[i].metric, m), 0, *m.fill_lhs, false}, (*rhs)[i], sig, swapped, out);
-        if (!e.empty()) return e;
+        if (!e.empty()) co_return e;
+        co_await pace(budget, i + 1);
     }
-    return {};
+    co_return std::string();
 }
 
 void set_operation(Tok op, const StepInput& in, Vector& out) {
@@ -220,8 +229,13 @@ void set_operation(Tok op, const StepInput& in, Vector& out) {
     }
 }
 
-void vector_scalar_binop(BinopState& st, const Vector& vec, double scalar, bool swap, Vector& out) {
-    for (const Sample& s : vec) {
+// A coroutine like vector_binop: dropping the metric name builds a label
+// set per sample.
+Task<std::string> vector_scalar_binop(BinopState& st, const Vector& vec, double scalar, bool swap, Vector& out,
+                                      Budget& budget) {
+    for (size_t i = 0; i < vec.size(); ++i) {
+        co_await pace(budget, i + 1);
+        const Sample& s = vec[i];
         double l = s.f, r = scalar;
         if (swap) std::swap(l, r);
         bool keep, incompatible;
@@ -244,6 +258,7 @@ void vector_scalar_binop(BinopState& st, const Vector& vec, double scalar, bool 
         }
         out.push_back(std::move(o));
     }
+    co_return std::string();
 }
 
 // Two scalars; the histogram trims (</ and >/) have no meaning here and
@@ -308,14 +323,14 @@ Task<Matrix> Evaluator::eval_binary(BinaryExpr& b) {
                 args);
         }
         co_return co_await range_eval(
-            st.m, [&](const StepInput& in, Vector& out) { return vector_binop(st, in, out); }, args);
+            st.m, [&](const StepInput& in, Vector& out) { return vector_binop(st, in, out, cx_.budget); }, args);
     }
     const bool swap = lt == ValueType::scalar;
     co_return co_await range_eval(
         nullptr,
         [&](const StepInput& in, Vector& out) {
-            vector_scalar_binop(st, in.vectors[swap ? 1 : 0], in.vectors[swap ? 0 : 1][0].f, swap, out);
-            return std::string();
+            return vector_scalar_binop(st, in.vectors[swap ? 1 : 0], in.vectors[swap ? 0 : 1][0].f, swap, out,
+                                       cx_.budget);
         },
         args);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <type_traits>
 #include <unordered_map>
 
 #include "promql/evaluator.hpp"
@@ -19,6 +20,14 @@ struct LabelsHash {
 [[nodiscard]] std::string matching_signature(const Labels& ls, const VectorMatching& m);
 
 inline constexpr int64_t kOutputSampleWork = 4;
+// Work units of one series' join signature (built and looked up, ~0.3 us),
+// and how many series are signed between two ticks: signing 10,000 series
+// was one uncut slice of ~3 ms.
+inline constexpr int64_t kSignSeriesWork = 8;
+inline constexpr size_t kSignChunkSeries = 256;
+// How many series a step function that runs as a coroutine (the binary
+// operators) handles between two ticks; each counts kOutputSampleWork.
+inline constexpr size_t kStepChunkSeries = 256;
 // Work units of putting one series into its aggregation group (its
 // grouping key built and looked up, ~0.5 us): counted per series, or
 // grouping 10,000 series was one slice of ~5 ms.
@@ -29,8 +38,9 @@ inline constexpr int64_t kGroupSeriesWork = 16;
 class StepGatherer {
 public:
     StepGatherer(std::vector<Matrix>& inputs, const VectorMatching* matching);
-    // The signature ordinals of every input series (one call per input).
-    void sign(size_t input);
+    // The signature ordinals of input series [from, to), called in order
+    // from 0 to the input's size.
+    void sign(size_t input, size_t from, size_t to);
     // Fills `in` with the samples at `ts`; returns the series looked at.
     int64_t gather(int64_t ts, StepInput& in);
     [[nodiscard]] uint32_t num_sigs() const noexcept { return num_sigs_; }
@@ -71,10 +81,17 @@ Task<Matrix> Evaluator::range_eval(const VectorMatching* matching, F fn, std::ve
     StepGatherer gatherer(inputs, matching);
     if (matching) {
         for (size_t i = 0; i < n; ++i) {
-            gatherer.sign(i);
-            co_await cx_.budget.tick(static_cast<int64_t>(inputs[i].size()) + 1);
+            for (size_t from = 0; from < inputs[i].size(); from += kSignChunkSeries) {
+                const size_t to = std::min(inputs[i].size(), from + kSignChunkSeries);
+                gatherer.sign(i, from, to);
+                co_await cx_.budget.tick(kSignSeriesWork * static_cast<int64_t>(to - from));
+            }
+            co_await cx_.budget.tick(1);
         }
     }
+    // A step function returns the step's error, or a Task of it when it
+    // ticks the budget itself (and counts its own output samples).
+    constexpr bool kAsyncStep = std::is_same_v<std::invoke_result_t<F&, const StepInput&, Vector&>, Task<std::string>>;
     StepInput in;
     in.vectors.resize(n);
     if (matching) in.sigs.resize(n);
@@ -86,11 +103,15 @@ Task<Matrix> Evaluator::range_eval(const VectorMatching* matching, F fn, std::ve
         cx_.current_samples = held;
         const int64_t work = 1 + gatherer.gather(ts, in);
         out.clear();
-        if (std::string err = fn(in, out); !err.empty()) co_await cx_.fail(ErrorType::execution, std::move(err));
+        std::string err;
+        if constexpr (kAsyncStep) err = co_await fn(in, out);
+        else err = fn(in, out);
+        if (!err.empty()) co_await cx_.fail(ErrorType::execution, std::move(err));
         // A result sample costs more than an input one (labels built,
         // hashed, gathered): weighted so a slice of binary operators takes
         // about as long as one of selectors (docs/query.md).
-        co_await cx_.budget.tick(work + kOutputSampleWork * static_cast<int64_t>(out.size()));
+        const int64_t out_work = kAsyncStep ? 0 : kOutputSampleWork * static_cast<int64_t>(out.size());
+        co_await cx_.budget.tick(work + out_work);
         cx_.current_samples += static_cast<int64_t>(out.size());
         held += static_cast<int64_t>(out.size());
         cx_.update_peak();

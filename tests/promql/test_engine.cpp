@@ -273,3 +273,32 @@ TEST_CASE("selection_and_long_series_span_many_slices") {
     REQUIRE(noisy.result.vector.size() == 1);
     CHECK(noisy.result.vector[0].f == 3 * MemoryStorage::kSelectBatchSeries);
 }
+
+TEST_CASE("one_step_of_a_binary_operator_over_many_series_is_cut_across_slices") {
+    // Signing the series for matching and pairing them at one step tick the
+    // budget every few hundred series: a step over 100,000 series would
+    // otherwise hold the loop for tens of milliseconds in one slice.
+    MemoryStorage s;
+    for (int i = 0; i < 2000; ++i) s.append(L({{"__name__", "x"}, {"i", std::to_string(i)}}), 0, i);
+    EngineOptions o, unbounded;
+    o.work_per_slice = 1000;
+    unbounded.work_per_slice = int64_t(1) << 60;
+    const auto selection = instant(s, "x", 60'000, o);
+    const std::pair<std::string, uint64_t> queries[] = {
+        {"x / on(i) x", 2}, {"x * on(i) group_left x", 2}, {"x * 2", 1}, {"2 > bool x", 1}};
+    for (const auto& [q, selectors] : queries) {
+        CAPTURE(q);
+        const auto sliced = instant(s, q, 60'000, o);
+        const auto whole = instant(s, q, 60'000, unbounded);
+        REQUIRE(!sliced.error);
+        REQUIRE(!whole.error);
+        CHECK(whole.slices == 1);
+        // 2,000 pairs of kOutputSampleWork (4) units: 8 slices of 1,000 at least.
+        CHECK(sliced.slices >= selectors * selection.slices + 8);
+        REQUIRE(sliced.result.vector.size() == whole.result.vector.size());
+        for (size_t k = 0; k < whole.result.vector.size(); ++k) {
+            CHECK(sliced.result.vector[k].metric == whole.result.vector[k].metric);
+            CHECK(std::bit_cast<uint64_t>(sliced.result.vector[k].f) == std::bit_cast<uint64_t>(whole.result.vector[k].f));
+        }
+    }
+}

@@ -57,6 +57,7 @@ Run run(Storage& s, const char* q, int64_t end_ms, int64_t budget) {
     r.total_ms = cpu_ms() - start;
     r.slices = query->slices();
     r.ok = query->error() == nullptr;
+    if (!r.ok) std::fprintf(stderr, "error: %s\n", query->error()->message.c_str());
     return r;
 }
 
