@@ -79,9 +79,11 @@ Store::Lookup Store::series(std::span<const LabelView> canonical) {
 }
 
 uint64_t Store::series_cost(std::span<const LabelView> canonical) const noexcept {
-    // A slot, its tier state, and per label its pair, its postings entry
-    // (an unordered_map node and a list) and any string not yet held.
-    uint64_t cost = sizeof(Series) + sizeof(TierState) + 64;
+    // A slot, its tier state, the lookup table's growth if this id makes it
+    // grow (a doubling: at 32,768 series that alone is 256 KiB), and per
+    // label its pair, its postings entry (an unordered_map node and a list)
+    // and any string not yet held.
+    uint64_t cost = sizeof(Series) + sizeof(TierState) + 64 + lookup_.growth_bytes(1);
     for (const LabelView& l : canonical) {
         cost += sizeof(Label) + 96;
         if (symbols_.find(l.name) == SymbolTable::kNone) cost += SymbolTable::cost_bytes(l.name);
