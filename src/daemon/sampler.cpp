@@ -26,7 +26,8 @@ bool Sampler::run(uint64_t now_ms, int64_t unix_ms) {
         // Sized as the last batch was, and a sixteenth: no buffer grows (and
         // copies) on the way unless the series grew more than that (pages
         // reserved and never written cost no memory).
-        collection_->collector.reserve(last_series_ + last_series_ / 16, last_label_bytes_ + last_label_bytes_ / 16);
+        collection_->collector.reserve(last_series_ + last_series_ / 16, last_label_bytes_ + last_label_bytes_ / 16,
+                                       last_compared_ + last_compared_ / 16);
     }
     return step();
 }
@@ -55,6 +56,7 @@ bool Sampler::step() {
     }
     if (slice == MetricsPage::Slice::more) return true;
     const std::unique_ptr<Collection> done = std::move(collection_);
+    last_compared_ = done->collector.compared_count();
     const auto batch = std::make_shared<const prom::SampleBatch>(std::move(done->collector), done->t_ms);
     last_series_ = batch->size();
     last_label_bytes_ = batch->label_bytes();

@@ -73,7 +73,7 @@ private:
     std::vector<Consumer> consumers_;
     std::unique_ptr<Collection> collection_;  // null between collections
     int64_t last_ms_ = 0;
-    size_t last_series_ = 0, last_label_bytes_ = 0;  // the last batch's size
+    size_t last_series_ = 0, last_label_bytes_ = 0, last_compared_ = 0;  // the last batch's size
     SamplerCounters counters_;
 };
 

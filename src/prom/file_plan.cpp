@@ -293,6 +293,18 @@ bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, 
 
 bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, Writer& w, size_t max_bytes,
                       RenderCursor& at, size_t budget_samples) {
+    // Every series here is distinct: one per family and file, the file
+    // labels unique, no sample name in two families (rebuild()), and a
+    // histogram's coarse bounds distinct as doubles too (buckets at the
+    // top are 2^32 or more wide for any valid grouping power, doubles there
+    // 2^11 apart). The writer is told for as long as this slice writes.
+    struct Distinct {
+        Writer& w;
+        explicit Distinct(Writer& writer) : w(writer) { w.distinct_series(true); }
+        ~Distinct() { w.distinct_series(false); }
+        Distinct(const Distinct&) = delete;
+        Distinct& operator=(const Distinct&) = delete;
+    } distinct(w);
     std::vector<std::string> labels(files.size());
     for (size_t i = 0; i < files.size(); ++i) w.label(labels[i], "name", files[i].label);
     size_t written = 0;
