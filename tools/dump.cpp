@@ -100,8 +100,8 @@ void print_catalog(const rezl::Layout& layout) {
             config = "g=" + std::to_string(m.grouping_power) + ",m=" + std::to_string(m.max_power);
         }
         std::printf("%-5zu %-10s %-10s %-10" PRIu64 " %-8" PRIu64 " %s\n", i,
-                    std::string(rezl::type_name(m.type)).c_str(), config.c_str(), m.data_offset, m.words,
-                    printable(m.name).c_str());
+                    std::string(rezl::type_name(m.type)).c_str(), config.c_str(), layout.offset_of(m),
+                    uint64_t{m.words}, printable(layout.name(m)).c_str());
     }
     std::printf("\n");
 }
@@ -124,14 +124,14 @@ void print_quantiles(const std::vector<uint64_t>& counts, uint64_t total, const 
     }
 }
 
-void print_histogram(const std::vector<std::byte>& bytes, const rezl::Metric& m) {
+void print_histogram(const std::vector<std::byte>& bytes, const rezl::Layout& layout, const rezl::Metric& m) {
     std::vector<uint64_t> counts(m.words);
     uint64_t total = 0;
     for (uint64_t i = 0; i < m.words; ++i) {
-        counts[i] = load_u64(bytes, m.data_offset + i * 8);
+        counts[i] = load_u64(bytes, layout.offset_of(m) + i * 8);
         total += counts[i];
     }
-    std::printf("histogram %s g=%u m=%u count=%" PRIu64 "\n", printable(m.name).c_str(), m.grouping_power,
+    std::printf("histogram %s g=%u m=%u count=%" PRIu64 "\n", printable(layout.name(m)).c_str(), m.grouping_power,
                 m.max_power, total);
     for (uint64_t i = 0; i < m.words; ++i) {
         if (counts[i] == 0) continue;
@@ -145,13 +145,14 @@ void print_values(const std::vector<std::byte>& bytes, const rezl::Layout& layou
     for (const auto& m : layout.metrics) {
         switch (m.type) {
             case rezl::MetricType::counter:
-                std::printf("counter %s %" PRIu64 "\n", printable(m.name).c_str(), load_u64(bytes, m.data_offset));
+                std::printf("counter %s %" PRIu64 "\n", printable(layout.name(m)).c_str(),
+                            load_u64(bytes, layout.offset_of(m)));
                 break;
             case rezl::MetricType::gauge:
-                std::printf("gauge %s %" PRId64 "\n", printable(m.name).c_str(),
-                            int64_t(load_u64(bytes, m.data_offset)));
+                std::printf("gauge %s %" PRId64 "\n", printable(layout.name(m)).c_str(),
+                            int64_t(load_u64(bytes, layout.offset_of(m))));
                 break;
-            case rezl::MetricType::histogram: print_histogram(bytes, m); break;
+            case rezl::MetricType::histogram: print_histogram(bytes, layout, m); break;
         }
     }
 }

@@ -1,6 +1,7 @@
 #include "daemon/sampler.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 namespace mmwatch::daemon {
@@ -22,11 +23,12 @@ bool Sampler::run(uint64_t now_ms, int64_t unix_ms) {
         }
         if (due.empty()) return false;
         last_ms_ = std::max(unix_ms, last_ms_ + 1);
-        collection_.reset(new Collection{std::move(due), last_ms_, prom::SampleCollector(target_, external_), {}});
+        collection_ = std::make_unique<Collection>(std::move(due), last_ms_, target_, external_, 0);
         // Sized as the last batch was, and a sixteenth: no buffer grows (and
         // copies) on the way unless the series grew more than that (pages
         // reserved and never written cost no memory).
-        collection_->collector.reserve(last_series_ + last_series_ / 16, last_label_bytes_ + last_label_bytes_ / 16);
+        collection_->collector.reserve(last_series_ + last_series_ / 16, last_label_bytes_ + last_label_bytes_ / 16,
+                                       last_compared_ + last_compared_ / 16);
     }
     return step();
 }
@@ -38,8 +40,12 @@ bool Sampler::step() {
     if (!collection_) return false;
     ++counters_.slices;
     MetricsPage::Slice slice = MetricsPage::Slice::more;
+    // Begun again kMaxSampleRestarts times: this time whole, in this turn,
+    // where no change of the files can come between.
+    const bool whole = collection_->restarts >= base::kMaxSampleRestarts;
     try {
-        slice = page_.render_slice(collection_->collector, collection_->cursor, kSampleSliceSamples);
+        slice = page_.render_slice(collection_->collector, collection_->cursor,
+                                   whole ? SIZE_MAX : base::kSampleSliceSamples);
     } catch (...) {
         collection_.reset();
         ++counters_.failures;
@@ -49,12 +55,14 @@ bool Sampler::step() {
         // Files came or went: the series collected so far are of the old
         // plan's order, so the collection starts over on the next turn.
         Collection& c = *collection_;
-        collection_.reset(new Collection{std::move(c.due), c.t_ms, prom::SampleCollector(target_, external_), {}});
+        collection_ = std::make_unique<Collection>(std::move(c.due), c.t_ms, target_, external_, c.restarts + 1);
         ++counters_.restarts;
         return true;
     }
     if (slice == MetricsPage::Slice::more) return true;
+    if (whole) ++counters_.whole;
     const std::unique_ptr<Collection> done = std::move(collection_);
+    last_compared_ = done->collector.compared_count();
     const auto batch = std::make_shared<const prom::SampleBatch>(std::move(done->collector), done->t_ms);
     last_series_ = batch->size();
     last_label_bytes_ = batch->label_bytes();

@@ -4,9 +4,11 @@
 // Consumers are prom::SampleSinks, each with its own interval:
 // remote_write's Pusher every --remote-write-interval, the history store
 // every --history-interval. A collection is cut into slices across loop
-// turns (kSampleSliceSamples a turn, the page's file families from a
-// cursor), so 100,000 series never hold the loop for the whole of it; the
-// daemon owns the sampler, its timer and the idle handle that runs the
+// turns (base::kSampleSliceSamples a turn, the page's file families from a
+// cursor), so 100,000 series never hold the loop for the whole of it; files
+// changing under a collection begin it again, at most
+// base::kMaxSampleRestarts times, and then it is made whole in one turn.
+// The daemon owns the sampler, its timer and the idle handle that runs the
 // slices; no libuv here.
 #pragma once
 
@@ -14,15 +16,11 @@
 #include <memory>
 #include <vector>
 
+#include "base/limits.hpp"
 #include "daemon/metrics_page.hpp"
 #include "prom/samples.hpp"
 
 namespace mmwatch::daemon {
-
-// Samples collected per loop turn: about 1 ms of CPU in a release build
-// (collecting and deduplicating 100,000 series took 15-36 ms in all), so
-// a scrape waiting meanwhile is answered between slices.
-inline constexpr size_t kSampleSliceSamples = 5'000;
 
 class Sampler {
 public:
@@ -41,8 +39,9 @@ public:
     // under way; then runs one slice. Returns collecting().
     bool run(uint64_t now_ms, int64_t unix_ms);
     // One slice of the collection under way: at most about
-    // kSampleSliceSamples samples; the slice that finishes it hands the
-    // batch to its consumers. Returns collecting().
+    // base::kSampleSliceSamples samples (all of them once the collection
+    // began again kMaxSampleRestarts times); the slice that finishes it
+    // hands the batch to its consumers. Returns collecting().
     bool step();
     [[nodiscard]] bool collecting() const noexcept { return collection_ != nullptr; }
     // The series as they are now, handed to no consumer (the query API's
@@ -61,10 +60,14 @@ private:
     };
     // One collection under way: who gets it, at what time, how far it is.
     struct Collection {
+        Collection(std::vector<prom::SampleSink*> sinks, int64_t t, const Labels& target, const Labels& external,
+                   unsigned begun_again)
+            : due(std::move(sinks)), t_ms(t), collector(target, external), restarts(begun_again) {}
         std::vector<prom::SampleSink*> due;
         int64_t t_ms;
         prom::SampleCollector collector;
         PageCursor cursor;
+        unsigned restarts;  // times the files changed under it
     };
 
     MetricsPage& page_;
@@ -73,7 +76,7 @@ private:
     std::vector<Consumer> consumers_;
     std::unique_ptr<Collection> collection_;  // null between collections
     int64_t last_ms_ = 0;
-    size_t last_series_ = 0, last_label_bytes_ = 0;  // the last batch's size
+    size_t last_series_ = 0, last_label_bytes_ = 0, last_compared_ = 0;  // the last batch's size
     SamplerCounters counters_;
 };
 

@@ -77,6 +77,9 @@ constexpr Family kSampleSlices{"mmwatch_sample_slices_total", Kind::counter,
                                "Loop turns those collections were cut into (about 5,000 samples each)."};
 constexpr Family kSampleRestarts{"mmwatch_sample_restarts_total", Kind::counter,
                                  "Collections begun again because the files changed under one."};
+constexpr Family kSampleWhole{"mmwatch_sample_whole_total", Kind::counter,
+                              "Collections made whole in one loop turn because the files kept changing "
+                              "under them (begun again too often to slice)."};
 constexpr Family kSampleFailures{"mmwatch_sample_failures_total", Kind::counter,
                                  "Collections abandoned (memory ran out or an exception): that round was skipped."};
 constexpr Family kLoopTurn{"mmwatch_loop_turn_seconds", Kind::histogram,
@@ -330,6 +333,7 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     single(out, kSampleBatches, double(sc.batches));
     single(out, kSampleSlices, double(sc.slices));
     single(out, kSampleRestarts, double(sc.restarts));
+    single(out, kSampleWhole, double(sc.whole));
     single(out, kSampleFailures, double(sc.failures));
     const http::TlsCounters tls = in.tls ? *in.tls : http::TlsCounters{};
     single(out, kTlsHandshakes, double(tls.handshakes));

@@ -70,6 +70,7 @@ struct SamplerCounters {
     uint64_t slices = 0;    // loop turns collections were cut into
     uint64_t restarts = 0;  // collections begun again: the file plan changed under one
     uint64_t failures = 0;  // collections abandoned: memory ran out or an exception (that round is skipped)
+    uint64_t whole = 0;     // collections made in one turn after kMaxSampleRestarts restarts
 };
 
 struct Listener {

@@ -74,11 +74,11 @@ void append_sanitized_name(std::string_view raw, std::string& out) {
     }
 }
 
-std::string exposed_name(const rezl::Metric& m) {
+std::string exposed_name(std::string_view raw, rezl::MetricType type) {
     std::string name;
-    name.reserve(m.name.size() + 7);
-    append_sanitized_name(m.name, name);
-    if (m.type == rezl::MetricType::counter &&
+    name.reserve(raw.size() + 7);
+    append_sanitized_name(raw, name);
+    if (type == rezl::MetricType::counter &&
         !(name.size() >= 6 && std::string_view(name).substr(name.size() - 6) == "_total")) {
         name += "_total";
     }
@@ -100,7 +100,8 @@ std::vector<std::string> other_sample_names(const std::string& name, rezl::Metri
 
 void FilePlan::note_drop(DropKind kind, const FileView& f, uint32_t metric, std::string detail) {
     if (!reported_.insert(key(f.source_id, metric)).second) return;
-    new_drops_.push_back({kind, f.source_id, std::string(f.label), f.layout->metrics[metric].name, std::move(detail)});
+    new_drops_.push_back({kind, f.source_id, std::string(f.label), std::string(f.layout->name(f.layout->metrics[metric])),
+                          std::move(detail)});
 }
 
 void FilePlan::forget_source(uint64_t source_id) {
@@ -132,7 +133,7 @@ void FilePlan::rebuild(std::span<const FileView> files, const std::unordered_set
         const bool label_taken = !label_owner.emplace(label, fi).second;
         for (uint32_t mi = 0; mi < f.layout->metrics.size(); ++mi) {
             const rezl::Metric& m = f.layout->metrics[mi];
-            std::string name = exposed_name(m);
+            std::string name = exposed_name(f.layout->name(m), m.type);
             if (label_taken) {
                 note_drop(DropKind::duplicate_series, f, mi, "another file has the same name label");
                 continue;
@@ -191,8 +192,7 @@ uint64_t FilePlan::walk_histogram(const Series& s, const FileView& f, unsigned g
     const rezl::Metric& m = f.layout->metrics[s.metric];
     const unsigned g = m.grouping_power, mp = m.max_power;
     const unsigned cg = grouping_power < g ? grouping_power : g;
-    const uint64_t base = (m.data_offset - f.layout->data_offset) / 8;
-    const auto buckets = f.words.subspan(base, m.words);
+    const auto buckets = f.words.subspan(m.word, m.words);
     auto& sticky = s.sticky->bits;
     if (sticky.empty()) sticky.assign((h2::bucket_count(cg, mp) + 63) / 64, 0);
     uint64_t cumulative = 0;
@@ -276,7 +276,7 @@ bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, 
         const size_t line_bytes = fam.name.size() + max_label_bytes_ + 2 + kMaxDigits + 1;
         for (const Series& s : fam.series) {
             const FileView& f = files[s.file];
-            const uint64_t word = f.words[(f.layout->metrics[s.metric].data_offset - f.layout->data_offset) / 8];
+            const uint64_t word = f.words[f.layout->metrics[s.metric].word];
             p = out.line(line_bytes);
             p = put(p, fam.name);
             p = put(p, file_labels_[s.file]);
@@ -293,6 +293,18 @@ bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, 
 
 bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, Writer& w, size_t max_bytes,
                       RenderCursor& at, size_t budget_samples) {
+    // Every series here is distinct: one per family and file, the file
+    // labels unique, no sample name in two families (rebuild()), and a
+    // histogram's coarse bounds distinct as doubles too (buckets at the
+    // top are 2^32 or more wide for any valid grouping power, doubles there
+    // 2^11 apart). The writer is told for as long as this slice writes.
+    struct Distinct {
+        Writer& w;
+        explicit Distinct(Writer& writer) : w(writer) { w.distinct_series(true); }
+        ~Distinct() { w.distinct_series(false); }
+        Distinct(const Distinct&) = delete;
+        Distinct& operator=(const Distinct&) = delete;
+    } distinct(w);
     std::vector<std::string> labels(files.size());
     for (size_t i = 0; i < files.size(); ++i) w.label(labels[i], "name", files[i].label);
     size_t written = 0;
@@ -323,7 +335,7 @@ bool FilePlan::render(std::span<const FileView> files, unsigned grouping_power, 
                 written += 2;
                 continue;
             }
-            const uint64_t word = f.words[(f.layout->metrics[s.metric].data_offset - f.layout->data_offset) / 8];
+            const uint64_t word = f.words[f.layout->metrics[s.metric].word];
             w.value(kind == Kind::gauge ? double(int64_t(word)) : double(word));
             ++written;
         }

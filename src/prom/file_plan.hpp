@@ -24,7 +24,7 @@ void append_sanitized_name(std::string_view raw, std::string& out);
 
 // The family name a catalog metric is exposed under: sanitized, and for
 // counters suffixed with _total unless the name already ends with it.
-[[nodiscard]] std::string exposed_name(const rezl::Metric& m);
+[[nodiscard]] std::string exposed_name(std::string_view raw, rezl::MetricType type);
 
 // One active file as the exposition sees it. `activation` changes each
 // time the source is validated anew (its layout may have changed).

@@ -18,7 +18,13 @@ void SampleCollector::label(std::string& labels, std::string_view name, std::str
     labels.push_back('\0');
 }
 
-void SampleCollector::family(std::string_view name, Kind, std::string_view, std::string_view) { name_ = name; }
+void SampleCollector::family(std::string_view name, Kind kind, std::string_view, std::string_view) {
+    name_ = name;
+    if (!distinct_) return;
+    distinct_names_.emplace(name);
+    if (kind != Kind::histogram && kind != Kind::summary) return;
+    for (std::string_view suffix : {"_bucket", "_sum", "_count"}) distinct_names_.emplace(name_ + std::string(suffix));
+}
 
 void SampleCollector::bucket(double le, double cumulative) {
     suffixed_ = name_;
@@ -128,7 +134,14 @@ void SampleCollector::add(std::string_view name, std::string_view extra, double 
     // Room first: memory running out leaves the set and the values in step.
     try {
         if (values_.size() == values_.capacity()) values_.reserve(2 * values_.size() + 64);
-        if (series_.insert(begin, size)) {
+        if (distinct_) {
+            series_.add_distinct(begin, size);
+            values_.push_back(v);
+            return;
+        }
+        const bool inserted = distinct_names_.contains(name) ? series_.insert(begin, size)
+                                                             : series_.insert_unlike_distinct(begin, size);
+        if (inserted) {
             values_.push_back(v);
             return;
         }

@@ -14,10 +14,12 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,11 @@ public:
     void native(const NativeHistogram&) override {}
     void finish() override {}
     [[nodiscard]] size_t size() const noexcept override { return bytes_; }
+    // The file plan's series, distinct by construction, are added without
+    // looking for a repeat; a later series is compared with them only if
+    // its __name__ is one of theirs (a self-metric or OTLP series under a
+    // file family's name): then they are indexed, once.
+    void distinct_series(bool on) override { distinct_ = on; }
 
     // The series so far, in the order first written: label pairs sorted by
     // name, unique, __name__ first (it sorts first), as
@@ -59,10 +66,13 @@ public:
     [[nodiscard]] size_t series_count() const noexcept { return values_.size(); }
     [[nodiscard]] std::string_view labels(size_t i) const noexcept { return series_[i]; }
     [[nodiscard]] double value_of(size_t i) const noexcept { return values_[i]; }
-    // Room for `series` series of `label_bytes` in all (the last batch's
-    // size: a tick's series are mostly the last one's).
-    void reserve(size_t series, size_t label_bytes) {
-        series_.reserve(series, label_bytes);
+    // How many series were compared for repeats (not distinct ones).
+    [[nodiscard]] size_t compared_count() const noexcept { return series_.indexed(); }
+    // Room for `series` series of `label_bytes` in all, `compared` of them
+    // compared for repeats (the last batch's sizes: a tick's series are
+    // mostly the last one's).
+    void reserve(size_t series, size_t label_bytes, size_t compared) {
+        series_.reserve(series, label_bytes, compared);
         values_.reserve(series);
     }
 
@@ -85,6 +95,15 @@ private:
     static constexpr size_t kMaxArounds = 4096;
     std::unordered_map<std::string, Around> arounds_;
     friend class SampleBatch;
+
+    // The __name__s of the series added distinct (by family(): a
+    // histogram's or summary's with their suffixes), a few per file family.
+    struct NameHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    bool distinct_ = false;
+    std::unordered_set<std::string, NameHash, std::equal_to<>> distinct_names_;
 
     Labels target_, external_;
     std::string name_, labels_, suffixed_;

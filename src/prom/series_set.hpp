@@ -4,10 +4,14 @@
 // marker). The label strings stay in the collector's arena, taken over
 // whole; the set adds per series 24 bytes of span (with the label set's
 // hash, which the push keeps as the series' identity instead of hashing
-// again) and 16 to 32 of index slots (kept at most half full;
-// docs/scaling.md).
+// again) and, for a series that needs checking, 16 to 32 of index slots
+// (kept at most half full; docs/scaling.md). The file plan's series are
+// distinct by construction and skip the index (add_distinct()): at
+// 100,000 series its random slots were a cache miss each, a quarter of a
+// push's CPU.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -31,12 +35,20 @@ public:
     [[nodiscard]] std::string& arena() noexcept { return arena_; }
 
     // Adds the label set at [begin, begin + size) of the arena; false if
-    // this set already holds it.
+    // this set already holds it. The distinct label sets not indexed yet
+    // are indexed first (once).
     bool insert(size_t begin, uint32_t size) {
+        index_distinct();
+        return insert_unlike_distinct(begin, size);
+    }
+    // The same for a label set the caller knows differs from every
+    // add_distinct() one (its __name__ is none of theirs): compared with
+    // the others only, so the distinct ones need no index.
+    bool insert_unlike_distinct(size_t begin, uint32_t size) {
         const std::string_view labels = std::string_view(arena_).substr(begin, size);
         const uint64_t h = hash(labels);
         if (find(h, labels) != base::IdIndex::kMissing) return false;
-        spans_.push_back({h, begin, size});
+        spans_.push_back({h, begin, size, true});
         try {
             index_.insert(h, uint32_t(spans_.size() - 1));
         } catch (...) {
@@ -45,8 +57,34 @@ public:
         }
         return true;
     }
+    // Adds a label set the caller knows differs from every other in the
+    // set (the file plan's: one series per family and file, docs/ARCHITECTURE.md,
+    // the sample pipeline): hashed, not looked up nor indexed.
+    void add_distinct(size_t begin, uint32_t size) {
+        spans_.push_back({hash(std::string_view(arena_).substr(begin, size)), begin, size, false});
+        ++unindexed_;
+    }
+    // Indexes the add_distinct() label sets not indexed yet: before a
+    // label set that may repeat one of them is inserted.
+    void index_distinct() {
+        if (unindexed_ == 0) return;
+        index_.reserve(spans_.size());
+        for (uint32_t i = 0; i < spans_.size(); ++i) {
+            if (spans_[i].indexed) continue;
+            index_.insert(spans_[i].hash, i);
+            spans_[i].indexed = true;
+        }
+        unindexed_ = 0;
+    }
+    // Whether the set holds `labels`: by the index, and the distinct label
+    // sets not indexed one by one (tests and checks, not a hot path).
     [[nodiscard]] bool contains(std::string_view labels) const noexcept {
-        return find(hash(labels), labels) != base::IdIndex::kMissing;
+        const uint64_t h = hash(labels);
+        if (find(h, labels) != base::IdIndex::kMissing) return true;
+        if (unindexed_ == 0) return false;
+        return std::any_of(spans_.begin(), spans_.end(), [&](const Span& s) {
+            return !s.indexed && s.hash == h && std::string_view(arena_).substr(s.begin, s.size) == labels;
+        });
     }
     [[nodiscard]] size_t size() const noexcept { return spans_.size(); }
     [[nodiscard]] size_t label_bytes() const noexcept { return arena_.size(); }
@@ -59,12 +97,16 @@ public:
     }
     // The i-th label set's hash(), kept from its insert.
     [[nodiscard]] uint64_t hash_of(size_t i) const noexcept { return spans_[i].hash; }
-    // Room for `series` label sets of `arena_bytes` in all, so a set built
-    // as big as the last one grows no buffer (and copies nothing) on the way.
-    void reserve(size_t series, size_t arena_bytes) {
+    // How many label sets the index holds (those not added distinct, and
+    // those since indexed).
+    [[nodiscard]] size_t indexed() const noexcept { return index_.size(); }
+    // Room for `series` label sets of `arena_bytes` in all, `indexed` of
+    // them in the index, so a set built as big as the last one grows no
+    // buffer (and copies nothing) on the way.
+    void reserve(size_t series, size_t arena_bytes, size_t indexed) {
         arena_.reserve(arena_bytes);
         spans_.reserve(series);
-        index_.reserve(series);
+        index_.reserve(indexed);
     }
     // A label set's hash: the same for the same bytes in every process
     // run of one build (std::hash, unseeded).
@@ -75,6 +117,7 @@ private:
         uint64_t hash;
         size_t begin;
         uint32_t size;
+        bool indexed;  // false: added distinct, not indexed yet
     };
     [[nodiscard]] uint32_t find(uint64_t h, std::string_view labels) const noexcept {
         return index_.find(h, [&](uint32_t id) { return (*this)[id] == labels; });
@@ -83,6 +126,7 @@ private:
     std::string arena_;
     std::vector<Span> spans_;
     base::IdIndex index_;
+    size_t unindexed_ = 0;  // spans added distinct and not indexed yet
 };
 
 }  // namespace mmwatch::prom

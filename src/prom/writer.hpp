@@ -76,6 +76,12 @@ public:
     virtual void finish() = 0;
     // Bytes written so far, counting a family still being assembled.
     [[nodiscard]] virtual size_t size() const noexcept { return out_.size(); }
+    // From distinct_series(true) to distinct_series(false), every series
+    // written is known to differ from every other written so (the file
+    // plan's: one per family and file). A writer that drops repeated
+    // series (the sample pipeline's) may then skip comparing them with
+    // each other; the exposition writers ignore it.
+    virtual void distinct_series(bool) {}
 
 protected:
     std::string& out_;

@@ -59,21 +59,33 @@ struct Header {
     [[nodiscard]] bool ready() const noexcept { return status & kReadyBit; }
 };
 
+// One catalog entry, 16 bytes: a file of 1,000 series holds 1,000 of
+// these for as long as it is active, so the name is not a std::string of
+// its own (32 bytes and, past 15 characters, an allocation: 88 bytes a
+// series in all) but a span of the layout's one string of names.
 struct Metric {
     MetricType type = MetricType::counter;
     uint8_t grouping_power = 0;  // histograms only
     uint8_t max_power = 0;       // histograms only
-    std::string name;            // raw bytes from the file, valid UTF-8
-    uint64_t data_offset = 0;    // bytes from the start of the file
-    uint64_t words = 0;          // u64 words of data (buckets for histograms)
+    uint8_t name_bytes = 0;      // 1..kMaxNameBytes
+    uint32_t name_offset = 0;    // in Layout::names
+    uint32_t word = 0;           // its first u64 word, counted from the data section's start
+    uint32_t words = 0;          // u64 words of data (buckets for histograms)
 };
+static_assert(sizeof(Metric) == 16);
 
 struct Layout {
     Header header;
     std::vector<Metric> metrics;
+    std::string names;           // every entry's name, raw bytes from the file, valid UTF-8
     uint64_t data_offset = 0;    // start of the data section
     uint64_t data_words = 0;     // total u64 words in the data section
     [[nodiscard]] uint64_t expected_size() const noexcept { return data_offset + data_words * 8; }
+    [[nodiscard]] std::string_view name(const Metric& m) const noexcept {
+        return std::string_view(names).substr(m.name_offset, m.name_bytes);
+    }
+    // Bytes from the start of the file to the entry's first word.
+    [[nodiscard]] uint64_t offset_of(const Metric& m) const noexcept { return data_offset + uint64_t(m.word) * 8; }
 };
 
 template <typename T>

@@ -2,6 +2,7 @@
 // the caller reads the bytes (pread, never the mapping) and owns them.
 #include "rezl/rezl.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/enum_names.hpp"
@@ -46,6 +47,9 @@ constexpr base::EnumRow<MetricType> kTypeNames[] = {
 };
 static_assert(base::rows_match(kTypeNames, size_t(MetricType::histogram) + 1));
 
+// A Metric holds its word offset and its words in 32 bits each.
+static_assert(uint64_t{kMaxMetrics} * h2::kMaxBuckets <= UINT32_MAX);
+
 }  // namespace
 
 std::string_view reason_name(Reason r) noexcept { return base::name_of(kReasons, r); }
@@ -81,9 +85,9 @@ Result<Header> parse_header(std::span<const std::byte> bytes) noexcept {
 
 namespace {
 
-// Parses one catalog entry at `pos`, advancing it. Returns the reason the
-// entry is invalid, or none.
-Reason parse_entry(std::span<const std::byte> catalog, size_t& pos, Metric& out) {
+// Parses one catalog entry at `pos`, advancing it; its name goes at the end
+// of `names`. Returns the reason the entry is invalid, or none.
+Reason parse_entry(std::span<const std::byte> catalog, size_t& pos, Metric& out, std::string& names) {
     const size_t size = catalog.size();
     if (pos >= size) return Reason::catalog_overrun;
     const auto type = uint8_t(catalog[pos++]);
@@ -95,7 +99,7 @@ Reason parse_entry(std::span<const std::byte> catalog, size_t& pos, Metric& out)
         out.max_power = uint8_t(catalog[pos + 1]);
         pos += 2;
         if (!h2::valid_config(out.grouping_power, out.max_power)) return Reason::bad_histogram_config;
-        out.words = h2::bucket_count(out.grouping_power, out.max_power);
+        out.words = uint32_t(h2::bucket_count(out.grouping_power, out.max_power));
     } else {
         out.words = 1;
     }
@@ -103,9 +107,12 @@ Reason parse_entry(std::span<const std::byte> catalog, size_t& pos, Metric& out)
     const auto len = size_t(uint8_t(catalog[pos++]));
     if (len == 0) return Reason::bad_name_length;
     if (size - pos < len) return Reason::catalog_overrun;
-    out.name.assign(reinterpret_cast<const char*>(catalog.data() + pos), len);
+    const std::string_view name(reinterpret_cast<const char*>(catalog.data() + pos), len);
     pos += len;
-    if (!base::utf8::valid(out.name)) return Reason::bad_name_utf8;
+    if (!base::utf8::valid(name)) return Reason::bad_name_utf8;
+    out.name_offset = uint32_t(names.size());
+    out.name_bytes = uint8_t(len);
+    names.append(name);
     return Reason::none;
 }
 
@@ -139,15 +146,18 @@ Result<Layout> parse_layout(std::span<const std::byte> prefix, uint64_t file_siz
     const auto catalog = prefix.subspan(kHeaderBytes, hdr.catalog_bytes);
     r.value.data_offset = (kHeaderBytes + uint64_t(hdr.catalog_bytes) + 7) & ~uint64_t{7};
     r.value.metrics.resize(hdr.metric_count);
+    // Names take at most what is left of the catalog past the entries' 2
+    // bytes of type and length: one allocation, exact for counters and gauges.
+    r.value.names.reserve(catalog.size() - std::min<size_t>(catalog.size(), 2 * size_t(hdr.metric_count)));
     size_t pos = 0;
-    uint64_t words = 0;
+    uint64_t words = 0;  // at most kMaxMetrics * h2::kMaxBuckets: fits a Metric's u32
     for (auto& m : r.value.metrics) {
-        if (Reason why = parse_entry(catalog, pos, m); why != Reason::none) {
+        if (Reason why = parse_entry(catalog, pos, m, r.value.names); why != Reason::none) {
             r.reason = why;
             r.value.metrics.clear();
             return r;
         }
-        m.data_offset = r.value.data_offset + words * 8;
+        m.word = uint32_t(words);
         words += m.words;
     }
     if (pos != catalog.size()) {

@@ -1,9 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/limits.hpp"
 #include "daemon/sampler.hpp"
 #include "support/daemon_rig.hpp"
 
@@ -57,4 +60,65 @@ TEST_CASE("every_consumer_due_gets_one_batch_collected_once_at_its_own_interval"
     CHECK(has_series(*slow.got[0], "mmwatch_build_info", 1));
     // Collecting is not a render of a body.
     CHECK(rig.page->counters().renders[0] == 0);
+}
+
+// A directory whose files change every loop turn: each change begins the
+// collection under way again (its series so far are of the old plan's
+// order), but only base::kMaxSampleRestarts times; then it is made whole
+// in one turn, so history and remote_write still get their batch.
+TEST_CASE("files_changing_every_turn_restart_a_collection_a_bounded_number_of_times_then_it_is_made_whole") {
+    test::DaemonRig rig;
+    std::vector<test::Entry> gauges;
+    for (int i = 0; i < 1000; ++i) gauges.push_back({2, "g" + std::to_string(i)});
+    const std::vector<std::byte> file = test::build(gauges).bytes;
+    for (int f = 0; f < 6; ++f) rig.dir.write("f" + std::to_string(f) + ".rezl", file);  // 6,000 samples: 2 slices
+    rig.open();
+    Sampler sampler(*rig.page, {{"instance", "h:9479"}, {"job", "mmwatch"}}, {});
+    Recorder r;
+    sampler.add(r, 1000, 0);
+    REQUIRE(sampler.run(1000, 5000));
+    int turns = 0;
+    for (; sampler.collecting() && turns < 10 * int(base::kMaxSampleRestarts); ++turns) {
+        rig.dir.write("churn" + std::to_string(turns) + ".rezl", test::gauge_file("c", turns));
+        rig.watcher->on_readable(rig.now());
+        rig.tick();
+        sampler.step();
+    }
+    REQUIRE(r.got.size() == 1);
+    CHECK_FALSE(sampler.collecting());
+    CHECK(sampler.counters().restarts == base::kMaxSampleRestarts);
+    CHECK(sampler.counters().whole == 1);
+    // Each restart came after one slice of the collection before it.
+    CHECK(turns == 2 * int(base::kMaxSampleRestarts));
+    // The batch is of the last plan: every file's series, the churn's too.
+    CHECK(has_series(*r.got[0], "g999", 0));
+    CHECK(has_series(*r.got[0], "c", turns - 1));
+    size_t gs = 0;
+    for (size_t i = 0; i < r.got[0]->size(); ++i) gs += r.got[0]->labels(i).starts_with(std::string("__name__\0g", 10));
+    CHECK(gs == 6000);
+}
+
+// The file families' series are distinct by construction and collected
+// without a lookup each; a later series under one of their names is still
+// compared with them, so a batch never holds a series twice.
+TEST_CASE("a_sliced_collection_holds_each_series_once_and_compares_only_what_may_repeat") {
+    test::DaemonRig rig;
+    std::vector<test::Entry> gauges;
+    for (int i = 0; i < 1000; ++i) gauges.push_back({2, "g" + std::to_string(i)});
+    const std::vector<std::byte> file = test::build(gauges).bytes;
+    for (int f = 0; f < 6; ++f) rig.dir.write("f" + std::to_string(f) + ".rezl", file);
+    rig.open();
+    Sampler sampler(*rig.page, {{"instance", "h:9479"}, {"job", "mmwatch"}}, {});
+    Recorder r;
+    sampler.add(r, 1000, 0);
+    REQUIRE(sampler.run(1000, 5000));
+    while (sampler.step()) {}
+    REQUIRE(r.got.size() == 1);
+    const prom::SampleBatch& b = *r.got[0];
+    std::set<std::string_view> seen;
+    for (size_t i = 0; i < b.size(); ++i) CHECK(seen.insert(b.labels(i)).second);
+    // The same series as one collection in one go, in the same order.
+    const prom::SampleBatch whole = sampler.collect(5000);
+    REQUIRE(whole.size() == b.size());
+    for (size_t i = 0; i < b.size(); ++i) CHECK(whole.labels(i) == b.labels(i));
 }

@@ -130,7 +130,8 @@ TEST_CASE("the_sample_pipeline_counters_are_exported_at_zero_and_as_counted") {
     render_self_metrics({{}, 0, 0, 0, loop, {}, {}, events, "v", 0}, *prom::make_writer(prom::Format::text, before));
     CHECK(test::has_line(before, "mmwatch_sample_slices_total 0"));
     CHECK(test::has_line(before, "mmwatch_sample_failures_total 0"));
-    const SamplerCounters sampler{3, 61, 1, 2};
+    CHECK(test::has_line(before, "mmwatch_sample_whole_total 0"));
+    const SamplerCounters sampler{3, 61, 1, 2, 5};
     SelfMetricsInput in{{}, 0, 0, 0, loop, {}, {}, events, "v", 0};
     in.sampler = &sampler;
     render_self_metrics(in, *prom::make_writer(prom::Format::text, after));
@@ -138,6 +139,7 @@ TEST_CASE("the_sample_pipeline_counters_are_exported_at_zero_and_as_counted") {
     CHECK(test::has_line(after, "mmwatch_sample_slices_total 61"));
     CHECK(test::has_line(after, "mmwatch_sample_restarts_total 1"));
     CHECK(test::has_line(after, "mmwatch_sample_failures_total 2"));
+    CHECK(test::has_line(after, "mmwatch_sample_whole_total 5"));
     CHECK(self_metric_names().count("mmwatch_sample_slices_total") == 1);
 }
 

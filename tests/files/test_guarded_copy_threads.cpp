@@ -46,7 +46,7 @@ public:
     // One metric's first word, copied as a tick copies it.
     [[nodiscard]] uint64_t read(size_t metric) const {
         const auto* at = reinterpret_cast<const uint64_t*>(static_cast<const char*>(base_) +
-                                                           layout_.metrics.at(metric).data_offset);
+                                                           layout_.offset_of(layout_.metrics.at(metric)));
         uint64_t v = 0;
         REQUIRE(files::guarded_copy(&v, at, 1));
         return v;

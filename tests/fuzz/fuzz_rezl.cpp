@@ -50,13 +50,14 @@ void check_accepted(const rezl::Layout& l, uint64_t file_size) {
     uint64_t next = l.data_offset;
     for (const auto& m : l.metrics) {
         // Back to back in catalog order, aligned, inside the file.
-        FUZZ_CHECK(m.data_offset == next);
-        FUZZ_CHECK(m.data_offset % 8 == 0);
+        FUZZ_CHECK(l.offset_of(m) == next);
         FUZZ_CHECK(m.words >= 1);
-        FUZZ_CHECK(m.data_offset + m.words * 8 <= file_size);
-        next = m.data_offset + m.words * 8;
-        FUZZ_CHECK(!m.name.empty() && m.name.size() <= rezl::kMaxNameBytes);
-        FUZZ_CHECK(fuzz::reference_utf8(m.name));
+        FUZZ_CHECK(l.offset_of(m) + m.words * 8 <= file_size);
+        next = l.offset_of(m) + m.words * 8;
+        const std::string_view name = l.name(m);
+        FUZZ_CHECK(!name.empty() && name.size() <= rezl::kMaxNameBytes);
+        FUZZ_CHECK(uint64_t{m.name_offset} + m.name_bytes <= l.names.size());
+        FUZZ_CHECK(fuzz::reference_utf8(name));
         switch (m.type) {
             case rezl::MetricType::counter:
             case rezl::MetricType::gauge: FUZZ_CHECK(m.words == 1); break;

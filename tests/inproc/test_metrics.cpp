@@ -199,8 +199,8 @@ TEST_CASE("mapped_values_reach_the_file_with_exact_values_and_honest_units") {
     REQUIRE(r.layout.ok());
     const auto& ms = r.layout.value.metrics;
     REQUIRE(ms.size() == 3);
-    CHECK(ms[0].name == "requests_total");
-    CHECK(ms[2].name == "latency_nanoseconds");
+    CHECK(r.layout.value.name(ms[0]) == "requests_total");
+    CHECK(r.layout.value.name(ms[2]) == "latency_nanoseconds");
     CHECK(ms[2].grouping_power == 4);
     CHECK(ms[2].max_power == 64);
     CHECK(r.value(0) == 3);

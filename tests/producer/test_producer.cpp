@@ -60,7 +60,7 @@ TEST_CASE("every_metric_type_round_trips_through_the_reader") {
     REQUIRE(r.layout.ok());
     const auto& ms = r.layout.value.metrics;
     REQUIRE(ms.size() == 3);
-    CHECK(ms[0].name == "requests_total");
+    CHECK(r.layout.value.name(ms[0]) == "requests_total");
     CHECK(ms[0].type == MetricType::counter);
     CHECK(ms[1].type == MetricType::gauge);
     CHECK(ms[2].type == MetricType::histogram);

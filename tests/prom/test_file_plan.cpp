@@ -26,7 +26,7 @@ struct File {
         words.assign(layout.data_words, 0);
     }
     uint64_t& word(size_t metric, size_t i = 0) {
-        return words[(layout.metrics[metric].data_offset - layout.data_offset) / 8 + i];
+        return words[layout.metrics[metric].word + i];
     }
 };
 
@@ -70,15 +70,9 @@ TEST_CASE("names_are_sanitized") {
 }
 
 TEST_CASE("counters_get_total_suffix_once") {
-    rezl::Metric m;
-    m.type = rezl::MetricType::counter;
-    m.name = "requests";
-    CHECK(prom::exposed_name(m) == "requests_total");
-    m.name = "requests_total";
-    CHECK(prom::exposed_name(m) == "requests_total");
-    m.type = rezl::MetricType::gauge;
-    m.name = "temp";
-    CHECK(prom::exposed_name(m) == "temp");
+    CHECK(prom::exposed_name("requests", rezl::MetricType::counter) == "requests_total");
+    CHECK(prom::exposed_name("requests_total", rezl::MetricType::counter) == "requests_total");
+    CHECK(prom::exposed_name("temp", rezl::MetricType::gauge) == "temp");
 }
 
 TEST_CASE("u64_and_negative_gauges_are_exact") {

@@ -151,3 +151,70 @@ TEST_CASE("a_batch_holds_each_series_once_with_its_first_value_at_one_time") {
 TEST_CASE("the_staleness_marker_is_prometheus_stale_nan") {
     CHECK(std::bit_cast<uint64_t>(stale_marker()) == kStaleNaN);
 }
+
+// The file plan's series are distinct by construction (one per family and
+// file): added without a lookup or an index slot each. A series written
+// after them is compared with them only when its __name__ is one of
+// theirs; then they are indexed, once, and a repeat is still dropped.
+TEST_CASE("distinct_series_skip_the_index_and_a_later_series_under_their_name_is_still_compared_with_them") {
+    SampleCollector c = collector();
+    std::string a, b, z;
+    c.label(a, "k", "1");
+    c.label(b, "k", "2");
+    c.label(z, "k", "3");
+    c.distinct_series(true);
+    c.family("g", Kind::gauge, "", "");
+    for (const std::string* l : {&a, &b}) {
+        c.metric(*l);
+        c.value(1);
+    }
+    c.family("lat", Kind::histogram, "", "");
+    c.metric(a);
+    c.bucket(HUGE_VAL, 3);
+    c.count(3);
+    c.distinct_series(false);
+    REQUIRE(c.series_count() == 4);
+    CHECK(c.compared_count() == 0);
+    // h is no distinct series' name: compared with the others only.
+    c.family("h", Kind::gauge, "", "");
+    c.metric(a);
+    c.value(2);
+    c.metric(a);
+    c.value(3);  // a repeat of h{k="1"}
+    CHECK(c.series_count() == 5);
+    CHECK(c.compared_count() == 1);
+    // g{k="2"} and lat_count{k="1"} repeat distinct series: dropped.
+    c.family("g", Kind::gauge, "", "");
+    c.metric(b);
+    c.value(4);
+    c.family("lat_count", Kind::gauge, "", "");
+    c.metric(a);
+    c.value(5);
+    CHECK(c.series_count() == 5);
+    CHECK(c.compared_count() == 5);  // the distinct ones indexed, once
+    c.family("g", Kind::gauge, "", "");
+    c.metric(z);
+    c.value(6);
+    REQUIRE(c.series_count() == 6);
+    CHECK(c.value_of(1) == 1);  // g{k="2"} keeps its first value
+    CHECK(labels_of(c, 5)[3] == "k=3");
+}
+
+TEST_CASE("a_series_set_finds_label_sets_added_distinct_before_and_after_indexing_them") {
+    SeriesSet set;
+    const std::string first("k\0" "1\0", 4), second("k\0" "2\0", 4), third("k\0" "3\0", 4);
+    for (const std::string* l : {&first, &second}) {
+        const size_t begin = set.arena().size();
+        set.arena().append(*l);
+        set.add_distinct(begin, uint32_t(l->size()));
+    }
+    CHECK(set.indexed() == 0);
+    CHECK(set.contains(first));
+    CHECK(set.contains(second));
+    CHECK_FALSE(set.contains(third));
+    CHECK(add_to(set, third));  // insert(): the distinct ones indexed first
+    CHECK(set.indexed() == 3);
+    CHECK_FALSE(add_to(set, second));
+    CHECK(set.contains(first));
+    CHECK(set.hash_of(1) == SeriesSet::hash(second));
+}

@@ -15,15 +15,17 @@ TEST_CASE("valid_file_has_exact_layout") {
     auto r = parse(f.bytes);
     REQUIRE(r.ok());
     REQUIRE(r.value.metrics.size() == 3);
-    CHECK(r.value.metrics[0].name == "requests_total");
+    CHECK(r.value.name(r.value.metrics[0]) == "requests_total");
+    CHECK(r.value.name(r.value.metrics[2]) == "latency");
     CHECK(r.value.metrics[0].type == rezl::MetricType::counter);
     CHECK(r.value.metrics[1].type == rezl::MetricType::gauge);
     CHECK(r.value.metrics[2].type == rezl::MetricType::histogram);
     CHECK(r.value.metrics[2].words == 12);
     CHECK(r.value.data_offset % 8 == 0);
     CHECK(r.value.data_offset == f.data_offset);
-    CHECK(r.value.metrics[1].data_offset == f.offsets[1]);
-    CHECK(r.value.metrics[2].data_offset == f.offsets[2]);
+    CHECK(r.value.offset_of(r.value.metrics[1]) == f.offsets[1]);
+    CHECK(r.value.offset_of(r.value.metrics[2]) == f.offsets[2]);
+    CHECK(r.value.metrics[2].word == (f.offsets[2] - f.data_offset) / 8);
     CHECK(r.value.expected_size() == f.bytes.size());
 }
 

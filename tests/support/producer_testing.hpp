@@ -54,7 +54,7 @@ struct ReadBack {
         return v;
     }
     [[nodiscard]] uint64_t value(size_t metric, uint64_t index = 0) const {
-        return word(layout.value.metrics.at(metric).data_offset + index * 8);
+        return word(layout.value.offset_of(layout.value.metrics.at(metric)) + index * 8);
     }
 };
 
