@@ -17,7 +17,8 @@
    mmwatch needs runs then (the producer, the receiver, it and the probe:
    the agents and the mmwatch they scrape are stopped, the other pusher
    paused), and beside the probe's numbers: the loop turns over 10 ms
-   mmwatch counted itself meanwhile (mmwatch_loop_turn_seconds; one of
+   mmwatch counted itself meanwhile (mmwatch_loop_turn_seconds, and of
+   CPU, mmwatch_loop_turn_cpu_seconds; one of
    them may be the /metrics render that took the first reading, given
    apart), its longest turn and longest history step since start, and
    how long its loop thread waited for a CPU (/proc schedstat). Apart, so
@@ -109,14 +110,17 @@ def turns(port):
     the history keeper's longest step."""
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=30) as r:
         body = r.read().decode()
-    cum = [(float(le), float(v)) for le, v in
-           re.findall(r'^mmwatch_loop_turn_seconds_bucket\{le="([^"]+)"\} (\S+)$', body, re.M)]
-    out, prev = {}, 0.0
-    for le, v in cum:
-        out[le] = v - prev
-        prev = v
+    def buckets(family):
+        cum = [(float(le), float(v)) for le, v in
+               re.findall(r'^%s_bucket\{le="([^"]+)"\} (\S+)$' % family, body, re.M)]
+        out, prev = {}, 0.0
+        for le, v in cum:
+            out[le] = v - prev
+            prev = v
+        return out
     gauge = lambda name: float((re.findall(r"^%s (\S+)$" % name, body, re.M) or ["0"])[0]) * 1000
-    return out, gauge("mmwatch_loop_turn_max_seconds"), gauge("mmwatch_history_longest_step_seconds")
+    return ({"wall": buckets("mmwatch_loop_turn_seconds"), "cpu": buckets("mmwatch_loop_turn_cpu_seconds")},
+            gauge("mmwatch_loop_turn_max_seconds"), gauge("mmwatch_history_longest_step_seconds"))
 
 
 def run_delay_ns(pid):
@@ -133,7 +137,8 @@ def over_10ms(buckets):
 def stall(proc, port, seconds):
     """The stall window of one mmwatch: the probe's answers (longest, p99,
     how many over 10 ms), the loop turns over 10 ms mmwatch itself counted
-    meanwhile, and how long its loop thread waited for a CPU."""
+    meanwhile (wall time, and the thread's CPU time in the turn), and how
+    long its loop thread waited for a CPU."""
     b0, _, _ = turns(port)
     b1, _, _ = turns(port)  # b1 - b0: the one turn that rendered /metrics for b0
     d0 = run_delay_ns(proc.pid)
@@ -141,12 +146,14 @@ def stall(proc, port, seconds):
     worst, n, over, p99 = pr.communicate()[0].split()
     d1 = run_delay_ns(proc.pid)
     b2, turn_max, step_max = turns(port)
-    window = {le: b2[le] - b1[le] for le in b2}
-    render = {le: b1[le] - b0[le] for le in b1}
-    top = max((le for le, n in window.items() if n > 0), default=0)
+    window = {k: {le: b2[k][le] - b1[k][le] for le in b2[k]} for k in b2}
+    render = {k: {le: b1[k][le] - b0[k][le] for le in b1[k]} for k in b1}
+    top = max((le for le, n in window["wall"].items() if n > 0), default=0)
     return {"longest_stall_ms": round(float(worst), 1), "p99_ms": round(float(p99), 1), "probes": int(n),
-            "probes_over_10ms": int(over), "turns_over_10ms": over_10ms(window),
-            "of_which_metrics_read": over_10ms(render), "longest_turn_bucket_le_s": top,
+            "probes_over_10ms": int(over), "turns_over_10ms": over_10ms(window["wall"]),
+            "of_which_metrics_read": over_10ms(render["wall"]), "longest_turn_bucket_le_s": top,
+            "turns_over_10ms_of_cpu": over_10ms(window["cpu"]),
+            "turns_over_5ms_of_cpu": int(sum(n for le, n in window["cpu"].items() if le > 0.005)),
             "loop_turn_max_ms_since_start": round(turn_max, 1),
             "history_longest_step_ms_since_start": round(step_max, 2),
             "run_delay_ms_per_s": round((d1 - d0) / 1e6 / seconds, 1)}
