@@ -259,10 +259,21 @@ inline constexpr uint64_t kDefaultHistoryIntervalMs = 15'000;
 // tick: a few thousand keeps each tick's share well under a millisecond
 // and still passes 100,000 series in well under a minute at 1 s ticks.
 inline constexpr size_t kHistoryMaintainSeriesPerTick = 4'096;
-// Batches of the sample pipeline held while the history reload runs at
-// start (appended once it is done, so reloaded samples stay in order); a
-// reload past this many intervals drops the oldest, counted.
+// Batches of the sample pipeline waiting to be taken into the history
+// store: while the reload runs at start (taken in once it is done, so
+// reloaded samples stay in order) or while an earlier batch is still being
+// taken in (kHistoryIntakeStepSeries a turn; at the defaults a batch is in
+// long before the next comes). Past this many the oldest waiting is
+// dropped, counted (mmwatch_history_pending_batches_dropped_total).
 inline constexpr size_t kHistoryPendingBatches = 8;
+// Series of a sampled batch the history keeper takes in per loop turn
+// (the intake's budget a turn; a series of the last batch checked for its
+// staleness marker counts as one): 100,000 series took 35-49 ms in one
+// callback (debugoptimized, docs/benchmarks.md "History keeper"), about
+// 0.4 us a series known to the store and about 2 us a new one, so a turn
+// holds the loop 0.5-2 ms, and a scrape waiting meanwhile is answered
+// between steps. A batch of 100,000 takes about 100 turns.
+inline constexpr size_t kHistoryIntakeStepSeries = 1'024;
 // Default --history-flush-interval: new data goes to --history-dir in one
 // batch this often, so this is what a crash can lose at most. A flash card
 // sees one write of a few hundred KB every 5 minutes for 1,000 series at

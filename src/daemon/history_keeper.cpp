@@ -71,15 +71,17 @@ void HistoryKeeper::start(uv_loop_t* loop, std::string& warning) {
 // --- the sample pipeline ---------------------------------------------------------
 
 void HistoryKeeper::consume(std::shared_ptr<const prom::SampleBatch> batch) {
-    if (!loading_) {
-        append_batch(std::move(batch));
-        return;
-    }
     pending_batches_.push_back(std::move(batch));
     if (pending_batches_.size() > base::kHistoryPendingBatches) {
         pending_batches_.pop_front();
         ++batches_dropped_;
     }
+    if (loop_) {
+        want_work();  // the intake's steps begin on the next loop turn
+        return;
+    }
+    if (!loading_)
+        while (taking_in()) guarded([this] { intake_step(); });
 }
 
 // A sample's labels come sorted and unique (prom::Sample): found without
@@ -103,49 +105,75 @@ SeriesId HistoryKeeper::series_of(std::string_view labels, bool create) {
     return store_.series(labels_).id;  // a refusal is counted by the store
 }
 
-void HistoryKeeper::append_batch(std::shared_ptr<const prom::SampleBatch> next) {
-    const prom::SampleBatch& batch = *next;
-    const int64_t t = batch.t_ms();
+// The next waiting batch becomes the one taken in. Each series is marked
+// with the batch's number as it is appended (the mark lives in the series:
+// no byte per series here but the lists). What can run out of memory runs
+// first: the batch stays waiting until it is begun.
+void HistoryKeeper::begin_intake() {
+    const prom::SampleBatch& next = *pending_batches_.front();
+    ids_.clear();
+    ids_.reserve(next.size());
     // OTLP families that lost their names to a file metric stop feeding
     // their series first, so this batch samples the file's.
-    otlp_.refresh_names(t * 1'000'000);
-    // Each series is marked with the batch's number as it is appended (the
-    // mark lives in the series: no byte per series here but the lists).
-    const uint32_t previous = batch_;
+    otlp_.refresh_names(next.t_ms() * 1'000'000);
+    intake_.emplace();
+    intake_->batch = std::move(pending_batches_.front());
+    pending_batches_.pop_front();
+    intake_->previous = batch_;
     batch_ = batch_ == UINT32_MAX ? 1 : batch_ + 1;
-    ids_.clear();
-    ids_.reserve(batch.size());
-    size_t kept = 0;  // series of the last batch in this one
-    for (size_t i = 0; i < batch.size(); ++i) {
-        const SeriesId id = series_of(batch.labels(i), true);
-        if (id == kNoSeries) continue;
-        // A series fed OTLP points at their own times is not sampled again,
-        // but it is in ids_, so it gets its marker when it leaves the page.
-        if (!store_.own_times(id)) (void)store_.append(id, t, history::value_bits(batch.value(i)));
-        const uint32_t seen = store_.last_batch(id);
-        if (seen == batch_) continue;  // twice in the batch: listed once
-        if (seen == previous) ++kept;
-        store_.set_last_batch(id, batch_);
-        ids_.push_back(id);
-        if (id / 64 >= in_batch_.size()) in_batch_.resize(id / 64 + 1, 0);
-        in_batch_[id / 64] |= uint64_t(1) << (id % 64);
-    }
-    // Gone since the last batch: one staleness marker each, as Prometheus
-    // writes when a target stops exposing a series. A series of the last
-    // batch still carries its number only if this batch did not have it;
-    // a slot reused since carries 0 or this batch's. When every series of
-    // the last batch is in this one (the usual case) none is looked at;
-    // else the bit set of this batch's ids (a bit a slot) finds the few
-    // gone without reading every series.
-    if (kept < last_ids_.size()) {
-        for (const SeriesId id : last_ids_) {
-            if (id / 64 < in_batch_.size() && (in_batch_[id / 64] >> (id % 64) & 1) != 0) continue;
-            if (store_.live(id) && store_.last_batch(id) == previous) (void)store_.append(id, t, history::kStaleNaNBits);
-        }
-    }
-    for (const SeriesId id : ids_) in_batch_[id / 64] = 0;
-    std::swap(last_ids_, ids_);
     count_feeder_bytes();
+}
+
+// One step of the intake (beginning it if none is under way): at most
+// kHistoryIntakeStepSeries series, counting both passes together.
+// Each cursor moves before its series is handled, so a step cut short
+// (memory) goes on with the next series, never repeats one.
+void HistoryKeeper::intake_step() {
+    if (!intake_) begin_intake();
+    ++intake_steps_;
+    Intake& in = *intake_;
+    const prom::SampleBatch& batch = *in.batch;
+    size_t budget = base::kHistoryIntakeStepSeries;
+    for (; budget > 0 && in.next < batch.size(); --budget) take_in(batch, in.next++);
+    if (in.next < batch.size()) return;
+    // Gone since the last batch: one staleness marker each, as Prometheus
+    // writes when a target stops exposing a series. When every series of
+    // the last batch is in this one (the usual case) none is looked at.
+    if (in.kept < last_ids_.size()) {
+        for (; budget > 0 && in.next_gone < last_ids_.size(); --budget) mark_if_gone(last_ids_[in.next_gone++]);
+        if (in.next_gone < last_ids_.size()) return;
+    }
+    // A bit a slot: 1,563 words at 100,000 series, cleared at once.
+    std::fill(in_batch_.begin(), in_batch_.end(), 0);
+    std::swap(last_ids_, ids_);
+    intake_.reset();
+    ++batches_taken_in_;
+    count_feeder_bytes();
+}
+
+void HistoryKeeper::take_in(const prom::SampleBatch& batch, size_t i) {
+    const SeriesId id = series_of(batch.labels(i), true);
+    if (id == kNoSeries) return;
+    // A series fed OTLP points at their own times is not sampled again,
+    // but it is in ids_, so it gets its marker when it leaves the page.
+    if (!store_.own_times(id)) (void)store_.append(id, batch.t_ms(), history::value_bits(batch.value(i)));
+    const uint32_t seen = store_.last_batch(id);
+    if (seen == batch_) return;  // twice in the batch: listed once
+    if (id / 64 >= in_batch_.size()) in_batch_.resize(id / 64 + 1, 0);
+    if (seen == intake_->previous) ++intake_->kept;
+    store_.set_last_batch(id, batch_);
+    ids_.push_back(id);  // reserved for the whole batch
+    in_batch_[id / 64] |= uint64_t(1) << (id % 64);
+}
+
+// A series of the last batch still carries its number only if this batch
+// did not have it; a slot reused since carries 0 or this batch's. The bit
+// set of this batch's ids (a bit a slot) skips those still here without
+// reading their series.
+void HistoryKeeper::mark_if_gone(SeriesId id) {
+    if (id / 64 < in_batch_.size() && (in_batch_[id / 64] >> (id % 64) & 1) != 0) return;
+    if (store_.live(id) && store_.last_batch(id) == intake_->previous)
+        (void)store_.append(id, intake_->batch->t_ms(), history::kStaleNaNBits);
 }
 
 // What this keeper holds per series for the store, in its budget: the
@@ -218,18 +246,18 @@ void HistoryKeeper::guarded(F&& work) noexcept {
     }
 }
 
-// One bounded step of whatever is under way; the idle handle stops when
-// nothing is.
+// One bounded step of whatever is under way, a sampled batch's intake
+// first (about a hundred turns at 100,000 series; a flush waits
+// meanwhile); the idle handle stops when nothing is.
 void HistoryKeeper::step() {
-    bool more = false;
-    if (loading_) {
-        more = reload_step();
-        if (!more) finish_reload();
-        more = more || flushing_;
+    if (intake_ || (!loading_ && !pending_batches_.empty())) {
+        intake_step();
+    } else if (loading_) {
+        if (!reload_step()) finish_reload();
     } else if (flushing_) {
-        more = flush_step();
+        (void)flush_step();
     }
-    if (!more && work_.get()) uv_idle_stop(work_.get());
+    if (!has_work() && work_.get()) uv_idle_stop(work_.get());
 }
 
 void HistoryKeeper::begin_reload() {
@@ -256,14 +284,11 @@ bool HistoryKeeper::reload_step() {
     return true;
 }
 
-// The batches that came during the reload, in order, after what was loaded.
+// The batches that came during the reload are taken in next, in order,
+// after what was loaded (step()).
 void HistoryKeeper::finish_reload() {
     loading_ = false;
     paths_.clear();
-    while (!pending_batches_.empty()) {
-        append_batch(std::move(pending_batches_.front()));
-        pending_batches_.pop_front();
-    }
 }
 
 void HistoryKeeper::on_flush_timer(uv_timer_t* t) {
@@ -301,6 +326,10 @@ bool HistoryKeeper::flush_step() {
 void HistoryKeeper::close() {
     if (closed_) return;
     closed_ = true;
+    if (!loading_) {
+        // The batch being taken in and those waiting go in whole first.
+        while (taking_in()) guarded([this] { intake_step(); });
+    }
     if (dir_ && !loading_) {
         // Whatever flush was running goes on to its end, then one more
         // takes what came since it began.
@@ -324,15 +353,22 @@ constexpr prom::Family kRemoteWriteRefused{
     "POST /api/v1/write requests refused before their body was read, or with samples the store refused, by reason."};
 constexpr prom::Family kBatchesDropped{
     "mmwatch_history_pending_batches_dropped_total", prom::Kind::counter,
-    "Sample batches dropped because the reload at start took more than a few intervals."};
+    "Sample batches dropped while waiting (the oldest first): more than a few came during the reload at start or "
+    "while earlier ones were still being taken in."};
+constexpr prom::Family kIntakeSteps{
+    "mmwatch_history_intake_steps_total", prom::Kind::counter,
+    "Loop turns that took in a share of a sampled batch (about a thousand series at most each)."};
+constexpr prom::Family kBatchesTakenIn{"mmwatch_history_batches_taken_in_total", prom::Kind::counter,
+                                       "Sampled batches taken into the history store whole."};
 constexpr prom::Family kLoading{"mmwatch_history_loading", prom::Kind::gauge,
                                 "1 while the reload of --history-dir at start is running."};
 constexpr prom::Family kAllocFailures{
     "mmwatch_history_alloc_failures_total", prom::Kind::counter,
-    "Flush or reload steps cut short because memory ran out (the next step goes on)."};
+    "Intake, flush or reload steps cut short because memory ran out (the next step goes on)."};
 constexpr prom::Family kLongestStep{
     "mmwatch_history_longest_step_seconds", prom::Kind::gauge,
-    "The longest single step of a flush or of the reload since start (the loop's longest wait on them)."};
+    "The longest single step of a batch's intake, a flush or the reload since start (the loop's longest wait on "
+    "them)."};
 
 prom::Kind kind_of(std::string_view type) { return type == "counter" ? prom::Kind::counter : prom::Kind::gauge; }
 
@@ -344,7 +380,8 @@ std::vector<prom::Family> HistoryKeeper::self_metric_families() {
     std::vector<prom::Family> out;
     for (const history::MetricRow& r : rows)
         if (out.empty() || out.back().name != r.name) out.push_back({r.name, kind_of(r.type), r.help});
-    for (const prom::Family& f : {kRemoteWriteRefused, kBatchesDropped, kLoading, kAllocFailures, kLongestStep}) out.push_back(f);
+    for (const prom::Family& f :
+         {kRemoteWriteRefused, kBatchesDropped, kIntakeSteps, kBatchesTakenIn, kLoading, kAllocFailures, kLongestStep}) out.push_back(f);
     out.push_back(OtlpHistory::self_metric_family());
     for (const prom::Family& f : ExportPacer::self_metric_families()) out.push_back(f);
     return out;
@@ -378,6 +415,8 @@ void HistoryKeeper::write_self_metrics(prom::Writer& w) const {
     for (size_t i = 0; i < kWriteRefusalCount; ++i)
         prom::labelled(w, "reason", write_refusal_name(WriteRefusal(i)), double(write_refusals_[i]));
     prom::single(w, kBatchesDropped, double(batches_dropped_));
+    prom::single(w, kIntakeSteps, double(intake_steps_));
+    prom::single(w, kBatchesTakenIn, double(batches_taken_in_));
     prom::single(w, kLoading, loading_ ? 1 : 0);
     prom::single(w, kAllocFailures, double(alloc_failures_));
     prom::single(w, kLongestStep, double(longest_step_ns_) / 1e9);

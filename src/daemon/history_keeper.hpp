@@ -3,11 +3,12 @@
 // prom::SampleSink, with Prometheus' staleness marker for each series that
 // went away), by OTLP points at their own timestamps (otlp_history.hpp:
 // those series are skipped in the pipeline's batches) and by remote_write
-// receive; with --history-dir, the reload
-// at start and a flush every --history-flush-interval, both cut into steps
-// of bounded work, one per loop turn (a uv_idle handle runs while there is
-// work), and a last flush at SIGTERM. The query API reaches the store
-// through store().
+// receive. A sampled batch is taken in across loop turns, at most
+// kHistoryIntakeStepSeries series a turn; with --history-dir, the reload
+// at start and a flush every --history-flush-interval are cut into steps
+// of bounded work too, one per loop turn (a uv_idle handle runs while
+// there is work), and a last flush at SIGTERM. The query API reaches the
+// store through store().
 #pragma once
 
 #include <uv.h>
@@ -67,8 +68,14 @@ public:
     void start(uv_loop_t* loop, std::string& warning);
     // The sample pipeline's batch: each series appended at the batch's
     // time; each series of the last batch missing from this one gets a
-    // staleness marker. Held while the reload runs (see kHistoryPendingBatches).
+    // staleness marker. Taken in across loop turns from the next one on
+    // (intake_step()); a batch that comes while the reload runs or while
+    // earlier ones are still taken in waits its turn (see
+    // kHistoryPendingBatches). Before start() (no loop: tests, benchmarks)
+    // the batch is taken in at once.
     void consume(std::shared_ptr<const prom::SampleBatch> batch) override;
+    // True while a sampled batch is being taken in or waits to be.
+    [[nodiscard]] bool taking_in() const noexcept { return intake_ || !pending_batches_.empty(); }
     // The tick's share of the store's upkeep (retention, sealing, forgetting).
     void tick(int64_t unix_ms);
     // SIGTERM: finishes any flush and writes what is new, then stops the
@@ -114,7 +121,11 @@ public:
 private:
     static void on_work(uv_idle_t* h);
     static void on_flush_timer(uv_timer_t* t);
-    void append_batch(std::shared_ptr<const prom::SampleBatch> next);
+    void begin_intake();
+    void intake_step();
+    void take_in(const prom::SampleBatch& batch, size_t i);
+    void mark_if_gone(history::SeriesId id);
+    [[nodiscard]] bool has_work() const noexcept { return taking_in() || loading_ || flushing_; }
     [[nodiscard]] history::SeriesId series_of(std::string_view labels, bool create);
     void begin_reload();
     bool reload_step();
@@ -136,13 +147,24 @@ private:
     // The sample pipeline: the last batch's series (for staleness; ids_
     // is the batch being appended; 4 bytes a series each, in the store's
     // budget), the batches' number (each series keeps the last it was in:
-    // history::Store::last_batch), and the batches that came while the
-    // reload ran.
+    // history::Store::last_batch), the batch being taken in, and the
+    // batches that came while the reload ran or while one was taken in.
     std::vector<history::SeriesId> last_ids_, ids_;
     std::vector<uint64_t> in_batch_;  // ids_ as a bit set (a bit a slot), all zero between batches
     uint32_t batch_ = 0;
+    // A batch's intake, in two passes, each from a cursor: its series
+    // appended, then the last batch's series checked for a staleness
+    // marker (only when some are gone).
+    struct Intake {
+        std::shared_ptr<const prom::SampleBatch> batch;
+        uint32_t previous = 0;  // the last batch's number
+        size_t kept = 0;        // series of the last batch in this one
+        size_t next = 0, next_gone = 0;
+    };
+    std::optional<Intake> intake_;
     std::deque<std::shared_ptr<const prom::SampleBatch>> pending_batches_;
     uint64_t batches_dropped_ = 0;
+    uint64_t intake_steps_ = 0, batches_taken_in_ = 0;
     std::vector<history::LabelView> labels_;
     // OTLP points (the series they feed are marked in the store:
     // history::Store::own_times).

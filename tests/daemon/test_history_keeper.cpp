@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/limits.hpp"
 #include "daemon/history_keeper.hpp"
 #include "history/iterator.hpp"
 #include "support/temp_dir.hpp"
@@ -51,6 +52,31 @@ std::vector<history::Sample> samples_of(history::Store& store, std::string_view 
     return out;
 }
 
+// Gauges g<from>..g<from+n-1>, each valued its number and a quarter.
+std::vector<std::pair<std::string, double>> gauges(size_t n, size_t from = 0) {
+    std::vector<std::pair<std::string, double>> out;
+    for (size_t i = from; i < from + n; ++i) out.emplace_back("g" + std::to_string(i), double(i) + 0.25);
+    return out;
+}
+
+std::string self_metrics(const HistoryKeeper& k) {
+    std::string text;
+    const auto w = prom::make_writer(prom::Format::text, text);
+    k.write_self_metrics(*w);
+    w->finish();
+    return text;
+}
+
+// How many of g0..g<n-1> end in a staleness marker.
+size_t marked(HistoryKeeper& k, size_t n) {
+    size_t out = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const auto g = samples_of(k.store(), "g" + std::to_string(i));
+        out += !g.empty() && history::is_stale_marker(g.back().bits);
+    }
+    return out;
+}
+
 struct Loop {
     uv_loop_t loop{};
     Loop() { REQUIRE(uv_loop_init(&loop) == 0); }
@@ -58,15 +84,17 @@ struct Loop {
         uv_run(&loop, UV_RUN_NOWAIT);
         (void)uv_loop_close(&loop);
     }
-    // Turns the loop until the keeper's reload is done (each turn one step).
+    // Turns the loop until the keeper's reload and the intake of the
+    // batches it was given are done (each turn one step).
     size_t load(HistoryKeeper& k) {
         size_t turns = 0;
-        while (k.loading() && turns < 100'000) {
+        while ((k.loading() || k.taking_in()) && turns < 100'000) {
             uv_run(&loop, UV_RUN_NOWAIT);
             ++turns;
         }
         return turns;
     }
+    void turn() { uv_run(&loop, UV_RUN_NOWAIT); }
 };
 
 }  // namespace
@@ -186,7 +214,10 @@ TEST_CASE("what_close_flushes_to_the_history_dir_comes_back_at_the_next_start") 
         k.start(&loop.loop, warning);
         CHECK(warning.empty());
         loop.load(k);
-        for (int i = 0; i < 50; ++i) k.consume(batch({{"a", i * 0.5}, {"b", -0.0}}, 1'000'000 + i * 1000));
+        for (int i = 0; i < 50; ++i) {
+            k.consume(batch({{"a", i * 0.5}, {"b", -0.0}}, 1'000'000 + i * 1000));
+            loop.load(k);
+        }
         k.close();
     }
     CHECK(!std::filesystem::is_empty(dir));
@@ -221,6 +252,7 @@ TEST_CASE("a_history_dir_that_cannot_be_made_leaves_the_store_in_memory_with_a_w
     CHECK(warning.find("memory only") != std::string::npos);
     CHECK(!k.loading());
     k.consume(batch({{"a", 1}}, 1000));
+    loop.load(k);
     CHECK(samples_of(k.store(), "a").size() == 1);
     k.close();
 }
@@ -239,4 +271,119 @@ TEST_CASE("a_second_keeper_on_the_same_history_dir_keeps_its_history_in_memory")
     loop.load(first);
     first.close();
     second.close();
+}
+
+// --- a batch's intake across loop turns --------------------------------------------
+
+namespace {
+
+// A keeper started on its own loop, in memory only.
+struct Started {
+    Loop loop;
+    HistoryKeeper k{config()};
+    Started() {
+        std::string warning;
+        k.start(&loop.loop, warning);
+    }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Started, "a_sampled_batch_is_taken_in_at_most_kHistoryIntakeStepSeries_series_a_loop_turn") {
+    constexpr size_t kStep = base::kHistoryIntakeStepSeries;
+    k.consume(batch(gauges(2 * kStep + 10), 1000));
+    CHECK(k.store().stats().series == 0);  // nothing in the sampler's own turn
+    CHECK(k.taking_in());
+    loop.turn();
+    CHECK(k.store().stats().series == kStep);
+    loop.turn();
+    CHECK(k.store().stats().series == 2 * kStep);
+    loop.turn();
+    CHECK(k.store().stats().series == 2 * kStep + 10);
+    loop.load(k);
+    CHECK(!k.taking_in());
+    for (const size_t i : {size_t(0), kStep - 1, kStep, 2 * kStep + 9}) {
+        const auto g = samples_of(k.store(), "g" + std::to_string(i));
+        REQUIRE(g.size() == 1);
+        CHECK(g[0].t == 1000);
+        CHECK(g[0].bits == history::value_bits(double(i) + 0.25));
+    }
+    const std::string text = self_metrics(k);
+    CHECK(text.find("mmwatch_history_batches_taken_in_total 1\n") != std::string::npos);
+    CHECK(text.find("mmwatch_history_intake_steps_total 3\n") != std::string::npos);
+    k.close();
+}
+
+TEST_CASE_FIXTURE(Started, "the_staleness_markers_of_a_batch_are_written_at_most_kHistoryIntakeStepSeries_a_loop_turn") {
+    constexpr size_t kStep = base::kHistoryIntakeStepSeries;
+    k.consume(batch(gauges(2 * kStep), 1000));
+    loop.load(k);
+    REQUIRE(k.store().stats().series == 2 * kStep);
+    REQUIRE(marked(k, 2 * kStep) == 0);
+    k.consume(batch({}, 2000));  // every series gone
+    loop.turn();
+    CHECK(marked(k, 2 * kStep) == kStep);
+    loop.load(k);
+    CHECK(marked(k, 2 * kStep) == 2 * kStep);
+    const auto g = samples_of(k.store(), "g" + std::to_string(2 * kStep - 1));
+    REQUIRE(g.size() == 2);
+    CHECK(g[1].t == 2000);
+    CHECK(history::is_stale_marker(g[1].bits));
+    k.close();
+}
+
+TEST_CASE_FIXTURE(Started, "a_batch_that_comes_while_one_is_taken_in_waits_its_turn_and_gets_the_right_markers") {
+    constexpr size_t kStep = base::kHistoryIntakeStepSeries;
+    k.consume(batch(gauges(2 * kStep + 10), 1000));
+    loop.turn();  // the first kStep series are in
+    // The next batch: the first kStep series stay, the rest are gone, one is new.
+    auto next = gauges(kStep);
+    next.emplace_back("late", 7);
+    k.consume(batch(next, 2000));
+    CHECK(samples_of(k.store(), "late").empty());
+    loop.load(k);
+    const auto kept = samples_of(k.store(), "g0");
+    REQUIRE(kept.size() == 2);
+    CHECK(kept[0].t == 1000);
+    CHECK(kept[1].t == 2000);
+    CHECK(kept[1].bits == history::value_bits(0.25));
+    const auto gone = samples_of(k.store(), "g" + std::to_string(2 * kStep + 9));
+    REQUIRE(gone.size() == 2);
+    CHECK(gone[0].bits == history::value_bits(double(2 * kStep + 9) + 0.25));
+    CHECK(gone[1].t == 2000);
+    CHECK(history::is_stale_marker(gone[1].bits));
+    REQUIRE(samples_of(k.store(), "late").size() == 1);
+    // The second batch is the last one now: its series get the next markers.
+    k.consume(batch({}, 3000));
+    loop.load(k);
+    CHECK(samples_of(k.store(), "g0").size() == 3);
+    CHECK(samples_of(k.store(), "late").size() == 2);
+    CHECK(samples_of(k.store(), "g" + std::to_string(2 * kStep + 9)).size() == 2);
+    CHECK(self_metrics(k).find("mmwatch_history_pending_batches_dropped_total 0\n") != std::string::npos);
+    k.close();
+}
+
+TEST_CASE_FIXTURE(Started, "batches_waiting_past_kHistoryPendingBatches_drop_the_oldest_counted") {
+    k.consume(batch(gauges(2 * base::kHistoryIntakeStepSeries), 1000));
+    loop.turn();
+    for (size_t i = 0; i <= base::kHistoryPendingBatches; ++i) k.consume(batch({{"a", double(i)}}, 2000 + int64_t(i)));
+    loop.load(k);
+    const auto a = samples_of(k.store(), "a");
+    REQUIRE(a.size() == base::kHistoryPendingBatches);
+    CHECK(a[0].t == 2001);
+    CHECK(a.back().value() == double(base::kHistoryPendingBatches));
+    CHECK(self_metrics(k).find("mmwatch_history_pending_batches_dropped_total 1\n") != std::string::npos);
+    k.close();
+}
+
+TEST_CASE_FIXTURE(Started, "close_takes_in_the_batch_under_way_and_those_waiting") {
+    constexpr size_t kStep = base::kHistoryIntakeStepSeries;
+    k.consume(batch(gauges(2 * kStep), 1000));
+    loop.turn();
+    k.consume(batch({{"a", 1}}, 2000));
+    k.close();
+    CHECK(!k.taking_in());
+    // Every g is in, and gone from the second batch: its marker too.
+    CHECK(marked(k, 2 * kStep) == 2 * kStep);
+    CHECK(samples_of(k.store(), "a").size() == 1);
 }

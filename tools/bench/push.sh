@@ -3,7 +3,7 @@
 # vmagent, and a fleet
 # (docs/benchmarks.md, "remote_write"): a release build in build-bench/, then
 # tools/bench/push.py. Reports numbers, never pass/fail.
-#   tools/bench/push.sh [--quick] [--no-fleet] [--workload both|100k|10k]
+#   tools/bench/push.sh [--quick] [--no-fleet] [--workload both|100k|10k] [--stall-seconds N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/deps.sh
