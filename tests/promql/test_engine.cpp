@@ -402,3 +402,27 @@ TEST_CASE("a_slice_ends_when_its_time_is_spent_whatever_its_units") {
         CHECK(std::bit_cast<uint64_t>(q->result().matrix[0].floats[k].f) ==
               std::bit_cast<uint64_t>(whole.result.matrix[0].floats[k].f));
 }
+
+TEST_CASE("many_to_one_matching_checks_each_step_afresh") {
+    // The pairs a step matched are kept in one array emptied by a new
+    // generation each step (no hash nodes to free): the same pair at every
+    // step is no duplicate, two results with one label set in a step are.
+    MemoryStorage s;
+    for (int i = 0; i < 300; ++i) {
+        load(s, L({{"__name__", "a"}, {"i", std::to_string(i)}, {"k", "x"}}), kMinute, std::vector<double>(10, i));
+        load(s, L({{"__name__", "b"}, {"i", std::to_string(i)}}), kMinute, std::vector<double>(10, 2));
+    }
+    EngineOptions o;
+    o.work_per_slice = 50;
+    const auto ok = range(s, "a * on(i) group_left b", 0, 9 * kMinute, kMinute, o);
+    REQUIRE(!ok.error);
+    REQUIRE(ok.result.matrix.size() == 300);
+    CHECK(ok.result.matrix[0].floats.size() == 10);
+    // a{i="7"} and c{i="7"} both pair with `one` and, their names dropped,
+    // make one label set: from the first step on.
+    load(s, L({{"__name__", "one"}}), kMinute, std::vector<double>(10, 1));
+    load(s, L({{"__name__", "c"}, {"i", "7"}, {"k", "x"}}), kMinute, std::vector<double>(10, 3));
+    const auto dup = range(s, "{__name__=~\"a|c\"} * ignoring(i, k) group_left one", 0, 9 * kMinute, kMinute, o);
+    REQUIRE(dup.error);
+    CHECK(dup.error->message == "multiple matches for labels: grouping labels must ensure unique matches");
+}
