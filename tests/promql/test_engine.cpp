@@ -377,9 +377,11 @@ TEST_CASE("a_slice_ends_when_its_time_is_spent_whatever_its_units") {
     // Units are measured with hot caches; eight queries taking turns find
     // theirs cold, where a unit costs several times more. With slice_ns the
     // clock is read every Budget::kClockCheckUnits units and a slice past
-    // its time stops at the next tick. A fake clock: no timing here.
+    // its time stops at the next tick. A fake clock: no timing here. (200
+    // series: a whole query in one slice nests a stack frame per series'
+    // range function where no tail call is made, as under ASan.)
     MemoryStorage s;
-    load_many(s);
+    for (int i = 0; i < 200; ++i) load(s, L({{"__name__", "x"}, {"i", std::to_string(i)}}), kMinute, std::vector<double>(60, i));
     EngineOptions units_only, timed;
     units_only.work_per_slice = timed.work_per_slice = int64_t(1) << 60;
     timed.slice_ns = 10'000;  // 10 reads of the fake clock
@@ -393,7 +395,7 @@ TEST_CASE("a_slice_ends_when_its_time_is_spent_whatever_its_units") {
     CHECK(whole.slices == 1);
     // The refill reads the clock once, then every 512 units: a slice does
     // about 10 x 512 units.
-    CHECK(q->slices() > 100);
+    CHECK(q->slices() > 10);
     CHECK(q->timed_out_slices() + 1 == q->slices());
     REQUIRE(q->result().matrix.size() == 1);
     REQUIRE(whole.result.matrix.size() == 1);
