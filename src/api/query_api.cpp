@@ -140,6 +140,7 @@ http::Response QueryApi::query(const http::Request& req, bool range) {
     o.max_samples = options_.max_samples;
     o.timeout_ms = options_.timeout_ms;
     o.work_per_slice = options_.work_per_slice;
+    o.slice_ns = options_.slice_ns;
     if (const std::string* t = p.get("timeout")) {
         int64_t ms;
         std::string why;
@@ -259,8 +260,12 @@ void QueryApi::step_one(Running& r, uint64_t now_ms) {
         }
         return;
     }
+    if (r.freeing) {
+        free_part(r);
+        return;
+    }
     if (r.writing) {
-        write_answer(r);
+        if (write_answer(r)) free_part(r);
         return;
     }
     if (r.answer->abandoned()) r.query->cancel();  // the client left: stop at the next slice
@@ -277,7 +282,7 @@ void QueryApi::finish(Running& r) {
     counters_.samples_peak_max = std::max(counters_.samples_peak_max, uint64_t(std::max<int64_t>(0, q.peak_samples())));
     if (r.answer->abandoned()) {
         ++counters_.refused[size_t(Refusal::client_gone)];
-        r.done = true;
+        free_part(r);
         return;
     }
     if (const promql::QueryError* e = q.error()) {
@@ -286,25 +291,33 @@ void QueryApi::finish(Running& r) {
         else if (e->message == kTooManySamples) why = Refusal::max_samples;
         else if (e->type == promql::ErrorType::bad_data) why = Refusal::bad_request;
         r.answer->resolve(refuse(why, api_error_of(e->type), e->message));
-        r.done = true;
+        free_part(r);
         return;
     }
     r.writing = true;
-    write_answer(r);
+    if (write_answer(r)) free_part(r);
 }
 
 // A part of the answer's JSON, base::kAnswerPointsPerSlice points a turn:
-// a range query's answer can be megabytes.
-void QueryApi::write_answer(Running& r) {
+// a range query's answer can be megabytes. True once written (or the
+// client gone).
+bool QueryApi::write_answer(Running& r) {
     base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::answer)]);
     if (r.answer->abandoned()) {
         ++counters_.refused[size_t(Refusal::client_gone)];
-        r.done = true;
-        return;
+        return true;
     }
-    if (!append_query_success(r.body, r.query->result(), r.cursor, base::kAnswerPointsPerSlice)) return;
+    if (!append_query_success(r.body, r.query->result(), r.cursor, base::kAnswerPointsPerSlice)) return false;
     r.answer->resolve(json(200, std::move(r.body)));
-    r.done = true;
+    return true;
+}
+
+// Answered, refused or abandoned: the answer is freed a part a turn from
+// now on (the first part in this one); done once nothing is left.
+void QueryApi::free_part(Running& r) {
+    base::ScopedCpuTime cpu(counters_.work_cpu[size_t(Work::release)]);
+    r.freeing = true;
+    r.done = r.query->free_result(base::kAnswerFreeSeriesPerTurn, base::kAnswerFreePointsPerTurn);
 }
 
 namespace {

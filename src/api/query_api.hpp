@@ -41,6 +41,7 @@ struct ApiOptions {
     int64_t timeout_ms = base::kDefaultQueryTimeoutMs;
     size_t max_concurrent = base::kDefaultQueryConcurrency;
     int64_t work_per_slice = base::kDefaultQueryWorkPerSlice;
+    uint64_t slice_ns = base::kDefaultQuerySliceNs;  // promql::EngineOptions::slice_ns
     std::string version;  // for buildinfo
     // The live values at `t_ms` (live_storage.hpp), asked when a query
     // reaches within kLiveQueryWindowMs of now; null or empty: none.
@@ -119,6 +120,7 @@ private:
         bool writing = false;  // evaluated: its answer is being written (write_answer)
         AnswerCursor cursor;
         std::string body;
+        bool freeing = false;  // answered or refused: its answer is freed a part a turn
         bool done = false;
     };
     http::Response query(const http::Request& req, bool range);
@@ -134,7 +136,8 @@ private:
     http::Response start_lookup(std::unique_ptr<Lookup> l);
     void step_one(Running& r, uint64_t now_ms);
     void finish(Running& r);
-    void write_answer(Running& r);
+    void free_part(Running& r);
+    bool write_answer(Running& r);
     [[nodiscard]] int64_t now_ms() const;
     static void on_idle(uv_idle_t* h);
 

@@ -326,6 +326,12 @@ inline constexpr int64_t kDefaultQueryTimeoutMs = 120'000;
 // Halved from 30,000 with the turn (kQueryTurnNs): a scrape under eight
 // heavy queries waited ~2 turns of 3 ms (docs/benchmarks.md).
 inline constexpr int64_t kDefaultQueryWorkPerSlice = 15'000;
+// Wall time one slice may take in the daemon, whatever its units: eight
+// queries taking turns find their data out of the caches, where a unit
+// costs 3 to 8 times the ~30 ns measured alone (slices of 2 to 9 ms at
+// 15,000 units, tools/bench/promql_slices ... eight). The clock is read
+// every 512 units, so a slice ends within ~50 us of this.
+inline constexpr uint64_t kDefaultQuerySliceNs = 500'000;
 // How far back an instant selector looks for a sample (Prometheus's
 // --query.lookback-delta default).
 inline constexpr int64_t kDefaultQueryLookbackMs = 5 * 60 * 1000;
@@ -351,6 +357,11 @@ inline constexpr uint64_t kQueryTurnNs = 1'000'000;
 // series at a time): a range query's answer may be megabytes, about 60 ns
 // a point in a release build, so ~0.5 ms a turn.
 inline constexpr size_t kAnswerPointsPerSlice = 8'192;
+// A written answer is freed from its end this much a loop turn (whichever
+// comes first): 10,000 series of 240 points freed at once took 4 ms; a
+// part is about 1 MB of points or 1,024 label sets, ~0.2 ms.
+inline constexpr size_t kAnswerFreeSeriesPerTurn = 1'024;
+inline constexpr size_t kAnswerFreePointsPerTurn = 65'536;
 // Points per series a range query may ask for (end - start) / step:
 // Prometheus's fixed 11,000.
 inline constexpr int64_t kMaxQueryRangePoints = 11'000;

@@ -3,6 +3,8 @@
 // and shape the answer as Prometheus's execEvalStmt does.
 #include "promql/engine.hpp"
 
+#include <time.h>
+
 #include <new>
 
 #include "promql/evaluator.hpp"
@@ -39,6 +41,12 @@ const Expr& unwrap_parens(const Expr& e) {
 
 }  // namespace
 
+uint64_t Budget::monotonic_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 std::string_view error_type_name(ErrorType t) noexcept {
     switch (t) {
     case ErrorType::bad_data: return "bad_data";
@@ -57,6 +65,8 @@ Query::~Query() {
 }
 
 uint64_t Query::slices() const noexcept { return cx_ ? cx_->budget.slices() : 0; }
+uint64_t Query::timed_out_slices() const noexcept { return cx_ ? cx_->budget.timed_out() : 0; }
+std::source_location Query::parked_at() const noexcept { return cx_ ? cx_->budget.parked_at() : std::source_location(); }
 int64_t Query::peak_samples() const noexcept { return cx_ ? cx_->peak_samples : 0; }
 
 std::unique_ptr<Query> Query::instant(Storage& storage, std::string_view text, int64_t t_ms, const EngineOptions& opts,
@@ -167,6 +177,22 @@ bool Query::step(uint64_t now_ms) {
             if (!s.floats.empty()) result_.vector.push_back({std::move(s.metric), cx_->start, s.floats[0].f, false});
     }
     return finish(std::nullopt);
+}
+
+bool Query::free_result(size_t max_series, size_t max_points) {
+    size_t points = 0;
+    for (size_t n = 0; n < max_series && points < max_points; ++n) {
+        if (!result_.matrix.empty()) {
+            points += result_.matrix.back().floats.size();
+            result_.matrix.pop_back();
+        } else if (!result_.vector.empty()) {
+            ++points;
+            result_.vector.pop_back();
+        } else {
+            return true;
+        }
+    }
+    return result_.matrix.empty() && result_.vector.empty();
 }
 
 void Query::run_to_end(uint64_t now_ms) {

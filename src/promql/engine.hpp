@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,14 @@ struct EngineOptions {
     int64_t default_subquery_step_ms = base::kDefaultSubqueryStepMs;
     // Units of work (samples, steps, results) one step() call may do.
     int64_t work_per_slice = base::kDefaultQueryWorkPerSlice;
+    // Nanoseconds one step() may run before it ends at its next tick (the
+    // clock is read every Budget::kClockCheckUnits units); 0: units only.
+    // Off here so that tests count units; the daemon sets
+    // base::kDefaultQuerySliceNs.
+    uint64_t slice_ns = 0;
+    // The monotonic clock for slice_ns (null: CLOCK_MONOTONIC); tests give
+    // their own.
+    uint64_t (*clock_ns)() noexcept = nullptr;
     // Keep __name__ until the end and drop it then (Prometheus's
     // promql-delayed-name-removal, off by default there too).
     bool delayed_name_removal = false;
@@ -99,7 +108,17 @@ public:
     [[nodiscard]] bool done() const noexcept { return done_; }
     [[nodiscard]] const QueryError* error() const noexcept { return error_ ? &*error_ : nullptr; }
     [[nodiscard]] const QueryResult& result() const noexcept { return result_; }
+    // Frees the answer from its end, at most `max_series` series or about
+    // `max_points` points a call; true once nothing is left. The daemon
+    // frees a written answer a part a loop turn: 10,000 series of 240
+    // points freed with the query took 4 ms.
+    bool free_result(size_t max_series, size_t max_points);
     [[nodiscard]] uint64_t slices() const noexcept;
+    // Slices ended by slice_ns rather than by their units.
+    [[nodiscard]] uint64_t timed_out_slices() const noexcept;
+    // Where the evaluator stopped the last slice (a budget tick's source
+    // line; meaningless once done()): names what a long slice was doing.
+    [[nodiscard]] std::source_location parked_at() const noexcept;
     // The most samples the query held at once (Prometheus's peak samples).
     [[nodiscard]] int64_t peak_samples() const noexcept;
 

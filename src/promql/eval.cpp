@@ -75,35 +75,46 @@ void StepGatherer::sign(size_t input, size_t from, size_t to) {
     }
 }
 
-int64_t StepGatherer::gather(int64_t ts, StepInput& in) {
-    int64_t looked_at = 0;
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-        in.vectors[i].clear();
-        if (matching_) in.sigs[i].clear();
-        for (size_t j = 0; j < inputs_[i].size(); ++j) {
-            const Series& s = inputs_[i][j];
-            size_t& c = cursor_[i][j];
-            if (c >= s.floats.size() || s.floats[c].t != ts) continue;
-            in.vectors[i].push_back({s.metric, ts, s.floats[c++].f, s.drop_name});
-            if (matching_) in.sigs[i].push_back(series_sigs_[i][j]);
+int64_t StepGatherer::gather(int64_t ts, StepInput& in, size_t max_series, bool& complete) {
+    if (input_ == 0 && next_ == 0) {
+        for (size_t i = 0; i < inputs_.size(); ++i) {
+            in.vectors[i].clear();
+            if (matching_) in.sigs[i].clear();
         }
-        looked_at += static_cast<int64_t>(inputs_[i].size());
     }
+    int64_t looked_at = 0;
+    for (; input_ < inputs_.size(); ++input_, next_ = 0) {
+        const Matrix& input = inputs_[input_];
+        const size_t begin = next_;
+        const size_t stop = std::min(input.size(), next_ + max_series - static_cast<size_t>(looked_at));
+        for (; next_ < stop; ++next_) {
+            const Series& s = input[next_];
+            size_t& c = cursor_[input_][next_];
+            if (c >= s.floats.size() || s.floats[c].t != ts) continue;
+            in.vectors[input_].push_back({s.metric, ts, s.floats[c++].f, s.drop_name});
+            if (matching_) in.sigs[input_].push_back(series_sigs_[input_][next_]);
+        }
+        looked_at += static_cast<int64_t>(stop - begin);
+        if (next_ < input.size()) break;
+    }
+    complete = input_ == inputs_.size();
+    if (complete) input_ = next_ = 0;
     in.ts = ts;
     return looked_at;
 }
 
-bool StepSeries::add(Vector& out, int64_t ts) {
-    for (Sample& s : out) {
-        auto [it, added] = index_.try_emplace(s.metric, result_.size());
+bool StepSeries::add(Vector& out, int64_t ts, size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+        Sample& s = out[i];
+        const auto [n, added] = index_.find_or_add(s.metric, result_.size(), [&](size_t k) -> const Labels& { return result_[k].metric; });
         if (added) {
             result_.push_back(Series{s.metric, {}, s.drop_name});
             last_ts_.push_back(ts);
-        } else if (last_ts_[it->second] == ts) {
+        } else if (last_ts_[n] == ts) {
             return false;
         }
-        last_ts_[it->second] = ts;
-        result_[it->second].floats.push_back({ts, s.f});
+        last_ts_[n] = ts;
+        result_[n].floats.push_back({ts, s.f});
     }
     return true;
 }
@@ -243,6 +254,15 @@ Task<Matrix> Evaluator::eval_unary(UnaryExpr& u) {
     co_await cx_.budget.tick(static_cast<int64_t>(mat.size()) + 1);
     if (!cx_.opts.delayed_name_removal) mat = co_await merge_same_labelsets(std::move(mat));
     co_return mat;
+}
+
+Task<bool> Evaluator::release(Matrix m) {
+    while (!m.empty()) {
+        const size_t n = std::min(kReleaseChunkSeries, m.size());
+        m.erase(m.end() - static_cast<std::ptrdiff_t>(n), m.end());
+        co_await cx_.budget.tick(kReleaseSeriesWork * static_cast<int64_t>(n));
+    }
+    co_return true;
 }
 
 Task<Matrix> Evaluator::merge_same_labelsets(Matrix m) {

@@ -172,9 +172,12 @@ Task<Matrix> Evaluator::eval_aggregate(AggregateExpr& a) {
         for (int64_t ts = start_; ts <= end_; ts += interval_) {
             const double q = params.next();
             cx_.current_samples = held;
-            co_await cx_.budget.tick(static_cast<int64_t>(input.size()) + 1);
+            co_await cx_.budget.tick(static_cast<int64_t>(groups.size()) + 1);
             for (Group& g : groups) g.seen = false;
             for (size_t i = 0; i < input.size(); ++i) {
+                // A step over 10,000 series in one piece held the loop 2 to
+                // 3.5 ms with eight queries at once.
+                if (i % kStepChunkSeries == 0) co_await cx_.budget.tick(chunk_units(input.size() - i));
                 double f;
                 if (!next_value(input[i], cursor[i], ts, f)) continue;
                 Group& g = groups[series_group[i]];
@@ -186,6 +189,7 @@ Task<Matrix> Evaluator::eval_aggregate(AggregateExpr& a) {
                 add_to_group(a.op, g, f);
             }
             for (size_t r = 0; r < groups.size(); ++r) {
+                if (r % kStepChunkSeries == kStepChunkSeries - 1) co_await cx_.budget.tick(chunk_units(kStepChunkSeries));
                 if (!groups[r].seen) continue;
                 result[r].floats.push_back({ts, group_result(a.op, groups[r], q)});
                 result[r].drop_name = groups[r].drop_name;
@@ -193,6 +197,7 @@ Task<Matrix> Evaluator::eval_aggregate(AggregateExpr& a) {
             if (cx_.over_limit()) co_await cx_.too_many_samples();
         }
         std::erase_if(result, [](const Series& s) { return s.floats.empty(); });
+        (void)co_await release(std::move(input));
     }
     int64_t points = 0;
     for (const Series& s : result) points += static_cast<int64_t>(s.floats.size());

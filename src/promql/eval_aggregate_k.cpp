@@ -127,6 +127,7 @@ Task<Matrix> Evaluator::eval_aggregate_k(AggregateExpr& a, Matrix input, std::ve
         }
         if (cx_.over_limit()) co_await cx_.too_many_samples();
     }
+    (void)co_await release(std::move(input));
     co_return out;
 }
 

@@ -2,9 +2,9 @@
 // VectorBinop, VectorscalarBinop, scalarBinop): arithmetic, comparison
 // with and without bool, set operators, on/ignoring, group_left/right,
 // fill modifiers and Prometheus's matching errors.
+#include <bit>
 #include <cmath>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "promql/range_eval.hpp"
 
@@ -98,8 +98,39 @@ private:
     std::unordered_map<Key, Entry, KeyHash> cache_;
 };
 
-struct PairHash {
-    size_t operator()(const std::pair<uint32_t, uint64_t>& p) const noexcept { return p.second * 31 + p.first; }
+// The (signature, result label hash) pairs of one step, to find a match
+// twice: open addressing over one array, emptied by a new generation. A
+// hash set's 10,000 nodes freed each step made glibc's malloc sort them
+// all in a later large allocation: slices of 2 to 4 ms.
+class PairsSeen {
+public:
+    // Empties the set for a step of at most `pairs` insertions.
+    void reset(size_t pairs) {
+        const size_t want = std::bit_ceil(2 * pairs + 2);
+        if (slots_.size() < want) slots_.assign(want, Slot{});
+        ++generation_;
+    }
+    // False when the pair is in the set already.
+    bool insert(uint32_t sig, uint64_t hash) {
+        const size_t mask = slots_.size() - 1;
+        for (size_t k = static_cast<size_t>(hash * 31 + sig) & mask;; k = (k + 1) & mask) {
+            Slot& s = slots_[k];
+            if (s.generation != generation_) {
+                s = {hash, sig, generation_};
+                return true;
+            }
+            if (s.hash == hash && s.sig == sig) return false;
+        }
+    }
+
+private:
+    struct Slot {
+        uint64_t hash = 0;
+        uint32_t sig = 0;
+        uint32_t generation = 0;  // 0: never used
+    };
+    std::vector<Slot> slots_;
+    uint32_t generation_ = 0;
 };
 
 struct BinopState {
@@ -113,16 +144,17 @@ struct BinopState {
     std::vector<const Sample*> right;
     std::vector<bool> matched_one;
     std::vector<bool> matched_any;
-    std::unordered_set<std::pair<uint32_t, uint64_t>, PairHash> matched_many;
+    PairsSeen matched_many;
 
-    std::string index_right(const Vector& rhs, const std::vector<uint32_t>& rsig, uint32_t num_sigs, bool swapped);
+    std::string index_right(const Vector& lhs, const Vector& rhs, const std::vector<uint32_t>& rsig, uint32_t num_sigs,
+                            bool swapped);
     std::string pair(const Sample& ls, const Sample& rs, uint32_t sig, bool swapped, Vector& out);
 };
 
 // The "one" side by signature; two samples with one signature there is
 // many-to-many matching.
-std::string BinopState::index_right(const Vector& rhs, const std::vector<uint32_t>& rsig, uint32_t num_sigs,
-                                    bool swapped) {
+std::string BinopState::index_right(const Vector& lhs, const Vector& rhs, const std::vector<uint32_t>& rsig,
+                                    uint32_t num_sigs, bool swapped) {
     right.assign(num_sigs, nullptr);
     for (size_t i = 0; i < rhs.size(); ++i) {
         const Sample& rs = rhs[i];
@@ -136,7 +168,8 @@ std::string BinopState::index_right(const Vector& rhs, const std::vector<uint32_
     }
     matched_one.assign(m->card == Card::one_to_one ? num_sigs : 0, false);
     matched_any.assign(m->card == Card::one_to_one ? 0 : num_sigs, false);
-    matched_many.clear();
+    // A pair per sample of the left and, filled, of the right at most.
+    if (m->card != Card::one_to_one) matched_many.reset(lhs.size() + rhs.size());
     return {};
 }
 
@@ -158,7 +191,7 @@ std::string BinopState::pair(const Sample& ls, const Sample& rs, uint32_t sig, b
         matched_one[sig] = true;
     } else {
         // Prometheus tells results apart by their label hash here.
-        if (!matched_many.insert({sig, metric.hash()}).second)
+        if (!matched_many.insert(sig, metric.hash()))
             return "multiple matches for labels: grouping labels must ensure unique matches";
         matched_any[sig] = true;
     }
@@ -184,7 +217,7 @@ Task<std::string> vector_binop(BinopState& st, const StepInput& in, Vector& out,
     if ((lhs->empty() && rhs->empty()) || ((lhs->empty() || rhs->empty()) && !m.fill_lhs && !m.fill_rhs)) co_return std::string();
     const bool swapped = m.card == Card::one_to_many;
     if (swapped) std::swap(lhs, rhs), std::swap(lsig, rsig);
-    if (std::string e = st.index_right(*rhs, *rsig, in.num_sigs, swapped); !e.empty()) co_return e;
+    if (std::string e = st.index_right(*lhs, *rhs, *rsig, in.num_sigs, swapped); !e.empty()) co_return e;
     for (size_t i = 0; i < lhs->size(); ++i) {
         const uint32_t sig = (*lsig)[i];
         std::string e;

@@ -139,6 +139,10 @@ Task<Matrix> Evaluator::eval_range_call(Call& c, size_t mi) {
     // last_over_time and first_over_time act like an offset: the name stays.
     const bool drop = id != Fn::last_over_time && id != Fn::first_over_time;
     Matrix mat;
+    // Checked as the series come: 10,000 series' label sets checked at the
+    // end were one slice of up to 3 ms with eight queries at once.
+    LabelsetIndex seen(count);
+    bool twice = false;
     for (size_t i = 0; i < count; ++i) {
         const Labels& labels = arg.vs ? arg.vs->series->labels[i] : arg.sub[i].metric;
         const bool series_drop = drop || (!arg.vs && arg.sub[i].drop_name);
@@ -149,11 +153,12 @@ Task<Matrix> Evaluator::eval_range_call(Call& c, size_t mi) {
             co_await cx_.too_many_samples();
         cx_.current_samples += static_cast<int64_t>(ss.floats.size());
         mat.push_back(std::move(ss));
+        const auto labels_of = [&](size_t k) -> const Labels& { return mat[k].metric; };
+        if (!cx_.opts.delayed_name_removal) twice = !seen.find_or_add(mat.back().metric, mat.size() - 1, labels_of).second || twice;
         note_not_counter(id, labels, cx_.annotations);
     }
     if (id == Fn::absent_over_time) mat = absent_steps(mat, c, start_, end_, interval_);
-    else if (!cx_.opts.delayed_name_removal && contains_same_labelset(mat))
-        co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
+    else if (twice) co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
     cx_.current_samples -= total_points(arg.sub);
     cx_.update_peak();
     co_return mat;

@@ -42,7 +42,7 @@ struct Halt {
 };
 
 struct QueryContext {
-    QueryContext(Storage& s, const EngineOptions& o) : storage(s), opts(o), budget(o.work_per_slice) {}
+    QueryContext(Storage& s, const EngineOptions& o) : storage(s), opts(o), budget(o.work_per_slice, o.slice_ns, o.clock_ns) {}
     Storage& storage;
     EngineOptions opts;
     Budget budget;
@@ -136,6 +136,8 @@ private:
     Task<Matrix> eval_step_invariant(StepInvariantExpr& e);
     Task<std::vector<double>> scalar_values(Expr* e);
     Task<Matrix> merge_same_labelsets(Matrix m);
+    // Frees `m` kReleaseChunkSeries series a tick (range_eval.hpp).
+    Task<bool> release(Matrix m);
 
     QueryContext& cx_;
     int64_t start_;

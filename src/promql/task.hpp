@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <source_location>
 #include <utility>
 
 namespace mmwatch::promql {
@@ -86,39 +87,76 @@ private:
     std::coroutine_handle<promise_type> h_;
 };
 
-// The work allowance of one slice, in units of samples and steps touched.
+// The allowance of one slice: units of work (samples and steps touched)
+// and, when a time is set, a deadline on a monotonic clock. Units alone
+// measure hot caches: eight queries at once take turns and find theirs
+// cold, where a unit costs several times more (docs/query.md "Slicing"),
+// so every kClockCheckUnits units spent the clock is read and a slice past
+// its time ends at the next tick.
 class Budget {
 public:
-    explicit Budget(int64_t per_slice) noexcept : per_slice_(per_slice), left_(per_slice) {}
+    // Nanoseconds on a monotonic clock (a test gives its own).
+    using Clock = uint64_t (*)() noexcept;
+    static constexpr int64_t kClockCheckUnits = 512;
+
+    explicit Budget(int64_t per_slice, uint64_t slice_ns = 0, Clock clock = nullptr) noexcept
+        : per_slice_(per_slice), left_(per_slice), slice_ns_(slice_ns), clock_(clock ? clock : monotonic_ns) {}
 
     struct Tick {
         Budget& b;
+        std::source_location where;
         bool await_ready() const noexcept { return b.left_ > 0; }
-        void await_suspend(std::coroutine_handle<> h) noexcept { b.parked_ = h; }
+        void await_suspend(std::coroutine_handle<> h) noexcept {
+            b.parked_ = h;
+            b.parked_at_ = where;
+        }
         void await_resume() const noexcept {}
     };
     // Spends `n` units; suspends the query when the slice's allowance is
     // gone (the loop gets its turn back). Always co_await the result.
-    [[nodiscard]] Tick tick(int64_t n = 1) noexcept {
+    [[nodiscard]] Tick tick(int64_t n = 1, std::source_location where = std::source_location::current()) noexcept {
         left_ -= n;
-        return Tick{*this};
+        unchecked_ += n;
+        if (slice_ns_ && unchecked_ >= kClockCheckUnits && left_ > 0) {
+            unchecked_ = 0;
+            if (clock_() >= deadline_ns_) {
+                left_ = 0;
+                ++timed_out_;
+            }
+        }
+        return Tick{*this, where};
     }
 
     // Starts a new slice. Returns the coroutine parked at the end of the
     // last one (null before the first).
     std::coroutine_handle<> refill() noexcept {
         left_ = per_slice_;
+        unchecked_ = 0;
+        if (slice_ns_) deadline_ns_ = clock_() + slice_ns_;
         ++slices_;
         return std::exchange(parked_, {});
     }
     [[nodiscard]] int64_t per_slice() const noexcept { return per_slice_; }
     [[nodiscard]] uint64_t slices() const noexcept { return slices_; }
+    // Slices ended by their time rather than their units.
+    [[nodiscard]] uint64_t timed_out() const noexcept { return timed_out_; }
+    // Where the last slice stopped (the tick that suspended it): names the
+    // part of a query a long slice was in (tools/bench/promql_slices).
+    [[nodiscard]] const std::source_location& parked_at() const noexcept { return parked_at_; }
+
+    static uint64_t monotonic_ns() noexcept;
 
 private:
     int64_t per_slice_;
     int64_t left_;
+    int64_t unchecked_ = 0;
+    uint64_t slice_ns_;
+    Clock clock_;
+    uint64_t deadline_ns_ = 0;
     uint64_t slices_ = 0;
+    uint64_t timed_out_ = 0;
     std::coroutine_handle<> parked_;
+    std::source_location parked_at_;
 };
 
 }  // namespace mmwatch::promql
