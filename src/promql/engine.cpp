@@ -66,7 +66,7 @@ Query::~Query() {
 
 uint64_t Query::slices() const noexcept { return cx_ ? cx_->budget.slices() : 0; }
 uint64_t Query::timed_out_slices() const noexcept { return cx_ ? cx_->budget.timed_out() : 0; }
-std::source_location Query::parked_at() const noexcept { return cx_ ? cx_->budget.parked_at() : std::source_location(); }
+CodePlace Query::parked_at() const noexcept { return cx_ ? cx_->budget.parked_at() : CodePlace{}; }
 int64_t Query::peak_samples() const noexcept { return cx_ ? cx_->peak_samples : 0; }
 
 std::unique_ptr<Query> Query::instant(Storage& storage, std::string_view text, int64_t t_ms, const EngineOptions& opts,

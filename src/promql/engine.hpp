@@ -15,12 +15,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/limits.hpp"
+#include "promql/code_place.hpp"
 #include "promql/parser.hpp"
 #include "promql/storage.hpp"
 #include "promql/value.hpp"
@@ -118,7 +118,7 @@ public:
     [[nodiscard]] uint64_t timed_out_slices() const noexcept;
     // Where the evaluator stopped the last slice (a budget tick's source
     // line; meaningless once done()): names what a long slice was doing.
-    [[nodiscard]] std::source_location parked_at() const noexcept;
+    [[nodiscard]] CodePlace parked_at() const noexcept;
     // The most samples the query held at once (Prometheus's peak samples).
     [[nodiscard]] int64_t peak_samples() const noexcept;
 

@@ -16,8 +16,9 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
-#include <source_location>
 #include <utility>
+
+#include "promql/code_place.hpp"
 
 namespace mmwatch::promql {
 
@@ -104,7 +105,7 @@ public:
 
     struct Tick {
         Budget& b;
-        std::source_location where;
+        CodePlace where;
         bool await_ready() const noexcept { return b.left_ > 0; }
         void await_suspend(std::coroutine_handle<> h) noexcept {
             b.parked_ = h;
@@ -114,7 +115,7 @@ public:
     };
     // Spends `n` units; suspends the query when the slice's allowance is
     // gone (the loop gets its turn back). Always co_await the result.
-    [[nodiscard]] Tick tick(int64_t n = 1, std::source_location where = std::source_location::current()) noexcept {
+    [[nodiscard]] Tick tick(int64_t n = 1, const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) noexcept {
         left_ -= n;
         unchecked_ += n;
         if (slice_ns_ && unchecked_ >= kClockCheckUnits && left_ > 0) {
@@ -124,7 +125,7 @@ public:
                 ++timed_out_;
             }
         }
-        return Tick{*this, where};
+        return Tick{*this, CodePlace{file, line}};
     }
 
     // Starts a new slice. Returns the coroutine parked at the end of the
@@ -142,7 +143,7 @@ public:
     [[nodiscard]] uint64_t timed_out() const noexcept { return timed_out_; }
     // Where the last slice stopped (the tick that suspended it): names the
     // part of a query a long slice was in (tools/bench/promql_slices).
-    [[nodiscard]] const std::source_location& parked_at() const noexcept { return parked_at_; }
+    [[nodiscard]] const CodePlace& parked_at() const noexcept { return parked_at_; }
 
     static uint64_t monotonic_ns() noexcept;
 
@@ -156,7 +157,7 @@ private:
     uint64_t slices_ = 0;
     uint64_t timed_out_ = 0;
     std::coroutine_handle<> parked_;
-    std::source_location parked_at_;
+    CodePlace parked_at_;
 };
 
 }  // namespace mmwatch::promql

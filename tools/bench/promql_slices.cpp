@@ -23,7 +23,6 @@
 
 #include <cstring>
 #include <memory>
-#include <source_location>
 #include <vector>
 
 #include "api/history_storage.hpp"
@@ -46,10 +45,10 @@ double cpu_ms() {
 
 constexpr double kLongSliceMs = 2;
 
-std::string where(const std::source_location& l) {
-    if (l.line() == 0) return "start";
-    const char* file = std::strrchr(l.file_name(), '/');
-    return std::string(file ? file + 1 : l.file_name()) + ":" + std::to_string(l.line());
+std::string where(const CodePlace& l) {
+    if (l.line == 0) return "start";
+    const char* file = std::strrchr(l.file, '/');
+    return std::string(file ? file + 1 : l.file) + ":" + std::to_string(l.line);
 }
 
 struct LongSlice {
