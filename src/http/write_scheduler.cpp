@@ -1,7 +1,7 @@
-// Rounds over one FIFO: in round r a waiter is granted when its address
-// has had fewer than r grants this turn; the others of its address go to
-// the back in their order, and a waiter granted leaves the queue until its
-// write completes. Each round grants at least one chunk of at least
+// Rounds over one FIFO, oldest first: in round r a waiter is granted when
+// its address has had fewer than r grants this turn; the others keep their
+// places (so each address's connections go oldest first), and a waiter
+// granted leaves the queue until its write completes. Each round grants at least one chunk of at least
 // kWriteGrantFloorBytes, so a turn has at most budget / floor + 1 rounds,
 // each looking at every waiter once: bounded work, however the waiters
 // are spread over addresses.
@@ -31,12 +31,6 @@ void WriteScheduler::forget(Waiter& w) noexcept {
     --count_;
 }
 
-WriteScheduler::Waiter* WriteScheduler::pop_front() noexcept {
-    Waiter* w = head_;
-    if (w) forget(*w);
-    return w;
-}
-
 void WriteScheduler::push_back(Waiter& w) noexcept {
     w.prev_ = tail_;
     w.next_ = nullptr;
@@ -53,19 +47,24 @@ bool WriteScheduler::run_turn(size_t budget_bytes) noexcept {
     size_t spent = 0;
     for (uint32_t round = 1; head_ && spent < budget_bytes; ++round) {
         bool any = false;
-        // Each waiter queued when the round began is looked at once.
-        for (size_t left = count_; left > 0 && head_ && spent < budget_bytes; --left) {
-            Waiter* w = pop_front();
+        Waiter* passed = nullptr;  // the last waiter this round passed over
+        for (Waiter* w = head_; w && spent < budget_bytes;) {
             if (granted.count(w->address_) >= round) {
-                push_back(*w);  // its address has had this round's grant
+                passed = w;  // its address has had this round's grant: it keeps its place
+                w = w->next_;
                 continue;
             }
             granted.add(w->address_);
             any = true;
-            const size_t bytes = w->write_granted();  // may close it: it is out of the queue
+            forget(*w);
+            const size_t bytes = w->write_granted();
             ++counters_.grants;
             counters_.bytes += bytes;
             spent += std::max(bytes, base::kWriteGrantFloorBytes);
+            // On after the one passed over; from the front if the grant
+            // closed that one (those before it are passed over again).
+            if (passed && !passed->queued_) passed = nullptr;
+            w = passed ? passed->next_ : head_;
         }
         if (!any) break;  // only when two addresses share counters: next turn
     }

@@ -66,7 +66,6 @@ public:
     [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
 
 private:
-    Waiter* pop_front() noexcept;
     void push_back(Waiter& w) noexcept;
 
     Waiter* head_ = nullptr;
