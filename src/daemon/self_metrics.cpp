@@ -173,6 +173,7 @@ http::ServerCounters sum(std::span<const Listener> listeners) {
         t.request_deadline += c.request_deadline;
         t.response_deadline += c.response_deadline;
         t.write_chunks += c.write_chunks;
+        t.write_turn_budget += c.write_turn_budget;
         t.accept_budget += c.accept_budget;
         t.alloc_failures += c.alloc_failures;
         t.exceptions += c.exceptions;
@@ -283,6 +284,7 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
         {"response_deadline", http.response_deadline},
         {"response_bytes", page.response_bytes_limit},
         {"write_chunks", http.write_chunks},
+        {"write_turn_bytes", http.write_turn_budget},
         {"accept_budget", http.accept_budget},
         {"snapshot_budget", f.snapshot_budget},
         {"inotify_overflow", f.inotify_overflow},

@@ -1,7 +1,9 @@
 // A connection's life: reads are appended and parsed where the last parse
 // stopped; answers go out kWriteChunkBytes at a time (kTlsWriteChunkBytes
-// encrypted, on TLS), the next chunk queued only when the last completed,
-// so no callback does unbounded work and a stalled reader holds at most
+// encrypted, on TLS), the next chunk queued only when the last completed
+// and granted only when the server's WriteScheduler gives this connection
+// its turn (kWriteTurnBytes a loop turn, shared by client address), so no
+// callback does unbounded work and a stalled reader holds at most
 // one chunk of its own. Every byte out, plain or TLS, goes through write()
 // and comes back through on_written(). Every libuv callback runs its work
 // through base::guarded(): out of memory or an exception ends this
@@ -329,7 +331,16 @@ void Connection::respond(Response r, bool keep, bool head_only, bool proves) {
     phase_start_ms = now_ms();
     arm(base::kSendCheckMs);
     if (body) server->hold_response_budget(body.get());
-    if (phase == Phase::writing) send_next();  // the budget may have cut this one
+    if (phase == Phase::writing) server->want_write(this);  // the budget may have cut this one
+}
+
+// The scheduler's turn for this connection: the next chunk goes, and what
+// it took of the response (head included) is charged to the loop turn.
+size_t Connection::write_granted() noexcept {
+    if (phase != Phase::writing) return 0;
+    const size_t before = body_sent + (head_sent ? head.size() : 0);
+    base::guarded([this] { send_next(); }, [this](base::Failure f) { failed(f); });
+    return body_sent + (head_sent ? head.size() : 0) - before;
 }
 
 // The next chunk of the response (the head with the first): a TLS
@@ -431,7 +442,7 @@ void Connection::chunk_written() {
     }
     body_acked = body_sent;
     if (body && body_sent < body->size()) {
-        send_next();
+        server->want_write(this);
         return;
     }
     finish_response();
@@ -562,6 +573,7 @@ void Connection::close() noexcept {
     phase = Phase::closing;
     Server* s = server;
     s->unlink(this);
+    s->writes_.forget(*this);
     // Buffers go now, not in the close callback: the budgets free at once.
     s->request_bytes_ -= in_counted;
     in_counted = 0;

@@ -25,8 +25,9 @@ namespace mmwatch::http {
 // connection enforces the phase's deadline: a newcomer's first byte and
 // its handshake and first request; a proven connection's keep-alive idle
 // time and request deadline; while writing, a check each second of the
-// send rate and the response deadline.
-struct Server::Connection final : Deferred::Waiter {
+// send rate and the response deadline. Each chunk of an answer waits for
+// its grant from the server's WriteScheduler (fair by client address).
+struct Server::Connection final : Deferred::Waiter, WriteScheduler::Waiter {
     enum class Phase : uint8_t { reading, waiting, writing, lingering, closing };
     // How far a newcomer has come, in kNewcomerStepCreditMs steps. A done
     // handshake earns no more than an answered ClientHello: a real client
@@ -109,6 +110,8 @@ struct Server::Connection final : Deferred::Waiter {
     void process_input();
     void respond(Response r, bool keep, bool head_only, bool proves);
     void resolved(Response r) override;
+    // A response chunk goes when the server's WriteScheduler grants it.
+    size_t write_granted() noexcept override;
     void send_next();
     void finish_response();
     void linger();

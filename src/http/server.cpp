@@ -61,6 +61,9 @@ int Server::listen(const std::string& host, int port, std::string& bound) {
         pacer_.mark_initialized();
         pacer_.get()->data = this;
         uv_prepare_start(pacer_.get(), on_turn);
+        uv_idle_init(loop_, writer_.get());
+        writer_.mark_initialized();
+        writer_.get()->data = this;
     }
     sockaddr_storage ss{};
     int len = sizeof ss;
@@ -97,6 +100,20 @@ void Server::on_turn(uv_prepare_t* pacer) {
         if (!server->accept_one(listener)) break;
         server->paused_.pop_back();
     }
+}
+
+void Server::want_write(Connection* c) noexcept {
+    writes_.ready(*c, c->client);
+    if (uv_handle_t* w = writer_.handle(); w && !uv_is_active(w)) uv_idle_start(writer_.get(), on_write_turn);
+}
+
+void Server::on_write_turn(uv_idle_t* writer) {
+    auto* server = static_cast<Server*>(writer->data);
+    if (server->writes_.run_turn(base::kWriteTurnBytes)) {
+        ++server->counters_.write_turn_budget;
+        return;
+    }
+    uv_idle_stop(writer);
 }
 
 // At most a quarter of the newcomers' share is admitted per loop turn
@@ -338,6 +355,7 @@ void Server::close() {
     listeners_.clear();
     paused_.clear();
     pacer_.close();
+    writer_.close();
     while (proven_.head) proven_.head->close();
     while (newcomers_.head) newcomers_.head->close();
 }

@@ -22,6 +22,7 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/uv_handle.hpp"
+#include "http/write_scheduler.hpp"
 
 namespace mmwatch::http {
 
@@ -86,6 +87,11 @@ private:
     // Every loop turn, before libuv polls: a new accept budget, and the
     // listeners paused for lack of it are served first.
     static void on_turn(uv_prepare_t* pacer);
+    // While connections wait to write: one turn's grants (WriteScheduler),
+    // from an idle handle, so the loop polls without blocking meanwhile.
+    static void on_write_turn(uv_idle_t* writer);
+    // `c` has a response chunk to send: it waits for its grant.
+    void want_write(Connection* c) noexcept;
     // Takes the listener's pending connection; false when it could not
     // (the budget is spent, or memory for it is not there): the listener
     // pauses until the next turn.
@@ -126,6 +132,8 @@ private:
     H2Listener* h2_ = nullptr;    // ...or HTTP/2 connections
     std::vector<UvHandle<uv_tcp_t>> listeners_;
     UvHandle<uv_prepare_t> pacer_;
+    UvHandle<uv_idle_t> writer_;    // runs on_write_turn while writes_ has waiters
+    WriteScheduler writes_;         // the loop's output, shared by client address
     std::vector<uv_stream_t*> paused_;  // listeners with a connection not taken yet
     size_t accepts_this_turn_ = 0;  // admitted this turn (kMaxAcceptsPerTurn)
     size_t taken_this_turn_ = 0;    // taken from the backlog this turn, gone ones too (kMaxTakenPerTurn)

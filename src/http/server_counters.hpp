@@ -20,6 +20,7 @@ struct ServerCounters {
     uint64_t request_deadline = 0;   // kRequestDeadlineMs, kFirstRequestDeadlineMs: connection closed
     uint64_t response_deadline = 0;  // kResponseDeadlineMs: connection closed
     uint64_t write_chunks = 0;       // kWriteChunkBytes: response sent in several turns
+    uint64_t write_turn_budget = 0;  // kWriteTurnBytes: a loop turn ended with connections still waiting to write
     uint64_t accept_budget = 0;      // kMaxAcceptsPerTurn: a listener's next connection waited a turn
     uint64_t alloc_failures = 0;     // memory ran out serving a request: 503 and closed
     uint64_t exceptions = 0;         // an exception stopped a connection's callback: 500 and closed

@@ -34,7 +34,8 @@ TEST_CASE("every_reason_and_limit_is_exported_at_zero") {
     for (const char* limit : {"files", "file_bytes", "mapped_bytes", "series", "connections", "request_head_bytes",
                               "request_headers", "body_bytes", "request_deadline", "response_deadline",
                               "response_bytes", "write_chunks", "snapshot_budget", "inotify_overflow", "open_fds", "disk_backed", "first_byte", "send_rate",
-                              "response_memory", "request_memory", "proven_connections", "accept_budget"}) {
+                              "response_memory", "request_memory", "proven_connections", "accept_budget",
+                              "write_turn_bytes"}) {
         const std::string line = "mmwatch_limit_hits_total{limit=\"" + std::string(limit) + "\"} 0";
         CAPTURE(line);
         CHECK(test::has_line(out, line));

@@ -96,7 +96,7 @@ def run(args, name, tls, pki):
                 body = urllib.request.urlopen("https://127.0.0.1:%d/metrics" % m.port, context=ctx,
                                               timeout=30).read().decode()
             counted = [l for l in body.splitlines() if l.startswith(("mmwatch_http_shed", "mmwatch_listener_refused"))
-                       or ('limit_hits' in l and any(k in l for k in ("connections", "first_byte", "deadline")))]
+                       or ('limit_hits' in l and any(k in l for k in ("connections", "first_byte", "deadline", "write_turn")))]
             lag = [l.split("le=")[1] for l in body.splitlines() if l.startswith("mmwatch_loop_lag_seconds_bucket")]
             lag += [l for l in body.splitlines() if l.startswith("mmwatch_loop_busy_ratio")]
             print("%-8s %-5s %s\n    keep-alive:     %s\n    new connection: %s\n    attacker: %s\n"
