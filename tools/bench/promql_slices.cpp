@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
     }
     std::printf("%-48s %9s | %9s %7s %9s | %9s %7s %9s\n", "query", "whole", "default", "slices", "longest",
                 "3000 u.", "slices", "longest");
-    const char* queries[] = {"x", "rate(x[5m])", "sum by (job) (rate(x[5m]))", "quantile(0.9, rate(x[5m]))", "x / on(instance) group_left x",
+    const char* queries[] = {"x", "rate(x[5m])", "sum by (job) (rate(x[5m]))", "quantile(0.9, rate(x[5m]))", "x / on(instance) group_left x", "abs(x)", "topk(5, x)",
                              "max_over_time(sum by (job)(x)[10m:30s])",
                              "histogram_quantile(0.9, sum by (le) (label_replace(x, \"le\", \"$1\", \"job\", \"j(.)\")))"};
     for (const char* q : queries) {
