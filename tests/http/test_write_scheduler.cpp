@@ -93,8 +93,8 @@ TEST_CASE("two_crowds_from_two_addresses_share_every_turn_equally") {
     // 10 connections from one address, 100 from another, all always ready:
     // one grant each a round, so the two addresses get equal shares.
     Turns t;
-    for (int i = 0; i < 10; ++i) t.add(kScraper, size_t(1) << 40);
-    for (int i = 0; i < 100; ++i) t.add(kPullers, size_t(1) << 40);
+    for (int i = 0; i < 10; ++i) t.add(kScraper, size_t(1) << 30);
+    for (int i = 0; i < 100; ++i) t.add(kPullers, size_t(1) << 30);
     for (int i = 0; i < 50; ++i) t.run();
     size_t few = 0, many = 0;
     for (auto& b : t.bodies) (b->address == kScraper ? few : many) += b->grants;
