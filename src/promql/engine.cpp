@@ -3,8 +3,6 @@
 // and shape the answer as Prometheus's execEvalStmt does.
 #include "promql/engine.hpp"
 
-#include <time.h>
-
 #include <new>
 
 #include "promql/evaluator.hpp"
@@ -40,12 +38,6 @@ const Expr& unwrap_parens(const Expr& e) {
 }
 
 }  // namespace
-
-uint64_t Budget::monotonic_ns() noexcept {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 std::string_view error_type_name(ErrorType t) noexcept {
     switch (t) {

@@ -18,6 +18,7 @@
 #include <optional>
 #include <utility>
 
+#include "base/clock.hpp"
 #include "promql/code_place.hpp"
 
 namespace mmwatch::promql {
@@ -101,7 +102,7 @@ public:
     static constexpr int64_t kClockCheckUnits = 512;
 
     explicit Budget(int64_t per_slice, uint64_t slice_ns = 0, Clock clock = nullptr) noexcept
-        : per_slice_(per_slice), left_(per_slice), slice_ns_(slice_ns), clock_(clock ? clock : monotonic_ns) {}
+        : per_slice_(per_slice), left_(per_slice), slice_ns_(slice_ns), clock_(clock ? clock : base::mono_ns_now) {}
 
     struct Tick {
         Budget& b;
@@ -144,8 +145,6 @@ public:
     // Where the last slice stopped (the tick that suspended it): names the
     // part of a query a long slice was in (tools/bench/promql_slices).
     [[nodiscard]] const CodePlace& parked_at() const noexcept { return parked_at_; }
-
-    static uint64_t monotonic_ns() noexcept;
 
 private:
     int64_t per_slice_;
