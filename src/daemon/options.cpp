@@ -331,12 +331,13 @@ std::string usage() {
         "docs/http.md), /api/v1/sources (JSON), /-/healthy, and / (a page linking them).\n"
         "It also receives OTLP/HTTP metrics (protobuf or JSON) on POST /v1/metrics, and\n"
         "OTLP over gRPC with --otlp-grpc-listen (docs/grpc.md), and serves them on\n"
-        "/metrics and /api/v1/services, /api/v1/series?match=, /api/v1/query_range?series=\n"
-        "(see docs/otlp.md). It keeps the history of every series (sampled every\n"
-        "--history-interval, and Prometheus remote-write received on\n"
-        "POST /api/v1/write), exports it on /api/v1/export (see docs/history.md) and\n"
-        "answers PromQL over it with the Prometheus HTTP API: /api/v1/query,\n"
-        "/api/v1/query_range, /api/v1/series, /api/v1/labels (see docs/query.md).\n\n"
+        "/metrics and /api/v1/services (see docs/otlp.md). It keeps the history of\n"
+        "every series (sampled every --history-interval, OTLP points at their own\n"
+        "times, and Prometheus remote-write received on POST /api/v1/write), exports\n"
+        "it on /api/v1/export (see docs/history.md) and answers PromQL over it with\n"
+        "the Prometheus HTTP API: /api/v1/query, /api/v1/query_range, /api/v1/series,\n"
+        "/api/v1/labels, /api/v1/label/NAME/values, /api/v1/metadata and\n"
+        "/api/v1/status/buildinfo (see docs/query.md).\n\n"
         "Durations: 250ms, 2s, 1m, 1h. Sizes: 4096, 64Ki, 256Mi, 1Gi.\n\noptions:\n";
     for (const Flag& f : flags()) {
         std::string left = "  ";
