@@ -331,6 +331,11 @@ class Package(unittest.TestCase):
         the unit runs (as user mmwatch, with /etc/default/mmwatch's ARGS);
         a C program built with pkg-config publishes into /run/mmwatch."""
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        if run("dpkg", "--audit").stdout.strip():
+            # an earlier run killed mid-install (a test timeout, a machine
+            # shut down) leaves dpkg "interrupted", and apt-get refuses
+            # everything until it is finished
+            run("dpkg", "--configure", "-a", env=env, timeout=600)
         out = run("apt-get", "install", "-y", "-q", debs["mmwatch"], debs["libmmwatch-dev"], debs["python3-mmwatch"],
                   env=env, timeout=600)
         self.assertEqual(out.returncode, 0, out.stdout[-2000:] + out.stderr[-2000:])
