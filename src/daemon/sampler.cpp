@@ -11,25 +11,26 @@ void Sampler::add(prom::SampleSink& sink, uint64_t interval_ms, uint64_t now_ms)
 }
 
 bool Sampler::run(uint64_t now_ms, int64_t unix_ms) {
-    if (!collection_) {
-        // Each consumer's next turn is set before anything is collected:
-        // when memory runs out below, this round is skipped, not retried
-        // at once.
-        std::vector<prom::SampleSink*> due;
-        for (Consumer& c : consumers_) {
-            if (c.due_ms > now_ms) continue;
-            due.push_back(c.sink);
-            c.due_ms = now_ms + c.interval_ms;
-        }
-        if (due.empty()) return false;
-        last_ms_ = std::max(unix_ms, last_ms_ + 1);
-        collection_ = std::make_unique<Collection>(std::move(due), last_ms_, target_, external_, 0);
-        // Sized as the last batch was, and a sixteenth: no buffer grows (and
-        // copies) on the way unless the series grew more than that (pages
-        // reserved and never written cost no memory).
-        collection_->collector.reserve(last_series_ + last_series_ / 16, last_label_bytes_ + last_label_bytes_ / 16,
-                                       last_compared_ + last_compared_ / 16);
+    // One under way goes on in its own slices (step()), not here too: a
+    // consumer falling due meanwhile waits for its end.
+    if (collection_) return true;
+    // Each consumer's next turn is set before anything is collected:
+    // when memory runs out below, this round is skipped, not retried
+    // at once.
+    std::vector<prom::SampleSink*> due;
+    for (Consumer& c : consumers_) {
+        if (c.due_ms > now_ms) continue;
+        due.push_back(c.sink);
+        c.due_ms = now_ms + c.interval_ms;
     }
+    if (due.empty()) return false;
+    last_ms_ = std::max(unix_ms, last_ms_ + 1);
+    collection_ = std::make_unique<Collection>(std::move(due), last_ms_, target_, external_, 0);
+    // Sized as the last batch was, and a sixteenth: no buffer grows (and
+    // copies) on the way unless the series grew more than that (pages
+    // reserved and never written cost no memory).
+    collection_->collector.reserve(last_series_ + last_series_ / 16, last_label_bytes_ + last_label_bytes_ / 16,
+                                   last_compared_ + last_compared_ / 16);
     return step();
 }
 

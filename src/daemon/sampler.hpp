@@ -35,8 +35,10 @@ public:
     void add(prom::SampleSink& sink, uint64_t interval_ms, uint64_t now_ms);
     // Begins collecting for every consumer due at `now_ms`, stamped
     // `unix_ms` (or 1 ms after the last batch, so each series' timestamps
-    // only increase whatever the wall clock does), unless a collection is
-    // under way; then runs one slice. Returns collecting().
+    // only increase whatever the wall clock does), and runs its first
+    // slice. With a collection under way it does nothing (its slices are
+    // step()'s; who fell due meanwhile is collected for after it). Returns
+    // collecting().
     bool run(uint64_t now_ms, int64_t unix_ms);
     // One slice of the collection under way: at most about
     // base::kSampleSliceSamples samples (all of them once the collection

@@ -122,3 +122,33 @@ TEST_CASE("a_sliced_collection_holds_each_series_once_and_compares_only_what_may
     REQUIRE(whole.size() == b.size());
     for (size_t i = 0; i < b.size(); ++i) CHECK(whole.labels(i) == b.labels(i));
 }
+
+// The sampler's timer may fire while a collection is under way (a consumer
+// fell due meanwhile): run() then leaves the collection to its slices, so
+// one loop turn never runs more than one of them from there, and who fell
+// due gets the next collection, begun after this one ends.
+TEST_CASE("run_during_a_collection_runs_no_slice_and_the_consumer_due_meanwhile_gets_the_next_batch") {
+    test::DaemonRig rig;
+    std::vector<test::Entry> gauges;
+    for (int i = 0; i < 1000; ++i) gauges.push_back({2, "g" + std::to_string(i)});
+    const std::vector<std::byte> file = test::build(gauges).bytes;
+    for (int f = 0; f < 6; ++f) rig.dir.write("f" + std::to_string(f) + ".rezl", file);  // 6,000 samples: 2 slices
+    rig.open();
+    Sampler sampler(*rig.page, {{"instance", "h:9479"}, {"job", "mmwatch"}}, {});
+    Recorder fast, slow;
+    sampler.add(fast, 1000, 0);
+    sampler.add(slow, 1001, 0);
+    REQUIRE(sampler.run(1000, 5000));  // fast's collection, one slice in
+    const uint64_t slices = sampler.counters().slices;
+    CHECK(sampler.wait_ms(1001) == 0);  // slow is due now
+    for (int i = 0; i < 5; ++i) CHECK(sampler.run(1001, 5001));
+    CHECK(sampler.counters().slices == slices);
+    while (sampler.step()) {}
+    REQUIRE(fast.got.size() == 1);
+    CHECK(slow.got.empty());
+    CHECK(sampler.run(1002, 5002));  // slow's own collection
+    while (sampler.step()) {}
+    REQUIRE(slow.got.size() == 1);
+    CHECK(fast.got.size() == 1);
+    CHECK(slow.got[0]->t_ms() == 5002);
+}
