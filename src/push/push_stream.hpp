@@ -30,6 +30,11 @@ namespace mmwatch::push {
 // while looking for the ones gone; one full request (kMaxBatchSamples) of
 // either costs 1-2 ms in a release build, well under a scrape's patience.
 inline constexpr size_t kPushSliceSeries = 5'000;
+// When the series changed since the last push, this push's identities are
+// sorted to find the ones gone: in runs of this many, one run sorted or
+// two merged a turn (at 100,000 series one std::sort was a 7.3 ms slice;
+// a run of 16,384 sorts in about 1 ms, a merge of all 100,000 in less).
+inline constexpr size_t kPushSortRunIds = 16'384;
 // The last push's requests are kept for the labels of series that go away,
 // up to this many compressed bytes (100,000 series take about 1 MiB); past
 // it they are let go and the series that go away before the next push get
@@ -74,9 +79,10 @@ public:
     void skip(size_t series) noexcept { counters_.series_skipped[size_t(SkipReason::overrun)] += series; }
 
 private:
-    enum class Phase : uint8_t { idle, series, gone, stale };
+    enum class Phase : uint8_t { idle, series, sort, gone, stale };
     size_t encode_series(std::vector<Request>& out);
     void make_request(std::vector<Request>& out);
+    size_t sort_step();
     size_t find_gone();
     size_t decode_stale(std::vector<Request>& out);
     size_t collect_gone(std::string_view request);
@@ -91,6 +97,8 @@ private:
     std::vector<std::string> sent_;   // this push's requests (not its markers)
     size_t sent_bytes_ = 0;
     uint64_t order_ = 0;              // ids_ folded in push order (fold())
+    size_t sort_next_ = 0;            // ids_ sorted in runs of sort_width_ up to here
+    size_t sort_width_ = 0;           // 0: not yet in sorted runs; >= ids_.size(): sorted
     std::vector<uint64_t> last_ids_;  // the last push's, sorted
     uint64_t last_order_ = 0;
     std::vector<std::string> last_sent_;

@@ -130,6 +130,39 @@ TEST_CASE("series_gone_get_one_staleness_marker_with_their_labels_decoded_from_t
     CHECK(s.counters().stale_markers == 4'000);
 }
 
+// Series that changed since the last push are found gone with this push's
+// identities sorted in runs of kPushSortRunIds, a run or one merge a
+// turn: across runs (and a lone last run) the markers are exactly the
+// series gone, and the push that follows (same order) sorts nothing.
+TEST_CASE("identities_of_a_changed_push_are_sorted_in_slices_and_find_exactly_the_series_gone") {
+    PushStream s;
+    std::vector<Request> out;
+    const size_t n = 5 * kPushSortRunIds + 123;  // five runs and a short one
+    s.begin(batch_of(0, n, 1000));
+    run(s, out);
+    out.clear();
+    s.begin(batch_of(10, n, 2000));  // 0 .. 9 gone
+    size_t turns = 1;
+    for (; s.step(out); ++turns) {
+    }
+    const size_t requests = (n + kMaxBatchSamples - 1) / kMaxBatchSamples;
+    // Six runs sorted, then merges: 3 + 2 + 1 of them, widths doubling.
+    CHECK(turns > requests + 6 + 6);
+    const std::vector<Decoded> all = decode(out);
+    REQUIRE(all.size() == n + 10);
+    std::vector<int> marked;
+    for (size_t i = n; i < all.size(); ++i) {
+        CHECK(all[i].bits == prom::kStaleNaN);
+        marked.push_back(std::stoi(all[i].k));
+    }
+    std::sort(marked.begin(), marked.end());
+    for (int i = 0; i < 10; ++i) CHECK(marked[size_t(i)] == i);
+    out.clear();
+    s.begin(batch_of(10, n, 3000));
+    CHECK(run(s, out) <= requests + 1);  // the series, then finding none gone: no sort
+    CHECK(s.counters().stale_markers == 10);
+}
+
 TEST_CASE("between_pushes_only_identities_and_the_compressed_requests_are_held") {
     PushStream s;
     std::vector<Request> out;
