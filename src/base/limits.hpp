@@ -363,6 +363,16 @@ inline constexpr size_t kDefaultQueryConcurrency = 4;
 // lookback delta, so any instant selector that could see a point stamped
 // now asks; older queries never pay for collecting them.
 inline constexpr int64_t kLiveQueryWindowMs = kDefaultQueryLookbackMs;
+// Busy time a loop turn gives the sliced workers together (the sampler's
+// collection, the push, the history store's intake and flushes, queries,
+// exports: base::TurnBudget): once a turn has been busy this long, render
+// and I/O callbacks included, the workers still to run wait for the next
+// turn, which comes at once. Each slice is 0.5-2.5 ms at 100,000 series;
+// with the one slice owed past the budget, a turn of sliced work stays
+// near 3 + 2 x 2.5 = 8 ms, under the 10 ms a scraper's probe may wait
+// (issue 28). Measured: with history at its defaults and a push of
+// 100,000 series, four slices met in one turn before (docs/benchmarks.md).
+inline constexpr uint64_t kTurnBudgetNs = 3'000'000;
 // Time one loop turn gives the running queries' slices, round robin (at
 // least one slice a turn): a slice is ~0.5 ms, so a scrape waits at most
 // about this plus one slice however many queries run. This total, not a
