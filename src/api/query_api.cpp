@@ -223,6 +223,7 @@ http::Response QueryApi::start_lookup(std::unique_ptr<Lookup> l) {
 
 void QueryApi::on_idle(uv_idle_t* h) {
     auto* self = static_cast<QueryApi*>(h->data);
+    if (!self->turns_.admit()) return;  // the next turn's
     if (!self->step_all(uv_now(self->loop_))) uv_idle_stop(h);
 }
 

@@ -28,6 +28,7 @@
 #include "api/lookup.hpp"
 #include "base/duration_histogram.hpp"
 #include "base/limits.hpp"
+#include "base/turn_budget.hpp"
 #include "history/history_store.hpp"
 #include "http/deferred.hpp"
 #include "http/handler.hpp"
@@ -104,6 +105,9 @@ public:
     // base::kQueryTurnNs; finished ones are answered. True while any is
     // still running.
     bool step_all(uint64_t now_ms);
+    // The loop's turns are shared (base/turn_budget.hpp): step_all runs
+    // from the idle handle only in turns the budget lets it.
+    void share_turns(base::TurnBudget& budget) { turns_.join(budget, "query"); }
 
     [[nodiscard]] size_t running() const noexcept { return running_.size(); }
     [[nodiscard]] const ApiCounters& counters() const noexcept { return counters_; }
@@ -149,6 +153,7 @@ private:
     std::vector<Running> running_;
     size_t next_ = 0;  // the query whose slice comes first next turn
     http::UvHandle<uv_idle_t> idle_;
+    base::TurnShare turns_;
     // The live values last collected: for which loop turn and moment.
     struct SharedLive {
         uint64_t turn = 0;

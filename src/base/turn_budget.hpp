@@ -66,9 +66,19 @@ private:
     std::vector<Counts> counts_;
 };
 
-// An optional budget: a worker given none (a test, a tool) always runs.
-[[nodiscard]] inline bool admit(TurnBudget* budget, TurnBudget::Worker w) {
-    return budget == nullptr || budget->admit(w);
-}
+// A worker's place in a TurnBudget. Before join() (a test, a tool without
+// the daemon's loop) every slice runs.
+class TurnShare {
+public:
+    void join(TurnBudget& budget, std::string_view name) {
+        budget_ = &budget;
+        worker_ = budget.join(name);
+    }
+    [[nodiscard]] bool admit() { return budget_ == nullptr || budget_->admit(worker_); }
+
+private:
+    TurnBudget* budget_ = nullptr;
+    TurnBudget::Worker worker_ = 0;
+};
 
 }  // namespace mmwatch::base

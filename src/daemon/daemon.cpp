@@ -202,6 +202,7 @@ void Daemon::start_query_api() {
     };
     o.metadata = [this](std::vector<api::MetricMetadata>& out) { list_families(page_, out); };
     query_api_ = std::make_unique<api::QueryApi>(history_.store(), &loop_, std::move(o));
+    query_api_->share_turns(turn_budget_);
     router_.attach_query(query_api_.get());
     page_.attach_query_api(query_api_.get());
 }
@@ -302,6 +303,10 @@ bool Daemon::start_sampler(std::string& error) {
     if (!pusher_.start(&loop_, error)) return false;
     std::string warning;
     history_.start(&loop_, warning);
+    pusher_.share_turns(turn_budget_);
+    history_.share_turns(turn_budget_);
+    sample_turns_.join(turn_budget_, "sample");
+    stats_.turn_budget = &turn_budget_;
     if (!warning.empty()) {
         std::fprintf(stderr, "mmwatch: warning: %s\n", warning.c_str());
         events_.record(files::EventKind::limit, "history", warning, now_from(&loop_).unix_ms());
@@ -324,16 +329,16 @@ bool Daemon::start_sampler(std::string& error) {
     return true;
 }
 
-// A collection's first slice runs here; the rest on the next loop turns,
-// from the idle handle (which keeps the loop from sleeping meanwhile),
-// and the timer waits until it ends. Re-armed while a collection was under
-// way, a consumer already due made it 0 ms: libuv 1.44 runs such a timer
-// again in the same turn, so one turn ran every slice of the collection
-// (14-20 ms at 100,000 series, once per history batch: the stall of
-// issue 28 with history at its defaults).
+// A collection is begun here; its slices run from the idle handle (which
+// keeps the loop from sleeping meanwhile), the first in this turn when the
+// turn's budget lets it, and the timer waits until it ends. Re-armed while
+// a collection was under way, a consumer already due made it 0 ms: libuv
+// 1.44 runs such a timer again in the same turn, so one turn ran every
+// slice of the collection (14-20 ms at 100,000 series, once per history
+// batch: the stall of issue 28 with history at its defaults).
 void Daemon::on_sample(uv_timer_t* t) {
     auto* d = static_cast<Daemon*>(t->data);
-    d->guarded("sample", [d] { d->sampler_->run(uv_now(&d->loop_), now_from(&d->loop_).unix_ms()); });
+    d->guarded("sample", [d] { d->sampler_->begin(uv_now(&d->loop_), now_from(&d->loop_).unix_ms()); });
     if (d->sampler_->collecting())
         uv_idle_start(d->sample_idle_.get(), on_sample_slice);
     else
@@ -342,6 +347,7 @@ void Daemon::on_sample(uv_timer_t* t) {
 
 void Daemon::on_sample_slice(uv_idle_t* h) {
     auto* d = static_cast<Daemon*>(h->data);
+    if (!d->sample_turns_.admit()) return;  // the next turn's
     d->guarded("sample", [d] { d->sampler_->step(); });
     if (d->sampler_->collecting()) return;
     uv_idle_stop(h);
@@ -425,6 +431,7 @@ void Daemon::on_turn(uv_prepare_t* p) {
         d->stats_.loop.turns.observe_ns(wall > waited ? wall - waited : 0);
         d->stats_.loop.turns_cpu.observe_ns(cpu - d->turn_cpu_ns_);
     }
+    d->turn_budget_.begin_turn();
     d->turn_ns_ = t;
     d->turn_idle_ns_ = idle;
     d->turn_cpu_ns_ = cpu;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "api/query_api.hpp"
+#include "base/turn_budget.hpp"
 #include "daemon/history_keeper.hpp"
 #include "daemon/grpc_routes.hpp"
 #include "daemon/metrics_page.hpp"
@@ -99,6 +100,11 @@ private:
     // The loop turn probe (on_turn): when the last turn began, poll's idle
     // time and the thread's CPU time then.
     http::UvHandle<uv_prepare_t> turn_probe_;
+    // Each turn's busy time, shared by the sliced workers (sampler, push,
+    // history, queries, exports); begun by on_turn. The clock is the
+    // loop's busy time: wall time less what poll waited.
+    base::TurnBudget turn_budget_{[this] { return uv_hrtime() - uv_metrics_idle_time(&loop_); }};
+    base::TurnShare sample_turns_;
     uint64_t turn_ns_ = 0;
     uint64_t turn_idle_ns_ = 0;
     uint64_t turn_cpu_ns_ = 0;

@@ -56,6 +56,7 @@ http::Response ExportPacer::begin(std::vector<history::SeriesId> ids, int64_t st
 
 void ExportPacer::on_idle(uv_idle_t* h) {
     auto* p = static_cast<ExportPacer*>(h->data);
+    if (!p->turns_.admit()) return;  // the next turn's
     bool more = false;
     base::guarded([&] { more = p->step(); }, [&](base::Failure f) {
         // The export being built is dropped, answered 503 (resolve is

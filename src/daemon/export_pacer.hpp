@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/turn_budget.hpp"
 #include "history/history_export.hpp"
 #include "history/history_store.hpp"
 #include "http/deferred.hpp"
@@ -45,6 +46,8 @@ public:
     ~ExportPacer() { idle_.close(); }
 
     void start(uv_loop_t* loop);
+    // Slices from the idle handle ask `budget` first (base/turn_budget.hpp).
+    void share_turns(base::TurnBudget& budget) { turns_.join(budget, "export"); }
     void close();
     // The answer to come (Response::later), or 503 now when busy.
     http::Response begin(std::vector<history::SeriesId> ids, int64_t start_ms, int64_t end_ms);
@@ -69,6 +72,7 @@ private:
     const history::Store& store_;
     size_t max_bytes_;
     http::UvHandle<uv_idle_t> idle_;
+    base::TurnShare turns_;
     std::deque<Running> running_;  // front: the one whose turn it is
     uint64_t counts_[kExportResultCount] = {};
 };

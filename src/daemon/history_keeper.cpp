@@ -230,6 +230,7 @@ void HistoryKeeper::want_work() {
 
 void HistoryKeeper::on_work(uv_idle_t* h) {
     auto* k = static_cast<HistoryKeeper*>(h->data);
+    if (!k->turns_.admit()) return;  // the next turn's
     const uint64_t t0 = uv_hrtime();
     k->guarded([k] { k->step(); });
     k->longest_step_ns_ = std::max(k->longest_step_ns_, uv_hrtime() - t0);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "api/live_storage.hpp"
+#include "base/turn_budget.hpp"
 #include "history/flush.hpp"
 #include "history/history_self_metrics.hpp"
 #include "history/history_store.hpp"
@@ -66,6 +67,12 @@ public:
     // timer. A directory that cannot be opened leaves the store in memory
     // only: `warning` says why (the daemon serves on).
     void start(uv_loop_t* loop, std::string& warning);
+    // Its steps (intake, reload, flushes) and the exports' slices ask
+    // `budget` first (base/turn_budget.hpp).
+    void share_turns(base::TurnBudget& budget) {
+        turns_.join(budget, "history");
+        exports_.share_turns(budget);
+    }
     // The sample pipeline's batch: each series appended at the batch's
     // time; each series of the last batch missing from this one gets a
     // staleness marker. Taken in across loop turns from the next one on
@@ -143,6 +150,7 @@ private:
     ExportPacer exports_{store_, config_.max_export_bytes};
     uv_loop_t* loop_ = nullptr;
     http::UvHandle<uv_idle_t> work_;
+    base::TurnShare turns_;
     http::UvHandle<uv_timer_t> flush_timer_;
     // The sample pipeline: the last batch's series (for staleness; ids_
     // is the batch being appended; 4 bytes a series each, in the store's

@@ -122,7 +122,7 @@ SelfMetricsInput MetricsPage::self_metrics_input() const {
     const DaemonStats& d = parts_.daemon;
     return {parts_.watcher.counters(), d.tick_alloc_failures, d.tick_exceptions, parts_.pusher.callback_failures(),
             d.loop, counters_, d.listeners, parts_.events, d.version, d.start_unix_ns, d.tls, d.auth,
-            d.web_config_reloads, d.sampler};
+            d.web_config_reloads, d.sampler, d.turn_budget};
 }
 
 std::shared_ptr<const std::string> MetricsPage::body(prom::Format format) {

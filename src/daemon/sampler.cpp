@@ -14,6 +14,11 @@ bool Sampler::run(uint64_t now_ms, int64_t unix_ms) {
     // One under way goes on in its own slices (step()), not here too: a
     // consumer falling due meanwhile waits for its end.
     if (collection_) return true;
+    return begin(now_ms, unix_ms) && step();
+}
+
+bool Sampler::begin(uint64_t now_ms, int64_t unix_ms) {
+    if (collection_) return true;
     // Each consumer's next turn is set before anything is collected:
     // when memory runs out below, this round is skipped, not retried
     // at once.
@@ -31,7 +36,7 @@ bool Sampler::run(uint64_t now_ms, int64_t unix_ms) {
     // reserved and never written cost no memory).
     collection_->collector.reserve(last_series_ + last_series_ / 16, last_label_bytes_ + last_label_bytes_ / 16,
                                    last_compared_ + last_compared_ / 16);
-    return step();
+    return true;
 }
 
 // A slice that fails (memory, an exception) abandons the collection, so

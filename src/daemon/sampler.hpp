@@ -40,6 +40,9 @@ public:
     // step()'s; who fell due meanwhile is collected for after it). Returns
     // collecting().
     bool run(uint64_t now_ms, int64_t unix_ms);
+    // run() without the slice: the collection is begun (when a consumer is
+    // due and none is under way) and its slices are all step()'s.
+    bool begin(uint64_t now_ms, int64_t unix_ms);
     // One slice of the collection under way: at most about
     // base::kSampleSliceSamples samples (all of them once the collection
     // began again kMaxSampleRestarts times); the slice that finishes it

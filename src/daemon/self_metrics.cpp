@@ -88,6 +88,12 @@ constexpr Family kLoopTurnMax{"mmwatch_loop_turn_max_seconds", Kind::gauge, "The
 constexpr Family kLoopTurnCpu{"mmwatch_loop_turn_cpu_seconds", Kind::histogram,
                               "CPU time the loop's thread ran in each loop turn (the rest of the turn's time the "
                               "machine ran something else)."};
+constexpr Family kTurnSlices{"mmwatch_turn_slices_total", Kind::counter,
+                              "Slices of long work the loop turn's budget let run, by worker (sample, push, "
+                              "history, export, query)."};
+constexpr Family kTurnDeferred{"mmwatch_turn_deferred_total", Kind::counter,
+                               "Times a worker's slice waited for the next loop turn: the turn had spent its "
+                               "budget (kTurnBudgetNs), by worker."};
 constexpr Family kTlsHandshakes{"mmwatch_tls_handshakes_total", Kind::counter, "TLS handshakes completed."};
 constexpr Family kTlsFailures{"mmwatch_tls_handshake_failures_total", Kind::counter,
                               "TLS handshakes refused, by reason (docs/security.md)."};
@@ -106,7 +112,7 @@ constexpr Family kStart{"process_start_time_seconds", Kind::gauge, "Start time o
 constexpr const Family* kAll[] = {&kSources, &kRejections, &kReadFaults, &kConflicts, &kDuplicates, &kLimits,
                                   &kEvents, &kEventErrors, &kStale, &kRescans, &kRequests, &kHttpErrors,
                                   &kScrapes, &kRenders, &kCompressions, &kBodyBytes, &kConnections, &kSeries, &kMapped, &kWaitingForFds, &kDiskBacked, &kWatchFailures,
-                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kLoopTurn, &kLoopTurnMax, &kLoopTurnCpu, &kSampleBatches, &kSampleSlices, &kSampleRestarts, &kSampleFailures, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kReloads, &kAuth, 
+                                  &kListenerConnections, &kListenerRefused, &kShed, &kAllocFailures, &kLoopLag, &kLoopBusy, &kLoopTurn, &kLoopTurnMax, &kLoopTurnCpu, &kSampleBatches, &kSampleSlices, &kSampleRestarts, &kSampleWhole, &kSampleFailures, &kTurnSlices, &kTurnDeferred, &kTlsHandshakes, &kTlsFailures, &kTlsReloads, &kReloads, &kAuth, 
                                   &kBuildInfo,
                                   &kRss, &kCpu, &kFds, &kMaxFds, &kStart};
 // Rendered by the metrics page (it needs the sources), reserved here.
@@ -337,6 +343,13 @@ void render_self_metrics(const SelfMetricsInput& in, prom::Writer& out) {
     single(out, kSampleRestarts, double(sc.restarts));
     single(out, kSampleWhole, double(sc.whole));
     single(out, kSampleFailures, double(sc.failures));
+    // The daemon's workers, at zero before they join.
+    const std::vector<base::TurnBudget::Counts> not_joined{{"sample"}, {"push"}, {"history"}, {"export"}, {"query"}};
+    const auto& turns = in.turn_budget ? in.turn_budget->counts() : not_joined;
+    head(out, kTurnSlices);
+    for (const auto& w : turns) row(out, "worker", w.name, w.slices);
+    head(out, kTurnDeferred);
+    for (const auto& w : turns) row(out, "worker", w.name, w.deferred);
     const http::TlsCounters tls = in.tls ? *in.tls : http::TlsCounters{};
     single(out, kTlsHandshakes, double(tls.handshakes));
     enum_rows(out, kTlsFailures, "reason", http::handshake_failure_name, tls.failures);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/duration_histogram.hpp"
+#include "base/turn_budget.hpp"
 #include "files/file_counters.hpp"
 #include "files/event_log.hpp"
 #include "http/h2_listener.hpp"
@@ -95,6 +96,7 @@ struct SelfMetricsInput {
     const uint64_t* auth = nullptr;  // by http::AuthResult
     const uint64_t* reloads = nullptr;  // SIGHUP re-reads of --web-config: ok, failed
     const SamplerCounters* sampler = nullptr;  // null: exported at zero
+    const base::TurnBudget* turn_budget = nullptr;  // null: every worker's series at zero
 };
 
 // What the daemon itself keeps for its self-metrics: how its loop runs,
@@ -113,6 +115,7 @@ struct DaemonStats {
     uint64_t web_config_reloads[2] = {};  // SIGHUP: ok, failed
     const http::H2Listener* grpc = nullptr;  // --otlp-grpc-listen's sessions
     const SamplerCounters* sampler = nullptr;  // null until the sampler starts (exported at zero)
+    const base::TurnBudget* turn_budget = nullptr;  // the loop turn's budget, once the workers joined it
 };
 
 // Family names of the self-metrics (the daemon's and remote_write's):

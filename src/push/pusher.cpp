@@ -91,7 +91,7 @@ void Pusher::consume(std::shared_ptr<const prom::SampleBatch> batch) {
         return;
     }
     stream_.begin(std::move(batch));
-    if (run_slice() && idle_open_) uv_idle_start(&idle_, on_idle);
+    if ((!turns_.admit() || run_slice()) && idle_open_) uv_idle_start(&idle_, on_idle);
 }
 
 // One slice of the push: its requests to every sender (the last one
@@ -112,6 +112,7 @@ bool Pusher::run_slice() {
 
 void Pusher::on_idle(uv_idle_t* h) {
     auto* p = static_cast<Pusher*>(h->data);
+    if (!p->turns_.admit()) return;  // the next turn's
     p->curl_->guarded("push_slice", [p] {
         if (p->run_slice()) return;
         uv_idle_stop(&p->idle_);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/turn_budget.hpp"
 #include "prom/samples.hpp"
 #include "prom/writer.hpp"
 #include "push/curl_loop.hpp"
@@ -62,10 +63,13 @@ public:
     // one-line `error`. Nothing to do when no URL is configured.
     [[nodiscard]] bool start(uv_loop_t* loop, std::string& error);
     [[nodiscard]] bool enabled() const noexcept { return !senders_.empty(); }
+    // Each slice asks `budget` first (base/turn_budget.hpp); before this,
+    // every slice runs.
+    void share_turns(base::TurnBudget& budget) { turns_.join(budget, "push"); }
     // One batch of every series: queued at every sender, with staleness
     // markers for the series gone since the last batch. The first slice
-    // runs now (a small push is done on return), the rest on the next
-    // loop turns. A batch that comes while a push is still running waits
+    // runs now when the turn's budget lets it (a small push is then done
+    // on return), the rest on the next loop turns. A batch that comes while a push is still running waits
     // for it (one at most: a newer one replaces it, its series counted as
     // skipped, reason overrun), so no callback runs more than a slice.
     void consume(std::shared_ptr<const prom::SampleBatch> batch) override;
@@ -114,6 +118,7 @@ private:
     std::vector<Request> requests_;  // one slice's, reused
     size_t peak_working_bytes_ = 0;
     uv_idle_t idle_{};  // runs while a push is under way
+    base::TurnShare turns_;
     bool idle_open_ = false;
 };
 
