@@ -76,6 +76,7 @@ void HistoryKeeper::consume(std::shared_ptr<const prom::SampleBatch> batch) {
         pending_batches_.pop_front();
         ++batches_dropped_;
     }
+    count_feeder_bytes();
     if (loop_) {
         want_work();  // the intake's steps begin on the next loop turn
         return;
@@ -148,7 +149,7 @@ void HistoryKeeper::intake_step() {
     std::swap(last_ids_, ids_);
     intake_.reset();
     ++batches_taken_in_;
-    count_feeder_bytes();
+    count_feeder_bytes();  // the batch let go
 }
 
 void HistoryKeeper::take_in(const prom::SampleBatch& batch, size_t i) {
@@ -177,8 +178,16 @@ void HistoryKeeper::mark_if_gone(SeriesId id) {
 }
 
 // What this keeper holds per series for the store, in its budget: the
-// two batch lists and the OTLP side's (otlp_history.hpp).
+// two batch lists and the OTLP side's (otlp_history.hpp). The sampled
+// batches it holds, waiting and being taken in (up to
+// kHistoryPendingBatches + 1), are counted apart
+// (mmwatch_history_sample_batch_bytes), not in --history-bytes: counted
+// there, each batch's arrival (about 7 MB at 100,000 series) would make
+// the store evict that much in one call, a long turn at every batch,
+// until eviction itself runs in slices (docs/operations.md).
 void HistoryKeeper::count_feeder_bytes() {
+    held_batch_bytes_ = intake_ ? intake_->batch->memory_bytes() : 0;
+    for (const auto& b : pending_batches_) held_batch_bytes_ += b->memory_bytes();
     store_.set_feeder_bytes((ids_.capacity() + last_ids_.capacity()) * sizeof(SeriesId) +
                             in_batch_.capacity() * sizeof(uint64_t) + otlp_.memory_bytes());
 }
@@ -356,6 +365,9 @@ constexpr prom::Family kBatchesDropped{
     "mmwatch_history_pending_batches_dropped_total", prom::Kind::counter,
     "Sample batches dropped while waiting (the oldest first): more than a few came during the reload at start or "
     "while earlier ones were still being taken in."};
+constexpr prom::Family kBatchBytes{
+    "mmwatch_history_sample_batch_bytes", prom::Kind::gauge,
+    "Memory of the sampled batches the history store holds, waiting or being taken in (not in --history-bytes)."};
 constexpr prom::Family kIntakeSteps{
     "mmwatch_history_intake_steps_total", prom::Kind::counter,
     "Loop turns that took in a share of a sampled batch (about a thousand series at most each)."};
@@ -382,7 +394,7 @@ std::vector<prom::Family> HistoryKeeper::self_metric_families() {
     for (const history::MetricRow& r : rows)
         if (out.empty() || out.back().name != r.name) out.push_back({r.name, kind_of(r.type), r.help});
     for (const prom::Family& f :
-         {kRemoteWriteRefused, kBatchesDropped, kIntakeSteps, kBatchesTakenIn, kLoading, kAllocFailures, kLongestStep}) out.push_back(f);
+         {kRemoteWriteRefused, kBatchesDropped, kBatchBytes, kIntakeSteps, kBatchesTakenIn, kLoading, kAllocFailures, kLongestStep}) out.push_back(f);
     out.push_back(OtlpHistory::self_metric_family());
     for (const prom::Family& f : ExportPacer::self_metric_families()) out.push_back(f);
     return out;
@@ -416,6 +428,7 @@ void HistoryKeeper::write_self_metrics(prom::Writer& w) const {
     for (size_t i = 0; i < kWriteRefusalCount; ++i)
         prom::labelled(w, "reason", write_refusal_name(WriteRefusal(i)), double(write_refusals_[i]));
     prom::single(w, kBatchesDropped, double(batches_dropped_));
+    prom::single(w, kBatchBytes, double(held_batch_bytes_));
     prom::single(w, kIntakeSteps, double(intake_steps_));
     prom::single(w, kBatchesTakenIn, double(batches_taken_in_));
     prom::single(w, kLoading, loading_ ? 1 : 0);

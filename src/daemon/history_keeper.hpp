@@ -172,6 +172,7 @@ private:
     std::optional<Intake> intake_;
     std::deque<std::shared_ptr<const prom::SampleBatch>> pending_batches_;
     uint64_t batches_dropped_ = 0;
+    size_t held_batch_bytes_ = 0;  // of pending_batches_ and the intake's (count_feeder_bytes())
     uint64_t intake_steps_ = 0, batches_taken_in_ = 0;
     std::vector<history::LabelView> labels_;
     // OTLP points (the series they feed are marked in the store:

@@ -376,6 +376,22 @@ TEST_CASE_FIXTURE(Started, "batches_waiting_past_kHistoryPendingBatches_drop_the
     k.close();
 }
 
+// The batches the keeper holds (the one taken in and those waiting) are
+// counted in their own gauge, and let go (at zero) once taken in.
+TEST_CASE_FIXTURE(Started, "the_sampled_batches_held_are_counted_until_taken_in") {
+    const auto first = batch(gauges(2 * base::kHistoryIntakeStepSeries), 1000);
+    const auto second = batch({{"a", 1}}, 2000);
+    k.consume(first);
+    loop.turn();
+    k.consume(second);
+    const std::string held =
+        "mmwatch_history_sample_batch_bytes " + std::to_string(first->memory_bytes() + second->memory_bytes()) + "\n";
+    CHECK(self_metrics(k).find(held) != std::string::npos);
+    loop.load(k);
+    CHECK(self_metrics(k).find("mmwatch_history_sample_batch_bytes 0\n") != std::string::npos);
+    k.close();
+}
+
 TEST_CASE_FIXTURE(Started, "close_takes_in_the_batch_under_way_and_those_waiting") {
     constexpr size_t kStep = base::kHistoryIntakeStepSeries;
     k.consume(batch(gauges(2 * kStep), 1000));
