@@ -21,9 +21,12 @@ void SampleCollector::label(std::string& labels, std::string_view name, std::str
 void SampleCollector::family(std::string_view name, Kind kind, std::string_view, std::string_view) {
     name_ = name;
     if (!distinct_) return;
-    distinct_names_.emplace(name);
+    if (!ranges_.empty() && ranges_.back().last == SIZE_MAX) ranges_.back().last = series_.size();
+    ranges_.push_back({series_.size(), SIZE_MAX});
+    distinct_names_.emplace(name, ranges_.size() - 1);
     if (kind != Kind::histogram && kind != Kind::summary) return;
-    for (std::string_view suffix : {"_bucket", "_sum", "_count"}) distinct_names_.emplace(name_ + std::string(suffix));
+    for (std::string_view suffix : {"_bucket", "_sum", "_count"})
+        distinct_names_.emplace(name_ + std::string(suffix), ranges_.size() - 1);
 }
 
 void SampleCollector::bucket(double le, double cumulative) {
@@ -139,8 +142,11 @@ void SampleCollector::add(std::string_view name, std::string_view extra, double 
             values_.push_back(v);
             return;
         }
-        const bool inserted = distinct_names_.contains(name) ? series_.insert(begin, size)
-                                                             : series_.insert_unlike_distinct(begin, size);
+        // Under a file family's name: that family's series are indexed
+        // first (once), the only ones it may repeat (__name__ is in the set).
+        if (const auto same = distinct_names_.find(name); same != distinct_names_.end())
+            series_.index_range(ranges_[same->second].first, ranges_[same->second].last);
+        const bool inserted = series_.insert_unlike_distinct(begin, size);
         if (inserted) {
             values_.push_back(v);
             return;

@@ -56,7 +56,7 @@ public:
     // The file plan's series, distinct by construction, are added without
     // looking for a repeat; a later series is compared with them only if
     // its __name__ is one of theirs (a self-metric or OTLP series under a
-    // file family's name): then they are indexed, once.
+    // file family's name): then that family's are indexed, once.
     void distinct_series(bool on) override { distinct_ = on; }
 
     // The series so far, in the order first written: label pairs sorted by
@@ -97,13 +97,20 @@ private:
     friend class SampleBatch;
 
     // The __name__s of the series added distinct (by family(): a
-    // histogram's or summary's with their suffixes), a few per file family.
+    // histogram's or summary's with their suffixes), a few per file
+    // family, each with where its family's series are in series_: they
+    // are contiguous, one family after the other, the last one's open
+    // until the end.
     struct NameHash {
         using is_transparent = void;
         size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
+    struct Range {
+        size_t first = 0, last = SIZE_MAX;  // series_ indexes; SIZE_MAX: the family still open
+    };
     bool distinct_ = false;
-    std::unordered_set<std::string, NameHash, std::equal_to<>> distinct_names_;
+    std::unordered_map<std::string, size_t, NameHash, std::equal_to<>> distinct_names_;  // to ranges_
+    std::vector<Range> ranges_;
 
     Labels target_, external_;
     std::string name_, labels_, suffixed_;

@@ -76,6 +76,19 @@ public:
         }
         unindexed_ = 0;
     }
+    // Indexes the add_distinct() label sets among the i-th for i in
+    // [first, last): those one family added, before a label set under its
+    // name is inserted (insert_unlike_distinct()). The cost is that
+    // family's series, not all the distinct ones.
+    void index_range(size_t first, size_t last) {
+        last = std::min(last, spans_.size());
+        for (size_t i = first; i < last && unindexed_ > 0; ++i) {
+            if (spans_[i].indexed) continue;
+            index_.insert(spans_[i].hash, uint32_t(i));
+            spans_[i].indexed = true;
+            --unindexed_;
+        }
+    }
     // Whether the set holds `labels`: by the index, and the distinct label
     // sets not indexed one by one (tests and checks, not a hot path).
     [[nodiscard]] bool contains(std::string_view labels) const noexcept {
