@@ -31,6 +31,15 @@ bool has_series(const prom::SampleBatch& b, std::string_view name, double value)
     return false;
 }
 
+// Six files of 1,000 gauges g0..g999 (6,000 samples: two slices), opened.
+void six_files_of_1000_gauges(test::DaemonRig& rig) {
+    std::vector<test::Entry> gauges;
+    for (int i = 0; i < 1000; ++i) gauges.push_back({2, "g" + std::to_string(i)});
+    const std::vector<std::byte> file = test::build(gauges).bytes;
+    for (int f = 0; f < 6; ++f) rig.dir.write("f" + std::to_string(f) + ".rezl", file);
+    rig.open();
+}
+
 }  // namespace
 
 TEST_CASE("every_consumer_due_gets_one_batch_collected_once_at_its_own_interval") {
@@ -68,11 +77,7 @@ TEST_CASE("every_consumer_due_gets_one_batch_collected_once_at_its_own_interval"
 // in one turn, so history and remote_write still get their batch.
 TEST_CASE("files_changing_every_turn_restart_a_collection_a_bounded_number_of_times_then_it_is_made_whole") {
     test::DaemonRig rig;
-    std::vector<test::Entry> gauges;
-    for (int i = 0; i < 1000; ++i) gauges.push_back({2, "g" + std::to_string(i)});
-    const std::vector<std::byte> file = test::build(gauges).bytes;
-    for (int f = 0; f < 6; ++f) rig.dir.write("f" + std::to_string(f) + ".rezl", file);  // 6,000 samples: 2 slices
-    rig.open();
+    six_files_of_1000_gauges(rig);
     Sampler sampler(*rig.page, {{"instance", "h:9479"}, {"job", "mmwatch"}}, {});
     Recorder r;
     sampler.add(r, 1000, 0);
@@ -103,11 +108,7 @@ TEST_CASE("files_changing_every_turn_restart_a_collection_a_bounded_number_of_ti
 // compared with them, so a batch never holds a series twice.
 TEST_CASE("a_sliced_collection_holds_each_series_once_and_compares_only_what_may_repeat") {
     test::DaemonRig rig;
-    std::vector<test::Entry> gauges;
-    for (int i = 0; i < 1000; ++i) gauges.push_back({2, "g" + std::to_string(i)});
-    const std::vector<std::byte> file = test::build(gauges).bytes;
-    for (int f = 0; f < 6; ++f) rig.dir.write("f" + std::to_string(f) + ".rezl", file);
-    rig.open();
+    six_files_of_1000_gauges(rig);
     Sampler sampler(*rig.page, {{"instance", "h:9479"}, {"job", "mmwatch"}}, {});
     Recorder r;
     sampler.add(r, 1000, 0);
@@ -129,11 +130,7 @@ TEST_CASE("a_sliced_collection_holds_each_series_once_and_compares_only_what_may
 // due gets the next collection, begun after this one ends.
 TEST_CASE("run_during_a_collection_runs_no_slice_and_the_consumer_due_meanwhile_gets_the_next_batch") {
     test::DaemonRig rig;
-    std::vector<test::Entry> gauges;
-    for (int i = 0; i < 1000; ++i) gauges.push_back({2, "g" + std::to_string(i)});
-    const std::vector<std::byte> file = test::build(gauges).bytes;
-    for (int f = 0; f < 6; ++f) rig.dir.write("f" + std::to_string(f) + ".rezl", file);  // 6,000 samples: 2 slices
-    rig.open();
+    six_files_of_1000_gauges(rig);
     Sampler sampler(*rig.page, {{"instance", "h:9479"}, {"job", "mmwatch"}}, {});
     Recorder fast, slow;
     sampler.add(fast, 1000, 0);
