@@ -9,7 +9,8 @@
 // Then every slice over 2 ms at the default budget, named by where it
 // started and stopped (the budget tick's source line; "end" is the last
 // slice: the answer shaped and the frames freed), and the longest time
-// destroying a finished query took (the daemon's "release").
+// freeing a part of a finished query took (the daemon's "release", a part
+// a loop turn).
 //
 //     promql_slices [series] [samples] history eight
 // runs the scrape benchmark's two heavy queries four times each at once,
@@ -74,10 +75,17 @@ bool timed_step(Query& query, Run& r) {
     return done;
 }
 
-// Destroys a finished query, timed; false when it failed.
+// Frees a finished query as the daemon does (its answer and what the
+// evaluation kept a part a loop turn, then the query), each part timed;
+// false when it failed.
 bool release(std::unique_ptr<Query> query, Run& r) {
     const bool ok = query->error() == nullptr;
     if (!ok) std::fprintf(stderr, "error: %s\n", query->error()->message.c_str());
+    for (bool done = false; !done;) {
+        const double t = cpu_ms();
+        done = query->free_result(base::kAnswerFreeSeriesPerTurn, base::kAnswerFreePointsPerTurn);
+        r.release_ms = std::max(r.release_ms, cpu_ms() - t);
+    }
     const double t = cpu_ms();
     query.reset();
     r.release_ms = std::max(r.release_ms, cpu_ms() - t);
