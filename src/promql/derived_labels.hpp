@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -25,7 +26,7 @@ public:
     // the first time.
     template <class Derive>
     const Labels& get(const Labels& a, const Labels* b, Derive derive) {
-        if (2 * (entries_.size() + 1) > slots_.size()) grow();
+        if (2 * (entries_.size() + 1) > slots_.size()) rehash(2 * slots_.size());
         const void* kb = b ? b->identity() : nullptr;
         const uint64_t h = a.hash() * 31 + (b ? b->hash() : 0);
         const size_t mask = slots_.size() - 1;
@@ -33,15 +34,25 @@ public:
             Slot& s = slots_[k];
             if (s.index_plus_1 == 0) {
                 entries_.push_back({a, b ? *b : Labels(), derive()});
-                s = {a.identity(), kb, h, entries_.size()};
+                s = {h, entries_.size()};
                 return entries_.back().derived;
             }
-            if (s.a == a.identity() && s.b == kb) return entries_[s.index_plus_1 - 1].derived;
+            const Entry& e = entries_[s.index_plus_1 - 1];
+            if (s.hash == h && e.a.identity() == a.identity() && e.b.identity() == kb) return e.derived;
         }
+    }
+    // Room for `n` input sets (or pairs): a step's size, so the table is
+    // made at once before a step, not grown through one (100,000 entries
+    // moved: 2 to 4 ms).
+    void reserve(size_t n) {
+        if (2 * (n + 1) <= slots_.size()) return;
+        entries_.reserve(n);
+        rehash(std::bit_ceil(2 * (n + 1)));
     }
     // Frees up to `n` entries (and the table with the last); true once
     // nothing is held. No lookups after the first part.
     bool release_part(size_t n) {
+        slots_.clear();
         while (n-- > 0 && !entries_.empty()) entries_.pop_back();
         if (!entries_.empty()) return false;
         std::vector<Entry>().swap(entries_);
@@ -51,13 +62,11 @@ public:
 
 private:
     struct Slot {
-        const void* a = nullptr;
-        const void* b = nullptr;
         uint64_t hash = 0;
         size_t index_plus_1 = 0;  // 0: empty
     };
-    void grow() {
-        std::vector<Slot> old(std::max<size_t>(16, 2 * slots_.size()));
+    void rehash(size_t slots) {
+        std::vector<Slot> old(std::max<size_t>(16, slots));
         old.swap(slots_);
         const size_t mask = slots_.size() - 1;
         for (const Slot& s : old) {

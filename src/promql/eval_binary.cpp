@@ -196,6 +196,7 @@ Task<std::string> vector_binop(BinopState& st, const StepInput& in, Vector& out,
     const bool swapped = m.card == Card::one_to_many;
     if (swapped) std::swap(lhs, rhs), std::swap(lsig, rsig);
     if (std::string e = st.index_right(*lhs, *rhs, *rsig, in.num_sigs, swapped); !e.empty()) co_return e;
+    st.metrics.reserve(lhs->size());
     for (size_t i = 0; i < lhs->size(); ++i) {
         const uint32_t sig = (*lsig)[i];
         std::string e;
@@ -244,6 +245,7 @@ void set_operation(Tok op, const StepInput& in, Vector& out) {
 // set per sample.
 Task<std::string> vector_scalar_binop(BinopState& st, const Vector& vec, double scalar, bool swap, Vector& out,
                                       Budget& budget) {
+    st.metrics.reserve(vec.size());
     for (size_t i = 0; i < vec.size(); ++i) {
         co_await pace(budget, i + 1);
         const Sample& s = vec[i];

@@ -258,6 +258,7 @@ void call_elementwise(InstantCall& c, const StepInput& in, size_t from, size_t t
     if (id == Fn::clamp_max) hi = v[1][0].f;
     if (id == Fn::round) inverse = 1.0 / (v.size() >= 2 ? v[1][0].f : 1.0);
     if (hi < lo) return;
+    if (from == 0 && !c.delayed_name_removal) c.dropped.reserve(v[0].size());
     for (size_t i = from; i < to; ++i) {
         const Sample& s = v[0][i];
         double f = s.f;

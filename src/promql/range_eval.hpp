@@ -87,6 +87,11 @@ public:
         }
     }
 
+    // Room for `n` sets, made at once (an empty index only).
+    void reserve(size_t n) {
+        if (used_ == 0 && 2 * (n + 1) > slots_.size()) slots_.assign(std::bit_ceil(2 * n + 2), Slot{});
+    }
+
 private:
     struct Slot {
         uint64_t hash = 0;
@@ -141,6 +146,14 @@ public:
     // Appends samples [from, to) of a step; false when one label set comes
     // twice.
     bool add(Vector& out, int64_t ts, size_t from, size_t to);
+    // Room for the first step's `n` series, made before it: grown through
+    // a step of 100,000 it moved them all in one slice (2 to 5 ms).
+    void reserve(size_t n) {
+        if (!result_.empty()) return;
+        index_.reserve(n);
+        result_.reserve(n);
+        last_ts_.reserve(n);
+    }
     [[nodiscard]] Matrix take() { return std::move(result_); }
 
 private:
@@ -256,6 +269,7 @@ Task<Matrix> Evaluator::range_eval(const VectorMatching* matching, F fn, std::ve
             for (Matrix& input : inputs) (void)co_await release(std::move(input));
             co_return m;
         }
+        series.reserve(out.size());
         for (size_t from = 0; from < out.size(); from += kStepChunkSeries) {
             const size_t to = std::min(out.size(), from + kStepChunkSeries);
             if (!series.add(out, ts, from, to)) co_await cx_.fail(ErrorType::execution, std::string(kSameLabelsetError));
