@@ -15,6 +15,9 @@
 //     promql_slices [series] [samples] history eight
 // runs the scrape benchmark's two heavy queries four times each at once,
 // a slice of each in turn as the daemon does (docs/benchmarks.md).
+// malloc is set as the daemon sets it; PROMQL_SLICES_FASTBINS=1 keeps
+// glibc's fastbins, to compare.
+#include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
@@ -151,6 +154,11 @@ void eight(Storage& s, int64_t end_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The daemon's malloc policy (src/main.cpp): large blocks mapped apart,
+    // no fastbins.
+    mallopt(M_MMAP_THRESHOLD, 128 << 10);
+    mallopt(M_TRIM_THRESHOLD, 128 << 10);
+    if (!std::getenv("PROMQL_SLICES_FASTBINS")) mallopt(M_MXFAST, 0);
     const int series = argc > 1 ? std::atoi(argv[1]) : 1000;
     const int samples = argc > 2 ? std::atoi(argv[2]) : 240;
     const bool in_history = argc > 3 && std::strcmp(argv[3], "history") == 0;
