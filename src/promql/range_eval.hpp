@@ -50,11 +50,11 @@ inline constexpr size_t kSortChunkSeries = 256;
 inline constexpr size_t kStepComplete = SIZE_MAX;
 
 // Erases up to `n` samples from the end of `v`, keeping its room; the
-// units of that.
+// units of that, one a sample (a label set let go, 10 to 20 ns measured).
 [[nodiscard]] inline int64_t erase_tail(Vector& v, size_t n) {
     n = std::min(n, v.size());
     v.erase(v.end() - static_cast<std::ptrdiff_t>(n), v.end());
-    return kReleaseSeriesWork * static_cast<int64_t>(n);
+    return static_cast<int64_t>(n);
 }
 
 // The units of `series` more series of a step (at most kStepChunkSeries).
