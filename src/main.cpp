@@ -59,6 +59,14 @@ int run(int argc, char** argv) {
 // Process-wide policy, so set here rather than in a limits header.
 constexpr int kMallocMmapThresholdBytes = 128 << 10;
 constexpr int kMallocTrimThresholdBytes = 128 << 10;
+// And no fastbins (M_MXFAST 0): glibc keeps small freed blocks (label
+// sets, short vectors) there unsorted and sorts them all into its free
+// lists at the next large allocation (malloc_consolidate), so a query
+// freeing 100,000 series' label sets, even a part a slice, held the loop
+// 3 to 7 ms in some later slice (tools/bench/promql_slices, docs/query.md
+// "Slicing"). Without them a small block is merged as it is freed; the
+// per-thread cache still serves the hot sizes.
+constexpr int kMallocFastbinMaxBytes = 0;
 
 // Nothing escapes start-up: whatever throws there (memory, a library) is one
 // line and exit status 2, like every other start-up failure. The loop's
@@ -68,6 +76,7 @@ int main(int argc, char** argv) {
     // Large short-lived blocks go back to the system when freed (above).
     mallopt(M_MMAP_THRESHOLD, kMallocMmapThresholdBytes);
     mallopt(M_TRIM_THRESHOLD, kMallocTrimThresholdBytes);
+    mallopt(M_MXFAST, kMallocFastbinMaxBytes);
 #endif
     try {
         return run(argc, argv);

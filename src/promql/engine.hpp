@@ -109,9 +109,11 @@ public:
     [[nodiscard]] const QueryError* error() const noexcept { return error_ ? &*error_ : nullptr; }
     [[nodiscard]] const QueryResult& result() const noexcept { return result_; }
     // Frees the answer from its end, at most `max_series` series or about
-    // `max_points` points a call; true once nothing is left. The daemon
-    // frees a written answer a part a loop turn: 10,000 series of 240
-    // points freed with the query took 4 ms.
+    // `max_points` points a call, then what a failed evaluation left (its
+    // selected series' label sets, its operators' label caches; a finished
+    // one frees them itself); true once nothing is left. The daemon frees
+    // a written answer a part a loop turn: 10,000 series of 240 points
+    // freed with the query took 4 ms, 100,000 series' label sets 10 ms.
     bool free_result(size_t max_series, size_t max_points);
     [[nodiscard]] uint64_t slices() const noexcept;
     // Slices ended by slice_ns rather than by their units.

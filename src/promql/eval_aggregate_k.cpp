@@ -32,24 +32,38 @@ struct KGroup {
 auto top_less = [](const Sample& a, const Sample& b) { return by_value_less(a.f, b.f); };
 auto bottom_less = [](const Sample& a, const Sample& b) { return by_reverse_value_less(a.f, b.f); };
 
-// One step of aggregationK over `input`; the kept samples per group.
-void k_step(Tok op, double param, Matrix& input, std::vector<size_t>& cursor, const std::vector<size_t>& group_of,
-            int64_t ts, std::vector<KGroup>& groups) {
+// One step of aggregationK, taken in parts.
+struct KStep {
+    Tok op;
+    double param;
+    int64_t k;
+    double ratio;
+    size_t remaining;  // limitk: groups not yet complete
+};
+
+KStep start_k_step(Tok op, double param, size_t inputs, std::vector<KGroup>& groups) {
     for (KGroup& g : groups) g = KGroup{};
-    size_t remaining = groups.size();
-    const int64_t k = std::min<int64_t>(go_int64(param), static_cast<int64_t>(input.size()));
-    double ratio = param < -1.0 ? -1.0 : param > 1.0 ? 1.0 : param;
-    for (size_t i = 0; i < input.size(); ++i) {
+    return {op, param, std::min<int64_t>(go_int64(param), static_cast<int64_t>(inputs)),
+            param < -1.0 ? -1.0 : param > 1.0 ? 1.0 : param, groups.size()};
+}
+
+// Series [from, to) of one step of aggregationK into the kept samples per
+// group; true when the step is over before its last series.
+bool k_step(KStep& st, Matrix& input, std::vector<size_t>& cursor, const std::vector<size_t>& group_of, int64_t ts,
+            std::vector<KGroup>& groups, size_t from, size_t to) {
+    const Tok op = st.op;
+    const int64_t k = st.k;
+    for (size_t i = from; i < to; ++i) {
         double f;
         if (!next_value(input[i], cursor[i], ts, f)) continue;
-        if (op == Tok::limit_ratio ? param == 0 : k < 1) return;
+        if (op == Tok::limit_ratio ? st.param == 0 : k < 1) return true;
         Sample s{input[i].metric, ts, f, input[i].drop_name};
         KGroup& g = groups[group_of[i]];
         const bool first = !g.seen;
         g.seen = true;
         switch (op) {
         case Tok::limit_ratio:
-            if (ratio_keeps(ratio, s.metric)) heap_push(g.heap, std::move(s), top_less);
+            if (ratio_keeps(st.ratio, s.metric)) heap_push(g.heap, std::move(s), top_less);
             break;
         case Tok::limitk:
             if (first) {
@@ -59,7 +73,7 @@ void k_step(Tok op, double param, Matrix& input, std::vector<size_t>& cursor, co
             if (static_cast<int64_t>(g.heap.size()) < k) heap_push(g.heap, std::move(s), top_less);
             if (!g.complete && static_cast<int64_t>(g.heap.size()) == k) {
                 g.complete = true;
-                if (--remaining == 0) return;
+                if (--st.remaining == 0) return true;
             }
             break;
         case Tok::topk:
@@ -80,6 +94,7 @@ void k_step(Tok op, double param, Matrix& input, std::vector<size_t>& cursor, co
             break;
         }
     }
+    return false;
 }
 
 }  // namespace
@@ -109,20 +124,29 @@ Task<Matrix> Evaluator::eval_aggregate_k(AggregateExpr& a, Matrix input, std::ve
     }
     std::vector<KGroup> groups(index.size());
     std::vector<size_t> cursor(input.size(), 0);
-    std::unordered_map<Labels, size_t, LabelsHash> out_index;
+    LabelsetIndex out_index;
     Matrix out;
+    const auto out_labels = [&](size_t n) -> const Labels& { return out[n].metric; };
     for (int64_t ts = start_; ts <= end_; ts += interval_) {
-        const double param = params.next();
-        co_await cx_.budget.tick(static_cast<int64_t>(input.size()) + 1);
-        k_step(a.op, param, input, cursor, group_of, ts, groups);
-        for (KGroup& g : groups) {
+        KStep step = start_k_step(a.op, params.next(), input.size(), groups);
+        co_await cx_.budget.tick(1);
+        // In parts: a step over 100,000 series was one slice of 3.5 ms.
+        for (size_t from = 0; from < input.size(); from += kStepChunkSeries) {
+            const size_t to = std::min(input.size(), from + kStepChunkSeries);
+            const bool over = k_step(step, input, cursor, group_of, ts, groups, from, to);
+            co_await cx_.budget.tick(chunk_units(to - from));
+            if (over) break;
+        }
+        for (size_t gi = 0; gi < groups.size(); ++gi) {
+            KGroup& g = groups[gi];
+            if (gi % kStepChunkSeries == kStepChunkSeries - 1) co_await cx_.budget.tick(chunk_units(kStepChunkSeries));
             if (!g.seen) continue;
             if (a.op == Tok::topk) go_sort(g.heap, [](const Sample& x, const Sample& y) { return top_less(y, x); });
             if (a.op == Tok::bottomk) go_sort(g.heap, [](const Sample& x, const Sample& y) { return bottom_less(y, x); });
             for (Sample& s : g.heap) {
-                auto [it, added] = out_index.try_emplace(s.metric, out.size());
+                const auto [n, added] = out_index.find_or_add(s.metric, out.size(), out_labels);
                 if (added) out.push_back(Series{s.metric, {}, s.drop_name});
-                out[it->second].floats.push_back({ts, s.f});
+                out[n].floats.push_back({ts, s.f});
             }
         }
         if (cx_.over_limit()) co_await cx_.too_many_samples();

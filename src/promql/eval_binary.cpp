@@ -4,7 +4,6 @@
 // fill modifiers and Prometheus's matching errors.
 #include <bit>
 #include <cmath>
-#include <unordered_map>
 
 #include "promql/range_eval.hpp"
 
@@ -61,42 +60,17 @@ Labels match_labels(const Labels& ls, const VectorMatching& m) {
     return b.labels();
 }
 
-// resultMetric with its per-node cache, keyed by the identity of the two
-// input label sets; the cache holds copies of them, so an address cannot
-// be reused for another set while it is a key.
-class ResultMetrics {
-public:
-    Labels get(const Labels& l, const Labels& r, Tok op, const VectorMatching& m, bool drop_name) {
-        const Key key{l.identity(), r.identity()};
-        if (auto it = cache_.find(key); it != cache_.end()) return it->second.out;
-        LabelsBuilder b(l);
-        if (drop_name || changes_metric_schema(op)) b.drop_metadata();
-        if (m.card == Card::one_to_one) {
-            if (m.on) b.keep(m.matching_labels);
-            else b.del_all(m.matching_labels);
-        }
-        for (const auto& name : m.include) b.set(name, r.get(name));
-        Labels out = b.labels();
-        cache_.emplace(key, Entry{l, r, out});
-        return out;
+// resultMetric, without its cache (DerivedLabels keeps the sets made).
+Labels result_metric(const Labels& l, const Labels& r, Tok op, const VectorMatching& m, bool drop_name) {
+    LabelsBuilder b(l);
+    if (drop_name || changes_metric_schema(op)) b.drop_metadata();
+    if (m.card == Card::one_to_one) {
+        if (m.on) b.keep(m.matching_labels);
+        else b.del_all(m.matching_labels);
     }
-
-private:
-    struct Key {
-        const void* l;
-        const void* r;
-        bool operator==(const Key& o) const noexcept { return l == o.l && r == o.r; }
-    };
-    struct KeyHash {
-        size_t operator()(const Key& k) const noexcept {
-            return std::hash<const void*>()(k.l) * 31 + std::hash<const void*>()(k.r);
-        }
-    };
-    struct Entry {
-        Labels l, r, out;
-    };
-    std::unordered_map<Key, Entry, KeyHash> cache_;
-};
+    for (const auto& name : m.include) b.set(name, r.get(name));
+    return b.labels();
+}
 
 // The (signature, result label hash) pairs of one step, to find a match
 // twice: open addressing over one array, emptied by a new generation. A
@@ -139,7 +113,10 @@ struct BinopState {
     bool return_bool;
     bool delayed;
     Annotations* annotations;
-    ResultMetrics metrics;
+    // The result labels of each pair of input sets, and each input set's
+    // with its name dropped (vector and scalar): one per series, not one
+    // per series and step.
+    DerivedLabels& metrics;
     // Scratch kept across steps.
     std::vector<const Sample*> right;
     std::vector<bool> matched_one;
@@ -185,7 +162,8 @@ std::string BinopState::pair(const Sample& ls, const Sample& rs, uint32_t sig, b
         return {};
     }
     if (return_bool) v = keep ? 1 : 0;
-    Labels metric = metrics.get(ls.metric, rs.metric, op, *m, !delayed && return_bool);
+    Labels metric = metrics.get(ls.metric, &rs.metric,
+                                [&] { return result_metric(ls.metric, rs.metric, op, *m, !delayed && return_bool); });
     if (m->card == Card::one_to_one) {
         if (matched_one[sig]) return "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)";
         matched_one[sig] = true;
@@ -218,6 +196,7 @@ Task<std::string> vector_binop(BinopState& st, const StepInput& in, Vector& out,
     const bool swapped = m.card == Card::one_to_many;
     if (swapped) std::swap(lhs, rhs), std::swap(lsig, rsig);
     if (std::string e = st.index_right(*lhs, *rhs, *rsig, in.num_sigs, swapped); !e.empty()) co_return e;
+    st.metrics.reserve(lhs->size());
     for (size_t i = 0; i < lhs->size(); ++i) {
         const uint32_t sig = (*lsig)[i];
         std::string e;
@@ -266,6 +245,7 @@ void set_operation(Tok op, const StepInput& in, Vector& out) {
 // set per sample.
 Task<std::string> vector_scalar_binop(BinopState& st, const Vector& vec, double scalar, bool swap, Vector& out,
                                       Budget& budget) {
+    st.metrics.reserve(vec.size());
     for (size_t i = 0; i < vec.size(); ++i) {
         co_await pace(budget, i + 1);
         const Sample& s = vec[i];
@@ -286,7 +266,7 @@ Task<std::string> vector_scalar_binop(BinopState& st, const Vector& vec, double 
         Sample o = s;
         o.f = v;
         if (changes_metric_schema(st.op) || st.return_bool) {
-            if (!st.delayed) o.metric = drop_metadata(o.metric);
+            if (!st.delayed) o.metric = st.metrics.get(s.metric, nullptr, [&] { return drop_metadata(s.metric); });
             o.drop_name = true;
         }
         out.push_back(std::move(o));
@@ -333,10 +313,11 @@ std::string matching_signature(const Labels& ls, const VectorMatching& m) {
 Task<Matrix> Evaluator::eval_binary(BinaryExpr& b) {
     const ValueType lt = b.lhs->type(), rt = b.rhs->type();
     BinopState st{b.op, b.matching ? &*b.matching : nullptr, b.return_bool, cx_.opts.delayed_name_removal,
-                  &cx_.annotations, {}, {}, {}, {}, {}};
+                  &cx_.annotations, label_cache(), {}, {}, {}, {}};
     std::vector<Expr*> args{b.lhs.get(), b.rhs.get()};
+    Matrix result;
     if (lt == ValueType::scalar && rt == ValueType::scalar) {
-        co_return co_await range_eval(
+        result = co_await range_eval(
             nullptr,
             [&](const StepInput& in, Vector& out) {
                 std::string error;
@@ -344,28 +325,31 @@ Task<Matrix> Evaluator::eval_binary(BinaryExpr& b) {
                 return error;
             },
             args);
-    }
-    if (lt == ValueType::vector && rt == ValueType::vector) {
+    } else if (lt == ValueType::vector && rt == ValueType::vector) {
         if (is_set_operator(b.op)) {
-            co_return co_await range_eval(
+            result = co_await range_eval(
                 st.m,
                 [&](const StepInput& in, Vector& out) {
                     set_operation(b.op, in, out);
                     return std::string();
                 },
                 args);
+        } else {
+            result = co_await range_eval(
+                st.m, [&](const StepInput& in, Vector& out) { return vector_binop(st, in, out, cx_.budget); }, args);
         }
-        co_return co_await range_eval(
-            st.m, [&](const StepInput& in, Vector& out) { return vector_binop(st, in, out, cx_.budget); }, args);
+    } else {
+        const bool swap = lt == ValueType::scalar;
+        result = co_await range_eval(
+            nullptr,
+            [&](const StepInput& in, Vector& out) {
+                return vector_scalar_binop(st, in.vectors[swap ? 1 : 0], in.vectors[swap ? 0 : 1][0].f, swap, out,
+                                           cx_.budget);
+            },
+            args);
     }
-    const bool swap = lt == ValueType::scalar;
-    co_return co_await range_eval(
-        nullptr,
-        [&](const StepInput& in, Vector& out) {
-            return vector_scalar_binop(st, in.vectors[swap ? 1 : 0], in.vectors[swap ? 0 : 1][0].f, swap, out,
-                                       cx_.budget);
-        },
-        args);
+    (void)co_await release(st.metrics);
+    co_return result;
 }
 
 }  // namespace mmwatch::promql

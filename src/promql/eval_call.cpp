@@ -75,11 +75,28 @@ Task<Matrix> Evaluator::eval_call(Call& c) {
     if (id == Fn::label_join) co_return co_await eval_label_join(c);
     if (is_sort(id) && !instant())
         cx_.annotations.warn("sort is ineffective for range queries since results are always ordered by labels");
-    InstantCall call{c, cx_.opts.delayed_name_removal, cx_.annotations, {}, {}};
+    InstantCall call{c, cx_.opts.delayed_name_removal, cx_.annotations, label_cache(), {}, {}};
     std::vector<Expr*> args;
     for (auto& a : c.args) args.push_back(a.get());
-    co_return co_await range_eval(
-        nullptr, [&](const StepInput& in, Vector& out) { return call_instant(call, in, out); }, args);
+    Matrix result;
+    if (is_elementwise(call)) {
+        // Cut every kStepChunkSeries samples: a step over 100,000 series
+        // was one slice of 40 to 60 ms.
+        result = co_await range_eval(
+            nullptr,
+            [&](const StepInput& in, Vector& out, size_t& next) {
+                const size_t n = in.vectors[0].size(), to = std::min(n, next + kStepChunkSeries);
+                call_elementwise(call, in, next, to, out);
+                next = to < n ? to : kStepComplete;
+                return std::string();
+            },
+            args);
+    } else {
+        result = co_await range_eval(
+            nullptr, [&](const StepInput& in, Vector& out) { return call_instant(call, in, out); }, args);
+    }
+    (void)co_await release(call.dropped);
+    co_return result;
 }
 
 namespace {

@@ -8,16 +8,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "promql/derived_labels.hpp"
 #include "promql/evaluator.hpp"
 #include "promql/quantile.hpp"
 
 namespace mmwatch::promql {
 
-// One call site's state across steps (histogram_quantile's bucket sets).
+// One call site's state across steps (histogram_quantile's bucket sets,
+// the input series' label sets with the name dropped).
 struct InstantCall {
     const Call& call;
     bool delayed_name_removal;
     Annotations& annotations;
+    DerivedLabels& dropped;
     struct Histogram {
         Labels metric;
         std::vector<Bucket> buckets;
@@ -29,6 +32,14 @@ struct InstantCall {
 // Appends the function's result at one step to `out`; an error message
 // when the query must fail.
 std::string call_instant(InstantCall& c, const StepInput& in, Vector& out);
+
+// True for the functions that map each sample of their vector argument
+// alone (math, dates, round, clamp*, timestamp): a step of theirs can be
+// cut anywhere.
+[[nodiscard]] bool is_elementwise(const InstantCall& c);
+// Appends the results of samples [from, to) of the vector argument at one
+// step, in order.
+void call_elementwise(InstantCall& c, const StepInput& in, size_t from, size_t to, Vector& out);
 
 // The value of a range-vector function over one window, or false when it
 // has none. `error` is set when the query must fail.

@@ -13,11 +13,10 @@ namespace mmwatch::promql {
 
 namespace {
 
-Labels name_dropped(const Sample& s, bool delayed) { return delayed ? s.metric : drop_metadata(s.metric); }
-
-template <class F>
-void each_float(const InstantCall& c, const Vector& in, Vector& out, F f) {
-    for (const Sample& s : in) out.push_back({name_dropped(s, c.delayed_name_removal), 0, f(s.f), true});
+// Built once per input series, found again at later steps.
+const Labels& name_dropped(InstantCall& c, const Sample& s) {
+    if (c.delayed_name_removal) return s.metric;
+    return c.dropped.get(s.metric, nullptr, [&] { return drop_metadata(s.metric); });
 }
 
 bool math_function(Fn id, double& v) {
@@ -96,11 +95,6 @@ bool date_function(Fn id, int64_t secs, double& v) {
     case Fn::year: v = static_cast<double>(c.year); return true;
     default: return false;
     }
-}
-
-void clamp(InstantCall& c, const Vector& in, double lo, double hi, Vector& out) {
-    if (hi < lo) return;
-    each_float(c, in, out, [&](double f) { return go_max(lo, go_min(hi, f)); });
 }
 
 void sort_floats(Vector& v, bool descending) {
@@ -243,58 +237,65 @@ Labels labels_for_absent(const Expr& arg) {
 
 namespace {
 
-// The functions applied to each sample alone: math and dates.
-bool call_elementwise(InstantCall& c, const StepInput& in, Vector& out) {
-    const Fn id = c.call.func->id;
-    const auto& v = in.vectors;
-    double probe = 0;
-    if (math_function(id, probe)) {
-        each_float(c, v[0], out, [&](double f) {
-            math_function(id, f);
-            return f;
-        });
-        return true;
-    }
-    if (!date_function(id, 0, probe)) return false;
-    if (v.empty()) {  // no argument: the evaluation time
-        double r;
-        date_function(id, in.ts / 1000, r);
-        out.push_back({Labels(), 0, r, false});
-        return true;
-    }
-    each_float(c, v[0], out, [&](double f) {
-        double r;
-        date_function(id, go_int64(f), r);
-        return r;
-    });
-    return true;
-}
+bool is_clamp(Fn id) noexcept { return id == Fn::clamp || id == Fn::clamp_max || id == Fn::clamp_min; }
 
 }  // namespace
+
+bool is_elementwise(const InstantCall& c) {
+    const Fn id = c.call.func->id;
+    double probe = 0;
+    if (math_function(id, probe)) return true;
+    if (date_function(id, 0, probe)) return !c.call.args.empty();  // without one: the evaluation time
+    return id == Fn::round || is_clamp(id) || id == Fn::timestamp;
+}
+
+void call_elementwise(InstantCall& c, const StepInput& in, size_t from, size_t to, Vector& out) {
+    const Fn id = c.call.func->id;
+    const auto& v = in.vectors;
+    double lo = -INFINITY, hi = INFINITY, inverse = 1;
+    if (id == Fn::clamp || id == Fn::clamp_min) lo = v[1][0].f;
+    if (id == Fn::clamp) hi = v[2][0].f;
+    if (id == Fn::clamp_max) hi = v[1][0].f;
+    if (id == Fn::round) inverse = 1.0 / (v.size() >= 2 ? v[1][0].f : 1.0);
+    if (hi < lo) return;
+    if (from == 0 && !c.delayed_name_removal) c.dropped.reserve(v[0].size());
+    for (size_t i = from; i < to; ++i) {
+        const Sample& s = v[0][i];
+        double f = s.f;
+        if (id == Fn::round) {
+            f = std::floor(f * inverse + 0.5) / inverse;
+        } else if (is_clamp(id)) {
+            f = go_max(lo, go_min(hi, f));
+        } else if (id == Fn::timestamp) {
+            f = static_cast<double>(s.t) / 1000;
+        } else if (!math_function(id, f)) {
+            double r = 0;
+            date_function(id, go_int64(s.f), r);
+            f = r;
+        }
+        out.push_back({name_dropped(c, s), 0, f, true});
+    }
+}
 
 std::string call_instant(InstantCall& c, const StepInput& in, Vector& out) {
     const Fn id = c.call.func->id;
     const auto& v = in.vectors;
-    if (call_elementwise(c, in, out)) return {};
-    switch (id) {
-    case Fn::round: {
-        const double inverse = 1.0 / (v.size() >= 2 ? v[1][0].f : 1.0);
-        each_float(c, v[0], out, [&](double f) { return std::floor(f * inverse + 0.5) / inverse; });
+    if (is_elementwise(c)) {
+        call_elementwise(c, in, 0, v[0].size(), out);
         return {};
     }
-    case Fn::clamp: clamp(c, v[0], v[1][0].f, v[2][0].f, out); return {};
-    case Fn::clamp_max: clamp(c, v[0], -INFINITY, v[1][0].f, out); return {};
-    case Fn::clamp_min: clamp(c, v[0], v[1][0].f, INFINITY, out); return {};
+    double probe = 0;
+    if (date_function(id, in.ts / 1000, probe)) {  // no argument: the evaluation time
+        out.push_back({Labels(), 0, probe, false});
+        return {};
+    }
+    switch (id) {
     case Fn::scalar: out.push_back({Labels(), 0, v[0].size() == 1 ? v[0][0].f : NAN, false}); return {};
     case Fn::vector: out.push_back({Labels(), 0, v[0][0].f, false}); return {};
     case Fn::time: out.push_back({Labels(), 0, static_cast<double>(in.ts) / 1000, false}); return {};
     case Fn::pi: out.push_back({Labels(), 0, std::numbers::pi, false}); return {};
     case Fn::max_of: out.push_back({Labels(), 0, go_max(v[0][0].f, v[1][0].f), false}); return {};
     case Fn::min_of: out.push_back({Labels(), 0, go_min(v[0][0].f, v[1][0].f), false}); return {};
-    case Fn::timestamp:
-        for (const Sample& s : v[0])
-            out.push_back({name_dropped(s, c.delayed_name_removal), 0, static_cast<double>(s.t) / 1000, true});
-        return {};
     case Fn::absent:
         if (v[0].empty()) out.push_back({labels_for_absent(*c.call.args[0]), 0, 1, false});
         return {};

@@ -489,6 +489,7 @@ TEST_CASE("a_written_answer_is_freed_a_part_a_turn") {
         ++freeing;
     }
     CHECK(a.running() == 0);
-    // 3 parts of 1,024 series and one of 10: three more turns.
+    // 3 parts of 1,024 series and one of 10: three more turns (the
+    // selector's label sets went at the end of the evaluation).
     CHECK(freeing == 3);
 }

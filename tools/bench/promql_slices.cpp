@@ -9,11 +9,15 @@
 // Then every slice over 2 ms at the default budget, named by where it
 // started and stopped (the budget tick's source line; "end" is the last
 // slice: the answer shaped and the frames freed), and the longest time
-// destroying a finished query took (the daemon's "release").
+// freeing a part of a finished query took (the daemon's "release", a part
+// a loop turn).
 //
 //     promql_slices [series] [samples] history eight
 // runs the scrape benchmark's two heavy queries four times each at once,
 // a slice of each in turn as the daemon does (docs/benchmarks.md).
+// malloc is set as the daemon sets it; PROMQL_SLICES_FASTBINS=1 keeps
+// glibc's fastbins, to compare.
+#include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
@@ -74,10 +78,17 @@ bool timed_step(Query& query, Run& r) {
     return done;
 }
 
-// Destroys a finished query, timed; false when it failed.
+// Frees a finished query as the daemon does (its answer and what the
+// evaluation kept a part a loop turn, then the query), each part timed;
+// false when it failed.
 bool release(std::unique_ptr<Query> query, Run& r) {
     const bool ok = query->error() == nullptr;
     if (!ok) std::fprintf(stderr, "error: %s\n", query->error()->message.c_str());
+    for (bool done = false; !done;) {
+        const double t = cpu_ms();
+        done = query->free_result(base::kAnswerFreeSeriesPerTurn, base::kAnswerFreePointsPerTurn);
+        r.release_ms = std::max(r.release_ms, cpu_ms() - t);
+    }
     const double t = cpu_ms();
     query.reset();
     r.release_ms = std::max(r.release_ms, cpu_ms() - t);
@@ -143,6 +154,11 @@ void eight(Storage& s, int64_t end_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The daemon's malloc policy (src/main.cpp): large blocks mapped apart,
+    // no fastbins.
+    mallopt(M_MMAP_THRESHOLD, 128 << 10);
+    mallopt(M_TRIM_THRESHOLD, 128 << 10);
+    if (!std::getenv("PROMQL_SLICES_FASTBINS")) mallopt(M_MXFAST, 0);
     const int series = argc > 1 ? std::atoi(argv[1]) : 1000;
     const int samples = argc > 2 ? std::atoi(argv[2]) : 240;
     const bool in_history = argc > 3 && std::strcmp(argv[3], "history") == 0;
