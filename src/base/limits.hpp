@@ -370,8 +370,9 @@ inline constexpr int64_t kLiveQueryWindowMs = kDefaultQueryLookbackMs;
 // turn, which comes at once. Each slice is 0.5-2.5 ms at 100,000 series;
 // with the one slice owed past the budget, a turn of sliced work stays
 // near 3 + 2 x 2.5 = 8 ms, under the 10 ms a scraper's probe may wait
-// (issue 28). Measured: with history at its defaults and a push of
-// 100,000 series, four slices met in one turn before (docs/benchmarks.md).
+// (issue 28). Measured (docs/benchmarks.md, issue 28's fourth round):
+// without it the push's first slice ran in the turn of the sampler's
+// last, 4.1 ms together at 100,000 series.
 inline constexpr uint64_t kTurnBudgetNs = 3'000'000;
 // Time one loop turn gives the running queries' slices, round robin (at
 // least one slice a turn): a slice is ~0.5 ms, so a scrape waits at most

@@ -2,8 +2,8 @@
 // "One turn's budget"). Each long piece of work (the sampler's collection,
 // the push, the history store's intake and flushes, queries, exports) runs
 // in slices from its own idle callback, and libuv runs every active idle
-// callback in every turn: alone each slice is short, but four of them in
-// one turn, after a render, are not. So each worker asks before a slice;
+// callback in every turn: alone each slice is short, but several of them
+// in one turn, after a render, are not. So each worker asks before a slice;
 // once the turn has been busy base::kTurnBudgetNs, the rest wait for the
 // next turn, which comes at once (an active idle handle keeps poll from
 // sleeping). None starves: a worker that waited is owed a slice, and the
